@@ -1,0 +1,1 @@
+"""GroundLens core: ingestion, the RiVEG pipeline, jobs, training and evaluation (no Qt widgets)."""

@@ -1,0 +1,34 @@
+"""The `main.py` command line: a click group whose subcommands live one group per module."""
+
+from __future__ import annotations
+
+import click
+
+from core.config import resolve_paths
+from core.cli import data_commands, import_commands, model_commands, ner_commands, pipeline_commands
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Data folder (database, image cache, settings). Default: $GROUNDLENS_DATA_DIR or the per-user data folder.",
+)
+@click.option("--demo", is_flag=True, help="Open the GUI on the bundled demo data (its own data folder).")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None, demo: bool) -> None:
+    """GroundLens: find, ground and segment named entities in social-media posts, locally.
+
+    With no subcommand, opens the desktop app.
+    """
+    ctx.obj = resolve_paths(data_dir)
+    if ctx.invoked_subcommand is None:
+        from gui.app import launch
+
+        raise SystemExit(launch(ctx.obj, demo=demo))
+
+
+for module in (import_commands, data_commands, pipeline_commands, model_commands, ner_commands):
+    for command in module.COMMANDS:
+        cli.add_command(command)

@@ -1,0 +1,161 @@
+"""Reader for the Twitter-GMNER layout: CoNLL text with BIO tags plus Pascal VOC boxes per image.
+
+Shared by the dataset importer, NER training and evaluation so that all three agree on how
+tokens become text and how boxes attach to entities.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+IMGID_PREFIX = "IMGID:"
+Box = tuple[float, float, float, float]
+
+
+class GmnerFormatError(ValueError):
+    """A malformed line or file, with where it is."""
+
+
+@dataclass(frozen=True)
+class GoldEntity:
+    text: str  # the tokens joined by single spaces (the dataset's surface string)
+    type: str
+    start: int  # character offsets into GmnerPost.text
+    end: int
+    token_start: int
+    token_end: int  # exclusive
+    boxes: tuple[Box, ...] = ()  # empty: ungroundable
+
+    @property
+    def groundable(self) -> bool:
+        return bool(self.boxes)
+
+
+@dataclass
+class GmnerPost:
+    image_id: str
+    tokens: list[str]
+    tags: list[str]
+    entities: list[GoldEntity] = field(default_factory=list)
+    image_size: tuple[int, int] | None = None  # (width, height) from the VOC file
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.tokens)
+
+
+def token_offsets(tokens: list[str]) -> list[tuple[int, int]]:
+    """Character span of each token in `" ".join(tokens)`."""
+    spans, position = [], 0
+    for token in tokens:
+        spans.append((position, position + len(token)))
+        position += len(token) + 1
+    return spans
+
+
+def bio_spans(tags: list[str]) -> list[tuple[int, int, str]]:
+    """(token_start, token_end, type) per entity; a stray I- opens a new entity (standard repair)."""
+    spans: list[tuple[int, int, str]] = []
+    start, kind = None, None
+    for index, tag in enumerate([*tags, "O"]):
+        prefix, _, label = tag.partition("-")
+        continues = prefix == "I" and kind == label
+        if start is not None and not continues:
+            spans.append((start, index, kind))
+            start, kind = None, None
+        if prefix in ("B", "I") and not continues:
+            start, kind = index, label
+    return spans
+
+
+def read_conll(path: Path) -> Iterator[tuple[str, list[str], list[str]]]:
+    """Yield (image_id, tokens, tags) per post; raises GmnerFormatError with the line number."""
+    image_id, tokens, tags = None, [], []
+    with open(path, encoding="utf-8") as handle:
+        for line_number, raw in enumerate(handle, start=1):
+            line = raw.rstrip("\n")
+            if not line.strip():
+                if image_id is not None and tokens:
+                    yield image_id, tokens, tags
+                image_id, tokens, tags = None, [], []
+                continue
+            if line.startswith(IMGID_PREFIX):
+                if image_id is not None and tokens:
+                    yield image_id, tokens, tags
+                image_id, tokens, tags = line[len(IMGID_PREFIX):].strip(), [], []
+                continue
+            token, sep, tag = line.rpartition("\t")
+            if not sep or image_id is None:
+                raise GmnerFormatError(f"{path}:{line_number}: expected 'token<TAB>tag' inside a post, got {line!r}")
+            if tag != "O" and tag[:2] not in ("B-", "I-"):
+                raise GmnerFormatError(f"{path}:{line_number}: {tag!r} is not a BIO tag")
+            tokens.append(token)
+            tags.append(tag)
+    if image_id is not None and tokens:
+        yield image_id, tokens, tags
+
+
+def read_voc(path: Path) -> tuple[tuple[int, int] | None, dict[str, list[Box]]]:
+    """Image size and boxes keyed by entity surface string."""
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as error:
+        raise GmnerFormatError(f"{path}: not valid XML ({error})") from None
+    size = None
+    width, height = root.findtext("size/width"), root.findtext("size/height")
+    if width and height:
+        size = (int(float(width)), int(float(height)))
+    boxes: dict[str, list[Box]] = {}
+    for obj in root.iter("object"):
+        name = (obj.findtext("name") or "").strip()
+        box = obj.find("bndbox")
+        if not name or box is None:
+            continue
+        try:
+            coords = tuple(float(box.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
+        except (TypeError, ValueError):
+            raise GmnerFormatError(f"{path}: object {name!r} has a malformed bndbox") from None
+        boxes.setdefault(name, []).append(coords)  # type: ignore[arg-type]
+    return size, boxes
+
+
+def _boxes_for(name: str, boxes: dict[str, list[Box]]) -> tuple[Box, ...]:
+    if name in boxes:
+        return tuple(boxes[name])
+    folded = name.casefold()
+    return tuple(b for key, found in boxes.items() if key.casefold() == folded for b in found)
+
+
+def build_post(image_id: str, tokens: list[str], tags: list[str], xml_dir: Path | None) -> GmnerPost:
+    size, boxes = (None, {})
+    if xml_dir is not None and (xml_dir / f"{image_id}.xml").exists():
+        size, boxes = read_voc(xml_dir / f"{image_id}.xml")
+    offsets = token_offsets(tokens)
+    entities = []
+    for token_start, token_end, kind in bio_spans(tags):
+        text = " ".join(tokens[token_start:token_end])
+        entities.append(
+            GoldEntity(
+                text=text,
+                type=kind,
+                start=offsets[token_start][0],
+                end=offsets[token_end - 1][1],
+                token_start=token_start,
+                token_end=token_end,
+                boxes=_boxes_for(text, boxes),
+            )
+        )
+    return GmnerPost(image_id=image_id, tokens=tokens, tags=tags, entities=entities, image_size=size)
+
+
+def read_split(conll_path: Path, xml_dir: Path | None = None) -> list[GmnerPost]:
+    """All posts of one split with their gold entities and boxes."""
+    return [build_post(i, tok, tag, xml_dir) for i, tok, tag in read_conll(conll_path)]
+
+
+def dataset_paths(root: Path, split: str) -> tuple[Path, Path]:
+    """(conll file, xml folder) of a split in the standard layout."""
+    return root / "txt" / f"{split}.txt", root / "xml"

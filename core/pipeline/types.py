@@ -1,0 +1,50 @@
+"""Values that flow between pipeline stages.
+
+A stage sees only these, never the store, so the same pipeline serves the job queue
+(`process`) and the file-to-file path (`analyze`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from storage.records import EntityType
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in original image pixels
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An entity span found in the text by the recogniser."""
+
+    start: int  # character offset, end exclusive
+    end: int
+    text: str
+    type: EntityType
+    score: float
+
+
+@dataclass
+class GroundedEntity:
+    """A mention after every stage that ran on it."""
+
+    mention: Mention
+    expression: str | None = None
+    groundable: bool | None = None  # None when the post has no image or entailment is off
+    groundable_score: float | None = None
+    box: Box | None = None
+    box_score: float | None = None
+    mask: np.ndarray | None = None  # bool HxW at original image size
+
+
+@dataclass
+class PostResult:
+    """What the pipeline made of one post; `error` is set when any stage failed on it."""
+
+    post_id: str
+    entities: list[GroundedEntity] = field(default_factory=list)
+    error: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # stage name -> seconds
+    model_versions: dict[str, str] = field(default_factory=dict)  # stage name -> backend@version
