@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from core.config import resolve_paths
-from core.cli import data_commands, import_commands, model_commands, ner_commands, pipeline_commands
+from core.cli import data_commands, eval_commands, import_commands, model_commands, ner_commands, pipeline_commands
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,6 +29,6 @@ def cli(ctx: click.Context, data_dir: str | None, demo: bool) -> None:
         raise SystemExit(launch(ctx.obj, demo=demo))
 
 
-for module in (import_commands, data_commands, pipeline_commands, model_commands, ner_commands):
+for module in (import_commands, data_commands, pipeline_commands, model_commands, ner_commands, eval_commands):
     for command in module.COMMANDS:
         cli.add_command(command)

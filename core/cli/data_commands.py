@@ -1,2 +1,200 @@
-"""(being written)"""
-COMMANDS: list = []
+"""`search`, `trends`, `export`, `stats`: read the store and print (rich tables) or write files."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from storage import QueryError, SchemaError, Store
+from storage import export as exporter
+from storage.query import parse_period
+from storage.records import ENTITY_TYPES
+
+
+@contextmanager
+def _store(ctx: click.Context) -> Iterator[Store]:
+    """The data folder's store; a malformed query or unusable database ends the command with a message."""
+    try:
+        store = Store.open(ctx.obj.ensure().db_path)
+    except SchemaError as error:
+        click.echo(f"error: {error}", err=True)
+        ctx.exit(1)
+    try:
+        yield store
+    except QueryError as error:
+        click.echo(f"error: {error}", err=True)
+        ctx.exit(2)
+    finally:
+        store.close()
+
+
+def _when(text: str | None, end: bool, option: str) -> datetime | None:
+    """--since takes the start of the period given, --until its end (so --until 2024-01 includes January)."""
+    if text is None:
+        return None
+    try:
+        start, stop = parse_period(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not YYYY, YYYY-MM or YYYY-MM-DD", param_hint=option) from None
+    return stop if end else start
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+@click.command("search")
+@click.argument("query")
+@click.option("--entities", "entity_mode", is_flag=True, help="List matching entities instead of posts.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Rows to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per result) instead of a table.")
+@click.pass_context
+def search_command(ctx: click.Context, query: str, entity_mode: bool, limit: int, as_json: bool) -> None:
+    """Search posts (or entities) with the query language of docs/SEARCH.md.
+
+    Example: search '"kevin durant" type:PER after:2024-01-01 -trade'
+    """
+    console = Console()
+    with _store(ctx) as store:
+        if entity_mode:
+            page: Any = store.search_entities(query, limit=limit)
+            total = None
+        else:
+            page = store.search_posts(query, limit=limit)
+            total = store.count_matching(query)
+    if as_json:
+        for item in page.items:
+            click.echo(json.dumps({k: _plain(v) for k, v in asdict(item).items()}, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(page.items)} of {total} matching posts" if total is not None else None)
+    if entity_mode:
+        for column in ("entity", "type", "mentions", "posts", "in image", "first seen", "last seen"):
+            table.add_column(column, justify="left" if column in ("entity", "type") else "right")
+        for e in page.items:
+            table.add_row(e.name, e.type, str(e.mentions), str(e.posts), str(e.groundable),
+                          _day(e.first_seen), _day(e.last_seen))  # fmt: skip
+    else:
+        for column in ("id", "created", "author", "source", "entities", "text"):
+            table.add_column(column, justify="right" if column in ("id", "entities") else "left",
+                             overflow="fold" if column == "text" else "ellipsis")  # fmt: skip
+        for p in page.items:
+            table.add_row(str(p.id), _day(p.created_at), p.author or "", p.source, str(p.n_entities),
+                          " ".join(p.snippet.split()))  # fmt: skip
+    if not page.items:
+        console.print("No matches.")
+        return
+    console.print(table)
+    if page.has_more:
+        console.print(f"[dim]More results: raise --limit (now {limit}).[/dim]")
+
+
+@click.command("trends")
+@click.option("--entity", "entities", multiple=True, help="Entity name (repeatable): one series per entity.")
+@click.option("--type", "types", multiple=True, type=click.Choice(ENTITY_TYPES, case_sensitive=False),
+              help="Only mentions of this type (repeatable).")  # fmt: skip
+@click.option("--bucket", type=click.Choice(["day", "week"]), default="week", show_default=True)
+@click.option("--since", help="First day counted: YYYY, YYYY-MM or YYYY-MM-DD (UTC).")
+@click.option("--until", help="Last period counted, inclusive: YYYY, YYYY-MM or YYYY-MM-DD (UTC).")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(0, 1000),
+              help="Also list the N most mentioned entities in the range (0: do not).")  # fmt: skip
+@click.option("--include-gold", is_flag=True, help="Count gold mentions too (default: predictions only).")
+@click.pass_context
+def trends_command(
+    ctx: click.Context, entities: tuple[str, ...], types: tuple[str, ...], bucket: str,
+    since: str | None, until: str | None, top: int, include_gold: bool,
+) -> None:  # fmt: skip
+    """Mentions over time: per entity (--entity) or per type, and the top entities of the range."""
+    start, end = _when(since, False, "--since"), _when(until, True, "--until")
+    kinds = [t.upper() for t in types] or None
+    console = Console()
+    with _store(ctx) as store:
+        series = store.mention_series(list(entities) or None, kinds, bucket, start, end, include_gold)
+        leaders = [
+            (kind, store.top_entities(start, end, kind, top, include_gold)) for kind in (kinds or [None])
+        ] if top else []  # fmt: skip
+    keys = list(dict.fromkeys(point.key for point in series))
+    table = Table(title=f"Mentions per {bucket}" + (" (pred + gold)" if include_gold else ""))
+    table.add_column(f"{bucket} of")
+    for key in keys:
+        table.add_column(key, justify="right")
+    by_bucket: dict[date, dict[str, int]] = {}
+    for point in series:
+        by_bucket.setdefault(point.bucket, {})[point.key] = point.count
+    for bucket_start, counts in by_bucket.items():
+        table.add_row(bucket_start.isoformat(), *(str(counts.get(key, 0)) for key in keys))
+    console.print(table if series else "No dated mentions in this range.")
+    for kind, ranked in leaders:
+        if not ranked:
+            continue
+        top_table = Table(title=f"Top {kind or ''} entities".replace("  ", " "))
+        for column in ("#", "entity", "type", "mentions"):
+            top_table.add_column(column, justify="right" if column in ("#", "mentions") else "left")
+        for rank, item in enumerate(ranked, start=1):
+            top_table.add_row(str(rank), item.name, item.type, str(item.count))
+        console.print(top_table)
+
+
+@click.command("export")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(exporter.FORMATS), default=None,
+              help="jsonl: one post per line with entities and regions; csv: one row per mention. "
+                   "Default: from OUT's suffix, else jsonl.")  # fmt: skip
+@click.option("--query", default=None, help="Only posts matching this search query.")
+@click.pass_context
+def export_command(ctx: click.Context, out: Path, fmt: str | None, query: str | None) -> None:
+    """Write posts with their entities (predicted and gold) and regions to OUT."""
+    fmt = fmt or ("csv" if out.suffix.lower() == ".csv" else "jsonl")
+    with _store(ctx) as store:
+        posts, mentions = exporter.write(store, out, fmt, query)
+    click.echo(f"Wrote {posts} posts and {mentions} mentions to {out} ({fmt}).")
+
+
+@click.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.pass_context
+def stats_command(ctx: click.Context, as_json: bool) -> None:
+    """Counts of posts, media, entities and pipeline jobs in the data folder's database."""
+    with _store(ctx) as store:
+        counts = store.stats()
+    if as_json:
+        click.echo(json.dumps(counts, indent=2))
+        return
+    console = Console()
+    overview = Table(title=f"GroundLens database {ctx.obj.db_path}", show_header=False)
+    overview.add_row("posts", f"{counts['posts']:,}")
+    overview.add_row("distinct entities", f"{counts['distinct_entities']:,}")
+    overview.add_row("database size", f"{counts['database_bytes'] / 2**20:,.1f} MiB")
+    for status, n in sorted(counts["media"].items()):
+        overview.add_row(f"media {status}", f"{n:,}")
+    console.print(overview)
+    mentions = Table(title="Entity mentions")
+    mentions.add_column("type")
+    for origin in ("pred", "gold"):
+        mentions.add_column(origin, justify="right")
+    for kind in ENTITY_TYPES:
+        mentions.add_row(kind, *(f"{counts['entities'][o].get(kind, 0):,}" for o in ("pred", "gold")))
+    console.print(mentions)
+    if counts["jobs"]:
+        queue = Table(title="Pipeline jobs")
+        queue.add_column("config")
+        states = ("pending", "running", "done", "failed")
+        for state in states:
+            queue.add_column(state, justify="right")
+        for key, by_state in counts["jobs"].items():
+            queue.add_row(key, *(f"{by_state[s]:,}" for s in states))
+        console.print(queue)
+
+
+COMMANDS: list[click.Command] = [search_command, trends_command, export_command, stats_command]

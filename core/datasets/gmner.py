@@ -9,7 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 IMGID_PREFIX = "IMGID:"
 Box = tuple[float, float, float, float]
@@ -71,30 +71,45 @@ def bio_spans(tags: list[str]) -> list[tuple[int, int, str]]:
     return spans
 
 
-def read_conll(path: Path) -> Iterator[tuple[str, list[str], list[str]]]:
-    """Yield (image_id, tokens, tags) per post; raises GmnerFormatError with the line number."""
-    image_id, tokens, tags = None, [], []
+def read_conll(
+    path: Path, on_error: Callable[[GmnerFormatError], None] | None = None
+) -> Iterator[tuple[str, list[str], list[str]]]:
+    """Yield (image_id, tokens, tags) per post; raises GmnerFormatError with the line number.
+
+    With `on_error` (the importer's way of going on past bad input), a malformed line is passed
+    to it instead and the post it belongs to is skipped.
+    """
+    image_id, tokens, tags, skipping = None, [], [], False
     with open(path, encoding="utf-8") as handle:
         for line_number, raw in enumerate(handle, start=1):
             line = raw.rstrip("\n")
             if not line.strip():
-                if image_id is not None and tokens:
+                if image_id is not None and tokens and not skipping:
                     yield image_id, tokens, tags
-                image_id, tokens, tags = None, [], []
+                image_id, tokens, tags, skipping = None, [], [], False
                 continue
             if line.startswith(IMGID_PREFIX):
-                if image_id is not None and tokens:
+                if image_id is not None and tokens and not skipping:
                     yield image_id, tokens, tags
-                image_id, tokens, tags = line[len(IMGID_PREFIX):].strip(), [], []
+                image_id, tokens, tags, skipping = line[len(IMGID_PREFIX):].strip(), [], [], False
+                continue
+            if skipping:
                 continue
             token, sep, tag = line.rpartition("\t")
+            error = None
             if not sep or image_id is None:
-                raise GmnerFormatError(f"{path}:{line_number}: expected 'token<TAB>tag' inside a post, got {line!r}")
-            if tag != "O" and tag[:2] not in ("B-", "I-"):
-                raise GmnerFormatError(f"{path}:{line_number}: {tag!r} is not a BIO tag")
+                error = GmnerFormatError(f"{path}:{line_number}: expected 'token<TAB>tag' inside a post, got {line!r}")
+            elif tag != "O" and tag[:2] not in ("B-", "I-"):
+                error = GmnerFormatError(f"{path}:{line_number}: {tag!r} is not a BIO tag")
+            if error is not None:
+                if on_error is None:
+                    raise error
+                on_error(error)
+                skipping = True
+                continue
             tokens.append(token)
             tags.append(tag)
-    if image_id is not None and tokens:
+    if image_id is not None and tokens and not skipping:
         yield image_id, tokens, tags
 
 

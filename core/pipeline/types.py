@@ -6,9 +6,11 @@ A stage sees only these, never the store, so the same pipeline serves the job qu
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
+from PIL import Image
 
 from storage.records import EntityType
 
@@ -48,3 +50,13 @@ class PostResult:
     error: str | None = None
     timings: dict[str, float] = field(default_factory=dict)  # stage name -> seconds
     model_versions: dict[str, str] = field(default_factory=dict)  # stage name -> backend@version
+
+
+@dataclass
+class PostInput:
+    """One post as the pipeline takes it: the image is a path (opened lazily, so an unreadable
+    file fails that post alone), an already decoded image, or None for a text-only post."""
+
+    post_id: str
+    text: str
+    image: str | os.PathLike[str] | Image.Image | None = None

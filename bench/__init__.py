@@ -1,0 +1,1 @@
+"""Benchmarks: plain scripts run as `python -m bench.<name>` that print figures (targets live here, not in tests)."""

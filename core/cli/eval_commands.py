@@ -1,0 +1,119 @@
+"""`eval`: score an `analyze` output against Twitter-GMNER gold; `train-prior`: fit the groundability prior."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from core.datasets.gmner import GmnerFormatError, dataset_paths, read_split
+from core.evaluation.masks import read_gold_masks
+from core.evaluation.predictions import read_predictions
+from core.evaluation.scoring import EvalReport
+
+
+def _render(report: EvalReport, console: Console) -> None:
+    table = Table(title=f"Scores over {report.split_posts} gold posts")
+    for column in ("task", "precision", "recall", "F1", "correct", "predicted", "gold"):
+        table.add_column(column, justify="left" if column == "task" else "right")
+    rows = [("MNER", report.mner), ("EEG", report.eeg), ("GMNER", report.gmner)]
+    if report.smner is not None:
+        rows.append((f"SMNER ({report.smner.posts} posts)", report.smner.counts))
+    for name, counts in rows:
+        table.add_row(
+            name,
+            f"{100 * counts.precision:.2f}",
+            f"{100 * counts.recall:.2f}",
+            f"{100 * counts.f1:.2f}",
+            str(counts.correct),
+            str(counts.predicted),
+            str(counts.gold),
+        )
+    console.print(table)
+    g = report.groundability
+    if g.accuracy is None or g.ungroundable_baseline is None:
+        console.print(f"Groundability: none of the {g.found} gold entities found carries a verdict.")
+    else:
+        console.print(
+            f"Groundability on the {g.found} of {g.gold_entities} gold entities found (text and type), "
+            f"{g.judged} with a verdict: accuracy {100 * g.accuracy:.2f}% "
+            f"(all-ungroundable baseline {100 * g.ungroundable_baseline:.2f}%); "
+            f"over all gold entities {100 * g.accuracy_all_gold:.2f}%."
+        )
+    if report.smner is not None and report.smner.iou_entities:
+        smner = report.smner.to_dict()
+        console.print(f"Mean mask IoU over {smner['iou_entities']} found groundable entities: {smner['mean_iou']:.3f}")
+    issues = [
+        (len(report.missing_ids), "gold posts had no prediction (scored as finding nothing)"),
+        (len(report.extra_ids), "predicted ids are not in this split (ignored)"),
+        (report.failed_posts, "predictions carry an error (scored as they are)"),
+        (report.malformed_lines, f"of {report.prediction_lines} lines were malformed (skipped)"),
+        (report.duplicate_ids, "lines repeated an id (the first was kept)"),
+    ]
+    for count, what in issues:
+        if count:
+            console.print(f"[yellow]{count} {what}[/yellow]")
+    for problem in report.problems:
+        console.print(f"  {problem}", style="yellow", markup=False)
+    for note in report.not_scored:
+        console.print(f"Note: {note}", style="cyan", markup=False)
+
+
+@click.command("eval")
+@click.option("--gold", "gold_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Dataset folder in the Twitter-GMNER layout (txt/<split>.txt, xml/).")
+@click.option("--split", default="dev", show_default=True, help="Which txt/<split>.txt to score against.")
+@click.option("--pred", "pred_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSONL written by `main.py analyze`.")
+@click.option("--gold-masks", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Folder of <IMGID>.json gold masks (format in core/evaluation/masks.py) to score SMNER.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the full report here as JSON.")
+def eval_command(gold_dir: Path, split: str, pred_path: Path, gold_masks: Path | None, json_path: Path | None) -> None:
+    """Score predictions with the Twitter-GMNER protocol: MNER, EEG, GMNER (and SMNER) P/R/F1, groundability."""
+    from core.evaluation.scoring import evaluate
+
+    conll, xml_dir = dataset_paths(gold_dir, split)
+    if not conll.exists():
+        raise click.ClickException(f"no split {split!r}: {conll} does not exist")
+    try:
+        gold = read_split(conll, xml_dir if xml_dir.is_dir() else None)
+    except GmnerFormatError as error:
+        raise click.ClickException(f"gold data is malformed: {error}") from None
+    predictions = read_predictions(pred_path)
+    masks = read_gold_masks(gold_masks, [post.image_id for post in gold]) if gold_masks else None
+    report = evaluate(gold, predictions, masks)
+    _render(report, Console())
+    if json_path is not None:
+        json_path.write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
+        click.echo(f"Report written to {json_path}")
+
+
+@click.command("train-prior")
+@click.option("--data", "data_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Dataset folder in the Twitter-GMNER layout with train and dev splits.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for weights.npz, config.json and MODEL_CARD.md.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the solver.")
+def train_prior_command(data_dir: Path, out_dir: Path, seed: int) -> None:
+    """Fit the text-only groundability prior on train, choose it on dev, write it with its model card."""
+    from core.training.groundability import save_prior, train_prior
+
+    for split in ("train", "dev"):
+        if not dataset_paths(data_dir, split)[0].exists():
+            raise click.ClickException(f"{data_dir} has no {split} split (txt/{split}.txt)")
+    try:
+        prior, report = train_prior(data_dir, seed=seed)
+    except (GmnerFormatError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    save_prior(out_dir, prior, report)
+    click.echo(
+        f"dev accuracy {report.dev_accuracy:.2%} (type only {report.type_only_dev_accuracy:.2%}, "
+        f"C={report.c}) on {report.dev_entities} entities; written to {out_dir}"
+    )
+
+
+COMMANDS = [eval_command, train_prior_command]

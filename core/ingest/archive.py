@@ -1,0 +1,88 @@
+"""An X account archive's `tweets.js` (`window.YTD.tweets.part0 = [{"tweet": {...}}, ...]`).
+
+The archive's tweets are v1.1-shaped (`full_text`, `id_str`, `extended_entities.media`), which
+the liberal record mapping already reads; this module strips the JavaScript assignment, adds the
+account's username from `account.js`, and prefers photos shipped in `tweets_media/`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import urlparse
+
+from core.ingest.fields import X_SOURCE, RecordError, record_to_post, tweet_url
+from core.ingest.report import ItemError, ParsedItem
+from core.ingest.textio import sniff_encoding
+
+_PREFIX = re.compile(r"\s*window\.YTD\.[\w.]+\s*=\s*")
+MEDIA_FOLDERS = ("tweets_media", "tweet_media")
+
+
+class ArchiveError(ValueError):
+    """A file that is not an archive data file; the message says why."""
+
+
+def load_ytd(path: Path) -> Any:
+    """The JSON value assigned in a `window.YTD.<name>.partN = ...` file."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode(sniff_encoding(raw[:4]))
+    except UnicodeDecodeError as error:
+        raise ArchiveError(f"not valid UTF-8 ({error.reason} at byte {error.start})") from None
+    prefix = _PREFIX.match(text)
+    if prefix is None:
+        raise ArchiveError(
+            "not an X archive data file: it must start with 'window.YTD.<name>.part<N> = ' "
+            "(a plain JSON array can be imported as a .json file)"
+        )
+    try:
+        return json.loads(text[prefix.end():].rstrip().rstrip(";"))
+    except json.JSONDecodeError as error:
+        raise ArchiveError(f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
+
+
+def _account_username(folder: Path) -> str | None:
+    try:
+        accounts = load_ytd(folder / "account.js")
+        return accounts[0]["account"]["username"]
+    except (OSError, ArchiveError, LookupError, TypeError):
+        return None  # the archive's own account file is optional help, not input
+
+
+def _local_photo(folder: Path, tweet_id: str, url: str) -> Path | None:
+    name = f"{tweet_id}-{Path(urlparse(url).path).name}"
+    return next((folder / sub / name for sub in MEDIA_FOLDERS if (folder / sub / name).is_file()), None)
+
+
+def read_archive(path: Path, images_dir: Path | None = None) -> Iterator[ParsedItem | ItemError]:
+    try:
+        items = load_ytd(path)
+    except ArchiveError as error:
+        yield ItemError(str(path), str(error))
+        return
+    if not isinstance(items, list):
+        yield ItemError(str(path), f"expected a list of tweets, got {type(items).__name__}")
+        return
+    folder = path.parent
+    username = _account_username(folder)
+    for index, item in enumerate(items):
+        location = f"{path} [item {index}]"
+        tweet = item.get("tweet") if isinstance(item, dict) else None
+        try:
+            if tweet is None:
+                raise RecordError("entry has no 'tweet' object")
+            post = record_to_post(tweet, source=X_SOURCE, base_dir=images_dir or folder)
+        except RecordError as error:
+            yield ItemError(location, str(error))
+            continue
+        if post.author is None and username:
+            post.author = username
+            post.url = tweet_url(username, post.native_id)
+        for media in post.media:
+            local = _local_photo(folder, post.native_id, media.url) if media.url else None
+            if local is not None:
+                media.local_path = str(local)
+        yield ParsedItem(location, post)

@@ -1,0 +1,91 @@
+"""CSV/TSV exports (spreadsheets, scrapers): one post per row, header names matched liberally.
+
+Rows without an id column get a content-derived id, so importing the same sheet twice updates
+its posts instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from itertools import chain, islice
+from pathlib import Path
+from typing import Iterator
+
+from core.ingest.fields import RecordError, record_to_post
+from core.ingest.report import ItemError, ParsedItem
+from core.ingest.textio import encoding_problem, text_lines
+
+CSV_SOURCE = "csv"
+_DELIMITERS = ",;\t|"
+
+
+def _delimiter(path: Path, header: str) -> str:
+    """The delimiter the header line uses most (csv.Sniffer guesses wrong on prose)."""
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    best = max(_DELIMITERS, key=header.count)
+    return best if header.count(best) else ","
+
+
+def _encoding_problem(header: list[str], row: list[str]) -> str | None:
+    for name, cell in zip(header, row):
+        problem = encoding_problem(cell)
+        if problem:
+            return f"field {name!r}: {problem}"
+    return None
+
+
+def _content_id(row: list[str]) -> str:
+    return "sha1:" + hashlib.sha1("\x1f".join(row).encode("utf-8", "surrogateescape")).hexdigest()[:20]
+
+
+def read_csv(path: Path, images_dir: Path | None = None) -> Iterator[ParsedItem | ItemError]:
+    lines = text_lines(path)
+    try:
+        first = list(islice(lines, 1))
+    except UnicodeDecodeError as error:
+        yield ItemError(str(path), f"not valid text in its declared encoding ({error.reason})")
+        return
+    if not first or not first[0].strip():
+        yield ItemError(f"{path}:1", "no header row (empty file?)")
+        return
+    reader = csv.reader(chain(first, lines), "excel", delimiter=_delimiter(path, first[0]))
+    header = [name.strip() for name in next(reader)]
+    problem = encoding_problem("".join(header))
+    if problem:
+        yield ItemError(f"{path}:1", f"header {problem}")
+        return
+    base_dir = images_dir or path.parent
+    while True:
+        start = reader.line_num + 1
+        location = f"{path}:{start}"
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as error:
+            yield ItemError(str(path), f"not valid text in its declared encoding ({error.reason})")
+            return
+        except csv.Error as error:
+            yield ItemError(location, f"malformed CSV: {error}")
+            if reader.line_num < start:
+                return  # the reader could not move past the bad line
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            yield ItemError(location, f"row has {len(row)} fields, the header has {len(header)}")
+            continue
+        problem = _encoding_problem(header, row)
+        if problem:
+            yield ItemError(location, problem)
+            continue
+        record = dict(zip(header, row))
+        try:
+            yield ParsedItem(
+                location,
+                record_to_post(record, source=CSV_SOURCE, base_dir=base_dir, default_id=_content_id(row)),
+            )
+        except RecordError as error:
+            yield ItemError(location, str(error))

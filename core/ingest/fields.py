@@ -1,0 +1,200 @@
+"""Liberal mapping of loosely shaped records (CSV rows, flattened JSONL, archive tweets) to Posts.
+
+Exports from scrapers, twarc's `flatten`, spreadsheets and the X archive all name the same
+things differently; one alias table here keeps every reader accepting the same spellings.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+from dateutil import parser as dateparser
+
+from storage.records import Media, Post
+
+X_SOURCE = "x"
+
+
+class RecordError(ValueError):
+    """A record that cannot become a post; the message is the reason shown to the analyst."""
+
+
+@lru_cache(maxsize=4096)  # the same few column names come back on every record
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+TEXT = ("text", "fulltext", "tweet", "tweettext", "content", "body", "message", "caption", "post")
+ID = ("id", "idstr", "tweetid", "postid", "nativeid", "statusid")
+AUTHOR = ("author", "username", "screenname", "user", "authorusername", "userscreenname", "handle", "authorname",
+          "authorid", "userid")
+CREATED = ("createdat", "created", "date", "datetime", "timestamp", "time", "postedat", "publishedat")
+IMAGE = ("image", "images", "imageurl", "imageurls", "imagepath", "imagefile", "img", "photo", "photos", "photourl",
+         "picture", "mediaurl", "mediaurls", "media", "file", "filename")
+LANG = ("lang", "language")
+URL = ("url", "link", "permalink", "tweeturl", "posturl")
+# Keys only an X API v2 tweet (raw or flattened by twarc) carries: such records keep source "x",
+# so the same tweet imported from a twarc2 file and a flattened file is one post.
+_X_MARKERS = ("__twarc", "authorid", "conversationid", "edithistorytweetids")
+_MEDIA_URL_KEYS = ("media_url_https", "url", "media_url", "src", "path", "file", "href")
+_URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+:")  # two letters at least: C:\ is a path
+
+
+def lookup(record: dict[str, Any], aliases: Iterable[str], allow_empty: bool = False) -> tuple[str, Any] | None:
+    """(actual key, value) of the first alias present; empty values count as absent unless allowed."""
+    keyed = {_key(name): name for name in record}
+    for alias in aliases:
+        if alias in keyed and (allow_empty or record[keyed[alias]] not in (None, "")):
+            return keyed[alias], record[keyed[alias]]
+    return None
+
+
+def _known_format(text: str) -> datetime | None:
+    """ISO 8601 (API v2) and X's v1.1/archive format, ten times faster than dateutil's guessing."""
+    for parse in (datetime.fromisoformat, lambda t: datetime.strptime(t, "%a %b %d %H:%M:%S %z %Y")):
+        try:
+            return parse(text)
+        except ValueError:
+            continue
+    return None
+
+
+def parse_time(value: Any) -> datetime | None:
+    """UTC datetime from epoch seconds/milliseconds, ISO 8601, X's 'Wed Oct 10 20:19:24 +0000 2018', ..."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise RecordError(f"date must be text or a number, got {type(value).__name__}")
+    try:
+        if not isinstance(value, str):
+            return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=timezone.utc)
+        parsed = _known_format(value.strip()) or dateparser.parse(value)
+    except (ValueError, OverflowError, OSError):
+        raise RecordError(f"unreadable date {value!r}") from None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def tweet_url(username: str | None, tweet_id: str) -> str:
+    return f"https://x.com/{username or 'i/web'}/status/{tweet_id}"
+
+
+def native_id(value: Any, field_name: str = "id") -> str:
+    """Ids as text; integers are accepted, floats and containers are not (they lose digits)."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise RecordError(f"field {field_name!r} must be a string or an integer, got {type(value).__name__}")
+
+
+def _text(value: Any, field_name: str) -> str:
+    if not isinstance(value, str):
+        raise RecordError(f"field {field_name!r} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _author(value: Any) -> str:
+    if isinstance(value, dict):
+        found = lookup(value, ("username", "screenname", "name", "id", "idstr"))
+        if found is None:
+            raise RecordError("author object has no username, screen_name, name or id")
+        value = found[1]
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return str(value)
+    raise RecordError(f"author must be a string or an object, got {type(value).__name__}")
+
+
+def _media_refs(value: Any) -> list[str]:
+    """Image references from a string, a list, or media objects (photos only when typed)."""
+    items = value if isinstance(value, list) else [value]
+    refs = []
+    for item in items:
+        if isinstance(item, dict):
+            if item.get("type") not in (None, "photo"):
+                continue
+            item = next((item[k] for k in _MEDIA_URL_KEYS if isinstance(item.get(k), str)), None)
+            if item is None:
+                continue
+        if not isinstance(item, str):
+            raise RecordError(f"image reference must be a string, got {type(item).__name__}")
+        if item.strip():
+            refs.append(item.strip())
+    return refs
+
+
+def _image_refs(record: dict[str, Any]) -> list[str]:
+    found = lookup(record, IMAGE)
+    if found is not None:
+        return _media_refs(found[1])
+    for outer in ("attachments", "extended_entities", "entities"):
+        nested = record.get(outer)
+        if isinstance(nested, dict) and nested.get("media"):
+            return _media_refs(nested["media"])
+    return []
+
+
+def resolve_local(name: str, base: Path, allow_absolute: bool = True) -> Path:
+    """A local image path; relative names must stay inside `base` (no ../ escapes)."""
+    path = Path(name).expanduser()
+    if path.is_absolute():
+        if not allow_absolute:
+            raise RecordError(f"image path {name!r} is absolute; only names inside {base} are allowed")
+        return path
+    full = (base / path).resolve()
+    if not full.is_relative_to(base.resolve()):
+        raise RecordError(f"image path {name!r} leaves the folder {base}")
+    return full
+
+
+def media_for(ref: str, base: Path, allow_absolute: bool = True) -> Media:
+    """Media for a URL (any scheme: the fetcher rejects non-http ones with a reason) or a local path."""
+    if _URL_SCHEME.match(ref):
+        return Media(url=ref)
+    return Media(local_path=str(resolve_local(ref, base, allow_absolute)))
+
+
+def record_to_post(
+    record: Any,
+    *,
+    source: str,
+    base_dir: Path,
+    default_id: str | None = None,
+    allow_absolute: bool = True,
+) -> Post:
+    """A Post from a flat-ish dict; raises RecordError naming the missing or malformed field."""
+    if not isinstance(record, dict):
+        raise RecordError(f"expected an object, got {type(record).__name__}")
+    text = lookup(record, TEXT, allow_empty=True)
+    if text is None:
+        raise RecordError("no text field (looked for text, full_text, tweet, content, body, message, caption)")
+    found_id = lookup(record, ID)
+    if found_id is None and default_id is None:
+        raise RecordError("no id field (looked for id, id_str, tweet_id, post_id)")
+    post_id = native_id(found_id[1], found_id[0]) if found_id else default_id
+    author = lookup(record, AUTHOR)
+    created = lookup(record, CREATED)
+    lang = lookup(record, LANG)
+    url = lookup(record, URL)
+    is_x = source == X_SOURCE or not {_key(name) for name in record}.isdisjoint(_X_MARKERS)
+    post = Post(
+        source=X_SOURCE if is_x else source,
+        native_id=post_id,
+        text=_text(text[1], text[0]),
+        author=_author(author[1]) if author else None,
+        created_at=parse_time(created[1]) if created else None,
+        lang=_text(lang[1], lang[0]) if lang else None,
+        url=_text(url[1], url[0]) if url else None,
+        raw=record,
+        media=[media_for(ref, base_dir, allow_absolute) for ref in dict.fromkeys(_image_refs(record))],
+    )
+    if post.url is None and is_x:
+        post.url = tweet_url(post.author, post.native_id)
+    return post

@@ -1,0 +1,212 @@
+"""The image cache: download or check one image, validate it by decoding, file it by content hash.
+
+Remote images land in `<cache>/ab/abcdef....jpg` (sha256 of the bytes), so a photo shared by many
+posts is stored once. Local files referenced by imports are checked the same way but left where
+they are (an analyst's folder of 100k photos should not be duplicated); `copy_local` files them
+into the cache too, for data folders that must survive the originals moving.
+Only http(s) is fetched, every redirect hop included; 5xx and timeouts are retried with backoff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import requests
+from PIL import Image, UnidentifiedImageError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_exponential
+
+from storage.records import Media
+
+_EXTENSIONS = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp", "BMP": ".bmp",
+               "TIFF": ".tif"}
+_NON_IMAGE_TYPES_ALLOWED = {"", "application/octet-stream", "binary/octet-stream"}
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    max_bytes: int = 20 * 1024 * 1024
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    deadline: float = 60.0  # per image, retries included
+    attempts: int = 3
+    backoff: float = 1.0  # first retry wait in seconds, doubled each time
+    max_redirects: int = 5
+    max_pixels: int | None = None  # None: Pillow's Image.MAX_IMAGE_PIXELS at call time
+
+
+class ImageError(Exception):
+    """An image that cannot be used; str() is the reason stored on the Media."""
+
+
+class TransientImageError(ImageError):
+    """A failure worth retrying: 5xx, 429, timeouts, dropped connections."""
+
+
+@dataclass(frozen=True)
+class CachedImage:
+    path: Path
+    sha256: str
+    size_bytes: int
+    width: int
+    height: int
+
+
+def decode_check(data: bytes, max_pixels: int | None = None) -> tuple[int, int, str]:
+    """(width, height, format) after a full decode; ImageError for anything Pillow will not decode."""
+    if not data:
+        raise ImageError("empty file (0 bytes)")
+    limit = max_pixels or Image.MAX_IMAGE_PIXELS
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if limit and width * height > limit:
+                raise ImageError(f"{width}x{height} pixels is over the {limit}-pixel limit (decompression bomb?)")
+            image.load()
+            return width, height, image.format or ""
+    except Image.DecompressionBombError as error:
+        raise ImageError(f"decompression bomb: {error}") from None
+    except UnidentifiedImageError:
+        raise ImageError("not an image format Pillow can read") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise ImageError(f"cannot decode the image: {error}") from None
+
+
+def check_scheme(url: str, redirected: bool = False) -> None:
+    scheme = urlparse(url).scheme.lower()
+    if scheme not in ("http", "https"):
+        what = f"'{scheme}:' URLs" if scheme else "URLs without a scheme"
+        raise ImageError(f"{'redirected to a non-http URL: ' if redirected else ''}only http(s) is fetched, not {what}")
+
+
+class ImageCache:
+    """Thread-safe: each worker thread gets its own requests.Session."""
+
+    def __init__(self, root: Path, limits: ImageLimits | None = None):
+        self.root = Path(root)
+        self.limits = limits or ImageLimits()
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        if not hasattr(self._local, "session"):
+            self._local.session = requests.Session()
+        return self._local.session
+
+    def path_for(self, sha256: str, extension: str) -> Path:
+        return self.root / sha256[:2] / f"{sha256}{extension}"
+
+    def _file(self, data: bytes, sha256: str, extension: str) -> Path:
+        target = self.path_for(sha256, extension)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, suffix=".part") as handle:
+                handle.write(data)
+            os.replace(handle.name, target)
+        return target
+
+    def _accept(self, data: bytes, original: Path | None) -> CachedImage:
+        width, height, kind = decode_check(data, self.limits.max_pixels)
+        sha256 = hashlib.sha256(data).hexdigest()
+        extension = _EXTENSIONS.get(kind, f".{kind.lower() or 'img'}")
+        path = original if original is not None else self._file(data, sha256, extension)
+        return CachedImage(path=path, sha256=sha256, size_bytes=len(data), width=width, height=height)
+
+    def check_local(self, path: Path, copy: bool = False) -> CachedImage:
+        try:
+            size = path.stat().st_size
+            if size > self.limits.max_bytes:
+                raise ImageError(f"file is {size} bytes, over the {self.limits.max_bytes}-byte limit")
+            data = path.read_bytes()
+        except OSError as error:
+            raise ImageError(f"cannot read the file: {error.strerror or error}") from None
+        return self._accept(data, None if copy else path.resolve())
+
+    def fetch(self, url: str) -> CachedImage:
+        deadline = time.monotonic() + self.limits.deadline
+        retrying = Retrying(
+            retry=retry_if_exception_type(TransientImageError),
+            stop=stop_after_attempt(self.limits.attempts) | stop_after_delay(self.limits.deadline),
+            wait=wait_exponential(multiplier=self.limits.backoff, max=self.limits.deadline),
+            reraise=True,
+        )
+        return self._accept(retrying(self._get, url, deadline), None)
+
+    def _get(self, url: str, deadline: float) -> bytes:
+        """One attempt: follows redirects by hand so that each hop's scheme is checked."""
+        current = url
+        for hop in range(self.limits.max_redirects + 1):
+            check_scheme(current, redirected=hop > 0)
+            try:
+                with self._session().get(
+                    current,
+                    stream=True,
+                    allow_redirects=False,
+                    timeout=(self.limits.connect_timeout, self.limits.read_timeout),
+                ) as response:
+                    if response.is_redirect:
+                        current = urljoin(current, response.headers["location"])
+                        continue
+                    self._check_response(response)
+                    return self._read_body(response, deadline)
+            except requests.Timeout:
+                raise TransientImageError(f"timed out (connect {self.limits.connect_timeout:g} s, "
+                                          f"read {self.limits.read_timeout:g} s)") from None
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+                raise TransientImageError(f"connection failed: {type(error).__name__}") from None
+            except requests.RequestException as error:
+                raise ImageError(f"request failed: {error}") from None
+        raise ImageError(f"more than {self.limits.max_redirects} redirects")
+
+    def _check_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status >= 500 or status == 429:
+            raise TransientImageError(f"HTTP {status} {response.reason}")
+        if status >= 400:
+            raise ImageError(f"HTTP {status} {response.reason}")
+        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if not kind.startswith("image/") and kind not in _NON_IMAGE_TYPES_ALLOWED:
+            raise ImageError(f"content type {kind!r} is not an image")
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.limits.max_bytes:
+            raise ImageError(f"{length} bytes is over the {self.limits.max_bytes}-byte limit")
+
+    def _read_body(self, response: requests.Response, deadline: float) -> bytes:
+        body = bytearray()
+        while chunk := response.raw.read1(_CHUNK, decode_content=True):
+            body += chunk
+            if len(body) > self.limits.max_bytes:
+                raise ImageError(f"more than the {self.limits.max_bytes}-byte limit")
+            if time.monotonic() > deadline:
+                raise ImageError(f"took longer than {self.limits.deadline:g} s")
+        return bytes(body)
+
+    def settle(self, media: Media, download: bool = True, copy_local: bool = False) -> Media:
+        """Check or fetch one pending image, in place: ok, failed (reason in .error), missing, or still pending."""
+        try:
+            if media.local_path and (media.url is None or Path(media.local_path).is_file()):
+                if not Path(media.local_path).is_file():
+                    media.status, media.error = "missing", f"file not found: {media.local_path}"
+                    return media
+                cached = self.check_local(Path(media.local_path), copy=copy_local)
+            elif media.url:
+                check_scheme(media.url)  # refused even when downloads are off: it can never be fetched
+                if not download:
+                    return media
+                cached = self.fetch(media.url)
+            else:
+                media.status, media.error = "missing", "no URL or file for this image"
+                return media
+        except ImageError as error:
+            media.status, media.error = "failed", str(error)
+            return media
+        media.local_path, media.sha256, media.size_bytes = str(cached.path), cached.sha256, cached.size_bytes
+        media.width, media.height, media.status, media.error = cached.width, cached.height, "ok", None
+        return media

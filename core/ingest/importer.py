@@ -1,0 +1,277 @@
+"""Readers -> store: batched upserts, gold annotations, then images checked or fetched in a thread pool.
+
+`import_paths` is what the CLI and the GUI's worker thread call. Store writes stay on the calling
+thread (one SQLite connection); only downloads and decoding run in the pool. Cancelling stops at
+the next item, and images not reached stay "pending" for `fetch_images` to pick up later.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from core.ingest.detect import READERS, FormatError, detect_format
+from core.ingest.images import ImageCache, ImageLimits
+from core.ingest.report import ImportProgress, ImportReport, ItemError, ParsedItem
+from storage import Store, UpsertSummary
+from storage.records import Media
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[ImportProgress], None]
+BATCH_SIZE = 500
+DOWNLOAD_WORKERS = 8
+
+
+def default_cache_dir(store: Store) -> Path:
+    """The data folder's image cache: the store lives at <data>/groundlens.db, images at <data>/images."""
+    return Path(store.path).parent / "images"
+
+
+class Importer:
+    """One import session over a store; feed it items with `run`, read `report` when done."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        download: bool = True,
+        copy_images: bool = False,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        batch_size: int = BATCH_SIZE,
+        workers: int = DOWNLOAD_WORKERS,
+        cache_dir: str | os.PathLike[str] | None = None,
+        limits: ImageLimits | None = None,
+    ):
+        self.store = store
+        self.cache = ImageCache(Path(cache_dir) if cache_dir else default_cache_dir(store), limits)
+        self.download = download
+        self.copy_images = copy_images
+        self.progress = progress
+        self.cancel = cancel or threading.Event()
+        self.batch_size = batch_size
+        self.workers = workers
+        self.report = ImportReport()
+        self._images_total = 0
+        self._images_done = 0
+        self._source = ""
+
+    def _tick(self) -> None:
+        if self.progress is not None:
+            done = self.report.posts_inserted + self.report.posts_updated + self.report.posts_unchanged
+            self.progress(ImportProgress(self._source, done, self._images_done, self._images_total))
+
+    def run(self, items: Iterable[ParsedItem | ItemError], source: str) -> int:
+        """Store every item; returns how many items (posts or errors) the source yielded."""
+        self._source = source
+        seen = 0
+        batch: list[ParsedItem] = []
+        iterator = iter(items)
+        while not self.cancel.is_set():
+            try:
+                item = next(iterator)
+            except StopIteration:
+                break
+            except OSError as error:
+                self.report.add_error(ItemError(source, f"cannot read: {error.strerror or error}"))
+                break
+            except Exception as error:  # a reader bug must not lose the rest of the import
+                log.exception("reader failed on %s", source)
+                self.report.add_error(ItemError(source, f"internal error while reading ({type(error).__name__}: {error})"))
+                break
+            seen += 1
+            if isinstance(item, ItemError):
+                self.report.add_error(item)
+                continue
+            batch.append(item)
+            if len(batch) >= self.batch_size:
+                self._flush(batch)
+                batch = []
+        if batch:
+            self._flush(batch)
+        self.report.cancelled = self.report.cancelled or self.cancel.is_set()
+        return seen
+
+    def _upsert(self, batch: list[ParsedItem]) -> tuple[list[ParsedItem], bool]:
+        """(stored items, whether all were new); if the store refuses the batch, one by one so only the bad post fails."""
+        try:
+            summary = self.store.upsert_posts([item.post for item in batch], batch_size=len(batch))
+            self._count(summary)
+            return batch, summary.inserted == len(batch)
+        except (sqlite3.Error, ValueError, TypeError):
+            if len(batch) == 1:
+                raise
+        stored = []
+        for item in batch:
+            try:
+                self._count(self.store.upsert_posts([item.post], batch_size=1))
+                stored.append(item)
+            except (sqlite3.Error, ValueError, TypeError) as error:
+                self.report.add_error(ItemError(item.location, f"could not be stored: {error}"))
+        return stored, False
+
+    def _count(self, summary: UpsertSummary) -> None:
+        self.report.posts_inserted += summary.inserted
+        self.report.posts_updated += summary.updated
+        self.report.posts_unchanged += summary.unchanged
+
+    def _flush(self, batch: list[ParsedItem]) -> None:
+        try:
+            stored, all_new = self._upsert(batch)
+        except (sqlite3.Error, ValueError, TypeError) as error:
+            self.report.add_error(ItemError(batch[0].location, f"could not be stored: {error}"))
+            return
+        self.report.posts_read += len(stored)
+        for item in stored:
+            if item.gold is not None:
+                media_id = item.post.media[0].id if item.post.media else None
+                for entity in item.gold:
+                    for region in entity.regions:
+                        region.media_id = media_id
+                try:
+                    self.store.add_gold_entities(item.post.id, item.gold)
+                    self.report.gold_entities += len(item.gold)
+                except (sqlite3.Error, ValueError, TypeError) as error:
+                    self.report.add_error(ItemError(item.location, f"gold annotations could not be stored: {error}"))
+        self._tick()
+        self.settle_media(self._to_settle(stored, all_new))
+
+    def _to_settle(self, stored: list[ParsedItem], all_new: bool) -> list[tuple[str, Media]]:
+        """Images still to check; on re-import, downloads the store already holds are kept, not redone."""
+        self.report.images_missing += sum(m.status == "missing" for item in stored for m in item.post.media)
+        # id None: an earlier duplicate of a post later in the same batch (the store keeps the last)
+        jobs = [(item.location, m) for item in stored for m in item.post.media if m.status == "pending" and m.id]
+        remote = {item.post.id for item in stored if any(m.url and not m.local_path for m in item.post.media)}
+        if remote and not all_new:
+            held = self.store.get_posts(sorted(remote))
+            done = {m.id for post in held.values() for m in post.media if m.status == "ok"}
+            jobs = [(where, m) for where, m in jobs if m.local_path or m.id not in done]
+        return jobs
+
+    def run_media(self, todo: Sequence[tuple[int, Media]]) -> None:
+        """Images already in the store, as `store.media_to_fetch` lists them, in batches."""
+        self._source = "images"
+        for start in range(0, len(todo), self.batch_size):
+            if self.cancel.is_set():
+                break
+            self.settle_media([(f"post {post_id}", media) for post_id, media in todo[start:start + self.batch_size]])
+        self.report.cancelled = self.report.cancelled or self.cancel.is_set()
+
+    def settle_media(self, jobs: Sequence[tuple[str, Media]]) -> None:
+        """Check or download images in the pool, write each result through the store, report failures."""
+        if not jobs:
+            return
+        self._images_total += len(jobs)
+        quick: list[tuple[str, Media]] = []
+        work: list[tuple[str, Media]] = []
+        for job in jobs:  # with downloads off, a remote image only gets its scheme checked: not worth a thread
+            (quick if not self.download and not job[1].local_path else work).append(job)
+        for where, media in quick:
+            self._record_media(where, self.cache.settle(media, download=False))
+        if work:
+            self._settle_in_pool(work)
+        self._tick()
+
+    def _settle_in_pool(self, jobs: Sequence[tuple[str, Media]]) -> None:
+        with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(jobs)))) as pool:
+            futures = {
+                pool.submit(self.cache.settle, media, self.download, self.copy_images): location
+                for location, media in jobs
+            }
+            for future in as_completed(futures):
+                if self.cancel.is_set():
+                    for pending in futures:
+                        pending.cancel()
+                if future.cancelled():
+                    continue
+                self._record_media(futures[future], future.result())
+
+    def _record_media(self, location: str, media: Media) -> None:
+        if media.status == "pending":  # left for later: nothing to write
+            self._images_done += 1
+            self.report.images_pending += 1
+            return
+        try:
+            self.store.update_media(media)
+        except (sqlite3.Error, LookupError, ValueError) as error:
+            self.report.add_error(ItemError(location, f"image state could not be stored: {error}"), image=True)
+            return
+        self._images_done += 1
+        where = media.url or media.local_path or "image"
+        if media.status == "ok":
+            self.report.images_ok += 1
+        elif media.status == "missing":
+            self.report.images_missing += 1
+            self.report.errors.append(ItemError(location, f"image {where}: {media.error}"))
+        else:
+            self.report.add_error(ItemError(location, f"image {where}: {media.error}"), image=True)
+        if self._images_done % 20 == 0:
+            self._tick()
+
+
+def import_paths(
+    store: Store,
+    paths: Iterable[str | os.PathLike[str]],
+    format: str | None = None,
+    images_dir: str | os.PathLike[str] | None = None,
+    download: bool = True,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    **options,
+) -> ImportReport:
+    """Import files and folders (format detected per path unless given); never raises for bad data.
+
+    `options` go to `Importer`: copy_images, cache_dir, limits, batch_size, workers.
+    """
+    importer = Importer(store, download=download, progress=progress, cancel=cancel, **options)
+    images = Path(images_dir) if images_dir else None
+    for raw_path in paths:
+        path = Path(raw_path)
+        if importer.cancel.is_set():
+            break
+        try:
+            chosen = format or detect_format(path)
+        except (FormatError, OSError) as error:
+            importer.report.add_error(ItemError(str(path), str(error)))
+            continue
+        if chosen not in READERS:
+            importer.report.add_error(ItemError(str(path), f"unknown format {chosen!r}"))
+            continue
+        if importer.run(READERS[chosen](path, images), source=str(path)) == 0 and not importer.cancel.is_set():
+            importer.report.add_error(ItemError(str(path), "no posts found (empty file?)"))
+    return importer.report
+
+
+def import_items(
+    store: Store,
+    items: Iterable[ParsedItem | ItemError],
+    source: str,
+    download: bool = True,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    **options,
+) -> ImportReport:
+    """Store items from any reader, e.g. the X API generators (streams want a small batch_size)."""
+    importer = Importer(store, download=download, progress=progress, cancel=cancel, **options)
+    importer.run(items, source)
+    return importer.report
+
+
+def fetch_images(
+    store: Store,
+    retry_failed: bool = True,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    limit: int | None = None,
+    **options,
+) -> ImportReport:
+    """Download or re-check images left pending (or failed, when retry_failed) by earlier imports."""
+    importer = Importer(store, progress=progress, cancel=cancel, **options)
+    importer.run_media(store.media_to_fetch(limit=limit, retry_failed=retry_failed))
+    return importer.report

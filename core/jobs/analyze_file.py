@@ -1,0 +1,69 @@
+"""`analyze`: the pipeline from one JSON-lines file to another, without touching the database.
+
+Input lines are {"id": str, "text": str, "image": path or null}; a relative image path is
+read from the input file's folder. A line that cannot be used (bad JSON, no text, a wrong
+field type) becomes an output line with only an `error`; an unreadable image becomes an
+error on that post (its text entities are still given). Output keeps the input order.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Iterator, TextIO
+
+from core.jobs.convert import result_to_json
+from core.pipeline.pipeline import Pipeline
+from core.pipeline.types import PostInput
+
+
+@dataclass
+class AnalyzeSummary:
+    posts: int = 0
+    errors: int = 0
+
+
+def parse_line(number: int, line: str, base: Path) -> PostInput | dict:
+    """A PostInput, or the output row saying why the line cannot be one."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return {"id": f"line {number}", "error": f"line {number}: invalid JSON ({exc.msg})", "entities": []}
+    if not isinstance(obj, dict):
+        return {"id": f"line {number}", "error": f"line {number}: expected a JSON object", "entities": []}
+    post_id = str(obj["id"]) if isinstance(obj.get("id"), (str, int)) else f"line {number}"
+    text, image = obj.get("text"), obj.get("image")
+    if not isinstance(text, str):
+        return {"id": post_id, "error": f"line {number}: missing or non-string 'text'", "entities": []}
+    if image is not None and not isinstance(image, str):
+        return {"id": post_id, "error": f"line {number}: 'image' must be a path or null", "entities": []}
+    return PostInput(post_id, text, base / image if image else None)
+
+
+def _numbered_lines(stream: TextIO) -> Iterator[tuple[int, str]]:
+    for number, line in enumerate(stream, start=1):
+        if line.strip():
+            yield number, line
+
+
+def analyze_jsonl(pipeline: Pipeline, source: Path, target: Path, batch_size: int = 8,
+                  on_progress: Callable[[int], None] | None = None) -> AnalyzeSummary:
+    """Runs `pipeline` over `source` in batches, writing each batch as soon as it is done."""
+    summary = AnalyzeSummary()
+    base = source.resolve().parent
+    with source.open(encoding="utf-8", errors="replace") as reader, target.open("w", encoding="utf-8") as writer:
+        lines = _numbered_lines(reader)
+        while batch := [parse_line(n, line, base) for n, line in islice(lines, batch_size)]:
+            inputs = [item for item in batch if isinstance(item, PostInput)]
+            results = iter(pipeline.run(inputs))
+            for item in batch:
+                row = result_to_json(next(results)) if isinstance(item, PostInput) else item
+                writer.write(json.dumps(row, ensure_ascii=False) + "\n")
+                summary.posts += 1
+                summary.errors += row["error"] is not None
+            writer.flush()
+            if on_progress:
+                on_progress(len(batch))
+    return summary

@@ -1,0 +1,50 @@
+"""Pipeline results -> the store's records and -> `analyze`'s JSON lines.
+
+Both views carry the same facts; masks leave the pipeline as numpy arrays and are COCO RLE
+everywhere outside it (core.masks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import masks
+from core.pipeline.types import GroundedEntity, PostResult
+from storage.normalize import normalize_entity
+from storage.records import Entity, Region
+
+
+def model_version(result: PostResult) -> str:
+    """'ner=transformers@v;expression=template@1;...' for the stages that ran."""
+    return ";".join(f"{stage}={version}" for stage, version in result.model_versions.items())
+
+
+def to_entity(grounded: GroundedEntity, version: str, media_id: int | None = None) -> Entity:
+    m = grounded.mention
+    regions = []
+    if grounded.box is not None:
+        rle = masks.encode(grounded.mask) if grounded.mask is not None else None
+        x0, y0, x1, y1 = grounded.box
+        area = masks.area(rle) if rle is not None else int(round(max(0.0, x1 - x0) * max(0.0, y1 - y0)))
+        regions.append(Region(box=grounded.box, score=grounded.box_score, mask_rle=rle, area=area, media_id=media_id))
+    return Entity(
+        start=m.start, end=m.end, text=m.text, type=m.type, norm=normalize_entity(m.text), score=m.score,
+        groundable=grounded.groundable, groundable_score=grounded.groundable_score,
+        expression=grounded.expression, model_version=version, regions=regions,
+    )
+
+
+def to_json(grounded: GroundedEntity) -> dict[str, Any]:
+    m = grounded.mention
+    return {
+        "text": m.text, "start": m.start, "end": m.end, "type": m.type, "score": m.score,
+        "expression": grounded.expression, "groundable": grounded.groundable,
+        "groundable_score": grounded.groundable_score,
+        "box": list(grounded.box) if grounded.box is not None else None,
+        "box_score": grounded.box_score,
+        "mask": masks.encode(grounded.mask) if grounded.mask is not None else None,
+    }
+
+
+def result_to_json(result: PostResult) -> dict[str, Any]:
+    return {"id": result.post_id, "error": result.error, "entities": [to_json(e) for e in result.entities]}

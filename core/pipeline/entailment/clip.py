@@ -1,0 +1,53 @@
+"""Visual entailment with a CLIP model (any local folder or hub id, loaded through transformers).
+
+The image is scored against every expression and one null prompt in a single forward
+pass (one image encoding per post). The probability that the image shows an expression is
+a two-way softmax between it and the null prompt, i.e.
+    p = sigmoid(temperature * (logit_expr - logit_null) + bias)
+with CLIP's own logit scale inside the logits; `temperature` and `bias` calibrate it
+(fit them on held-out data as Platt scaling; the defaults are the plain softmax).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from PIL import Image
+
+from core.pipeline.registry import register
+from core.pipeline.types import Mention
+
+
+class ClipJudge:
+    name = "clip"
+
+    def __init__(self, model: str, null_prompt: str = "a photo", temperature: float = 1.0, bias: float = 0.0):
+        from transformers import AutoProcessor, CLIPModel
+
+        self.processor = AutoProcessor.from_pretrained(model)
+        self.model = CLIPModel.from_pretrained(model).eval()
+        self.null_prompt = null_prompt
+        self.temperature = temperature
+        self.bias = bias
+        self.max_length = self.model.config.text_config.max_position_embeddings
+        self.version = f"1+{Path(str(model)).name}"
+
+    def judge(self, image: Image.Image, text: str, mentions: Sequence[Mention], expressions: Sequence[str]
+              ) -> list[float]:
+        import torch
+
+        if not expressions:
+            return []
+        inputs = self.processor(text=[*expressions, self.null_prompt], images=image, return_tensors="pt",
+                                padding=True, truncation=True, max_length=self.max_length)
+        with torch.inference_mode():
+            logits = self.model(**inputs).logits_per_image[0]
+        margin = logits[:-1] - logits[-1]
+        return torch.sigmoid(self.temperature * margin + self.bias).tolist()
+
+
+@register("entailment", "clip")
+def create_clip_judge(model: str, null_prompt: str = "a photo", temperature: float = 1.0, bias: float = 0.0
+                      ) -> ClipJudge:
+    return ClipJudge(model, null_prompt, temperature, bias)

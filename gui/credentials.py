@@ -1,0 +1,78 @@
+"""The X API bearer token: in the OS keyring when there is one, else in a 0600 file in the
+per-user config folder, never in the database (which analysts copy and share).
+
+The keyring entry is the one core.ingest.x_api reads, so the CLI sees a token saved here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import keyring
+import platformdirs
+from keyring.errors import KeyringError
+
+from core.config import APP_NAME
+from core.ingest.x_api import KEYRING_SERVICE, KEYRING_USER, TOKEN_ENV
+
+TOKEN_FILE_NAME = "x-bearer-token"
+
+
+def default_config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def _keyring_usable() -> bool:
+    return keyring.get_keyring().priority > 0  # the "fail" and "null" backends have priority <= 0
+
+
+def save_token(token: str, config_dir: Path | None = None) -> str:
+    """Store the token; returns where it went, in words, for the settings page."""
+    token = token.strip()
+    if not token:
+        raise ValueError("the token is empty")
+    if _keyring_usable():
+        try:
+            keyring.set_password(KEYRING_SERVICE, KEYRING_USER, token)
+            return "the system keyring"
+        except KeyringError:
+            pass
+    path = (config_dir or default_config_dir()) / TOKEN_FILE_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(token)
+    os.chmod(path, 0o600)  # also when the file existed with wider permissions
+    return str(path)
+
+
+def load_token(config_dir: Path | None = None) -> str | None:
+    """Environment variable, then keyring, then the 0600 file."""
+    if os.environ.get(TOKEN_ENV):
+        return os.environ[TOKEN_ENV]
+    if _keyring_usable():
+        try:
+            token = keyring.get_password(KEYRING_SERVICE, KEYRING_USER)
+        except KeyringError:
+            token = None
+        if token:
+            return token
+    path = (config_dir or default_config_dir()) / TOKEN_FILE_NAME
+    return path.read_text(encoding="utf-8").strip() or None if path.exists() else None
+
+
+def forget_token(config_dir: Path | None = None) -> None:
+    if _keyring_usable():
+        try:
+            keyring.delete_password(KEYRING_SERVICE, KEYRING_USER)
+        except KeyringError:
+            pass
+    ((config_dir or default_config_dir()) / TOKEN_FILE_NAME).unlink(missing_ok=True)
+
+
+def masked(token: str | None) -> str:
+    """What the UI shows of a saved token: never more than its last four characters."""
+    if not token:
+        return "no token saved"
+    return "•" * 8 + token[-4:] if len(token) > 8 else "•" * 8

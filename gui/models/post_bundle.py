@@ -1,0 +1,87 @@
+"""Everything the inspector shows for one post, gathered off the main thread in two steps:
+records from the store (database thread), then pixels (image decode + masks, pool thread)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtGui import QColor, QImage
+
+from core import masks
+from gui.mask_image import cropped_mask_image
+from gui.theme import GOLD_COLOR, type_color
+from gui.widgets.entity_list import EntityRow, grounding_label
+from gui.widgets.entity_text import Span
+from gui.widgets.image_canvas import Overlay
+from gui.workers import read_image
+from storage import Store
+from storage.records import Entity, Post
+
+
+@dataclass
+class PostBundle:
+    post: Post
+    predictions: list[Entity]
+    gold: list[Entity]
+
+    def keyed(self) -> list[tuple[str, Entity]]:
+        """Stable keys tie one entity's text span, chip and image regions together."""
+        return [(f"p{i}", e) for i, e in enumerate(self.predictions)] + [(f"g{i}", e) for i, e in enumerate(self.gold)]
+
+    @property
+    def local_path(self) -> str | None:
+        return self.post.media[0].local_path if self.post.media else None
+
+    def spans(self, include_gold: bool) -> list[Span]:
+        return [Span(key, e.start, e.end, e.type) for key, e in self.keyed() if include_gold or e.origin != "gold"]
+
+    def rows(self, has_image: bool) -> list[EntityRow]:
+        return [
+            EntityRow(
+                key=key,
+                text=e.text,
+                type=e.type,
+                norm=e.norm,
+                grounding=grounding_label(e.groundable, bool(e.regions), has_image),
+                score=e.score,
+                gold=e.origin == "gold",
+            )
+            for key, e in self.keyed()
+        ]
+
+
+def load_bundle(store: Store, post_id: int) -> PostBundle | None:
+    post = store.get_post(post_id)
+    if post is None:
+        return None
+    return PostBundle(post, store.entities_for_post(post_id), store.entities_for_post(post_id, origin="gold"))
+
+
+@dataclass
+class Visuals:
+    image: QImage | None
+    overlays: list[Overlay] = field(default_factory=list)
+    error: str | None = None
+
+
+def render_visuals(image_file: Path | None, keyed: list[tuple[str, Entity]]) -> Visuals:
+    """Decode the photo and every region's mask into ready-to-draw overlays (runs on a pool thread)."""
+    if image_file is None:
+        return Visuals(None, error="This post has no image.")
+    try:
+        image = read_image(image_file)
+    except OSError as exc:
+        return Visuals(None, error=str(exc))
+    overlays: list[Overlay] = []
+    for key, entity in keyed:
+        gold = entity.origin == "gold"
+        color = QColor(GOLD_COLOR) if gold else type_color(entity.type)
+        for region in entity.regions:
+            overlay = Overlay(key=key, label=entity.text, type=entity.type, box=tuple(region.box), gold=gold)
+            if region.mask_rle:
+                rendered = cropped_mask_image(masks.decode(region.mask_rle), color)
+                if rendered is not None:
+                    overlay.mask, overlay.mask_offset = rendered
+            overlays.append(overlay)
+    return Visuals(image, overlays)

@@ -1,0 +1,158 @@
+"""Post inspector: the image with overlays on the left, the text with highlighted entities and
+the entity chips on the right. Hover or select an entity anywhere and all three follow."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+
+from gui.context import AppContext
+from gui.models.post_bundle import PostBundle, Visuals, load_bundle, render_visuals
+from gui.widgets.common import label, section
+from gui.widgets.entity_list import EntityList
+from gui.widgets.entity_text import EntityText
+from gui.widgets.image_canvas import ImageCanvas
+from gui.widgets.overlay_bar import LegendBar, OverlayBar
+from gui.workers import Latest, run_in_pool
+
+
+class InspectorView(QWidget):
+    entity_opened = Signal(str)  # norm of the entity whose page to open
+    loaded = Signal(int)  # post id, once text and image are shown
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.bundle: PostBundle | None = None
+        self.post_id: int | None = None
+        self._latest = Latest(self)
+        self._selected = ""
+
+        self.canvas = ImageCanvas()
+        self.overlay_bar = OverlayBar(self.canvas)
+        self.legend = LegendBar(self.canvas)
+        self.canvas_message = QLabel()
+        self.canvas_message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.canvas_message.setStyleSheet("color:#9AA0A6; background:#1F2328; font-size:14px;")
+        self.canvas_stack = QStackedWidget()
+        self.canvas_stack.addWidget(self.canvas)
+        self.canvas_stack.addWidget(self.canvas_message)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.setSpacing(0)
+        left_layout.addWidget(self.overlay_bar)
+        left_layout.addWidget(self.canvas_stack, 1)
+        left_layout.addWidget(self.legend)
+
+        self.header = label("", "Muted")
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.setOpenExternalLinks(True)
+        self.header.setWordWrap(True)
+        self.text = EntityText()
+        self.entities = EntityList()
+        right = QWidget()
+        right.setMinimumWidth(300)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(12, 10, 12, 10)
+        right_layout.addWidget(self.header)
+        right_layout.addWidget(section("Text"))
+        right_layout.addWidget(self.text, 1)
+        right_layout.addWidget(section("Entities"))
+        right_layout.addWidget(self.entities, 1)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 5)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([640, 310])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        for source in (self.canvas, self.text, self.entities):
+            source.entity_hovered.connect(self._hover)
+            source.entity_selected.connect(self._select)
+        self.entities.entity_opened.connect(self.entity_opened)
+        self.legend.gold_button.toggled.connect(lambda _on: self._show_text())
+        self._show_message("Select a post in the feed.")
+
+    # loading -------------------------------------------------------------------------------
+    def show_post(self, post_id: int | None) -> None:
+        token = self._latest.start()
+        self.post_id = post_id
+        if post_id is None:
+            self.bundle = None
+            self.header.clear()
+            self.text.set_content("", [])
+            self.entities.set_rows([])
+            self._show_message("Select a post in the feed.")
+            return
+        self.ctx.db.submit(
+            lambda store: load_bundle(store, post_id),
+            self._latest.only(token, self._on_bundle),
+            self._latest.only(token, self._on_error),
+        )
+
+    def reload(self) -> None:
+        """Pick up new pipeline results for the post on screen, keeping zoom and toggles."""
+        if self.post_id is not None:
+            self.show_post(self.post_id)
+
+    def _on_error(self, exc: Exception) -> None:
+        self._show_message(f"Could not load this post: {exc}")
+
+    def _on_bundle(self, bundle: PostBundle | None) -> None:
+        same_post = self.bundle is not None and bundle is not None and self.bundle.post.id == bundle.post.id
+        self.bundle = bundle
+        if bundle is None:
+            self._show_message("This post no longer exists.")
+            return
+        post = bundle.post
+        when = post.created_at.strftime("%Y-%m-%d %H:%M UTC") if post.created_at else "no date"
+        link = f' · <a href="{post.url}">open original</a>' if post.url else ""
+        self.header.setText(
+            f"<b style='color:#1F2328'>{post.author or 'unknown author'}</b> · {when} · {post.source}{link}"
+        )
+        self._show_text()
+        image_file = self.ctx.media_file(bundle.local_path)
+        keyed = bundle.keyed()
+        self.entities.set_rows(bundle.rows(has_image=image_file is not None))
+        token = self._latest.current  # the user may move on while pixels decode
+        run_in_pool(
+            lambda: render_visuals(image_file, keyed),
+            self._latest.only(token, lambda visuals: self._on_visuals(visuals, keep_view=same_post)),
+            self._latest.only(token, self._on_error),
+        )
+
+    def _on_visuals(self, visuals: Visuals, keep_view: bool) -> None:
+        if visuals.image is None:
+            self.canvas.clear_content()
+            self._show_message(visuals.error or "No image.")
+        else:
+            if not (keep_view and self.canvas.has_image()):
+                self.canvas.set_image(visuals.image)
+            self.canvas.set_overlays(visuals.overlays)
+            self.canvas_stack.setCurrentWidget(self.canvas)
+        self.loaded.emit(self.post_id)
+
+    def _show_text(self) -> None:
+        if self.bundle is not None:
+            self.text.set_content(self.bundle.post.text, self.bundle.spans(self.legend.gold_button.isChecked()))
+
+    def _show_message(self, message: str) -> None:
+        self.canvas_message.setText(message)
+        self.canvas_stack.setCurrentWidget(self.canvas_message)
+
+    # linking text, chips and regions --------------------------------------------------------
+    def _hover(self, key: str) -> None:
+        shown = key or self._selected
+        self.canvas.highlight(shown)
+        self.text.highlight(shown)
+
+    def _select(self, key: str) -> None:
+        self._selected = "" if key == self._selected else key
+        self.entities.select_key(self._selected)
+        self._hover(self._selected)

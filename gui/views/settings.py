@@ -1,0 +1,261 @@
+"""Settings: data folder, the backend (and its options) per pipeline stage, thresholds, threads,
+and the X API token. Saved to <data>/settings.json through core.settings.Settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.pipeline import registry
+from core.pipeline.config import PipelineConfig, StageConfig
+from core.pipeline.registry import STAGES
+from core.settings import Settings
+from gui import credentials
+from gui.context import AppContext
+from gui.theme import ERROR_COLOR
+from gui.widgets.common import card, label
+from gui.workers import run_in_pool
+
+OFF = "off"
+DEFAULTS_NOTE = (
+    "<b>What runs by default</b> (everything ships inside Python packages, nothing is downloaded): "
+    "text NER <i>transformers</i> (a MiniLM encoder fine-tuned for PER/LOC/ORG/OTHER), "
+    "expressions <i>template</i>, visibility <i>prior</i> (a trained groundability prior plus a person detector), "
+    "grounding <i>person_detector</i> (OpenCV cascades: finds people, uses the whole image for places), "
+    "segmentation <i>mobile_sam</i> (MobileSAM, about 1 s per image on 2 cores).<br>"
+    "<b>CLIP</b> (visibility), <b>OWLv2</b> and <b>Grounding DINO</b> (grounding), a causal LM (expressions) and "
+    "original <b>SAM</b> need weights you supply: a local folder or a Hugging Face model id in the options, "
+    'e.g. <code>{"model": "/models/owlv2-base-patch16"}</code> (SAM: <code>{"checkpoint": "/models/sam_vit_b.pth"}</code>).'
+)
+STAGE_LABELS = {
+    "ner": "Entity recognition",
+    "expression": "Referring expression",
+    "entailment": "Visible in image? (entailment)",
+    "grounding": "Grounding (boxes)",
+    "segmentation": "Segmentation (masks)",
+}
+
+
+class SettingsView(QWidget):
+    saved = Signal(object)  # the new Settings (the pipeline's config key may have changed)
+    populated = Signal()
+    data_folder_requested = Signal(Path)  # reopen the app on another folder
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.settings = Settings()
+        self._populated = False
+
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setContentsMargins(16, 12, 16, 12)
+        column.setSpacing(12)
+        title = label("Settings", "PageTitle")
+        column.addWidget(title)
+
+        folder_card, folder = card("Data folder")
+        self.folder_label = QLabel(str(ctx.paths.data_dir))
+        self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        switch = QPushButton("Open another data folder…")
+        switch.clicked.connect(self._choose_folder)
+        row = QHBoxLayout()
+        row.addWidget(self.folder_label, 1)
+        row.addWidget(switch)
+        folder.addLayout(row)
+        note = label(
+            "Database, image cache and settings live here; model files are shared in "
+            f"{ctx.paths.models_dir}. Also settable with --data-dir or $GROUNDLENS_DATA_DIR.",
+            "Muted",
+        )
+        note.setWordWrap(True)
+        folder.addWidget(note)
+        column.addWidget(folder_card)
+
+        models_card, models = card("Pipeline models")
+        defaults = QLabel(DEFAULTS_NOTE)
+        defaults.setWordWrap(True)
+        models.addWidget(defaults)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(10)
+        self.backends: dict[str, QComboBox] = {}
+        self.options: dict[str, QLineEdit] = {}
+        for row_index, stage in enumerate(STAGES):
+            combo = QComboBox()
+            combo.setMinimumWidth(170)
+            options = QLineEdit()
+            options.setPlaceholderText('options as JSON, e.g. {"model": "/path/to/weights"}')
+            grid.addWidget(QLabel(STAGE_LABELS[stage]), row_index, 0)
+            grid.addWidget(combo, row_index, 1)
+            grid.addWidget(options, row_index, 2)
+            self.backends[stage], self.options[stage] = combo, options
+        grid.setColumnStretch(2, 1)
+        models.addLayout(grid)
+        form = QFormLayout()
+        self.groundable = QDoubleSpinBox()
+        self.box_threshold = QDoubleSpinBox()
+        for spin in (self.groundable, self.box_threshold):
+            spin.setRange(0.0, 1.0)
+            spin.setSingleStep(0.05)
+            spin.setDecimals(2)
+        self.threads = QSpinBox()
+        self.threads.setRange(1, 64)
+        self.batch = QSpinBox()
+        self.batch.setRange(1, 512)
+        for spin in (self.groundable, self.box_threshold, self.threads, self.batch):
+            spin.setMaximumWidth(110)
+        form.addRow("Visible-in-image threshold", self.groundable)
+        form.addRow("Minimum box score", self.box_threshold)
+        form.addRow("CPU threads for models", self.threads)
+        form.addRow("Posts per batch (also how soon Cancel takes effect)", self.batch)
+        models.addLayout(form)
+        column.addWidget(models_card)
+
+        token_card, token = card("X API")
+        self.token_state = QLabel()
+        self.token_edit = QLineEdit()
+        self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token_edit.setPlaceholderText("Paste a bearer token to save it")
+        save_token = QPushButton("Save token")
+        save_token.clicked.connect(self._save_token)
+        forget = QPushButton("Forget token")
+        forget.clicked.connect(self._forget_token)
+        row = QHBoxLayout()
+        row.addWidget(self.token_edit, 1)
+        row.addWidget(save_token)
+        row.addWidget(forget)
+        token.addWidget(self.token_state)
+        token.addLayout(row)
+        column.addWidget(token_card)
+
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        save = QPushButton("Save settings")
+        save.setObjectName("Primary")
+        save.clicked.connect(self.save)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.message, 1)
+        bottom.addWidget(save)
+        column.addLayout(bottom)
+        column.addStretch(1)
+
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+
+    # loading -------------------------------------------------------------------------------
+    def load_settings(self) -> Settings:
+        """The saved settings; a malformed file is reported and the defaults are shown instead."""
+        try:
+            self.settings = Settings.load(self.ctx.paths.settings_file)
+        except ValueError as error:
+            self._say(f"{error}. Showing defaults; saving will replace the file.", error=True)
+            self.settings = Settings()
+        return self.settings
+
+    def on_shown(self) -> None:
+        if not self._populated:
+            self._populated = True
+            # Listing backends imports their modules (OpenCV among them): not on the UI thread.
+            run_in_pool(lambda: {stage: registry.available(stage) for stage in STAGES}, self.populate)
+
+    def populate(self, backends: dict[str, list[str]]) -> None:
+        settings = self.load_settings()
+        for stage in STAGES:
+            combo = self.backends[stage]
+            combo.clear()
+            combo.addItems([OFF, *backends[stage]])
+            chosen = settings.pipeline.stage(stage)
+            combo.setCurrentText(chosen.backend if chosen else OFF)
+            self.options[stage].setText(json.dumps(chosen.options) if chosen and chosen.options else "")
+        self.groundable.setValue(settings.pipeline.groundable_threshold)
+        self.box_threshold.setValue(settings.pipeline.box_threshold)
+        self.threads.setValue(settings.threads)
+        self.batch.setValue(settings.batch_size)
+        self.token_state.setText(f"Bearer token: {credentials.masked(credentials.load_token())}")
+        self.populated.emit()
+
+    # saving --------------------------------------------------------------------------------
+    def form_settings(self) -> Settings:
+        """Settings from the form; ValueError names the field that is wrong."""
+        stages: dict[str, StageConfig | None] = {}
+        for stage in STAGES:
+            backend = self.backends[stage].currentText()
+            raw = self.options[stage].text().strip()
+            try:
+                options = json.loads(raw) if raw else {}
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{STAGE_LABELS[stage]}: options are not valid JSON ({error.msg})") from None
+            if not isinstance(options, dict):
+                raise ValueError(f"{STAGE_LABELS[stage]}: options must be a JSON object")
+            stages[stage] = None if backend == OFF else StageConfig(backend, options)
+        pipeline = PipelineConfig(
+            **stages, groundable_threshold=self.groundable.value(), box_threshold=self.box_threshold.value()
+        )
+        return Settings(
+            pipeline=pipeline, threads=self.threads.value(), batch_size=self.batch.value(), extra=self.settings.extra
+        )
+
+    def save(self) -> None:
+        try:
+            settings = self.form_settings()
+        except ValueError as error:
+            self._say(str(error), error=True)
+            return
+        changed = settings.pipeline.key() != self.settings.pipeline.key()
+        settings.save(self.ctx.paths.settings_file)
+        self.settings = settings
+        self._say(
+            "Saved."
+            + (
+                " The pipeline configuration changed: run the pipeline (Jobs) to process posts with it."
+                if changed
+                else ""
+            )
+        )
+        self.saved.emit(settings)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message.setStyleSheet(f"color: {ERROR_COLOR};" if error else "")
+        self.message.setText(text)
+
+    # token and folder ----------------------------------------------------------------------
+    def _save_token(self) -> None:
+        try:
+            where = credentials.save_token(self.token_edit.text())
+        except (ValueError, OSError) as error:
+            self._say(f"Token not saved: {error}", error=True)
+            return
+        self.token_edit.clear()
+        self.token_state.setText(f"Bearer token: {credentials.masked(credentials.load_token())} (in {where})")
+
+    def _forget_token(self) -> None:
+        credentials.forget_token()
+        self.token_state.setText(f"Bearer token: {credentials.masked(None)}")
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Data folder", str(self.ctx.paths.data_dir))
+        if folder:
+            self.data_folder_requested.emit(Path(folder))

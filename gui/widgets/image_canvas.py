@@ -1,0 +1,252 @@
+"""Zoomable, pannable image with per-entity overlays (mask, box, label) that can be toggled and hovered.
+
+The canvas knows nothing of the store: the inspector hands it an image and `Overlay`s
+(mask already rendered to a QImage off the main thread) and listens to hover/select signals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPixmap, QWheelEvent
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPixmapItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsSimpleTextItem,
+    QGraphicsView,
+    QWidget,
+)
+
+from gui.theme import GOLD_COLOR, type_color
+
+LAYERS = ("masks", "boxes", "labels")
+ZOOM_STEP = 1.25
+MIN_SCALE, MAX_SCALE = 0.02, 40.0
+
+
+@dataclass
+class Overlay:
+    """One entity region as drawn: `key` ties it to the same entity in the text panel."""
+
+    key: str
+    label: str
+    type: str
+    box: tuple[float, float, float, float]
+    mask: QImage | None = None
+    mask_offset: tuple[int, int] = (0, 0)  # where the (cropped) mask image's top-left sits
+    gold: bool = False
+
+
+class _RegionBox(QGraphicsRectItem):
+    """The box doubles as the hover/click target for its entity."""
+
+    def __init__(self, canvas: "ImageCanvas", key: str, rect: QRectF) -> None:
+        super().__init__(rect)
+        self.canvas = canvas
+        self.key = key
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def hoverEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.canvas.entity_hovered.emit(self.key)
+
+    def hoverLeaveEvent(self, event) -> None:  # noqa: N802
+        self.canvas.entity_hovered.emit("")
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        self.canvas.entity_selected.emit(self.key)
+        event.accept()
+
+
+class _Label(QGraphicsRectItem):
+    """A filled tag with the entity text; ignores zoom so it stays readable."""
+
+    def __init__(self, text: str, color: QColor, parent: QGraphicsItem | None = None) -> None:
+        super().__init__(parent)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.text = QGraphicsSimpleTextItem(text, self)
+        self.text.setBrush(QBrush(QColor("white")))
+        font = self.text.font()
+        font.setPointSizeF(9)
+        font.setBold(True)
+        self.text.setFont(font)
+        bounds = self.text.boundingRect()
+        self.setRect(QRectF(0, -bounds.height() - 4, bounds.width() + 8, bounds.height() + 4))
+        self.text.setPos(4, -bounds.height() - 2)
+        self.setBrush(QBrush(color))
+        self.setPen(QPen(Qt.PenStyle.NoPen))
+
+
+class ImageCanvas(QGraphicsView):
+    entity_hovered = Signal(str)  # "" when the pointer leaves a region
+    entity_selected = Signal(str)
+    zoom_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Canvas")
+        self.setScene(QGraphicsScene(self))
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self._image_item: QGraphicsPixmapItem | None = None
+        self._items: list[tuple[Overlay, dict[str, QGraphicsItem]]] = []
+        self.layers = {layer: True for layer in LAYERS}
+        self.hidden_types: set[str] = set()
+        self.show_gold = False
+        self.mask_opacity = 0.35
+        self._highlight = ""
+        self._fit_on_resize = True
+
+    # content -------------------------------------------------------------------------------
+    def clear_content(self) -> None:
+        self.scene().clear()
+        self._image_item = None
+        self._items.clear()
+        self._highlight = ""
+
+    def set_image(self, image: QImage | None) -> None:
+        self.clear_content()
+        if image is None or image.isNull():
+            return
+        self._image_item = self.scene().addPixmap(QPixmap.fromImage(image))
+        self._image_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        margin = 0.03 * max(image.width(), image.height())  # room for labels at the edges
+        self.scene().setSceneRect(QRectF(image.rect()).adjusted(-margin, -margin, margin, margin))
+        self.fit()
+
+    def has_image(self) -> bool:
+        return self._image_item is not None
+
+    def set_overlays(self, overlays: list[Overlay]) -> None:
+        """Several overlays may share a key (one entity, several regions)."""
+        for _overlay, items in self._items:
+            for item in items.values():
+                self.scene().removeItem(item)
+        # Larger regions first so small ones stay on top and hoverable.
+        ordered = sorted(overlays, key=lambda o: -(o.box[2] - o.box[0]) * (o.box[3] - o.box[1]))
+        self._items = [(overlay, self._build(overlay, z)) for z, overlay in enumerate(ordered)]
+        self.highlight(self._highlight)
+
+    def _build(self, overlay: Overlay, z: int) -> dict[str, QGraphicsItem]:
+        color = QColor(GOLD_COLOR) if overlay.gold else type_color(overlay.type)
+        x0, y0, x1, y1 = overlay.box
+        items: dict[str, QGraphicsItem] = {}
+        if overlay.mask is not None:
+            mask = self.scene().addPixmap(QPixmap.fromImage(overlay.mask))
+            mask.setOffset(*overlay.mask_offset)
+            mask.setZValue(10 + z)
+            mask.setOpacity(self.mask_opacity)
+            items["masks"] = mask
+        box = _RegionBox(self, overlay.key, QRectF(x0, y0, x1 - x0, y1 - y0))
+        pen = QPen(color, 2.5)
+        pen.setCosmetic(True)  # constant on-screen width at any zoom
+        if overlay.gold:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        box.setPen(pen)
+        box.setZValue(1000 + z)
+        self.scene().addItem(box)
+        items["boxes"] = box
+        label = _Label(("gold: " if overlay.gold else "") + overlay.label, color)
+        label.setPos(QPointF(x0, y0))
+        label.setZValue(2000 + z)
+        self.scene().addItem(label)
+        items["labels"] = label
+        return items
+
+    # visibility ----------------------------------------------------------------------------
+    def set_layer_visible(self, layer: str, visible: bool) -> None:
+        self.layers[layer] = visible
+        self._apply_visibility()
+
+    def toggle_layer(self, layer: str) -> None:
+        self.set_layer_visible(layer, not self.layers[layer])
+
+    def set_type_visible(self, entity_type: str, visible: bool) -> None:
+        (self.hidden_types.discard if visible else self.hidden_types.add)(entity_type)
+        self._apply_visibility()
+
+    def set_gold_visible(self, visible: bool) -> None:
+        self.show_gold = visible
+        self._apply_visibility()
+
+    def set_mask_opacity(self, opacity: float) -> None:
+        self.mask_opacity = opacity
+        self.highlight(self._highlight)
+
+    def _apply_visibility(self) -> None:
+        for overlay, items in self._items:
+            key = overlay.key
+            shown = overlay.type not in self.hidden_types and (self.show_gold or not overlay.gold)
+            for layer, item in items.items():
+                # The box stays (invisible pen) when boxes are off so hovering still works.
+                item.setVisible(shown and (self.layers[layer] or layer == "boxes"))
+                if layer == "boxes":
+                    item.setOpacity(1.0 if self.layers["boxes"] or key == self._highlight else 0.0)
+
+    def visible_keys(self, layer: str) -> list[str]:
+        return [
+            o.key
+            for o, items in self._items
+            if layer in items and items[layer].isVisible() and items[layer].opacity() > 0
+        ]
+
+    def highlight(self, key: str) -> None:
+        """Emphasise one entity's region and dim the others; "" (or an entity with no region) restores all."""
+        self._highlight = key
+        located = any(overlay.key == key for overlay, _items in self._items)
+        for overlay, items in self._items:
+            other = overlay.key
+            dim = located and other != key
+            for layer, item in items.items():
+                if layer == "masks":
+                    factor = 0.3 if dim else (1.25 if other == key else 1.0)
+                    item.setOpacity(min(1.0, self.mask_opacity * factor))
+                elif layer == "boxes":
+                    pen = item.pen()
+                    pen.setWidthF(4.0 if other == key else 2.5)
+                    item.setPen(pen)
+        self._apply_visibility()
+
+    # zoom ----------------------------------------------------------------------------------
+    def current_scale(self) -> float:
+        return self.transform().m11()
+
+    def _scale_to(self, scale: float) -> None:
+        scale = max(MIN_SCALE, min(MAX_SCALE, scale))
+        factor = scale / self.current_scale()
+        self.scale(factor, factor)
+        self.zoom_changed.emit(self.current_scale())
+
+    def zoom_in(self) -> None:
+        self._fit_on_resize = False
+        self._scale_to(self.current_scale() * ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self._fit_on_resize = False
+        self._scale_to(self.current_scale() / ZOOM_STEP)
+
+    def actual_size(self) -> None:
+        self._fit_on_resize = False
+        self._scale_to(1.0)
+
+    def fit(self) -> None:
+        self._fit_on_resize = True
+        if self._image_item is not None:
+            self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+            self.zoom_changed.emit(self.current_scale())
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        if event.angleDelta().y() == 0:
+            return super().wheelEvent(event)
+        (self.zoom_in if event.angleDelta().y() > 0 else self.zoom_out)()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self._fit_on_resize:
+            self.fit()

@@ -1,0 +1,79 @@
+"""Mention counts kept in step with `entities`, so trend queries never scan millions of mentions.
+
+- mention_daily (norm, day, type, origin): series per entity, top entities in a window
+- type_daily (type, day, origin): series per type
+- entity_totals (origin, type, norm): all-time counts, type '*' for all types; they bound any
+  window's count, which lets top_entities look only at entities that could make the list
+
+mention_daily and entity_totals also count distinct posts and mentions judged groundable, for
+entity search. A post is saved whole, so per-key distinct post counts add up across writes.
+
+The daily tables count dated mentions only; entity_totals counts every mention. Every write
+that changes a post's entities (or its date) calls
+`shift(conn, post_ids, -1)` before the change and `shift(conn, post_ids, +1)` after it, inside
+the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Sequence
+
+from storage.db import day_sql
+
+ALL_TYPES = "*"
+_SCOPE = "post_id IN (SELECT value FROM json_each(?))"
+_DATED = "created_at IS NOT NULL"
+_COUNTS = {"mentions": "COUNT(*)", "posts": "COUNT(DISTINCT post_id)", "groundable": "COALESCE(SUM(groundable = 1), 0)"}
+_ALL_COUNTS = tuple(_COUNTS)
+# (table, key columns, the SELECT expressions producing them from `entities`, which mentions count, counts kept)
+_TABLES = [
+    ("mention_daily", ("norm", "day", "type", "origin"), ("norm", day_sql("created_at"), "type", "origin"), _DATED,
+     _ALL_COUNTS),
+    ("type_daily", ("type", "day", "origin"), ("type", day_sql("created_at"), "origin"), _DATED, ("mentions",)),
+    ("entity_totals", ("origin", "type", "norm"), ("origin", "type", "norm"), "1", _ALL_COUNTS),
+    ("entity_totals", ("origin", "type", "norm"), ("origin", f"'{ALL_TYPES}'", "norm"), "1", _ALL_COUNTS),
+]  # fmt: skip
+
+
+def _statements(scope: str, factor: str) -> list[str]:
+    statements = []
+    for table, keys, expressions, counted, counts in _TABLES:
+        values = ", ".join(f"{factor} * {_COUNTS[name]}" for name in counts)
+        statements.append(
+            f"""INSERT INTO {table} ({', '.join(keys)}, {', '.join(counts)})
+                SELECT {', '.join(expressions)}, {values} FROM entities
+                WHERE {counted} {scope} GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}
+                ON CONFLICT ({', '.join(keys)}) DO UPDATE SET
+                {', '.join(f"{name} = {name} + excluded.{name}" for name in counts)}"""
+        )
+    return statements
+
+
+def shift(conn: sqlite3.Connection, post_ids: Sequence[int], sign: int, origin: str | None = None) -> None:
+    """Add (sign=+1) or remove (sign=-1) the current mentions of these posts (of one origin, or all)."""
+    if not post_ids:
+        return
+    scope, params = _SCOPE, [json.dumps(list(post_ids))]
+    if origin is not None:
+        scope, params = f"{scope} AND origin = ?", [*params, origin]
+    for sql in _statements(f"AND {scope}", "+1" if sign > 0 else "-1"):
+        conn.execute(sql, params)
+    if sign < 0:
+        touched = f"(SELECT norm FROM entities WHERE {scope})"
+        conn.execute(f"DELETE FROM mention_daily WHERE mentions <= 0 AND norm IN {touched}", params)
+        conn.execute(
+            f"DELETE FROM entity_totals WHERE mentions <= 0 AND origin IN ('pred', 'gold')"
+            f" AND type IN ('PER', 'LOC', 'ORG', 'OTHER', '{ALL_TYPES}') AND norm IN {touched}",
+            params,
+        )
+        conn.execute("DELETE FROM type_daily WHERE mentions <= 0")
+
+
+def rebuild(conn: sqlite3.Connection) -> None:
+    """Recompute every table from `entities` (migrations and repairs)."""
+    for table in {table for table, *_ in _TABLES}:
+        conn.execute(f"DELETE FROM {table}")
+    for sql in _statements("", "+1"):
+        conn.execute(sql)

@@ -1,0 +1,82 @@
+"""One SQLite connection per Store, tuned for one writer at a time and many readers (WAL).
+
+Workers in other processes write while the GUI reads, so every operation runs inside an
+explicit transaction that is retried when SQLite still reports "locked" after busy_timeout.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, TypeVar
+
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+T = TypeVar("T")
+BUSY_TIMEOUT_MS = 15_000
+DAY_SECONDS = 86_400
+
+
+def day_sql(column: str) -> str:
+    """SQL for floor(column / 86400): SQLite's `/` truncates toward zero, wrong before 1970."""
+    return f"(({column}) - ((({column}) % {DAY_SECONDS}) + {DAY_SECONDS}) % {DAY_SECONDS}) / {DAY_SECONDS}"
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    for pragma in (
+        f"busy_timeout = {BUSY_TIMEOUT_MS}",
+        "journal_mode = WAL",
+        "synchronous = NORMAL",  # durable at checkpoints; a power cut loses at most the last commits
+        "foreign_keys = ON",
+        "temp_store = MEMORY",
+        "cache_size = -65536",  # 64 MiB page cache
+    ):
+        conn.execute(f"PRAGMA {pragma}")
+    return conn
+
+
+def _is_busy(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and any(
+        word in str(error).lower() for word in ("locked", "busy")
+    )
+
+
+def _retrying() -> Retrying:
+    return Retrying(
+        retry=retry_if_exception(_is_busy),
+        stop=stop_after_attempt(6),
+        wait=wait_random_exponential(multiplier=0.05, max=2.0),
+        reraise=True,
+    )
+
+
+def run_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T], write: bool) -> T:
+    """Run `work` in one transaction (BEGIN IMMEDIATE for writers), retrying the whole of it if busy."""
+
+    def attempt() -> T:
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            result = work(conn)
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+    return _retrying()(attempt)
+
+
+def to_epoch(moment: datetime | None) -> int | None:
+    """Whole UTC seconds; a naive datetime is taken as UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() // 1)
+
+
+def from_epoch(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, tz=timezone.utc)

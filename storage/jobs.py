@@ -1,0 +1,112 @@
+"""The pipeline's job queue: one row per (post, config_key), claimed atomically by worker processes.
+
+Every function here runs inside a write transaction opened by the Store with BEGIN IMMEDIATE,
+so two workers can never claim the same job.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterable, Sequence
+
+from storage import entities
+from storage.records import Entity
+
+STATES = ("pending", "running", "done", "failed")
+_IDS = "(SELECT value FROM json_each(?))"
+
+
+def enqueue(conn: sqlite3.Connection, config_key: str, post_ids: Iterable[int] | None) -> int:
+    """Queue posts that have no job for this config yet; returns how many were queued."""
+    scope, params = "", [config_key, time.time()]
+    if post_ids is not None:
+        scope, params = f"WHERE id IN {_IDS}", [*params, json.dumps(list(post_ids))]
+    return conn.execute(
+        f"INSERT OR IGNORE INTO jobs (post_id, config_key, state, updated_at)"
+        f" SELECT id, ?, 'pending', ? FROM posts {scope}",
+        params,
+    ).rowcount
+
+
+def claim(conn: sqlite3.Connection, config_key: str, worker: str, n: int) -> list[int]:
+    rows = conn.execute(
+        """UPDATE jobs SET state = 'running', worker = ?, attempts = attempts + 1, updated_at = ?
+           WHERE rowid IN (SELECT rowid FROM jobs WHERE config_key = ? AND state = 'pending' ORDER BY rowid LIMIT ?)
+           RETURNING post_id""",
+        (worker, time.time(), config_key, n),
+    ).fetchall()
+    return sorted(row[0] for row in rows)
+
+
+def save_results(
+    conn: sqlite3.Connection, config_key: str, results: Sequence[tuple[int, list[Entity], str | None]]
+) -> int:
+    """Replace predictions and finish the jobs of (post_id, entities, error) results; returns posts saved.
+
+    Results for posts that no longer exist are skipped. A job that was never enqueued is recorded.
+    """
+    saved = entities.replace(conn, {post_id: found for post_id, found, _ in results}, "pred")
+    known, now = set(saved), time.time()
+    conn.executemany(
+        """INSERT INTO jobs (post_id, config_key, state, error, attempts, updated_at) VALUES (?, ?, ?, ?, 1, ?)
+           ON CONFLICT (post_id, config_key) DO UPDATE
+           SET state = excluded.state, error = excluded.error, updated_at = excluded.updated_at""",
+        [
+            (post_id, config_key, "failed" if error else "done", error, now)
+            for post_id, _, error in results
+            if post_id in known
+        ],
+    )
+    return len(saved)
+
+
+def requeue_stale(
+    conn: sqlite3.Connection, config_key: str, workers: Iterable[str] | None, older_than: float | None
+) -> int:
+    where, params = "config_key = ? AND state = 'running'", [config_key]
+    if workers is not None:
+        where, params = f"{where} AND worker IN {_IDS}", [*params, json.dumps(list(workers))]
+    if older_than is not None:
+        where, params = f"{where} AND updated_at < ?", [*params, time.time() - older_than]
+    return conn.execute(
+        f"UPDATE jobs SET state = 'pending', worker = NULL, updated_at = ? WHERE {where}", [time.time(), *params]
+    ).rowcount
+
+
+def retry_failed(conn: sqlite3.Connection, config_key: str) -> int:
+    return conn.execute(
+        "UPDATE jobs SET state = 'pending', worker = NULL, error = NULL, updated_at = ?"
+        " WHERE config_key = ? AND state = 'failed'",
+        (time.time(), config_key),
+    ).rowcount
+
+
+def job_counts(conn: sqlite3.Connection, config_key: str | None) -> dict[str, int]:
+    counts = dict.fromkeys(STATES, 0)
+    scope, params = ("WHERE config_key = ?", (config_key,)) if config_key is not None else ("", ())
+    counts.update(conn.execute(f"SELECT state, COUNT(*) FROM jobs {scope} GROUP BY state", params).fetchall())
+    return counts
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    """A post the pipeline failed on under one configuration, with the reason (for the GUI's Jobs list)."""
+
+    post_id: int
+    error: str | None
+    attempts: int
+    updated_at: datetime
+
+
+def failed_jobs(conn: sqlite3.Connection, config_key: str, limit: int) -> list[FailedJob]:
+    rows = conn.execute(
+        "SELECT post_id, error, attempts, updated_at FROM jobs WHERE config_key = ? AND state = 'failed'"
+        " ORDER BY updated_at DESC, post_id LIMIT ?",
+        (config_key, limit),
+    ).fetchall()
+    return [FailedJob(post_id, error, attempts, datetime.fromtimestamp(updated, timezone.utc))
+            for post_id, error, attempts, updated in rows]

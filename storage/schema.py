@@ -1,0 +1,232 @@
+"""The schema as a chain of migrations; `PRAGMA user_version` is the number of steps applied.
+
+A new database runs the whole chain, an older one only the missing steps, so there is a
+single description of the schema and every upgrade path is exercised by new databases too.
+Never edit a released step: append a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+from storage import aggregates, entities
+from storage.db import run_transaction
+
+
+class SchemaError(RuntimeError):
+    """The database cannot be used by this version of GroundLens."""
+
+
+_V1_TABLES = """
+CREATE TABLE posts (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    native_id TEXT NOT NULL,
+    author TEXT,
+    created_at INTEGER,              -- unix seconds, UTC
+    text TEXT NOT NULL,
+    lang TEXT,
+    url TEXT,
+    raw TEXT,                        -- original payload, JSON
+    UNIQUE (source, native_id)
+);
+CREATE INDEX posts_created ON posts (created_at);
+
+CREATE TABLE media (
+    id INTEGER PRIMARY KEY,
+    post_id INTEGER NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    url TEXT,
+    local_path TEXT,
+    sha256 TEXT,
+    size_bytes INTEGER,
+    width INTEGER,
+    height INTEGER,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'ok', 'failed', 'missing')),
+    error TEXT,
+    UNIQUE (post_id, position)
+);
+CREATE INDEX media_status ON media (status);
+
+CREATE TABLE entities (
+    id INTEGER PRIMARY KEY,
+    post_id INTEGER NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    origin TEXT NOT NULL CHECK (origin IN ('pred', 'gold')),
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    norm TEXT NOT NULL,
+    type TEXT NOT NULL CHECK (type IN ('PER', 'LOC', 'ORG', 'OTHER')),
+    score REAL,
+    groundable INTEGER,              -- NULL: not decided
+    groundable_score REAL,
+    expression TEXT,
+    model_version TEXT
+);
+CREATE INDEX entities_post ON entities (post_id, origin);
+CREATE INDEX entities_norm ON entities (norm);
+
+CREATE TABLE regions (
+    id INTEGER PRIMARY KEY,
+    entity_id INTEGER NOT NULL REFERENCES entities (id) ON DELETE CASCADE,
+    media_id INTEGER REFERENCES media (id) ON DELETE SET NULL,
+    x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,
+    score REAL,
+    mask_rle TEXT,                   -- COCO RLE as compact JSON {"size": [h, w], "counts": str}
+    area INTEGER
+);
+CREATE INDEX regions_entity ON regions (entity_id);
+CREATE INDEX regions_media ON regions (media_id);
+
+CREATE TABLE jobs (
+    post_id INTEGER NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    config_key TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed')),
+    worker TEXT,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    updated_at REAL NOT NULL,        -- unix seconds
+    PRIMARY KEY (post_id, config_key)
+);
+CREATE INDEX jobs_queue ON jobs (config_key, state);
+"""
+
+_FTS_TOKENIZER = "unicode61 remove_diacritics 2"
+
+_V2_SEARCH_AND_TRENDS = f"""
+-- per-post facts kept by the store, so filters scan one narrow index instead of joining mentions
+ALTER TABLE posts ADD COLUMN has_media INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE posts ADD COLUMN n_pred INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE posts ADD COLUMN n_gold INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE posts ADD COLUMN pred_types INTEGER NOT NULL DEFAULT 0;      -- a bit per type: PER 1, LOC 2, ORG 4, OTHER 8
+ALTER TABLE posts ADD COLUMN ground_types INTEGER NOT NULL DEFAULT 0;    -- types of mentions judged groundable
+ALTER TABLE posts ADD COLUMN unground_types INTEGER NOT NULL DEFAULT 0;  -- types of mentions judged not groundable
+ALTER TABLE entities ADD COLUMN created_at INTEGER;   -- copy of the post's, for date filters without a join
+DROP INDEX posts_created;
+CREATE INDEX posts_facets ON posts (created_at, id, has_media, pred_types, ground_types, unground_types);
+CREATE INDEX posts_by_entities ON posts (n_pred, created_at);
+CREATE INDEX posts_author ON posts (author COLLATE NOCASE);
+DROP INDEX entities_norm;
+CREATE INDEX entities_norm ON entities (norm, origin, created_at);
+
+CREATE VIRTUAL TABLE posts_fts USING fts5 (text, content='posts', content_rowid='id', tokenize="{_FTS_TOKENIZER}");
+CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN
+    INSERT INTO posts_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN
+    INSERT INTO posts_fts (posts_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER posts_fts_update AFTER UPDATE OF text ON posts BEGIN
+    INSERT INTO posts_fts (posts_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO posts_fts (rowid, text) VALUES (new.id, new.text);
+END;
+
+CREATE TABLE entity_names (
+    id INTEGER PRIMARY KEY,
+    norm TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL               -- a surface form, for display
+);
+CREATE VIRTUAL TABLE entity_names_fts USING fts5 (
+    norm, content='entity_names', content_rowid='id', tokenize="{_FTS_TOKENIZER}"
+);
+CREATE TRIGGER entity_names_fts_insert AFTER INSERT ON entity_names BEGIN
+    INSERT INTO entity_names_fts (rowid, norm) VALUES (new.id, new.norm);
+END;
+
+CREATE TABLE mention_daily (
+    norm TEXT NOT NULL,
+    day INTEGER NOT NULL,            -- days since 1970-01-01 (UTC)
+    type TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    mentions INTEGER NOT NULL,
+    posts INTEGER NOT NULL,          -- distinct posts
+    groundable INTEGER NOT NULL,     -- mentions judged groundable
+    PRIMARY KEY (norm, day, type, origin)
+) WITHOUT ROWID;
+CREATE INDEX mention_daily_day ON mention_daily (day);
+CREATE TABLE entity_totals (
+    origin TEXT NOT NULL,
+    type TEXT NOT NULL,              -- '*': all types
+    norm TEXT NOT NULL,
+    mentions INTEGER NOT NULL,
+    posts INTEGER NOT NULL,
+    groundable INTEGER NOT NULL,
+    PRIMARY KEY (origin, type, norm)
+) WITHOUT ROWID;
+CREATE INDEX entity_totals_rank ON entity_totals (origin, type, mentions);
+CREATE TABLE type_daily (
+    type TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    origin TEXT NOT NULL,
+    mentions INTEGER NOT NULL,
+    PRIMARY KEY (type, day, origin)
+) WITHOUT ROWID;
+"""
+
+_V2_BACKFILL = """
+UPDATE entities SET created_at = (SELECT created_at FROM posts WHERE posts.id = entities.post_id);
+UPDATE posts SET has_media = EXISTS (SELECT 1 FROM media WHERE media.post_id = posts.id);
+INSERT INTO posts_fts (posts_fts) VALUES ('rebuild');
+INSERT INTO entity_names (norm, name) SELECT norm, MIN(text) FROM entities GROUP BY norm;
+"""
+
+
+def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
+    def apply(conn: sqlite3.Connection) -> None:
+        for statement in _split(sql):
+            conn.execute(statement)
+
+    return apply
+
+
+def _split(sql: str) -> list[str]:
+    """Statements of a script (executescript would COMMIT our transaction); triggers keep their bodies."""
+    statements, current = [], ""
+    for line in sql.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return [s for s in statements if s]
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    _script(_V2_SEARCH_AND_TRENDS)(conn)
+    _script(_V2_BACKFILL)(conn)
+    entities.refresh_post_facts(conn, None)
+    aggregates.rebuild(conn)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _script(_V1_TABLES),  # 1: posts, media, entities, regions, job queue
+    _v2,  # 2: full-text search, feed counters, trend aggregates
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the database to `target` in one transaction (all or nothing); returns the version found."""
+
+    def work(conn: sqlite3.Connection) -> int:
+        found = _check(user_version(conn))  # again: another process may have migrated meanwhile
+        for version in range(found + 1, target + 1):
+            MIGRATIONS[version - 1](conn)
+        if target > found:
+            conn.execute(f"PRAGMA user_version = {int(target)}")
+        return found
+
+    found = _check(user_version(conn))
+    return found if found >= target else run_transaction(conn, work, write=True)
+
+
+def _check(found: int) -> int:
+    if found > SCHEMA_VERSION:
+        raise SchemaError(
+            f"the database has schema version {found}; this GroundLens knows up to {SCHEMA_VERSION} (update it)"
+        )
+    return found

@@ -1,0 +1,229 @@
+"""Image downloads against a real HTTP server on 127.0.0.1, and local-file checks, through the cache."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from core.ingest import fetch_images, import_paths
+from core.ingest.images import ImageCache, ImageLimits
+from storage import Store
+from storage.records import Media
+
+LIMITS = ImageLimits(max_bytes=200_000, connect_timeout=2, read_timeout=2, deadline=3, attempts=3, backoff=0.01)
+
+
+def jpeg_bytes(size=(64, 48), color=(10, 120, 200)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def bomb_png() -> bytes:
+    """100 megapixels of zeros: a few KB on the wire, 100 MB once decoded."""
+    buffer = io.BytesIO()
+    Image.new("1", (10_000, 10_000)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+GOOD = jpeg_bytes()
+BIG = jpeg_bytes(size=(1500, 1500), color=(1, 2, 3))  # noise-free but still well over 5 KB
+
+
+class ImageServer(BaseHTTPRequestHandler):
+    hits: dict[str, int] = {}
+    routes: dict[str, object] = {}
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def do_GET(self):
+        path = self.path.split("?")[0]
+        self.hits[path] = self.hits.get(path, 0) + 1
+        route = self.routes.get(path)
+        if route is None:
+            return self._send(404, b"not found", "text/plain")
+        route(self, self.hits[path])
+
+    def _send(self, status, body, kind, length=True, extra=()):
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        if length:
+            self.send_header("Content-Length", str(len(body)))
+        for key, value in extra:
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _slow(handler, _hit):
+    handler.send_response(200)
+    handler.send_header("Content-Type", "image/jpeg")
+    handler.send_header("Content-Length", str(len(GOOD)))
+    handler.end_headers()
+    for start in range(0, len(GOOD), 100):
+        handler.wfile.write(GOOD[start:start + 100])
+        handler.wfile.flush()
+        time.sleep(0.25)
+
+
+ImageServer.routes = {
+    "/ok.jpg": lambda h, n: h._send(200, GOOD, "image/jpeg"),
+    "/octet": lambda h, n: h._send(200, GOOD, "application/octet-stream"),
+    "/flaky.jpg": lambda h, n: h._send(500, b"oops", "text/plain") if n == 1 else h._send(200, GOOD, "image/jpeg"),
+    "/down.jpg": lambda h, n: h._send(503, b"down", "text/plain"),
+    "/gone.jpg": lambda h, n: h._send(404, b"gone", "text/plain"),
+    "/big.jpg": lambda h, n: h._send(200, BIG, "image/jpeg"),
+    "/big-unannounced.jpg": lambda h, n: h._send(200, BIG, "image/jpeg", length=False),
+    "/page.html": lambda h, n: h._send(200, b"<html>login wall</html>", "text/html; charset=utf-8"),
+    "/truncated.jpg": lambda h, n: h._send(200, GOOD[: len(GOOD) // 2], "image/jpeg"),
+    "/empty.jpg": lambda h, n: h._send(200, b"", "image/jpeg"),
+    "/bomb.png": lambda h, n: h._send(200, bomb_png(), "image/png"),
+    "/to-file": lambda h, n: h._send(302, b"", "text/plain", extra=[("Location", "file:///etc/passwd")]),
+    "/to-ok": lambda h, n: h._send(301, b"", "text/plain", extra=[("Location", "/ok.jpg")]),
+    "/slow.jpg": _slow,
+}
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), ImageServer)
+    httpd.daemon_threads = True  # a handler still dripping /slow.jpg must not hold up shutdown
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture()
+def server(server_url):
+    ImageServer.hits = {}
+    return server_url
+
+
+@pytest.fixture()
+def cache(tmp_path):
+    return ImageCache(tmp_path / "images", LIMITS)
+
+
+def test_ok_download_is_filed_by_content_hash(server, cache, tmp_path):
+    media = cache.settle(Media(url=f"{server}/ok.jpg"))
+    digest = hashlib.sha256(GOOD).hexdigest()
+    assert (media.status, media.error, media.sha256, media.width, media.height) == ("ok", None, digest, 64, 48)
+    assert media.local_path == str(tmp_path / "images" / digest[:2] / f"{digest}.jpg")
+    assert Path(media.local_path).read_bytes() == GOOD
+    again = cache.settle(Media(url=f"{server}/octet"))  # same bytes, octet-stream accepted, same file
+    assert again.local_path == media.local_path
+
+
+def test_redirect_to_http_is_followed(server, cache):
+    assert cache.settle(Media(url=f"{server}/to-ok")).status == "ok"
+
+
+def test_500_then_ok_is_retried(server, cache):
+    media = cache.settle(Media(url=f"{server}/flaky.jpg"))
+    assert media.status == "ok" and ImageServer.hits["/flaky.jpg"] == 2
+
+
+def test_5xx_gives_up_after_the_attempt_limit(server, cache):
+    media = cache.settle(Media(url=f"{server}/down.jpg"))
+    assert media.status == "failed" and "503" in media.error and ImageServer.hits["/down.jpg"] == LIMITS.attempts
+
+
+def test_404_is_not_retried(server, cache):
+    media = cache.settle(Media(url=f"{server}/gone.jpg"))
+    assert media.status == "failed" and "HTTP 404" in media.error and ImageServer.hits["/gone.jpg"] == 1
+
+
+@pytest.mark.parametrize(
+    "path, reason",
+    [
+        ("/big.jpg", "byte limit"),
+        ("/big-unannounced.jpg", "byte limit"),
+        ("/page.html", "content type 'text/html' is not an image"),
+        ("/truncated.jpg", "cannot decode the image"),
+        ("/empty.jpg", "empty file"),
+        ("/to-file", "redirected to a non-http URL"),
+        ("/slow.jpg", "took longer than"),
+    ],
+)
+def test_bad_downloads_fail_with_a_reason(server, tmp_path, path, reason):
+    limits = ImageLimits(max_bytes=5_000, connect_timeout=2, read_timeout=2, deadline=1, attempts=2, backoff=0.01)
+    media = ImageCache(tmp_path / "images", limits).settle(Media(url=f"{server}{path}"))
+    assert media.status == "failed" and reason in media.error, media.error
+    assert not any((tmp_path / "images").rglob("*.jpg"))
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_decompression_bomb_is_refused(server, cache):
+    media = cache.settle(Media(url=f"{server}/bomb.png"))
+    assert media.status == "failed" and "decompression bomb" in media.error
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "data:image/png;base64,iVBORw0KGgo=", "ftp://example.org/a.jpg"])
+def test_non_http_urls_are_not_fetched(cache, url):
+    media = cache.settle(Media(url=url))
+    assert media.status == "failed" and "only http(s) is fetched" in media.error
+
+
+def test_local_files_are_checked_in_place_or_copied(tmp_path):
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(GOOD)
+    cache = ImageCache(tmp_path / "images", LIMITS)
+    in_place = cache.settle(Media(local_path=str(photo)))
+    assert (in_place.status, in_place.local_path) == ("ok", str(photo.resolve()))
+    copied = cache.settle(Media(local_path=str(photo)), copy_local=True)
+    assert copied.local_path.startswith(str(tmp_path / "images")) and Path(copied.local_path).read_bytes() == GOOD
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(GOOD[:300])
+    assert cache.settle(Media(local_path=str(broken))).status == "failed"
+    assert cache.settle(Media(local_path=str(tmp_path / "nope.jpg"))).status == "missing"
+
+
+def test_no_download_leaves_remote_images_pending(cache):
+    assert cache.settle(Media(url="https://example.invalid/a.jpg"), download=False).status == "pending"
+
+
+def test_failed_images_keep_their_post_and_can_be_retried(server, tmp_path):
+    ImageServer.routes["/later.jpg"] = lambda h, n: h._send(404, b"", "text/plain") if n == 1 else h._send(200, GOOD, "image/jpeg")
+    path = tmp_path / "posts.jsonl"
+    path.write_text(
+        json.dumps({"id": "1", "text": "fine", "image": f"{server}/ok.jpg"}) + "\n"
+        + json.dumps({"id": "2", "text": "image comes later", "image": f"{server}/later.jpg"}) + "\n"
+    )
+    store = Store.open(tmp_path / "groundlens.db")
+    try:
+        report = import_paths(store, [path], limits=LIMITS)
+        assert (report.posts_inserted, report.images_ok, report.images_failed) == (2, 1, 1)
+        assert [str(e) for e in report.errors] == [f"{path}:2: image {server}/later.jpg: HTTP 404 Not Found"]
+        assert store.count_posts() == 2
+        assert [m.status for _, m in store.media_to_fetch(retry_failed=True)] == ["failed"]
+        retry = fetch_images(store, limits=LIMITS)
+        assert (retry.images_ok, retry.errors) == (1, [])
+        assert store.media_to_fetch(retry_failed=True) == []
+        stored = store.get_post(2).media[0]
+        assert stored.status == "ok" and Path(stored.local_path).is_file() and stored.error is None
+    finally:
+        store.close()
+
+
+def test_reimport_does_not_download_again(server, tmp_path):
+    path = tmp_path / "posts.jsonl"
+    path.write_text(json.dumps({"id": "1", "text": "once", "image": f"{server}/ok.jpg"}) + "\n")
+    store = Store.open(tmp_path / "groundlens.db")
+    try:
+        import_paths(store, [path], limits=LIMITS)
+        again = import_paths(store, [path], limits=LIMITS)
+        assert ImageServer.hits["/ok.jpg"] == 1 and again.errors == [] and store.count_posts() == 1
+        assert store.get_post(1).media[0].status == "ok"
+    finally:
+        store.close()
