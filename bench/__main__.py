@@ -16,6 +16,7 @@ import time
 BENCHMARKS: dict[str, list[str]] = {
     "bench_store": ["--posts", "100000"],
     "bench_ner": [],
+    "bench_groundability": [],
     "bench_segmentation": [],
     "bench_pipeline": [],
     "bench_gui": [],
@@ -23,6 +24,7 @@ BENCHMARKS: dict[str, list[str]] = {
 QUICK: dict[str, list[str]] = {
     "bench_store": ["--posts", "5000", "--repeat", "10"],
     "bench_ner": ["--repeat", "1"],
+    "bench_groundability": [],
     "bench_segmentation": ["--repeat", "1", "--no-vit-b"],
     "bench_pipeline": ["--sam-posts", "0"],
     "bench_gui": ["--posts", "5000", "--skip-pipeline"],

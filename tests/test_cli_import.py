@@ -13,7 +13,7 @@ from PIL import Image
 
 from core.cli.import_commands import import_command, x_group
 from core.config import resolve_paths
-from core.ingest import x_api
+from core.ingest import credentials, x_api
 from storage import Store
 from test_ingest_x_api import TOKEN, RecordedAdapter, fixture
 
@@ -111,23 +111,41 @@ def test_no_download_then_retry_images(app, tmp_path, served):
 
 
 def test_x_search_needs_a_token(app, monkeypatch):
-    monkeypatch.delenv(x_api.TOKEN_ENV, raising=False)
-    monkeypatch.setattr(x_api, "bearer_token", lambda: None)
+    monkeypatch.delenv(credentials.TOKEN_ENV, raising=False)
+    monkeypatch.setattr(credentials, "load_token", lambda: None)  # no keyring entry or token file either
     result = invoke(x_group, app, "search", "nba")
-    assert result.exit_code == 2 and x_api.TOKEN_ENV in result.output
+    assert result.exit_code == 2 and credentials.TOKEN_ENV in result.output
 
 
-def test_x_search_imports_recorded_page(app, monkeypatch):
-    monkeypatch.setenv(x_api.TOKEN_ENV, TOKEN)
-    make_client = x_api.make_client
+def _record_search(monkeypatch) -> list[str]:
+    """Serve recorded search pages to the client the CLI makes; returns the tokens it was made with."""
+    make_client, used = x_api.make_client, []
 
     def recorded_client(token):
+        used.append(token)
         client = make_client(token)
         client.session.mount("https://", RecordedAdapter(
             {("GET", "/2/tweets/search/recent"): lambda q, n: fixture("search_recent.json")}))
         return client
 
     monkeypatch.setattr(x_api, "make_client", recorded_client)
+    return used
+
+
+def test_x_search_imports_recorded_page(app, monkeypatch):
+    monkeypatch.setenv(credentials.TOKEN_ENV, TOKEN)
+    _record_search(monkeypatch)
     result = invoke(x_group, app, "search", "nba", "--no-download", "--max", "2")
     assert result.exit_code == 0, result.output
     assert stored(app) == 2 and TOKEN not in result.output
+
+
+def test_x_search_uses_the_token_the_app_saved_without_a_keyring(app, monkeypatch, tmp_path):
+    monkeypatch.delenv(credentials.TOKEN_ENV, raising=False)
+    monkeypatch.setattr(credentials, "_keyring_usable", lambda: False)
+    monkeypatch.setattr(credentials, "default_config_dir", lambda: tmp_path / "config")
+    credentials.save_token(TOKEN)  # what the settings page does
+    used = _record_search(monkeypatch)
+    result = invoke(x_group, app, "search", "nba", "--no-download", "--max", "2")
+    assert result.exit_code == 0, result.output
+    assert used == [TOKEN] and stored(app) == 2 and TOKEN not in result.output

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import stat
 from pathlib import Path
 
 import numpy as np
@@ -394,21 +392,6 @@ def test_shortcut_sheet_and_status_bar(qtbot, window):
     assert len(keys) == len(set(keys))
     qtbot.waitUntil(lambda: "10 posts" in window.counts_label.text())
     assert "mentions" in window.counts_label.text()
-
-
-def test_token_file_is_private_and_never_shown_in_full(tmp_path, monkeypatch):
-    from gui import credentials
-
-    monkeypatch.delenv("GROUNDLENS_X_BEARER_TOKEN", raising=False)
-    monkeypatch.setattr(credentials, "_keyring_usable", lambda: False)
-    where = credentials.save_token("AAAA-secret-token-1234", tmp_path)
-    path = Path(where)
-    assert path.parent == tmp_path and stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert credentials.load_token(tmp_path) == "AAAA-secret-token-1234"
-    shown = credentials.masked(credentials.load_token(tmp_path))
-    assert shown.endswith("1234") and "secret" not in shown
-    credentials.forget_token(tmp_path)
-    assert credentials.load_token(tmp_path) is None
 
 
 def test_entity_spans_render_in_type_colours_and_escape_text():

@@ -100,6 +100,28 @@ def test_boxes_partly_outside_are_clipped(segmenter, hopper):
     assert clipped.shape == (image.height, image.width) and clipped.mean() > 0.3
 
 
+def test_fused_encoder_gives_the_same_embedding_as_the_checkpoint_layout():
+    import torch
+
+    from core.pipeline.segmentation.build_sam import build_mobile_sam
+
+    torch.manual_seed(0)
+    unfused = build_mobile_sam(image_size=256, fuse=False)
+    for module in unfused.modules():  # non-trivial batch-norm statistics, so folding them is tested
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+    fused = build_mobile_sam(image_size=256, fuse=False)
+    fused.load_state_dict(unfused.state_dict())
+    from core.pipeline.segmentation.tiny_vit import Conv2dBN, fuse_conv_bn
+
+    fuse_conv_bn(fused.image_encoder)
+    assert not any(isinstance(m, Conv2dBN) for m in fused.image_encoder.modules())
+    pixels = torch.rand(1, 3, 256, 256)
+    with torch.inference_mode():
+        assert torch.allclose(fused.image_encoder(pixels), unfused.image_encoder(pixels), atol=1e-4)
+
+
 def test_checkpoint_loads_strictly_and_tampering_is_refused(mobile_sam_weights, tmp_path):
     import torch
 
@@ -107,7 +129,7 @@ def test_checkpoint_loads_strictly_and_tampering_is_refused(mobile_sam_weights, 
 
     checkpoint = mobile_sam_weights
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    model = build_mobile_sam(checkpoint)
+    model = build_mobile_sam(checkpoint, fuse=False)
     assert set(model.state_dict()) == set(state)  # every tensor has its place and vice versa
     key = "image_encoder.layers.2.blocks.3.attn.attention_biases"
     assert torch.equal(model.state_dict()[key], state[key])

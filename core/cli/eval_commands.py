@@ -97,14 +97,20 @@ def eval_command(gold_dir: Path, split: str, pred_path: Path, gold_masks: Path |
               help="Dataset folder in the Twitter-GMNER layout with train and dev splits.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for weights.npz, config.json and MODEL_CARD.md.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the solver.")
-def train_prior_command(data_dir: Path, out_dir: Path, seed: int) -> None:
+@click.option("--seed", default=0, show_default=True, help="Seed of the solver (and of the encoder's training).")
+@click.option("--kind", type=click.Choice(["logistic", "encoder"]), default="logistic", show_default=True,
+              help="logistic: hashed-feature regression, numpy only, seconds to fit. encoder: fine-tuned MiniLM "
+                   "blended with it (needs torch; about an hour on 2 CPU cores).")
+def train_prior_command(data_dir: Path, out_dir: Path, seed: int, kind: str) -> None:
     """Fit the text-only groundability prior on train, choose it on dev, write it with its model card."""
     from core.training.groundability import save_prior, train_prior
 
     for split in ("train", "dev"):
         if not dataset_paths(data_dir, split)[0].exists():
             raise click.ClickException(f"{data_dir} has no {split} split (txt/{split}.txt)")
+    if kind == "encoder":
+        _train_encoder_prior(data_dir, out_dir, seed)
+        return
     try:
         prior, report = train_prior(data_dir, seed=seed)
     except (GmnerFormatError, ValueError) as error:
@@ -113,6 +119,22 @@ def train_prior_command(data_dir: Path, out_dir: Path, seed: int) -> None:
     click.echo(
         f"dev accuracy {report.dev_accuracy:.2%} (type only {report.type_only_dev_accuracy:.2%}, "
         f"C={report.c}) on {report.dev_entities} entities; written to {out_dir}"
+    )
+
+
+def _train_encoder_prior(data_dir: Path, out_dir: Path, seed: int) -> None:
+    from core.training.groundability_encoder import EncoderSettings, save_encoder_prior, train_encoder_prior
+
+    settings = EncoderSettings(seed=seed)
+    try:
+        model, tokenizer, report, logistic = train_encoder_prior(data_dir, settings, log=click.echo)
+    except (GmnerFormatError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    save_encoder_prior(out_dir, model, tokenizer, report, logistic, settings)
+    click.echo(
+        f"dev accuracy {report.dev_accuracy:.2%} ({report.variant}; encoder {report.encoder_dev_accuracy:.2%}, "
+        f"logistic {report.logistic_dev_accuracy:.2%}, type only {report.type_only_dev_accuracy:.2%}, "
+        f"epoch {report.epoch}) on {report.dev_entities} entities; written to {out_dir}"
     )
 
 

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from core.config import AppPaths
 from core.ingest import FORMATS, ImportProgress, ImportReport, fetch_images, import_items, import_paths
-from core.ingest import x_api
+from core.ingest import credentials, x_api
 from storage import Store
 
 Work = Callable[[Store, Callable[[ImportProgress], None], threading.Event], ImportReport]
@@ -89,10 +89,10 @@ def import_command(
 
 
 def _client_token() -> str:
-    token = x_api.bearer_token()
+    token = credentials.load_token()
     if not token:
         raise click.UsageError(
-            f"no X API bearer token: set ${x_api.TOKEN_ENV} or save it in the app's settings (system keyring)"
+            f"no X API bearer token: set ${credentials.TOKEN_ENV} or save it in the app's settings"
         )
     return token
 

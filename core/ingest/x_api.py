@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 import queue
 import threading
 import time
@@ -24,9 +23,6 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from core.ingest.report import ItemError, ParsedItem
 from core.ingest.v2 import posts_from_page
 
-TOKEN_ENV = "GROUNDLENS_X_BEARER_TOKEN"
-KEYRING_SERVICE = "GroundLens"
-KEYRING_USER = "x-bearer-token"
 REQUEST_FIELDS: dict[str, str] = {
     "expansions": "attachments.media_keys,author_id",
     "media_fields": "url,type,width,height",
@@ -61,19 +57,6 @@ class _Redact(logging.Filter):
 _REDACT = _Redact()
 for _name in ("tweepy.client", "tweepy.streaming"):
     logging.getLogger(_name).addFilter(_REDACT)
-
-
-def bearer_token() -> str | None:
-    """From $GROUNDLENS_X_BEARER_TOKEN, else the system keyring (where the GUI's settings put it)."""
-    token = os.environ.get(TOKEN_ENV)
-    if token:
-        return token
-    try:
-        import keyring
-
-        return keyring.get_password(KEYRING_SERVICE, KEYRING_USER)
-    except Exception:  # no keyring backend on this machine is the same as no token
-        return None
 
 
 def make_client(token: str) -> tweepy.Client:

@@ -118,8 +118,9 @@ CATALOG: tuple[ModelEntry, ...] = (
         backends=("prior",),
         description="Groundability prior: is a mention like this usually in the picture?",
         source=Source("repo", "groundability"),
+        required=("config.json", "encoder/model.safetensors", "logistic/weights.npz"),
         licence="Apache-2.0",
-        missing_hint="ships with the repository; refit with `python main.py train-prior` if it is missing",
+        missing_hint="ships with the repository; refit with `python main.py train-prior --kind encoder` if it is missing",
     ),
     ModelEntry(
         name="mobile_sam",

@@ -24,7 +24,8 @@ from core.ingest import ImportProgress, ImportReport
 from core.jobs.progress import JobProgress
 from core.jobs.runner import JobHandle, JobRunner
 from core.settings import Settings
-from gui import credentials, import_tasks
+from core.ingest import credentials
+from gui import import_tasks
 from gui.context import AppContext
 from gui.models.record_table import Column
 from gui.theme import ERROR_COLOR

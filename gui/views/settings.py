@@ -28,7 +28,7 @@ from core.pipeline import registry
 from core.pipeline.config import PipelineConfig, StageConfig
 from core.pipeline.registry import STAGES
 from core.settings import Settings
-from gui import credentials
+from core.ingest import credentials
 from gui.context import AppContext
 from gui.theme import ERROR_COLOR
 from gui.widgets.common import card, label

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui import credentials
+from core.ingest import credentials
 
 MODES = {
     "search": "Recent search (last 7 days)",

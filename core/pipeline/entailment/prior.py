@@ -15,11 +15,14 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from core.pipeline.types import Mention
+
+if TYPE_CHECKING:
+    from core.pipeline.entailment.encoder_prior import EncoderPrior
 
 DEFAULT_DIR = Path(__file__).resolve().parents[3] / "resources" / "models" / "groundability"
 WEIGHTS_FILE = "weights.npz"
@@ -111,11 +114,22 @@ class GroundabilityPrior:
         return [float(p) for p in 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))]
 
     @classmethod
-    def load(cls, path: Path | str | None = None) -> "GroundabilityPrior":
-        """The model in `path`, by default the one shipped in resources/models/groundability."""
+    def load(cls, path: Path | str | None = None) -> "GroundabilityPrior | EncoderPrior":
+        """The model in `path`, by default the one shipped in resources/models/groundability.
+
+        config.json's "kind" says which: "logistic" (this class; the default for older folders)
+        or "encoder" (`encoder_prior.EncoderPrior`, which needs torch). Both have `.predict`.
+        """
         folder = Path(path) if path is not None else DEFAULT_DIR
         try:
             config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+            kind = config.get("kind", "logistic")
+            if kind == "encoder":
+                from core.pipeline.entailment.encoder_prior import EncoderPrior
+
+                return EncoderPrior.load(folder, config)
+            if kind != "logistic":
+                raise PriorModelError(f"{folder} holds a groundability prior of unknown kind {kind!r}")
             with np.load(folder / WEIGHTS_FILE, allow_pickle=False) as arrays:
                 columns, values = arrays["columns"], arrays["values"]
         except (OSError, json.JSONDecodeError, KeyError, ValueError) as error:
@@ -135,5 +149,5 @@ class GroundabilityPrior:
         folder.mkdir(parents=True, exist_ok=True)
         columns = np.flatnonzero(self.weights).astype(np.int32)
         np.savez_compressed(folder / WEIGHTS_FILE, columns=columns, values=self.weights[columns].astype(np.float32))
-        config = {"features_version": FEATURES_VERSION, "dim": self.dim, "bias": self.bias, "metadata": self.metadata}
+        config = {"kind": "logistic", "features_version": FEATURES_VERSION, "dim": self.dim, "bias": self.bias, "metadata": self.metadata}
         (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2), encoding="utf-8")

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import torch
 
 from core.pipeline.segmentation.sam_modeling import sam_modeling
-from core.pipeline.segmentation.tiny_vit import TinyViT
+from core.pipeline.segmentation.tiny_vit import TinyViT, fuse_conv_bn
 
 PROMPT_DIM = 256
 PATCH = 16  # every encoder here outputs a grid at 1/16 of the input side
@@ -73,11 +73,15 @@ def load_checkpoint(model: torch.nn.Module, checkpoint: str | Path, architecture
         raise CheckpointError(f"{checkpoint} does not fit {architecture}: {error}") from None
 
 
-def build_mobile_sam(checkpoint: str | Path | None = None, image_size: int = 1024) -> torch.nn.Module:
+def build_mobile_sam(checkpoint: str | Path | None = None, image_size: int = 1024, fuse: bool = True) -> torch.nn.Module:
+    """MobileSAM for inference; `fuse=False` keeps the checkpoint's module layout (batch norms apart)."""
     sam = _assemble(TinyViT(img_size=image_size, out_chans=PROMPT_DIM), image_size)
     if checkpoint is not None:
         load_checkpoint(sam, checkpoint, "MobileSAM")
-    return sam.eval()
+    sam.eval()
+    if fuse:
+        fuse_conv_bn(sam.image_encoder)
+    return sam
 
 
 def build_sam_vit(variant: str, checkpoint: str | Path | None = None, image_size: int = 1024) -> torch.nn.Module:

@@ -16,6 +16,7 @@ from typing import Sequence
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from core.pipeline.segmentation.sam_modeling import sam_modeling
 
@@ -27,6 +28,21 @@ class Conv2dBN(nn.Sequential):
         super().__init__()
         self.add_module("c", nn.Conv2d(in_chans, out_chans, kernel, stride, pad, groups=groups, bias=False))
         self.add_module("bn", nn.BatchNorm2d(out_chans))
+
+
+def fuse_conv_bn(module: nn.Module) -> nn.Module:
+    """Fold every Conv2dBN's batch norm into its convolution, in place, for inference.
+
+    Call after loading weights (the checkpoint names `c`/`bn` disappear). On CPU this is the
+    difference between about 5.5 s and 1.3 s per MobileSAM image on 2 cores: an unfused batch
+    norm makes oneDNN copy every activation out of and back into its blocked layout.
+    """
+    for name, child in module.named_children():
+        if isinstance(child, Conv2dBN):
+            setattr(module, name, fuse_conv_bn_eval(child.c, child.bn))
+        else:
+            fuse_conv_bn(child)
+    return module
 
 
 class PatchEmbed(nn.Module):

@@ -1,7 +1,7 @@
 """The X API bearer token: in the OS keyring when there is one, else in a 0600 file in the
 per-user config folder, never in the database (which analysts copy and share).
 
-The keyring entry is the one core.ingest.x_api reads, so the CLI sees a token saved here.
+The app's settings save it here and `main.py x ...` reads it from here, so both see one token.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import platformdirs
 from keyring.errors import KeyringError
 
 from core.config import APP_NAME
-from core.ingest.x_api import KEYRING_SERVICE, KEYRING_USER, TOKEN_ENV
 
+TOKEN_ENV = "GROUNDLENS_X_BEARER_TOKEN"
+KEYRING_SERVICE = APP_NAME
+KEYRING_USER = "x-bearer-token"
 TOKEN_FILE_NAME = "x-bearer-token"
 
 
