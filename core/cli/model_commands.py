@@ -69,7 +69,7 @@ def install_command(paths: AppPaths, names: tuple[str, ...]) -> None:
             result = install(entry, paths)
         colour = {"installed": "green", "present": "cyan", "failed": "red"}[result.outcome]
         where = f" -> {result.path}" if result.path and result.outcome != "failed" else ""
-        console.print(f"[{colour}]{entry.name}: {result.outcome}[/] {result.message}{where}", soft_wrap=True)
+        console.print(f"[{colour}]{entry.name}:[/] {result.message}{where}", soft_wrap=True)
         failed += result.outcome == "failed"
     if failed:
         raise SystemExit(1)
