@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from PySide6.QtGui import QIcon
@@ -24,7 +25,23 @@ def application() -> QApplication:
     return app
 
 
+def missing_display() -> str | None:
+    """Why a window cannot open here, if it cannot: Qt itself aborts with a plugin error instead."""
+    if not sys.platform.startswith("linux"):
+        return None
+    if any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        return None
+    return (
+        "no display: $DISPLAY and $WAYLAND_DISPLAY are unset. Run GroundLens in a desktop session, "
+        "or set QT_QPA_PLATFORM=offscreen; `python main.py --help` lists the headless commands."
+    )
+
+
 def launch(paths: AppPaths, demo: bool = False) -> int:
+    problem = missing_display()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     app = application()
     try:
         if demo:

@@ -499,3 +499,15 @@ def test_feed_reads_only_the_rows_on_screen(qtbot, tmp_path):
     assert len(feed.model.loaded_pages()) <= 6  # of 30: only where the view has been
     assert feed.model.summary(2999).snippet == "post 0"  # oldest last
     ctx.db.close()
+
+
+def test_without_a_display_the_app_explains_instead_of_aborting(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from core.cli import cli
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no display" in result.stderr and "QT_QPA_PLATFORM=offscreen" in result.stderr
