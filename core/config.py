@@ -15,6 +15,7 @@ import platformdirs
 APP_NAME = "GroundLens"
 DATA_DIR_ENV = "GROUNDLENS_DATA_DIR"
 MODELS_DIR_ENV = "GROUNDLENS_MODELS_DIR"
+IMAGE_CACHE_NAME = "images"  # inside the data folder, beside the database
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESOURCES_DIR = REPO_ROOT / "resources"
 
@@ -30,7 +31,7 @@ class AppPaths:
 
     @property
     def image_cache_dir(self) -> Path:
-        return self.data_dir / "images"
+        return self.data_dir / IMAGE_CACHE_NAME
 
     @property
     def settings_file(self) -> Path:

@@ -1,4 +1,4 @@
-"""The bundled demo: a dozen real photos with posts about them, imported into their own data
+"""The bundled demo: ten posts about six real photos, imported into their own data
 folder (<data>/demo) and queued for the pipeline the first time `main.py --demo` runs.
 
 Kept in core (no Qt) so the CLI, tests and the GUI prepare the demo the same way.
@@ -44,7 +44,7 @@ def prepare_demo(paths: AppPaths) -> DemoSetup:
     with Store.open(demo.db_path) as store:
         imported = None
         if store.count_posts() == 0:
-            imported = import_paths(store, [DEMO_POSTS], copy_images=True, cache_dir=demo.image_cache_dir)
+            imported = import_paths(store, [DEMO_POSTS], copy_images=True)
             store.enqueue(config_key)
         store.requeue_stale(config_key)  # jobs a closed app left "running" start again
         pending = store.job_counts(config_key).get("pending", 0)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.datasets.gmner import GmnerPost
-from core.training.ner_metrics import mner_scores
+from core.evaluation.metrics import mner_scores
 
 
 def test_mner_scores_match_text_and_type_one_to_one() -> None:

@@ -79,10 +79,9 @@ def import_command(
 
     def work(store: Store, show, cancel: threading.Event) -> ImportReport:
         report = import_paths(store, inputs, format=fmt, images_dir=images_dir, download=not no_download,
-                              progress=show, cancel=cancel, copy_images=copy_images,
-                              cache_dir=app.image_cache_dir)
+                              progress=show, cancel=cancel, copy_images=copy_images)
         if retry_images and not cancel.is_set():
-            report.absorb(fetch_images(store, progress=show, cancel=cancel, cache_dir=app.image_cache_dir))
+            report.absorb(fetch_images(store, progress=show, cancel=cancel))
         return report
 
     _finish(_run(app, work))
@@ -109,7 +108,7 @@ _no_download = click.option("--no-download", is_flag=True, help="Store image URL
 def _import_from_api(app: AppPaths, source: str, items_for, no_download: bool, batch_size: int = 100) -> None:
     def work(store: Store, show, cancel: threading.Event) -> ImportReport:
         return import_items(store, items_for(cancel), source, download=not no_download, progress=show, cancel=cancel,
-                            cache_dir=app.image_cache_dir, batch_size=batch_size)
+                            batch_size=batch_size)
 
     _finish(_run(app, work))
 

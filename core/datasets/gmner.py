@@ -137,7 +137,8 @@ def read_voc(path: Path) -> tuple[tuple[int, int] | None, dict[str, list[Box]]]:
     return size, boxes
 
 
-def _boxes_for(name: str, boxes: dict[str, list[Box]]) -> tuple[Box, ...]:
+def boxes_for(name: str, boxes: dict[str, list[Box]]) -> tuple[Box, ...]:
+    """The boxes of the VOC objects named `name` (exactly, else case-insensitively): the dataset's rule."""
     if name in boxes:
         return tuple(boxes[name])
     folded = name.casefold()
@@ -160,7 +161,7 @@ def build_post(image_id: str, tokens: list[str], tags: list[str], xml_dir: Path 
                 end=offsets[token_end - 1][1],
                 token_start=token_start,
                 token_end=token_end,
-                boxes=_boxes_for(text, boxes),
+                boxes=boxes_for(text, boxes),
             )
         )
     return GmnerPost(image_id=image_id, tokens=tokens, tags=tags, entities=entities, image_size=size)

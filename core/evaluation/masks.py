@@ -23,7 +23,7 @@ from typing import Any, Sequence
 
 from pycocotools import mask as mask_utils
 
-from core.datasets.gmner import _boxes_for as lookup_by_name
+from core.datasets.gmner import boxes_for
 
 Rle = dict[str, Any]
 
@@ -40,7 +40,7 @@ class GoldMasks:
     malformed: list[str] = field(default_factory=list)
 
     def for_entity(self, post_id: str, name: str) -> tuple[Rle, ...]:
-        return lookup_by_name(name, self.by_post.get(post_id, {}))  # type: ignore[arg-type]
+        return boxes_for(name, self.by_post.get(post_id, {}))  # type: ignore[arg-type]
 
 
 def compressed(rle: Rle) -> Rle:

@@ -17,7 +17,7 @@ from core.datasets.gmner import GmnerPost, GoldEntity
 from core.evaluation.masks import GoldMasks, best_mask_iou
 from core.evaluation.predictions import PredictedEntity, PredictionFile
 from core.pipeline.types import Box
-from core.training.ner_metrics import PRF
+from core.evaluation.metrics import PRF
 
 IOU_THRESHOLD = 0.5
 MAX_LISTED_IDS = 10

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from core.config import IMAGE_CACHE_NAME
 from core.ingest.detect import READERS, FormatError, detect_format
 from core.ingest.images import ImageCache, ImageLimits
 from core.ingest.report import ImportProgress, ImportReport, ItemError, ParsedItem
@@ -30,7 +31,7 @@ DOWNLOAD_WORKERS = 8
 
 def default_cache_dir(store: Store) -> Path:
     """The data folder's image cache: the store lives at <data>/groundlens.db, images at <data>/images."""
-    return Path(store.path).parent / "images"
+    return Path(store.path).parent / IMAGE_CACHE_NAME
 
 
 class Importer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from core.training.ner_metrics import PRF
+from core.evaluation.metrics import PRF
 
 if TYPE_CHECKING:
     from core.training.train_ner import TrainConfig

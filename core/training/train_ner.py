@@ -26,7 +26,7 @@ from core.pipeline.ner.shape import N_SHAPES
 from core.pipeline.ner.tagger import MAX_LENGTH_CONFIG_KEY, SHAPES_CONFIG_KEY, WordTagger
 from core.pipeline.ner.transformers_ner import TransformersRecognizer, load_tagger
 from core.training.model_card import write_model_card
-from core.training.ner_metrics import PRF, mner_scores
+from core.evaluation.metrics import PRF, mner_scores
 
 ENTITY_TYPES = ("PER", "LOC", "ORG", "OTHER")
 LABELS = ["O", *(f"{p}-{t}" for t in ENTITY_TYPES for p in ("B", "I"))]

@@ -1,4 +1,5 @@
-"""MNER micro P/R/F1: a prediction counts when its span text and type equal a gold entity's (one-to-one)."""
+"""Micro P/R/F1 counts, and MNER per type: a prediction counts when its span text and type equal a gold
+entity's (one-to-one). NER training chooses epochs with it; `scoring` builds the full protocol on `PRF`."""
 
 from __future__ import annotations
 
