@@ -14,6 +14,7 @@ import platformdirs
 from keyring.errors import KeyringError
 
 from core.config import APP_NAME
+from core.redact import register_secret
 
 TOKEN_ENV = "GROUNDLENS_X_BEARER_TOKEN"
 KEYRING_SERVICE = APP_NAME
@@ -34,6 +35,7 @@ def save_token(token: str, config_dir: Path | None = None) -> str:
     token = token.strip()
     if not token:
         raise ValueError("the token is empty")
+    register_secret(token)
     if _keyring_usable():
         try:
             keyring.set_password(KEYRING_SERVICE, KEYRING_USER, token)
@@ -50,7 +52,13 @@ def save_token(token: str, config_dir: Path | None = None) -> str:
 
 
 def load_token(config_dir: Path | None = None) -> str | None:
-    """Environment variable, then keyring, then the 0600 file."""
+    """Environment variable, then keyring, then the 0600 file; registered for redaction when found."""
+    token = _find_token(config_dir)
+    register_secret(token)
+    return token
+
+
+def _find_token(config_dir: Path | None) -> str | None:
     if os.environ.get(TOKEN_ENV):
         return os.environ[TOKEN_ENV]
     if _keyring_usable():

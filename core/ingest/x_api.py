@@ -22,6 +22,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 
 from core.ingest.report import ItemError, ParsedItem
 from core.ingest.v2 import posts_from_page
+from core.redact import RedactingFilter, register_secret
 
 REQUEST_FIELDS: dict[str, str] = {
     "expansions": "attachments.media_keys,author_id",
@@ -38,30 +39,13 @@ class Cancelled(Exception):
     """The caller's cancel event was set while waiting."""
 
 
-class _Redact(logging.Filter):
-    """Replaces secrets in log records (tweepy logs request headers at DEBUG)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if any(secret in message for secret in self.secrets):
-            for secret in self.secrets:
-                message = message.replace(secret, "***")
-            record.msg, record.args = message, None
-        return True
-
-
-_REDACT = _Redact()
-for _name in ("tweepy.client", "tweepy.streaming"):
-    logging.getLogger(_name).addFilter(_REDACT)
+for _name in ("tweepy.client", "tweepy.streaming"):  # tweepy logs request headers at DEBUG
+    logging.getLogger(_name).addFilter(RedactingFilter())
 
 
 def make_client(token: str) -> tweepy.Client:
     """A v2 client returning raw JSON dicts (the shape twarc2 files have)."""
-    _REDACT.secrets.add(token)
+    register_secret(token)
     return tweepy.Client(bearer_token=token, return_type=dict, wait_on_rate_limit=False)
 
 
@@ -178,7 +162,7 @@ class _QueueStream(tweepy.StreamingClient):
 
 
 def make_stream(token: str, max_retries: int = 5) -> tuple[_QueueStream, queue.Queue]:
-    _REDACT.secrets.add(token)
+    register_secret(token)
     lines: queue.Queue = queue.Queue()
     return _QueueStream(token, lines, max_retries), lines
 
