@@ -2,6 +2,7 @@
 second over the dev posts (in batches for the encoder kind).
 
     python -m bench.bench_groundability [--model resources/models/groundability] [--data ../shared/data/twitter-gmner]
+                                        [--json out.json]
 
 Target: >= 200 entities/s on 2 CPU cores.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.results import write_json
 from core.datasets.gmner import dataset_paths, read_split
 from core.pipeline.entailment.prior import DEFAULT_DIR, GroundabilityPrior
 from core.training.groundability import mentions_of
@@ -24,6 +26,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data" / "twitter-gmner")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json", dest="json_path", type=Path, default=None, help="write the figures here")
     args = parser.parse_args()
     try:
         import torch
@@ -42,9 +45,15 @@ def main() -> None:
         scores = [prior.predict(text, found) for text, found in inputs]
     seconds = time.perf_counter() - started
     flat = np.array([s for post in scores for s in post])
+    accuracy = float(((flat >= 0.5) == labels).mean())
     print(f"model {args.model} ({type(prior).__name__}, {prior.version})")
-    print(f"dev accuracy {((flat >= 0.5) == labels).mean():.2%} on {len(labels)} entities")
+    print(f"dev accuracy {accuracy:.2%} on {len(labels)} entities")
     print(f"speed {len(labels) / seconds:.0f} entities/s ({len(posts) / seconds:.0f} posts/s, {args.threads} threads)")
+    write_json(args.json_path, "bench_groundability", {
+        "model": f"{type(prior).__name__}@{prior.version}", "threads": args.threads, "entities": len(labels),
+        "accuracy": accuracy, "seconds": seconds, "entities_per_s": len(labels) / seconds,
+        "posts_per_s": len(posts) / seconds,
+    })  # fmt: skip
 
 
 if __name__ == "__main__":

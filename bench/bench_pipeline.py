@@ -1,14 +1,18 @@
-"""End-to-end pipeline speed: `python -m bench.bench_pipeline [--text-posts 20] [--sam-posts 2]`.
+"""End-to-end pipeline speed and memory.
 
-Corpus: the demo posts with their photos (resources/demo) plus as many text-only posts
-(Twitter-GMNER dev texts when ../shared is beside the repo, else generated ones), so half
-the posts carry an image. Runs the saved default pipeline, prints the mean time per stage
-for posts with an image and entities, posts/minute over the whole mixed corpus, the
-MobileSAM encoder alone on the same photos, and the same pipeline with a SAM ViT-B encoder
-(random weights, same code) on a few photos.
+    python -m bench.bench_pipeline [--text-posts 100] [--sam-posts 2] [--job-seconds 600] [--json out.json]
 
-Targets: a post with an image and entities <= 1.5x the MobileSAM encoder alone;
->= 60 posts/minute on the mixed corpus. The 2 cores are shared: compare runs, not single numbers.
+First the real JobRunner (a spawned worker process, as the app and `groundlens run` use it) processes
+the demo posts in a fresh data folder: its throughput, the worker's peak RSS and this (parent)
+process's peak RSS, measured before this process loads any model. Then, in this process, the same
+pipeline runs over text-only posts (Twitter-GMNER dev texts when ../shared is beside the repo, else
+generated ones) and over the demo posts with their photos (resources/demo), timed separately:
+posts/minute for each and for a mixed feed where half the posts carry an image; the mean time per
+stage for posts with an image and entities; the MobileSAM encoder alone on the same photos; the same
+pipeline with a SAM ViT-B encoder (random weights, same code) on a few photos; this process's peak RSS.
+
+Targets: >= 60 posts/minute on the mixed feed; a post with an image and entities <= 1.5x the
+MobileSAM encoder alone. The 2 cores are shared: compare runs, not single numbers.
 """
 
 from __future__ import annotations
@@ -16,13 +20,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
+import tempfile
 import time
 from collections import defaultdict
-from itertools import zip_longest
 from pathlib import Path
 
 from bench.bench_ner import bench_texts
+from bench.results import peak_rss_mib, write_json
+from core.config import resolve_paths
+from core.demo import demo_paths, prepare_demo
+from core.jobs.runner import JobRunner
 from core.pipeline.config import PipelineConfig
 from core.pipeline.pipeline import Pipeline, load_image
 from core.pipeline.registry import STAGES
@@ -60,58 +69,100 @@ def stage_table(results: list[PostResult]) -> dict[str, float]:
     return {stage: statistics.mean(v) for stage, v in per_stage.items()}
 
 
+def job_runner_run(settings: Settings, seconds: float) -> dict[str, object]:
+    """The demo posts through the real JobRunner. The worker is this process's only child, so once it has been
+    waited for, RUSAGE_CHILDREN's peak is the worker's own."""
+    with tempfile.TemporaryDirectory(prefix="gl-bench-jobs-") as folder:
+        paths = resolve_paths(folder)
+        settings.save(demo_paths(paths).ensure().settings_file)  # the demo queues its posts for this pipeline
+        setup = prepare_demo(paths)
+        started = time.perf_counter()
+        handle = JobRunner(setup.paths).start()
+        progress = handle.wait(seconds)
+        if handle.running:
+            handle.terminate()
+            progress = handle.progress()
+        run_s = time.perf_counter() - started
+    return {
+        "posts": setup.pending, "done": progress.done, "failed": progress.failed, "state": progress.state,
+        "run_s": run_s,  # with the worker's start-up and model loading
+        "processing_s": progress.elapsed_s,
+        "posts_per_min": 60 * progress.rate,  # model loading excluded
+        "worker_peak_rss_mib": peak_rss_mib(resource.RUSAGE_CHILDREN),
+        "parent_peak_rss_mib": peak_rss_mib(),
+    }  # fmt: skip
+
+
+def throughput(results: list[PostResult], seconds: float) -> dict[str, float]:
+    return {"posts": len(results), "seconds": seconds, "posts_per_min": 60 * len(results) / seconds,
+            "errors": sum(1 for r in results if r.error)}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--text-posts", type=int, default=None, help="text-only posts (default: as many as photos)")
+    parser.add_argument("--text-posts", type=int, default=100, help="text-only posts to time")
     parser.add_argument("--sam-posts", type=int, default=2, help="photo posts to run with SAM ViT-B (0 skips)")
+    parser.add_argument("--job-seconds", type=float, default=600, help="the JobRunner run's time limit (0 skips it)")
     parser.add_argument("--settings", type=Path, default=None, help="settings.json to take the pipeline from")
     parser.add_argument("--set", action="append", default=[], metavar="STAGE=NAME|off",
                         help="use another backend for a stage, e.g. --set ner=spacy")
+    parser.add_argument("--json", dest="json_path", type=Path, default=None, help="write the figures here")
     args = parser.parse_args()
 
     settings = Settings.load(args.settings) if args.settings else Settings()
     for item in args.set:
         stage, _, backend = item.partition("=")
         settings.pipeline = settings.pipeline.with_stage(stage, backend)
+    config: PipelineConfig = settings.pipeline
+    report: dict[str, object] = {"pipeline": config.describe(), "threads": settings.threads,
+                                 "batch_size": settings.batch_size}  # fmt: skip
+    print(f"pipeline: {config.describe()}  threads={settings.threads}  batch={settings.batch_size}  "
+          f"load average {os.getloadavg()[0]:.1f}")
+    if args.job_seconds:
+        report["job_runner"] = jobs = job_runner_run(settings, args.job_seconds)
+        print(f"JobRunner on the demo: {jobs['done']}/{jobs['posts']} posts ({jobs['state']}) in {jobs['run_s']:.1f} s "
+              f"with start-up, {jobs['posts_per_min']:.0f} posts/minute processing; peak RSS worker "
+              f"{jobs['worker_peak_rss_mib']:.0f} MiB, parent {jobs['parent_peak_rss_mib']:.0f} MiB")
+
     import torch
 
     torch.set_num_threads(settings.threads)
-    config: PipelineConfig = settings.pipeline
-    print(f"pipeline: {config.describe()}  threads={settings.threads}  batch={settings.batch_size}  "
-          f"load average {os.getloadavg()[0]:.1f}")
     start = time.perf_counter()
     pipeline = Pipeline.from_config(config)
-    print(f"models loaded in {time.perf_counter() - start:.1f} s: {pipeline.versions}")
+    report["models_load_s"] = time.perf_counter() - start
+    print(f"models loaded in {report['models_load_s']:.1f} s: {pipeline.versions}")
 
     photos = demo_posts()
     if not photos:
         raise SystemExit("no demo photos in resources/demo: nothing to ground")
-    texts = bench_texts()[: args.text_posts if args.text_posts is not None else len(photos)]
-    text_posts = [PostInput(f"t{i}", text) for i, text in enumerate(texts)]
-    corpus = [p for pair in zip_longest(photos, text_posts) for p in pair if p is not None]
+    text_posts = [PostInput(f"t{i}", text) for i, text in enumerate(bench_texts()[: args.text_posts])]
     pipeline.run(photos[:1])  # warm-up: first-call allocations, lazy imports
 
-    results, seconds = timed_run(pipeline, corpus, settings.batch_size)
-    errors = [r for r in results if r.error]
-    table = stage_table(results)
-    print(f"\nmixed corpus: {len(corpus)} posts ({len(photos)} with photos), {seconds:.1f} s, "
-          f"{60 * len(corpus) / seconds:.0f} posts/minute (target >= 60); {len(errors)} errors"
+    text_results, seconds = timed_run(pipeline, text_posts, settings.batch_size)
+    report["text_only"] = text = throughput(text_results, seconds)
+    results, seconds = timed_run(pipeline, photos, settings.batch_size)
+    report["with_image"] = image = throughput(results, seconds)
+    # half the posts with an image: a minute holds as many of each, so the rate is the harmonic mean
+    mixed = 2 / (1 / text["posts_per_min"] + 1 / image["posts_per_min"])
+    report["mixed"] = {"image_share": 0.5, "posts_per_min": mixed}
+    report["stage_ms"] = stage_ms = {stage: 1000 * value for stage, value in stage_table(results).items()}
+    errors = [r for r in text_results + results if r.error]
+    print(f"text-only: {text['posts']} posts, {text['posts_per_min']:.0f} posts/minute; with a photo: "
+          f"{image['posts']} posts, {image['posts_per_min']:.0f} posts/minute; mixed (half with a photo) "
+          f"{mixed:.0f} posts/minute (target >= 60); {len(errors)} errors"
           + (f": {errors[0].error}" if errors else ""))
-    text_only = [sum(r.timings.values()) for r in results if "image" not in r.timings]
-    if text_only:
-        print(f"text-only post: {1000 * statistics.mean(text_only):.0f} ms")
     print("post with photo and entities, mean ms per stage:")
-    for stage, value in table.items():
-        print(f"  {stage:<13}{1000 * value:8.0f}")
+    for stage, value in stage_ms.items():
+        print(f"  {stage:<13}{value:8.0f}")
 
     segmenter = pipeline.backends["segmentation"]
     if segmenter is not None and hasattr(segmenter, "embed"):
         # alternate encoder-alone and whole-pipeline runs per photo so both see the same load
         ratios = []
         for post in photos:
-            image = load_image(post.image)
+            image_data = load_image(post.image)
             start = time.perf_counter()
-            segmenter.embed(image)
+            segmenter.embed(image_data)
             encoder = time.perf_counter() - start
             start = time.perf_counter()
             [result] = pipeline.run([post])
@@ -119,9 +170,10 @@ def main() -> None:
             if result.entities:
                 ratios.append((whole, encoder))
         whole, encoder = (statistics.median(v) for v in zip(*ratios))
+        ratio = statistics.median(w / e for w, e in ratios)
+        report["photo_post_vs_encoder"] = {"post_ms": 1000 * whole, "encoder_ms": 1000 * encoder, "ratio": ratio}
         print(f"photo post with entities, run alone: {1000 * whole:.0f} ms; {segmenter.name} encoder alone: "
-              f"{1000 * encoder:.0f} ms; median ratio {statistics.median(w / e for w, e in ratios):.2f}x "
-              f"(target <= 1.5x)")
+              f"{1000 * encoder:.0f} ms; median ratio {ratio:.2f}x (target <= 1.5x)")
 
     if args.sam_posts and segmenter is not None:
         from core.pipeline.segmentation.build_sam import build_sam_vit
@@ -138,8 +190,15 @@ def main() -> None:
                 pair.append(time.perf_counter() - start)
             pairs.append(pair)
         mobile, vit = (statistics.median(v) for v in zip(*pairs))
+        report["sam_vit_b"] = {"posts": len(pairs), "post_ms": 1000 * vit, "mobile_sam_post_ms": 1000 * mobile,
+                               "slowdown": vit / mobile}  # fmt: skip
         print(f"SAM ViT-B encoder (random weights, same code), {len(pairs)} photo post(s): {1000 * vit:.0f} ms per "
               f"post vs {1000 * mobile:.0f} ms with MobileSAM: {vit / mobile:.1f}x")
+
+    report["in_process_peak_rss_mib"] = peak_rss_mib()
+    print(f"peak RSS of this process: {report['in_process_peak_rss_mib']:.0f} MiB")
+    write_json(args.json_path, "bench_pipeline", report)
+
 
 if __name__ == "__main__":
     main()

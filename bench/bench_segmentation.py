@@ -1,4 +1,5 @@
-"""Segmentation cost on the demo photos: `python -m bench.bench_segmentation [--repeat 2] [--boxes 4] [--no-vit-b]`.
+"""Segmentation cost on the demo photos:
+`python -m bench.bench_segmentation [--repeat 2] [--boxes 4] [--no-vit-b] [--json out.json]`.
 
 Prints the MobileSAM image encoder time per image, the prompt encoder + mask decoder time per
 box (including the upscale to original size), and SAM ViT-B's encoder time at the same input
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from bench.results import write_json
 from core.config import RESOURCES_DIR
 from core.modelstore import require
 from core.pipeline.segmentation.build_sam import build_mobile_sam, build_sam_vit_b
@@ -44,12 +46,13 @@ class Timings:
         self.wall.append(wall / per)
         self.cpu.append(cpu / per)
 
-    def report(self, label: str, unit: str) -> float:
-        """Print the figures; return the CPU median, the steadier basis for ratios on shared cores."""
-        cpu = statistics.median(self.cpu)
-        print(f"{label}: wall best {min(self.wall):.3f} s, median {statistics.median(self.wall):.3f} s; "
-              f"CPU median {cpu:.3f} s {unit} (n={len(self.wall)})")
-        return cpu
+    def report(self, label: str, unit: str) -> dict[str, float]:
+        """Print the figures and return them; the CPU median is the steadier basis for ratios on shared cores."""
+        figures = {"wall_best_s": min(self.wall), "wall_median_s": statistics.median(self.wall),
+                   "cpu_median_s": statistics.median(self.cpu), "n": len(self.wall)}  # fmt: skip
+        print(f"{label}: wall best {figures['wall_best_s']:.3f} s, median {figures['wall_median_s']:.3f} s; "
+              f"CPU median {figures['cpu_median_s']:.3f} s {unit} (n={len(self.wall)})")
+        return figures
 
 
 def clock() -> tuple[float, float]:
@@ -79,6 +82,7 @@ def main() -> None:
     parser.add_argument("--boxes", type=int, default=4, help="boxes per image for the decoder figure")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-vit-b", action="store_true", help="skip the slow SAM ViT-B encoder figure")
+    parser.add_argument("--json", dest="json_path", type=Path, default=None, help="write the figures here")
     args = parser.parse_args()
     import torch
 
@@ -87,12 +91,19 @@ def main() -> None:
     mobile.embed(Image.open(IMAGES[0]))  # warm-up
     print(f"{len(IMAGES)} demo photos, {args.threads} threads, encoder input 1024 px, load average {os.getloadavg()[0]:.1f}")
     encode, decode = measure(mobile, IMAGES, args.repeat, args.boxes)
-    mobile_cpu = encode.report("MobileSAM encoder", "per image")
-    decode.report(f"prompt encoder + mask decoder ({args.boxes} boxes/image, one batch)", "per box")
+    mobile_sam = {"encoder": encode.report("MobileSAM encoder", "per image")}
+    if args.boxes:
+        mobile_sam["decoder_per_box"] = decode.report(
+            f"prompt encoder + mask decoder ({args.boxes} boxes/image, one batch)", "per box")  # fmt: skip
+    report: dict[str, object] = {"images": len(IMAGES), "threads": args.threads, "boxes_per_image": args.boxes,
+                                 "mobile_sam": mobile_sam}  # fmt: skip
     if not args.no_vit_b:
         vit_b = SamSegmenter(build_sam_vit_b(), name="sam", version="random-init")
-        vit_cpu = measure(vit_b, IMAGES[:2], 1, 0)[0].report("SAM ViT-B encoder", "per image")
-        print(f"SAM ViT-B / MobileSAM encoder CPU time: {vit_cpu / mobile_cpu:.1f}x")
+        vit_encoder = measure(vit_b, IMAGES[:2], 1, 0)[0].report("SAM ViT-B encoder", "per image")
+        report["sam_vit_b"] = {"encoder": vit_encoder}
+        report["vit_b_over_mobile_cpu"] = ratio = vit_encoder["cpu_median_s"] / mobile_sam["encoder"]["cpu_median_s"]
+        print(f"SAM ViT-B / MobileSAM encoder CPU time: {ratio:.1f}x")
+    write_json(args.json_path, "bench_segmentation", report)
 
 
 if __name__ == "__main__":

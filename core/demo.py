@@ -46,6 +46,6 @@ def prepare_demo(paths: AppPaths) -> DemoSetup:
         if store.count_posts() == 0:
             imported = import_paths(store, [DEMO_POSTS], copy_images=True)
             store.enqueue(config_key)
-        store.requeue_stale(config_key)  # jobs a closed app left "running" start again
-        pending = store.job_counts(config_key).get("pending", 0)
+        counts = store.job_counts(config_key)
+        pending = counts["pending"] + counts["running"]  # a closed app's "running" jobs: its worker requeues them
     return DemoSetup(demo, config_key, imported, pending)

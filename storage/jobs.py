@@ -17,6 +17,8 @@ from storage import entities
 from storage.records import Entity
 
 STATES = ("pending", "running", "done", "failed")
+MAX_ATTEMPTS = 3  # times a post may be in hand when its worker dies before it is failed
+STOPPED_ERROR = "the worker stopped while processing this post (%d times)"  # printf format
 _IDS = "(SELECT value FROM json_each(?))"
 
 
@@ -67,13 +69,20 @@ def save_results(
 def requeue_stale(
     conn: sqlite3.Connection, config_key: str, workers: Iterable[str] | None, older_than: float | None
 ) -> int:
+    """Release running jobs whose worker stopped; returns how many. Each claim counted an attempt, so a
+    post that was in hand MAX_ATTEMPTS times when its worker died (a native crash, the OOM killer) is
+    failed with a reason instead of crashing every restart; the others go back to pending."""
     where, params = "config_key = ? AND state = 'running'", [config_key]
     if workers is not None:
         where, params = f"{where} AND worker IN {_IDS}", [*params, json.dumps(list(workers))]
     if older_than is not None:
         where, params = f"{where} AND updated_at < ?", [*params, time.time() - older_than]
     return conn.execute(
-        f"UPDATE jobs SET state = 'pending', worker = NULL, updated_at = ? WHERE {where}", [time.time(), *params]
+        f"""UPDATE jobs SET worker = NULL, updated_at = ?,
+                state = CASE WHEN attempts >= {MAX_ATTEMPTS} THEN 'failed' ELSE 'pending' END,
+                error = CASE WHEN attempts >= {MAX_ATTEMPTS} THEN printf(?, attempts) ELSE error END
+            WHERE {where}""",
+        [time.time(), STOPPED_ERROR, *params],
     ).rowcount
 
 

@@ -41,6 +41,33 @@ def test_upsert_inserts_then_updates_without_duplicates(tmp_path):
     assert store.count_matching("goodbye") == 1
 
 
+def _fts_matches_posts(store: Store) -> bool:
+    """FTS5's own check that the index holds exactly the posts' current text (rank 1: against the content)."""
+    try:
+        store._conn.execute("INSERT INTO posts_fts (posts_fts, rank) VALUES ('integrity-check', 1)")
+    except sqlite3.DatabaseError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("start_version", [2, SCHEMA_VERSION])
+def test_full_text_index_follows_inserts_edits_and_deletes_exactly(tmp_path, start_version):
+    path = tmp_path / "fts.db"
+    conn = sqlite3.connect(path)
+    migrate(conn, target=start_version)  # version 2 indexed text by per-row triggers; 3 per batch
+    conn.close()
+    store = Store.open(path)
+    store.upsert_posts([make_post(str(i), f"post {i} about Paris") for i in range(50)], batch_size=20)
+    store.upsert_posts([make_post("3", "now about Rome"), make_post("4", "post 4 about Paris"),
+                        make_post("99", "a new one about Oslo")])  # fmt: skip
+    assert _fts_matches_posts(store)
+    assert (store.count_matching("paris"), store.count_matching("rome"), store.count_matching("oslo")) == (49, 1, 1)
+    store._conn.execute("DELETE FROM posts WHERE native_id = '5'")
+    assert _fts_matches_posts(store) and store.count_matching("paris") == 48
+    store._conn.execute("UPDATE posts SET text = 'tampered' WHERE native_id = '6'")  # bypasses the store
+    assert not _fts_matches_posts(store)  # so the check above can fail
+
+
 def test_same_key_twice_in_one_batch_keeps_the_last(tmp_path):
     store = open_store(tmp_path)
     posts = [make_post("7", "old text"), make_post("7", "new text"), make_post("7", "x", source="other")]

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from core.config import IMAGE_CACHE_NAME
 from core.ingest.detect import READERS, FormatError, detect_format
@@ -25,13 +26,63 @@ from storage.records import Media
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[ImportProgress], None]
-BATCH_SIZE = 500
+BATCH_SIZE = 2000  # posts per write transaction: fewer, larger FTS segments; still short enough for other writers
+READ_CHUNK = 500  # items handed from the reader thread at a time
+READ_AHEAD_CHUNKS = 8
 DOWNLOAD_WORKERS = 8
 
 
 def default_cache_dir(store: Store) -> Path:
     """The data folder's image cache: the store lives at <data>/groundlens.db, images at <data>/images."""
     return Path(store.path).parent / IMAGE_CACHE_NAME
+
+
+def _read_ahead(
+    items: Iterable[ParsedItem | ItemError], source: str, chunk_size: int, cancel: threading.Event
+) -> Iterator[list[ParsedItem | ItemError]]:
+    """The items in chunks, read by a background thread a few chunks ahead of the caller.
+
+    A reader that fails part-way ends the source with an ItemError instead of losing the import.
+    Chunks are no larger than the caller's batches, so a slow source (a stream) is not held back.
+    """
+    chunks: queue.Queue[list[ParsedItem | ItemError] | None] = queue.Queue(maxsize=READ_AHEAD_CHUNKS)
+
+    def put(chunk: list[ParsedItem | ItemError] | None) -> bool:
+        while not cancel.is_set():
+            try:
+                chunks.put(chunk, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        chunk: list[ParsedItem | ItemError] = []
+        try:
+            for item in items:
+                chunk.append(item)
+                if len(chunk) >= chunk_size:
+                    if not put(chunk):
+                        return
+                    chunk = []
+        except OSError as error:
+            chunk.append(ItemError(source, f"cannot read: {error.strerror or error}"))
+        except Exception as error:  # a reader bug must not lose the rest of the import
+            log.exception("reader failed on %s", source)
+            chunk.append(ItemError(source, f"internal error while reading ({type(error).__name__}: {error})"))
+        if not chunk or put(chunk):
+            put(None)
+
+    reader = threading.Thread(target=read, name=f"read {source}", daemon=True)
+    reader.start()
+    while not cancel.is_set():
+        try:
+            chunk = chunks.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        if chunk is None:
+            break
+        yield chunk
 
 
 class Importer:
@@ -69,31 +120,26 @@ class Importer:
             self.progress(ImportProgress(self._source, done, self._images_done, self._images_total))
 
     def run(self, items: Iterable[ParsedItem | ItemError], source: str) -> int:
-        """Store every item; returns how many items (posts or errors) the source yielded."""
+        """Store every item; returns how many items (posts or errors) the source yielded.
+
+        The source is parsed on a reader thread while this one writes: SQLite releases the GIL
+        while it indexes, so parsing and storing share the two cores of a laptop.
+        """
         self._source = source
         seen = 0
         batch: list[ParsedItem] = []
-        iterator = iter(items)
-        while not self.cancel.is_set():
-            try:
-                item = next(iterator)
-            except StopIteration:
+        for chunk in _read_ahead(items, source, min(READ_CHUNK, self.batch_size), self.cancel):
+            if self.cancel.is_set():
                 break
-            except OSError as error:
-                self.report.add_error(ItemError(source, f"cannot read: {error.strerror or error}"))
-                break
-            except Exception as error:  # a reader bug must not lose the rest of the import
-                log.exception("reader failed on %s", source)
-                self.report.add_error(ItemError(source, f"internal error while reading ({type(error).__name__}: {error})"))
-                break
-            seen += 1
-            if isinstance(item, ItemError):
-                self.report.add_error(item)
-                continue
-            batch.append(item)
-            if len(batch) >= self.batch_size:
-                self._flush(batch)
-                batch = []
+            seen += len(chunk)
+            for item in chunk:
+                if isinstance(item, ItemError):
+                    self.report.add_error(item)
+                    continue
+                batch.append(item)
+                if len(batch) >= self.batch_size:
+                    self._flush(batch)
+                    batch = []
         if batch:
             self._flush(batch)
         self.report.cancelled = self.report.cancelled or self.cancel.is_set()

@@ -4,8 +4,8 @@ The work runs in a separate PROCESS (multiprocessing, spawn context), not a thre
 torch releases the GIL inside its kernels, but tokenisers, PIL decoding, OpenCV glue and
 the Python between stages hold it, so a worker thread would make the GUI stutter; a
 process also survives nothing it should not (a crash in native code kills the worker,
-not the app, and the queue resumes on the next start), and it opens its own Store
-connection as SQLite requires. Spawn (not fork) because forking a process that already
+not the app; the run starts a new worker, which resumes the queue), and it opens its own
+Store connection as SQLite requires. Spawn (not fork) because forking a process that already
 holds Qt, torch thread pools or an open SQLite connection is unsafe.
 
     handle = JobRunner(paths).start()         # settings from paths.settings_file
@@ -20,6 +20,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import queue
 import signal
+import sqlite3
 import threading
 import time
 from contextlib import contextmanager
@@ -36,6 +37,9 @@ from core.settings import Settings
 from storage import Store
 
 _SPAWN = mp.get_context("spawn")
+# Workers replaced per run after dying with posts in hand. Each such death brings a post nearer to done or
+# given up (storage.jobs.MAX_ATTEMPTS), so this bound only stops a run in which every post kills the worker.
+MAX_RESTARTS = 10
 
 
 @contextmanager
@@ -51,27 +55,71 @@ def _sigint_ignored() -> Iterator[None]:
 
 
 class JobHandle:
-    def __init__(self, process: mp.process.BaseProcess, events: mp.Queue, cancel_event, paths: AppPaths,
-                 config_key: str):
-        self._process = process
-        self._events = events
-        self._cancel = cancel_event
-        self._paths = paths
-        self._latest = JobProgress()
-        self.config_key = config_key
+    """One run: its worker process and, when that dies while processing posts, the workers that replace it."""
+
+    def __init__(self, runner: JobRunner):
+        self.config_key = runner.config_key
+        self._runner = runner
+        self._earlier = JobProgress()  # what replaced workers got through, summed
+        self._latest = JobProgress()  # the current worker's own latest report
+        self._restarts = 0
+        self._note: str | None = None  # why a worker was replaced, shown until the run says more
+        self._cancelled = False
+        self._spawn(runner.limit, runner.retry_failed)
+
+    def _spawn(self, limit: int | None, retry_failed: bool) -> None:
+        # a fresh queue and event per worker: one killed while holding their locks would block a successor
+        self._events, self._cancel = _SPAWN.Queue(), _SPAWN.Event()
+        self._process = _SPAWN.Process(
+            target=run_worker, name="groundlens-pipeline", daemon=True,
+            args=(self._runner.paths, self._runner.settings.to_dict(), limit, retry_failed, self._events, self._cancel),
+        )
+        with _sigint_ignored():  # inherited through exec: Ctrl-C reaches only the parent, which cancels
+            self._process.start()
 
     def progress(self) -> JobProgress:
-        """The latest report; 'failed' with a reason if the worker died without saying why."""
+        """The run so far. A worker that dies without a word while holding posts is replaced (up to
+        MAX_RESTARTS times): it tries those posts one at a time and gives up on one that keeps killing it.
+        One that dies otherwise ends the run as 'failed' with the reason."""
+        alive = self._process.is_alive()  # before draining: a worker flushes its last report before it exits
         while True:
             try:
                 self._latest = self._events.get_nowait()
             except queue.Empty:
                 break
-        if not self._process.is_alive() and not self._latest.finished:
+        if not alive and not self._latest.finished:
+            self._worker_died(self._process.exitcode)
+        return self._combined()
+
+    def _combined(self) -> JobProgress:
+        earlier, latest = self._earlier, self._latest
+        return replace(latest, done=earlier.done + latest.done, failed=earlier.failed + latest.failed,
+                       total=earlier.done + latest.total if latest.total else earlier.total,
+                       elapsed_s=earlier.elapsed_s + latest.elapsed_s, message=latest.message or self._note)
+
+    def _worker_died(self, exit_code: int | None) -> None:
+        why = f"the worker stopped unexpectedly (exit code {exit_code})"
+        held = 0 if self._cancelled else self._held_posts()
+        if held and self._restarts < MAX_RESTARTS:
+            self._earlier, self._latest = self._combined(), JobProgress()
+            self._restarts += 1
+            self._note = f"{why} while processing posts; restarted it ({self._restarts} of at most {MAX_RESTARTS})"
+            limit = self._runner.limit
+            self._spawn(None if limit is None else max(1, limit - self._earlier.done), retry_failed=False)
+        elif held:
             self._latest = replace(self._latest, state="failed",
-                                   message=f"worker stopped unexpectedly (exit code {self._process.exitcode}); "
-                                           "its unfinished posts are requeued on the next run")
-        return self._latest
+                                   message=f"{why}, {self._restarts + 1} times in this run; run again to go on")
+        else:
+            self._latest = replace(self._latest, state="failed",
+                                   message=f"{why}; its unfinished posts are requeued on the next run")
+
+    def _held_posts(self) -> int:
+        """Jobs left 'running': only the worker holding the folder's lock claims, so these were the dead one's."""
+        try:
+            with Store.open(self._runner.paths.db_path) as store:
+                return store.job_counts(self.config_key)["running"]
+        except sqlite3.Error:
+            return 0
 
     @property
     def running(self) -> bool:
@@ -79,20 +127,22 @@ class JobHandle:
 
     @property
     def pid(self) -> int | None:
+        """The current worker's process id (a replaced worker's successor has another)."""
         return self._process.pid
 
     def cancel(self) -> None:
         """Asks the worker to stop after the batch in hand; returns at once."""
+        self._cancelled = True
         self._cancel.set()
 
     def terminate(self) -> None:
         """Kills the worker now and puts the posts it held back in the queue."""
-        self._cancel.set()
+        self.cancel()
         if self._process.is_alive():
             self._process.kill()
         self._process.join()
         try:
-            with lock_for(self._paths).acquire(timeout=2), Store.open(self._paths.db_path) as store:
+            with lock_for(self._runner.paths).acquire(timeout=2), Store.open(self._runner.paths.db_path) as store:
                 store.requeue_stale(self.config_key)
         except Timeout:
             pass  # another run owns the folder (ours never started); it requeues when it ends
@@ -101,15 +151,17 @@ class JobHandle:
             self._latest = replace(self._latest, state="cancelled", message="stopped")
 
     def wait(self, timeout: float | None = None) -> JobProgress:
-        """Blocks until the worker exits (draining its reports so it can) or `timeout` seconds pass."""
+        """Blocks until the run ends and its worker has exited (draining its reports so it can), or until
+        `timeout` seconds pass."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self._process.is_alive():
-            self.progress()
+        while True:
+            state = self.progress()
+            if state.finished and not self._process.is_alive():
+                return state
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                break
+                return state
             self._process.join(0.1 if remaining is None else min(0.1, remaining))
-        return self.progress()
 
 
 class JobRunner:
@@ -135,11 +187,4 @@ class JobRunner:
 
     def start(self) -> JobHandle:
         self.paths.ensure()
-        events, cancel = _SPAWN.Queue(), _SPAWN.Event()
-        process = _SPAWN.Process(
-            target=run_worker, name="groundlens-pipeline", daemon=True,
-            args=(self.paths, self.settings.to_dict(), self.limit, self.retry_failed, events, cancel),
-        )
-        with _sigint_ignored():  # inherited through exec: Ctrl-C reaches only the parent, which cancels
-            process.start()
-        return JobHandle(process, events, cancel, self.paths, self.config_key)
+        return JobHandle(self)

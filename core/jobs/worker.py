@@ -1,18 +1,26 @@
 """The worker process: claims posts from the store's job queue, runs the pipeline, saves results.
 
-Crash safety comes from the store: a post's predictions and its job state are written in
-one transaction (`save_result`), so a post is either done or still claimed. A file lock in
+Crash safety comes from the store: a batch's predictions and its job states are written in
+one transaction (`save_results`), so a post is either done or still claimed. A file lock in
 the data folder admits one worker per folder; holding it proves that any job still
 'running' belongs to a dead worker, so the worker requeues those on start (after a crash
 or `kill -9`) and its own unsaved ones on the way out. Nothing is lost; a result is never
 written twice because saving replaces the post's predictions.
+
+A post that kills the process itself (a native crash in a decoder or model, the OOM killer)
+must not take its batch down with it forever: the posts a dead worker held are claimed one
+at a time by the next, so the innocent ones finish, and the store fails a post that was in
+hand at MAX_ATTEMPTS deaths. The worker also stops, after the batch in hand, when the app
+that started it dies, so a restarted app can take the folder over.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import socket
+import threading
 import time
 from dataclasses import replace
 from multiprocessing.queues import Queue
@@ -69,6 +77,7 @@ def run_worker(paths: AppPaths, settings: dict[str, Any], limit: int | None, ret
     os.nice(WORKER_NICENESS)
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # the runner reports progress, not each model load
     report = _Reporter(events)
+    _stop_with_parent(events, cancel)
     try:
         with lock_for(paths).acquire(timeout=0):
             _process(paths, Settings.from_dict(settings), limit, retry_failed, report, cancel)
@@ -76,6 +85,22 @@ def run_worker(paths: AppPaths, settings: dict[str, Any], limit: int | None, ret
         report(state="failed", message="another pipeline run is already processing this data folder")
     except Exception as exc:  # noqa: BLE001 - reported to the GUI/CLI instead of a silent dead process
         report(state="failed", message=f"{type(exc).__name__}: {exc}")
+
+
+def _stop_with_parent(events: Queue, cancel: Event) -> None:
+    """Cancel (finish the batch in hand, save it, release the lock) once the app that started us is gone:
+    a kill -9 or crash of the app sends no signal here, and an orphan would run on unseen and keep a
+    restarted app out of the data folder."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()  # returns when the parent's end of the spawn pipe closes, i.e. when it exits
+        events.cancel_join_thread()  # nobody reads the reports now: never block our exit on a full pipe
+        cancel.set()
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_failed: bool,
@@ -88,13 +113,17 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
     worker = f"{socket.gethostname()}:{os.getpid()}"
     store = Store.open(paths.db_path)
     try:
+        before = store.job_counts(key)
         store.requeue_stale(key)  # we hold the folder's lock: every 'running' job is a dead worker's
+        given_up = 0 if retry_failed else store.job_counts(key)["failed"] - before["failed"]
+        suspects = before["running"]  # whatever killed that worker may be one of these: try each alone
         if retry_failed:
             store.retry_failed(key)
         store.enqueue(key)
         pending = store.job_counts(key)["pending"]
         total = pending if limit is None else min(limit, pending)
-        report(state="loading", total=total)
+        # posts given up just now count as done with an error in this run: the analyst sees them
+        report(state="loading", total=given_up + total, done=given_up, failed=given_up)
         if total == 0:
             report(state="finished")
             return
@@ -104,22 +133,24 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
         report(state="running")
         start, done, failed = time.perf_counter(), 0, 0
         while done < total and not cancel.is_set():
-            ids = store.claim(key, worker, min(settings.batch_size, total - done))
+            ids = store.claim(key, worker, 1 if suspects > 0 else min(settings.batch_size, total - done))
             if not ids:
                 break
-            posts = {i: store.get_post(i) for i in ids}
-            live = [i for i in ids if posts[i] is not None]  # a post deleted meanwhile has no job left
+            suspects -= len(ids)
+            posts = store.get_posts(ids)  # a post deleted meanwhile has no job left
+            live = [i for i in ids if i in posts]
             results = pipeline.run([PostInput(str(i), posts[i].text, image_of(posts[i])) for i in live])
+            saved = []
             for post_id, result in zip(live, results):
                 media_id = posts[post_id].media[0].id if posts[post_id].media else None
                 version = model_version(result)
-                entities = [to_entity(e, version, media_id) for e in result.entities]
-                store.save_result(post_id, key, entities, result.error)
+                saved.append((post_id, [to_entity(e, version, media_id) for e in result.entities], result.error))
                 failed += result.error is not None
+            store.save_results(key, saved)
             done += len(ids)
-            report(done=done, failed=failed, elapsed_s=time.perf_counter() - start)
+            report(done=given_up + done, failed=given_up + failed, elapsed_s=time.perf_counter() - start)
         report(state="cancelled" if cancel.is_set() and done < total else "finished",
                elapsed_s=time.perf_counter() - start)
     finally:
-        store.requeue_stale(key)  # posts claimed but not saved (cancel or error) go back to pending
+        store.requeue_stale(key)  # posts claimed but not saved (an error) go back to pending
         store.close()
