@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.config import AppPaths
 from core.demo import prepare_demo
+from core.diagnostics import install_crash_handler
 from gui.context import open_context
 from gui.main_window import ICONS_DIR, MainWindow
 from gui.theme import apply_theme
@@ -23,6 +26,30 @@ def application() -> QApplication:
     app.setWindowIcon(QIcon(str(ICONS_DIR / "app.svg")))
     apply_theme(app)
     return app
+
+
+class CrashNotice(QObject):
+    """Tells the analyst, in a non-modal box, that something failed and where its report is, instead of
+    the error going by unseen. `report` may be called from any thread: the box opens on the GUI thread."""
+
+    reported = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.boxes: list[QMessageBox] = []  # kept alive while shown
+        self.reported.connect(self._show)
+
+    def report(self, path: Path) -> None:
+        self.reported.emit(str(path))
+
+    def _show(self, path: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Critical, "GroundLens",
+                          "Something went wrong. GroundLens wrote a report of the error (without your X token) to:\n"
+                          f"{path}\n\nYou can keep working; if the app misbehaves, restart it.")
+        box.setModal(False)
+        box.finished.connect(lambda _result, shown=box: self.boxes.remove(shown))
+        self.boxes.append(box)
+        box.show()
 
 
 def missing_display() -> str | None:
@@ -43,6 +70,8 @@ def launch(paths: AppPaths, demo: bool = False) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     app = application()
+    notice = CrashNotice(app)
+    install_crash_handler(paths.data_dir, on_crash=notice.report)
     try:
         if demo:
             setup = prepare_demo(paths)

@@ -68,13 +68,21 @@ def write(store: Store, out: Path, fmt: str, query: str | None) -> tuple[int, in
     return posts, mentions
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula (=HYPERLINK(...) in an author name) gets a leading '."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
+
+
 def _csv_rows(post: Post, mentions: list[Entity]) -> Iterator[list[Any]]:
     image = post.media[0] if post.media else None
     for entity in mentions:
         regions = [asdict(region) for region in entity.regions]
-        yield [
+        yield [_cell(value) for value in [
             post.id, post.source, post.native_id, post.author, _iso(post.created_at), post.lang, post.url,
             image and image.url, image and image.local_path, entity.origin, entity.start, entity.end, entity.text,
             entity.norm, entity.type, entity.score, entity.groundable, entity.groundable_score, entity.expression,
             entity.model_version, json.dumps(regions) if regions else "",
-        ]  # fmt: skip
+        ]]  # fmt: skip

@@ -6,6 +6,7 @@ Nothing here touches SQL; the compiler in search.py only ever sees validated val
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Literal
@@ -232,8 +233,11 @@ def _word(bare: str, position: int) -> Text:
 
 
 def parse_query(query: str) -> Query:
-    """Parse user text; raises QueryError (with a position) for anything malformed, including empty."""
-    tokens = _tokens(query)
+    """Parse user text; raises QueryError (with a position) for anything malformed, including empty.
+
+    Control characters (a pasted NUL or escape) separate words like spaces: FTS5 strings end at a NUL.
+    """
+    tokens = _tokens("".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in query))
     if not tokens:
         raise QueryError("empty query", 0)
     clauses: list[Clause] = []

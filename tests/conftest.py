@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
+import threading
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Commands run without --data-dir must not write logs or crash reports into the user's own data folder.
+os.environ["GROUNDLENS_DATA_DIR"] = tempfile.mkdtemp(prefix="groundlens-tests-")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data" / "twitter-gmner"
+
+
+@pytest.fixture(autouse=True)
+def _no_lasting_log_or_crash_hooks():
+    """The CLI installs a log file and crash hooks per run; each test starts and ends without them."""
+    hooks = sys.excepthook, threading.excepthook
+    yield
+    from core.diagnostics import close_logging
+
+    close_logging()
+    sys.excepthook, threading.excepthook = hooks
 
 
 @pytest.fixture(scope="session")

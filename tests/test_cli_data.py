@@ -104,6 +104,21 @@ def test_export_jsonl_and_csv(data_dir, tmp_path):
     assert not missing.exists()
 
 
+def test_csv_export_defuses_spreadsheet_formulas(tmp_path):
+    paths = resolve_paths(tmp_path / "data").ensure()
+    with Store.open(paths.db_path) as store:
+        post = make_post("1", "=HYPERLINK(x) met Paris", author="=cmd|' /C calc'!A0")
+        store.upsert_posts([post])
+        store.save_result(post.id, "cfg", [mention(post, "=HYPERLINK(x)", "OTHER"), mention(post, "Paris", "LOC")], None)
+    table = tmp_path / "mentions.csv"
+    assert run(tmp_path / "data", "export", str(table)).exit_code == 0
+    with open(table, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["author"], r["text"]) for r in rows] == [
+        ("'=cmd|' /C calc'!A0", "'=HYPERLINK(x)"), ("'=cmd|' /C calc'!A0", "Paris"),
+    ]  # fmt: skip
+
+
 def test_stats(data_dir):
     out = run(data_dir, "stats").stdout
     assert "posts" in out and "Pipeline jobs" in out

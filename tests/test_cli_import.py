@@ -80,8 +80,9 @@ def test_gmner_import_keeps_gold_apart_from_predictions(app, tmp_path):
 
 
 @pytest.fixture()
-def served(tmp_path):
-    """A static http server on 127.0.0.1 over tmp_path/www."""
+def served(tmp_path, monkeypatch):
+    """A static http server on 127.0.0.1 over tmp_path/www (so private hosts are allowed for these tests)."""
+    monkeypatch.setenv("GROUNDLENS_ALLOW_PRIVATE_HOSTS", "1")
     www = tmp_path / "www"
     www.mkdir()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(www)))

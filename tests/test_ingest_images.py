@@ -1,10 +1,16 @@
-"""Image downloads against a real HTTP server on 127.0.0.1, and local-file checks, through the cache."""
+"""Image downloads against a real HTTP server on 127.0.0.1, and local-file checks, through the cache.
+
+The server is on a loopback address, which the product refuses to fetch from, so the limits these
+tests download with allow private hosts; the refusal itself is tested with the default limits.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import os
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,11 +20,14 @@ import pytest
 from PIL import Image
 
 from core.ingest import fetch_images, import_paths
-from core.ingest.images import ImageCache, ImageLimits
+from core.ingest import images
+from core.ingest.images import PRIVATE_HOSTS_ENV, ImageCache, ImageLimits
 from storage import Store
 from storage.records import Media
 
-LIMITS = ImageLimits(max_bytes=200_000, connect_timeout=2, read_timeout=2, deadline=3, attempts=3, backoff=0.01)
+LIMITS = ImageLimits(max_bytes=200_000, connect_timeout=2, read_timeout=2, deadline=3, attempts=3, backoff=0.01,
+                     allow_private_hosts=True)
+PUBLIC_ONLY = ImageLimits(connect_timeout=2, read_timeout=2, deadline=3, attempts=2, backoff=0.01)
 
 
 def jpeg_bytes(size=(64, 48), color=(10, 120, 200)) -> bytes:
@@ -89,6 +98,10 @@ ImageServer.routes = {
     "/bomb.png": lambda h, n: h._send(200, bomb_png(), "image/png"),
     "/to-file": lambda h, n: h._send(302, b"", "text/plain", extra=[("Location", "file:///etc/passwd")]),
     "/to-ok": lambda h, n: h._send(301, b"", "text/plain", extra=[("Location", "/ok.jpg")]),
+    "/to-loopback": lambda h, n: h._send(302, b"", "text/plain", extra=[("Location", "http://127.0.0.2/ok.jpg")]),
+    "/to-localhost": lambda h, n: h._send(302, b"", "text/plain", extra=[("Location", "http://localhost/ok.jpg")]),
+    "/to-metadata": lambda h, n: h._send(
+        307, b"", "text/plain", extra=[("Location", "http://169.254.169.254/latest/meta-data/")]),
     "/slow.jpg": _slow,
 }
 
@@ -157,7 +170,8 @@ def test_404_is_not_retried(server, cache):
     ],
 )
 def test_bad_downloads_fail_with_a_reason(server, tmp_path, path, reason):
-    limits = ImageLimits(max_bytes=5_000, connect_timeout=2, read_timeout=2, deadline=1, attempts=2, backoff=0.01)
+    limits = ImageLimits(max_bytes=5_000, connect_timeout=2, read_timeout=2, deadline=1, attempts=2, backoff=0.01,
+                         allow_private_hosts=True)
     media = ImageCache(tmp_path / "images", limits).settle(Media(url=f"{server}{path}"))
     assert media.status == "failed" and reason in media.error, media.error
     assert not any((tmp_path / "images").rglob("*.jpg"))
@@ -227,3 +241,112 @@ def test_reimport_does_not_download_again(server, tmp_path):
         assert store.get_post(1).media[0].status == "ok"
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    "host, shown",
+    [
+        ("127.0.0.1:{port}", "address 127.0.0.1"),  # the live test server: must not be reached
+        ("localhost:{port}", "localhost"),
+        ("LOCALHOST.:{port}", "localhost"),
+        ("images.localhost:{port}", "images.localhost"),
+        ("[::1]:{port}", "address ::1"),
+        ("[::ffff:127.0.0.1]:{port}", "address 127.0.0.1"),
+        ("2130706433:{port}", "address 127.0.0.1"),  # 127.0.0.1 as one decimal number
+        ("0x7f.1:{port}", "address 127.0.0.1"),
+        ("127.1:{port}", "address 127.0.0.1"),
+        ("0.0.0.0", "address 0.0.0.0"),
+        ("10.0.0.1", "address 10.0.0.1"),
+        ("172.16.5.4", "address 172.16.5.4"),
+        ("192.168.1.1", "address 192.168.1.1"),
+        ("100.64.0.1", "address 100.64.0.1"),
+        ("169.254.169.254", "address 169.254.169.254"),  # cloud metadata service
+        ("[fe80::1]", "address fe80::1"),
+        ("[fd00::1]", "address fd00::1"),
+        ("224.0.0.1", "address 224.0.0.1"),
+        ("[ff0e::1]", "address ff0e::1"),
+    ],
+)
+def test_non_public_hosts_are_refused_before_connecting(server, tmp_path, host, shown):
+    port = server.rsplit(":", 1)[1]
+    url = f"http://{host.format(port=port)}/ok.jpg"
+    media = ImageCache(tmp_path / "images", PUBLIC_ONLY).settle(Media(url=url))
+    assert media.status == "failed" and media.error.startswith(f"refused: {shown}"), media.error
+    assert "is not a public host" in media.error and ImageServer.hits == {}
+    pending = ImageCache(tmp_path / "images", PUBLIC_ONLY).settle(Media(url=url), download=False)
+    assert pending.status == "failed" and "is not a public host" in pending.error  # refused even unfetched
+
+
+def test_a_name_that_resolves_to_a_private_address_is_refused(server, tmp_path):
+    name = socket.gethostname()
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(name, 80, type=socket.SOCK_STREAM)}
+    except socket.gaierror:
+        pytest.skip(f"this machine's own name {name!r} does not resolve")
+    if all(images.is_public(images.ipaddress.ip_address(a)) for a in addresses):
+        pytest.skip(f"this machine's name resolves only to public addresses {addresses}")
+    url = f"http://{name}:{server.rsplit(':', 1)[1]}/ok.jpg"
+    media = ImageCache(tmp_path / "images", PUBLIC_ONLY).settle(Media(url=url))
+    assert media.status == "failed" and "is not a public host" in media.error, media.error
+    assert f"({name} stands for it)" in media.error
+    assert ImageServer.hits == {}
+
+
+@pytest.mark.parametrize(
+    "path, reason",
+    [
+        ("/to-loopback", "redirected to http://127.0.0.2/ok.jpg: refused: address 127.0.0.2 is not a public host"),
+        ("/to-localhost", "redirected to http://localhost/ok.jpg: refused: localhost is not a public host"),
+        ("/to-metadata", "refused: address 169.254.169.254 is not a public host"),
+    ],
+)
+def test_a_public_url_redirecting_to_a_private_address_is_refused(server, tmp_path, monkeypatch, path, reason):
+    """The test server stands in for a public host (only its own address counts as public here); the
+    hop it redirects to is checked like the first URL."""
+    real = images.is_public
+    monkeypatch.setattr(images, "is_public", lambda a: a == images.ipaddress.ip_address("127.0.0.1") or real(a))
+    media = ImageCache(tmp_path / "images", PUBLIC_ONLY).settle(Media(url=f"{server}{path}"))
+    assert media.status == "failed" and reason in media.error, media.error
+    assert ImageServer.hits == {path: 1}  # asked once: a refusal is not retried
+
+
+def test_dns_rebinding_is_caught_on_the_connected_address(server, tmp_path, monkeypatch):
+    """A name that answers a public address to the check and 127.0.0.1 to the connection is refused
+    once connected, before the request is sent."""
+    real_getaddrinfo, answers = socket.getaddrinfo, []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "rebind.test":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        answers.append(address := "93.184.215.14" if not answers else "127.0.0.1")
+        return real_getaddrinfo(address, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    url = f"http://rebind.test:{server.rsplit(':', 1)[1]}/ok.jpg"
+    media = ImageCache(tmp_path / "images", PUBLIC_ONLY).settle(Media(url=url))
+    assert media.status == "failed", media.error
+    assert "refused: address 127.0.0.1 is not a public host" in media.error and "changed after" in media.error
+    assert answers[0] == "93.184.215.14" and ImageServer.hits == {}
+
+
+def test_private_hosts_are_allowed_only_when_asked(server, tmp_path, monkeypatch):
+    monkeypatch.delenv(PRIVATE_HOSTS_ENV, raising=False)
+    assert not ImageLimits.from_environment().allow_private_hosts
+    monkeypatch.setenv(PRIVATE_HOSTS_ENV, "1")
+    media = ImageCache(tmp_path / "images").settle(Media(url=f"{server}/ok.jpg"))  # limits from the environment
+    assert media.status == "ok" and ImageServer.hits == {"/ok.jpg": 1}
+
+
+@pytest.mark.parametrize("url", ["http://[::1/a.jpg", "http://example.org:99999/a.jpg", "http:///a.jpg"])
+def test_malformed_urls_fail_with_a_reason(cache, url):
+    media = cache.settle(Media(url=url))
+    assert media.status == "failed" and ("malformed URL" in media.error or "no host" in media.error), media.error
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero here")
+def test_a_device_named_as_an_image_is_not_read(tmp_path):
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", str(fifo), str(tmp_path)):
+        media = ImageCache(tmp_path / "images", LIMITS).settle(Media(local_path=path))
+        assert media.status == "failed" and "not a regular file" in media.error, (path, media.error)

@@ -14,6 +14,7 @@ from typing import Any, Iterator
 from urllib.parse import urlparse
 
 from core.ingest.fields import X_SOURCE, RecordError, record_to_post, tweet_url
+from core.ingest.jsonl import JSONProblem, parse_json
 from core.ingest.report import ItemError, ParsedItem
 from core.ingest.textio import sniff_encoding
 
@@ -39,9 +40,11 @@ def load_ytd(path: Path) -> Any:
             "(a plain JSON array can be imported as a .json file)"
         )
     try:
-        return json.loads(text[prefix.end():].rstrip().rstrip(";"))
+        return parse_json(text[prefix.end():].rstrip().rstrip(";"))
     except json.JSONDecodeError as error:
         raise ArchiveError(f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
+    except JSONProblem as problem:
+        raise ArchiveError(str(problem)) from None
 
 
 def _account_username(folder: Path) -> str | None:

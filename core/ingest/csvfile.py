@@ -2,6 +2,12 @@
 
 Rows without an id column get a content-derived id, so importing the same sheet twice updates
 its posts instead of duplicating them.
+
+A quote left open swallows the rest of the file into one field, which the csv module returns
+without complaint; a marker line appended after the file's last line tells: it ends up inside
+a field only when a quote was never closed. Fields may be as long as a post text may be
+(fields.MAX_TEXT_CHARS, far above the csv module's 128 KiB default); a longer one is refused
+with its row.
 """
 
 from __future__ import annotations
@@ -12,12 +18,16 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Iterator
 
-from core.ingest.fields import RecordError, record_to_post
+from core.ingest.fields import MAX_TEXT_CHARS, RecordError, record_to_post
 from core.ingest.report import ItemError, ParsedItem
 from core.ingest.textio import encoding_problem, text_lines
 
 CSV_SOURCE = "csv"
 _DELIMITERS = ",;\t|"
+_END = "\ufdd0end of file\ufdd0"  # a noncharacter: never in real text
+# process-wide, and only ever raised: past it the csv module raises mid-row. Over MAX_TEXT_CHARS
+# a field is refused here with a reason; over this the csv module's error is reported instead.
+csv.field_size_limit(max(csv.field_size_limit(), 16 * MAX_TEXT_CHARS))
 
 
 def _delimiter(path: Path, header: str) -> str:
@@ -28,8 +38,10 @@ def _delimiter(path: Path, header: str) -> str:
     return best if header.count(best) else ","
 
 
-def _encoding_problem(header: list[str], row: list[str]) -> str | None:
+def _cell_problem(header: list[str], row: list[str]) -> str | None:
     for name, cell in zip(header, row):
+        if len(cell) > MAX_TEXT_CHARS:
+            return f"field {name!r} is {len(cell):,} characters long, over the {MAX_TEXT_CHARS:,} limit"
         problem = encoding_problem(cell)
         if problem:
             return f"field {name!r}: {problem}"
@@ -50,7 +62,7 @@ def read_csv(path: Path, images_dir: Path | None = None) -> Iterator[ParsedItem 
     if not first or not first[0].strip():
         yield ItemError(f"{path}:1", "no header row (empty file?)")
         return
-    reader = csv.reader(chain(first, lines), "excel", delimiter=_delimiter(path, first[0]))
+    reader = csv.reader(chain(first, lines, [_END + "\n"]), "excel", delimiter=_delimiter(path, first[0]))
     header = [name.strip() for name in next(reader)]
     problem = encoding_problem("".join(header))
     if problem:
@@ -72,12 +84,18 @@ def read_csv(path: Path, images_dir: Path | None = None) -> Iterator[ParsedItem 
             if reader.line_num < start:
                 return  # the reader could not move past the bad line
             continue
+        if row == [_END]:
+            return
+        if row and _END in row[-1]:
+            yield ItemError(location, "a quote opened in this row is never closed:"
+                                      f" lines {start} to {reader.line_num - 1}, the end of the file, are not imported")
+            return
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
             yield ItemError(location, f"row has {len(row)} fields, the header has {len(header)}")
             continue
-        problem = _encoding_problem(header, row)
+        problem = _cell_problem(header, row)
         if problem:
             yield ItemError(location, problem)
             continue

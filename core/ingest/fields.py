@@ -2,6 +2,12 @@
 
 Exports from scrapers, twarc's `flatten`, spreadsheets and the X archive all name the same
 things differently; one alias table here keeps every reader accepting the same spellings.
+
+Two limits keep one bad record from spoiling the database for everyone: a post text longer than
+MAX_TEXT_CHARS (an unclosed quote that swallowed a file, not a post: X's longest is 25,000) is
+refused, and so is a date outside [EARLIEST_DATE, LATEST_DATE) (placeholders such as year 1 or
+9999: one of them would stretch every trend chart over millennia of empty days). Texts are
+otherwise kept exactly as written: control characters, bidi overrides, zero-width joiners.
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ from dateutil import parser as dateparser
 from storage.records import Media, Post
 
 X_SOURCE = "x"
+MAX_TEXT_CHARS = 2_000_000
+EARLIEST_DATE = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST_DATE = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 
 class RecordError(ValueError):
@@ -67,19 +76,22 @@ def parse_time(value: Any) -> datetime | None:
     """UTC datetime from epoch seconds/milliseconds, ISO 8601, X's 'Wed Oct 10 20:19:24 +0000 2018', ..."""
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().removeprefix("-").isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise RecordError(f"date must be text or a number, got {type(value).__name__}")
     try:
         if not isinstance(value, str):
-            return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=timezone.utc)
-        parsed = _known_format(value.strip()) or dateparser.parse(value)
-    except (ValueError, OverflowError, OSError):
+            parsed = datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=timezone.utc)
+        else:
+            parsed = _known_format(value.strip()) or dateparser.parse(value)
+        parsed = parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError, OSError):  # OverflowError: 9999-12-31T23:00-05:00 is past year 9999 in UTC
         raise RecordError(f"unreadable date {value!r}") from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    if not EARLIEST_DATE <= parsed < LATEST_DATE:
+        raise RecordError(f"date {value!r} ({parsed.date().isoformat()}) is outside"
+                          f" {EARLIEST_DATE.year}-{LATEST_DATE.year - 1}: a placeholder or a typo?")
+    return parsed
 
 
 def tweet_url(username: str | None, tweet_id: str) -> str:
@@ -97,7 +109,10 @@ def native_id(value: Any, field_name: str = "id") -> str:
 
 def _text(value: Any, field_name: str) -> str:
     if not isinstance(value, str):
-        raise RecordError(f"field {field_name!r} must be a string, got {type(value).__name__}")
+        kind = "null" if value is None else type(value).__name__
+        raise RecordError(f"field {field_name!r} must be a string, got {kind}")
+    if len(value) > MAX_TEXT_CHARS:
+        raise RecordError(f"field {field_name!r} is {len(value):,} characters long, over the {MAX_TEXT_CHARS:,} limit")
     return value
 
 

@@ -5,13 +5,27 @@ posts is stored once. Local files referenced by imports are checked the same way
 they are (an analyst's folder of 100k photos should not be duplicated); `copy_local` files them
 into the cache too, for data folders that must survive the originals moving.
 Only http(s) is fetched, every redirect hop included; 5xx and timeouts are retried with backoff.
+
+Image URLs come from whoever wrote the posts, so they must not turn the analyst's machine into a
+probe of its own network (the cloud metadata service at 169.254.169.254, a router's admin page,
+a service on localhost): a URL whose host is, or resolves to, a loopback, private (RFC 1918),
+link-local, shared, unspecified, reserved or multicast address is refused before connecting, on
+every redirect hop, unless `ImageLimits.allow_private_hosts` is set (tests, intranet image
+servers: `$GROUNDLENS_ALLOW_PRIVATE_HOSTS=1`). The check is made on the name's resolved addresses
+and again on the address the socket actually connected to, so a name that resolves to a public
+address for the check and a private one for the connection (DNS rebinding) is refused as well,
+before any request is sent. Through an HTTP(S) proxy the proxy does the connecting: only the
+addresses resolved here are checked, and a name that does not resolve here is left to the proxy.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import ipaddress
 import os
+import socket
+import stat
 import tempfile
 import threading
 import time
@@ -20,6 +34,9 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from PIL import Image, UnidentifiedImageError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_exponential
 
@@ -29,6 +46,8 @@ _EXTENSIONS = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "GIF": ".gif", "WEB
                "TIFF": ".tif"}
 _NON_IMAGE_TYPES_ALLOWED = {"", "application/octet-stream", "binary/octet-stream"}
 _CHUNK = 64 * 1024
+PRIVATE_HOSTS_ENV = "GROUNDLENS_ALLOW_PRIVATE_HOSTS"
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @dataclass(frozen=True)
@@ -41,6 +60,12 @@ class ImageLimits:
     backoff: float = 1.0  # first retry wait in seconds, doubled each time
     max_redirects: int = 5
     max_pixels: int | None = None  # None: Pillow's Image.MAX_IMAGE_PIXELS at call time
+    allow_private_hosts: bool = False  # fetch from loopback/private/link-local addresses too
+
+    @classmethod
+    def from_environment(cls) -> "ImageLimits":
+        """The defaults, with private hosts allowed when $GROUNDLENS_ALLOW_PRIVATE_HOSTS is 1."""
+        return cls(allow_private_hosts=os.environ.get(PRIVATE_HOSTS_ENV, "").strip() == "1")
 
 
 class ImageError(Exception):
@@ -80,11 +105,112 @@ def decode_check(data: bytes, max_pixels: int | None = None) -> tuple[int, int, 
         raise ImageError(f"cannot decode the image: {error}") from None
 
 
-def check_scheme(url: str, redirected: bool = False) -> None:
-    scheme = urlparse(url).scheme.lower()
+def is_public(address: IPAddress) -> bool:
+    """Globally routable unicast: not loopback, private, link-local, shared (CGNAT), reserved or multicast."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def _literal_address(host: str) -> IPAddress | None:
+    """The address a host written as an IP literal stands for, including the legacy IPv4 spellings
+    the resolver accepts (2130706433, 0x7f.1, 127.1); None for a name."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def _refusal(address: IPAddress, host: str) -> str:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    named = "" if host.strip("[]") == str(address) else f" ({host} stands for it)"
+    return f"refused: address {address} is not a public host{named}"
+
+
+def check_url(url: str, allow_private_hosts: bool = False, redirected: bool = False) -> None:
+    """Refuses, without any network access, what can never be fetched: schemes other than http(s)
+    and (unless allowed) hosts that are localhost or a non-public IP address as written."""
+    prefix = f"redirected to {url}: " if redirected else ""
+    try:
+        parsed = urlparse(url)
+        scheme, host, _ = parsed.scheme.lower(), (parsed.hostname or "").rstrip("."), parsed.port
+    except ValueError as error:  # an unbalanced "[" in the host, a port out of range
+        raise ImageError(f"{prefix}malformed URL: {error}") from None
     if scheme not in ("http", "https"):
         what = f"'{scheme}:' URLs" if scheme else "URLs without a scheme"
         raise ImageError(f"{'redirected to a non-http URL: ' if redirected else ''}only http(s) is fetched, not {what}")
+    if not host:
+        raise ImageError(f"{prefix}the URL has no host")
+    if allow_private_hosts:
+        return
+    if host == "localhost" or host.endswith(".localhost"):  # RFC 6761: always loopback, never asked of DNS
+        raise ImageError(f"{prefix}refused: {host} is not a public host")
+    address = _literal_address(host)
+    if address is not None and not is_public(address):
+        raise ImageError(prefix + _refusal(address, host))
+
+
+def _resolve(host: str, port: int) -> list[IPAddress]:
+    """Every address `host` resolves to here; [] when it does not resolve (left to the connection or proxy)."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return []
+    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in found]
+
+
+def check_resolved(url: str, redirected: bool = False) -> None:
+    """Refuses a URL whose host resolves to any non-public address (a name with one private address
+    among public ones could be connected to that one)."""
+    parsed = urlparse(url)
+    host = (parsed.hostname or "").rstrip(".")
+    for address in _resolve(host, parsed.port or (443 if parsed.scheme.lower() == "https" else 80)):
+        if not is_public(address):
+            raise ImageError((f"redirected to {url}: " if redirected else "") + _refusal(address, host))
+
+
+class _PublicPeer:
+    """Connection mix-in: refuses a socket whose peer is not public, before a byte of the request is sent.
+    Closes the gap between check_resolved's lookup and the connection's own (DNS rebinding)."""
+
+    host: str
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()  # type: ignore[misc]
+        peer = ipaddress.ip_address(sock.getpeername()[0].split("%")[0])
+        if not is_public(peer):
+            sock.close()
+            raise ImageError(f"{_refusal(peer, self.host)}; its address changed after it was checked")
+        return sock
+
+
+class _PublicHTTPConnection(_PublicPeer, HTTPConnection):
+    pass
+
+
+class _PublicHTTPSConnection(_PublicPeer, HTTPSConnection):
+    pass
+
+
+class _PublicHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PublicHTTPConnection
+
+
+class _PublicHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PublicHTTPSConnection
+
+
+class _PublicOnlyAdapter(HTTPAdapter):
+    """Direct connections only to public peers (proxied ones use requests' own proxy managers)."""
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _PublicHTTPPool, "https": _PublicHTTPSPool}
 
 
 class ImageCache:
@@ -92,12 +218,16 @@ class ImageCache:
 
     def __init__(self, root: Path, limits: ImageLimits | None = None):
         self.root = Path(root)
-        self.limits = limits or ImageLimits()
+        self.limits = limits or ImageLimits.from_environment()
         self._local = threading.local()
 
     def _session(self) -> requests.Session:
         if not hasattr(self._local, "session"):
-            self._local.session = requests.Session()
+            session = requests.Session()
+            if not self.limits.allow_private_hosts:
+                for prefix in ("http://", "https://"):
+                    session.mount(prefix, _PublicOnlyAdapter())
+            self._local.session = session
         return self._local.session
 
     def path_for(self, sha256: str, extension: str) -> Path:
@@ -121,12 +251,20 @@ class ImageCache:
 
     def check_local(self, path: Path, copy: bool = False) -> CachedImage:
         try:
-            size = path.stat().st_size
-            if size > self.limits.max_bytes:
-                raise ImageError(f"file is {size} bytes, over the {self.limits.max_bytes}-byte limit")
-            data = path.read_bytes()
+            # opened once, so what is checked is what is read; non-blocking, or opening a FIFO waits for a writer
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):  # /dev/zero or a FIFO would be read forever
+                os.close(fd)
+                raise ImageError("not a regular file (a folder, a device or a pipe)")
+            with open(fd, "rb") as handle:
+                if info.st_size > self.limits.max_bytes:
+                    raise ImageError(f"file is {info.st_size} bytes, over the {self.limits.max_bytes}-byte limit")
+                data = handle.read(self.limits.max_bytes + 1)
         except OSError as error:
             raise ImageError(f"cannot read the file: {error.strerror or error}") from None
+        if len(data) > self.limits.max_bytes:  # it grew after fstat
+            raise ImageError(f"more than the {self.limits.max_bytes}-byte limit")
         return self._accept(data, None if copy else path.resolve())
 
     def fetch(self, url: str) -> CachedImage:
@@ -140,10 +278,12 @@ class ImageCache:
         return self._accept(retrying(self._get, url, deadline), None)
 
     def _get(self, url: str, deadline: float) -> bytes:
-        """One attempt: follows redirects by hand so that each hop's scheme is checked."""
+        """One attempt: follows redirects by hand so that each hop's scheme and host are checked."""
         current = url
         for hop in range(self.limits.max_redirects + 1):
-            check_scheme(current, redirected=hop > 0)
+            check_url(current, self.limits.allow_private_hosts, redirected=hop > 0)
+            if not self.limits.allow_private_hosts:
+                check_resolved(current, redirected=hop > 0)
             try:
                 with self._session().get(
                     current,
@@ -192,12 +332,12 @@ class ImageCache:
         """Check or fetch one pending image, in place: ok, failed (reason in .error), missing, or still pending."""
         try:
             if media.local_path and (media.url is None or Path(media.local_path).is_file()):
-                if not Path(media.local_path).is_file():
+                if not Path(media.local_path).exists():
                     media.status, media.error = "missing", f"file not found: {media.local_path}"
                     return media
                 cached = self.check_local(Path(media.local_path), copy=copy_local)
             elif media.url:
-                check_scheme(media.url)  # refused even when downloads are off: it can never be fetched
+                check_url(media.url, self.limits.allow_private_hosts)  # even with downloads off: never fetchable
                 if not download:
                     return media
                 cached = self.fetch(media.url)

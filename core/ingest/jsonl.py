@@ -2,11 +2,21 @@
 
 Each line is dispatched on its own shape, so a file mixing raw pages and flat tweets, or a
 twarc2 file named .json, still imports; a line that is not JSON is reported with its number.
+
+`parse_json` is json.loads made safe for files from anywhere: nesting deeper than MAX_DEPTH
+levels (which would exhaust the stack here or when the store writes the record back out),
+integers past Python's digit limit and escapes of half a surrogate pair ("\\ud800", which no
+UTF-8 database can hold) are refused with a reason; NaN and +-Infinity, which Python writes but
+JSON does not have, and floats too large to hold (1e400) are read as null so that the stored
+record and its exports stay valid JSON.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -16,6 +26,54 @@ from core.ingest.textio import encoding_problem, sniff_encoding, text_lines
 from core.ingest.v2 import posts_from_page
 
 FLAT_SOURCE = "jsonl"
+MAX_DEPTH = 100  # tweets nest about 6 deep; the interpreter's own limit is near 1000
+# escapes of a whole surrogate pair (an emoji written by ensure_ascii), and of any half of one
+_PAIR = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class JSONProblem(ValueError):
+    """Text that json.loads reads, or would crash on, but that cannot be stored as a record."""
+
+
+def _finite(text: str) -> float | None:
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+_DECODER = json.JSONDecoder(parse_constant=lambda _: None, parse_float=_finite)
+
+
+def parse_json(text: str) -> Any:
+    """json.loads for untrusted text: JSONDecodeError for bad syntax, JSONProblem (the reason) for the rest."""
+    try:
+        value = _DECODER.decode(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise JSONProblem(f"nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError:  # the only other one: an integer literal over sys.get_int_max_str_digits()
+        raise JSONProblem(f"a number has more than {sys.get_int_max_str_digits()} digits") from None
+    if text.count("[") + text.count("{") > MAX_DEPTH and _deeper_than(value, MAX_DEPTH):
+        raise JSONProblem(f"nested more than {MAX_DEPTH} levels deep")
+    if ("\\ud" in text or "\\uD" in text) and _SURROGATE.search(_PAIR.sub("", text)):  # filters; encoding tells
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as error:
+            half = error.object[error.start]
+            raise JSONProblem(f"\\u{ord(half):04x} is half of a UTF-16 surrogate pair, not a character") from None
+    return value
 
 
 def is_v2_page(obj: Any) -> bool:
@@ -52,19 +110,21 @@ def json_objects(path: Path) -> Iterator[tuple[str, Any] | ItemError]:
                 yield ItemError(location, problem)
                 continue
             try:
-                yield location, json.loads(line)
+                yield location, parse_json(line)
             except json.JSONDecodeError as error:
                 yield ItemError(location, _json_reason(error, line))
+            except JSONProblem as error:
+                yield ItemError(location, f"invalid JSON: {error}")
     except UnicodeDecodeError as error:
         yield ItemError(str(path), f"not valid text in its declared encoding ({error.reason})")
 
 
 def _whole_document(path: Path) -> Any | None:
-    """The file as one JSON document (a pretty-printed .json), or None when it is not one."""
+    """The file as one JSON document (a pretty-printed .json), or None when it is not one (then read as lines)."""
     raw = path.read_bytes()
     try:
-        return json.loads(raw.decode(sniff_encoding(raw[:4])))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        return parse_json(raw.decode(sniff_encoding(raw[:4])))
+    except (UnicodeDecodeError, ValueError):
         return None
 
 

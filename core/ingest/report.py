@@ -6,9 +6,20 @@ failure keeps the place it came from (file:line or file [item N]).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 
 from storage.records import Entity, Post
+
+# Control characters (terminal escape sequences among them), line breaks, bidi overrides and the
+# lone surrogates of undecodable file names: a file name or a value quoted in a reason could
+# otherwise rewrite the terminal, reorder the line or fail to print at all.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` with every such character written as its escape (\\x1b, \\u202e)."""
+    return _UNPRINTABLE.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass(frozen=True)
@@ -19,7 +30,8 @@ class ItemError:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.reason}"
+        """One line, safe to print to a terminal."""
+        return printable(f"{self.location}: {self.reason}")
 
 
 @dataclass

@@ -1,8 +1,11 @@
 """Decoding text files line by line so that one badly encoded line is reported, not fatal.
 
 UTF-8 lines are decoded with `surrogateescape`: undecodable bytes survive as lone surrogates,
-which `encoding_problem` turns into a located reason. Files with a UTF-16/32 byte-order mark
-(Excel and Notepad exports) are decoded whole, since their lines cannot be split as bytes.
+which `encoding_problem` turns into a located reason, so a Latin-1 line amid UTF-8 ones fails
+alone. Files with a UTF-16/32 byte-order mark (Excel and Notepad exports) are decoded strictly.
+Lines end at LF, CRLF or a lone CR (old Mac exports) and nowhere else: U+2028, U+0085 and
+the other characters `str.splitlines` would also break at stay inside their line's text. A
+byte-order mark starting a later line (files joined with `cat`) is dropped like the first one.
 """
 
 from __future__ import annotations
@@ -31,17 +34,13 @@ def sniff_encoding(head: bytes) -> str:
 
 
 def text_lines(path: Path) -> Iterator[str]:
-    """Lines with their endings; raises UnicodeDecodeError only for a broken UTF-16/32 file."""
+    """Lines, each ending in LF whatever the file used; raises UnicodeDecodeError only for a broken UTF-16/32 file."""
     with open(path, "rb") as handle:
         encoding = sniff_encoding(handle.read(4))
-        handle.seek(0)
-        if encoding.startswith("utf-8"):
-            if encoding == "utf-8-sig":
-                handle.seek(len(codecs.BOM_UTF8))
-            for raw in handle:
-                yield raw.decode("utf-8", errors="surrogateescape")
-            return
-        yield from handle.read().decode(encoding).splitlines(keepends=True)
+    errors = "surrogateescape" if encoding.startswith("utf-8") else "strict"
+    with open(path, encoding=encoding, errors=errors, newline=None) as handle:
+        for line in handle:
+            yield line.removeprefix("\ufeff")
 
 
 def encoding_problem(text: str) -> str | None:

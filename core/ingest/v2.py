@@ -2,6 +2,8 @@
 
 A v2 page (`{"data": [...], "includes": {"users": [...], "media": [...]}}`, or one streamed
 tweet with `"data": {...}`) carries authors and photos out of line; they are joined back here.
+Every field is checked for its type before use: a page the API (or a file) got wrong in one
+place costs that one tweet, or only its author or photo, never the page.
 """
 
 from __future__ import annotations
@@ -14,8 +16,26 @@ from storage.records import Media, Post
 
 
 def _index(includes: dict[str, Any], name: str, key: str) -> dict[str, dict[str, Any]]:
-    items = includes.get(name) or []
-    return {item[key]: item for item in items if isinstance(item, dict) and key in item}
+    items = includes.get(name)
+    if not isinstance(items, list):
+        return {}
+    return {str(item[key]): item for item in items if isinstance(item, dict) and isinstance(item.get(key), (str, int))}
+
+
+def _of_type(value: Any, kind: type) -> Any:
+    """`value` if it is a `kind` (bools are not ints), else None."""
+    return value if isinstance(value, kind) and not isinstance(value, bool) else None
+
+
+def _optional_id(value: Any) -> str | None:
+    try:
+        return native_id(value)
+    except RecordError:
+        return None
+
+
+def _is_photo(item: dict[str, Any]) -> bool:
+    return item.get("type") == "photo" and bool(_of_type(item.get("url"), str))
 
 
 def tweet_to_post(tweet: Any, users: dict[str, dict], media: dict[str, dict]) -> Post:
@@ -29,21 +49,23 @@ def tweet_to_post(tweet: Any, users: dict[str, dict], media: dict[str, dict]) ->
     text = note.get("text") if isinstance(note, dict) and note.get("text") else tweet.get("text")
     if not isinstance(text, str):
         raise RecordError("tweet has no 'text' string")
-    user = users.get(str(tweet.get("author_id")), {})
-    author = user.get("username") or tweet.get("author_id")
-    keys = (tweet.get("attachments") or {}).get("media_keys") or []
-    photos = [media[k] for k in keys if k in media and media[k].get("type") == "photo" and media[k].get("url")]
-    lang = tweet.get("lang")
+    author_id = _optional_id(tweet.get("author_id"))
+    user = users.get(author_id, {}) if author_id else {}
+    username = _of_type(user.get("username"), str)
+    attachments = _of_type(tweet.get("attachments"), dict) or {}
+    keys = _of_type(attachments.get("media_keys"), list) or []
+    photos = [media[k] for k in keys if isinstance(k, str) and k in media and _is_photo(media[k])]
     return Post(
         source=X_SOURCE,
         native_id=tweet_id,
         text=text,
-        author=str(author) if author is not None else None,
+        author=username or author_id,
         created_at=parse_time(tweet.get("created_at")),
-        lang=lang if isinstance(lang, str) else None,
-        url=tweet_url(user.get("username"), tweet_id),
+        lang=_of_type(tweet.get("lang"), str),
+        url=tweet_url(username, tweet_id),
         raw={"data": tweet, "includes": {"users": [user] if user else [], "media": photos}},
-        media=[Media(url=p["url"], width=p.get("width"), height=p.get("height")) for p in photos],
+        media=[Media(url=p["url"], width=_of_type(p.get("width"), int), height=_of_type(p.get("height"), int))
+               for p in photos],
     )
 
 
@@ -67,3 +89,14 @@ def posts_from_page(page: Any, location: str) -> Iterator[ParsedItem | ItemError
             yield ParsedItem(where, tweet_to_post(tweet, users, media))
         except RecordError as error:
             yield ItemError(where, str(error))
+
+
+def page_errors(page: Any, location: str) -> Iterator[ItemError]:
+    """The `errors` the API sends beside or instead of `data` (a deleted or withheld tweet, a stream disconnect)."""
+    errors = page.get("errors") if isinstance(page, dict) else None
+    for index, error in enumerate(errors if isinstance(errors, list) else []):
+        error = error if isinstance(error, dict) else {"title": str(error)}
+        title, detail = str(error.get("title") or "error"), error.get("detail")
+        resource, resource_id = error.get("resource_type"), error.get("resource_id")
+        where = f"{location} [{resource} {resource_id}]" if resource and resource_id else f"{location} [error {index}]"
+        yield ItemError(where, f"X API: {title}" + (f": {detail}" if detail and detail != title else ""))

@@ -1,28 +1,33 @@
 """X API v2 through tweepy: recent search, a user's timeline and the filtered stream, as parsed items.
 
-Pages are iterated whole (Paginator.flatten drops `includes`, where authors and photos live) and
-go through the same v2 parser as twarc2 files. Rate limits are waited out here rather than by
-tweepy so that the wait can be cancelled from the GUI. The bearer token never leaves the client:
-it is not stored, and tweepy's debug log lines that print request headers are redacted.
+Pages are fetched one by one here (tweepy's Paginator drops `includes`, where authors and photos
+live, crashes on a page that is not an object and follows a repeated next_token forever) and go
+through the same v2 parser as twarc2 files. Rate limits, server errors, timeouts, dropped
+connections and cut-off bodies are retried here rather than by tweepy so that every wait can be
+cancelled from the GUI; what still fails is reported as an ItemError after the posts already
+read, never raised. The bearer token never leaves the client: it is not stored, tweepy's debug
+log lines that print request headers are redacted, and so is every error text yielded.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import logging
 import queue
+import sys
 import threading
 import time
 from typing import Any, Callable, Iterator, Sequence
 
 import requests
 import tweepy
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
 from core.ingest.report import ItemError, ParsedItem
-from core.ingest.v2 import posts_from_page
-from core.redact import RedactingFilter, register_secret
+from core.ingest.v2 import page_errors, posts_from_page
+from core.redact import RedactingFilter, redact, register_secret
 
 REQUEST_FIELDS: dict[str, str] = {
     "expansions": "attachments.media_keys,author_id",
@@ -33,6 +38,10 @@ REQUEST_FIELDS: dict[str, str] = {
 PAGE_SIZE = 100  # the most both search and timelines allow
 MAX_RATE_LIMIT_WAIT = 15 * 60  # X's windows are 15 minutes
 ATTEMPTS = 5
+JSON_ATTEMPTS = 2  # a body cut off once may come whole the second time; one that is HTML will not
+TIMEOUT = (10, 30)  # seconds to connect, and between bytes of an answer (tweepy's Client sets none)
+RETRIED = (tweepy.TooManyRequests, tweepy.TwitterServerError, requests.ConnectionError, requests.Timeout,
+           requests.exceptions.ChunkedEncodingError, requests.JSONDecodeError)
 
 
 class Cancelled(Exception):
@@ -43,10 +52,48 @@ for _name in ("tweepy.client", "tweepy.streaming"):  # tweepy logs request heade
     logging.getLogger(_name).addFilter(RedactingFilter())
 
 
+def _readable_by_tweepy(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """Make a failed response safe for tweepy to turn into its exception.
+
+    tweepy reads the message from a failed response's JSON assuming X's error shape; JSON of another
+    shape (a proxy's bare string, `"detail": null`) raises inside tweepy or reads as nonsense
+    (`"errors": "overloaded"` letter by letter), so such a body is dropped and the status line is the
+    message. A rate-limit reset that is not an integer would raise too; without it the wait backs off.
+    """
+    if response.status_code < 400:
+        return
+    if not response.headers.get("x-rate-limit-reset", "0").strip().isdigit():
+        del response.headers["x-rate-limit-reset"]
+    try:
+        tweepy.HTTPException(response)  # raises where the body is JSON of another shape
+        body = response.json()
+    except requests.JSONDecodeError:
+        return  # not JSON at all: tweepy's message is the status line
+    except (AttributeError, TypeError):
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("errors", []), list):
+        response._content = b""
+
+
+class _ApiSession(requests.Session):
+    """A session whose requests time out (a stalled connection would otherwise hang an import forever)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hooks["response"].append(_readable_by_tweepy)
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        if kwargs.get("timeout") is None:  # the stream sets its own, longer than X's keep-alive interval
+            kwargs["timeout"] = TIMEOUT
+        return super().request(method, url, *args, **kwargs)
+
+
 def make_client(token: str) -> tweepy.Client:
     """A v2 client returning raw JSON dicts (the shape twarc2 files have)."""
     register_secret(token)
-    return tweepy.Client(bearer_token=token, return_type=dict, wait_on_rate_limit=False)
+    client = tweepy.Client(bearer_token=token, return_type=dict, wait_on_rate_limit=False)
+    client.session = _ApiSession()
+    return client
 
 
 def _cancellable_sleep(cancel: threading.Event) -> Callable[[float], None]:
@@ -65,58 +112,96 @@ def _wait(retry_state: RetryCallState) -> float:
     return wait_exponential(multiplier=2, max=60)(retry_state)
 
 
+def _stop(retry_state: RetryCallState) -> bool:
+    error = retry_state.outcome.exception() if retry_state.outcome else None
+    limit = JSON_ATTEMPTS if isinstance(error, requests.JSONDecodeError) else ATTEMPTS
+    return retry_state.attempt_number >= limit
+
+
 def rate_limited(method: Callable[..., Any], cancel: threading.Event) -> Callable[..., Any]:
-    """`method` retried on 429 (after the reset time), 5xx and dropped connections; keeps its name for Paginator."""
+    """`method` retried on 429 (after the reset time), 5xx, timeouts, dropped connections and bodies that are
+    not JSON, each wait cancellable."""
 
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
-        retrying = Retrying(
-            retry=retry_if_exception_type((tweepy.TooManyRequests, tweepy.TwitterServerError, requests.ConnectionError)),
-            wait=_wait,
-            stop=stop_after_attempt(ATTEMPTS),
-            sleep=_cancellable_sleep(cancel),
-            reraise=True,
-        )
+        retrying = Retrying(retry=retry_if_exception_type(RETRIED), wait=_wait, stop=_stop,
+                            sleep=_cancellable_sleep(cancel), reraise=True)
         return retrying(method, *args, **kwargs)
 
     return call
 
 
+def _failure(error: Exception, what: str) -> str:
+    """What went wrong, for the analyst: the API's status and message, or the kind of network failure."""
+    if isinstance(error, requests.JSONDecodeError):
+        return f"X API returned invalid JSON {what} ({JSON_ATTEMPTS} tries): {error}"
+    text = " ".join(str(error).split()) if isinstance(error, tweepy.HTTPException) else type(error).__name__
+    if isinstance(error, RETRIED):
+        text += f" (gave up after {ATTEMPTS} attempts)"
+    return f"X API request failed: {text}"
+
+
+def _redacted(generate: Callable[..., Iterator[ParsedItem | ItemError]]) -> Callable[..., Iterator]:
+    """Every error text `generate` yields with registered secrets masked: one place instead of every message."""
+
+    @functools.wraps(generate)
+    def items(*args: Any, **kwargs: Any) -> Iterator[ParsedItem | ItemError]:
+        inner = generate(*args, **kwargs)
+        try:
+            for item in inner:
+                yield ItemError(redact(item.location), redact(item.reason)) if isinstance(item, ItemError) else item
+        finally:
+            inner.close()  # the stream disconnects in its own finally
+
+    return items
+
+
+def _next_token(page: Any) -> str | None:
+    meta = page.get("meta") if isinstance(page, dict) else None
+    token = meta.get("next_token") if isinstance(meta, dict) else None
+    return token if isinstance(token, str) and token else None
+
+
 def _pages(
-    label: str, method: Callable[..., Any], *args: Any, max_posts: int | None, cancel: threading.Event
+    label: str, method: Callable[..., Any], *args: Any, token_name: str, max_posts: int | None,
+    cancel: threading.Event
 ) -> Iterator[ParsedItem | ItemError]:
-    """Every page's tweets until the API runs out of pages or max_posts is reached."""
-    count = 0
-    paginator = tweepy.Paginator(rate_limited(method, cancel), *args, max_results=PAGE_SIZE, **REQUEST_FIELDS)
-    try:
-        for number, page in enumerate(paginator, start=1):
-            for item in posts_from_page(page, f"{label} page {number}"):
-                yield item
-                count += isinstance(item, ParsedItem)
-                if max_posts is not None and count >= max_posts:
-                    return
-            if cancel.is_set():
+    """Every page's tweets, then its errors, until the API runs out of pages or max_posts is reached."""
+    fetch = rate_limited(method, cancel)
+    count, token, seen = 0, None, set()
+    for number in itertools.count(1):
+        location = f"{label} page {number}"
+        try:
+            page = fetch(*args, max_results=PAGE_SIZE, **REQUEST_FIELDS, **({token_name: token} if token else {}))
+        except Cancelled:
+            return
+        except (tweepy.TweepyException, requests.RequestException) as error:
+            yield ItemError(location, _failure(error, f"on page {number}"))
+            return
+        for item in itertools.chain(posts_from_page(page, location), page_errors(page, location)):
+            yield item
+            count += isinstance(item, ParsedItem)
+            if max_posts is not None and count >= max_posts:
                 return
-    except Cancelled:
-        return
-    except (tweepy.TweepyException, requests.RequestException) as error:
-        yield ItemError(label, f"X API request failed: {_describe(error)}")
+        token = _next_token(page)
+        if token is None or cancel.is_set():
+            return
+        if token in seen:
+            yield ItemError(location, "X API sent a next_token it had sent before; stopped paging")
+            return
+        seen.add(token)
 
 
-def _describe(error: Exception) -> str:
-    if isinstance(error, tweepy.HTTPException):
-        return " ".join(str(error).split())
-    return type(error).__name__
-
-
+@_redacted
 def search_recent(
     client: tweepy.Client, query: str, *, max_posts: int | None = None, cancel: threading.Event | None = None
 ) -> Iterator[ParsedItem | ItemError]:
     """Posts of the last 7 days matching `query` (X search syntax)."""
-    yield from _pages(f"search {query!r}", client.search_recent_tweets, query, max_posts=max_posts,
-                      cancel=cancel or threading.Event())
+    yield from _pages(f"search {query!r}", client.search_recent_tweets, query, token_name="next_token",
+                      max_posts=max_posts, cancel=cancel or threading.Event())
 
 
+@_redacted
 def user_timeline(
     client: tweepy.Client, user: str, *, max_posts: int | None = None, cancel: threading.Event | None = None
 ) -> Iterator[ParsedItem | ItemError]:
@@ -130,29 +215,45 @@ def user_timeline(
         except Cancelled:
             return
         except (tweepy.TweepyException, requests.RequestException) as error:
-            yield ItemError(label, f"X API request failed: {_describe(error)}")
+            yield ItemError(label, _failure(error, "for the user lookup"))
             return
-        if not isinstance(found.get("data"), dict):
+        data = found.get("data") if isinstance(found, dict) else None
+        if not isinstance(data, dict):
             yield ItemError(label, "no such user")
             return
-        user_id = found["data"]["id"]
-    yield from _pages(label, client.get_users_tweets, user_id, max_posts=max_posts, cancel=cancel)
+        user_id = data.get("id")
+        if not isinstance(user_id, str) or not user_id:
+            yield ItemError(label, "X API user lookup returned no id")
+            return
+    yield from _pages(label, client.get_users_tweets, user_id, token_name="pagination_token",
+                      max_posts=max_posts, cancel=cancel)
 
 
 class _QueueStream(tweepy.StreamingClient):
-    """Hands raw stream lines to the consuming thread; gives up on 4xx, which retrying will not fix."""
+    """Hands raw stream lines to the consuming thread; gives up on 4xx, which retrying will not fix.
+
+    tweepy reconnects by itself (at once after a dropped connection, with growing waits after an
+    HTTP error); each reconnection is reported so that a lost message is never silent.
+    """
 
     def __init__(self, token: str, out: queue.Queue, max_retries: int):
         super().__init__(token, return_type=dict, max_retries=max_retries, daemon=True)
+        self.session = _ApiSession()
         self.out = out
 
     def on_data(self, raw_data: bytes) -> None:
         self.out.put(("data", raw_data))
 
     def on_request_error(self, status_code: int) -> None:
-        self.out.put(("error", f"stream refused: HTTP {status_code}"))
-        if 400 <= status_code < 500:
+        gives_up = 400 <= status_code < 500
+        self.out.put(("error", f"stream refused: HTTP {status_code}" + ("" if gives_up else "; reconnecting")))
+        if gives_up:
             self.disconnect()
+
+    def on_connection_error(self) -> None:
+        error = sys.exc_info()[1]  # tweepy calls this from its except clause without passing the error
+        self.out.put(("error", f"stream connection lost ({type(error).__name__}); reconnecting, "
+                               "a message being received when it dropped is lost"))
 
     def on_exception(self, exception: Exception) -> None:
         self.out.put(("error", f"stream failed: {type(exception).__name__}"))
@@ -167,6 +268,19 @@ def make_stream(token: str, max_retries: int = 5) -> tuple[_QueueStream, queue.Q
     return _QueueStream(token, lines, max_retries), lines
 
 
+def _add_rules(stream: _QueueStream, rules: Sequence[str], cancel: threading.Event) -> None:
+    """Adds the rules the stream does not have yet."""
+    if not rules:
+        return
+    existing = rate_limited(stream.get_rules, cancel)()
+    data = existing.get("data") if isinstance(existing, dict) else None
+    values = {rule.get("value") for rule in data if isinstance(rule, dict)} if isinstance(data, list) else set()
+    new = [tweepy.StreamRule(value) for value in rules if value not in values]
+    if new:
+        rate_limited(stream.add_rules, cancel)(new)
+
+
+@_redacted
 def stream_posts(
     stream: _QueueStream,
     lines: queue.Queue,
@@ -178,12 +292,11 @@ def stream_posts(
     """Posts from the filtered stream (rules added first if new) until cancelled or max_posts."""
     cancel = cancel or threading.Event()
     try:
-        existing = {rule.get("value") for rule in (stream.get_rules().get("data") or [])} if rules else set()
-        new = [tweepy.StreamRule(value) for value in rules if value not in existing]
-        if new:
-            stream.add_rules(new)
+        _add_rules(stream, rules, cancel)
+    except Cancelled:
+        return
     except (tweepy.TweepyException, requests.RequestException) as error:
-        yield ItemError("stream rules", f"X API request failed: {_describe(error)}")
+        yield ItemError("stream rules", _failure(error, "for the stream rules"))
         return
     thread = stream.filter(threaded=True, **REQUEST_FIELDS)
     count = number = 0
@@ -203,12 +316,9 @@ def stream_posts(
             try:
                 message = json.loads(payload)
             except (json.JSONDecodeError, UnicodeDecodeError) as error:
-                yield ItemError(location, f"invalid JSON: {error}")
+                yield ItemError(location, f"invalid JSON (a message cut off when the connection dropped?): {error}")
                 continue
-            if isinstance(message, dict) and "data" not in message and message.get("errors"):
-                yield ItemError(location, f"X API: {message['errors'][0].get('title', 'error')}")
-                continue
-            for item in posts_from_page(message, location):
+            for item in itertools.chain(posts_from_page(message, location), page_errors(message, location)):
                 count += isinstance(item, ParsedItem)
                 yield item
     finally:

@@ -3,6 +3,8 @@ the entity chips on the right. Hover or select an entity anywhere and all three 
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
@@ -112,10 +114,11 @@ class InspectorView(QWidget):
             return
         post = bundle.post
         when = post.created_at.strftime("%Y-%m-%d %H:%M UTC") if post.created_at else "no date"
-        link = f' · <a href="{post.url}">open original</a>' if post.url else ""
-        self.header.setText(
-            f"<b style='color:#1F2328'>{post.author or 'unknown author'}</b> · {when} · {post.source}{link}"
-        )
+        # imported text: escaped, and only web links are clickable (never file:// or other schemes)
+        web = post.url and post.url.lower().startswith(("https://", "http://"))
+        link = f' · <a href="{html.escape(post.url, quote=True)}">open original</a>' if web else ""
+        author = html.escape(post.author or "unknown author")
+        self.header.setText(f"<b style='color:#1F2328'>{author}</b> · {when} · {html.escape(post.source)}{link}")
         self._show_text()
         image_file = self.ctx.media_file(bundle.local_path)
         keyed = bundle.keyed()
