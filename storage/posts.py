@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from storage import aggregates
 from storage.db import from_epoch, to_epoch
 from storage.records import Media, Post
@@ -32,8 +34,17 @@ class UpsertSummary:
         return self
 
 
+def _raw_json(raw: Any) -> str:
+    """The original payload as compact JSON: orjson (10x json's speed, a large share of an import's time),
+    json for what orjson refuses (integers beyond 64 bits, lone surrogates)."""
+    try:
+        return orjson.dumps(raw, default=str).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(raw, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def _post_values(post: Post) -> tuple[Any, ...]:
-    raw = None if post.raw is None else json.dumps(post.raw, ensure_ascii=False, separators=(",", ":"), default=str)
+    raw = None if post.raw is None else _raw_json(post.raw)
     return (post.author, to_epoch(post.created_at), post.text, post.lang, post.url, raw, int(bool(post.media)))
 
 

@@ -18,7 +18,7 @@ from core import masks
 from core.cli import cli
 from core.pipeline.config import PipelineConfig, StageConfig
 from storage import Store
-from storage.records import Media, Post
+from storage.records import Post
 
 pytestmark = pytest.mark.slow
 

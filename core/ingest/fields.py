@@ -12,6 +12,7 @@ otherwise kept exactly as written: control characters, bidi overrides, zero-widt
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -33,8 +34,14 @@ class RecordError(ValueError):
 
 
 @lru_cache(maxsize=4096)  # the same few column names come back on every record
+@functools.lru_cache(maxsize=4096)  # a file repeats the same few field names on every line
 def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def keyed_names(record: dict[str, Any]) -> dict[str, str]:
+    """Normalised field name -> the record's own spelling ("Full Text" and full_text both -> fulltext)."""
+    return {_key(name): name for name in record}
 
 
 TEXT = ("text", "fulltext", "tweet", "tweettext", "content", "body", "message", "caption", "post")
@@ -53,9 +60,13 @@ _MEDIA_URL_KEYS = ("media_url_https", "url", "media_url", "src", "path", "file",
 _URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+:")  # two letters at least: C:\ is a path
 
 
-def lookup(record: dict[str, Any], aliases: Iterable[str], allow_empty: bool = False) -> tuple[str, Any] | None:
-    """(actual key, value) of the first alias present; empty values count as absent unless allowed."""
-    keyed = {_key(name): name for name in record}
+def lookup(
+    record: dict[str, Any], aliases: Iterable[str], allow_empty: bool = False, keyed: dict[str, str] | None = None
+) -> tuple[str, Any] | None:
+    """(actual key, value) of the first alias present; empty values count as absent unless allowed.
+
+    `keyed` is the record's `keyed_names`, when the caller looks up several fields of one record."""
+    keyed = keyed_names(record) if keyed is None else keyed
     for alias in aliases:
         if alias in keyed and (allow_empty or record[keyed[alias]] not in (None, "")):
             return keyed[alias], record[keyed[alias]]
@@ -145,8 +156,8 @@ def _media_refs(value: Any) -> list[str]:
     return refs
 
 
-def _image_refs(record: dict[str, Any]) -> list[str]:
-    found = lookup(record, IMAGE)
+def _image_refs(record: dict[str, Any], keyed: dict[str, str]) -> list[str]:
+    found = lookup(record, IMAGE, keyed=keyed)
     if found is not None:
         return _media_refs(found[1])
     for outer in ("attachments", "extended_entities", "entities"):
@@ -187,18 +198,19 @@ def record_to_post(
     """A Post from a flat-ish dict; raises RecordError naming the missing or malformed field."""
     if not isinstance(record, dict):
         raise RecordError(f"expected an object, got {type(record).__name__}")
-    text = lookup(record, TEXT, allow_empty=True)
+    keyed = keyed_names(record)
+    text = lookup(record, TEXT, allow_empty=True, keyed=keyed)
     if text is None:
         raise RecordError("no text field (looked for text, full_text, tweet, content, body, message, caption)")
-    found_id = lookup(record, ID)
+    found_id = lookup(record, ID, keyed=keyed)
     if found_id is None and default_id is None:
         raise RecordError("no id field (looked for id, id_str, tweet_id, post_id)")
     post_id = native_id(found_id[1], found_id[0]) if found_id else default_id
-    author = lookup(record, AUTHOR)
-    created = lookup(record, CREATED)
-    lang = lookup(record, LANG)
-    url = lookup(record, URL)
-    is_x = source == X_SOURCE or not {_key(name) for name in record}.isdisjoint(_X_MARKERS)
+    author = lookup(record, AUTHOR, keyed=keyed)
+    created = lookup(record, CREATED, keyed=keyed)
+    lang = lookup(record, LANG, keyed=keyed)
+    url = lookup(record, URL, keyed=keyed)
+    is_x = source == X_SOURCE or not keyed.keys().isdisjoint(_X_MARKERS)
     post = Post(
         source=X_SOURCE if is_x else source,
         native_id=post_id,
@@ -208,7 +220,7 @@ def record_to_post(
         lang=_text(lang[1], lang[0]) if lang else None,
         url=_text(url[1], url[0]) if url else None,
         raw=record,
-        media=[media_for(ref, base_dir, allow_absolute) for ref in dict.fromkeys(_image_refs(record))],
+        media=[media_for(ref, base_dir, allow_absolute) for ref in dict.fromkeys(_image_refs(record, keyed))],
     )
     if post.url is None and is_x:
         post.url = tweet_url(post.author, post.native_id)

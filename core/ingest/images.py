@@ -20,6 +20,7 @@ addresses resolved here are checked, and a name that does not resolve here is le
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import ipaddress
@@ -112,6 +113,7 @@ def is_public(address: IPAddress) -> bool:
     return address.is_global and not address.is_multicast
 
 
+@functools.lru_cache(maxsize=1024)  # an import checks the same few image hosts over and over
 def _literal_address(host: str) -> IPAddress | None:
     """The address a host written as an IP literal stands for, including the legacy IPv4 spellings
     the resolver accepts (2130706433, 0x7f.1, 127.1); None for a name."""
