@@ -125,8 +125,8 @@ class MainWindow(QMainWindow):
         self._status_timer.setInterval(STATUS_INTERVAL_MS)
         self._status_timer.timeout.connect(self.refresh_status)
         self._status_timer.start()
+        self.feed.set_query(None)  # first: the one database thread serves the feed before the status counts
         self.refresh_status()
-        self.feed.set_query(None)
 
     # wiring --------------------------------------------------------------------------------
     def _wire(self) -> None:
