@@ -26,7 +26,7 @@ from storage.records import Media
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[ImportProgress], None]
-BATCH_SIZE = 2000  # posts per write transaction: fewer, larger FTS segments; still short enough for other writers
+BATCH_SIZE = 10_000  # posts per write transaction (~0.5 s): fewer FTS segments to merge (1M: 15k -> 20k posts/s)
 READ_CHUNK = 500  # items handed from the reader thread at a time
 READ_AHEAD_CHUNKS = 8
 DOWNLOAD_WORKERS = 8
