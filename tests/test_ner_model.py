@@ -108,13 +108,17 @@ def test_train_ner_command_writes_a_loadable_model_and_card(tmp_path: Path) -> N
     result = CliRunner().invoke(
         cli,
         ["--data-dir", str(tmp_path / "app"), "train-ner", "--data", str(data), "--out", str(out),
-         "--epochs", "2", "--base", str(base)],
+         "--epochs", "2", "--base", str(base), "--mention-swap", "0.5", "--order-seeds", "1,2"],
     )
     assert result.exit_code == 0, result.output
     assert "dev MNER" in result.output
+    assert "order 1 epoch 2 done" in result.output and "order 2 epoch 2 done" in result.output
+    assert "average of the 2 runs: dev F1" in result.output
     config = json.loads((out / "config.json").read_text())
     assert config["groundlens_word_shapes"] is True and config["type_vocab_size"] == 12
     card = (out / "MODEL_CARD.md").read_text()
-    assert "train-ner" in card and "| ALL |" in card
+    assert "train-ner" in card and "--mention-swap 0.5 --order-seeds 1,2" in card and "| ALL |" in card
     recognizer = registry.create("ner", "transformers", model=str(out))
+    repeated = CliRunner().invoke(cli, ["train-ner", "--data", str(data), "--order-seeds", "1,1"])
+    assert repeated.exit_code != 0 and "each seed once" in repeated.output
     assert len(recognizer.recognize(["Barack Obama visits Paris", ""])) == 2

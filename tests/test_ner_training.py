@@ -57,3 +57,26 @@ def test_widened_token_types_start_from_the_pretrained_row() -> None:
     table = model.bert.embeddings.token_type_embeddings.weight
     assert table.shape == (12, 8) and model.config.type_vocab_size == 12
     assert torch.equal(table[11], row0) and table.requires_grad
+
+
+def test_mention_swap_keeps_the_frame_and_relabels_the_new_name() -> None:
+    from core.datasets.gmner import bio_spans
+    from core.training.mention_swap import MentionPool, augment, swap_mentions
+
+    donor = GmnerPost(image_id="d", tokens=["Kevin", "Durant", "at", "Oracle", "Arena"],
+                      tags=["B-PER", "I-PER", "O", "B-LOC", "I-LOC"])
+    post = GmnerPost(image_id="p", tokens=["RT", "Obama", "visits", "Paris", "today"],
+                     tags=["O", "B-PER", "O", "B-LOC", "O"])
+    pool = MentionPool.from_posts([donor])
+    assert pool.by_type == {"PER": [("Kevin", "Durant")], "LOC": [("Oracle", "Arena")]}
+
+    swapped = swap_mentions(post, pool, random.Random(0))
+    assert swapped.tokens == ["RT", "Kevin", "Durant", "visits", "Oracle", "Arena", "today"]
+    assert swapped.tags == ["O", "B-PER", "I-PER", "O", "B-LOC", "I-LOC", "O"]
+    assert [(s, e, t) for s, e, t in bio_spans(swapped.tags)] == [(1, 3, "PER"), (4, 6, "LOC")]
+    assert post.tokens == ["RT", "Obama", "visits", "Paris", "today"]  # the original is untouched
+
+    plain = GmnerPost(image_id="q", tokens=["no", "names"], tags=["O", "O"])
+    epoch = augment([post, plain], pool, rate=1.0, rng=random.Random(0))
+    assert epoch[0].tokens == swapped.tokens and epoch[1] is plain
+    assert augment([post], pool, rate=0.0, rng=random.Random(0))[0] is post

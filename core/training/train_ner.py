@@ -25,6 +25,7 @@ from core.pipeline.ner.encoding import encode
 from core.pipeline.ner.shape import N_SHAPES
 from core.pipeline.ner.tagger import MAX_LENGTH_CONFIG_KEY, SHAPES_CONFIG_KEY, WordTagger
 from core.pipeline.ner.transformers_ner import TransformersRecognizer, load_tagger
+from core.training.mention_swap import MentionPool, augment
 from core.training.model_card import write_model_card
 from core.evaluation.metrics import PRF, mner_scores
 
@@ -52,9 +53,15 @@ class TrainConfig:
     average_last: int = 3
     max_length: int = 128
     word_shapes: bool = True
-    seed: int = 13
+    seed: int = 13  # weight initialisation (new head and shape rows)
+    order_seeds: tuple[int, ...] = ()  # one run per seed (batch order, mention swaps), averaged; (): (seed,)
+    mention_swap: float = 0.0  # chance per post and epoch that its entities are swapped (core/training/mention_swap.py)
     threads: int = 2
     bf16: bool = True  # autocast matmuls to bfloat16: ~2x faster on CPUs with AVX512-BF16, fp32 master weights
+
+    @property
+    def orders(self) -> tuple[int, ...]:
+        return self.order_seeds or (self.seed,)
 
 
 def seed_everything(seed: int) -> None:
@@ -134,17 +141,22 @@ def save_half(model: torch.nn.Module, tokenizer, out: Path) -> None:
     tokenizer.save_pretrained(out)
 
 
-def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict[str, PRF]:
-    """Train, choose on dev, save to config.out; returns the saved model's dev scores."""
-    from transformers import AutoTokenizer, get_linear_schedule_with_warmup
+@dataclass
+class Run:
+    """One fine-tuning run's chosen weights and their dev F1."""
 
-    torch.set_num_threads(config.threads)
+    state: dict[str, torch.Tensor]
+    f1: float
+    name: str
+
+
+def fit_run(config: TrainConfig, order_seed: int, data: tuple[list[GmnerPost], list[GmnerPost]], tokenizer,
+            log: Callable[[str], None]) -> Run:
+    """Fine-tune from the same initial weights (config.seed) with batches and swaps drawn from order_seed."""
+    from transformers import get_linear_schedule_with_warmup
+
+    train_posts, dev_posts = data
     seed_everything(config.seed)
-    train_posts = read_split(dataset_paths(config.data, "train")[0])
-    dev_posts = read_split(dataset_paths(config.data, "dev")[0])
-    log(f"train {len(train_posts)} posts, dev {len(dev_posts)} posts, base {config.base or packaged_encoder()}")
-
-    tokenizer = AutoTokenizer.from_pretrained(config.base or packaged_encoder())
     model = build_model(config)
     tagger = WordTagger(tokenizer=tokenizer, model=model)
     fresh = {"classifier", "token_type_embeddings"}
@@ -155,14 +167,16 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict[str, 
     optimizer = torch.optim.AdamW(groups, weight_decay=config.weight_decay)
     steps = config.epochs * -(-len(train_posts) // config.batch_size)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup * steps), steps)
-    rng = random.Random(config.seed)
+    rng = random.Random(order_seed)
+    pool = MentionPool.from_posts(train_posts)
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16)
 
-    best_f1, best_state, recent = -1.0, None, []
+    best, recent = Run({}, -1.0, ""), []
     for epoch in range(1, config.epochs + 1):
         model.train()
         started, total = time.time(), 0.0
-        for step, batch in enumerate(batches(train_posts, tokenizer, config, rng), start=1):
+        epoch_posts = augment(train_posts, pool, config.mention_swap, rng) if config.mention_swap else train_posts
+        for step, batch in enumerate(batches(epoch_posts, tokenizer, config, rng), start=1):
             with autocast:
                 loss = model(**batch).loss
             loss.backward()
@@ -172,32 +186,66 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict[str, 
             optimizer.zero_grad()
             total += loss.item()
             if step % 100 == 0:
-                log(f"epoch {epoch} step {step} loss {total / step:.4f} ({time.time() - started:.0f}s)")
+                log(f"order {order_seed} epoch {epoch} step {step} loss {total / step:.4f} ({time.time() - started:.0f}s)")
         model.eval()
         with autocast:
             scores = evaluate(tagger, dev_posts)
-        log(f"epoch {epoch} done in {time.time() - started:.0f}s; dev {scores['ALL']}")
+        log(f"order {order_seed} epoch {epoch} done in {time.time() - started:.0f}s; dev {scores['ALL']}")
         state = copy.deepcopy(model.state_dict())
         recent = [*recent, state][-config.average_last :]
-        if scores["ALL"].f1 > best_f1:
-            best_f1, best_state, best_name = scores["ALL"].f1, state, f"epoch {epoch}"
-            save_half(model, tokenizer, config.out)  # a usable model exists while training goes on
+        if scores["ALL"].f1 > best.f1:
+            best = Run(state, scores["ALL"].f1, f"epoch {epoch}")
 
     if len(recent) > 1:
-        model.load_state_dict(average_states(recent))
-        with autocast:
-            averaged = evaluate(tagger, dev_posts)
-        log(f"average of last {len(recent)} epochs: dev {averaged['ALL']}")
-        if averaged["ALL"].f1 > best_f1:
-            best_f1, best_state, best_name = averaged["ALL"].f1, model.state_dict(), f"average of last {len(recent)} epochs"
-    model.load_state_dict(best_state)
-    best_name += f", dev F1 {100 * best_f1:.2f} before int8 quantization"
-    log(f"chosen on dev: {best_name}")
-    with autocast:
-        log(f"argmax + repair instead of Viterbi: dev {evaluate(tagger, dev_posts, constrained=False)['ALL']}")
+        averaged = dev_f1(tagger, average_states(recent), dev_posts, autocast)
+        log(f"order {order_seed} average of last {len(recent)} epochs: dev F1 {100 * averaged:.2f}")
+        if averaged > best.f1:
+            best = Run(model.state_dict(), averaged, f"average of last {len(recent)} epochs")
+    return best
 
+
+def dev_f1(tagger: WordTagger, state: dict[str, torch.Tensor], dev_posts: list[GmnerPost], autocast) -> float:
+    """Dev F1 of the tagger's model with these weights loaded (they stay loaded)."""
+    tagger.model.load_state_dict(state)
+    with autocast:
+        return evaluate(tagger, dev_posts)["ALL"].f1
+
+
+def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict[str, PRF]:
+    """Train one run per batch order, average them if that scores higher, save to config.out; returns dev scores.
+
+    Runs share their initial weights, so their fine-tuned weights stay in one basin and their
+    average (a "model soup", Wortsman et al. 2022) acts like an ensemble at the cost of one model.
+    """
+    from transformers import AutoTokenizer
+
+    torch.set_num_threads(config.threads)
+    train_posts = read_split(dataset_paths(config.data, "train")[0])
+    dev_posts = read_split(dataset_paths(config.data, "dev")[0])
+    log(f"train {len(train_posts)} posts, dev {len(dev_posts)} posts, base {config.base or packaged_encoder()}")
+    tokenizer = AutoTokenizer.from_pretrained(config.base or packaged_encoder())
+    runs = [fit_run(config, order, (train_posts, dev_posts), tokenizer, log) for order in config.orders]
+    for order, run in zip(config.orders, runs):
+        log(f"order {order}: {run.name}, dev F1 {100 * run.f1:.2f}")
+    chosen = max(runs, key=lambda run: run.f1)
+    if len(config.orders) > 1:
+        chosen = Run(chosen.state, chosen.f1, f"order {config.orders[runs.index(chosen)]}: {chosen.name}")
+
+    seed_everything(config.seed)
+    model = build_model(config)
+    tagger = WordTagger(tokenizer=tokenizer, model=model)
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16)
+    if len(runs) > 1:
+        soup = average_states([run.state for run in runs])
+        soup_f1 = dev_f1(tagger, soup, dev_posts, autocast)
+        log(f"average of the {len(runs)} runs: dev F1 {100 * soup_f1:.2f}")
+        if soup_f1 > chosen.f1:
+            chosen = Run(soup, soup_f1, f"average of {len(runs)} runs with batch orders {', '.join(map(str, config.orders))}")
+    model.load_state_dict(chosen.state)
+    chosen_name = f"{chosen.name}, dev F1 {100 * chosen.f1:.2f} before int8 quantization"
+    log(f"chosen on dev: {chosen_name}")
     save_half(model, tokenizer, config.out)
-    return publish(config, best_name, dev_posts, log)
+    return publish(config, chosen_name, dev_posts, log)
 
 
 def publish(config: TrainConfig, chosen: str, dev_posts: list[GmnerPost], log: Callable[[str], None] = print) -> dict[str, PRF]:
