@@ -55,7 +55,7 @@ class TrainConfig:
     word_shapes: bool = True
     seed: int = 13  # weight initialisation (new head and shape rows)
     order_seeds: tuple[int, ...] = ()  # one run per seed (batch order, mention swaps), averaged; (): (seed,)
-    mention_swap: float = 0.0  # chance per post and epoch that its entities are swapped (core/training/mention_swap.py)
+    mention_swap: float = 0.3  # chance per post and epoch that its entities are swapped (core/training/mention_swap.py)
     threads: int = 2
     bf16: bool = True  # autocast matmuls to bfloat16: ~2x faster on CPUs with AVX512-BF16, fp32 master weights
 
@@ -143,22 +143,42 @@ def save_half(model: torch.nn.Module, tokenizer, out: Path) -> None:
 
 @dataclass
 class Run:
-    """One fine-tuning run's chosen weights and their dev F1."""
+    """Fine-tuned weights chosen on dev, their dev F1 and how they were chosen."""
 
     state: dict[str, torch.Tensor]
     f1: float
     name: str
 
 
-def fit_run(config: TrainConfig, order_seed: int, data: tuple[list[GmnerPost], list[GmnerPost]], tokenizer,
+@dataclass
+class DevCheck:
+    """What scoring weights on dev needs: a tagger whose model takes them, the posts, the autocast."""
+
+    tagger: WordTagger
+    posts: list[GmnerPost]
+    autocast: torch.autocast
+
+    def f1(self, state: dict[str, torch.Tensor]) -> float:
+        self.tagger.model.load_state_dict(state)
+        with self.autocast:
+            return evaluate(self.tagger, self.posts)["ALL"].f1
+
+    def prefer_average(self, best: Run, states: list[dict[str, torch.Tensor]], name: str, log: Callable[[str], None]) -> Run:
+        """The average of these weights when it scores higher on dev than `best`, else `best`."""
+        averaged = average_states(states)
+        f1 = self.f1(averaged)
+        log(f"{name}: dev F1 {100 * f1:.2f}")
+        return Run(averaged, f1, name) if f1 > best.f1 else best
+
+
+def fit_run(config: TrainConfig, order_seed: int, train_posts: list[GmnerPost], pool: MentionPool, dev: DevCheck,
             log: Callable[[str], None]) -> Run:
     """Fine-tune from the same initial weights (config.seed) with batches and swaps drawn from order_seed."""
     from transformers import get_linear_schedule_with_warmup
 
-    train_posts, dev_posts = data
     seed_everything(config.seed)
     model = build_model(config)
-    tagger = WordTagger(tokenizer=tokenizer, model=model)
+    tagger = WordTagger(tokenizer=dev.tagger.tokenizer, model=model)
     fresh = {"classifier", "token_type_embeddings"}
     groups = [
         {"params": [p for n, p in model.named_parameters() if not any(f in n for f in fresh)], "lr": config.lr},
@@ -168,16 +188,14 @@ def fit_run(config: TrainConfig, order_seed: int, data: tuple[list[GmnerPost], l
     steps = config.epochs * -(-len(train_posts) // config.batch_size)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup * steps), steps)
     rng = random.Random(order_seed)
-    pool = MentionPool.from_posts(train_posts)
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16)
 
     best, recent = Run({}, -1.0, ""), []
     for epoch in range(1, config.epochs + 1):
         model.train()
         started, total = time.time(), 0.0
         epoch_posts = augment(train_posts, pool, config.mention_swap, rng) if config.mention_swap else train_posts
-        for step, batch in enumerate(batches(epoch_posts, tokenizer, config, rng), start=1):
-            with autocast:
+        for step, batch in enumerate(batches(epoch_posts, tagger.tokenizer, config, rng), start=1):
+            with dev.autocast:
                 loss = model(**batch).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -188,8 +206,8 @@ def fit_run(config: TrainConfig, order_seed: int, data: tuple[list[GmnerPost], l
             if step % 100 == 0:
                 log(f"order {order_seed} epoch {epoch} step {step} loss {total / step:.4f} ({time.time() - started:.0f}s)")
         model.eval()
-        with autocast:
-            scores = evaluate(tagger, dev_posts)
+        with dev.autocast:
+            scores = evaluate(tagger, dev.posts)
         log(f"order {order_seed} epoch {epoch} done in {time.time() - started:.0f}s; dev {scores['ALL']}")
         state = copy.deepcopy(model.state_dict())
         recent = [*recent, state][-config.average_last :]
@@ -197,18 +215,8 @@ def fit_run(config: TrainConfig, order_seed: int, data: tuple[list[GmnerPost], l
             best = Run(state, scores["ALL"].f1, f"epoch {epoch}")
 
     if len(recent) > 1:
-        averaged = dev_f1(tagger, average_states(recent), dev_posts, autocast)
-        log(f"order {order_seed} average of last {len(recent)} epochs: dev F1 {100 * averaged:.2f}")
-        if averaged > best.f1:
-            best = Run(model.state_dict(), averaged, f"average of last {len(recent)} epochs")
+        best = dev.prefer_average(best, recent, f"average of last {len(recent)} epochs", lambda m: log(f"order {order_seed} {m}"))
     return best
-
-
-def dev_f1(tagger: WordTagger, state: dict[str, torch.Tensor], dev_posts: list[GmnerPost], autocast) -> float:
-    """Dev F1 of the tagger's model with these weights loaded (they stay loaded)."""
-    tagger.model.load_state_dict(state)
-    with autocast:
-        return evaluate(tagger, dev_posts)["ALL"].f1
 
 
 def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict[str, PRF]:
@@ -224,26 +232,23 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict[str, 
     dev_posts = read_split(dataset_paths(config.data, "dev")[0])
     log(f"train {len(train_posts)} posts, dev {len(dev_posts)} posts, base {config.base or packaged_encoder()}")
     tokenizer = AutoTokenizer.from_pretrained(config.base or packaged_encoder())
-    runs = [fit_run(config, order, (train_posts, dev_posts), tokenizer, log) for order in config.orders]
+    seed_everything(config.seed)
+    model = build_model(config)  # holds each set of weights scored on dev, and finally the chosen one
+    dev = DevCheck(WordTagger(tokenizer=tokenizer, model=model.eval()), dev_posts,
+                   torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16))
+    pool = MentionPool.from_posts(train_posts)
+    runs = [fit_run(config, order, train_posts, pool, dev, log) for order in config.orders]
     for order, run in zip(config.orders, runs):
         log(f"order {order}: {run.name}, dev F1 {100 * run.f1:.2f}")
-    chosen = max(runs, key=lambda run: run.f1)
-    if len(config.orders) > 1:
-        chosen = Run(chosen.state, chosen.f1, f"order {config.orders[runs.index(chosen)]}: {chosen.name}")
-
-    seed_everything(config.seed)
-    model = build_model(config)
-    tagger = WordTagger(tokenizer=tokenizer, model=model)
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16)
+    order, chosen = max(zip(config.orders, runs), key=lambda pair: pair[1].f1)
     if len(runs) > 1:
-        soup = average_states([run.state for run in runs])
-        soup_f1 = dev_f1(tagger, soup, dev_posts, autocast)
-        log(f"average of the {len(runs)} runs: dev F1 {100 * soup_f1:.2f}")
-        if soup_f1 > chosen.f1:
-            chosen = Run(soup, soup_f1, f"average of {len(runs)} runs with batch orders {', '.join(map(str, config.orders))}")
+        chosen = Run(chosen.state, chosen.f1, f"order {order}: {chosen.name}")
+        chosen = dev.prefer_average(chosen, [run.state for run in runs], f"average of the {len(runs)} runs", log)
     model.load_state_dict(chosen.state)
     chosen_name = f"{chosen.name}, dev F1 {100 * chosen.f1:.2f} before int8 quantization"
     log(f"chosen on dev: {chosen_name}")
+    with dev.autocast:
+        log(f"argmax + repair instead of Viterbi: dev {evaluate(dev.tagger, dev_posts, constrained=False)['ALL']}")
     save_half(model, tokenizer, config.out)
     return publish(config, chosen_name, dev_posts, log)
 
