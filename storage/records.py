@@ -19,6 +19,13 @@ MediaStatus = Literal["pending", "ok", "failed", "missing"]
 
 EntityOrigin = Literal["pred", "gold"]
 
+Verdict = Literal["in_image", "probably", "not_in_image"]
+# in_image: evidence places the entity in the photo (it has a box, or a scene-level verdict);
+# probably: evidence says it is likely shown but not where (e.g. "2 people detected, not identified");
+# not_in_image: the evidence speaks against it. None on an Entity: not decided (no image, stage off).
+
+BoxTuple = tuple[float, float, float, float]  # x0, y0, x1, y1 in original image pixels
+
 
 @dataclass
 class Media:
@@ -51,6 +58,44 @@ class Post:
     id: int | None = None
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """One observation behind a verdict or a box, shown to the analyst as it was made.
+
+    kind: "prior" (the text says), "ocr" (text read in the image), "face", "person", "object"
+    (a detector's class), "caption" (names listed left to right), "scene", ...; detail is the
+    sentence the inspector shows ("read 'NASA' in the image"); score is that observation's own
+    confidence in 0..1; box, where the observation has one, in original image pixels.
+    """
+
+    kind: str
+    detail: str
+    score: float
+    box: BoxTuple | None = None
+
+
+@dataclass(frozen=True)
+class ImageText:
+    """A line of text read in an image (OCR), stored once per image and searchable."""
+
+    text: str
+    box: BoxTuple
+    score: float
+    media_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ImageObject:
+    """Something detected in an image that no entity was tied to: "person, not identified" with
+    the names it might be (candidates), or an object of a detector class."""
+
+    label: str
+    box: BoxTuple
+    score: float
+    candidates: tuple[str, ...] = ()
+    media_id: int | None = None
+
+
 @dataclass
 class Region:
     """Where an entity is in an image: a box in original pixels and, optionally, its mask."""
@@ -75,6 +120,8 @@ class Entity:
     groundable: bool | None = None  # None: not decided (no image, or stage switched off)
     groundable_score: float | None = None
     expression: str | None = None
+    verdict: Verdict | None = None
+    evidence: list[Evidence] = field(default_factory=list)
     model_version: str | None = None
     origin: EntityOrigin = "pred"
     regions: list[Region] = field(default_factory=list)

@@ -1,5 +1,8 @@
 """Values that flow between pipeline stages.
 
+Evidence, ImageText and ImageObject are the store's records (storage/records.py), reused
+as they are so a verdict's evidence reaches the inspector unchanged.
+
 A stage sees only these, never the store, so the same pipeline serves the job queue
 (`process`) and the file-to-file path (`analyze`).
 """
@@ -12,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from storage.records import EntityType
+from storage.records import EntityType, Evidence, ImageObject, ImageText, Verdict
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in original image pixels
 
@@ -39,6 +42,8 @@ class GroundedEntity:
     box: Box | None = None
     box_score: float | None = None
     mask: np.ndarray | None = None  # bool HxW at original image size
+    verdict: Verdict | None = None  # None when the post has no image or entailment is off
+    evidence: list[Evidence] = field(default_factory=list)  # why the verdict and the box, in order
 
 
 @dataclass
@@ -48,6 +53,8 @@ class PostResult:
     post_id: str
     entities: list[GroundedEntity] = field(default_factory=list)
     error: str | None = None
+    image_text: list[ImageText] = field(default_factory=list)  # OCR lines of the post's image
+    image_objects: list[ImageObject] = field(default_factory=list)  # detections no entity was tied to
     timings: dict[str, float] = field(default_factory=dict)  # stage name -> seconds
     model_versions: dict[str, str] = field(default_factory=dict)  # stage name -> backend@version
 
