@@ -1,6 +1,8 @@
 """Export posts with their mentions and regions: JSONL (one post per line) or CSV (one row per mention).
 
-Reads in chunks so a million posts stream through constant memory.
+Reads in chunks so a million posts stream through constant memory. Writes to a handle the caller
+opened (core.safe_output renames a complete file into place); `CsvWriter` is the one CSV writer
+for every spreadsheet GroundLens writes (this export, the Trends page's), so none runs formulas.
 """
 
 from __future__ import annotations
@@ -9,8 +11,7 @@ import csv
 import json
 from dataclasses import asdict
 from datetime import datetime
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, TextIO
 
 from storage.records import Entity, Post
 from storage.store import Store
@@ -49,22 +50,21 @@ def _entity_record(entity: Entity) -> dict[str, Any]:
     return record
 
 
-def write(store: Store, out: Path, fmt: str, query: str | None) -> tuple[int, int]:
-    """Write the export; returns (posts, mentions). Raises QueryError before creating `out`."""
+def write(store: Store, handle: TextIO, fmt: str, query: str | None) -> tuple[int, int]:
+    """Write the export to `handle` (opened with newline=""); returns (posts, mentions)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
-    ids = store.post_ids(query, order="created_asc")  # a malformed query fails before the file exists
+    ids = store.post_ids(query, order="created_asc")
     posts = mentions = 0
-    with open(out, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle) if fmt == "csv" else None
+    writer = CsvWriter(handle) if fmt == "csv" else None
+    if writer:
+        writer.writerow(CSV_COLUMNS)
+    for post, found in iter_posts(store, ids):
+        posts, mentions = posts + 1, mentions + len(found)
         if writer:
-            writer.writerow(CSV_COLUMNS)
-        for post, found in iter_posts(store, ids):
-            posts, mentions = posts + 1, mentions + len(found)
-            if writer:
-                writer.writerows(_csv_rows(post, found))
-            else:
-                handle.write(json.dumps(post_record(post, found), ensure_ascii=False) + "\n")
+            writer.writerows(_csv_rows(post, found))
+        else:
+            handle.write(json.dumps(post_record(post, found), ensure_ascii=False) + "\n")
     return posts, mentions
 
 
@@ -76,13 +76,28 @@ def _cell(value: Any) -> Any:
     return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
 
 
+class CsvWriter:
+    """The CSV writer for every spreadsheet GroundLens writes: csv.writer whose text cells can never
+    start a formula, since names and texts come from strangers' posts."""
+
+    def __init__(self, handle: TextIO):
+        self._writer = csv.writer(handle)
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._writer.writerow([_cell(value) for value in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
 def _csv_rows(post: Post, mentions: list[Entity]) -> Iterator[list[Any]]:
     image = post.media[0] if post.media else None
     for entity in mentions:
         regions = [asdict(region) for region in entity.regions]
-        yield [_cell(value) for value in [
+        yield [
             post.id, post.source, post.native_id, post.author, _iso(post.created_at), post.lang, post.url,
             image and image.url, image and image.local_path, entity.origin, entity.start, entity.end, entity.text,
             entity.norm, entity.type, entity.score, entity.groundable, entity.groundable_score, entity.expression,
             entity.model_version, json.dumps(regions) if regions else "",
-        ]]  # fmt: skip
+        ]  # fmt: skip

@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from core.safe_output import OutputError, atomic_output, database_files, refuse_overwriting
 from storage import QueryError, SchemaError, Store
 from storage import export as exporter
 from storage.query import parse_period
@@ -154,10 +155,17 @@ def trends_command(
 @click.option("--query", default=None, help="Only posts matching this search query.")
 @click.pass_context
 def export_command(ctx: click.Context, out: Path, fmt: str | None, query: str | None) -> None:
-    """Write posts with their entities (predicted and gold) and regions to OUT."""
+    """Write posts with their entities (predicted and gold) and regions to OUT.
+
+    OUT appears only when complete (an error leaves no file, or the old one), and is never the database.
+    """
     fmt = fmt or ("csv" if out.suffix.lower() == ".csv" else "jsonl")
-    with _store(ctx) as store:
-        posts, mentions = exporter.write(store, out, fmt, query)
+    try:
+        refuse_overwriting(out, database_files(ctx.obj.db_path), "the database")
+    except OutputError as error:
+        raise click.UsageError(str(error)) from None
+    with _store(ctx) as store, atomic_output(out, newline="") as handle:
+        posts, mentions = exporter.write(store, handle, fmt, query)
     click.echo(f"Wrote {posts} posts and {mentions} mentions to {out} ({fmt}).")
 
 

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from core.config import AppPaths
 from core.pipeline.config import PipelineConfig
 from core.pipeline.registry import STAGES
+from core.safe_output import OutputError, database_files, refuse_overwriting
 from core.settings import Settings
 
 console = Console(stderr=True)
@@ -124,6 +125,11 @@ def analyze(paths: AppPaths, input_path: Path, output_path: Path, **overrides: A
     from core.jobs.analyze_file import analyze_jsonl
     from core.pipeline.pipeline import Pipeline
 
+    try:
+        refuse_overwriting(output_path, [input_path], "the input")
+        refuse_overwriting(output_path, database_files(paths.db_path), "the database")
+    except OutputError as error:
+        raise click.UsageError(str(error)) from None
     settings = configure(paths, overrides)
     if settings.threads:
         import torch

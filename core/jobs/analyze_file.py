@@ -2,8 +2,10 @@
 
 Input lines are {"id": str, "text": str, "image": path or null}; a relative image path is
 read from the input file's folder. A line that cannot be used (bad JSON, no text, a wrong
-field type) becomes an output line with only an `error`; an unreadable image becomes an
-error on that post (its text entities are still given). Output keeps the input order.
+field type, JSON built to break a parser: nesting 100,000 deep, a 5,001-digit number, half a
+surrogate pair) becomes an output line with only an `error`; an unreadable image becomes an
+error on that post (its text entities are still given). Output keeps the input order, and
+appears only when complete (core.safe_output), never over the input or the database.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterator, TextIO
 
+from core.ingest.jsonl import JSONProblem, parse_json
 from core.jobs.convert import result_to_json
 from core.pipeline.pipeline import Pipeline
 from core.pipeline.types import PostInput
+from core.safe_output import atomic_output, refuse_overwriting
 
 
 @dataclass
@@ -28,9 +32,11 @@ class AnalyzeSummary:
 def parse_line(number: int, line: str, base: Path) -> PostInput | dict:
     """A PostInput, or the output row saying why the line cannot be one."""
     try:
-        obj = json.loads(line)
+        obj = parse_json(line)
     except json.JSONDecodeError as exc:
         return {"id": f"line {number}", "error": f"line {number}: invalid JSON ({exc.msg})", "entities": []}
+    except JSONProblem as exc:
+        return {"id": f"line {number}", "error": f"line {number}: invalid JSON ({exc})", "entities": []}
     if not isinstance(obj, dict):
         return {"id": f"line {number}", "error": f"line {number}: expected a JSON object", "entities": []}
     post_id = str(obj["id"]) if isinstance(obj.get("id"), (str, int)) else f"line {number}"
@@ -50,10 +56,11 @@ def _numbered_lines(stream: TextIO) -> Iterator[tuple[int, str]]:
 
 def analyze_jsonl(pipeline: Pipeline, source: Path, target: Path, batch_size: int = 8,
                   on_progress: Callable[[int], None] | None = None) -> AnalyzeSummary:
-    """Runs `pipeline` over `source` in batches, writing each batch as soon as it is done."""
+    """Runs `pipeline` over `source` in batches into `target`; OutputError when `target` is `source`."""
+    refuse_overwriting(target, [source])
     summary = AnalyzeSummary()
     base = source.resolve().parent
-    with source.open(encoding="utf-8", errors="replace") as reader, target.open("w", encoding="utf-8") as writer:
+    with source.open(encoding="utf-8", errors="replace") as reader, atomic_output(target) as writer:
         lines = _numbered_lines(reader)
         while batch := [parse_line(n, line, base) for n, line in islice(lines, batch_size)]:
             inputs = [item for item in batch if isinstance(item, PostInput)]

@@ -1,0 +1,85 @@
+"""Every file GroundLens writes for the analyst: whole or not at all, and never over its own source.
+
+Opening an output with "w" truncates it before the first byte is written, so an export aimed at
+the database (or `analyze X -o X`) destroyed what it was about to read, and an error half-way
+left half a file that looks complete. Here an output is written to a temporary file in the
+target's folder and renamed over the target only when complete (a rename within one folder is
+atomic); on any error, Ctrl-C included, the temporary file goes and the old target stays.
+`refuse_overwriting` is checked first: an output that is the database, its SQLite side files or
+the input is refused with a message before anything is opened.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Iterable, Iterator
+
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+class OutputError(ValueError):
+    """An output path that must not be written; the message says why, for the analyst."""
+
+
+def database_files(db_path: Path) -> list[Path]:
+    """The database and the side files SQLite keeps beside it while it is open."""
+    return [db_path, *(db_path.with_name(db_path.name + side) for side in SQLITE_SIDE_FILES)]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Same file by identity when both exist (hard links, symlinks), else by resolved path."""
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        pass
+    return a.resolve() == b.resolve()
+
+
+def refuse_overwriting(target: Path, protected: Iterable[Path], what: str = "the input") -> None:
+    """OutputError when `target` is one of the `protected` files (named `what` in the message)."""
+    target = Path(target)
+    for path in protected:
+        if _same_file(target, Path(path)):
+            raise OutputError(f"refusing to write {target}: it is {what} ({path}); choose another file")
+
+
+def _keep_mode(temporary: str, target: Path) -> None:
+    """A replaced file keeps its permissions; a new one stays private to the user (mkstemp's 0600)."""
+    try:
+        os.chmod(temporary, target.stat().st_mode & 0o7777)
+    except FileNotFoundError:
+        pass
+
+
+@contextmanager
+def atomic_output(
+    target: str | os.PathLike[str], mode: str = "w", *, encoding: str | None = "utf-8", newline: str | None = None
+) -> Iterator[IO]:
+    """A handle on a temporary file beside `target`, renamed onto it when the block ends without error."""
+    target = Path(target)
+    binary = "b" in mode
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with open(fd, mode, encoding=None if binary else encoding, newline=None if binary else newline) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        _keep_mode(temporary, target)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(target: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:
+    with atomic_output(target, encoding=encoding) as handle:
+        handle.write(text)
+
+
+def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> None:
+    with atomic_output(target, "wb") as handle:
+        handle.write(data)
