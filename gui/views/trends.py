@@ -7,10 +7,11 @@ write exactly what is on screen.
 
 from __future__ import annotations
 
-import csv
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import IO, Iterator
 
 import matplotlib.dates as mdates
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
@@ -25,15 +26,18 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from core.safe_output import OutputError, atomic_output, database_files, refuse_overwriting
 from gui.context import AppContext
 from gui.theme import ACCENT, TYPE_COLORS
 from gui.widgets.common import label
 from gui.workers import Latest
+from storage.export import CsvWriter
 from storage.normalize import normalize_entity
 from storage.summaries import EntityCount, SeriesPoint
 
@@ -299,15 +303,27 @@ class TrendsView(QWidget):
     # export --------------------------------------------------------------------------------
     def _ask_path(self, file_filter: str, suffix: str, write) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export", f"groundlens-trends{suffix}", file_filter)
-        if path:
+        if not path:
+            return
+        try:
             write(Path(path))
+        except (OutputError, OSError) as error:
+            QMessageBox.warning(self, "Export", f"Nothing was written: {error}")
+
+    @contextmanager
+    def _output(self, path: Path, mode: str) -> Iterator[IO]:
+        """The file appears only when complete, and is never the database (OutputError)."""
+        refuse_overwriting(path, database_files(self.ctx.paths.db_path), "the database")
+        with atomic_output(path, mode, newline="") as handle:
+            yield handle
 
     def export_png(self, path: Path) -> None:
-        self.figure.savefig(path, dpi=150)
+        with self._output(path, "wb") as handle:
+            self.figure.savefig(handle, format="png", dpi=150)
 
     def export_csv(self, path: Path) -> None:
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+        with self._output(path, "w") as handle:
+            writer = CsvWriter(handle)
             writer.writerow(["bucket_start", "series", "label", "mentions"])
             for point in self.data.series:
                 writer.writerow(

@@ -1,0 +1,38 @@
+"""The Trends page's exports: spreadsheet-safe cells, whole files, never the database (issue 11 items 1, 17)."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from test_gui import demo_paths, window  # noqa: F401 - fixtures: the real demo in a real window
+
+from core.safe_output import OutputError
+from storage import Store
+from storage.records import Entity
+
+FORMULA = "=HYPERLINK(evil)"
+
+
+def test_trends_csv_defuses_entity_names_a_spreadsheet_would_run(qtbot, window, tmp_path):  # noqa: F811
+    with Store.open(window.ctx.paths.db_path) as store:
+        post_id = store.post_ids(None)[0]
+        store.save_result(post_id, "cfg", [Entity(0, len(FORMULA), FORMULA, "ORG", score=0.9)], None)
+    trends = window.trends
+    trends.entities_edit.setText(FORMULA)
+    with qtbot.waitSignal(trends.loaded, timeout=10_000):
+        window.show_page("trends")
+    trends.export_csv(tmp_path / "t.csv")
+    labels = {row["label"] for row in csv.DictReader((tmp_path / "t.csv").open(newline=""))}
+    assert labels == {"'" + FORMULA}
+
+
+@pytest.mark.parametrize("export", ["export_csv", "export_png"])
+def test_trends_export_refuses_the_database(qtbot, window, export):  # noqa: F811
+    db = window.ctx.paths.db_path
+    size = db.stat().st_size
+    with pytest.raises(OutputError, match="it is the database"):
+        getattr(window.trends, export)(db)
+    assert db.stat().st_size == size
+    with Store.open(db) as store:
+        assert store.count_posts() == 10
