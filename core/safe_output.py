@@ -15,7 +15,7 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Iterable, Iterator, Mapping
 
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
@@ -39,25 +39,28 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def refuse_overwriting(target: Path, protected: Iterable[Path], what: str = "the input") -> None:
-    """OutputError when `target` is one of the `protected` files (named `what` in the message)."""
+def refuse_overwriting(target: Path, protected: Mapping[str, Iterable[Path]]) -> None:
+    """OutputError when `target` is one of the protected files, which are grouped by what they are
+    ("the input", "the database") for the message."""
     target = Path(target)
-    for path in protected:
-        if _same_file(target, Path(path)):
-            raise OutputError(f"refusing to write {target}: it is {what} ({path}); choose another file")
+    for what, paths in protected.items():
+        for path in paths:
+            if _same_file(target, Path(path)):
+                raise OutputError(f"refusing to write {target}: it is {what} ({path}); choose another file")
 
 
-def _keep_mode(temporary: str, target: Path) -> None:
-    """A replaced file keeps its permissions; a new one stays private to the user (mkstemp's 0600)."""
+def _set_mode(temporary: str, target: Path, permissions: int | None) -> None:
+    """`permissions` when given; else a replaced file keeps its own and a new one stays private (mkstemp's 0600)."""
     try:
-        os.chmod(temporary, target.stat().st_mode & 0o7777)
+        os.chmod(temporary, permissions if permissions is not None else target.stat().st_mode & 0o7777)
     except FileNotFoundError:
         pass
 
 
 @contextmanager
 def atomic_output(
-    target: str | os.PathLike[str], mode: str = "w", *, encoding: str | None = "utf-8", newline: str | None = None
+    target: str | os.PathLike[str], mode: str = "w", *, encoding: str | None = "utf-8", newline: str | None = None,
+    permissions: int | None = None,
 ) -> Iterator[IO]:
     """A handle on a temporary file beside `target`, renamed onto it when the block ends without error."""
     target = Path(target)
@@ -68,7 +71,7 @@ def atomic_output(
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        _keep_mode(temporary, target)
+        _set_mode(temporary, target, permissions)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from core.pipeline.config import PipelineConfig
+from core.safe_output import write_text_atomic
 
 
 @dataclass
@@ -49,6 +50,4 @@ class Settings:
     def save(self, path: Path) -> None:
         """Written to a temporary file and renamed, so a crash never leaves half a file."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
+        write_text_atomic(path, json.dumps(self.to_dict(), indent=2, sort_keys=True))

@@ -86,5 +86,17 @@ def test_a_hard_link_to_the_input_is_refused(tmp_path):
     source.write_text("x")
     os.link(source, tmp_path / "alias.jsonl")
     with pytest.raises(OutputError, match="it is the input"):
-        refuse_overwriting(tmp_path / "alias.jsonl", [source])
-    refuse_overwriting(tmp_path / "other.jsonl", [source, *database_files(tmp_path / "groundlens.db")])
+        refuse_overwriting(tmp_path / "alias.jsonl", {"the input": [source]})
+    refuse_overwriting(tmp_path / "other.jsonl", {"the input": [source], "the database": database_files(tmp_path / "groundlens.db")})
+
+
+def test_eval_json_report_refuses_to_replace_the_predictions(tmp_path):
+    dataset = tmp_path / "gmner"
+    (dataset / "txt").mkdir(parents=True)
+    (dataset / "txt" / "dev.txt").write_text("IMGID:p1\nParis\tB-LOC\n\n")
+    pred = tmp_path / "pred.jsonl"
+    pred.write_text(json.dumps({"id": "p1", "error": None, "entities": []}) + "\n")
+    before = pred.read_bytes()
+    result = CliRunner().invoke(cli, ["eval", "--gold", str(dataset), "--pred", str(pred), "--json", str(pred)])
+    assert result.exit_code == 2 and "it is an input" in result.output
+    assert pred.read_bytes() == before

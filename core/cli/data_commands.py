@@ -13,7 +13,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from core.safe_output import OutputError, atomic_output, database_files, refuse_overwriting
+from core.cli.outputs import check_output
+from core.safe_output import atomic_output, database_files
 from storage import QueryError, SchemaError, Store
 from storage import export as exporter
 from storage.query import parse_period
@@ -160,10 +161,7 @@ def export_command(ctx: click.Context, out: Path, fmt: str | None, query: str | 
     OUT appears only when complete (an error leaves no file, or the old one), and is never the database.
     """
     fmt = fmt or ("csv" if out.suffix.lower() == ".csv" else "jsonl")
-    try:
-        refuse_overwriting(out, database_files(ctx.obj.db_path), "the database")
-    except OutputError as error:
-        raise click.UsageError(str(error)) from None
+    check_output(out, {"the database": database_files(ctx.obj.db_path)})
     with _store(ctx) as store, atomic_output(out, newline="") as handle:
         posts, mentions = exporter.write(store, handle, fmt, query)
     click.echo(f"Wrote {posts} posts and {mentions} mentions to {out} ({fmt}).")

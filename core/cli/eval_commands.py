@@ -9,10 +9,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from core.cli.outputs import check_output
 from core.datasets.gmner import GmnerFormatError, dataset_paths, read_split
 from core.evaluation.masks import read_gold_masks
 from core.evaluation.predictions import read_predictions
 from core.evaluation.scoring import EvalReport
+from core.safe_output import write_text_atomic
 
 
 def _render(report: EvalReport, console: Console) -> None:
@@ -77,6 +79,8 @@ def eval_command(gold_dir: Path, split: str, pred_path: Path, gold_masks: Path |
     from core.evaluation.scoring import evaluate
 
     conll, xml_dir = dataset_paths(gold_dir, split)
+    if json_path is not None:
+        check_output(json_path, {"an input": [pred_path, conll]})
     if not conll.exists():
         raise click.ClickException(f"no split {split!r}: {conll} does not exist")
     try:
@@ -88,7 +92,7 @@ def eval_command(gold_dir: Path, split: str, pred_path: Path, gold_masks: Path |
     report = evaluate(gold, predictions, masks)
     _render(report, Console())
     if json_path is not None:
-        json_path.write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
+        write_text_atomic(json_path, json.dumps(report.to_dict(), indent=2))
         click.echo(f"Report written to {json_path}")
 
 

@@ -11,10 +11,11 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from core.cli.outputs import check_output
 from core.config import AppPaths
 from core.pipeline.config import PipelineConfig
 from core.pipeline.registry import STAGES
-from core.safe_output import OutputError, database_files, refuse_overwriting
+from core.safe_output import database_files
 from core.settings import Settings
 
 console = Console(stderr=True)
@@ -125,11 +126,7 @@ def analyze(paths: AppPaths, input_path: Path, output_path: Path, **overrides: A
     from core.jobs.analyze_file import analyze_jsonl
     from core.pipeline.pipeline import Pipeline
 
-    try:
-        refuse_overwriting(output_path, [input_path], "the input")
-        refuse_overwriting(output_path, database_files(paths.db_path), "the database")
-    except OutputError as error:
-        raise click.UsageError(str(error)) from None
+    check_output(output_path, {"the input": [input_path], "the database": database_files(paths.db_path)})
     settings = configure(paths, overrides)
     if settings.threads:
         import torch

@@ -27,7 +27,6 @@ import ipaddress
 import os
 import socket
 import stat
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from PIL import Image, UnidentifiedImageError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_exponential
 
+from core.safe_output import write_bytes_atomic
 from storage.records import Media
 
 _EXTENSIONS = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp", "BMP": ".bmp",
@@ -239,9 +239,7 @@ class ImageCache:
         target = self.path_for(sha256, extension)
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, suffix=".part") as handle:
-                handle.write(data)
-            os.replace(handle.name, target)
+            write_bytes_atomic(target, data)
         return target
 
     def _accept(self, data: bytes, original: Path | None) -> CachedImage:

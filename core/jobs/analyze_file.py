@@ -57,7 +57,7 @@ def _numbered_lines(stream: TextIO) -> Iterator[tuple[int, str]]:
 def analyze_jsonl(pipeline: Pipeline, source: Path, target: Path, batch_size: int = 8,
                   on_progress: Callable[[int], None] | None = None) -> AnalyzeSummary:
     """Runs `pipeline` over `source` in batches into `target`; OutputError when `target` is `source`."""
-    refuse_overwriting(target, [source])
+    refuse_overwriting(target, {"the input": [source]})
     summary = AnalyzeSummary()
     base = source.resolve().parent
     with source.open(encoding="utf-8", errors="replace") as reader, atomic_output(target) as writer:

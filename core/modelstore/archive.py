@@ -8,13 +8,13 @@ extractall, no path traversal, links and devices refused).
 from __future__ import annotations
 
 import hashlib
-import os
 import tarfile
-import tempfile
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
+
+from core.safe_output import atomic_output
 
 
 class ArchiveError(RuntimeError):
@@ -49,17 +49,11 @@ def extract_member(archive: Path, member: str, destination: Path, sha256: str | 
     """Copy `member` to `destination` atomically (temporary file, then rename) after checking sha256."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
-    handle, temporary = tempfile.mkstemp(prefix=f".{destination.name}.", dir=destination.parent)
-    try:
-        with os.fdopen(handle, "wb") as out, _open_member(archive, member) as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
-                digest.update(block)
-                out.write(block)
+    # 0644: atomic_output makes new files private, and model files are meant to be shared
+    with atomic_output(destination, "wb", permissions=0o644) as out, _open_member(archive, member) as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+            out.write(block)
         if sha256 is not None and digest.hexdigest() != sha256:
             raise ArchiveError(f"{member} in {archive.name} has sha256 {digest.hexdigest()}, expected {sha256}")
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; model files are meant to be shared
-        os.replace(temporary, destination)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
     return destination

@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from core.datasets.gmner import GmnerPost, dataset_paths, read_split
 from core.pipeline.entailment.prior import FEATURES_VERSION, GroundabilityPrior, post_feature_indices
 from core.pipeline.types import Mention
+from core.safe_output import write_text_atomic
 
 DIM = 2**18
 C_GRID = (0.05, 0.1, 0.2, 0.4)
@@ -171,4 +172,4 @@ def save_prior(folder: Path, prior: GroundabilityPrior, report: PriorReport) -> 
         accuracy=report.dev_accuracy,
         by_c=", ".join(f"{c}: {a:.2%}" for c, a in report.accuracy_by_c.items()),
     )
-    (folder / "MODEL_CARD.md").write_text(text, encoding="utf-8")
+    write_text_atomic(folder / "MODEL_CARD.md", text)

@@ -22,6 +22,7 @@ import numpy as np
 from core.datasets.gmner import GmnerPost, dataset_paths, read_split
 from core.pipeline.entailment.encoder_prior import ENCODER_DIR, LOGISTIC_DIR, WEIGHTS, collate, encode_posts
 from core.pipeline.entailment.prior import CONFIG_FILE, WEIGHTS_FILE
+from core.safe_output import write_text_atomic
 from core.training.groundability import build_split, fit, mentions_of, type_only_accuracy
 
 
@@ -250,6 +251,6 @@ def save_encoder_prior(folder: Path, model: Any, tokenizer: Any, report: Encoder
         "settings": asdict(settings),
     }
     config = {"kind": "encoder", "max_length": settings.max_length, "blend": blend, "metadata": metadata}
-    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2), encoding="utf-8")
+    write_text_atomic(folder / CONFIG_FILE, json.dumps(config, indent=2))
     (folder / WEIGHTS_FILE).unlink(missing_ok=True)  # a logistic model saved here before would only mislead
-    (folder / "MODEL_CARD.md").write_text(MODEL_CARD.format(s=settings, r=report, date=trained, blend=report.blend, by_epoch=", ".join(f"{e}: {a:.2%}" for e, a in report.dev_by_epoch.items())), encoding="utf-8")
+    write_text_atomic(folder / "MODEL_CARD.md", MODEL_CARD.format(s=settings, r=report, date=trained, blend=report.blend, by_epoch=", ".join(f"{e}: {a:.2%}" for e, a in report.dev_by_epoch.items())))

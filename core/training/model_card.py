@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from core.evaluation.metrics import PRF
+from core.safe_output import write_text_atomic
 
 if TYPE_CHECKING:
     from core.training.train_ner import TrainConfig
@@ -49,4 +50,4 @@ Token classification (BIO over PER, LOC, ORG, OTHER) for social-media posts, use
 Speed during that evaluation: {speed:.0f} posts/s (2 CPU threads, batch 64, on a machine shared with
 other work; `python -m bench.bench_ner` measures it on its own).
 """
-    (config.out / "MODEL_CARD.md").write_text(text, encoding="utf-8")
+    write_text_atomic(config.out / "MODEL_CARD.md", text)

@@ -313,7 +313,7 @@ class TrendsView(QWidget):
     @contextmanager
     def _output(self, path: Path, mode: str) -> Iterator[IO]:
         """The file appears only when complete, and is never the database (OutputError)."""
-        refuse_overwriting(path, database_files(self.ctx.paths.db_path), "the database")
+        refuse_overwriting(path, {"the database": database_files(self.ctx.paths.db_path)})
         with atomic_output(path, mode, newline="") as handle:
             yield handle
 

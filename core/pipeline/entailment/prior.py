@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from core.pipeline.types import Mention
+from core.safe_output import atomic_output, write_text_atomic
 
 if TYPE_CHECKING:
     from core.pipeline.entailment.encoder_prior import EncoderPrior
@@ -148,6 +149,7 @@ class GroundabilityPrior:
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
         columns = np.flatnonzero(self.weights).astype(np.int32)
-        np.savez_compressed(folder / WEIGHTS_FILE, columns=columns, values=self.weights[columns].astype(np.float32))
+        with atomic_output(folder / WEIGHTS_FILE, "wb") as handle:
+            np.savez_compressed(handle, columns=columns, values=self.weights[columns].astype(np.float32))
         config = {"kind": "logistic", "features_version": FEATURES_VERSION, "dim": self.dim, "bias": self.bias, "metadata": self.metadata}
-        (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2), encoding="utf-8")
+        write_text_atomic(folder / CONFIG_FILE, json.dumps(config, indent=2))
