@@ -88,6 +88,28 @@ def test_analyze_writes_one_line_per_post_and_bad_lines_fail_alone(tmp_path, inp
     assert "7 posts written" in said and "(5 with errors)" in said
 
 
+def test_analyze_gives_hostile_lines_an_error_row_and_goes_on(tmp_path):
+    """Issue 11 item 6: nesting 100,000 deep, a 5,001-digit integer and an id holding half a surrogate pair."""
+    source = tmp_path / "hostile.jsonl"
+    lines = [
+        json.dumps({"id": "first", "text": "Barack Obama visited Berlin."}),
+        '{"id": "deep", "text": "x", "extra": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"id": ' + "9" * 5001 + ', "text": "a huge id"}',
+        '{"id": "\\ud800", "text": "half a surrogate pair"}',
+        json.dumps({"id": "last", "text": "Angela Merkel in Paris."}),
+    ]
+    source.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.jsonl"
+    result = run(tmp_path, "analyze", str(source), "-o", str(out), *LIGHT)
+    assert result.exit_code == 0, result.output
+    rows = read(out)
+    assert list(rows) == ["first", "line 2", "line 3", "line 4", "last"]
+    assert "nested more than 100 levels" in rows["line 2"]["error"]
+    assert "more than 4300 digits" in rows["line 3"]["error"]
+    assert "surrogate" in rows["line 4"]["error"]
+    assert rows["first"]["entities"] and rows["last"]["entities"] and rows["last"]["error"] is None
+
+
 def test_analyze_rejects_unknown_backends_and_bad_options_without_traceback(tmp_path, inputs):
     out = tmp_path / "out.jsonl"
     result = run(tmp_path, "analyze", str(inputs), "-o", str(out), "--grounding", "yolo")
