@@ -3,7 +3,7 @@
 Every kind below is a case of the same shape as tests/test_bad_input.py's (real files, good items
 beside the hostile one): each is imported alone, then all of them, the bad-input kinds included,
 in one batch. A kind with a safe result (stored intact, searchable) has no error and checks the
-store instead. Kinds 1-25 live in test_bad_input.py, 26-49 here, with the case that builds them;
+store instead. Kinds 1-25 live in test_bad_input.py, 26-49 and 51-58 here, with the case that builds them;
 kind 50 is the search API's (tests/test_storage_search.py adds FTS5 operators and SQL).
 
  1 invalid JSON line                        invalid_json_line
@@ -70,6 +70,20 @@ kind 50 is the search API's (tests/test_storage_search.py adds FTS5 operators an
 50 hostile search queries (NUL, ESC,        test_hostile_search_queries_answer_or_explain
    100,000 characters, 10,000 parentheses,
    RLO, emoji, lone surrogates)
+51 an image path in the home of a user who  image_path_of_unknown_user
+   does not exist here (~nosuchuser/a.jpg)
+52 an image path holding a NUL              image_path_with_nul
+53 a symbolic link loop as the image        symlink_loop_as_image
+   (relative, absolute, in a folder)
+54 Twitter-GMNER VOC files with an infinite gmner_non_finite_voc
+   size or a box of nan/inf
+55 Twitter-GMNER IMGIDs with ../ or an      gmner_escaping_image_id
+   absolute path
+56 folder names differing only in case      case_collisions
+   (photo.jpg + photo.JPG, a.txt + a.TXT)
+57 images Pillow cannot read (.heic, .svg)  undecodable_image_formats
+58 an unreadable sidecar and an unreadable  test_unreadable_sidecar_and_subfolder_are_reported
+   subfolder (run as another user when root)
 
 The images of kinds 37-38 are refused even with downloads off; names that resolve to private
 addresses and redirects to them are refused at download time (tests/test_ingest_images.py).
@@ -80,20 +94,24 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import string
+import subprocess
+import sys
 from pathlib import Path
 from typing import Callable
 
 import pytest
 from PIL import Image, PngImagePlugin
 from test_bad_input import CASES as BAD_INPUT_CASES
-from test_bad_input import Case, import_cases, jpeg, jsonl
+from test_bad_input import Case, gmner_root, good_jsonl, import_cases, jpeg, jsonl
 
 from core.ingest import import_paths
 from core.ingest.fields import MAX_TEXT_CHARS
 from storage import QueryError, Store
 from storage.records import Post
 
+REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 
 
@@ -388,12 +406,103 @@ def non_utf8_file_name(d: Path) -> Case:
     return Case([root], [(bad, "file name is not valid UTF-8 (byte 0xe9")], {("folder", "latin/fine")})
 
 
+def image_path_of_unknown_user(d: Path) -> Case:
+    p = jsonl(d / "home.jsonl", {"id": "home-1", "text": "ok"},
+              {"id": "home-2", "text": "whose home?", "image": "~nosuchuser/a.jpg"}, {"id": "home-3", "text": "ok"})
+    return Case([p], [(f"{p}:2", "'~nosuchuser' is not a user on this machine")], good_jsonl(p, "home-1", "home-3"))
+
+
+def image_path_with_nul(d: Path) -> Case:
+    p = jsonl(d / "nul.jsonl", {"id": "nul-1", "text": "relative", "image": "a\u0000.jpg"},
+              {"id": "nul-2", "text": "absolute", "image": f"{d}/b\u0000.jpg"}, {"id": "nul-3", "text": "ok"})
+    return Case([p], [(f"{p}:1", "contains a NUL character"), (f"{p}:2", "contains a NUL character")],
+                good_jsonl(p, "nul-3"))
+
+
+def symlink_loop_as_image(d: Path) -> Case:
+    (d / "loop.jpg").symlink_to(d / "loop.jpg")
+    p = jsonl(d / "loop.jsonl", {"id": "loop-1", "text": "by name", "image": "loop.jpg"},
+              {"id": "loop-2", "text": "by path", "image": str(d / "loop.jpg")}, {"id": "loop-3", "text": "ok"})
+    root = d / "looped"
+    root.mkdir()
+    (root / "again.jpg").symlink_to(root / "again.jpg")
+    jpeg(root / "fine.jpg")
+    return Case([p, root], [(f"{p}:1", "cannot be followed: Symlink loop"), (f"{p}:2", "link leads nowhere"),
+                            (str(root / "again.jpg"), "a link that leads nowhere: not imported")],
+                {("jsonl", "loop-2"), ("jsonl", "loop-3"), ("folder", "looped/fine")})
+
+
+def gmner_non_finite_voc(d: Path) -> Case:
+    def voc(size: tuple[str, str], box: tuple[str, ...]) -> str:
+        corners = "".join(f"<{k}>{v}</{k}>" for k, v in zip(("xmin", "ymin", "xmax", "ymax"), box))
+        return (f"<annotation><size><width>{size[0]}</width><height>{size[1]}</height></size>"
+                f"<object><name>Obama</name><bndbox>{corners}</bndbox></object></annotation>")
+
+    root = gmner_root(d, "".join(f"IMGID:{i}\nObama\tB-PER\n\n" for i in range(1, 5)), {
+        "1.xml": voc(("inf", "480"), ("1", "2", "3", "4")),
+        "2.xml": voc(("640", "480"), ("nan", "2", "3", "4")),
+        "3.xml": voc(("640", "480"), ("1", "2", "inf", "4")),
+        "4.xml": voc(("640", "480"), ("1", "2", "3", "4")),
+    })
+    xml = root / "xml"
+    return Case([root], [(str(xml / "1.xml"), "image size inf x 480 is not two positive numbers"),
+                         (str(xml / "2.xml"), "not finite numbers"), (str(xml / "3.xml"), "not finite numbers")],
+                {("twitter-gmner", "4")})
+
+
+def gmner_escaping_image_id(d: Path) -> Case:
+    (d / "secret.xml").write_text("<annotation><size><width>1</width><height>1</height></size></annotation>")
+    jpeg(d / "secret.jpg")
+    root = gmner_root(d, f"IMGID:../../secret\nObama\tB-PER\n\nIMGID:{d / 'secret'}\nObama\tB-PER\n\n"
+                         "IMGID:3\nParis\tB-LOC\n\n")
+    conll = root / "txt" / "dev.txt"
+
+    def verify(store: Store, _report) -> None:
+        assert all("secret" not in (m.local_path or "") for p in store.get_posts(store.post_ids(None)).values()
+                   for m in p.media)
+
+    return Case([root], [(f"{conll}:1", "'../../secret' is not a plain file name"),
+                         (f"{conll}:4", "is not a plain file name")], {("twitter-gmner", "3")}, verify)
+
+
+def case_collisions(d: Path) -> Case:
+    root = d / "cases"
+    root.mkdir()
+    jpeg(root / "photo.jpg")
+    Image.new("RGB", (8, 8), "blue").save(root / "photo.JPG", "JPEG")
+    (root / "photo.txt").write_text("two photos, one caption")
+    jpeg(root / "note.jpg")
+    (root / "note.txt").write_text("which caption?")
+    (root / "note.TXT").write_text("this one?")
+
+    def verify(store: Store, _report) -> None:
+        post = post_of(store, "folder", "cases/photo")
+        assert sorted(Path(m.local_path).name for m in post.media) == ["photo.JPG", "photo.jpg"]
+
+    return Case([root], [(str(root / "note.txt"), "note.TXT and note.txt differ only in case")],
+                {("folder", "cases/photo")}, verify)
+
+
+def undecodable_image_formats(d: Path) -> Case:
+    root = d / "phone"
+    root.mkdir()
+    (root / "shot.heic").write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00heicmif1")
+    (root / "shot.txt").write_text("taken on a phone")
+    (root / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    jpeg(root / "fine.jpg")
+    return Case([root], [(str(root / "shot.txt"), "not an image format Pillow can read"),
+                         (str(root / "logo.svg"), "not an image format Pillow can read")],
+                {("folder", "phone/shot"), ("folder", "phone/logo"), ("folder", "phone/fine")})
+
+
 HOSTILE_CASES: dict[str, Callable[[Path], Case]] = {f.__name__: f for f in (
     mixed_encodings, half_surrogate_escape, megabyte_text, csv_ten_megabyte_field, csv_unclosed_quote,
     deeply_nested_json, control_characters, escapes_in_file_names, right_to_left_override, emoji_only,
     zero_width_characters, private_network_urls, malformed_urls, non_finite_and_huge_numbers, duplicate_ids,
     bom_mid_file, line_endings, separators_in_utf16, extreme_calendar_dates, extreme_epoch_numbers,
-    symlink_out_of_folder, device_as_image, png_text_chunk_bomb, non_utf8_file_name,
+    symlink_out_of_folder, device_as_image, png_text_chunk_bomb, non_utf8_file_name, image_path_of_unknown_user,
+    image_path_with_nul, symlink_loop_as_image, gmner_non_finite_voc, gmner_escaping_image_id, case_collisions,
+    undecodable_image_formats,
 )}
 
 
@@ -508,3 +617,32 @@ def test_the_inspector_header_shows_markup_as_text_and_links_only_the_web(qtbot,
     assert "&lt;img src=x onerror=alert(1)&gt;" in header and "<img" not in header
     assert "<a " not in header and "file:" not in header
     window.close()
+
+
+def test_unreadable_sidecar_and_subfolder_are_reported(tmp_path):
+    """Kind 58, through the CLI. Permissions do not stop root, so as root the import runs without the
+    capabilities that bypass them (setpriv drops them from the bounding set)."""
+    prefix = []
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv: unreadable files cannot be made")
+        prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+    root = tmp_path / "shots"
+    (root / "locked").mkdir(parents=True)
+    for name in ("a", "b", "c"):
+        jpeg(root / f"{name}.jpg")
+        (root / f"{name}.txt").write_text(f"caption {name}")
+    jpeg(root / "locked" / "d.jpg")
+    (root / "b.txt").chmod(0)
+    (root / "locked").chmod(0)
+    try:
+        result = subprocess.run(
+            [*prefix, sys.executable, str(REPO / "main.py"), "--data-dir", str(tmp_path / "data"), "import", str(root)],
+            capture_output=True, text=True, timeout=120, cwd=REPO,
+        )
+    finally:
+        (root / "locked").chmod(0o755)
+    assert result.returncode == 1, result.stderr
+    assert f"{root / 'b.txt'}: cannot be read (Permission denied)" in result.stderr
+    assert f"{root / 'locked'}: folder cannot be read (Permission denied)" in result.stderr
+    assert "2 posts added" in result.stdout, result.stdout  # a and c: the files after the unreadable one land too

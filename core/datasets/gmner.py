@@ -6,6 +6,7 @@ tokens become text and how boxes attach to entities.
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,11 @@ def bio_spans(tags: list[str]) -> list[tuple[int, int, str]]:
     return spans
 
 
+def is_plain_id(image_id: str) -> bool:
+    """An id that, as `<id>.jpg` or `<id>.xml`, can only name a file directly inside its folder."""
+    return bool(image_id) and image_id not in (".", "..") and not any(c in image_id for c in "/\\\0")
+
+
 def read_conll(
     path: Path, on_error: Callable[[GmnerFormatError], None] | None = None
 ) -> Iterator[tuple[str, list[str], list[str]]]:
@@ -92,6 +98,13 @@ def read_conll(
                 if image_id is not None and tokens and not skipping:
                     yield image_id, tokens, tags
                 image_id, tokens, tags, skipping = line[len(IMGID_PREFIX):].strip(), [], [], False
+                if not is_plain_id(image_id):  # it names <id>.jpg and <id>.xml: no way out of the dataset
+                    error = GmnerFormatError(f"{path}:{line_number}: image id {image_id!r} is not a plain file name"
+                                             " (no folders, '..' or absolute paths)")
+                    if on_error is None:
+                        raise error
+                    on_error(error)
+                    skipping = True
                 continue
             if skipping:
                 continue
@@ -122,7 +135,12 @@ def read_voc(path: Path) -> tuple[tuple[int, int] | None, dict[str, list[Box]]]:
     size = None
     width, height = root.findtext("size/width"), root.findtext("size/height")
     if width and height:
-        size = (int(float(width)), int(float(height)))
+        try:
+            size = (int(float(width)), int(float(height)))
+        except (ValueError, OverflowError):  # "abc", nan, inf
+            size = None
+        if size is None or min(size) <= 0:
+            raise GmnerFormatError(f"{path}: image size {width.strip()} x {height.strip()} is not two positive numbers")
     boxes: dict[str, list[Box]] = {}
     for obj in root.iter("object"):
         name = (obj.findtext("name") or "").strip()
@@ -133,6 +151,8 @@ def read_voc(path: Path) -> tuple[tuple[int, int] | None, dict[str, list[Box]]]:
             coords = tuple(float(box.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
         except (TypeError, ValueError):
             raise GmnerFormatError(f"{path}: object {name!r} has a malformed bndbox") from None
+        if not all(math.isfinite(c) for c in coords):
+            raise GmnerFormatError(f"{path}: object {name!r} has a bndbox that is not finite numbers: {coords}")
         boxes.setdefault(name, []).append(coords)  # type: ignore[arg-type]
     return size, boxes
 

@@ -13,15 +13,18 @@ otherwise kept exactly as written: control characters, bidi overrides, zero-widt
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from dateutil import parser as dateparser
 
 from storage.records import Media, Post
+
+log = logging.getLogger(__name__)
 
 X_SOURCE = "x"
 MAX_TEXT_CHARS = 2_000_000
@@ -168,13 +171,24 @@ def _image_refs(record: dict[str, Any], keyed: dict[str, str]) -> list[str]:
 
 
 def resolve_local(name: str, base: Path, allow_absolute: bool = True) -> Path:
-    """A local image path; relative names must stay inside `base` (no ../ escapes)."""
-    path = Path(name).expanduser()
+    """A local image path; relative names must stay inside `base` (no ../ escapes).
+
+    Every way a name can make the path functions raise (a NUL, ~someone who does not exist here,
+    a symbolic link loop) is a RecordError naming the image, so the record fails alone."""
+    if "\0" in name:
+        raise RecordError(f"image path {name!r} contains a NUL character")
+    try:
+        path = Path(name).expanduser()
+    except RuntimeError:
+        raise RecordError(f"image path {name!r}: {name.split('/')[0]!r} is not a user on this machine") from None
     if path.is_absolute():
         if not allow_absolute:
             raise RecordError(f"image path {name!r} is absolute; only names inside {base} are allowed")
         return path
-    full = (base / path).resolve()
+    try:
+        full = (base / path).resolve()
+    except (RuntimeError, OSError) as error:  # RuntimeError: a symbolic link loop (Python < 3.13)
+        raise RecordError(f"image path {name!r} cannot be followed: {error}") from None
     if not full.is_relative_to(base.resolve()):
         raise RecordError(f"image path {name!r} leaves the folder {base}")
     return full
@@ -187,6 +201,24 @@ def media_for(ref: str, base: Path, allow_absolute: bool = True) -> Media:
     return Media(local_path=str(resolve_local(ref, base, allow_absolute)))
 
 
+def fails_alone(convert: Callable[..., Post]) -> Callable[..., Post]:
+    """Whatever else a converter raises on one record becomes that record's RecordError, with the
+    traceback in the log: a record that trips over a case nobody foresaw must not end its file."""
+
+    @functools.wraps(convert)
+    def guarded(*args: Any, **kwargs: Any) -> Post:
+        try:
+            return convert(*args, **kwargs)
+        except RecordError:
+            raise
+        except Exception as error:  # noqa: BLE001 - reported on the record, logged with its traceback
+            log.exception("unexpected error converting a record")
+            raise RecordError(f"cannot be read ({type(error).__name__}: {error})") from None
+
+    return guarded
+
+
+@fails_alone
 def record_to_post(
     record: Any,
     *,

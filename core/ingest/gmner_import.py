@@ -78,7 +78,7 @@ def read_gmner(path: Path, images_dir: Path | None = None) -> Iterator[ParsedIte
                 errors.clear()
                 try:
                     sample = build_post(image_id, tokens, tags, xml_dir)
-                except ValueError as error:  # GmnerFormatError, or a non-numeric VOC size
+                except (ValueError, OSError) as error:  # GmnerFormatError (a bad size or box), an unreadable XML
                     xml_path = (xml_dir or root) / f"{image_id}.xml"
                     yield ItemError(str(xml_path), str(error).removeprefix(f"{xml_path}: "))
                     continue

@@ -263,6 +263,8 @@ class ImageCache:
                 data = handle.read(self.limits.max_bytes + 1)
         except OSError as error:
             raise ImageError(f"cannot read the file: {error.strerror or error}") from None
+        except ValueError as error:  # a NUL in the name
+            raise ImageError(f"cannot read the file: {error}") from None
         if len(data) > self.limits.max_bytes:  # it grew after fstat
             raise ImageError(f"more than the {self.limits.max_bytes}-byte limit")
         return self._accept(data, None if copy else path.resolve())
@@ -333,7 +335,9 @@ class ImageCache:
         try:
             if media.local_path and (media.url is None or Path(media.local_path).is_file()):
                 if not Path(media.local_path).exists():
-                    media.status, media.error = "missing", f"file not found: {media.local_path}"
+                    dangling = Path(media.local_path).is_symlink()  # a loop, or a link to nothing
+                    media.status = "missing"
+                    media.error = f"{'link leads nowhere' if dangling else 'file not found'}: {media.local_path}"
                     return media
                 cached = self.check_local(Path(media.local_path), copy=copy_local)
             elif media.url:

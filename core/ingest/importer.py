@@ -237,7 +237,14 @@ class Importer:
                         pending.cancel()
                 if future.cancelled():
                     continue
-                self._record_media(futures[future], future.result())
+                try:
+                    settled = future.result()
+                except Exception as error:  # noqa: BLE001 - one image must not end the import
+                    log.exception("checking an image failed at %s", futures[future])
+                    failure = ItemError(futures[future], f"image could not be checked: {error}")
+                    self.report.add_error(failure, image=True)
+                    continue
+                self._record_media(futures[future], settled)
 
     def _record_media(self, location: str, media: Media) -> None:
         if media.status == "pending":  # left for later: nothing to write

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from core.ingest.fields import X_SOURCE, RecordError, native_id, parse_time, tweet_url
+from core.ingest.fields import X_SOURCE, RecordError, fails_alone, native_id, parse_time, tweet_url
 from core.ingest.report import ItemError, ParsedItem
 from storage.records import Media, Post
 
@@ -38,6 +38,7 @@ def _is_photo(item: dict[str, Any]) -> bool:
     return item.get("type") == "photo" and bool(_of_type(item.get("url"), str))
 
 
+@fails_alone
 def tweet_to_post(tweet: Any, users: dict[str, dict], media: dict[str, dict]) -> Post:
     """One v2 tweet; photos come from `attachments.media_keys` looked up in includes.media."""
     if not isinstance(tweet, dict):
