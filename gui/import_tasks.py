@@ -16,8 +16,10 @@ STREAM_BATCH = 20  # streamed posts trickle in: store them in small batches so t
 
 
 def import_files(db_path: Path, paths: list[str], progress: Progress, cancel: threading.Event) -> ImportReport:
+    """Local images are copied into the data folder's cache, as the Jobs page says: the posts keep
+    their pictures (and boxes) when the analyst's folder moves."""
     with Store.open(db_path) as store:
-        return import_paths(store, paths, progress=progress, cancel=cancel)
+        return import_paths(store, paths, progress=progress, cancel=cancel, copy_images=True)
 
 
 def retry_images(db_path: Path, progress: Progress, cancel: threading.Event) -> ImportReport:

@@ -50,9 +50,12 @@ def save_results(
     """Replace predictions and finish the jobs of (post_id, entities, error) results; returns posts saved.
 
     Results for posts that no longer exist are skipped. A job that was never enqueued is recorded.
+    A failed result never replaces predictions the post holds that still fit its text: a re-run that
+    fails (its image is now truncated or gone) records the failure and keeps the earlier result.
     """
-    saved = entities.replace(conn, {post_id: found for post_id, found, _ in results}, "pred")
-    known, now = set(saved), time.time()
+    kept = _fitting_predictions(conn, [post_id for post_id, _, error in results if error])
+    saved = entities.replace(conn, {post_id: found for post_id, found, _ in results if post_id not in kept}, "pred")
+    known, now = set(saved) | kept, time.time()
     conn.executemany(
         """INSERT INTO jobs (post_id, config_key, state, error, attempts, updated_at) VALUES (?, ?, ?, ?, 1, ?)
            ON CONFLICT (post_id, config_key) DO UPDATE
@@ -64,6 +67,20 @@ def save_results(
         ],
     )
     return len(saved)
+
+
+def _fitting_predictions(conn: sqlite3.Connection, post_ids: list[int]) -> set[int]:
+    """Those posts holding predictions whose every span still reads the same in the post's text
+    (a text changed since would leave them pointing at the wrong words)."""
+    if not post_ids:
+        return set()
+    rows = conn.execute(
+        f"""SELECT e.post_id FROM entities e JOIN posts p ON p.id = e.post_id
+            WHERE e.origin = 'pred' AND e.post_id IN {_IDS}
+            GROUP BY e.post_id HAVING MIN(substr(p.text, e.start + 1, e."end" - e.start) = e.text) = 1""",
+        (json.dumps(post_ids),),
+    )
+    return {row[0] for row in rows}
 
 
 def requeue_stale(

@@ -46,11 +46,15 @@ def lock_for(paths: AppPaths) -> FileLock:
 
 
 def image_of(post: Post) -> str | None:
-    """The post's first image (the one regions refer to) when it is on disk; else text only."""
+    """The post's first image (the one regions refer to) when it is on disk; else text only.
+
+    An image the import checked ("ok") is given even when its file has gone since (moved, cache
+    deleted): the run then fails on it, and the store keeps the post's earlier boxes and masks,
+    instead of a text-only result quietly replacing them."""
     if not post.media:
         return None
     media = post.media[0]
-    if media.local_path and media.status not in ("missing", "failed") and Path(media.local_path).is_file():
+    if media.local_path and (media.status == "ok" or (media.status == "pending" and Path(media.local_path).is_file())):
         return media.local_path
     return None
 
