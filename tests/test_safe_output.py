@@ -100,3 +100,21 @@ def test_eval_json_report_refuses_to_replace_the_predictions(tmp_path):
     result = CliRunner().invoke(cli, ["eval", "--gold", str(dataset), "--pred", str(pred), "--json", str(pred)])
     assert result.exit_code == 2 and "it is an input" in result.output
     assert pred.read_bytes() == before
+
+
+def test_eval_scores_past_hostile_prediction_lines(tmp_path):
+    """A sibling of item 6: eval reads analyze output with the same hostile-safe JSON parser."""
+    dataset = tmp_path / "gmner"
+    (dataset / "txt").mkdir(parents=True)
+    (dataset / "txt" / "dev.txt").write_text("IMGID:p1\nParis\tB-LOC\n\n")
+    pred = tmp_path / "pred.jsonl"
+    entity = {"text": "Paris", "start": 0, "end": 5, "type": "LOC", "groundable": False, "box": None}
+    pred.write_text("\n".join([
+        '{"id": "deep", "entities": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"id": ' + "9" * 5001 + ', "entities": []}',
+        json.dumps({"id": "p1", "error": None, "entities": [entity]}),
+    ]) + "\n")
+    result = CliRunner().invoke(cli, ["eval", "--gold", str(dataset), "--pred", str(pred)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "2 of 3 lines were malformed" in said and "nested more than 100 levels" in said

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.ingest.jsonl import JSONProblem, parse_json
 from core.pipeline.types import Box
 
 MAX_MESSAGES = 20  # problems listed one by one; beyond this only counted
@@ -99,9 +100,11 @@ def _entity(raw: Any) -> PredictedEntity:
 def parse_line(line: str) -> PredictedPost:
     """One analyze record; raises PredictionFormatError saying what is wrong."""
     try:
-        raw = json.loads(line)
+        raw = parse_json(line)  # nesting 100,000 deep or a 5,001-digit number is this line's problem only
     except json.JSONDecodeError as error:
         raise PredictionFormatError(f"not valid JSON ({error.msg})") from None
+    except JSONProblem as error:
+        raise PredictionFormatError(f"not valid JSON ({error})") from None
     if not isinstance(raw, dict):
         raise PredictionFormatError("a line must be a JSON object")
     post_id = raw.get("id")

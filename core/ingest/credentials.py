@@ -15,6 +15,7 @@ from keyring.errors import KeyringError
 
 from core.config import APP_NAME
 from core.redact import register_secret
+from core.safe_output import atomic_output
 
 TOKEN_ENV = "GROUNDLENS_X_BEARER_TOKEN"
 KEYRING_SERVICE = APP_NAME
@@ -44,10 +45,8 @@ def save_token(token: str, config_dir: Path | None = None) -> str:
             pass
     path = (config_dir or default_config_dir()) / TOKEN_FILE_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+    with atomic_output(path, permissions=0o600) as handle:  # private from creation, also over a wider old file
         handle.write(token)
-    os.chmod(path, 0o600)  # also when the file existed with wider permissions
     return str(path)
 
 
