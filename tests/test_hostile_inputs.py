@@ -3,7 +3,7 @@
 Every kind below is a case of the same shape as tests/test_bad_input.py's (real files, good items
 beside the hostile one): each is imported alone, then all of them, the bad-input kinds included,
 in one batch. A kind with a safe result (stored intact, searchable) has no error and checks the
-store instead. Kinds 1-25 live in test_bad_input.py, 26-49 and 51-58 here, with the case that builds them;
+store instead. Kinds 1-25 live in test_bad_input.py, 26-49 and 51-59 here, with the case that builds them;
 kind 50 is the search API's (tests/test_storage_search.py adds FTS5 operators and SQL).
 
  1 invalid JSON line                        invalid_json_line
@@ -84,6 +84,8 @@ kind 50 is the search API's (tests/test_storage_search.py adds FTS5 operators an
 57 images Pillow cannot read (.heic, .svg)  undecodable_image_formats
 58 an unreadable sidecar and an unreadable  test_unreadable_sidecar_and_subfolder_are_reported
    subfolder (run as another user when root)
+59 X archive photos: a malformed media URL,  archive_media_names
+   an id that would leave the media folder
 
 The images of kinds 37-38 are refused even with downloads off; names that resolve to private
 addresses and redirects to them are refused at download time (tests/test_ingest_images.py).
@@ -495,6 +497,27 @@ def undecodable_image_formats(d: Path) -> Case:
                 {("folder", "phone/shot"), ("folder", "phone/logo"), ("folder", "phone/fine")})
 
 
+def archive_media_names(d: Path) -> Case:
+    jpeg(d / "secret-a.jpg")
+    folder = d / "archive"
+    (folder / "tweets_media").mkdir(parents=True)
+
+    def tweet(tweet_id: str, url: str) -> dict:
+        media = [{"type": "photo", "media_url_https": url}]
+        return {"tweet": {"id_str": tweet_id, "full_text": "photo", "extended_entities": {"media": media}}}
+
+    p = folder / "tweets.js"
+    p.write_text("window.YTD.tweets.part0 = " + json.dumps([
+        tweet("1", "http://[::1/a.jpg"), tweet("../../secret", "https://pbs.twimg.com/media/a.jpg"),
+        tweet("3", "https://pbs.twimg.com/media/c.jpg"),
+    ]))
+
+    def verify(store: Store, _report) -> None:
+        assert all(m.local_path is None for i in ("1", "../../secret", "3") for m in post_of(store, "x", i).media)
+
+    return Case([p], [(f"{p} [item 0]", "malformed URL")], {("x", "1"), ("x", "../../secret"), ("x", "3")}, verify)
+
+
 HOSTILE_CASES: dict[str, Callable[[Path], Case]] = {f.__name__: f for f in (
     mixed_encodings, half_surrogate_escape, megabyte_text, csv_ten_megabyte_field, csv_unclosed_quote,
     deeply_nested_json, control_characters, escapes_in_file_names, right_to_left_override, emoji_only,
@@ -502,7 +525,7 @@ HOSTILE_CASES: dict[str, Callable[[Path], Case]] = {f.__name__: f for f in (
     bom_mid_file, line_endings, separators_in_utf16, extreme_calendar_dates, extreme_epoch_numbers,
     symlink_out_of_folder, device_as_image, png_text_chunk_bomb, non_utf8_file_name, image_path_of_unknown_user,
     image_path_with_nul, symlink_loop_as_image, gmner_non_finite_voc, gmner_escaping_image_id, case_collisions,
-    undecodable_image_formats,
+    undecodable_image_formats, archive_media_names,
 )}
 
 

@@ -16,7 +16,6 @@ exact first, then case-insensitively.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -24,6 +23,7 @@ from typing import Any, Sequence
 from pycocotools import mask as mask_utils
 
 from core.datasets.gmner import boxes_for
+from core.ingest.jsonl import parse_json
 
 Rle = dict[str, Any]
 
@@ -53,7 +53,7 @@ def compressed(rle: Rle) -> Rle:
 
 def read_mask_file(path: Path) -> dict[str, list[Rle]]:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = parse_json(path.read_text(encoding="utf-8"))  # hostile nesting or numbers: a ValueError
         masks: dict[str, list[Rle]] = {}
         for obj in raw["objects"]:
             segmentation = obj["segmentation"]
@@ -61,7 +61,7 @@ def read_mask_file(path: Path) -> dict[str, list[Rle]]:
                 raise TypeError("name must be a string and size [height, width]")
             masks.setdefault(obj["name"].strip(), []).append(compressed(segmentation))
         return masks
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as error:
+    except (OSError, UnicodeDecodeError, KeyError, TypeError, ValueError) as error:  # JSONDecodeError is a ValueError
         raise MaskFormatError(f"{path.name}: not a gold mask file ({type(error).__name__}: {error})") from None
 
 

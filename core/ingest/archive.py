@@ -56,7 +56,14 @@ def _account_username(folder: Path) -> str | None:
 
 
 def _local_photo(folder: Path, tweet_id: str, url: str) -> Path | None:
-    name = f"{tweet_id}-{Path(urlparse(url).path).name}"
+    """The archive's own copy of a photo, `<media folder>/<tweet id>-<file name>`; None when there is
+    none, or when the id or URL (both from the file) would make the name leave the media folder."""
+    try:
+        name = f"{tweet_id}-{Path(urlparse(url).path).name}"
+    except ValueError:  # a malformed URL ("http://[::1"): the fetcher reports it
+        return None
+    if any(c in name for c in "/\\\0"):
+        return None
     return next((folder / sub / name for sub in MEDIA_FOLDERS if (folder / sub / name).is_file()), None)
 
 
