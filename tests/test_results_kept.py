@@ -62,12 +62,18 @@ def test_the_apps_folder_import_copies_images_into_the_data_folder(tmp_path, sho
     assert boxes(paths.data_dir) and not failures(paths.data_dir)
 
 
-def test_a_rerun_after_the_image_moved_keeps_the_boxes_and_says_why(tmp_path, shots):
+def processed(tmp_path: Path, shots: Path) -> tuple[Path, list[tuple]]:
+    """A data folder whose post was imported and processed once, and the boxes that run found."""
     data = tmp_path / "data"
     cli_run(data, "import", str(shots))
     cli_run(data, "process", *LIGHT)
-    before = boxes(data)
-    assert before
+    found = boxes(data)
+    assert found
+    return data, found
+
+
+def test_a_rerun_after_the_image_moved_keeps_the_boxes_and_says_why(tmp_path, shots):
+    data, before = processed(tmp_path, shots)
     shots.rename(tmp_path / "elsewhere")
     said = " ".join(cli_run(data, "process", *LIGHT, "--expression", "off").output.split())  # a new configuration
     assert "(1 with errors)" in said, said
@@ -76,11 +82,7 @@ def test_a_rerun_after_the_image_moved_keeps_the_boxes_and_says_why(tmp_path, sh
 
 
 def test_a_rerun_on_a_now_truncated_image_keeps_the_earlier_result(tmp_path, shots):
-    data = tmp_path / "data"
-    cli_run(data, "import", str(shots))
-    cli_run(data, "process", *LIGHT)
-    before = boxes(data)
-    assert before
+    data, before = processed(tmp_path, shots)
     image = shots / "hopper.jpg"
     image.write_bytes(image.read_bytes()[:2000])
     cli_run(data, "process", *LIGHT, "--expression", "off")
