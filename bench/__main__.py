@@ -29,6 +29,7 @@ from rich.console import Console
 from bench.results import (
     LATEST_NAME, RESULTS_DIR, SUMMARY_NAME, compare, headline_rows, machine, print_rows, summary_row, utc_now,
 )  # fmt: skip
+from core.safe_output import write_text_atomic
 
 BENCHMARKS: dict[str, list[str]] = {
     "bench_store": ["--posts", "1000000", "--repeat", "40"],
@@ -113,10 +114,10 @@ def run_all(names: list[str], quick: bool, results_dir: Path, keep_db: bool, con
         "benchmarks": {name: asdict(run) for name, run in runs.items()}, "figures": rows, "results": results,
     }  # fmt: skip
     text = json.dumps(summary, indent=2, default=str)
-    (run_dir / SUMMARY_NAME).write_text(text)
+    write_text_atomic(run_dir / SUMMARY_NAME, text)
     complete = not quick and names == list(BENCHMARKS) and all(run.exit_code == 0 for run in runs.values())
     if complete:
-        (results_dir / LATEST_NAME).write_text(text)
+        write_text_atomic(results_dir / LATEST_NAME, text)
     title = (f"{'Quick run (figures not comparable)' if quick else 'Benchmarks'}: {facts['cpu_model']}, "
              f"{facts['cpu_cores']} cores, commit {str(facts['git_commit'])[:10]}")  # fmt: skip
     print_rows(console, title, rows)

@@ -21,6 +21,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Iterator
 
+from core.safe_output import atomic_output
 from storage.records import Entity, Media, Post, Region
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -185,7 +186,7 @@ class CorpusGenerator:
 
 
 def write_jsonl(path: Path, n: int, generator: CorpusGenerator) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
+    with atomic_output(path) as handle:
         for post in generator.posts(n):
             handle.write(post.json_line() + "\n")
 

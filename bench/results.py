@@ -23,6 +23,8 @@ from typing import Any, Iterator
 from rich.console import Console
 from rich.table import Table
 
+from core.safe_output import write_text_atomic
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SUMMARY_NAME = "summary.json"
@@ -51,7 +53,7 @@ def write_json(path: Path | None, benchmark: str, figures: dict[str, Any]) -> No
         "children_peak_rss_mib": peak_rss_mib(resource.RUSAGE_CHILDREN),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({**figures, "meta": meta}, indent=2, default=str))
+    write_text_atomic(path, json.dumps({**figures, "meta": meta}, indent=2, default=str))
 
 
 def _version(package: str) -> str | None:
