@@ -69,3 +69,39 @@ def test_copy_images_files_local_images_into_the_cache(tmp_path):
         media = store.get_post(1).media[0]
     assert Path(media.local_path).parent.parent == tmp_path / "images" and media.local_path.endswith(".png")
     assert Path(media.local_path).name == f"{media.sha256}.png"
+
+
+def test_an_unforeseen_error_in_one_record_or_image_fails_only_that_one(tmp_path, monkeypatch):
+    """The safety nets behind issue 11 item 2: a converter or image check that raises something nobody
+    foresaw (a bug, simulated here) fails its own record or image with the reason; the file goes on."""
+    from core.ingest import fields, images
+
+    real_author, real_check = fields._author, images.ImageCache.check_local
+
+    def author(value):
+        if value == "bug":
+            raise RuntimeError("simulated converter bug")
+        return real_author(value)
+
+    def check_local(self, path, copy=False):
+        if path.name == "bug.jpg":
+            raise RuntimeError("simulated image-check bug")
+        return real_check(self, path, copy)
+
+    monkeypatch.setattr(fields, "_author", author)
+    monkeypatch.setattr(images.ImageCache, "check_local", check_local)
+    for name in ("bug.jpg", "fine.jpg"):
+        Image.new("RGB", (8, 8)).save(tmp_path / name)
+    path = tmp_path / "a.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in (
+        {"id": "1", "text": "before", "image": "fine.jpg"}, {"id": "2", "text": "x", "author": "bug"},
+        {"id": "3", "text": "image bug", "image": "bug.jpg"}, {"id": "4", "text": "after"},
+    )))
+    with Store.open(tmp_path / "groundlens.db") as store:
+        report = import_paths(store, [path])
+        assert {(e.location, e.reason) for e in report.errors} == {
+            (f"{path}:2", "cannot be read (RuntimeError: simulated converter bug)"),
+            (f"{path}:3", "image could not be checked: simulated image-check bug"),
+        }
+        assert sorted(store.get_posts(store.post_ids(None))[i].native_id for i in store.post_ids(None)) == ["1", "3", "4"]
+        assert report.images_ok == 1
