@@ -65,7 +65,10 @@ def atomic_output(
     """A handle on a temporary file beside `target`, renamed onto it when the block ends without error."""
     target = Path(target)
     binary = "b" in mode
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    except OSError as error:  # name the file the analyst chose, not our temporary one
+        raise OSError(error.errno, error.strerror, str(target)) from None
     try:
         with open(fd, mode, encoding=None if binary else encoding, newline=None if binary else newline) as handle:
             yield handle

@@ -118,3 +118,9 @@ def test_eval_scores_past_hostile_prediction_lines(tmp_path):
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
     assert "2 of 3 lines were malformed" in said and "nested more than 100 levels" in said
+
+
+def test_a_missing_folder_is_reported_with_the_chosen_name(tmp_path):
+    with pytest.raises(FileNotFoundError) as raised, atomic_output(tmp_path / "nowhere" / "out.csv"):
+        pass
+    assert raised.value.filename == str(tmp_path / "nowhere" / "out.csv")
