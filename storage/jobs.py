@@ -47,7 +47,7 @@ def claim(conn: sqlite3.Connection, config_key: str, worker: str, n: int) -> lis
 def save_results(
     conn: sqlite3.Connection, config_key: str, results: Sequence[tuple[int, list[Entity], str | None]]
 ) -> int:
-    """Replace predictions and finish the jobs of (post_id, entities, error) results; returns posts saved.
+    """Replace predictions and finish the jobs of (post_id, entities, error) results; returns posts recorded.
 
     Results for posts that no longer exist are skipped. A job that was never enqueued is recorded.
     A failed result never replaces predictions the post holds that still fit its text: a re-run that
@@ -66,7 +66,7 @@ def save_results(
             if post_id in known
         ],
     )
-    return len(saved)
+    return len(known)
 
 
 def _fitting_predictions(conn: sqlite3.Connection, post_ids: list[int]) -> set[int]:

@@ -157,3 +157,20 @@ def test_worker_processes_and_a_reader_share_the_database(tmp_path):
         assert sorted(list(claimed["w1"]) + list(claimed["w2"])) == ids
     assert store.job_counts("cfg") == {"pending": 0, "running": 0, "done": 120, "failed": 0}
     assert store.top_entities()[0].count == 120
+
+
+def test_a_failed_result_keeps_predictions_that_still_fit_the_text(tmp_path):
+    """Issue 11 item 5, at the store: a re-run that fails records the failure and keeps the good result,
+    unless the text changed since (then the old spans would point at the wrong words)."""
+    store = open_store(tmp_path)
+    post = make_post("1", "Grace Hopper visited Paris")
+    store.upsert_posts([post])
+    store.save_result(post.id, "old", [mention(post, "Grace Hopper", "PER"), mention(post, "Paris", "LOC")], None)
+    store.save_result(post.id, "new", [mention(post, "Paris", "LOC")], "image: cannot read x.jpg: truncated")
+    assert [e.text for e in store.entities_for_post(post.id)] == ["Grace Hopper", "Paris"]
+    assert store.job_counts("new")["failed"] == 1
+    assert [job.error for job in store.failed_jobs("new")] == ["image: cannot read x.jpg: truncated"]
+    edited = make_post("1", "Paris welcomed Grace Hopper")
+    store.upsert_posts([edited])
+    store.save_result(post.id, "new", [mention(edited, "Paris", "LOC")], "image: cannot read x.jpg: truncated")
+    assert [e.text for e in store.entities_for_post(post.id)] == ["Paris"]
