@@ -233,3 +233,15 @@ def test_imported_api_posts_never_store_or_log_the_token(tmp_path, caplog):
     for path in tmp_path.iterdir():
         assert TOKEN.encode() not in path.read_bytes(), path
     assert all(TOKEN not in str(error) for error in failed.errors)
+
+
+def test_a_hostile_stream_message_fails_alone():
+    """A sibling of issue 11 item 6: a message nested 100,000 deep is reported and the stream goes on."""
+    body = (X_API / "stream.jsonl").read_bytes()
+    first, rest = body.split(b"\r\n", 1)
+    hostile = b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    stream, lines, _ = serve_stream({("GET", "/2/tweets/search/stream"):
+                                     lambda q, n: (200, first + b"\r\n" + hostile + b"\r\n" + rest, {})})
+    posts, errors = items_of(stream_posts(stream, lines, max_posts=3))
+    assert len(posts) == 3
+    assert any("nested more than 100 levels" in e.reason for e in errors), errors

@@ -25,6 +25,7 @@ import requests
 import tweepy
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
+from core.ingest.jsonl import JSONProblem, parse_json
 from core.ingest.report import ItemError, ParsedItem
 from core.ingest.v2 import page_errors, posts_from_page
 from core.redact import RedactingFilter, redact, register_secret
@@ -314,9 +315,12 @@ def stream_posts(
             number += 1
             location = f"stream message {number}"
             try:
-                message = json.loads(payload)
+                message = parse_json(payload.decode("utf-8"))  # hostile nesting, numbers, half surrogates: one message
             except (json.JSONDecodeError, UnicodeDecodeError) as error:
                 yield ItemError(location, f"invalid JSON (a message cut off when the connection dropped?): {error}")
+                continue
+            except JSONProblem as error:
+                yield ItemError(location, f"invalid JSON: {error}")
                 continue
             for item in itertools.chain(posts_from_page(message, location), page_errors(message, location)):
                 count += isinstance(item, ParsedItem)
