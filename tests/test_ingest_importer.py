@@ -103,5 +103,5 @@ def test_an_unforeseen_error_in_one_record_or_image_fails_only_that_one(tmp_path
             (f"{path}:2", "cannot be read (RuntimeError: simulated converter bug)"),
             (f"{path}:3", "image could not be checked: simulated image-check bug"),
         }
-        assert sorted(store.get_posts(store.post_ids(None))[i].native_id for i in store.post_ids(None)) == ["1", "3", "4"]
+        assert sorted(post.native_id for post in store.get_posts(store.post_ids(None)).values()) == ["1", "3", "4"]
         assert report.images_ok == 1

@@ -87,7 +87,8 @@ def test_a_hard_link_to_the_input_is_refused(tmp_path):
     os.link(source, tmp_path / "alias.jsonl")
     with pytest.raises(OutputError, match="it is the input"):
         refuse_overwriting(tmp_path / "alias.jsonl", {"the input": [source]})
-    refuse_overwriting(tmp_path / "other.jsonl", {"the input": [source], "the database": database_files(tmp_path / "groundlens.db")})
+    database = database_files(tmp_path / "groundlens.db")
+    refuse_overwriting(tmp_path / "other.jsonl", {"the input": [source], "the database": database})
 
 
 def test_eval_json_report_refuses_to_replace_the_predictions(tmp_path):
