@@ -172,3 +172,10 @@ def test_same_photo_same_answer(nanodet):
     first = nanodet.detect(image)
     assert nanodet.detect(image) == first
     assert nanodet.detect(photo("camera.jpg")) == first  # a fresh decode of the same file
+
+
+@pytest.mark.parametrize("size", [(4000, 10), (10, 3000), (1, 1)])
+def test_ocr_of_a_banner_thin_or_tiny_image_reads_nothing_instead_of_failing(size):
+    """rapidocr rounds a 4000x10 photo's short side to 0 px and raises ResizeImgError."""
+    assert shared_analyser("rapidocr").read(Image.new("RGB", size, "white")) == []
+
