@@ -37,6 +37,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "bench_ner": [],
     "bench_groundability": [],
     "bench_segmentation": [],
+    "bench_vision": [],
     "bench_pipeline": [],
 }
 QUICK: dict[str, list[str]] = {
@@ -45,6 +46,7 @@ QUICK: dict[str, list[str]] = {
     "bench_ner": ["--repeat", "1"],
     "bench_groundability": [],
     "bench_segmentation": ["--repeat", "1", "--no-vit-b"],
+    "bench_vision": ["--repeat", "1"],
     "bench_pipeline": ["--sam-posts", "0", "--text-posts", "10"],
 }
 
