@@ -1,7 +1,10 @@
 """X API v2 tweet objects plus their `includes` -> Posts: the one parser for the API and twarc2 files.
 
-A v2 page (`{"data": [...], "includes": {"users": [...], "media": [...]}}`, or one streamed
-tweet with `"data": {...}`) carries authors and photos out of line; they are joined back here.
+A v2 page (`{"data": [...], "includes": {"users": [...], "media": [...], "tweets": [...]}}`, or
+one streamed tweet with `"data": {...}`) carries authors, photos and the tweets it retweets,
+quotes or answers out of line; they are joined back here. A retweet takes its original's whole
+text and photos from `includes.tweets` (its own text is cut), and the retweeted or quoted
+original is stored too (core/ingest/links.py).
 Every field is checked for its type before use: a page the API (or a file) got wrong in one
 place costs that one tweet, or only its author or photo, never the page.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from core.ingest.fields import X_SOURCE, RecordError, native_id, parse_time, tweet_url
+from core.ingest.links import STORED_ORIGINALS, set_links, share_original, v2_references
 from core.ingest.report import ItemError, ParsedItem
 from storage.records import Media, Post
 
@@ -55,7 +59,7 @@ def tweet_to_post(tweet: Any, users: dict[str, dict], media: dict[str, dict]) ->
     attachments = _of_type(tweet.get("attachments"), dict) or {}
     keys = _of_type(attachments.get("media_keys"), list) or []
     photos = [media[k] for k in keys if isinstance(k, str) and k in media and _is_photo(media[k])]
-    return Post(
+    post = Post(
         source=X_SOURCE,
         native_id=tweet_id,
         text=text,
@@ -67,6 +71,32 @@ def tweet_to_post(tweet: Any, users: dict[str, dict], media: dict[str, dict]) ->
         media=[Media(url=p["url"], width=_of_type(p.get("width"), int), height=_of_type(p.get("height"), int))
                for p in photos],
     )
+    set_links(post, v2_references(tweet))
+    return post
+
+
+def _with_originals(
+    post: Post, where: str, tweets: dict[str, dict], users: dict[str, dict], media: dict[str, dict], seen: set[str]
+) -> Iterator[ParsedItem | ItemError]:
+    """The retweeted / quoted originals the page carries (each once per page), then the post itself,
+    which takes a retweeted original's text and photos (its own raw keeps the original beside it)."""
+    for field in STORED_ORIGINALS:
+        linked = getattr(post, field)
+        if linked is None or linked not in tweets:
+            continue
+        try:
+            original = tweet_to_post(tweets[linked], users, media)
+        except RecordError as error:
+            yield ItemError(f"{where} [included tweet {linked}]", str(error))
+            continue
+        if field == "retweet_of":
+            share_original(post, original)
+            if post.raw is not None and original.raw is not None:  # always, as tweet_to_post builds them
+                post.raw["includes"].update(tweets=[tweets[linked]], media=original.raw["includes"]["media"])
+        if linked not in seen:
+            seen.add(linked)
+            yield ParsedItem(f"{where} [included tweet {linked}]", original)
+    yield ParsedItem(where, post)
 
 
 def posts_from_page(page: Any, location: str) -> Iterator[ParsedItem | ItemError]:
@@ -83,12 +113,15 @@ def posts_from_page(page: Any, location: str) -> Iterator[ParsedItem | ItemError
         return
     includes = page.get("includes") if isinstance(page.get("includes"), dict) else {}
     users, media = _index(includes, "users", "id"), _index(includes, "media", "media_key")
+    included, seen = _index(includes, "tweets", "id"), set()
     for index, tweet in enumerate(tweets):
         where = location if isinstance(data, dict) else f"{location} [tweet {index}]"
         try:
-            yield ParsedItem(where, tweet_to_post(tweet, users, media))
+            post = tweet_to_post(tweet, users, media)
         except RecordError as error:
             yield ItemError(where, str(error))
+            continue
+        yield from _with_originals(post, where, included, users, media, seen)
 
 
 def page_errors(page: Any, location: str) -> Iterator[ItemError]:
