@@ -133,3 +133,35 @@ def page_errors(page: Any, location: str) -> Iterator[ItemError]:
         resource, resource_id = error.get("resource_type"), error.get("resource_id")
         where = f"{location} [{resource} {resource_id}]" if resource and resource_id else f"{location} [error {index}]"
         yield ItemError(where, f"X API: {title}" + (f": {detail}" if detail and detail != title else ""))
+
+
+# What other twarc2 commands write (users, followers, lists, counts, compliance), told by fields
+# only those objects have; checked on objects without a post text, in this order.
+_OTHER_OBJECTS = (
+    ("tweet count", ("tweet_count",)),
+    ("compliance job", ("upload_url", "download_url", "resumable")),
+    ("compliance result", ("action", "redacted_at")),
+    ("user", ("username",)),
+    ("list", ("member_count", "follower_count", "owner_id", "private")),
+    ("space", ("host_ids", "state")),
+)
+
+
+def non_post_kind(obj: Any) -> str | None:
+    """'user', 'list', 'tweet count'... when `obj` (a v2 page or one flat record) holds objects that are not posts."""
+    if is_v2_page(obj):
+        data = obj["data"]
+        obj = data[0] if isinstance(data, list) and data else data
+    if not isinstance(obj, dict) or "text" in obj or "full_text" in obj:
+        return None
+    return next((kind for kind, keys in _OTHER_OBJECTS if any(key in obj for key in keys)), None)
+
+
+def is_v2_page(obj: Any) -> bool:
+    return isinstance(obj, dict) and "text" not in obj and isinstance(obj.get("data"), (list, dict))
+
+
+def records_in(obj: Any) -> int:
+    """Objects in a v2 page's `data` (a list, or one streamed), or 1 for a flat record."""
+    data = obj["data"] if is_v2_page(obj) else None
+    return len(data) if isinstance(data, list) else 1
