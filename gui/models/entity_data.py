@@ -72,11 +72,16 @@ def context_of(text: str, start: int, end: int) -> str:
     )
 
 
-def load_entity(store: Store, norm: str, resolve_media) -> EntityData:
-    data = EntityData(profile=store.entity_profile(norm), cooccurring=store.cooccurring(norm, limit=25))
+def load_entity(store: Store, norm: str, resolve_media, include_retweets: bool = False) -> EntityData:
+    """The entity's profile, mentions and co-occurring entities, counting retweets or original posts only."""
+    data = EntityData(
+        profile=store.entity_profile(norm, include_retweets=include_retweets),
+        cooccurring=store.cooccurring(norm, limit=25, include_retweets=include_retweets),
+    )
     if data.profile.name is None:
         return data
-    ids = store.post_ids(entity_query(norm), order="created_desc")
+    query = entity_query(norm) + ("" if include_retweets else " -is:retweet")
+    ids = store.post_ids(query, order="created_desc")
     data.truncated = len(ids) > MAX_POSTS
     for post_id in ids[:MAX_POSTS]:
         post = store.get_post(post_id)
