@@ -18,8 +18,11 @@ from test_ingest_x_api import items_of, serve
 from test_storage_support import mention
 
 from core.cli import cli
+from core.config import AppPaths
 from core.ingest import import_items, import_paths
 from core.ingest.x_api import search_recent
+from core.jobs.runner import JobRunner
+from core.pipeline.config import PipelineConfig, StageConfig
 from storage import QueryError, Store
 from storage.records import Entity, Region
 
@@ -339,3 +342,31 @@ def test_cli_trends_count_option(tmp_path):
     assert "original posts only (retweets left out)" in top() and "│ Kevin Durant │ PER │ 1 │" in top()
     assert "every post (retweets included)" in top("--count", "all")
     assert "│ Kevin Durant │ PER │ 5 │" in top("--count", "all")
+
+
+@pytest.mark.slow
+def test_processing_the_collection_gives_every_retweet_its_originals_result(tmp_path):
+    """The real worker and pipeline (spaCy NER, templates; no image stages) over the recorded collection."""
+    paths = AppPaths(data_dir=tmp_path / "data", models_dir=tmp_path / "models").ensure()
+    with Store.open(paths.db_path) as store:
+        assert import_paths(store, [COLLECTION], download=False).ok
+    config = PipelineConfig(ner=StageConfig("spacy"), expression=StageConfig("template"), entailment=None,
+                            grounding=None, segmentation=None)
+    state = JobRunner(paths, config, batch_size=16).start().wait(600)
+    assert (state.state, state.done, state.total, state.failed) == ("finished", 164, 164, 0), state.message
+    with Store.open(paths.db_path) as store:
+        assert store.job_counts(config.key()) == {"pending": 0, "running": 0, "done": 164, "failed": 0}
+        posts = store.get_posts(store.post_ids("is:retweet"))
+        shared = 0
+        for post in posts.values():
+            original = by_native(store, post.retweet_of)
+            if original is None:
+                continue
+            mine, theirs = store.entities_for_post(post.id), store.entities_for_post(original.id)
+            assert [(e.start, e.end, e.type, e.score) for e in mine] == [(e.start, e.end, e.type, e.score)
+                                                                         for e in theirs]
+            shared += bool(mine)
+        assert shared > 30  # most retweets mention something
+        everything = sum(c.count for c in store.top_entities(limit=1000, include_retweets=True))
+        originals = sum(c.count for c in store.top_entities(limit=1000))
+        assert everything > originals > 0
