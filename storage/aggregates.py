@@ -7,7 +7,8 @@
 
 mention_daily and entity_totals also count distinct posts and mentions judged groundable, for
 entity search. Every table counts `original_mentions` beside `mentions`: the mentions of posts that
-are not retweets, for trends that count originals only. A post is saved whole, so per-key distinct post counts add up across writes.
+are not retweets, for trends that count originals only. A post is saved whole, so per-key distinct
+post counts add up across writes.
 
 The daily tables count dated mentions only; entity_totals counts every mention. Every write
 that changes a post's entities (or its date) calls

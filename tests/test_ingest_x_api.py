@@ -207,7 +207,8 @@ def test_filtered_stream_skips_keep_alives_and_reports_error_messages():
     added = [r for r in adapter.sent if r.method == "POST"]
     assert json.loads(added[0].body)["add"] == [{"value": "Durant lang:en"}]  # the existing rule is not re-added
     stream_request = next(r for r in adapter.sent if urlparse(r.url).path == "/2/tweets/search/stream")
-    assert "referenced_tweets.id.attachments.media_keys" in parse_qs(urlparse(stream_request.url).query)["expansions"][0]
+    expansions = parse_qs(urlparse(stream_request.url).query)["expansions"][0]
+    assert "referenced_tweets.id.attachments.media_keys" in expansions
 
 
 def test_stream_stops_at_max_posts():

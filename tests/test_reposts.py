@@ -73,6 +73,15 @@ def wave_store(tmp_path: Path, retweets: int = 30) -> Store:
     return store
 
 
+def processed_wave(tmp_path: Path, retweets: int) -> Store:
+    """wave_store after the pipeline's turn: the original claimed and its result (durant) saved."""
+    store = wave_store(tmp_path, retweets)
+    store.enqueue("cfg")
+    store.claim("cfg", "w", 10)
+    store.save_result(by_native(store, "1").id, "cfg", durant(store, "1"), None)
+    return store
+
+
 def by_native(store: Store, native_id: str):
     return store.post_by_native_id("x", native_id)
 
@@ -177,7 +186,8 @@ def test_v1_retweets_truncated_tweets_and_v2_copies_of_one_tweet(tmp_path):
     store = Store.open(tmp_path / "v1.db")
     assert import_paths(store, [path], download=False).ok
     assert store.count_posts() == 2  # tweet 1 once (it was jsonl/1 beside x/1), and the retweet
-    assert {(p.source, p.native_id) for p in store.get_posts(store.post_ids(None)).values()} == {("x", "1"), ("x", "11")}
+    stored = store.get_posts(store.post_ids(None)).values()
+    assert {(p.source, p.native_id) for p in stored} == {("x", "1"), ("x", "11")}
     assert by_native(store, "1").text == ORIGINAL  # not the truncated v1.1 text
     assert (by_native(store, "11").text, by_native(store, "11").retweet_of) == (ORIGINAL, "1")
 
@@ -260,11 +270,8 @@ def test_a_retweet_wave_costs_one_pipeline_run(tmp_path):
 
 
 def test_reprocessing_the_original_updates_every_retweet(tmp_path):
-    store = wave_store(tmp_path, retweets=3)
-    store.enqueue("cfg")
+    store = processed_wave(tmp_path, retweets=3)
     original = by_native(store, "1")
-    store.claim("cfg", "w", 10)
-    store.save_result(original.id, "cfg", durant(store, "1"), None)
     store.save_result(original.id, "cfg", [], "the image could not be read")  # re-processed: now a failure
     assert store.job_counts("cfg") == {"pending": 0, "running": 0, "done": 0, "failed": 4}
     assert {f.error for f in store.failed_jobs("cfg")} == {"the image could not be read"}
@@ -276,11 +283,7 @@ def test_reprocessing_the_original_updates_every_retweet(tmp_path):
 
 
 def test_retweets_queued_after_their_original_was_processed_get_its_result_at_once(tmp_path):
-    store = wave_store(tmp_path, retweets=1)
-    store.enqueue("cfg")
-    original = by_native(store, "1")
-    store.claim("cfg", "w", 10)
-    store.save_result(original.id, "cfg", durant(store, "1"), None)
+    store = processed_wave(tmp_path, retweets=1)
     later = page([retweet("200", 5)], [original_tweet()])
     import_paths(store, [write_pages(tmp_path / "later.jsonl", later)], download=False)
     assert store.enqueue("cfg") == 1
@@ -304,9 +307,7 @@ def test_retweets_that_differ_from_their_original_run_on_their_own(tmp_path):
 
 
 def test_counting_choice_changes_trends_and_entity_pages(tmp_path):
-    store = wave_store(tmp_path, retweets=6)  # original on March 1, retweets on March 2, 3 and 4 (two each)
-    store.enqueue("cfg")
-    store.save_result(by_native(store, "1").id, "cfg", durant(store, "1"), None)
+    store = processed_wave(tmp_path, retweets=6)  # original on March 1, retweets on March 2, 3 and 4 (two each)
     first, stop = datetime(2024, 3, 1, tzinfo=timezone.utc), datetime(2024, 3, 5, tzinfo=timezone.utc)
     originals = store.mention_series(["Kevin Durant"], bucket="day", start=first, end=stop)
     everything = store.mention_series(["Kevin Durant"], bucket="day", start=first, end=stop, include_retweets=True)
@@ -327,10 +328,7 @@ def test_counting_choice_changes_trends_and_entity_pages(tmp_path):
 def test_cli_trends_count_option(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    store = wave_store(data, retweets=4)
-    store.enqueue("cfg")
-    store.save_result(by_native(store, "1").id, "cfg", durant(store, "1"), None)
-    store.close()
+    processed_wave(data, retweets=4).close()
     (data / "wave.db").rename(data / "groundlens.db")
 
     def top(*options: str) -> str:

@@ -23,7 +23,9 @@ def window(qtbot, tmp_path):
     with Store.open(paths.db_path) as store:
         assert import_paths(store, [write_pages(tmp_path / "wave.jsonl", pages)], download=False).ok
         store.enqueue("cfg")
-        store.save_result(by_native(store, "1").id, "cfg", durant(store, "1"), None)
+        original, quote = by_native(store, "1").id, by_native(store, "50").id
+        assert store.claim("cfg", "w", 10) == [original, quote]  # the retweets wait for the original
+        store.save_results("cfg", [(original, durant(store, "1"), None), (quote, [], None)])
     application()
     win = MainWindow(open_context(paths))
     qtbot.addWidget(win)
