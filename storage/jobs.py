@@ -29,15 +29,15 @@ def enqueue(conn: sqlite3.Connection, config_key: str, post_ids: Iterable[int] |
     gets the original's result at once when the original is already finished (storage/reposts.py)."""
     scope, params, ids = "", [config_key, time.time()], None
     if post_ids is not None:
-        ids = json.dumps(list(post_ids))
+        ids = list(post_ids)
         scope = f"WHERE id IN {_IDS} OR id IN (SELECT result_of FROM posts WHERE id IN {_IDS})"
-        params = [*params, ids, ids]
+        params = [*params, json.dumps(ids), json.dumps(ids)]
     queued = conn.execute(
         f"INSERT OR IGNORE INTO jobs (post_id, config_key, state, updated_at)"
         f" SELECT id, ?, 'pending', ? FROM posts {scope}",
         params,
     ).rowcount
-    reposts.settle_queued(conn, config_key, None if ids is None else json.loads(ids))
+    reposts.settle_queued(conn, config_key, ids)
     return queued
 
 

@@ -103,24 +103,26 @@ def copy_results(conn: sqlite3.Connection, config_key: str, pairs: Iterable[tupl
 def share(conn: sqlite3.Connection, config_key: str, original_ids: list[int]) -> int:
     """Copy the just-saved results of these originals onto their retweets that have a job under config_key
     (not one a worker holds: it will save the same result itself); returns how many retweets got one."""
-    pairs = conn.execute(
-        f"""SELECT p.id, p.result_of FROM posts p JOIN jobs j ON j.post_id = p.id AND j.config_key = ?
-            WHERE p.result_of IN {_IDS} AND j.state != 'running'""",
-        (config_key, json.dumps(original_ids)),
+    pairs = conn.execute(  # CROSS JOIN: from the originals' retweets (an index), never a scan of the queue
+        f"""SELECT p.id, p.result_of FROM posts p CROSS JOIN jobs j
+            WHERE p.result_of IN {_IDS} AND p.result_of IS NOT NULL
+            AND j.post_id = p.id AND j.config_key = ? AND j.state != 'running'""",
+        (json.dumps(original_ids), config_key),
     ).fetchall()
     return copy_results(conn, config_key, pairs)
 
 
 def settle_queued(conn: sqlite3.Connection, config_key: str, post_ids: list[int] | None) -> int:
     """Pending retweets (of these posts, or all) whose original is finished under config_key get its result."""
-    scope, params = "", [config_key]
+    # from the given posts (CROSS JOIN keeps that order), or else from the pending part of the queue
+    source, params = "jobs j JOIN posts p ON p.id = j.post_id", [config_key]
     if post_ids is not None:
-        scope, params = f"AND j.post_id IN {_IDS}", [*params, json.dumps(post_ids)]
+        source = f"posts p CROSS JOIN jobs j ON j.post_id = p.id AND p.id IN {_IDS}"
+        params = [json.dumps(post_ids), *params]
     pairs = conn.execute(
-        f"""SELECT p.id, p.result_of FROM jobs j JOIN posts p ON p.id = j.post_id
-            JOIN jobs o ON o.post_id = p.result_of AND o.config_key = j.config_key
+        f"""SELECT p.id, p.result_of FROM {source} CROSS JOIN jobs o ON o.post_id = p.result_of
             WHERE p.result_of IS NOT NULL AND j.config_key = ? AND j.state = 'pending'
-            AND o.state IN ('done', 'failed') {scope}""",
+            AND o.config_key = j.config_key AND o.state IN ('done', 'failed')""",
         params,
     ).fetchall()
     return copy_results(conn, config_key, pairs)

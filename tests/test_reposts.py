@@ -368,3 +368,12 @@ def test_processing_the_collection_gives_every_retweet_its_originals_result(tmp_
         everything = sum(c.count for c in store.top_entities(limit=1000, include_retweets=True))
         originals = sum(c.count for c in store.top_entities(limit=1000))
         assert everything > originals > 0
+
+
+def test_queueing_a_retweet_queues_the_original_whose_result_it_reuses(tmp_path):
+    store = wave_store(tmp_path, retweets=2)
+    original, shared = by_native(store, "1").id, by_native(store, "100").id
+    assert store.enqueue("cfg", [shared]) == 2
+    assert store.claim("cfg", "w", 10) == [original]
+    store.save_result(original, "cfg", durant(store, "1"), None)
+    assert store.job_counts("cfg") == {"pending": 0, "running": 0, "done": 2, "failed": 0}  # the other: no job
