@@ -155,7 +155,8 @@ def test_a_retweet_whose_original_is_missing_from_includes_keeps_its_text_and_li
 
 
 def test_twarc2_flatten_lines_read_the_inlined_original(tmp_path):
-    original = {**original_tweet(), "author": {"id": "10", "username": "nba"},
+    long_text = ORIGINAL + ". " + ORIGINAL  # over 280 characters: X sends the whole text as note_tweet
+    original = {**original_tweet(), "author": {"id": "10", "username": "nba"}, "note_tweet": {"text": long_text},
                 "attachments": {"media_keys": ["3_900"], "media": [PHOTO]}}
     flat_retweet = {**retweet("7", 3), "author": {"id": "20", "username": "fan"},
                     "referenced_tweets": [{"type": "retweeted", **original}], "__twarc": {"version": "2.14.0"}}
@@ -166,9 +167,9 @@ def test_twarc2_flatten_lines_read_the_inlined_original(tmp_path):
     store = Store.open(tmp_path / "f.db")
     assert import_paths(store, [path], download=False).ok
     post = by_native(store, "7")
-    assert (post.source, post.text, post.retweet_of, post.author) == ("x", ORIGINAL, "1", "fan")
+    assert (post.source, post.text, post.retweet_of, post.author) == ("x", long_text, "1", "fan")
     assert [m.url for m in post.media] == [PHOTO["url"]]
-    assert by_native(store, "1").text == ORIGINAL and by_native(store, "1").author == "nba"
+    assert by_native(store, "1").text == long_text and by_native(store, "1").author == "nba"
     assert by_native(store, "8").text == flat_lonely["text"]  # nothing carries the deleted original's text
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlparse
 
-from core.ingest.fields import X_SOURCE, tweet_items, tweet_url
+from core.ingest.fields import X_SOURCE, record_items, tweet_url
 from core.ingest.jsonl import JSONProblem, parse_json
 from core.ingest.report import ItemError, ParsedItem
 from core.ingest.textio import sniff_encoding
@@ -79,7 +79,7 @@ def read_archive(path: Path, images_dir: Path | None = None) -> Iterator[ParsedI
         if tweet is None:
             yield ItemError(location, "entry has no 'tweet' object and is not a tweet itself (no id_str or full_text)")
             continue
-        for found in tweet_items(tweet, location, source=X_SOURCE, base_dir=images_dir or folder):
+        for found in record_items(tweet, location, source=X_SOURCE, base_dir=images_dir or folder):
             if isinstance(found, ParsedItem):
                 _own_account(found.post, folder, username if found.location == location else None)
             yield found

@@ -165,6 +165,13 @@ def _extended(record: dict[str, Any]) -> dict[str, Any]:
     return extended if isinstance(extended, dict) else {}
 
 
+def _whole_text(record: dict[str, Any]) -> tuple[str, Any] | None:
+    """The whole text of a long tweet whose `text` X shortened: v1.1 `extended_tweet.full_text`, or the
+    v2 `note_tweet.text` of a post over 280 characters (raw pages take it in v2.py; flattened lines here)."""
+    note = record.get("note_tweet")
+    return lookup(_extended(record), ("fulltext",)) or (lookup(note, ("text",)) if isinstance(note, dict) else None)
+
+
 def _image_refs(record: dict[str, Any], keyed: dict[str, str]) -> list[str]:
     found = lookup(record, IMAGE, keyed=keyed)
     if found is not None:
@@ -209,7 +216,7 @@ def record_to_post(
     if not isinstance(record, dict):
         raise RecordError(f"expected an object, got {type(record).__name__}")
     keyed = keyed_names(record)
-    text = lookup(_extended(record), ("fulltext",)) or lookup(record, TEXT, allow_empty=True, keyed=keyed)
+    text = _whole_text(record) or lookup(record, TEXT, allow_empty=True, keyed=keyed)
     if text is None:
         raise RecordError("no text field (looked for text, full_text, tweet, content, body, message, caption)")
     found_id = lookup(record, ID, keyed=keyed)
@@ -237,7 +244,7 @@ def record_to_post(
     return post
 
 
-def tweet_items(
+def record_items(
     record: Any, location: str, *, source: str, base_dir: Path, allow_absolute: bool = True
 ) -> Iterator[ParsedItem | ItemError]:
     """The post of a record, after the retweeted or quoted original it carries (v1.1 `retweeted_status`,

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-from core.ingest.fields import tweet_items
+from core.ingest.fields import record_items
 from core.ingest.report import ItemError, ParsedItem
 from core.ingest.textio import encoding_problem, sniff_encoding, text_lines
 from core.ingest.v2 import is_v2_page, non_post_kind, posts_from_page, records_in
@@ -81,7 +81,7 @@ def items_from_object(obj: Any, location: str, base_dir: Path) -> Iterator[Parse
     if is_v2_page(obj):
         yield from posts_from_page(obj, location)
         return
-    yield from tweet_items(obj, location, source=FLAT_SOURCE, base_dir=base_dir)
+    yield from record_items(obj, location, source=FLAT_SOURCE, base_dir=base_dir)
 
 
 def _json_reason(error: json.JSONDecodeError, line: str) -> str:
