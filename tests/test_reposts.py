@@ -210,6 +210,14 @@ def test_archive_retweets_and_pre_2019_archives_without_the_tweet_wrapper(tmp_pa
     assert by_native(store, "1").author == "nba"  # the original keeps its own author, not the archive's
 
 
+def test_other_archive_files_get_one_message_naming_what_they_hold(tmp_path):
+    likes = tmp_path / "like.js"
+    likes.write_text("window.YTD.like.part0 = " + json.dumps([{"like": {"tweetId": str(i)}} for i in range(30)]))
+    report = import_paths(Store.open(tmp_path / "l.db"), [likes], download=False)
+    assert [(e.location, e.reason) for e in report.errors] == [
+        (f"{likes} [item 0]", "this file holds 'like' entries, no 'tweet' object (30 skipped)")]
+
+
 def test_excel_sep_line_names_the_delimiter(tmp_path):
     path = tmp_path / "sheet.csv"
     path.write_text('sep=;\nid;text;author\n1;"Grace Hopper, at Yale";ann\n2;Paris;bob\n3;"too";many;fields\n')

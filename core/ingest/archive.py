@@ -73,9 +73,15 @@ def read_archive(path: Path, images_dir: Path | None = None) -> Iterator[ParsedI
         return
     folder = path.parent
     username = _account_username(folder)
+    others: dict[str, tuple[str, int]] = {}  # entries of other archive files (likes, follows...): kind -> first, count
     for index, item in enumerate(items):
         location = f"{path} [item {index}]"
         tweet = _entry_tweet(item)
+        if tweet is None and isinstance(item, dict) and len(item) == 1:
+            kind = next(iter(item))
+            first, count = others.get(kind, (location, 0))
+            others[kind] = first, count + 1
+            continue
         if tweet is None:
             yield ItemError(location, "entry has no 'tweet' object and is not a tweet itself (no id_str or full_text)")
             continue
@@ -83,6 +89,8 @@ def read_archive(path: Path, images_dir: Path | None = None) -> Iterator[ParsedI
             if isinstance(found, ParsedItem):
                 _own_account(found.post, folder, username if found.location == location else None)
             yield found
+    for kind, (first, count) in others.items():
+        yield ItemError(first, f"this file holds {kind!r} entries, no 'tweet' object ({count:,} skipped)")
 
 
 def _entry_tweet(item: Any) -> dict[str, Any] | None:
