@@ -111,6 +111,8 @@ def test_collection_retweets_are_stored_with_the_whole_text_of_their_original(tm
         if original is not None:
             assert post.text == original.text and not post.text.startswith("RT @")
             assert [m.url for m in post.media] == [m.url for m in original.media]
+    rows = store.post_summaries(store.post_ids(None))  # the feed marks the retweets
+    assert sum(row.retweet for row in rows) == 76
     quotes = [p for p in posts.values() if p.quote_of]
     assert len(quotes) == 21
     assert all(by_native(store, q.quote_of) is not None and not q.text.startswith("RT @") for q in quotes)
