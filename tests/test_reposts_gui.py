@@ -58,10 +58,17 @@ def test_entity_page_counts_as_chosen(qtbot, window):
         window.inspector.entities.entity_opened.emit("kevin durant")
     assert "1 mentions in 1 posts (original posts only)" in entity_page.facts.text()
     assert entity_page.mentions.records.rowCount() == 1
+    entity_page.feed_button.click()
+    qtbot.waitUntil(lambda: window.feed.model.rowCount() == 1)
+    assert window.query_bar.text() == 'entity:"kevin durant" -is:retweet'
+    window.show_page("entity")
     with qtbot.waitSignal(entity_page.loaded, timeout=10_000):
         entity_page.counting.setCurrentIndex(1)
     assert "4 mentions in 4 posts (retweets included)" in entity_page.facts.text()
     assert entity_page.mentions.records.rowCount() == 4
+    entity_page.feed_button.click()
+    qtbot.waitUntil(lambda: window.feed.model.rowCount() == 4)
+    assert window.query_bar.text() == 'entity:"kevin durant"'
 
 
 def test_inspector_shows_the_quoted_text_and_the_retweeted_author(qtbot, window):

@@ -59,7 +59,9 @@ class EntityPage(QWidget):
         self.counting = counting_choice(lambda: self.show_entity(self.norm) if self.norm else None)
         self.feed_button = QPushButton("Show posts in feed")
         self.feed_button.setEnabled(False)
-        self.feed_button.clicked.connect(lambda: self.search_requested.emit(entity_query(self.norm)))
+        self.feed_button.clicked.connect(
+            lambda: self.search_requested.emit(entity_query(self.norm, bool(self.counting.currentData())))
+        )
 
         self.mentions = RecordTable(MENTION_COLUMNS)
         self.mentions.activated_record.connect(lambda m: self.post_activated.emit(m.post_id))
