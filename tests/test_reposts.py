@@ -24,7 +24,7 @@ from core.ingest.x_api import search_recent
 from core.jobs.runner import JobRunner
 from core.pipeline.config import PipelineConfig, StageConfig
 from storage import QueryError, Store
-from storage.records import Entity, Region
+from storage.records import Entity, Media, Post, Region
 
 COLLECTION = Path(__file__).parent / "fixtures" / "ingest" / "twarc2" / "collection.jsonl"
 ORIGINAL = "Kevin Durant and Stephen Curry met fans in Brooklyn before the game, then drove to Madison Square" \
@@ -388,3 +388,17 @@ def test_queueing_a_retweet_queues_the_original_whose_result_it_reuses(tmp_path)
     assert store.claim("cfg", "w", 10) == [original]
     store.save_result(original, "cfg", durant(store, "1"), None)
     assert store.job_counts("cfg") == {"pending": 0, "running": 0, "done": 2, "failed": 0}  # the other: no job
+
+
+def test_a_retweet_stored_before_its_original_reuses_its_result_once_the_original_arrives(tmp_path):
+    store = Store.open(tmp_path / "late.db")
+    shared = Post(source="x", native_id="100", text=ORIGINAL, retweet_of="1", media=[Media(url=PHOTO["url"])])
+    store.upsert_posts([shared])
+    store.upsert_posts([Post(source="x", native_id="1", text=ORIGINAL, media=[Media(url=PHOTO["url"])])])
+    store.enqueue("cfg")
+    assert store.claim("cfg", "w", 10) == [by_native(store, "1").id]
+    store.save_result(by_native(store, "1").id, "cfg", durant(store, "1"), None)
+    assert [e.text for e in store.entities_for_post(shared.id)] == ["Kevin Durant", "Brooklyn"]
+    store.upsert_posts([Post(source="x", native_id="1", text=ORIGINAL, media=[Media(url="https://other/x.jpg")])])
+    store.save_result(by_native(store, "1").id, "cfg", [], None)  # the original, processed with another photo
+    assert [e.text for e in store.entities_for_post(shared.id)] == ["Kevin Durant", "Brooklyn"]  # not its result
