@@ -70,6 +70,7 @@ def save_results(
     """Replace predictions and finish the jobs of (post_id, entities, error) results; returns posts saved.
 
     Results for posts that no longer exist are skipped. A job that was never enqueued is recorded.
+    Retweets that reuse a saved post's result (storage/reposts.py) get it in the same transaction.
     """
     saved = entities.replace(conn, {post_id: found for post_id, found, _ in results}, "pred")
     known, now = set(saved), time.time()
