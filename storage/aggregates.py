@@ -6,7 +6,9 @@
   window's count, which lets top_entities look only at entities that could make the list
 
 mention_daily and entity_totals also count distinct posts and mentions judged groundable, for
-entity search. A post is saved whole, so per-key distinct post counts add up across writes.
+entity search. Every table counts `original_mentions` beside `mentions`: the mentions of posts that
+are not retweets, for trends that count originals only. A post is saved whole, so per-key distinct
+post counts add up across writes.
 
 The daily tables count dated mentions only; entity_totals counts every mention. Every write
 that changes a post's entities (or its date) calls
@@ -18,28 +20,37 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Sequence
+from typing import Callable, Sequence
 
 from storage.db import day_sql
 
 ALL_TYPES = "*"
 _SCOPE = "post_id IN (SELECT value FROM json_each(?))"
 _DATED = "created_at IS NOT NULL"
-_COUNTS = {"mentions": "COUNT(*)", "posts": "COUNT(DISTINCT post_id)", "groundable": "COALESCE(SUM(groundable = 1), 0)"}
+_COUNTS = {
+    "mentions": "COUNT(*)",
+    "posts": "COUNT(DISTINCT post_id)",
+    "groundable": "COALESCE(SUM(groundable = 1), 0)",
+    "original_mentions": "COALESCE(SUM(retweet = 0), 0)",  # retweets left out: trends' default count
+}
 _ALL_COUNTS = tuple(_COUNTS)
 # (table, key columns, the SELECT expressions producing them from `entities`, which mentions count, counts kept)
 _TABLES = [
     ("mention_daily", ("norm", "day", "type", "origin"), ("norm", day_sql("created_at"), "type", "origin"), _DATED,
      _ALL_COUNTS),
-    ("type_daily", ("type", "day", "origin"), ("type", day_sql("created_at"), "origin"), _DATED, ("mentions",)),
+    ("type_daily", ("type", "day", "origin"), ("type", day_sql("created_at"), "origin"), _DATED,
+     ("mentions", "original_mentions")),
     ("entity_totals", ("origin", "type", "norm"), ("origin", "type", "norm"), "1", _ALL_COUNTS),
     ("entity_totals", ("origin", "type", "norm"), ("origin", f"'{ALL_TYPES}'", "norm"), "1", _ALL_COUNTS),
 ]  # fmt: skip
 
 
-def _statements(scope: str, factor: str) -> list[str]:
+def _statements(scope: str, factor: str, present: Callable[[str], set[str]] | None = None) -> list[str]:
+    """The upserts that add (factor +1) or remove (-1) mentions in `scope`; `present`, when given, names the
+    columns a table has (a migration step rebuilds the tables as they were at that step)."""
     statements = []
     for table, keys, expressions, counted, counts in _TABLES:
+        counts = tuple(name for name in counts if present is None or name in present(table))
         values = ", ".join(f"{factor} * {_COUNTS[name]}" for name in counts)
         statements.append(
             f"""INSERT INTO {table} ({', '.join(keys)}, {', '.join(counts)})
@@ -75,5 +86,8 @@ def rebuild(conn: sqlite3.Connection) -> None:
     """Recompute every table from `entities` (migrations and repairs)."""
     for table in {table for table, *_ in _TABLES}:
         conn.execute(f"DELETE FROM {table}")
-    for sql in _statements("", "+1"):
+    def present(table: str) -> set[str]:
+        return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+    for sql in _statements("", "+1", present):
         conn.execute(sql)

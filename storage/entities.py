@@ -35,8 +35,13 @@ def replace(conn: sqlite3.Connection, by_post: Mapping[int, list[Entity]], origi
     for found in by_post.values():
         validate(found)
     key = json.dumps(list(by_post))
-    created = dict(conn.execute(f"SELECT id, created_at FROM posts WHERE id IN {_IDS}", (key,)).fetchall())
-    post_ids = [post_id for post_id in by_post if post_id in created]
+    stamps = {  # what each mention copies from its post: its date and whether the post is a retweet
+        post_id: (created_at, retweet)
+        for post_id, created_at, retweet in conn.execute(
+            f"SELECT id, created_at, retweet_of IS NOT NULL FROM posts WHERE id IN {_IDS}", (key,)
+        )
+    }
+    post_ids = [post_id for post_id in by_post if post_id in stamps]
     key = json.dumps(post_ids)
     aggregates.shift(conn, post_ids, -1, origin)
     conn.execute(f"DELETE FROM entities WHERE origin = ? AND post_id IN {_IDS}", (origin, key))
@@ -50,9 +55,11 @@ def replace(conn: sqlite3.Connection, by_post: Mapping[int, list[Entity]], origi
             entity.id, entity.post_id, entity.origin = next_id, post_id, origin  # type: ignore[assignment]
             next_id += 1
             names.setdefault(entity.norm, entity.text)
-            entity_rows.append(_entity_row(entity, created[post_id]))
+            entity_rows.append(_entity_row(entity, *stamps[post_id]))
             region_rows.extend(_region_row(entity.id, region, first_media.get(post_id)) for region in entity.regions)
-    conn.executemany(f"INSERT INTO entities ({_ENTITY_COLUMNS}, created_at) VALUES ({'?, ' * 13}?)", entity_rows)
+    conn.executemany(
+        f"INSERT INTO entities ({_ENTITY_COLUMNS}, created_at, retweet) VALUES ({'?, ' * 14}?)", entity_rows
+    )
     conn.executemany(f"INSERT INTO regions ({_REGION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", region_rows)
     conn.executemany("INSERT OR IGNORE INTO entity_names (norm, name) VALUES (?, ?)", names.items())
     refresh_post_facts(conn, post_ids)
@@ -84,11 +91,12 @@ def refresh_post_facts(conn: sqlite3.Connection, post_ids: list[int] | None) -> 
         conn.execute(f"{_REFRESH_FACTS} WHERE id IN {_IDS}", (json.dumps(post_ids),))
 
 
-def _entity_row(entity: Entity, created_at: int | None) -> tuple[Any, ...]:
+def _entity_row(entity: Entity, created_at: int | None, retweet: int) -> tuple[Any, ...]:
     groundable = None if entity.groundable is None else int(entity.groundable)
     return (
         entity.id, entity.post_id, entity.origin, entity.start, entity.end, entity.text, entity.norm, entity.type,
         entity.score, groundable, entity.groundable_score, entity.expression, entity.model_version, created_at,
+        retweet,
     )  # fmt: skip
 
 

@@ -67,17 +67,18 @@ def post_summaries(conn: sqlite3.Connection, ids: list[int]) -> list[PostSummary
                    p.has_media,
                    (SELECT m.local_path FROM media m WHERE m.post_id = p.id AND m.status = 'ok'
                     ORDER BY m.position LIMIT 1),
-                   (SELECT j.state FROM jobs j WHERE j.post_id = p.id ORDER BY j.updated_at DESC LIMIT 1)
+                   (SELECT j.state FROM jobs j WHERE j.post_id = p.id ORDER BY j.updated_at DESC LIMIT 1),
+                   p.retweet_of IS NOT NULL
             FROM posts p WHERE p.id IN (SELECT value FROM json_each(?))""",
         (json.dumps(ids),),
     )
     by_id = {}
-    for pid, source, native_id, author, created, text, n_pred, n_gold, n_ground, has_image, thumb, state in rows:
+    for pid, source, native_id, author, created, text, n_pred, n_gold, n_ground, has_image, thumb, state, rt in rows:
         snippet = text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "\u2026"
         by_id[pid] = PostSummary(
             id=pid, source=source, native_id=native_id, author=author, created_at=from_epoch(created),
             snippet=snippet, has_image=bool(has_image), thumbnail_path=thumb, n_entities=n_pred,
-            n_groundable=n_ground, n_gold=n_gold, pipeline_state=state,
+            n_groundable=n_ground, n_gold=n_gold, pipeline_state=state, retweet=bool(rt),
         )  # fmt: skip
     return [by_id[i] for i in ids if i in by_id]
 

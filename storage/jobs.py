@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable, Sequence
 
-from storage import entities
+from storage import entities, reposts
 from storage.records import Entity
 
 STATES = ("pending", "running", "done", "failed")
@@ -23,25 +23,45 @@ _IDS = "(SELECT value FROM json_each(?))"
 
 
 def enqueue(conn: sqlite3.Connection, config_key: str, post_ids: Iterable[int] | None) -> int:
-    """Queue posts that have no job for this config yet; returns how many were queued."""
-    scope, params = "", [config_key, time.time()]
+    """Queue posts that have no job for this config yet; returns how many were queued.
+
+    A retweet that reuses its original's result brings the original into the queue with it, and
+    gets the original's result at once when the original is already finished (storage/reposts.py)."""
+    scope, params, ids = "", [config_key, time.time()], None
     if post_ids is not None:
-        scope, params = f"WHERE id IN {_IDS}", [*params, json.dumps(list(post_ids))]
-    return conn.execute(
+        ids = list(post_ids)
+        scope = f"WHERE id IN {_IDS} OR id IN (SELECT result_of FROM posts WHERE id IN {_IDS})"
+        params = [*params, json.dumps(ids), json.dumps(ids)]
+    queued = conn.execute(
         f"INSERT OR IGNORE INTO jobs (post_id, config_key, state, updated_at)"
         f" SELECT id, ?, 'pending', ? FROM posts {scope}",
         params,
     ).rowcount
+    reposts.settle_queued(conn, config_key, ids)
+    return queued
 
 
 def claim(conn: sqlite3.Connection, config_key: str, worker: str, n: int) -> list[int]:
-    rows = conn.execute(
-        """UPDATE jobs SET state = 'running', worker = ?, attempts = attempts + 1, updated_at = ?
-           WHERE rowid IN (SELECT rowid FROM jobs WHERE config_key = ? AND state = 'pending' ORDER BY rowid LIMIT ?)
-           RETURNING post_id""",
-        (worker, time.time(), config_key, n),
-    ).fetchall()
-    return sorted(row[0] for row in rows)
+    """Up to n pending posts for the pipeline, in queue order. A retweet that reuses its original's result
+    is never handed out while the original waits or runs (it gets the result when that is saved), and gets
+    it here when the original is already finished; one whose original has no job runs on its own."""
+    while True:
+        rows = conn.execute(
+            """SELECT j.rowid, j.post_id, p.result_of, o.state FROM jobs j JOIN posts p ON p.id = j.post_id
+               LEFT JOIN jobs o ON o.post_id = p.result_of AND o.config_key = j.config_key
+               WHERE j.config_key = ? AND j.state = 'pending' AND COALESCE(o.state, '') NOT IN ('pending', 'running')
+               ORDER BY j.rowid LIMIT ?""",
+            (config_key, n),
+        ).fetchall()
+        finished = [(post_id, original) for _, post_id, original, state in rows if state is not None]
+        if not finished:
+            break
+        reposts.copy_results(conn, config_key, finished)
+    conn.executemany(
+        "UPDATE jobs SET state = 'running', worker = ?, attempts = attempts + 1, updated_at = ? WHERE rowid = ?",
+        [(worker, time.time(), rowid) for rowid, *_ in rows],
+    )
+    return sorted(post_id for _, post_id, *_ in rows)
 
 
 def save_results(
@@ -52,6 +72,7 @@ def save_results(
     Results for posts that no longer exist are skipped. A job that was never enqueued is recorded.
     A failed result never replaces predictions the post holds that still fit its text: a re-run that
     fails (its image is now truncated or gone) records the failure and keeps the earlier result.
+    Retweets that reuse a saved post's result (storage/reposts.py) get it in the same transaction.
     """
     kept = _fitting_predictions(conn, [post_id for post_id, _, error in results if error])
     saved = entities.replace(conn, {post_id: found for post_id, found, _ in results if post_id not in kept}, "pred")
@@ -66,6 +87,7 @@ def save_results(
             if post_id in known
         ],
     )
+    reposts.share(conn, config_key, sorted(known))
     return len(known)
 
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import orjson
 
-from storage import aggregates
+from storage import aggregates, reposts
 from storage.db import from_epoch, to_epoch
 from storage.records import Media, Post
 
 _IDS = "(SELECT value FROM json_each(?))"
-_RECORD_FIELDS = ("author", "created_at", "text", "lang", "url", "raw")
+_RECORD_FIELDS = ("author", "created_at", "text", "lang", "url", "raw", "retweet_of", "quote_of", "reply_to")
 _POST_FIELDS = (*_RECORD_FIELDS, "has_media")  # as stored: the record's fields and facts derived from it
 _MEDIA_FIELDS = ("url", "local_path", "sha256", "size_bytes", "width", "height", "status", "error")
 _CHUNK = 900  # bound parameters per IN list, well under SQLite's limit
@@ -45,7 +45,8 @@ def _raw_json(raw: Any) -> str:
 
 def _post_values(post: Post) -> tuple[Any, ...]:
     raw = None if post.raw is None else _raw_json(post.raw)
-    return (post.author, to_epoch(post.created_at), post.text, post.lang, post.url, raw, int(bool(post.media)))
+    links = (post.retweet_of, post.quote_of, post.reply_to)
+    return (post.author, to_epoch(post.created_at), post.text, post.lang, post.url, raw, *links, int(bool(post.media)))
 
 
 def _existing(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[Any, ...]]:
@@ -74,7 +75,7 @@ def upsert_batch(conn: sqlite3.Connection, batch: list[Post]) -> UpsertSummary:
     existing = _existing(conn, list(latest))
     summary = UpsertSummary()
     next_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM posts").fetchone()[0]
-    inserts, updates, text_changed, date_changed = [], [], [], []
+    inserts, updates, text_changed, restamped = [], [], [], []
     for key, post in latest.items():
         values = _post_values(post)
         if key not in existing:
@@ -90,8 +91,8 @@ def upsert_batch(conn: sqlite3.Connection, batch: list[Post]) -> UpsertSummary:
         summary.updated += 1
         if old[2] != values[2]:
             text_changed.append(post.id)
-        if old[1] != values[1]:
-            date_changed.append(post.id)
+        if old[1] != values[1] or old[6] != values[6]:  # date or retweet link: mentions carry both
+            restamped.append(post.id)
     for post in batch:  # duplicates within the batch share the stored row
         post.id = latest[(post.source, post.native_id)].id
     columns = ", ".join(_POST_FIELDS)
@@ -106,9 +107,10 @@ def upsert_batch(conn: sqlite3.Connection, batch: list[Post]) -> UpsertSummary:
     conn.executemany(f"UPDATE posts SET {', '.join(f + ' = ?' for f in _POST_FIELDS)} WHERE id = ?", updates)
     if text_changed:
         _index_text(conn, f"IN {_IDS}", (json.dumps(text_changed),))
-    _redate_entities(conn, date_changed)
+    _restamp_entities(conn, restamped)
     _reset_jobs(conn, text_changed)
     _sync_media(conn, list(latest.values()), has_old=bool(existing))
+    reposts.relink(conn, [post.id for post in latest.values()])
     return summary
 
 
@@ -126,13 +128,14 @@ def _unindex_text(conn: sqlite3.Connection, post_ids: list[int]) -> None:
     )
 
 
-def _redate_entities(conn: sqlite3.Connection, post_ids: list[int]) -> None:
-    """Mentions carry their post's date (trend aggregates are by day), so a new date moves them."""
+def _restamp_entities(conn: sqlite3.Connection, post_ids: list[int]) -> None:
+    """Mentions carry their post's date and retweet flag (trend aggregates count by both), so a change moves them."""
     if not post_ids:
         return
     aggregates.shift(conn, post_ids, -1)
     conn.execute(
-        f"UPDATE entities SET created_at = (SELECT created_at FROM posts WHERE id = entities.post_id)"
+        f"UPDATE entities SET (created_at, retweet) ="
+        f" (SELECT created_at, retweet_of IS NOT NULL FROM posts WHERE id = entities.post_id)"
         f" WHERE post_id IN {_IDS}",
         (json.dumps(post_ids),),
     )
@@ -216,10 +219,11 @@ def get_posts(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, Post]:
         f"SELECT id, source, native_id, {', '.join(_RECORD_FIELDS)} FROM posts WHERE id IN {_IDS}", (key,)
     ).fetchall()
     found = {}
-    for post_id, source, native_id, author, created_at, text, lang, url, raw in rows:
+    for post_id, source, native_id, author, created_at, text, lang, url, raw, retweet_of, quote_of, reply_to in rows:
         found[post_id] = Post(
             id=post_id, source=source, native_id=native_id, author=author, created_at=from_epoch(created_at),
             text=text, lang=lang, url=url, raw=None if raw is None else json.loads(raw),
+            retweet_of=retweet_of, quote_of=quote_of, reply_to=reply_to,
         )  # fmt: skip
     media = conn.execute(
         f"SELECT post_id, id, {', '.join(_MEDIA_FIELDS)} FROM media WHERE post_id IN {_IDS} ORDER BY post_id, position",

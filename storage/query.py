@@ -127,6 +127,7 @@ FILTERS: dict[str, Callable[[str], Any]] = {
     "author": _nonempty(lambda v: v.strip().lstrip("@")),
     "lang": _nonempty(lambda v: v.strip().lower()),
     "has": _choice("has", {"image": "image", "entities": "entities", "gold": "gold"}),
+    "is": _choice("is", {"retweet": "retweet", "quote": "quote", "reply": "reply"}),  # X's own operators
     "after": _date_value("after"),
     "before": _date_value("before"),
     "date": _date_value("date"),
@@ -169,7 +170,7 @@ def _filter_token(key: str, raw: str, start: int, value_position: int, negated: 
     if not raw.strip():
         raise QueryError(f"filter '{key}:' needs a value", value_position)
     values = []
-    for part in raw.split(",") if key in ("type", "lang", "source", "has") else [raw]:
+    for part in raw.split(",") if key in ("type", "lang", "source", "has", "is") else [raw]:
         try:
             values.append(FILTERS[key](part))
         except ValueError as error:

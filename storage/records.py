@@ -56,6 +56,10 @@ class Post:
     raw: dict[str, Any] | None = None  # the original payload, kept for re-parsing and export
     media: list[Media] = field(default_factory=list)
     id: int | None = None
+    # links to other posts of the same source, by native id (the linked post may not be stored):
+    retweet_of: str | None = None  # a retweet (its text and media are the original's)
+    quote_of: str | None = None  # a quote post: its own text, commenting on the quoted post
+    reply_to: str | None = None  # a reply: its own text, answering that post
 
 
 @dataclass(frozen=True)

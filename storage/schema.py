@@ -204,10 +204,32 @@ DROP TRIGGER posts_fts_insert;
 DROP TRIGGER posts_fts_update;
 """
 
+# Retweets, quotes and replies link to the post they share, quote or answer (by native id of the same
+# source, so the link holds before that post is stored); result_of names the stored original whose
+# pipeline result a retweet of the same text and images reuses (storage/reposts.py). Mentions carry
+# their post's retweet flag and the aggregates count original mentions apart, so trends can count
+# originals only or every post (amplification). Stored posts hold no retweets yet: originals = all.
+_V4_REPOSTS = """
+ALTER TABLE posts ADD COLUMN retweet_of TEXT;
+ALTER TABLE posts ADD COLUMN quote_of TEXT;
+ALTER TABLE posts ADD COLUMN reply_to TEXT;
+ALTER TABLE posts ADD COLUMN result_of INTEGER REFERENCES posts (id) ON DELETE SET NULL;
+CREATE INDEX posts_retweets ON posts (source, retweet_of) WHERE retweet_of IS NOT NULL;
+CREATE INDEX posts_result_of ON posts (result_of) WHERE result_of IS NOT NULL;
+ALTER TABLE entities ADD COLUMN retweet INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mention_daily ADD COLUMN original_mentions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE type_daily ADD COLUMN original_mentions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE entity_totals ADD COLUMN original_mentions INTEGER NOT NULL DEFAULT 0;
+UPDATE mention_daily SET original_mentions = mentions;
+UPDATE type_daily SET original_mentions = mentions;
+UPDATE entity_totals SET original_mentions = mentions;
+"""
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V1_TABLES),  # 1: posts, media, entities, regions, job queue
     _v2,  # 2: full-text search, feed counters, trend aggregates
     _script(_V3_SET_BASED_TEXT_INDEX),  # 3: post text indexed per batch, not per row (4x faster imports)
+    _script(_V4_REPOSTS),  # 4: retweet/quote/reply links, shared results, original-only counts
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

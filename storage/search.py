@@ -20,6 +20,7 @@ Terms are separated by spaces and must all match (AND).
 ``author:@name``           written by that author (``@`` optional, case ignored)
 ``lang:en``                in that language
 ``has:image``              has an image (``has:entities``, ``has:gold`` likewise)
+``is:retweet``             a retweet (``is:quote``, ``is:reply`` likewise; ``-is:retweet``: originals)
 ``after:2024-01-01``       created on or after the start of that day (UTC)
 ``before:2024-02-01``      created before the start of that day (UTC)
 ``date:2024-01``           created within that year, month or day (``date:2024``, ``date:2024-01-15``)
@@ -116,7 +117,12 @@ def _post_filter(f: Filter) -> tuple[str, list[Any]]:
             "gold": "p.n_gold > 0",
         }
         return "(" + " OR ".join(tests[v] for v in f.values) + ")", []
+    if f.key == "is":
+        return "(" + " OR ".join(f"p.{_LINKS[v]} IS NOT NULL" for v in f.values) + ")", []
     return date_condition(f, "p.created_at", to_epoch)
+
+
+_LINKS = {"retweet": "retweet_of", "quote": "quote_of", "reply": "reply_to"}  # is: value -> the post's link column
 
 
 def date_condition(f: Filter, column: str, encode: Callable[[datetime], int]) -> tuple[str, list[Any]]:

@@ -91,6 +91,15 @@ class Store:
     def get_post(self, post_id: int) -> Post | None:
         return self.get_posts([post_id]).get(post_id)
 
+    def post_by_native_id(self, source: str, native_id: str) -> Post | None:
+        """The stored post a retweet, quote or reply links to (links are native ids of the same source)."""
+        found = self._read(
+            lambda conn: conn.execute(
+                "SELECT id FROM posts WHERE source = ? AND native_id = ?", (source, native_id)
+            ).fetchone()
+        )
+        return None if found is None else self.get_post(found[0])
+
     def get_posts(self, post_ids: list[int]) -> dict[int, Post]:
         """Many posts with their media in one read (export, bulk views); missing ids are absent."""
         return self._read(lambda conn: posts.get_posts(conn, list(post_ids)))
@@ -160,23 +169,42 @@ class Store:
         start: When = None,
         end: When = None,
         include_gold: bool = False,
+        include_retweets: bool = False,
     ) -> list[SeriesPoint]:
         _check_types(types)
-        return self._read(lambda conn: trends.mention_series(conn, norms, types, bucket, start, end, include_gold))
+        return self._read(
+            lambda conn: trends.mention_series(conn, norms, types, bucket, start, end, include_gold, include_retweets)
+        )
 
     def top_entities(
-        self, start: When = None, end: When = None, type: str | None = None, limit: int = 20, include_gold: bool = False
+        self,
+        start: When = None,
+        end: When = None,
+        type: str | None = None,
+        limit: int = 20,
+        include_gold: bool = False,
+        include_retweets: bool = False,
     ) -> list[EntityCount]:
         _check_types([type] if type else None)
-        return self._read(lambda conn: trends.top_entities(conn, start, end, type, limit, include_gold))
+        return self._read(
+            lambda conn: trends.top_entities(conn, start, end, type, limit, include_gold, include_retweets)
+        )
 
     def cooccurring(
-        self, norm: str, limit: int = 20, start: When = None, end: When = None, include_gold: bool = False
+        self,
+        norm: str,
+        limit: int = 20,
+        start: When = None,
+        end: When = None,
+        include_gold: bool = False,
+        include_retweets: bool = False,
     ) -> list[EntityCount]:
-        return self._read(lambda conn: trends.cooccurring(conn, norm, limit, start, end, include_gold))
+        return self._read(
+            lambda conn: trends.cooccurring(conn, norm, limit, start, end, include_gold, include_retweets)
+        )
 
-    def entity_profile(self, norm: str, include_gold: bool = False) -> EntityProfile:
-        return self._read(lambda conn: trends.entity_profile(conn, norm, include_gold))
+    def entity_profile(self, norm: str, include_gold: bool = False, include_retweets: bool = False) -> EntityProfile:
+        return self._read(lambda conn: trends.entity_profile(conn, norm, include_gold, include_retweets))
 
     # --- pipeline results and job queue ----------------------------------------------------
 

@@ -25,6 +25,7 @@ class PostSummary:
     n_groundable: int  # predicted mentions judged groundable
     n_gold: int
     pipeline_state: str | None  # state of the post's most recently updated job; None: never queued
+    retweet: bool = False  # a retweet: its text is the original's (storage/reposts.py)
 
 
 @dataclass

@@ -1,6 +1,8 @@
 """Trend queries over the daily aggregates (storage/aggregates.py), so they never scan every mention.
 
 Only predicted mentions count unless include_gold=True (then gold mentions are added in).
+Retweets are left out unless include_retweets=True: by default each original post counts once,
+however often it was retweeted; with retweets every copy counts (amplification).
 Mentions of posts without a date are left out of series and rankings (entity_profile and
 cooccurring count them). Ranges are [start, end) and whole
 UTC days: a day counts when any part of it is in the range.
@@ -46,6 +48,11 @@ def _scope(include_gold: bool, start: When, end: When) -> Where:
     return where
 
 
+def _counted(include_retweets: bool) -> str:
+    """The aggregate column to sum: every mention, or mentions in posts that are not retweets."""
+    return "mentions" if include_retweets else "original_mentions"
+
+
 def _bucket_sql(bucket: str) -> str:
     if bucket not in BUCKETS:
         raise ValueError(f"unknown bucket {bucket!r} (use {', '.join(BUCKETS)})")
@@ -60,6 +67,7 @@ def mention_series(
     start: When,
     end: When,
     include_gold: bool,
+    include_retweets: bool = False,
 ) -> list[SeriesPoint]:
     """Mentions per bucket: one series per entity when norms are given, else one per type.
 
@@ -78,7 +86,7 @@ def mention_series(
         table, key_column = "type_daily", "type"
     size = 7 if bucket == "week" else 1
     rows = conn.execute(
-        f"SELECT {key_column}, {_bucket_sql(bucket)} AS bucket, SUM(mentions) FROM {table}"
+        f"SELECT {key_column}, {_bucket_sql(bucket)} AS bucket, SUM({_counted(include_retweets)}) FROM {table}"
         f" WHERE {where.sql()} GROUP BY 1, 2",
         where.params,
     ).fetchall()
@@ -97,11 +105,11 @@ def mention_series(
     ]
 
 
-def _dominant_types(conn: sqlite3.Connection, norms: list[str], where: Where) -> dict[str, str]:
+def _dominant_types(conn: sqlite3.Connection, norms: list[str], where: Where, counted: str) -> dict[str, str]:
     if not norms:
         return {}
     rows = conn.execute(
-        f"SELECT norm, type, SUM(mentions) FROM mention_daily WHERE {where.sql()}"
+        f"SELECT norm, type, SUM({counted}) FROM mention_daily WHERE {where.sql()}"
         f" AND norm IN ({', '.join('?' * len(norms))}) GROUP BY norm, type ORDER BY 3 DESC, type DESC",
         (*where.params, *norms),
     )
@@ -112,9 +120,15 @@ def _dominant_types(conn: sqlite3.Connection, norms: list[str], where: Where) ->
 
 
 def ranked_norms(
-    conn: sqlite3.Connection, table: str, where: Where, origins: tuple[str, ...], bound_type: str, limit: int
+    conn: sqlite3.Connection,
+    table: str,
+    where: Where,
+    origins: tuple[str, ...],
+    bound_type: str,
+    limit: int,
+    counted: str = "mentions",
 ) -> list[tuple[str, int]]:
-    """The `limit` norms with the most mentions over rows of `table` (alias a) meeting `where`.
+    """The `limit` norms with the most `counted` mentions over rows of `table` (alias a) meeting `where`.
 
     An entity's all-time total (entity_totals, type `bound_type`) bounds its count under any
     filter, so with `floor` = the count the list must reach, entities whose total is below it are
@@ -123,7 +137,8 @@ def ranked_norms(
     """
     in_origins = f"origin IN ({', '.join('?' * len(origins))})"
     kth = conn.execute(
-        f"SELECT mentions FROM entity_totals WHERE {in_origins} AND type = ? ORDER BY mentions DESC LIMIT 1 OFFSET ?",
+        f"SELECT {counted} FROM entity_totals WHERE {in_origins} AND type = ?"
+        f" ORDER BY {counted} DESC LIMIT 1 OFFSET ?",
         (*origins, bound_type, limit - 1),
     ).fetchone()
     floor = kth[0] if kth else 1
@@ -131,11 +146,11 @@ def ranked_norms(
         candidates, params = "", []
         if floor > 1:  # else every entity is a candidate: let the other conditions do the narrowing
             candidates = (
-                f"AND a.norm IN (SELECT norm FROM entity_totals WHERE {in_origins} AND type = ? AND mentions >= ?)"
+                f"AND a.norm IN (SELECT norm FROM entity_totals WHERE {in_origins} AND type = ? AND {counted} >= ?)"
             )
             params = [*origins, bound_type, math.ceil(floor / len(origins))]  # a sum over origins reaches it
         rows = conn.execute(
-            f"SELECT a.norm, SUM(a.mentions) AS n FROM {table} a WHERE {where.sql()} {candidates}"
+            f"SELECT a.norm, SUM(a.{counted}) AS n FROM {table} a WHERE {where.sql()} {candidates}"
             " GROUP BY a.norm HAVING n > 0 ORDER BY n DESC, a.norm LIMIT ?",
             (*where.params, *params, limit),
         ).fetchall()
@@ -152,6 +167,7 @@ def top_entities(
     type: str | None,
     limit: int,
     include_gold: bool,
+    include_retweets: bool = False,
 ) -> list[EntityCount]:
     """The most mentioned entities in a window (see ranked_norms for why this is cheap)."""
     if limit < 1:
@@ -160,9 +176,10 @@ def top_entities(
     if type is not None:
         window.add("type = ?", type)
     origins = ("pred", "gold") if include_gold else ("pred",)
-    rows = ranked_norms(conn, "mention_daily", window, origins, type or ALL_TYPES, limit)
+    counted = _counted(include_retweets)
+    rows = ranked_norms(conn, "mention_daily", window, origins, type or ALL_TYPES, limit, counted)
     norms = [norm for norm, _ in rows]
-    names, types = display_names(conn, norms), _dominant_types(conn, norms, window)
+    names, types = display_names(conn, norms), _dominant_types(conn, norms, window, counted)
     return [EntityCount(norm, names.get(norm, norm), types[norm], count) for norm, count in rows]
 
 
@@ -173,11 +190,14 @@ def cooccurring(
     start: When,
     end: When,
     include_gold: bool,
+    include_retweets: bool = False,
 ) -> list[EntityCount]:
     """Entities mentioned in the same posts as `norm`, by number of shared posts."""
     where = Where()
     where.add("e1.norm = ?", normalize_entity(norm))
     where.add("e1.origin IN ('pred', 'gold')" if include_gold else "e1.origin = 'pred'")
+    if not include_retweets:
+        where.add("e1.retweet = 0")
     if start is not None:
         where.add("e1.created_at >= ?", to_epoch(_moment(start)))
     if end is not None:
@@ -190,21 +210,22 @@ def cooccurring(
     ).fetchall()
     norms = [other for other, _ in rows]
     names = display_names(conn, norms)
-    types = _dominant_types(conn, norms, _scope(include_gold, None, None))
+    types = _dominant_types(conn, norms, _scope(include_gold, None, None), _counted(include_retweets))
     return [EntityCount(other, names.get(other, other), types.get(other, "OTHER"), n) for other, n in rows]
 
 
-def entity_profile(conn: sqlite3.Connection, norm: str, include_gold: bool) -> EntityProfile:
+def entity_profile(
+    conn: sqlite3.Connection, norm: str, include_gold: bool, include_retweets: bool = False
+) -> EntityProfile:
     key = normalize_entity(norm)
     origins = "('pred', 'gold')" if include_gold else "('pred')"
+    scope = f"norm = ? AND origin IN {origins}" + ("" if include_retweets else " AND retweet = 0")
     rows = conn.execute(
         f"""SELECT type, COUNT(*), SUM(groundable = 1), MIN(created_at), MAX(created_at) FROM entities
-            WHERE norm = ? AND origin IN {origins} GROUP BY type""",
+            WHERE {scope} GROUP BY type""",
         (key,),
     ).fetchall()
-    posts = conn.execute(
-        f"SELECT COUNT(DISTINCT post_id) FROM entities WHERE norm = ? AND origin IN {origins}", (key,)
-    ).fetchone()[0]
+    posts = conn.execute(f"SELECT COUNT(DISTINCT post_id) FROM entities WHERE {scope}", (key,)).fetchone()[0]
     if not rows:
         return EntityProfile(norm=key, name=None)
     firsts = [row[3] for row in rows if row[3] is not None]

@@ -350,3 +350,18 @@ def test_a_device_named_as_an_image_is_not_read(tmp_path):
     for path in ("/dev/zero", str(fifo), str(tmp_path)):
         media = ImageCache(tmp_path / "images", LIMITS).settle(Media(local_path=path))
         assert media.status == "failed" and "not a regular file" in media.error, (path, media.error)
+
+
+def test_a_retweet_wave_downloads_its_photo_once(server, tmp_path):
+    """Every retweet carries its original's photo: one download, however many copies, and each post has it."""
+    original = {"id": "1", "text": "Wave", "author_id": "10", "attachments": {"media_keys": ["3_1"]}}
+    retweets = [{"id": str(100 + i), "text": "RT @nba: Wave", "author_id": "20", "attachments": {"media_keys": ["3_1"]},
+                 "referenced_tweets": [{"type": "retweeted", "id": "1"}]} for i in range(40)]
+    page = {"data": retweets, "includes": {"tweets": [original], "media": [
+        {"media_key": "3_1", "type": "photo", "url": f"{server}/ok.jpg"}]}}
+    path = tmp_path / "wave.jsonl"
+    path.write_text(json.dumps(page) + "\n")
+    with Store.open(tmp_path / "groundlens.db") as store:
+        report = import_paths(store, [path], limits=LIMITS)
+        assert (report.errors, report.images_ok, ImageServer.hits["/ok.jpg"]) == ([], 41, 1)
+        assert {m.status for p in store.get_posts(store.post_ids(None)).values() for m in p.media} == {"ok"}

@@ -131,9 +131,12 @@ def test_search_recent_asks_for_photos_and_authors():
     assert [len(p.media) for p in posts] == [1, 0, 1]
     query = parse_qs(urlparse(adapter.sent[0].url).query)
     assert query["query"] == ["Kevin Durant has:images"]
-    assert query["expansions"] == ["attachments.media_keys,author_id"]
+    assert query["expansions"] == [  # the retweeted / quoted original's text, author and photos come along
+        "attachments.media_keys,author_id,referenced_tweets.id,referenced_tweets.id.author_id,"
+        "referenced_tweets.id.attachments.media_keys"
+    ]
     assert query["media.fields"] == ["url,type,width,height"]
-    assert query["tweet.fields"] == ["created_at,lang,entities,attachments"]
+    assert query["tweet.fields"] == ["created_at,lang,entities,attachments,referenced_tweets,note_tweet,author_id"]
     assert query["user.fields"] == ["username"]
     assert adapter.sent[0].headers["Authorization"] == f"Bearer {TOKEN}"
 
@@ -204,7 +207,8 @@ def test_filtered_stream_skips_keep_alives_and_reports_error_messages():
     added = [r for r in adapter.sent if r.method == "POST"]
     assert json.loads(added[0].body)["add"] == [{"value": "Durant lang:en"}]  # the existing rule is not re-added
     stream_request = next(r for r in adapter.sent if urlparse(r.url).path == "/2/tweets/search/stream")
-    assert parse_qs(urlparse(stream_request.url).query)["expansions"] == ["attachments.media_keys,author_id"]
+    expansions = parse_qs(urlparse(stream_request.url).query)["expansions"][0]
+    assert "referenced_tweets.id.attachments.media_keys" in expansions
 
 
 def test_stream_stops_at_max_posts():

@@ -102,6 +102,10 @@ def search_command(ctx: click.Context, query: str, entity_mode: bool, limit: int
         console.print(f"[dim]More results: raise --limit (now {limit}).[/dim]")
 
 
+# how trends count: the option's values and the words the tables say it with
+COUNTING = {"originals": "original posts only (retweets left out)", "all": "every post (retweets included)"}
+
+
 @click.command("trends")
 @click.option("--entity", "entities", multiple=True, help="Entity name (repeatable): one series per entity.")
 @click.option("--type", "types", multiple=True, type=click.Choice(ENTITY_TYPES, case_sensitive=False),
@@ -112,22 +116,26 @@ def search_command(ctx: click.Context, query: str, entity_mode: bool, limit: int
 @click.option("--top", default=10, show_default=True, type=click.IntRange(0, 1000),
               help="Also list the N most mentioned entities in the range (0: do not).")  # fmt: skip
 @click.option("--include-gold", is_flag=True, help="Count gold mentions too (default: predictions only).")
+@click.option("--count", "counting", type=click.Choice(tuple(COUNTING)), default="originals", show_default=True,
+              help="originals: each post once, retweets left out; all: every post, retweets included (amplification).")
 @click.pass_context
 def trends_command(
     ctx: click.Context, entities: tuple[str, ...], types: tuple[str, ...], bucket: str,
-    since: str | None, until: str | None, top: int, include_gold: bool,
+    since: str | None, until: str | None, top: int, include_gold: bool, counting: str,
 ) -> None:  # fmt: skip
     """Mentions over time: per entity (--entity) or per type, and the top entities of the range."""
     start, end = _when(since, False, "--since"), _when(until, True, "--until")
     kinds = [t.upper() for t in types] or None
     console = Console()
     with _store(ctx) as store:
-        series = store.mention_series(list(entities) or None, kinds, bucket, start, end, include_gold)
+        retweets = counting == "all"
+        series = store.mention_series(list(entities) or None, kinds, bucket, start, end, include_gold, retweets)
         leaders = [
-            (kind, store.top_entities(start, end, kind, top, include_gold)) for kind in (kinds or [None])
+            (kind, store.top_entities(start, end, kind, top, include_gold, retweets)) for kind in (kinds or [None])
         ] if top else []  # fmt: skip
     keys = list(dict.fromkeys(point.key for point in series))
-    table = Table(title=f"Mentions per {bucket}" + (" (pred + gold)" if include_gold else ""))
+    title = f"Mentions per {bucket}, {COUNTING[counting]}" + (" (pred + gold)" if include_gold else "")
+    table = Table(title=title)
     table.add_column(f"{bucket} of")
     for key in keys:
         table.add_column(key, justify="right")

@@ -1,4 +1,5 @@
-"""An X account archive's `tweets.js` (`window.YTD.tweets.part0 = [{"tweet": {...}}, ...]`).
+"""An X account archive's `tweets.js` (`window.YTD.tweets.part0 = [{"tweet": {...}}, ...]`, or in
+archives from before 2019 `window.YTD.tweet.part0 = [{...}, ...]`, tweets without the wrapper).
 
 The archive's tweets are v1.1-shaped (`full_text`, `id_str`, `extended_entities.media`), which
 the liberal record mapping already reads; this module strips the JavaScript assignment, adds the
@@ -13,10 +14,11 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlparse
 
-from core.ingest.fields import X_SOURCE, RecordError, record_to_post, tweet_url
+from core.ingest.fields import X_SOURCE, record_items, tweet_url
 from core.ingest.jsonl import JSONProblem, parse_json
 from core.ingest.report import ItemError, ParsedItem
 from core.ingest.textio import sniff_encoding
+from storage.records import Post
 
 _PREFIX = re.compile(r"\s*window\.YTD\.[\w.]+\s*=\s*")
 MEDIA_FOLDERS = ("tweets_media", "tweet_media")
@@ -78,21 +80,42 @@ def read_archive(path: Path, images_dir: Path | None = None) -> Iterator[ParsedI
         return
     folder = path.parent
     username = _account_username(folder)
+    others: dict[str, tuple[str, int]] = {}  # entries of other archive files (likes, follows...): kind -> first, count
     for index, item in enumerate(items):
         location = f"{path} [item {index}]"
-        tweet = item.get("tweet") if isinstance(item, dict) else None
-        try:
-            if tweet is None:
-                raise RecordError("entry has no 'tweet' object")
-            post = record_to_post(tweet, source=X_SOURCE, base_dir=images_dir or folder)
-        except RecordError as error:
-            yield ItemError(location, str(error))
+        tweet = _entry_tweet(item)
+        if tweet is None and isinstance(item, dict) and len(item) == 1:
+            kind = next(iter(item))
+            first, count = others.get(kind, (location, 0))
+            others[kind] = first, count + 1
             continue
-        if post.author is None and username:
-            post.author = username
-            post.url = tweet_url(username, post.native_id)
-        for media in post.media:
-            local = _local_photo(folder, post.native_id, media.url) if media.url else None
-            if local is not None:
-                media.local_path = str(local)
-        yield ParsedItem(location, post)
+        if tweet is None:
+            yield ItemError(location, "entry has no 'tweet' object and is not a tweet itself (no id_str or full_text)")
+            continue
+        for found in record_items(tweet, location, source=X_SOURCE, base_dir=images_dir or folder):
+            if isinstance(found, ParsedItem):
+                _own_account(found.post, folder, username if found.location == location else None)
+            yield found
+    for kind, (first, count) in others.items():
+        yield ItemError(first, f"this file holds {kind!r} entries, no 'tweet' object ({count:,} skipped)")
+
+
+def _entry_tweet(item: Any) -> dict[str, Any] | None:
+    """Archives since 2019 wrap each tweet (`{"tweet": {...}}`); older ones (`window.YTD.tweet.part0`) do not."""
+    if not isinstance(item, dict):
+        return None
+    if isinstance(item.get("tweet"), dict):
+        return item["tweet"]
+    return item if "tweet" not in item and ("id_str" in item or "full_text" in item) else None
+
+
+def _own_account(post: Post, folder: Path, username: str | None) -> None:
+    """The archive's tweets name no author (they are the account's own): take it from account.js;
+    prefer the photos shipped in tweets_media/ to X's URLs."""
+    if post.author is None and username:
+        post.author = username
+        post.url = tweet_url(username, post.native_id)
+    for media in post.media:
+        local = _local_photo(folder, post.native_id, media.url) if media.url else None
+        if local is not None:
+            media.local_path = str(local)

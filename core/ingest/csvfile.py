@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from itertools import chain, islice
 from pathlib import Path
 from typing import Iterator
@@ -25,9 +26,17 @@ from core.ingest.textio import encoding_problem, text_lines
 CSV_SOURCE = "csv"
 _DELIMITERS = ",;\t|"
 _END = "\ufdd0end of file\ufdd0"  # a noncharacter: never in real text
+_SEP_LINE = re.compile(r'^"?sep=(.)"?\s*$')
 # process-wide, and only ever raised: past it the csv module raises mid-row. Over MAX_TEXT_CHARS
 # a field is refused here with a reason; over this the csv module's error is reported instead.
 csv.field_size_limit(max(csv.field_size_limit(), 16 * MAX_TEXT_CHARS))
+
+
+def declared_delimiter(line: str) -> str | None:
+    """The delimiter Excel's `sep=;` first line names (written before the header so that Excel splits the
+    columns whatever the computer's list separator), or None when the line is not one."""
+    found = _SEP_LINE.match(line)
+    return found.group(1) if found else None
 
 
 def _delimiter(path: Path, header: str) -> str:
@@ -59,19 +68,22 @@ def read_csv(path: Path, images_dir: Path | None = None) -> Iterator[ParsedItem 
     except UnicodeDecodeError as error:
         yield ItemError(str(path), f"not valid text in its declared encoding ({error.reason})")
         return
+    skipped, delimiter = 0, declared_delimiter(first[0]) if first else None
+    if delimiter is not None:
+        skipped, first = 1, list(islice(lines, 1))
     if not first or not first[0].strip():
-        yield ItemError(f"{path}:1", "no header row (empty file?)")
+        yield ItemError(f"{path}:{1 + skipped}", "no header row (empty file?)")
         return
-    reader = csv.reader(chain(first, lines, [_END + "\n"]), "excel", delimiter=_delimiter(path, first[0]))
+    reader = csv.reader(chain(first, lines, [_END + "\n"]), "excel", delimiter=delimiter or _delimiter(path, first[0]))
     header = [name.strip() for name in next(reader)]
     problem = encoding_problem("".join(header))
     if problem:
-        yield ItemError(f"{path}:1", f"header {problem}")
+        yield ItemError(f"{path}:{1 + skipped}", f"header {problem}")
         return
     base_dir = images_dir or path.parent
     while True:
         start = reader.line_num + 1
-        location = f"{path}:{start}"
+        location = f"{path}:{start + skipped}"
         try:
             row = next(reader)
         except StopIteration:
@@ -88,7 +100,8 @@ def read_csv(path: Path, images_dir: Path | None = None) -> Iterator[ParsedItem 
             return
         if row and _END in row[-1]:
             yield ItemError(location, "a quote opened in this row is never closed:"
-                                      f" lines {start} to {reader.line_num - 1}, the end of the file, are not imported")
+                                      f" lines {start + skipped} to {reader.line_num - 1 + skipped}, the end of the"
+                                      " file, are not imported")
             return
         if not any(cell.strip() for cell in row):
             continue

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from core.ingest.archive import read_archive
-from core.ingest.csvfile import read_csv
+from core.ingest.csvfile import declared_delimiter, read_csv
 from core.ingest.fields import TEXT
 from core.ingest.folder import read_folder
 from core.ingest.gmner_import import read_gmner
@@ -62,7 +62,7 @@ def detect_format(path: Path) -> str:
         return "csv"
     if suffix in _JSON_SUFFIXES or head.startswith(("{", "[")):
         return "twarc2" if head.startswith("{") and '"data"' in head.split("\n", 1)[0][:200] else "jsonl"
-    if _looks_like_csv_header(head.split("\n", 1)[0]):
+    if declared_delimiter(head.split("\n", 1)[0]) or _looks_like_csv_header(head.split("\n", 1)[0]):
         return "csv"
     if not head:
         raise FormatError("the file is empty")

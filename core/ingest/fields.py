@@ -18,10 +18,12 @@ import re
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from dateutil import parser as dateparser
 
+from core.ingest.links import STORED_ORIGINALS, carries_post, set_links, share_original, v1_references, v2_references
+from core.ingest.report import ItemError, ParsedItem
 from storage.records import Media, Post
 
 log = logging.getLogger(__name__)
@@ -56,9 +58,10 @@ IMAGE = ("image", "images", "imageurl", "imageurls", "imagepath", "imagefile", "
          "picture", "mediaurl", "mediaurls", "media", "file", "filename")
 LANG = ("lang", "language")
 URL = ("url", "link", "permalink", "tweeturl", "posturl")
-# Keys only an X API v2 tweet (raw or flattened by twarc) carries: such records keep source "x",
-# so the same tweet imported from a twarc2 file and a flattened file is one post.
-_X_MARKERS = ("__twarc", "authorid", "conversationid", "edithistorytweetids")
+# Keys only an X tweet carries, API v2 (raw or flattened by twarc) or v1.1 (twarc 1, old exports):
+# such records keep source "x", so the same tweet imported from any of these files is one post.
+_X_MARKERS = ("__twarc", "authorid", "conversationid", "edithistorytweetids", "idstr", "inreplytostatusidstr",
+              "retweetedstatus", "extendedtweet")
 _MEDIA_URL_KEYS = ("media_url_https", "url", "media_url", "src", "path", "file", "href")
 _URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+:")  # two letters at least: C:\ is a path
 
@@ -159,14 +162,28 @@ def _media_refs(value: Any) -> list[str]:
     return refs
 
 
+def _extended(record: dict[str, Any]) -> dict[str, Any]:
+    """A v1.1 tweet over 140 characters (`truncated: true`) keeps its whole text and photos here."""
+    extended = record.get("extended_tweet")
+    return extended if isinstance(extended, dict) else {}
+
+
+def _whole_text(record: dict[str, Any]) -> tuple[str, Any] | None:
+    """The whole text of a long tweet whose `text` X shortened: v1.1 `extended_tweet.full_text`, or the
+    v2 `note_tweet.text` of a post over 280 characters (raw pages take it in v2.py; flattened lines here)."""
+    note = record.get("note_tweet")
+    return lookup(_extended(record), ("fulltext",)) or (lookup(note, ("text",)) if isinstance(note, dict) else None)
+
+
 def _image_refs(record: dict[str, Any], keyed: dict[str, str]) -> list[str]:
     found = lookup(record, IMAGE, keyed=keyed)
     if found is not None:
         return _media_refs(found[1])
-    for outer in ("attachments", "extended_entities", "entities"):
-        nested = record.get(outer)
-        if isinstance(nested, dict) and nested.get("media"):
-            return _media_refs(nested["media"])
+    for holder in (_extended(record), record):
+        for outer in ("attachments", "extended_entities", "entities"):
+            nested = holder.get(outer)
+            if isinstance(nested, dict) and nested.get("media"):
+                return _media_refs(nested["media"])
     return []
 
 
@@ -231,7 +248,7 @@ def record_to_post(
     if not isinstance(record, dict):
         raise RecordError(f"expected an object, got {type(record).__name__}")
     keyed = keyed_names(record)
-    text = lookup(record, TEXT, allow_empty=True, keyed=keyed)
+    text = _whole_text(record) or lookup(record, TEXT, allow_empty=True, keyed=keyed)
     if text is None:
         raise RecordError("no text field (looked for text, full_text, tweet, content, body, message, caption)")
     found_id = lookup(record, ID, keyed=keyed)
@@ -257,3 +274,34 @@ def record_to_post(
     if post.url is None and is_x:
         post.url = tweet_url(post.author, post.native_id)
     return post
+
+
+def record_items(
+    record: Any, location: str, *, source: str, base_dir: Path, allow_absolute: bool = True
+) -> Iterator[ParsedItem | ItemError]:
+    """The post of a record, after the retweeted or quoted original it carries (v1.1 `retweeted_status`,
+    `quoted_status`; twarc2 flatten's inlined `referenced_tweets`); a retweet takes its original's text
+    and photos (core/ingest/links.py). A malformed original is reported alone; the post still goes in."""
+    try:
+        post = record_to_post(record, source=source, base_dir=base_dir, allow_absolute=allow_absolute)
+    except RecordError as error:
+        yield ItemError(location, str(error))
+        return
+    references = {**v1_references(record), **v2_references(record)}
+    set_links(post, references)
+    for field in STORED_ORIGINALS:
+        reference = references.get(field)
+        if reference is None or not carries_post(reference):
+            continue
+        where = f"{location} [included tweet {getattr(post, field)}]"
+        try:
+            original = record_to_post(reference, source=post.source, base_dir=base_dir, allow_absolute=allow_absolute)
+        except RecordError as error:
+            yield ItemError(where, str(error))
+            continue
+        original.source = post.source  # an inlined original may lack the fields that mark it as a tweet
+        set_links(original, {**v1_references(reference), **v2_references(reference)})
+        if field == "retweet_of":
+            share_original(post, original)
+        yield ParsedItem(where, original)
+    yield ParsedItem(location, post)

@@ -29,6 +29,7 @@ import socket
 import stat
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
@@ -215,13 +216,29 @@ class _PublicOnlyAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _PublicHTTPPool, "https": _PublicHTTPSPool}
 
 
+class _Once:
+    """One URL's fetch: the first caller downloads, callers meanwhile and after get its outcome."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.outcome: CachedImage | ImageError | None = None
+
+
 class ImageCache:
-    """Thread-safe: each worker thread gets its own requests.Session."""
+    """Thread-safe: each worker thread gets its own requests.Session.
+
+    A URL is fetched once per cache (one import): a retweet wave carries its original's photo in
+    every copy, and 10,000 downloads of one picture would be 9,999 too many. The most recent
+    RECENT_URLS outcomes (the picture, or the reason it failed) are kept."""
+
+    RECENT_URLS = 4096
 
     def __init__(self, root: Path, limits: ImageLimits | None = None):
         self.root = Path(root)
         self.limits = limits or ImageLimits.from_environment()
         self._local = threading.local()
+        self._recent: OrderedDict[str, _Once] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     def _session(self) -> requests.Session:
         if not hasattr(self._local, "session"):
@@ -270,6 +287,22 @@ class ImageCache:
         return self._accept(data, None if copy else path.resolve())
 
     def fetch(self, url: str) -> CachedImage:
+        with self._recent_lock:
+            once = self._recent.pop(url, None) or _Once()
+            self._recent[url] = once
+            if len(self._recent) > self.RECENT_URLS:
+                self._recent.popitem(last=False)
+        with once.lock:
+            if once.outcome is None:
+                try:
+                    once.outcome = self._download(url)
+                except ImageError as error:
+                    once.outcome = error
+        if isinstance(once.outcome, ImageError):
+            raise type(once.outcome)(*once.outcome.args)  # a fresh one: threads must not share a traceback
+        return once.outcome
+
+    def _download(self, url: str) -> CachedImage:
         deadline = time.monotonic() + self.limits.deadline
         retrying = Retrying(
             retry=retry_if_exception_type(TransientImageError),

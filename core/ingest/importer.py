@@ -297,8 +297,10 @@ def import_paths(
         if chosen not in READERS:
             importer.report.add_error(ItemError(str(path), f"unknown format {chosen!r}"))
             continue
-        if importer.run(READERS[chosen](path, images), source=str(path)) == 0 and not importer.cancel.is_set():
-            importer.report.add_error(ItemError(str(path), "no posts found (empty file?)"))
+        errors_before = len(importer.report.errors)
+        stored = importer.run(READERS[chosen](path, images), source=str(path))
+        if stored == 0 and len(importer.report.errors) == errors_before and not importer.cancel.is_set():
+            importer.report.add_error(ItemError(str(path), "no posts found (empty file?)"))  # else the reader said why
     return importer.report
 
 

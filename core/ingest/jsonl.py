@@ -20,10 +20,10 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-from core.ingest.fields import RecordError, record_to_post
+from core.ingest.fields import record_items
 from core.ingest.report import ItemError, ParsedItem
 from core.ingest.textio import encoding_problem, sniff_encoding, text_lines
-from core.ingest.v2 import posts_from_page
+from core.ingest.v2 import is_v2_page, non_post_kind, posts_from_page, records_in
 
 FLAT_SOURCE = "jsonl"
 MAX_DEPTH = 100  # tweets nest about 6 deep; the interpreter's own limit is near 1000
@@ -76,19 +76,12 @@ def parse_json(text: str) -> Any:
     return value
 
 
-def is_v2_page(obj: Any) -> bool:
-    return isinstance(obj, dict) and "text" not in obj and isinstance(obj.get("data"), (list, dict))
-
-
 def items_from_object(obj: Any, location: str, base_dir: Path) -> Iterator[ParsedItem | ItemError]:
     """A v2 page's tweets, or one flat record."""
     if is_v2_page(obj):
         yield from posts_from_page(obj, location)
         return
-    try:
-        yield ParsedItem(location, record_to_post(obj, source=FLAT_SOURCE, base_dir=base_dir))
-    except RecordError as error:
-        yield ItemError(location, str(error))
+    yield from record_items(obj, location, source=FLAT_SOURCE, base_dir=base_dir)
 
 
 def _json_reason(error: json.JSONDecodeError, line: str) -> str:
@@ -128,18 +121,28 @@ def _whole_document(path: Path) -> Any | None:
         return None
 
 
-def read_jsonl(path: Path, images_dir: Path | None = None) -> Iterator[ParsedItem | ItemError]:
-    base_dir = images_dir or path.parent
+def _objects(path: Path) -> Iterator[tuple[str, Any] | ItemError]:
+    """(location, object): the items of a whole-document array, the document, or each line."""
     document = _whole_document(path) if path.suffix.lower() == ".json" else None
     if isinstance(document, list):
-        for index, obj in enumerate(document):
-            yield from items_from_object(obj, f"{path} [item {index}]", base_dir)
-        return
-    if document is not None:
-        yield from items_from_object(document, str(path), base_dir)
-        return
-    for found in json_objects(path):
+        yield from ((f"{path} [item {index}]", obj) for index, obj in enumerate(document))
+    elif document is not None:
+        yield str(path), document
+    else:
+        yield from json_objects(path)
+
+
+def read_jsonl(path: Path, images_dir: Path | None = None) -> Iterator[ParsedItem | ItemError]:
+    """Posts of the file; objects of other kinds (twarc2 users, lists, counts...) get one message per kind."""
+    base_dir = images_dir or path.parent
+    others: dict[str, tuple[str, int]] = {}  # kind -> (where first seen, how many)
+    for found in _objects(path):
         if isinstance(found, ItemError):
             yield found
+        elif kind := non_post_kind(found[1]):
+            first, count = others.get(kind, (found[0], 0))
+            others[kind] = first, count + records_in(found[1])
         else:
             yield from items_from_object(found[1], found[0], base_dir)
+    for kind, (first, count) in others.items():
+        yield ItemError(first, f"this file holds {kind} objects, not posts ({count:,} skipped)")

@@ -1,7 +1,10 @@
 """X API v2 tweet objects plus their `includes` -> Posts: the one parser for the API and twarc2 files.
 
-A v2 page (`{"data": [...], "includes": {"users": [...], "media": [...]}}`, or one streamed
-tweet with `"data": {...}`) carries authors and photos out of line; they are joined back here.
+A v2 page (`{"data": [...], "includes": {"users": [...], "media": [...], "tweets": [...]}}`, or
+one streamed tweet with `"data": {...}`) carries authors, photos and the tweets it retweets,
+quotes or answers out of line; they are joined back here. A retweet takes its original's whole
+text and photos from `includes.tweets` (its own text is cut), and the retweeted or quoted
+original is stored too (core/ingest/links.py).
 Every field is checked for its type before use: a page the API (or a file) got wrong in one
 place costs that one tweet, or only its author or photo, never the page.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from core.ingest.fields import X_SOURCE, RecordError, fails_alone, native_id, parse_time, tweet_url
+from core.ingest.links import STORED_ORIGINALS, set_links, share_original, v2_references
 from core.ingest.report import ItemError, ParsedItem
 from storage.records import Media, Post
 
@@ -56,7 +60,7 @@ def tweet_to_post(tweet: Any, users: dict[str, dict], media: dict[str, dict]) ->
     attachments = _of_type(tweet.get("attachments"), dict) or {}
     keys = _of_type(attachments.get("media_keys"), list) or []
     photos = [media[k] for k in keys if isinstance(k, str) and k in media and _is_photo(media[k])]
-    return Post(
+    post = Post(
         source=X_SOURCE,
         native_id=tweet_id,
         text=text,
@@ -68,6 +72,32 @@ def tweet_to_post(tweet: Any, users: dict[str, dict], media: dict[str, dict]) ->
         media=[Media(url=p["url"], width=_of_type(p.get("width"), int), height=_of_type(p.get("height"), int))
                for p in photos],
     )
+    set_links(post, v2_references(tweet))
+    return post
+
+
+def _with_originals(
+    post: Post, where: str, tweets: dict[str, dict], users: dict[str, dict], media: dict[str, dict], seen: set[str]
+) -> Iterator[ParsedItem | ItemError]:
+    """The retweeted / quoted originals the page carries (each once per page), then the post itself,
+    which takes a retweeted original's text and photos (its own raw keeps the original beside it)."""
+    for field in STORED_ORIGINALS:
+        linked = getattr(post, field)
+        if linked is None or linked not in tweets:
+            continue
+        try:
+            original = tweet_to_post(tweets[linked], users, media)
+        except RecordError as error:
+            yield ItemError(f"{where} [included tweet {linked}]", str(error))
+            continue
+        if field == "retweet_of":
+            share_original(post, original)
+            if post.raw is not None and original.raw is not None:  # always, as tweet_to_post builds them
+                post.raw["includes"].update(tweets=[tweets[linked]], media=original.raw["includes"]["media"])
+        if linked not in seen:
+            seen.add(linked)
+            yield ParsedItem(f"{where} [included tweet {linked}]", original)
+    yield ParsedItem(where, post)
 
 
 def posts_from_page(page: Any, location: str) -> Iterator[ParsedItem | ItemError]:
@@ -84,12 +114,15 @@ def posts_from_page(page: Any, location: str) -> Iterator[ParsedItem | ItemError
         return
     includes = page.get("includes") if isinstance(page.get("includes"), dict) else {}
     users, media = _index(includes, "users", "id"), _index(includes, "media", "media_key")
+    included, seen = _index(includes, "tweets", "id"), set()
     for index, tweet in enumerate(tweets):
         where = location if isinstance(data, dict) else f"{location} [tweet {index}]"
         try:
-            yield ParsedItem(where, tweet_to_post(tweet, users, media))
+            post = tweet_to_post(tweet, users, media)
         except RecordError as error:
             yield ItemError(where, str(error))
+            continue
+        yield from _with_originals(post, where, included, users, media, seen)
 
 
 def page_errors(page: Any, location: str) -> Iterator[ItemError]:
@@ -101,3 +134,35 @@ def page_errors(page: Any, location: str) -> Iterator[ItemError]:
         resource, resource_id = error.get("resource_type"), error.get("resource_id")
         where = f"{location} [{resource} {resource_id}]" if resource and resource_id else f"{location} [error {index}]"
         yield ItemError(where, f"X API: {title}" + (f": {detail}" if detail and detail != title else ""))
+
+
+# What other twarc2 commands write (users, followers, lists, counts, compliance), told by fields
+# only those objects have; checked on objects without a post text, in this order.
+_OTHER_OBJECTS = (
+    ("tweet count", ("tweet_count",)),
+    ("compliance job", ("upload_url", "download_url", "resumable")),
+    ("compliance result", ("action", "redacted_at")),
+    ("user", ("username",)),
+    ("list", ("member_count", "follower_count", "owner_id", "private")),
+    ("space", ("host_ids", "state")),
+)
+
+
+def non_post_kind(obj: Any) -> str | None:
+    """'user', 'list', 'tweet count'... when `obj` (a v2 page or one flat record) holds objects that are not posts."""
+    if is_v2_page(obj):
+        data = obj["data"]
+        obj = data[0] if isinstance(data, list) and data else data
+    if not isinstance(obj, dict) or "text" in obj or "full_text" in obj:
+        return None
+    return next((kind for kind, keys in _OTHER_OBJECTS if any(key in obj for key in keys)), None)
+
+
+def is_v2_page(obj: Any) -> bool:
+    return isinstance(obj, dict) and "text" not in obj and isinstance(obj.get("data"), (list, dict))
+
+
+def records_in(obj: Any) -> int:
+    """Objects in a v2 page's `data` (a list, or one streamed), or 1 for a flat record."""
+    data = obj["data"] if is_v2_page(obj) else None
+    return len(data) if isinstance(data, list) else 1

@@ -30,10 +30,14 @@ from core.ingest.report import ItemError, ParsedItem
 from core.ingest.v2 import page_errors, posts_from_page
 from core.redact import RedactingFilter, redact, register_secret
 
+# The referenced_tweets expansions bring a retweet's original (whole text, author, photos) into
+# `includes`: a retweet's own text is cut at 140 characters (core/ingest/links.py). note_tweet holds
+# the whole text of posts over 280 characters.
 REQUEST_FIELDS: dict[str, str] = {
-    "expansions": "attachments.media_keys,author_id",
+    "expansions": "attachments.media_keys,author_id,referenced_tweets.id,referenced_tweets.id.author_id,"
+                  "referenced_tweets.id.attachments.media_keys",
     "media_fields": "url,type,width,height",
-    "tweet_fields": "created_at,lang,entities,attachments",
+    "tweet_fields": "created_at,lang,entities,attachments,referenced_tweets,note_tweet,author_id",
     "user_fields": "username",
 }
 PAGE_SIZE = 100  # the most both search and timelines allow

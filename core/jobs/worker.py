@@ -151,7 +151,8 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
                 saved.append((post_id, [to_entity(e, version, media_id) for e in result.entities], result.error))
                 failed += result.error is not None
             store.save_results(key, saved)
-            done += len(ids)
+            # retweets that reuse a result saved here (or before) left the queue without a claim
+            done = min(total, pending - store.job_counts(key)["pending"])
             report(done=given_up + done, failed=given_up + failed, elapsed_s=time.perf_counter() - start)
         report(state="cancelled" if cancel.is_set() and done < total else "finished",
                elapsed_s=time.perf_counter() - start)

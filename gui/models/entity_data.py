@@ -53,9 +53,10 @@ class EntityData:
     truncated: bool = False
 
 
-def entity_query(norm: str) -> str:
-    """The search-bar query for posts mentioning this entity (quotes cannot be escaped, so drop them)."""
-    return 'entity:"' + norm.replace('"', " ").strip() + '"'
+def entity_query(norm: str, include_retweets: bool = True) -> str:
+    """The search-bar query for posts mentioning this entity (quotes cannot be escaped, so drop them),
+    retweets left out when counting original posts only."""
+    return 'entity:"' + norm.replace('"', " ").strip() + '"' + ("" if include_retweets else " -is:retweet")
 
 
 def context_of(text: str, start: int, end: int) -> str:
@@ -72,11 +73,15 @@ def context_of(text: str, start: int, end: int) -> str:
     )
 
 
-def load_entity(store: Store, norm: str, resolve_media) -> EntityData:
-    data = EntityData(profile=store.entity_profile(norm), cooccurring=store.cooccurring(norm, limit=25))
+def load_entity(store: Store, norm: str, resolve_media, include_retweets: bool = False) -> EntityData:
+    """The entity's profile, mentions and co-occurring entities, counting retweets or original posts only."""
+    data = EntityData(
+        profile=store.entity_profile(norm, include_retweets=include_retweets),
+        cooccurring=store.cooccurring(norm, limit=25, include_retweets=include_retweets),
+    )
     if data.profile.name is None:
         return data
-    ids = store.post_ids(entity_query(norm), order="created_desc")
+    ids = store.post_ids(entity_query(norm, include_retweets), order="created_desc")
     data.truncated = len(ids) > MAX_POSTS
     for post_id in ids[:MAX_POSTS]:
         post = store.get_post(post_id)

@@ -3,6 +3,7 @@ records from the store (database thread), then pixels (image decode + masks, poo
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,11 +20,34 @@ from storage import Store
 from storage.records import Entity, Post
 
 
+LINK_VERBS = {"retweet_of": "Retweet of", "quote_of": "Quotes", "reply_to": "Reply to"}
+
+
 @dataclass
 class PostBundle:
     post: Post
     predictions: list[Entity]
     gold: list[Entity]
+    linked: dict[str, Post | None] = field(default_factory=dict)  # Post link field -> the stored post, or None
+
+    def link_lines(self) -> list[str]:
+        """What the post shares, quotes or answers, as HTML lines (imported text escaped)."""
+        lines = []
+        for field_name, verb in LINK_VERBS.items():
+            native_id = getattr(self.post, field_name)
+            if native_id is None:
+                continue
+            other = self.linked.get(field_name)
+            if other is None:
+                missing = " (whose text X cut)" if field_name == "retweet_of" else ""
+                lines.append(f"{verb} post {html.escape(native_id)}, not in the collection{missing}")
+                continue
+            who = html.escape(other.author or "unknown author")
+            if field_name == "retweet_of":
+                lines.append(f"{verb} <b>{who}</b>'s post: the text below is the original's, in full")
+            else:
+                lines.append(f"{verb} <b>{who}</b>: <i>{html.escape(other.text)}</i>")
+        return lines
 
     def keyed(self) -> list[tuple[str, Entity]]:
         """Stable keys tie one entity's text span, chip and image regions together."""
@@ -55,7 +79,14 @@ def load_bundle(store: Store, post_id: int) -> PostBundle | None:
     post = store.get_post(post_id)
     if post is None:
         return None
-    return PostBundle(post, store.entities_for_post(post_id), store.entities_for_post(post_id, origin="gold"))
+    linked = {
+        field_name: store.post_by_native_id(post.source, getattr(post, field_name))
+        for field_name in LINK_VERBS
+        if getattr(post, field_name) is not None
+    }
+    return PostBundle(
+        post, store.entities_for_post(post_id), store.entities_for_post(post_id, origin="gold"), linked
+    )
 
 
 @dataclass

@@ -20,7 +20,7 @@ from gui.context import AppContext
 from gui.models.entity_data import CROP_SIDE, EntityData, entity_query, load_entity, render_crops
 from gui.models.record_table import Column
 from gui.theme import MUTED, TYPE_COLORS
-from gui.widgets.common import label, section
+from gui.widgets.common import counting_choice, label, section
 from gui.widgets.table_view import RecordTable
 from gui.workers import Latest, run_in_pool
 
@@ -56,9 +56,12 @@ class EntityPage(QWidget):
         self.types = QLabel()
         self.types.setTextFormat(Qt.TextFormat.RichText)
         self.facts = label("Double-click an entity in the inspector or in search results to open its page.", "Muted")
+        self.counting = counting_choice(lambda: self.show_entity(self.norm) if self.norm else None)
         self.feed_button = QPushButton("Show posts in feed")
         self.feed_button.setEnabled(False)
-        self.feed_button.clicked.connect(lambda: self.search_requested.emit(entity_query(self.norm)))
+        self.feed_button.clicked.connect(
+            lambda: self.search_requested.emit(entity_query(self.norm, bool(self.counting.currentData())))
+        )
 
         self.mentions = RecordTable(MENTION_COLUMNS)
         self.mentions.activated_record.connect(lambda m: self.post_activated.emit(m.post_id))
@@ -83,7 +86,10 @@ class EntityPage(QWidget):
         header.addWidget(self.types)
         header.addWidget(self.facts)
         layout.addLayout(header, 0, 0)
-        layout.addWidget(self.feed_button, 0, 1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.counting)
+        buttons.addWidget(self.feed_button, alignment=Qt.AlignmentFlag.AlignRight)
+        layout.addLayout(buttons, 0, 1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         layout.addWidget(section("Mentions"), 1, 0)
         layout.addWidget(section("Co-occurring entities"), 1, 1)
         layout.addWidget(self.mentions, 2, 0)
@@ -100,8 +106,9 @@ class EntityPage(QWidget):
         token = self._latest.start()
         self.title.setText(norm)
         self.facts.setText("Loading…")
+        retweets = bool(self.counting.currentData())
         self.ctx.db.submit(
-            lambda store: load_entity(store, norm, self.ctx.media_file),
+            lambda store: load_entity(store, norm, self.ctx.media_file, retweets),
             self._latest.only(token, self._on_data),
             self._latest.only(token, lambda exc: self.facts.setText(f"Could not load this entity: {exc}")),
         )
@@ -129,9 +136,10 @@ class EntityPage(QWidget):
         first = profile.first_seen.strftime("%Y-%m-%d") if profile.first_seen else "?"
         last = profile.last_seen.strftime("%Y-%m-%d") if profile.last_seen else "?"
         more = f" (listing the latest {len(data.mentions)})" if data.truncated else ""
+        counted = "retweets included" if self.counting.currentData() else "original posts only"
         self.facts.setText(
-            f"{profile.mentions:,} mentions in {profile.posts:,} posts{more} · {profile.groundable:,} judged visible"
-            f" · first seen {first} · last seen {last}"
+            f"{profile.mentions:,} mentions in {profile.posts:,} posts ({counted}){more}"
+            f" · {profile.groundable:,} judged visible · first seen {first} · last seen {last}"
         )
         self.mentions.set_records(data.mentions)
         self.cooccurring.set_records(data.cooccurring)

@@ -52,6 +52,9 @@ class InspectorView(QWidget):
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.setOpenExternalLinks(True)
         self.header.setWordWrap(True)
+        self.links = label("", "Muted")  # what the post retweets, quotes or answers
+        self.links.setTextFormat(Qt.TextFormat.RichText)
+        self.links.setWordWrap(True)
         self.text = EntityText()
         self.entities = EntityList()
         right = QWidget()
@@ -59,6 +62,7 @@ class InspectorView(QWidget):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(12, 10, 12, 10)
         right_layout.addWidget(self.header)
+        right_layout.addWidget(self.links)
         right_layout.addWidget(section("Text"))
         right_layout.addWidget(self.text, 1)
         right_layout.addWidget(section("Entities"))
@@ -88,6 +92,7 @@ class InspectorView(QWidget):
         if post_id is None:
             self.bundle = None
             self.header.clear()
+            self.links.clear()
             self.text.set_content("", [])
             self.entities.set_rows([])
             self._show_message("Select a post in the feed.")
@@ -119,6 +124,9 @@ class InspectorView(QWidget):
         link = f' · <a href="{html.escape(post.url, quote=True)}">open original</a>' if web else ""
         author = html.escape(post.author or "unknown author")
         self.header.setText(f"<b style='color:#1F2328'>{author}</b> · {when} · {html.escape(post.source)}{link}")
+        lines = bundle.link_lines()
+        self.links.setText("<br>".join(lines))
+        self.links.setVisible(bool(lines))
         self._show_text()
         image_file = self.ctx.media_file(bundle.local_path)
         keyed = bundle.keyed()

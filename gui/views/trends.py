@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from core.safe_output import OutputError, atomic_output, database_files, refuse_overwriting
 from gui.context import AppContext
 from gui.theme import ACCENT, TYPE_COLORS
-from gui.widgets.common import label
+from gui.widgets.common import counting_choice, label
 from gui.workers import Latest
 from storage.export import CsvWriter
 from storage.normalize import normalize_entity
@@ -85,6 +85,7 @@ class TrendsView(QWidget):
         self.bucket.currentTextChanged.connect(lambda _t: self.reload())
         self.gold = QCheckBox("Include gold")
         self.gold.toggled.connect(lambda _on: self.reload())
+        self.counting = counting_choice(self.reload)
         show = QPushButton("Show")
         show.setObjectName("Primary")
         show.clicked.connect(self.reload)
@@ -101,6 +102,8 @@ class TrendsView(QWidget):
         controls.addWidget(QLabel("per"))
         controls.addWidget(self.bucket)
         controls.addWidget(self.gold)
+        controls.addWidget(QLabel("count"))
+        controls.addWidget(self.counting)
         controls.addWidget(show)
 
         self.figure = Figure(figsize=(10, 6), layout="constrained")
@@ -159,15 +162,20 @@ class TrendsView(QWidget):
         token = self._latest.start()
         norms, types = self.chosen_norms() or None, self.chosen_types()
         bucket, gold, selection = self.bucket.currentText(), self.gold.isChecked(), self.selection
+        retweets = bool(self.counting.currentData())
 
         def work(store) -> TrendData:
             data = TrendData()
-            data.series = store.mention_series(norms, types, bucket=bucket, start=None, end=None, include_gold=gold)
+            data.series = store.mention_series(
+                norms, types, bucket=bucket, start=None, end=None, include_gold=gold, include_retweets=retweets
+            )
             start, end = (
                 (day_start(selection[0]), day_start(selection[1]) + timedelta(days=1)) if selection else (None, None)
             )
             only_type = types[0] if len(types) == 1 else None
-            data.top = store.top_entities(start=start, end=end, type=only_type, limit=TOP_N, include_gold=gold)
+            data.top = store.top_entities(
+                start=start, end=end, type=only_type, limit=TOP_N, include_gold=gold, include_retweets=retweets
+            )
             if norms:
                 data.names = {n: store.entity_profile(n).name or n for n in norms}
             return data

@@ -56,9 +56,8 @@ class PostDelegate(QStyledItemDelegate):
         painter.setPen(QColor("#1F2328"))
         when = summary.created_at.strftime("%d %b %Y") if summary.created_at else ""
         when_width = painter.fontMetrics().horizontalAdvance(when)
-        author = painter.fontMetrics().elidedText(
-            summary.author or summary.source, Qt.TextElideMode.ElideRight, body.width() - when_width - 12
-        )
+        who = (summary.author or summary.source) + (" retweeted" if summary.retweet else "")
+        author = painter.fontMetrics().elidedText(who, Qt.TextElideMode.ElideRight, body.width() - when_width - 12)
         line = painter.fontMetrics().height()
         painter.drawText(QRect(body.left(), body.top(), body.width(), line), Qt.AlignmentFlag.AlignLeft, author)
         painter.setFont(base)
