@@ -286,7 +286,10 @@ def test_reprocessing_the_original_updates_every_retweet(tmp_path):
     store.save_result(original.id, "cfg", [], "the image could not be read")  # re-processed: now a failure
     assert store.job_counts("cfg") == {"pending": 0, "running": 0, "done": 0, "failed": 4}
     assert {f.error for f in store.failed_jobs("cfg")} == {"the image could not be read"}
-    assert all(store.entities_for_post(by_native(store, str(100 + i)).id) == [] for i in range(3))
+    kept = [(e.start, e.end, e.text) for e in store.entities_for_post(original.id)]
+    assert kept  # a failed re-run keeps the earlier result (never replaced by a failure)...
+    assert all([(e.start, e.end, e.text) for e in store.entities_for_post(by_native(store, str(100 + i)).id)]
+               == kept for i in range(3))  # ...and so do the retweets that share it
     assert store.retry_failed("cfg") == 4
     assert store.claim("cfg", "w", 10) == [original.id]
     store.save_result(original.id, "cfg", durant(store, "1"), None)
