@@ -26,7 +26,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Callable
 
+from core.config import private_data_folder
 from core.ingest.credentials import TOKEN_ENV
+from core.private import open_private, private_folder
 from core.redact import RedactingFilter, redact, register_secret
 
 LOG_DIR_NAME = "logs"
@@ -69,8 +71,22 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+class _PrivateLogFile(logging.handlers.RotatingFileHandler):
+    """The rotating log, each file created (or found) readable by the user alone."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        fd = open_private(Path(self.baseFilename), os.O_WRONLY | os.O_APPEND)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
 def _handler() -> logging.Handler | None:
     return next((h for h in logging.getLogger().handlers if getattr(h, "groundlens", False)), None)
+
+
+def log_file() -> Path | None:
+    """The file this process logs to, if any."""
+    handler = _handler()
+    return Path(handler.baseFilename) if isinstance(handler, logging.FileHandler) else None
 
 
 def configure_logging(data_dir: Path, level: str | int | None = None) -> Path | None:
@@ -81,8 +97,8 @@ def configure_logging(data_dir: Path, level: str | int | None = None) -> Path | 
     path = Path(data_dir) / LOG_DIR_NAME / LOG_FILE_NAME
     close_logging()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(
+        private_folder(private_data_folder(Path(data_dir)) / LOG_DIR_NAME)
+        handler = _PrivateLogFile(
             path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8", delay=True
         )
         handler.setLevel(chosen)
@@ -153,12 +169,12 @@ def crash_report(exc_type: type[BaseException], exc: BaseException, tb: Tracebac
 
 
 def write_crash_report(crash_dir: Path, text: str) -> Path:
-    crash_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(private_data_folder(crash_dir.parent) / crash_dir.name)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     for n in range(1, 1000):  # two threads crashing in the same second keep both reports
         path = crash_dir / f"crash-{stamp}{'' if n == 1 else f'-{n}'}.txt"
         try:
-            with open(path, "x", encoding="utf-8") as handle:
+            with open(open_private(path, os.O_WRONLY | os.O_EXCL), "w", encoding="utf-8") as handle:
                 handle.write(text)
             return path
         except FileExistsError:

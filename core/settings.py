@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from core.pipeline.config import PipelineConfig
+from core.private import open_private
 
 
 @dataclass
@@ -50,5 +51,6 @@ class Settings:
         """Written to a temporary file and renamed, so a crash never leaves half a file."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True), encoding="utf-8")
+        with open(open_private(tmp, os.O_WRONLY | os.O_TRUNC), "w", encoding="utf-8") as handle:  # 0600
+            handle.write(json.dumps(self.to_dict(), indent=2, sort_keys=True))
         os.replace(tmp, path)

@@ -27,7 +27,8 @@ class AppContext:
 
 def open_context(paths: AppPaths) -> AppContext:
     """Create or migrate the data folder's database here, before any view reads it, so a schema
-    problem surfaces once (as SchemaError) instead of in every background read."""
+    problem (or a damaged, full or read-only file) surfaces once, as StoreError, instead of in every
+    background read."""
     paths.ensure()
-    Store.open(paths.db_path).close()
+    Store.open(paths.db_path, check=True).close()
     return AppContext(paths=paths, db=DbWorker(paths.db_path), thumbnails=ThumbnailCache())
