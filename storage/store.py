@@ -31,6 +31,15 @@ def _check_types(types: Iterable[str] | None) -> None:
             raise ValueError(f"unknown entity type {kind!r} (use {', '.join(ENTITY_TYPES)})")
 
 
+_INTEGRITY_CHECKS = (
+    ("integrity check", "PRAGMA integrity_check(100)"),
+    ("foreign key (table, row, missing parent, key)", "PRAGMA foreign_key_check"),
+    ("full-text index posts_fts", "INSERT INTO posts_fts (posts_fts, rank) VALUES ('integrity-check', 1)"),
+    ("full-text index entity_names_fts",
+     "INSERT INTO entity_names_fts (entity_names_fts, rank) VALUES ('integrity-check', 1)"),
+)
+
+
 def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
     problems = [line for row in conn.execute("PRAGMA quick_check(3)") for line in row[0].splitlines()]
     if problems != ["ok"]:
@@ -83,22 +92,29 @@ class Store:
         with self._lock, named_faults(self.path):
             return run_transaction(self._conn, work, write=False)
 
-    def integrity_problems(self, limit: int = 100) -> list[str]:
+    def integrity_problems(self) -> list[str]:
         """Every problem SQLite's full integrity_check, the foreign keys and both full-text indexes show
         (reads the whole file: `doctor`, not every open); [] when the database is sound."""
 
         def work(conn: sqlite3.Connection) -> list[str]:
-            found = [row[0] for row in conn.execute(f"PRAGMA integrity_check({int(limit)})") if row[0] != "ok"]
-            found += [f"{table} row {rowid} refers to a missing {parent} row"
-                      for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check")]
-            for index in ("posts_fts", "entity_names_fts"):
+            found: list[str] = []
+            for check, statement in _INTEGRITY_CHECKS:
                 try:
-                    conn.execute(f"INSERT INTO {index} ({index}, rank) VALUES ('integrity-check', 1)")
-                except sqlite3.DatabaseError as error:
-                    found.append(f"full-text index {index}: {error}")
-            return found[:limit]
+                    rows = conn.execute(statement).fetchall()
+                except sqlite3.DatabaseError as error:  # a check that cannot even run has found damage too
+                    found.append(f"{check}: {error}")
+                    continue
+                found += [f"{check}: {line}" for row in rows if row != ("ok",)
+                          for line in " ".join(map(str, row)).splitlines()]
+            return found
 
-        return self._write(work)  # the FTS check is an INSERT of a command; it changes nothing
+        with self._lock, named_faults(self.path):  # rolled back, never committed: a check writes nothing
+            self._conn.execute("BEGIN")
+            try:
+                return work(self._conn)
+            finally:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
 
     # --- posts (ingest side) ---------------------------------------------------------------
 

@@ -43,16 +43,25 @@ def _run(app: AppPaths, work: Work) -> ImportReport:
             bar.update(posts, completed=tick.posts_done, description=f"posts  {tick.source[-40:]}")
             bar.update(images, completed=tick.images_done, total=tick.images_total)
 
-        worker = threading.Thread(target=lambda: result.append(work(store, show, cancel)), name="import", daemon=True)
-        worker.start()
+        finished = threading.Event()
+
+        def run() -> None:
+            try:
+                result.append(work(store, show, cancel))
+            finally:
+                finished.set()
+
+        # Waited for with an Event, not Thread.join: a Ctrl-C inside join() marks the thread stopped while it
+        # still runs (Python 3.11, bpo-45274), and a second join() then returned at once, without the report.
+        threading.Thread(target=run, name="import", daemon=True).start()
         try:
-            while worker.is_alive():
-                worker.join(0.2)
+            while not finished.wait(0.2):
+                pass
         except KeyboardInterrupt:
             console.print("[yellow]stopping: keeping what is stored, abandoning downloads in flight...[/]")
             log.info("import cancelled (Ctrl-C)")
             cancel.set()
-            worker.join()
+            finished.wait()
     if not result:  # the crash handler has written the traceback to the crash report and the log
         raise click.ClickException(f"the import stopped on an internal error (details in {log_file() or 'the crash report'})")
     return result[0]
