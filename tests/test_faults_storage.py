@@ -17,8 +17,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from core.cli import cli
 from storage import SCHEMA_VERSION, Store
@@ -95,6 +97,27 @@ def test_a_read_only_database_stops_the_import_with_one_message(tmp_path):
     assert "groundlens.db is read-only" in lines[0] and "permissions" in lines[0]
     assert "Traceback" not in result.stderr
     assert count_posts(data / "groundlens.db") == 10
+
+
+def test_an_image_cache_that_cannot_grow_stops_the_import_with_one_message(tmp_path):
+    """The database still has room, the image cache does not: every later image would fail the same way."""
+    rng = np.random.default_rng(0)
+    with (tmp_path / "posts.jsonl").open("w", encoding="utf-8") as out:
+        for i in range(6):  # noise does not compress: each PNG is about 1.4 MB
+            Image.fromarray(rng.integers(0, 255, (600, 800, 3), dtype=np.uint8)).save(tmp_path / f"photo{i}.png")
+            out.write(json.dumps({"id": str(i), "text": f"photo {i} from Paris", "image": f"photo{i}.png"}) + "\n")
+    data = tmp_path / "data"
+    result = subprocess.run(app(data, "import", "--copy-images", str(tmp_path / "posts.jsonl")), capture_output=True,
+                            text=True, timeout=120, preexec_fn=file_size_limit(1_000_000))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr[-2000:]
+    assert "the import stopped here: the image cache" in lines[0] and "cannot be written (File too large)" in lines[0]
+    assert "--retry-images" in lines[0] and "internal error" not in result.stderr
+    assert "6 posts added" in result.stdout and "6 not downloaded" in result.stdout
+    conn = sqlite3.connect(data / "groundlens.db")
+    assert conn.execute("SELECT status, COUNT(*) FROM media GROUP BY status").fetchall() == [("pending", 6)]
+    conn.close()
 
 
 # --- a damaged database, or no database at all --------------------------------------------------------
