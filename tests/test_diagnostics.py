@@ -219,7 +219,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_the_data_folder_and_what_it_holds_are_private_to_the_user(tmp_path, hooks, usual_umask):  # the usual umask, under which files were 0644 and folders 0755
+def test_the_data_folder_and_what_it_holds_are_private_to_the_user(tmp_path, hooks, usual_umask):
     data = tmp_path / "data"
     posts = tmp_path / "posts.jsonl"
     posts.write_text('{"id": "1", "text": "Paris"}\n', encoding="utf-8")

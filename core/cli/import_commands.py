@@ -63,7 +63,8 @@ def _run(app: AppPaths, work: Work) -> ImportReport:
             cancel.set()
             finished.wait()
     if not result:  # the crash handler has written the traceback to the crash report and the log
-        raise click.ClickException(f"the import stopped on an internal error (details in {log_file() or 'the crash report'})")
+        where = log_file() or "the crash report"
+        raise click.ClickException(f"the import stopped on an internal error (details in {where})")
     return result[0]
 
 

@@ -2,7 +2,9 @@
 
 `import_paths` is what the CLI and the GUI's worker thread call. Store writes stay on the calling
 thread (one SQLite connection); only downloads and decoding run in the pool. Cancelling stops at
-the next item, and images not reached stay "pending" for `fetch_images` to pick up later.
+once (downloads in flight are abandoned), and images not reached stay "pending" for `fetch_images`
+to pick up later. A fault that every later write would hit too (StoreError: a full disk, a read-only
+or damaged database, an image cache that cannot be written) ends the import with that one message.
 """
 
 from __future__ import annotations
@@ -93,7 +95,8 @@ def _read_ahead(
 def _settled(
     jobs: Sequence[tuple[str, Media]], settle: Callable[[Media], Media], workers: int, cancel: threading.Event
 ) -> Iterator[tuple[str, Media, Media | Exception]]:
-    """(location, media, the settled media or the exception settling raised) as each image is done, from daemon threads.
+    """(location, media, the settled media or the exception settling raised) as each image is done,
+    from daemon threads.
 
     Not a ThreadPoolExecutor: its threads are joined at exit, so after Ctrl-C the process would wait
     for every download in flight to time out (minutes). Here a cancel ends the iteration at once and
@@ -365,7 +368,8 @@ def import_paths(
         if chosen not in READERS:
             importer.report.add_error(ItemError(str(path), f"unknown format {chosen!r}"))
             continue
-        if importer.run(READERS[chosen](path, images), source=str(path)) == 0 and not (importer.cancel.is_set() or importer.report.stopped):
+        seen = importer.run(READERS[chosen](path, images), source=str(path))
+        if seen == 0 and not (importer.cancel.is_set() or importer.report.stopped):
             importer.report.add_error(ItemError(str(path), "no posts found (empty file?)"))
     return importer.report
 
