@@ -3,7 +3,7 @@
 Knows nothing of models or Qt. Use `Store.open(path)`; see docs/ARCHITECTURE.md.
 """
 
-from storage.faults import DamagedDatabase, StoreError
+from storage.faults import StoreError
 from storage.normalize import normalize_entity
 from storage.posts import UpsertSummary
 from storage.query import QueryError
@@ -13,7 +13,6 @@ from storage.summaries import EntityCount, EntityProfile, EntitySummary, PostSum
 
 __all__ = [
     "SCHEMA_VERSION",
-    "DamagedDatabase",
     "EntityCount",
     "EntityProfile",
     "EntitySummary",
