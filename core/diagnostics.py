@@ -1,7 +1,9 @@
 """Where GroundLens writes down what went wrong: a rotating log file and crash reports, never a secret.
 
 Both live in the data folder, `logs/groundlens.log` (5 MB, three older files kept) and
-`crash-reports/crash-YYYYmmdd-HHMMSS.txt`, so that an analyst can attach them to a bug report.
+`crash-reports/crash-YYYYmmdd-HHMMSS.txt`, so that an analyst can attach them to a bug report;
+both are readable by the user alone (0600 files in 0700 folders, core.private). The CLI, the app
+and the pipeline worker process each set them up, so a worker failure lands there with its traceback.
 Everything either one writes goes through `core.redact` as whole text (message, arguments,
 traceback, the reprs of a crashed frame's local variables): the X bearer token cannot reach them
 even where it sits in an exception's message or in a local variable. Writing them must never be

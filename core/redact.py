@@ -28,7 +28,7 @@ def _escaped(text: str) -> set[str]:
     }
 
 
-def forms(secret: str) -> set[str]:
+def _forms(secret: str) -> set[str]:
     """Every form of `secret` to mask: itself and its escapes, and the escapes of those (a repr inside a
     repr, as in a crash report's local variables, or a JSON body quoted in an error message)."""
     found = {secret}
@@ -40,7 +40,7 @@ def forms(secret: str) -> set[str]:
 def register_secret(secret: str | None) -> None:
     if secret and len(secret.strip()) >= _MIN_SECRET_LENGTH:
         with _lock:
-            _secrets.update(forms(secret.strip()))
+            _secrets.update(_forms(secret.strip()))
 
 
 def redact(text: str) -> str:
