@@ -12,10 +12,14 @@ from pathlib import Path
 
 import platformdirs
 
+from core.private import private_folder
+
 APP_NAME = "GroundLens"
 DATA_DIR_ENV = "GROUNDLENS_DATA_DIR"
 MODELS_DIR_ENV = "GROUNDLENS_MODELS_DIR"
 IMAGE_CACHE_NAME = "images"  # inside the data folder, beside the database
+DB_FILE_NAME = "groundlens.db"
+SETTINGS_FILE_NAME = "settings.json"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESOURCES_DIR = REPO_ROOT / "resources"
 
@@ -27,7 +31,7 @@ class AppPaths:
 
     @property
     def db_path(self) -> Path:
-        return self.data_dir / "groundlens.db"
+        return self.data_dir / DB_FILE_NAME
 
     @property
     def image_cache_dir(self) -> Path:
@@ -35,12 +39,21 @@ class AppPaths:
 
     @property
     def settings_file(self) -> Path:
-        return self.data_dir / "settings.json"
+        return self.data_dir / SETTINGS_FILE_NAME
 
     def ensure(self) -> "AppPaths":
-        for folder in (self.data_dir, self.models_dir, self.image_cache_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+        """The folders made; the data folder and its image cache readable by the user alone (core.private)."""
+        private_data_folder(self.data_dir)
+        private_folder(self.image_cache_dir)
+        self.models_dir.mkdir(parents=True, exist_ok=True)  # shipped weights: nothing private
         return self
+
+
+def private_data_folder(data_dir: Path) -> Path:
+    """The data folder, 0700; an existing one is narrowed only when it already holds GroundLens data
+    (a --data-dir pointed at a folder with other things in it keeps its permissions)."""
+    ours = any((data_dir / name).exists() for name in (DB_FILE_NAME, SETTINGS_FILE_NAME, IMAGE_CACHE_NAME))
+    return private_folder(data_dir, tighten=ours)
 
 
 def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:

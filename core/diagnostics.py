@@ -1,7 +1,9 @@
 """Where GroundLens writes down what went wrong: a rotating log file and crash reports, never a secret.
 
 Both live in the data folder, `logs/groundlens.log` (5 MB, three older files kept) and
-`crash-reports/crash-YYYYmmdd-HHMMSS.txt`, so that an analyst can attach them to a bug report.
+`crash-reports/crash-YYYYmmdd-HHMMSS.txt`, so that an analyst can attach them to a bug report;
+both are readable by the user alone (0600 files in 0700 folders, core.private). The CLI, the app
+and the pipeline worker process each set them up, so a worker failure lands there with its traceback.
 Everything either one writes goes through `core.redact` as whole text (message, arguments,
 traceback, the reprs of a crashed frame's local variables): the X bearer token cannot reach them
 even where it sits in an exception's message or in a local variable. Writing them must never be
@@ -26,7 +28,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Callable
 
+from core.config import private_data_folder
 from core.ingest.credentials import TOKEN_ENV
+from core.private import open_private, private_folder
 from core.redact import RedactingFilter, redact, register_secret
 
 LOG_DIR_NAME = "logs"
@@ -69,8 +73,22 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+class _PrivateLogFile(logging.handlers.RotatingFileHandler):
+    """The rotating log, each file created (or found) readable by the user alone."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        fd = open_private(Path(self.baseFilename), os.O_WRONLY | os.O_APPEND)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
 def _handler() -> logging.Handler | None:
     return next((h for h in logging.getLogger().handlers if getattr(h, "groundlens", False)), None)
+
+
+def log_file() -> Path | None:
+    """The file this process logs to, if any."""
+    handler = _handler()
+    return Path(handler.baseFilename) if isinstance(handler, logging.FileHandler) else None
 
 
 def configure_logging(data_dir: Path, level: str | int | None = None) -> Path | None:
@@ -81,8 +99,8 @@ def configure_logging(data_dir: Path, level: str | int | None = None) -> Path | 
     path = Path(data_dir) / LOG_DIR_NAME / LOG_FILE_NAME
     close_logging()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(
+        private_folder(private_data_folder(Path(data_dir)) / LOG_DIR_NAME)
+        handler = _PrivateLogFile(
             path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8", delay=True
         )
         handler.setLevel(chosen)
@@ -153,12 +171,12 @@ def crash_report(exc_type: type[BaseException], exc: BaseException, tb: Tracebac
 
 
 def write_crash_report(crash_dir: Path, text: str) -> Path:
-    crash_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(private_data_folder(crash_dir.parent) / crash_dir.name)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     for n in range(1, 1000):  # two threads crashing in the same second keep both reports
         path = crash_dir / f"crash-{stamp}{'' if n == 1 else f'-{n}'}.txt"
         try:
-            with open(path, "x", encoding="utf-8") as handle:
+            with open(open_private(path, os.O_WRONLY | os.O_EXCL), "w", encoding="utf-8") as handle:
                 handle.write(text)
             return path
         except FileExistsError:

@@ -2,13 +2,16 @@
 
 Anything that writes text a user may share (log files, crash reports, error messages shown or
 stored) passes it through `redact`; loggers get `RedactingFilter`. A secret is registered the
-moment it is loaded or saved, so no code path has to remember to.
+moment it is loaded or saved, so no code path has to remember to; with it, every escaped or encoded
+form it takes on the way into text (a repr doubles a backslash, a URL encodes a "+").
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 MASK = "***"
 _MIN_SECRET_LENGTH = 6  # shorter strings would mask ordinary words
@@ -16,10 +19,28 @@ _secrets: set[str] = set()
 _lock = threading.Lock()
 
 
+def _escaped(text: str) -> set[str]:
+    """`text` as the ways of writing it that put it into a log or a report: a str's and a bytes' repr
+    (backslashes doubled, quotes and non-ASCII escaped), JSON, and URL encoding both ways."""
+    return {
+        repr(text)[1:-1], ascii(text)[1:-1], repr(text.encode("utf-8"))[2:-1], json.dumps(text)[1:-1],
+        quote(text, safe=""), quote_plus(text, safe=""), unquote(text), unquote_plus(text),
+    }
+
+
+def _forms(secret: str) -> set[str]:
+    """Every form of `secret` to mask: itself and its escapes, and the escapes of those (a repr inside a
+    repr, as in a crash report's local variables, or a JSON body quoted in an error message)."""
+    found = {secret}
+    for _ in range(2):
+        found |= {form for known in found for form in _escaped(known)}
+    return {form for form in found if len(form) >= _MIN_SECRET_LENGTH}
+
+
 def register_secret(secret: str | None) -> None:
     if secret and len(secret.strip()) >= _MIN_SECRET_LENGTH:
         with _lock:
-            _secrets.add(secret.strip())
+            _secrets.update(_forms(secret.strip()))
 
 
 def redact(text: str) -> str:

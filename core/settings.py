@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from core.pipeline.config import PipelineConfig
-from core.safe_output import write_text_atomic
+from core.safe_output import atomic_output
 
 
 @dataclass
@@ -50,4 +50,5 @@ class Settings:
     def save(self, path: Path) -> None:
         """Written to a temporary file and renamed, so a crash never leaves half a file."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(path, json.dumps(self.to_dict(), indent=2, sort_keys=True))
+        with atomic_output(path, permissions=0o600) as handle:  # private, whatever the file's mode was
+            handle.write(json.dumps(self.to_dict(), indent=2, sort_keys=True))

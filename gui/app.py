@@ -16,7 +16,7 @@ from core.diagnostics import install_crash_handler
 from gui.context import open_context
 from gui.main_window import ICONS_DIR, MainWindow
 from gui.theme import apply_theme
-from storage import SchemaError
+from storage import StoreError
 
 
 def application() -> QApplication:
@@ -80,7 +80,7 @@ def launch(paths: AppPaths, demo: bool = False) -> int:
                 window.jobs.start_pipeline()
         else:
             window = MainWindow(open_context(paths))
-    except (SchemaError, OSError, ValueError) as error:  # ValueError: a malformed settings.json
+    except (StoreError, OSError, ValueError) as error:  # ValueError: a malformed settings.json
         QMessageBox.critical(None, "GroundLens", f"Cannot open the data folder {paths.data_dir}:\n{error}")
         return 1
     window.show()

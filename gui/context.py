@@ -26,8 +26,9 @@ class AppContext:
 
 
 def open_context(paths: AppPaths) -> AppContext:
-    """Create or migrate the data folder's database here, before any view reads it, so a schema
-    problem surfaces once (as SchemaError) instead of in every background read."""
+    """Create or migrate the data folder's database here, before any view reads it, so a schema problem
+    (or a file that is no database, full or read-only) surfaces once, as StoreError, instead of in every
+    background read."""
     paths.ensure()
-    Store.open(paths.db_path).close()
+    Store.open(paths.db_path).close()  # no quick_check: it would cost seconds of a 1M-post first paint
     return AppContext(paths=paths, db=DbWorker(paths.db_path), thumbnails=ThumbnailCache())

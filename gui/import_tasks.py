@@ -1,5 +1,6 @@
 """Imports as plain functions for a worker thread: each opens its own Store (SQLite wants one
-connection per thread) and reports through `progress`, stopping when `cancel` is set."""
+connection per thread), checked so that a damaged database is refused rather than written into,
+and reports through `progress`, stopping when `cancel` is set."""
 
 from __future__ import annotations
 
@@ -18,12 +19,12 @@ STREAM_BATCH = 20  # streamed posts trickle in: store them in small batches so t
 def import_files(db_path: Path, paths: list[str], progress: Progress, cancel: threading.Event) -> ImportReport:
     """Local images are copied into the data folder's cache, as the Jobs page says: the posts keep
     their pictures (and boxes) when the analyst's folder moves."""
-    with Store.open(db_path) as store:
+    with Store.open(db_path, check=True) as store:
         return import_paths(store, paths, progress=progress, cancel=cancel, copy_images=True)
 
 
 def retry_images(db_path: Path, progress: Progress, cancel: threading.Event) -> ImportReport:
-    with Store.open(db_path) as store:
+    with Store.open(db_path, check=True) as store:
         return fetch_images(store, retry_failed=True, progress=progress, cancel=cancel)
 
 
@@ -41,7 +42,7 @@ def import_from_x(
         client = x_api.make_client(token)
         fetch = x_api.search_recent if request.mode == "search" else x_api.user_timeline
         items = fetch(client, request.query, max_posts=request.max_posts, cancel=cancel)
-    with Store.open(db_path) as store:
+    with Store.open(db_path, check=True) as store:
         extra = {"batch_size": batch_size} if batch_size else {}
         return import_items(
             store, items, source=f"X {request.mode}: {request.query}", progress=progress, cancel=cancel, **extra

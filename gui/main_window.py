@@ -36,7 +36,7 @@ from gui.views.trends import TrendsView
 from gui.widgets.common import label
 from gui.widgets.query_bar import QueryBar
 from gui.widgets.shortcut_sheet import ShortcutSheet
-from storage import SchemaError
+from storage import StoreError
 
 STATUS_INTERVAL_MS = 3000
 ICONS_DIR = RESOURCES_DIR / "icons"
@@ -229,7 +229,7 @@ class MainWindow(QMainWindow):
         """Open a new window on another data folder and close this one (its jobs are cancelled)."""
         try:
             ctx = open_context(AppPaths(data_dir=folder.resolve(), models_dir=self.ctx.paths.models_dir))
-        except (SchemaError, OSError) as error:
+        except (StoreError, OSError) as error:
             QMessageBox.warning(self, "GroundLens", f"Cannot open {folder}:\n{error}")
             return
         window = MainWindow(ctx)

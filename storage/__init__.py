@@ -3,6 +3,7 @@
 Knows nothing of models or Qt. Use `Store.open(path)`; see docs/ARCHITECTURE.md.
 """
 
+from storage.faults import StoreError
 from storage.normalize import normalize_entity
 from storage.posts import UpsertSummary
 from storage.query import QueryError
@@ -21,6 +22,7 @@ __all__ = [
     "SearchPage",
     "SeriesPoint",
     "Store",
+    "StoreError",
     "UpsertSummary",
     "normalize_entity",
 ]

@@ -6,7 +6,10 @@ explicit transaction that is retried when SQLite still reports "locked" after bu
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
+import stat
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -23,8 +26,33 @@ def day_sql(column: str) -> str:
     return f"(({column}) - ((({column}) % {DAY_SECONDS}) + {DAY_SECONDS}) % {DAY_SECONDS}) / {DAY_SECONDS}"
 
 
+def _make_private(path: Path) -> None:
+    """What analysts collect is theirs alone: a new database (an empty file is a valid one) is created 0600,
+    an existing one loses its group and other permissions; SQLite gives -wal and -shm the same mode."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # a missing folder, no permission: SQLite's own open says what is wrong
+    if path.is_file() and (mode := stat.S_IMODE(path.stat().st_mode)) & 0o077:
+        with contextlib.suppress(OSError):  # another user's file: not ours to change
+            os.chmod(path, mode & ~0o077)
+
+
 def connect(path: Path) -> sqlite3.Connection:
+    _make_private(path)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        _tune(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _tune(conn: sqlite3.Connection) -> None:
     for pragma in (
         f"busy_timeout = {BUSY_TIMEOUT_MS}",
         "journal_mode = WAL",
@@ -35,7 +63,6 @@ def connect(path: Path) -> sqlite3.Connection:
         "wal_autocheckpoint = 10000",  # 40 MB: bulk imports copy hot index pages back to the file less often
     ):
         conn.execute(f"PRAGMA {pragma}")
-    return conn
 
 
 def _is_busy(error: BaseException) -> bool:

@@ -12,9 +12,10 @@ from typing import Callable
 
 from storage import aggregates, entities
 from storage.db import run_transaction
+from storage.faults import StoreError
 
 
-class SchemaError(RuntimeError):
+class SchemaError(StoreError):
     """The database cannot be used by this version of GroundLens."""
 
 

@@ -16,6 +16,7 @@ from storage import entities as entity_rows
 from storage import entity_search, feed, jobs, posts, schema, trends
 from storage.aggregates import ALL_TYPES
 from storage.db import connect, run_transaction
+from storage.faults import StoreError, damaged, named_faults
 from storage.posts import UpsertSummary
 from storage.records import ENTITY_TYPES, Entity, Media, Post
 from storage.summaries import EntityCount, EntityProfile, EntitySummary, PostSummary, SearchPage, SeriesPoint
@@ -30,6 +31,21 @@ def _check_types(types: Iterable[str] | None) -> None:
             raise ValueError(f"unknown entity type {kind!r} (use {', '.join(ENTITY_TYPES)})")
 
 
+_INTEGRITY_CHECKS = (
+    ("integrity check", "PRAGMA integrity_check(100)"),
+    ("foreign key (table, row, missing parent, key)", "PRAGMA foreign_key_check"),
+    ("full-text index posts_fts", "INSERT INTO posts_fts (posts_fts, rank) VALUES ('integrity-check', 1)"),
+    ("full-text index entity_names_fts",
+     "INSERT INTO entity_names_fts (entity_names_fts, rank) VALUES ('integrity-check', 1)"),
+)
+
+
+def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
+    problems = [line for row in conn.execute("PRAGMA quick_check(3)") for line in row[0].splitlines()]
+    if problems != ["ok"]:
+        raise damaged(path, "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else ""))
+
+
 class Store:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
@@ -37,15 +53,25 @@ class Store:
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, path: str | Path) -> "Store":
-        """Open (creating or migrating) the database at `path`."""
+    def open(cls, path: str | Path, check: bool = False) -> "Store":
+        """Open (creating or migrating) the database at `path`; StoreError when it cannot be used.
+
+        `check`, for commands about to write (or read everything), also runs SQLite's quick_check
+        (0.7 s per 200k posts) so that a damaged file is refused instead of written into or half read.
+        """
         path = Path(path)
-        conn = connect(path)
-        try:
-            schema.migrate(conn)
-        except BaseException:
-            conn.close()
-            raise
+        if path.exists() and not path.is_file():
+            kind = "a folder" if path.is_dir() else "a device, pipe or socket"
+            raise StoreError(f"{path} is {kind}, not a database file: move it away or choose another data folder.")
+        with named_faults(path):
+            conn = connect(path)
+            try:
+                if check:
+                    _quick_check(conn, path)
+                schema.migrate(conn)
+            except BaseException:
+                conn.close()
+                raise
         return cls(path, conn)
 
     def close(self) -> None:
@@ -59,12 +85,36 @@ class Store:
         self.close()
 
     def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        with self._lock:
+        with self._lock, named_faults(self.path):
             return run_transaction(self._conn, work, write=True)
 
     def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        with self._lock:
+        with self._lock, named_faults(self.path):
             return run_transaction(self._conn, work, write=False)
+
+    def integrity_problems(self) -> list[str]:
+        """Every problem SQLite's full integrity_check, the foreign keys and both full-text indexes show
+        (reads the whole file: `doctor`, not every open); [] when the database is sound."""
+
+        def work(conn: sqlite3.Connection) -> list[str]:
+            found: list[str] = []
+            for check, statement in _INTEGRITY_CHECKS:
+                try:
+                    rows = conn.execute(statement).fetchall()
+                except sqlite3.DatabaseError as error:  # a check that cannot even run has found damage too
+                    found.append(f"{check}: {error}")
+                    continue
+                found += [f"{check}: {line}" for row in rows if row != ("ok",)
+                          for line in " ".join(map(str, row)).splitlines()]
+            return found
+
+        with self._lock, named_faults(self.path):  # rolled back, never committed: a check writes nothing
+            self._conn.execute("BEGIN")
+            try:
+                return work(self._conn)
+            finally:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
 
     # --- posts (ingest side) ---------------------------------------------------------------
 

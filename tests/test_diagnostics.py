@@ -3,10 +3,14 @@ and never the X bearer token, which is also absent from the database and from ex
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import stat
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 from click.testing import CliRunner
@@ -14,6 +18,9 @@ from test_ingest_x_api import RecordedAdapter, fixture
 
 from core import diagnostics
 from core.cli import cli
+from core.config import resolve_paths
+from core.jobs.worker import lock_for
+from core.settings import Settings
 from core.diagnostics import CRASH_DIR_NAME, LOG_LEVEL_ENV, close_logging, configure_logging, install_crash_handler
 from core.ingest import credentials, x_api
 from storage import Store
@@ -41,6 +48,14 @@ def hooks(monkeypatch):
     yield
     close_logging()
     logging.getLogger().setLevel(level)
+
+
+@pytest.fixture
+def usual_umask():
+    """The usual umask, under which files were 0644 and folders 0755; the test's own is restored."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
 
 
 def no_token_under(*roots: Path) -> None:
@@ -167,3 +182,73 @@ def test_the_app_shows_a_crash_in_a_non_modal_box(qtbot, tmp_path):
     assert str(report) in box.text() and not box.isModal() and box.isVisible()
     box.close()
     qtbot.waitUntil(lambda: notice.boxes == [])
+
+
+def test_every_command_leaves_its_start_in_the_log(tmp_path, hooks):
+    data = tmp_path / "data"
+    result = CliRunner().invoke(cli, ["--data-dir", str(data), "stats"])
+    assert result.exit_code == 0, result.output
+    close_logging()
+    assert "INFO groundlens [MainThread] started: stats" in (data / "logs" / "groundlens.log").read_text("utf-8")
+
+
+BACKSLASHED = "AAAAAAAAAAAAAAAAAAAAAGLdiag\\nostics+Qz7Xk2\"Lw0/PmN4vR8tY6uJ3hF9sD1aW5eR7tG0yH2jK4lZé"
+
+
+def test_a_token_with_backslashes_quotes_or_url_characters_is_masked_in_every_form(tmp_path, hooks, monkeypatch):
+    """A repr doubles the backslash and escapes the quote and the é, JSON escapes them otherwise, a URL
+    percent-encodes them: each is how a library may log the token, and none may survive."""
+    monkeypatch.setenv(credentials.TOKEN_ENV, BACKSLASHED)
+    path = configure_logging(tmp_path / "data", level="DEBUG")
+    logger = logging.getLogger("groundlens.test")
+    headers = {"Authorization": f"Bearer {BACKSLASHED}"}
+    logger.debug("sending %r", headers)  # how requests and urllib3 log their headers
+    logger.debug("sending %s", repr(repr(headers)))  # a repr inside a repr
+    logger.debug("body %s", json.dumps({"token": BACKSLASHED}))
+    logger.debug("url https://example.com/?token=%s and %s", quote(BACKSLASHED, safe=""), quote_plus(BACKSLASHED))
+    logger.debug("bytes %r", BACKSLASHED.encode())
+    close_logging()
+    text = path.read_text(encoding="utf-8")
+    assert text.count("***") == 6, text  # each line, the URL line twice
+    pieces = [BACKSLASHED[i : i + 12] for i in range(21, len(BACKSLASHED) - 11)]
+    assert not any(piece in text for piece in pieces), text
+    assert not any(p in text for p in ("Qz7Xk2", "PmN4vR8tY6", "9sD1aW5eR7")), text
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_data_folder_and_what_it_holds_are_private_to_the_user(tmp_path, hooks, usual_umask):
+    data = tmp_path / "data"
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text('{"id": "1", "text": "Paris"}\n', encoding="utf-8")
+    assert CliRunner().invoke(cli, ["--data-dir", str(data), "import", str(posts)]).exit_code == 0
+    Settings().save(data / "settings.json")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        sys.excepthook(*sys.exc_info())
+    close_logging()
+    (report,) = (data / CRASH_DIR_NAME).glob("crash-*.txt")
+    with lock_for(resolve_paths(data)).acquire(timeout=5):
+        lock = data / "pipeline.lock"
+        assert mode(lock) == 0o600
+    for folder in (data, data / "images", data / "logs", data / CRASH_DIR_NAME):
+        assert mode(folder) == 0o700, folder
+    for file in (data / "groundlens.db", data / "logs" / "groundlens.log", report, data / "settings.json"):
+        assert mode(file) == 0o600, file
+
+
+def test_an_existing_world_readable_data_folder_is_narrowed_but_a_foreign_folder_is_not(tmp_path, hooks, usual_umask):
+    old, foreign = tmp_path / "old", tmp_path / "foreign"
+    Store.open(tmp_path / "made.db").close()
+    old.mkdir(mode=0o755)
+    (tmp_path / "made.db").rename(old / "groundlens.db")
+    os.chmod(old / "groundlens.db", 0o644)  # as an earlier GroundLens left it
+    foreign.mkdir(mode=0o755)
+    (foreign / "notes.txt").write_text("the analyst's own files")
+    for folder in (old, foreign):
+        assert CliRunner().invoke(cli, ["--data-dir", str(folder), "stats"]).exit_code == 0
+    assert mode(old) == 0o700 and mode(old / "groundlens.db") == 0o600
+    assert mode(foreign) == 0o755 and mode(foreign / "groundlens.db") == 0o600

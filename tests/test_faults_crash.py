@@ -201,9 +201,11 @@ class PoisonedNer:
 
 
 @register("ner", "poison_test")
-def poisoned_ner(crash_on_load: bool = False) -> PoisonedNer:
+def poisoned_ner(crash_on_load: bool = False, fail_on_load: bool = False) -> PoisonedNer:
     if crash_on_load:
         os.kill(os.getpid(), signal.SIGSEGV)
+    if fail_on_load:
+        raise RuntimeError("the model file is truncated")
     return PoisonedNer()
 
 
@@ -253,3 +255,15 @@ def test_a_worker_that_crashes_before_taking_posts_is_not_restarted(tmp_path):
     assert job_counts(paths, config) == {"pending": 3, "running": 0, "done": 0, "failed": 0}
     assert_sound(paths.db_path)
 
+
+
+def test_a_worker_failure_is_in_the_data_folders_log_with_its_traceback(tmp_path):
+    paths = poisoned_store(tmp_path, [TEXT.format(i=i) for i in range(3)])
+    config = PipelineConfig(ner=StageConfig("poison_test", {"fail_on_load": True}), expression=None,
+                            entailment=None, grounding=None, segmentation=None)
+    state = JobRunner(paths, config).start().wait(60)
+    assert state.state == "failed" and state.message == "RuntimeError: the model file is truncated"
+    log = (paths.data_dir / "logs" / "groundlens.log").read_text(encoding="utf-8")
+    assert "pipeline worker started" in log and "ERROR core.jobs.worker [MainThread] pipeline worker failed" in log
+    assert "Traceback (most recent call last)" in log and 'in poisoned_ner' in log
+    assert "RuntimeError: the model file is truncated" in log

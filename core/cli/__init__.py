@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import os
+
 import click
 
 from core.config import resolve_paths
 from core.cli import data_commands, eval_commands, import_commands, model_commands, ner_commands, pipeline_commands
 from core.diagnostics import configure_logging, install_crash_handler
+
+log = logging.getLogger("groundlens")
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,6 +31,8 @@ def cli(ctx: click.Context, data_dir: str | None, demo: bool) -> None:
     ctx.obj = resolve_paths(data_dir)
     configure_logging(ctx.obj.data_dir)  # logs/ and crash-reports/ in the data folder, token redacted
     install_crash_handler(ctx.obj.data_dir)
+    log.info("started: %s (process %d, data folder %s)", ctx.invoked_subcommand or "the app", os.getpid(),
+             ctx.obj.data_dir)
     if ctx.invoked_subcommand is None:
         from gui.app import launch
 

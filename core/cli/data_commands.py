@@ -1,4 +1,4 @@
-"""`search`, `trends`, `export`, `stats`: read the store and print (rich tables) or write files."""
+"""`search`, `trends`, `export`, `stats`, `doctor`: read the store and print (rich tables) or write files."""
 
 from __future__ import annotations
 
@@ -14,28 +14,24 @@ from rich.console import Console
 from rich.table import Table
 
 from core.cli.outputs import check_output
+from core.cli.store_access import opened_store, refuse
 from core.safe_output import atomic_output, database_files
-from storage import QueryError, SchemaError, Store
+from storage import QueryError, Store
 from storage import export as exporter
+from storage.faults import damaged
 from storage.query import parse_period
 from storage.records import ENTITY_TYPES
 
 
 @contextmanager
-def _store(ctx: click.Context) -> Iterator[Store]:
-    """The data folder's store; a malformed query or unusable database ends the command with a message."""
-    try:
-        store = Store.open(ctx.obj.ensure().db_path)
-    except SchemaError as error:
-        click.echo(f"error: {error}", err=True)
-        ctx.exit(1)
-    try:
-        yield store
-    except QueryError as error:
-        click.echo(f"error: {error}", err=True)
-        ctx.exit(2)
-    finally:
-        store.close()
+def _store(ctx: click.Context, check: bool = False) -> Iterator[Store]:
+    """The data folder's store (see opened_store); a malformed query ends the command with a message (exit 2)."""
+    with opened_store(ctx.obj, check) as store:
+        try:
+            yield store
+        except QueryError as error:
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(2)
 
 
 def _when(text: str | None, end: bool, option: str) -> datetime | None:
@@ -170,7 +166,7 @@ def export_command(ctx: click.Context, out: Path, fmt: str | None, query: str | 
     """
     fmt = fmt or ("csv" if out.suffix.lower() == ".csv" else "jsonl")
     check_output(out, {"the database": database_files(ctx.obj.db_path)})
-    with _store(ctx) as store, atomic_output(out, newline="") as handle:
+    with _store(ctx, check=True) as store, atomic_output(out, newline="") as handle:
         posts, mentions = exporter.write(store, handle, fmt, query)
     click.echo(f"Wrote {posts} posts and {mentions} mentions to {out} ({fmt}).")
 
@@ -211,4 +207,21 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
         console.print(queue)
 
 
-COMMANDS: list[click.Command] = [search_command, trends_command, export_command, stats_command]
+@click.command("doctor")
+@click.pass_context
+def doctor_command(ctx: click.Context) -> None:
+    """Check the whole database: SQLite's integrity_check, foreign keys, both full-text indexes.
+
+    Reads every page (seconds per 100k posts); exit 1 with what is damaged and how to recover.
+    """
+    path = ctx.obj.db_path
+    with opened_store(ctx.obj) as store:
+        problems = store.integrity_problems()
+    if problems:
+        for problem in problems:
+            click.echo(f"{path}: {problem}", err=True)
+        raise refuse(damaged(path, f"{len(problems)} problem(s), listed above"))
+    click.echo(f"{path}: no problems found (integrity check, foreign keys, full-text indexes).")
+
+
+COMMANDS: list[click.Command] = [search_command, trends_command, export_command, stats_command, doctor_command]

@@ -6,6 +6,7 @@ Exit codes: 0 every item went in, 1 some items or images failed (each listed on 
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Callable
 
@@ -13,21 +14,25 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from core.cli.store_access import opened_store
 from core.config import AppPaths
+from core.diagnostics import log_file
 from core.ingest import FORMATS, ImportProgress, ImportReport, fetch_images, import_items, import_paths
 from core.ingest import credentials, x_api
 from storage import Store
 
+log = logging.getLogger(__name__)
 Work = Callable[[Store, Callable[[ImportProgress], None], threading.Event], ImportReport]
 
 
 def _run(app: AppPaths, work: Work) -> ImportReport:
-    """Run `work` in a thread under a rich progress display; Ctrl-C cancels it cleanly."""
+    """Run `work` in a thread under a rich progress display; Ctrl-C cancels it: the import stops at once
+    (downloads in flight are abandoned, their images stay pending) and what it stored is kept."""
     app.image_cache_dir.mkdir(parents=True, exist_ok=True)  # also makes the data folder
     console = Console(stderr=True)
     cancel = threading.Event()
     result: list[ImportReport] = []
-    with Store.open(app.db_path) as store, Progress(
+    with opened_store(app, check=True) as store, Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=True,
     ) as bar:
@@ -38,17 +43,28 @@ def _run(app: AppPaths, work: Work) -> ImportReport:
             bar.update(posts, completed=tick.posts_done, description=f"posts  {tick.source[-40:]}")
             bar.update(images, completed=tick.images_done, total=tick.images_total)
 
-        worker = threading.Thread(target=lambda: result.append(work(store, show, cancel)), daemon=True)
-        worker.start()
+        finished = threading.Event()
+
+        def run() -> None:
+            try:
+                result.append(work(store, show, cancel))
+            finally:
+                finished.set()
+
+        # Waited for with an Event, not Thread.join: a Ctrl-C inside join() marks the thread stopped while it
+        # still runs (Python 3.11, bpo-45274), and a second join() then returned at once, without the report.
+        threading.Thread(target=run, name="import", daemon=True).start()
         try:
-            while worker.is_alive():
-                worker.join(0.2)
+            while not finished.wait(0.2):
+                pass
         except KeyboardInterrupt:
-            console.print("[yellow]stopping after the current item...[/]")
+            console.print("[yellow]stopping: keeping what is stored, abandoning downloads in flight...[/]")
+            log.info("import cancelled (Ctrl-C)")
             cancel.set()
-            worker.join()
-    if not result:
-        raise click.ClickException("the import stopped on an internal error (see the log)")
+            finished.wait()
+    if not result:  # the crash handler has written the traceback to the crash report and the log
+        where = log_file() or "the crash report"
+        raise click.ClickException(f"the import stopped on an internal error (details in {where})")
     return result[0]
 
 
@@ -56,6 +72,9 @@ def _finish(report: ImportReport) -> None:
     for error in report.errors:
         click.echo(str(error), err=True)
     click.echo(report.summary())
+    if report.cancelled and not report.stopped:
+        click.echo("Cancelled: the posts counted above are stored. Run the same import again to read the rest; "
+                   "images not downloaded stay pending (`import --retry-images` fetches them).", err=True)
     click.get_current_context().exit(0 if report.ok else 1)
 
 
@@ -80,7 +99,7 @@ def import_command(
     def work(store: Store, show, cancel: threading.Event) -> ImportReport:
         report = import_paths(store, inputs, format=fmt, images_dir=images_dir, download=not no_download,
                               progress=show, cancel=cancel, copy_images=copy_images)
-        if retry_images and not cancel.is_set():
+        if retry_images and not (cancel.is_set() or report.stopped):
             report.absorb(fetch_images(store, progress=show, cancel=cancel))
         return report
 

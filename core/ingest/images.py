@@ -39,7 +39,9 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from PIL import Image, UnidentifiedImageError
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_exponential
+from tenacity import (
+    Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, stop_when_event_set, wait_exponential,
+)
 
 from core.safe_output import write_bytes_atomic
 from storage.records import Media
@@ -229,13 +231,15 @@ class ImageCache:
 
     A URL is fetched once per cache (one import): a retweet wave carries its original's photo in
     every copy, and 10,000 downloads of one picture would be 9,999 too many. The most recent
-    RECENT_URLS outcomes (the picture, or the reason it failed) are kept."""
+    RECENT_URLS outcomes (the picture, or the reason it failed) are kept. Once `cancel` is set,
+    downloads give up at the next chunk or retry wait instead of running on to their deadline."""
 
     RECENT_URLS = 4096
 
-    def __init__(self, root: Path, limits: ImageLimits | None = None):
+    def __init__(self, root: Path, limits: ImageLimits | None = None, cancel: threading.Event | None = None):
         self.root = Path(root)
         self.limits = limits or ImageLimits.from_environment()
+        self.cancel = cancel or threading.Event()
         self._local = threading.local()
         self._recent: OrderedDict[str, _Once] = OrderedDict()
         self._recent_lock = threading.Lock()
@@ -306,8 +310,10 @@ class ImageCache:
         deadline = time.monotonic() + self.limits.deadline
         retrying = Retrying(
             retry=retry_if_exception_type(TransientImageError),
-            stop=stop_after_attempt(self.limits.attempts) | stop_after_delay(self.limits.deadline),
+            stop=stop_after_attempt(self.limits.attempts) | stop_after_delay(self.limits.deadline)
+            | stop_when_event_set(self.cancel),
             wait=wait_exponential(multiplier=self.limits.backoff, max=self.limits.deadline),
+            sleep=self.cancel.wait,  # a cancel cuts the wait short
             reraise=True,
         )
         return self._accept(retrying(self._get, url, deadline), None)
@@ -361,6 +367,8 @@ class ImageCache:
                 raise ImageError(f"more than the {self.limits.max_bytes}-byte limit")
             if time.monotonic() > deadline:
                 raise ImageError(f"took longer than {self.limits.deadline:g} s")
+            if self.cancel.is_set():
+                raise ImageError("cancelled")
         return bytes(body)
 
     def settle(self, media: Media, download: bool = True, copy_local: bool = False) -> Media:

@@ -2,17 +2,20 @@
 
 `import_paths` is what the CLI and the GUI's worker thread call. Store writes stay on the calling
 thread (one SQLite connection); only downloads and decoding run in the pool. Cancelling stops at
-the next item, and images not reached stay "pending" for `fetch_images` to pick up later.
+once (downloads in flight are abandoned), and images not reached stay "pending" for `fetch_images`
+to pick up later. A fault that every later write would hit too (StoreError: a full disk, a read-only
+or damaged database, an image cache that cannot be written) ends the import with that one message.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import queue
 import sqlite3
 import threading
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -20,7 +23,7 @@ from core.config import IMAGE_CACHE_NAME
 from core.ingest.detect import READERS, FormatError, detect_format
 from core.ingest.images import ImageCache, ImageLimits
 from core.ingest.report import ImportProgress, ImportReport, ItemError, ParsedItem
-from storage import Store, UpsertSummary
+from storage import Store, StoreError, UpsertSummary
 from storage.records import Media
 
 log = logging.getLogger(__name__)
@@ -46,9 +49,10 @@ def _read_ahead(
     Chunks are no larger than the caller's batches, so a slow source (a stream) is not held back.
     """
     chunks: queue.Queue[list[ParsedItem | ItemError] | None] = queue.Queue(maxsize=READ_AHEAD_CHUNKS)
+    stopped = threading.Event()  # the caller stopped reading (cancel, or a fault that ends the import)
 
     def put(chunk: list[ParsedItem | ItemError] | None) -> bool:
-        while not cancel.is_set():
+        while not (cancel.is_set() or stopped.is_set()):
             try:
                 chunks.put(chunk, timeout=0.1)
                 return True
@@ -75,14 +79,69 @@ def _read_ahead(
 
     reader = threading.Thread(target=read, name=f"read {source}", daemon=True)
     reader.start()
-    while not cancel.is_set():
-        try:
-            chunk = chunks.get(timeout=0.1)
-        except queue.Empty:
-            continue
-        if chunk is None:
-            break
-        yield chunk
+    try:
+        while not cancel.is_set():
+            try:
+                chunk = chunks.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if chunk is None:
+                break
+            yield chunk
+    finally:
+        stopped.set()
+
+
+def _settled(
+    jobs: Sequence[tuple[str, Media]], settle: Callable[[Media], Media], workers: int, cancel: threading.Event
+) -> Iterator[tuple[str, Media, Media | Exception]]:
+    """(location, media, the settled media or the exception settling raised) as each image is done,
+    from daemon threads.
+
+    Not a ThreadPoolExecutor: its threads are joined at exit, so after Ctrl-C the process would wait
+    for every download in flight to time out (minutes). Here a cancel ends the iteration at once and
+    downloads in flight are abandoned: their results are never recorded and their images stay pending.
+    """
+    todo: queue.SimpleQueue[tuple[str, Media]] = queue.SimpleQueue()
+    done: queue.SimpleQueue[tuple[str, Media, Media | Exception]] = queue.SimpleQueue()
+    stop = threading.Event()
+    for job in jobs:
+        todo.put(job)
+
+    def work() -> None:
+        while not (stop.is_set() or cancel.is_set()):
+            try:
+                location, media = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                done.put((location, media, settle(media)))
+            except Exception as error:  # handed to the caller, which decides what it means
+                done.put((location, media, error))
+
+    for n in range(max(1, min(workers, len(jobs)))):
+        threading.Thread(target=work, name=f"image download {n + 1}", daemon=True).start()
+    try:
+        for _ in range(len(jobs)):
+            while not cancel.is_set():
+                try:
+                    outcome = done.get(timeout=0.1)
+                    break
+                except queue.Empty:
+                    continue
+            if cancel.is_set():  # also drops a result that only ended because of the cancel
+                return
+            yield outcome
+    finally:
+        stop.set()
+
+
+def _disk_fault(error: OSError, folder: Path) -> StoreError | None:
+    """A write error that every later image would hit as well (the cache's disk is full or read-only)."""
+    if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG):
+        return None
+    return StoreError(f"the image cache {folder} cannot be written ({error.strerror}). Free some space and run "
+                      "the command again with --retry-images; everything stored before this point is kept.")
 
 
 class Importer:
@@ -102,11 +161,11 @@ class Importer:
         limits: ImageLimits | None = None,
     ):
         self.store = store
-        self.cache = ImageCache(Path(cache_dir) if cache_dir else default_cache_dir(store), limits)
+        self.cancel = cancel or threading.Event()
+        self.cache = ImageCache(Path(cache_dir) if cache_dir else default_cache_dir(store), limits, self.cancel)
         self.download = download
         self.copy_images = copy_images
         self.progress = progress
-        self.cancel = cancel or threading.Event()
         self.batch_size = batch_size
         self.workers = workers
         self.report = ImportReport()
@@ -128,22 +187,40 @@ class Importer:
         self._source = source
         seen = 0
         batch: list[ParsedItem] = []
-        for chunk in _read_ahead(items, source, min(READ_CHUNK, self.batch_size), self.cancel):
-            if self.cancel.is_set():
-                break
-            seen += len(chunk)
-            for item in chunk:
-                if isinstance(item, ItemError):
-                    self.report.add_error(item)
-                    continue
-                batch.append(item)
-                if len(batch) >= self.batch_size:
-                    self._flush(batch)
-                    batch = []
-        if batch:
-            self._flush(batch)
-        self.report.cancelled = self.report.cancelled or self.cancel.is_set()
+        with self._stop_on_fault():
+            for chunk in _read_ahead(items, source, min(READ_CHUNK, self.batch_size), self.cancel):
+                if self.cancel.is_set():
+                    break
+                seen += len(chunk)
+                for item in chunk:
+                    if isinstance(item, ItemError):
+                        self.report.add_error(item)
+                        continue
+                    batch.append(item)
+                    if len(batch) >= self.batch_size:
+                        self._flush(batch)
+                        batch = []
+            if batch:
+                self._flush(batch)
+        self._finish()
         return seen
+
+    @contextmanager
+    def _stop_on_fault(self) -> Iterator[None]:
+        """A fault every later write would hit too (full disk, read-only or damaged database) ends the import
+        with that one message: what was committed stays, and running the import again resumes it."""
+        try:
+            yield
+        except StoreError as error:
+            log.error("import stopped: %s", error)
+            self.report.stopped = str(error)
+            self.report.errors.append(ItemError(self._source, f"the import stopped here: {error}"))
+
+    def _finish(self) -> None:
+        self.report.cancelled = self.report.cancelled or self.cancel.is_set()
+        if self.report.cancelled or self.report.stopped:  # downloads abandoned in flight or never started
+            self.report.images_pending += self._images_total - self._images_done
+            self._images_done = self._images_total
 
     def _upsert(self, batch: list[ParsedItem]) -> tuple[list[ParsedItem], bool]:
         """(stored items, whether all were new); if the store refuses the batch, one by one so only the bad post fails."""
@@ -204,11 +281,13 @@ class Importer:
     def run_media(self, todo: Sequence[tuple[int, Media]]) -> None:
         """Images already in the store, as `store.media_to_fetch` lists them, in batches."""
         self._source = "images"
-        for start in range(0, len(todo), self.batch_size):
-            if self.cancel.is_set():
-                break
-            self.settle_media([(f"post {post_id}", media) for post_id, media in todo[start:start + self.batch_size]])
-        self.report.cancelled = self.report.cancelled or self.cancel.is_set()
+        with self._stop_on_fault():
+            for start in range(0, len(todo), self.batch_size):
+                if self.cancel.is_set():
+                    break
+                batch = todo[start:start + self.batch_size]
+                self.settle_media([(f"post {post_id}", media) for post_id, media in batch])
+        self._finish()
 
     def settle_media(self, jobs: Sequence[tuple[str, Media]]) -> None:
         """Check or download images in the pool, write each result through the store, report failures."""
@@ -226,25 +305,17 @@ class Importer:
         self._tick()
 
     def _settle_in_pool(self, jobs: Sequence[tuple[str, Media]]) -> None:
-        with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(jobs)))) as pool:
-            futures = {
-                pool.submit(self.cache.settle, media, self.download, self.copy_images): location
-                for location, media in jobs
-            }
-            for future in as_completed(futures):
-                if self.cancel.is_set():
-                    for pending in futures:
-                        pending.cancel()
-                if future.cancelled():
-                    continue
-                try:
-                    settled = future.result()
-                except Exception as error:  # noqa: BLE001 - one image must not end the import
-                    log.exception("checking an image failed at %s", futures[future])
-                    failure = ItemError(futures[future], f"image could not be checked: {error}")
-                    self.report.add_error(failure, image=True)
-                    continue
-                self._record_media(futures[future], settled)
+        def settle(media: Media) -> Media:
+            return self.cache.settle(media, self.download, self.copy_images)
+
+        for location, media, outcome in _settled(jobs, settle, self.workers, self.cancel):
+            if isinstance(outcome, OSError) and (fault := _disk_fault(outcome, self.cache.root)) is not None:
+                raise fault from outcome
+            if isinstance(outcome, Exception):  # a bug in one image's handling fails that image alone
+                log.error("checking an image failed at %s", location, exc_info=outcome)
+                self.report.add_error(ItemError(location, f"image could not be checked: {outcome}"), image=True)
+                continue
+            self._record_media(location, outcome)
 
     def _record_media(self, location: str, media: Media) -> None:
         if media.status == "pending":  # left for later: nothing to write
@@ -287,7 +358,7 @@ def import_paths(
     images = Path(images_dir) if images_dir else None
     for raw_path in paths:
         path = Path(raw_path)
-        if importer.cancel.is_set():
+        if importer.cancel.is_set() or importer.report.stopped:
             break
         try:
             chosen = format or detect_format(path)
@@ -298,9 +369,10 @@ def import_paths(
             importer.report.add_error(ItemError(str(path), f"unknown format {chosen!r}"))
             continue
         errors_before = len(importer.report.errors)
-        stored = importer.run(READERS[chosen](path, images), source=str(path))
-        if stored == 0 and len(importer.report.errors) == errors_before and not importer.cancel.is_set():
-            importer.report.add_error(ItemError(str(path), "no posts found (empty file?)"))  # else the reader said why
+        seen = importer.run(READERS[chosen](path, images), source=str(path))
+        said_why = len(importer.report.errors) > errors_before or importer.report.stopped
+        if seen == 0 and not (said_why or importer.cancel.is_set()):
+            importer.report.add_error(ItemError(str(path), "no posts found (empty file?)"))
     return importer.report
 
 

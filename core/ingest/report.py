@@ -59,10 +59,11 @@ class ImportReport:
     images_pending: int = 0  # left for later (--no-download)
     errors: list[ItemError] = field(default_factory=list)
     cancelled: bool = False
+    stopped: str | None = None  # why the import ended early on a fault every later item would hit too
 
     @property
     def ok(self) -> bool:
-        return not self.errors and not self.cancelled
+        return not self.errors and not self.cancelled and not self.stopped
 
     def add_error(self, error: ItemError, *, image: bool = False) -> None:
         self.errors.append(error)
@@ -75,7 +76,8 @@ class ImportReport:
         """Add another report's counts and errors to this one (an import followed by an image retry)."""
         for name in (f.name for f in fields(self)):
             mine, theirs = getattr(self, name), getattr(other, name)
-            setattr(self, name, mine or theirs if isinstance(mine, bool) else mine + theirs)
+            flag = mine is None or isinstance(mine, (bool, str))  # cancelled, stopped: either one's
+            setattr(self, name, mine or theirs if flag else mine + theirs)
 
     def summary(self) -> str:
         parts = [
@@ -93,6 +95,8 @@ class ImportReport:
             parts.append(f"{self.gold_entities} gold entities")
         if self.cancelled:
             parts.append("cancelled")
+        if self.stopped:
+            parts.append("stopped early")
         return ", ".join(parts)
 
 

@@ -34,7 +34,7 @@ from core.jobs.progress import JobProgress
 from core.jobs.worker import lock_for, run_worker
 from core.pipeline.config import PipelineConfig
 from core.settings import Settings
-from storage import Store
+from storage import Store, StoreError
 
 _SPAWN = mp.get_context("spawn")
 # Workers replaced per run after dying with posts in hand. Each such death brings a post nearer to done or
@@ -118,7 +118,7 @@ class JobHandle:
         try:
             with Store.open(self._runner.paths.db_path) as store:
                 return store.job_counts(self.config_key)["running"]
-        except sqlite3.Error:
+        except (sqlite3.Error, StoreError):
             return 0
 
     @property
