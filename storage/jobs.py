@@ -11,10 +11,10 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
-from storage import entities
-from storage.records import Entity
+from storage import entities, findings
+from storage.records import Entity, ImageFindings
 
 STATES = ("pending", "running", "done", "failed")
 MAX_ATTEMPTS = 3  # times a post may be in hand when its worker dies before it is failed
@@ -45,14 +45,20 @@ def claim(conn: sqlite3.Connection, config_key: str, worker: str, n: int) -> lis
 
 
 def save_results(
-    conn: sqlite3.Connection, config_key: str, results: Sequence[tuple[int, list[Entity], str | None]]
+    conn: sqlite3.Connection,
+    config_key: str,
+    results: Sequence[tuple[int, list[Entity], str | None]],
+    image_findings: Mapping[int, ImageFindings] | None = None,
 ) -> int:
     """Replace predictions and finish the jobs of (post_id, entities, error) results; returns posts saved.
 
-    Results for posts that no longer exist are skipped. A job that was never enqueued is recorded.
+    `image_findings` (post_id -> what its image showed besides the entities) replaces those of the
+    posts it names. Results for posts that no longer exist are skipped. A job that was never
+    enqueued is recorded.
     """
     saved = entities.replace(conn, {post_id: found for post_id, found, _ in results}, "pred")
     known, now = set(saved), time.time()
+    findings.replace(conn, {post_id: seen for post_id, seen in (image_findings or {}).items() if post_id in known})
     conn.executemany(
         """INSERT INTO jobs (post_id, config_key, state, error, attempts, updated_at) VALUES (?, ?, ?, ?, 1, ?)
            ON CONFLICT (post_id, config_key) DO UPDATE
