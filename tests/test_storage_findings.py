@@ -114,3 +114,28 @@ def test_a_database_from_before_evidence_is_migrated_and_keeps_its_search(tmp_pa
     assert store.count_matching("hopper") == 1
     assert store.image_findings([post.id])[post.id] == ImageFindings()
     assert _fts_is_exact(path)
+
+
+def test_exports_carry_verdicts_evidence_and_what_the_image_showed(tmp_path):
+    import csv
+    import json
+
+    from storage.export import write
+
+    store = open_store(tmp_path)
+    post = _photo_post(store, "1", "NASA rocket")
+    nasa = mention(post, "NASA", "ORG", verdict="in_image",
+                   evidence=[Evidence("ocr", "read 'NASA' in the image", 0.97)])
+    _save(store, post, [nasa], [ImageText("NASA", (1.0, 2.0, 3.0, 4.0), 0.97)],
+          [ImageObject("person", (5.0, 6.0, 7.0, 8.0), 0.5, ("Elon Musk",))])
+
+    write(store, tmp_path / "out.jsonl", "jsonl", None)
+    record = json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))
+    assert record["entities"][0]["verdict"] == "in_image"
+    assert record["entities"][0]["evidence"][0]["detail"] == "read 'NASA' in the image"
+    assert record["image_text"][0]["text"] == "NASA"
+    assert record["image_objects"][0]["candidates"] == ["Elon Musk"]
+
+    write(store, tmp_path / "out.csv", "csv", None)
+    row = next(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8")))
+    assert (row["verdict"], row["evidence"]) == ("in_image", "read 'NASA' in the image")

@@ -36,7 +36,7 @@ from core.jobs.progress import JobProgress
 from core.pipeline.types import PostInput
 from core.settings import Settings
 from storage import Store
-from storage.records import Post
+from storage.records import ImageFindings, Post
 
 LOCK_FILE = "pipeline.lock"
 
@@ -140,13 +140,14 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
             posts = store.get_posts(ids)  # a post deleted meanwhile has no job left
             live = [i for i in ids if i in posts]
             results = pipeline.run([PostInput(str(i), posts[i].text, image_of(posts[i])) for i in live])
-            saved = []
+            saved, seen = [], {}
             for post_id, result in zip(live, results):
                 media_id = posts[post_id].media[0].id if posts[post_id].media else None
                 version = model_version(result)
                 saved.append((post_id, [to_entity(e, version, media_id) for e in result.entities], result.error))
+                seen[post_id] = ImageFindings(result.image_text, result.image_objects)
                 failed += result.error is not None
-            store.save_results(key, saved)
+            store.save_results(key, saved, seen)
             done += len(ids)
             report(done=given_up + done, failed=given_up + failed, elapsed_s=time.perf_counter() - start)
         report(state="cancelled" if cancel.is_set() and done < total else "finished",
