@@ -8,12 +8,12 @@ from typing import Any, Iterable, Mapping
 
 from storage import aggregates
 from storage.normalize import normalize_entity
-from storage.records import ENTITY_TYPES, Entity, Region
+from storage.records import ENTITY_TYPES, Entity, Evidence, Region
 
 _IDS = "(SELECT value FROM json_each(?))"
 _ENTITY_COLUMNS = (
     'id, post_id, origin, start, "end", text, norm, type, score, groundable, groundable_score, expression,'
-    " model_version"
+    " model_version, verdict, evidence"
 )
 _REGION_COLUMNS = "entity_id, media_id, x0, y0, x1, y1, score, mask_rle, area"
 
@@ -58,7 +58,7 @@ def replace(conn: sqlite3.Connection, by_post: Mapping[int, list[Entity]], origi
             entity_rows.append(_entity_row(entity, *stamps[post_id]))
             region_rows.extend(_region_row(entity.id, region, first_media.get(post_id)) for region in entity.regions)
     conn.executemany(
-        f"INSERT INTO entities ({_ENTITY_COLUMNS}, created_at, retweet) VALUES ({'?, ' * 14}?)", entity_rows
+        f"INSERT INTO entities ({_ENTITY_COLUMNS}, created_at, retweet) VALUES ({'?, ' * 16}?)", entity_rows
     )
     conn.executemany(f"INSERT INTO regions ({_REGION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", region_rows)
     conn.executemany("INSERT OR IGNORE INTO entity_names (norm, name) VALUES (?, ?)", names.items())
@@ -95,9 +95,27 @@ def _entity_row(entity: Entity, created_at: int | None, retweet: int) -> tuple[A
     groundable = None if entity.groundable is None else int(entity.groundable)
     return (
         entity.id, entity.post_id, entity.origin, entity.start, entity.end, entity.text, entity.norm, entity.type,
-        entity.score, groundable, entity.groundable_score, entity.expression, entity.model_version, created_at,
-        retweet,
+        entity.score, groundable, entity.groundable_score, entity.expression, entity.model_version, entity.verdict,
+        _evidence_json(entity.evidence), created_at, retweet,
     )  # fmt: skip
+
+
+def _evidence_json(evidence: list[Evidence]) -> str | None:
+    """Compact JSON list of {kind, detail, score, box}; None when a mention has no evidence."""
+    if not evidence:
+        return None
+    return json.dumps(
+        [{"kind": e.kind, "detail": e.detail, "score": e.score, "box": list(e.box) if e.box else None}
+         for e in evidence],
+        ensure_ascii=False, separators=(",", ":"),
+    )
+
+
+def _evidence(text: str | None) -> list[Evidence]:
+    if not text:
+        return []
+    return [Evidence(e["kind"], e["detail"], e["score"], tuple(e["box"]) if e.get("box") else None)
+            for e in json.loads(text)]
 
 
 def _region_row(entity_id: int | None, region: Region, default_media: int | None) -> tuple[Any, ...]:
@@ -127,7 +145,8 @@ def read(conn: sqlite3.Connection, post_ids: list[int], origin: str | None) -> d
         entity = Entity(
             id=row[0], post_id=row[1], origin=row[2], start=row[3], end=row[4], text=row[5], norm=row[6],
             type=row[7], score=row[8], groundable=None if row[9] is None else bool(row[9]),
-            groundable_score=row[10], expression=row[11], model_version=row[12],
+            groundable_score=row[10], expression=row[11], model_version=row[12], verdict=row[13],
+            evidence=_evidence(row[14]),
         )  # fmt: skip
         found[entity.post_id].append(entity)
         by_id[entity.id] = entity

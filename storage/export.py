@@ -13,14 +13,14 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Iterable, Iterator, TextIO
 
-from storage.records import Entity, Post
+from storage.records import Entity, ImageFindings, Post
 from storage.store import Store
 
 FORMATS = ("jsonl", "csv")
 CSV_COLUMNS = (
     "post_id", "source", "native_id", "author", "created_at", "lang", "post_url", "image_url", "image_file",
-    "origin", "start", "end", "text", "norm", "type", "score", "groundable", "groundable_score", "expression",
-    "model_version", "regions",
+    "origin", "start", "end", "text", "norm", "type", "score", "groundable", "groundable_score", "verdict",
+    "evidence", "expression", "model_version", "regions",
 )  # fmt: skip
 _CHUNK = 1000
 
@@ -29,18 +29,22 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-def iter_posts(store: Store, ids: list[int]) -> Iterator[tuple[Post, list[Entity]]]:
-    """These posts, in order, each with all its mentions (pred and gold) in text order."""
+def iter_posts(store: Store, ids: list[int]) -> Iterator[tuple[Post, list[Entity], ImageFindings]]:
+    """These posts, in order, each with all its mentions (pred and gold) in text order and what its
+    image showed besides them."""
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         found, mentions = store.get_posts(chunk), store.entities_for_posts(chunk, origin=None)
-        yield from ((found[i], mentions[i]) for i in chunk if i in found)
+        seen = store.image_findings(chunk)
+        yield from ((found[i], mentions[i], seen[i]) for i in chunk if i in found)
 
 
-def post_record(post: Post, mentions: list[Entity]) -> dict[str, Any]:
+def post_record(post: Post, mentions: list[Entity], seen: ImageFindings) -> dict[str, Any]:
     record = asdict(post)
     record["created_at"] = _iso(post.created_at)
     record["entities"] = [_entity_record(entity) for entity in mentions]
+    record["image_text"] = [asdict(line) for line in seen.texts]
+    record["image_objects"] = [asdict(thing) for thing in seen.objects]
     return record
 
 
@@ -59,12 +63,12 @@ def write(store: Store, handle: TextIO, fmt: str, query: str | None) -> tuple[in
     writer = CsvWriter(handle) if fmt == "csv" else None
     if writer:
         writer.writerow(CSV_COLUMNS)
-    for post, found in iter_posts(store, ids):
+    for post, found, seen in iter_posts(store, ids):
         posts, mentions = posts + 1, mentions + len(found)
         if writer:
             writer.writerows(_csv_rows(post, found))
         else:
-            handle.write(json.dumps(post_record(post, found), ensure_ascii=False) + "\n")
+            handle.write(json.dumps(post_record(post, found, seen), ensure_ascii=False) + "\n")
     return posts, mentions
 
 
@@ -98,6 +102,7 @@ def _csv_rows(post: Post, mentions: list[Entity]) -> Iterator[list[Any]]:
         yield [
             post.id, post.source, post.native_id, post.author, _iso(post.created_at), post.lang, post.url,
             image and image.url, image and image.local_path, entity.origin, entity.start, entity.end, entity.text,
-            entity.norm, entity.type, entity.score, entity.groundable, entity.groundable_score, entity.expression,
-            entity.model_version, json.dumps(regions) if regions else "",
+            entity.norm, entity.type, entity.score, entity.groundable, entity.groundable_score, entity.verdict,
+            "; ".join(e.detail for e in entity.evidence), entity.expression, entity.model_version,
+            json.dumps(regions) if regions else "",
         ]  # fmt: skip

@@ -11,10 +11,10 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
-from storage import entities, reposts
-from storage.records import Entity
+from storage import entities, findings, reposts
+from storage.records import Entity, ImageFindings
 
 STATES = ("pending", "running", "done", "failed")
 MAX_ATTEMPTS = 3  # times a post may be in hand when its worker dies before it is failed
@@ -65,7 +65,10 @@ def claim(conn: sqlite3.Connection, config_key: str, worker: str, n: int) -> lis
 
 
 def save_results(
-    conn: sqlite3.Connection, config_key: str, results: Sequence[tuple[int, list[Entity], str | None]]
+    conn: sqlite3.Connection,
+    config_key: str,
+    results: Sequence[tuple[int, list[Entity], str | None]],
+    image_findings: Mapping[int, ImageFindings] | None = None,
 ) -> int:
     """Replace predictions and finish the jobs of (post_id, entities, error) results; returns posts recorded.
 
@@ -73,10 +76,13 @@ def save_results(
     A failed result never replaces predictions the post holds that still fit its text: a re-run that
     fails (its image is now truncated or gone) records the failure and keeps the earlier result.
     Retweets that reuse a saved post's result (storage/reposts.py) get it in the same transaction.
+    `image_findings` (post_id -> what its image showed besides the entities) replaces those of the
+    posts whose predictions were replaced.
     """
     kept = _fitting_predictions(conn, [post_id for post_id, _, error in results if error])
     saved = entities.replace(conn, {post_id: found for post_id, found, _ in results if post_id not in kept}, "pred")
     known, now = set(saved) | kept, time.time()
+    findings.replace(conn, {post_id: seen for post_id, seen in (image_findings or {}).items() if post_id in set(saved)})
     conn.executemany(
         """INSERT INTO jobs (post_id, config_key, state, error, attempts, updated_at) VALUES (?, ?, ?, ?, 1, ?)
            ON CONFLICT (post_id, config_key) DO UPDATE

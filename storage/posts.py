@@ -101,12 +101,12 @@ def upsert_batch(conn: sqlite3.Connection, batch: list[Post]) -> UpsertSummary:
         inserts,
     )
     if inserts:
-        _index_text(conn, "BETWEEN ? AND ?", (inserts[0][0], inserts[-1][0]))
+        index_text(conn, "BETWEEN ? AND ?", (inserts[0][0], inserts[-1][0]))
     if text_changed:
-        _unindex_text(conn, text_changed)
+        unindex_text(conn, text_changed)
     conn.executemany(f"UPDATE posts SET {', '.join(f + ' = ?' for f in _POST_FIELDS)} WHERE id = ?", updates)
     if text_changed:
-        _index_text(conn, f"IN {_IDS}", (json.dumps(text_changed),))
+        index_text(conn, f"IN {_IDS}", (json.dumps(text_changed),))
     _restamp_entities(conn, restamped)
     _reset_jobs(conn, text_changed)
     _sync_media(conn, list(latest.values()), has_old=bool(existing))
@@ -114,16 +114,19 @@ def upsert_batch(conn: sqlite3.Connection, batch: list[Post]) -> UpsertSummary:
     return summary
 
 
-def _index_text(conn: sqlite3.Connection, ids: str, params: tuple[Any, ...]) -> None:
+def index_text(conn: sqlite3.Connection, ids: str, params: tuple[Any, ...]) -> None:
     """Full-text index these posts in one statement, not per row by a trigger: FTS5 flushes its pending
     terms at every statement's savepoint, so a row at a time writes a tiny segment per post (4x slower)."""
-    conn.execute(f"INSERT INTO posts_fts (rowid, text) SELECT id, text FROM posts WHERE id {ids}", params)
+    conn.execute(
+        f"INSERT INTO posts_fts (rowid, text, ocr_text) SELECT id, text, ocr_text FROM posts WHERE id {ids}", params
+    )
 
 
-def _unindex_text(conn: sqlite3.Connection, post_ids: list[int]) -> None:
+def unindex_text(conn: sqlite3.Connection, post_ids: list[int]) -> None:
     """Remove the stored (old) text of these posts from the index; call before the text changes."""
     conn.execute(
-        f"INSERT INTO posts_fts (posts_fts, rowid, text) SELECT 'delete', id, text FROM posts WHERE id IN {_IDS}",
+        f"INSERT INTO posts_fts (posts_fts, rowid, text, ocr_text) SELECT 'delete', id, text, ocr_text FROM posts"
+        f" WHERE id IN {_IDS}",
         (json.dumps(post_ids),),
     )
 

@@ -119,6 +119,18 @@ def _nonempty(transform: Callable[[str], str]) -> Callable[[str], str]:
     return parse
 
 
+def _ocr_value(value: str) -> Text:
+    """ocr:word, ocr:"two words" or ocr:pref* -> the text to find among the words read in the image."""
+    text = value.strip()
+    prefix = text.endswith("*")
+    text = text[:-1] if prefix else text
+    if "*" in text:
+        raise ValueError("'*' may only end the text of ocr: (prefix search, as in ocr:nas*)")
+    if not any(ch.isalnum() for ch in text):
+        raise ValueError(f"ocr:{value} has nothing to search for (no letters or digits)")
+    return Text(text, "prefix" if prefix else "phrase" if " " in text else "word", 0)
+
+
 FILTERS: dict[str, Callable[[str], Any]] = {
     "type": _type_value,
     "entity": _nonempty(normalize_entity),
@@ -131,6 +143,7 @@ FILTERS: dict[str, Callable[[str], Any]] = {
     "after": _date_value("after"),
     "before": _date_value("before"),
     "date": _date_value("date"),
+    "ocr": _ocr_value,
 }
 ENTITY_FILTERS = frozenset({"type", "entity", "groundable"})  # about one mention, not the post
 DATE_FILTERS = frozenset({"after", "before", "date"})

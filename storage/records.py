@@ -101,6 +101,15 @@ class ImageObject:
 
 
 @dataclass
+class ImageFindings:
+    """What the pipeline saw in a post's image besides its entities, kept once per image: the text
+    read in it (searchable) and the people or objects it could not tie to a name."""
+
+    texts: list[ImageText] = field(default_factory=list)
+    objects: list[ImageObject] = field(default_factory=list)
+
+
+@dataclass
 class Region:
     """Where an entity is in an image: a box in original pixels and, optionally, its mask."""
 

@@ -20,7 +20,7 @@ import sqlite3
 import time
 from typing import Iterable
 
-from storage import entities
+from storage import entities, findings
 from storage.records import Entity
 
 _IDS = "(SELECT value FROM json_each(?))"
@@ -80,6 +80,7 @@ def copy_results(conn: sqlite3.Connection, config_key: str, pairs: Iterable[tupl
     if not by_original:
         return 0
     found = entities.read(conn, list(by_original), "pred")
+    seen = findings.read(conn, list(by_original))
     outcome = dict(
         (post_id, (state, error))
         for post_id, state, error in conn.execute(
@@ -87,13 +88,16 @@ def copy_results(conn: sqlite3.Connection, config_key: str, pairs: Iterable[tupl
             (config_key, json.dumps(list(by_original))),
         )
     )
-    copied, rows = {}, []
+    copied, copied_findings, rows = {}, {}, []
     for original, retweets in by_original.items():
         state, error = outcome[original]
         for retweet in retweets:
-            copied[retweet] = _copies(found[original], _media_map(conn, original, retweet))
+            media = _media_map(conn, original, retweet)
+            copied[retweet] = _copies(found[original], media)
+            copied_findings[retweet] = findings.moved(seen[original], media)
             rows.append((state, error, time.time(), retweet, config_key))
     entities.replace(conn, copied, "pred")
+    findings.replace(conn, copied_findings)
     conn.executemany(
         "UPDATE jobs SET state = ?, error = ?, worker = NULL, updated_at = ? WHERE post_id = ? AND config_key = ?", rows
     )

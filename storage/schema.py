@@ -199,7 +199,7 @@ def _v2(conn: sqlite3.Connection) -> None:
     aggregates.rebuild(conn)
 
 
-# Post text is indexed by storage.posts in one statement per batch (see posts._index_text).
+# Post text is indexed by storage.posts in one statement per batch (see posts.index_text).
 _V3_SET_BASED_TEXT_INDEX = """
 DROP TRIGGER posts_fts_insert;
 DROP TRIGGER posts_fts_update;
@@ -226,11 +226,50 @@ UPDATE type_daily SET original_mentions = mentions;
 UPDATE entity_totals SET original_mentions = mentions;
 """
 
+# Verdicts with their evidence on mentions; what the image showed besides them (OCR lines, people not
+# identified), and the OCR text indexed with the post text so one search finds either.
+_V5_GROUNDING_EVIDENCE = f"""
+ALTER TABLE entities ADD COLUMN verdict TEXT CHECK (verdict IN ('in_image', 'probably', 'not_in_image'));
+ALTER TABLE entities ADD COLUMN evidence TEXT;        -- JSON list of {{kind, detail, score, box}}
+ALTER TABLE posts ADD COLUMN ocr_text TEXT;           -- the OCR lines of the post's image, one per line
+
+CREATE TABLE image_text (
+    id INTEGER PRIMARY KEY,
+    post_id INTEGER NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    media_id INTEGER REFERENCES media (id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,
+    score REAL
+);
+CREATE INDEX image_text_post ON image_text (post_id);
+CREATE TABLE image_objects (
+    id INTEGER PRIMARY KEY,
+    post_id INTEGER NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    media_id INTEGER REFERENCES media (id) ON DELETE CASCADE,
+    label TEXT NOT NULL,
+    x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,
+    score REAL,
+    candidates TEXT                  -- JSON list of the names it may be
+);
+CREATE INDEX image_objects_post ON image_objects (post_id);
+
+DROP TRIGGER posts_fts_delete;
+DROP TABLE posts_fts;
+CREATE VIRTUAL TABLE posts_fts USING fts5 (
+    text, ocr_text, content='posts', content_rowid='id', tokenize="{_FTS_TOKENIZER}"
+);
+CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN
+    INSERT INTO posts_fts (posts_fts, rowid, text, ocr_text) VALUES ('delete', old.id, old.text, old.ocr_text);
+END;
+INSERT INTO posts_fts (posts_fts) VALUES ('rebuild');
+"""
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V1_TABLES),  # 1: posts, media, entities, regions, job queue
     _v2,  # 2: full-text search, feed counters, trend aggregates
     _script(_V3_SET_BASED_TEXT_INDEX),  # 3: post text indexed per batch, not per row (4x faster imports)
     _script(_V4_REPOSTS),  # 4: retweet/quote/reply links, shared results, original-only counts
+    _script(_V5_GROUNDING_EVIDENCE),  # 5: verdicts and evidence, OCR text (searchable), people not identified
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -5,7 +5,8 @@ Query syntax (the same text is in docs/SEARCH.md)
 Terms are separated by spaces and must all match (AND).
 
 =========================  ===========================================================================
-``durant``                 a word, anywhere in the post text (case and accents ignored)
+``durant``                 a word, anywhere in the post text or in the text read in its image
+                           (case and accents ignored)
 ``"kevin durant"``         a phrase: these words, in this order
 ``warri*``                 a prefix: warriors, warrior... (``"golden sta"*`` for a phrase prefix)
 ``-trade``, ``NOT x``      exclude posts matching the word, phrase or filter
@@ -24,6 +25,8 @@ Terms are separated by spaces and must all match (AND).
 ``after:2024-01-01``       created on or after the start of that day (UTC)
 ``before:2024-02-01``      created before the start of that day (UTC)
 ``date:2024-01``           created within that year, month or day (``date:2024``, ``date:2024-01-15``)
+``ocr:nasa``               the text read in the post's image (OCR) has that word;
+                           ``ocr:"kennedy space"`` a phrase, ``ocr:nas*`` a prefix
 =========================  ===========================================================================
 
 Dates are ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM``, in UTC; ``after:`` and
@@ -110,6 +113,8 @@ def _post_filter(f: Filter) -> tuple[str, list[Any]]:
         return _any_of(f"p.{f.key}", f.values, " COLLATE NOCASE")
     if f.key == "author":
         return _any_of("p.author", tuple(v for a in f.values for v in (a, "@" + a)), " COLLATE NOCASE")
+    if f.key == "ocr":
+        return f"p.id IN ({_POST_FTS})", [" OR ".join(f"ocr_text : {fts_term(text)}" for text in f.values)]
     if f.key == "has":
         tests = {
             "image": "p.has_media = 1",

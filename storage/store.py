@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
 from storage import entities as entity_rows
-from storage import entity_search, feed, jobs, posts, schema, trends
+from storage import entity_search, feed, findings, jobs, posts, schema, trends
 from storage.aggregates import ALL_TYPES
 from storage.db import connect, run_transaction
 from storage.faults import StoreError, damaged, named_faults
 from storage.posts import UpsertSummary
-from storage.records import ENTITY_TYPES, Entity, Media, Post
+from storage.records import ENTITY_TYPES, Entity, ImageFindings, Media, Post
 from storage.summaries import EntityCount, EntityProfile, EntitySummary, PostSummary, SearchPage, SeriesPoint
 from storage.trends import When
 
@@ -161,6 +161,10 @@ class Store:
         """Mentions with regions for many posts at once (origin None: both); every id gets a list."""
         return self._read(lambda conn: entity_rows.read(conn, list(post_ids), origin))
 
+    def image_findings(self, post_ids: list[int]) -> dict[int, ImageFindings]:
+        """OCR lines and unidentified detections of these posts' images (empty for posts without)."""
+        return self._read(lambda conn: findings.read(conn, list(post_ids)))
+
     def count_posts(self) -> int:
         return self._read(lambda conn: conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0])
 
@@ -270,9 +274,15 @@ class Store:
         if not self.save_results(config_key, [(post_id, entities, error)]):
             raise KeyError(f"no post with id {post_id}")
 
-    def save_results(self, config_key: str, results: list[tuple[int, list[Entity], str | None]]) -> int:
-        """save_result for a batch in one transaction (bulk loads); posts that vanished are skipped."""
-        return self._write(lambda conn: jobs.save_results(conn, config_key, results))
+    def save_results(
+        self,
+        config_key: str,
+        results: list[tuple[int, list[Entity], str | None]],
+        image_findings: dict[int, ImageFindings] | None = None,
+    ) -> int:
+        """save_result for a batch in one transaction; posts that vanished are skipped. `image_findings`
+        replaces what those posts' images showed besides their entities (OCR text, people not identified)."""
+        return self._write(lambda conn: jobs.save_results(conn, config_key, results, image_findings))
 
     def requeue_stale(
         self, config_key: str, workers: Iterable[str] | None = None, older_than: float | None = None

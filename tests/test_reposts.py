@@ -405,3 +405,23 @@ def test_a_retweet_stored_before_its_original_reuses_its_result_once_the_origina
     store.upsert_posts([Post(source="x", native_id="1", text=ORIGINAL, media=[Media(url="https://other/x.jpg")])])
     store.save_result(by_native(store, "1").id, "cfg", [], None)  # the original, processed with another photo
     assert [e.text for e in store.entities_for_post(shared.id)] == ["Kevin Durant", "Brooklyn"]  # not its result
+
+
+def test_retweets_get_their_originals_verdicts_evidence_and_text_in_image(tmp_path):
+    from storage.records import Evidence, ImageFindings, ImageText
+
+    store = wave_store(tmp_path, retweets=3)
+    store.enqueue("cfg")
+    original = by_native(store, "1")
+    assert store.claim("cfg", "w", 10) == [original.id]
+    found = durant(store, "1")
+    found[0].verdict, found[0].evidence = "in_image", [Evidence("person", "one person in the photo", 0.9)]
+    seen = ImageFindings([ImageText("NETS", (5.0, 5.0, 40.0, 20.0), 0.95)])
+    store.save_results("cfg", [(original.id, found, None)], {original.id: seen})
+    for i in range(3):
+        post = by_native(store, str(100 + i))
+        copy = store.entities_for_post(post.id)[0]
+        assert (copy.verdict, copy.evidence) == ("in_image", found[0].evidence)
+        texts = store.image_findings([post.id])[post.id].texts
+        assert [(t.text, t.media_id) for t in texts] == [("NETS", post.media[0].id)]  # on the retweet's own photo
+    assert store.count_matching("ocr:nets") == 4

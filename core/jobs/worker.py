@@ -38,7 +38,7 @@ from core.jobs.progress import JobProgress
 from core.pipeline.types import PostInput
 from core.settings import Settings
 from storage import Store, StoreError
-from storage.records import Post
+from storage.records import ImageFindings, Post
 
 LOCK_FILE = "pipeline.lock"
 log = logging.getLogger(__name__)
@@ -155,13 +155,14 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
             posts = store.get_posts(ids)  # a post deleted meanwhile has no job left
             live = [i for i in ids if i in posts]
             results = pipeline.run([PostInput(str(i), posts[i].text, image_of(posts[i])) for i in live])
-            saved = []
+            saved, seen = [], {}
             for post_id, result in zip(live, results):
                 media_id = posts[post_id].media[0].id if posts[post_id].media else None
                 version = model_version(result)
                 saved.append((post_id, [to_entity(e, version, media_id) for e in result.entities], result.error))
+                seen[post_id] = ImageFindings(result.image_text, result.image_objects)
                 failed += result.error is not None
-            store.save_results(key, saved)
+            store.save_results(key, saved, seen)
             # retweets that reuse a result saved here (or before) left the queue without a claim
             done = min(total, pending - store.job_counts(key)["pending"])
             report(done=given_up + done, failed=given_up + failed, elapsed_s=time.perf_counter() - start)

@@ -12,12 +12,12 @@ from PySide6.QtGui import QColor, QImage
 from core import masks
 from gui.mask_image import cropped_mask_image
 from gui.theme import GOLD_COLOR, type_color
-from gui.widgets.entity_list import EntityRow, grounding_label
+from gui.widgets.entity_list import EntityRow, evidence_lines, grounding_label
 from gui.widgets.entity_text import Span
 from gui.widgets.image_canvas import Overlay
 from gui.workers import read_image
 from storage import Store
-from storage.records import Entity, Post
+from storage.records import Entity, ImageFindings, Post
 
 
 LINK_VERBS = {"retweet_of": "Retweet of", "quote_of": "Quotes", "reply_to": "Reply to"}
@@ -28,6 +28,7 @@ class PostBundle:
     post: Post
     predictions: list[Entity]
     gold: list[Entity]
+    findings: ImageFindings = field(default_factory=ImageFindings)
     linked: dict[str, Post | None] = field(default_factory=dict)  # Post link field -> the stored post, or None
 
     def link_lines(self) -> list[str]:
@@ -67,9 +68,11 @@ class PostBundle:
                 text=e.text,
                 type=e.type,
                 norm=e.norm,
-                grounding=grounding_label(e.groundable, bool(e.regions), has_image),
+                grounding=grounding_label(e, has_image),
                 score=e.score,
                 gold=e.origin == "gold",
+                confidence=e.groundable_score if has_image else None,
+                evidence=evidence_lines(e),
             )
             for key, e in self.keyed()
         ]
@@ -85,7 +88,11 @@ def load_bundle(store: Store, post_id: int) -> PostBundle | None:
         if getattr(post, field_name) is not None
     }
     return PostBundle(
-        post, store.entities_for_post(post_id), store.entities_for_post(post_id, origin="gold"), linked
+        post,
+        store.entities_for_post(post_id),
+        store.entities_for_post(post_id, origin="gold"),
+        store.image_findings([post_id])[post_id],
+        linked,
     )
 
 
@@ -96,7 +103,19 @@ class Visuals:
     error: str | None = None
 
 
-def render_visuals(image_file: Path | None, keyed: list[tuple[str, Entity]]) -> Visuals:
+def findings_overlays(findings: ImageFindings) -> list[Overlay]:
+    """Text read in the image and people or objects not tied to a name, each on a layer of its own."""
+    overlays = [Overlay(f"t{i}", f"“{line.text}” {line.score:.2f}", "OTHER", line.box, kind="text")
+                for i, line in enumerate(findings.texts)]
+    for i, thing in enumerate(findings.objects):
+        maybe = f" — maybe {' or '.join(thing.candidates)}" if thing.candidates else ""
+        overlays.append(Overlay(f"u{i}", f"{thing.label}, not identified{maybe}", "OTHER", thing.box,
+                                kind="unidentified"))
+    return overlays
+
+
+def render_visuals(image_file: Path | None, keyed: list[tuple[str, Entity]],
+                   findings: ImageFindings | None = None) -> Visuals:
     """Decode the photo and every region's mask into ready-to-draw overlays (runs on a pool thread)."""
     if image_file is None:
         return Visuals(None, error="This post has no image.")
@@ -115,4 +134,4 @@ def render_visuals(image_file: Path | None, keyed: list[tuple[str, Entity]]) -> 
                 if rendered is not None:
                     overlay.mask, overlay.mask_offset = rendered
             overlays.append(overlay)
-    return Visuals(image, overlays)
+    return Visuals(image, overlays + findings_overlays(findings or ImageFindings()))

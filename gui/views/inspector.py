@@ -67,6 +67,10 @@ class InspectorView(QWidget):
         right_layout.addWidget(self.text, 1)
         right_layout.addWidget(section("Entities"))
         right_layout.addWidget(self.entities, 1)
+        self.evidence = label("", "Muted")
+        self.evidence.setWordWrap(True)
+        self.evidence.setTextFormat(Qt.TextFormat.PlainText)
+        right_layout.addWidget(self.evidence)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
@@ -95,6 +99,7 @@ class InspectorView(QWidget):
             self.links.clear()
             self.text.set_content("", [])
             self.entities.set_rows([])
+            self.evidence.clear()
             self._show_message("Select a post in the feed.")
             return
         self.ctx.db.submit(
@@ -133,7 +138,7 @@ class InspectorView(QWidget):
         self.entities.set_rows(bundle.rows(has_image=image_file is not None))
         token = self._latest.current  # the user may move on while pixels decode
         run_in_pool(
-            lambda: render_visuals(image_file, keyed),
+            lambda: render_visuals(image_file, keyed, bundle.findings),
             self._latest.only(token, lambda visuals: self._on_visuals(visuals, keep_view=same_post)),
             self._latest.only(token, self._on_error),
         )
@@ -162,6 +167,15 @@ class InspectorView(QWidget):
         shown = key or self._selected
         self.canvas.highlight(shown)
         self.text.highlight(shown)
+        self.evidence.setText(self._evidence_text(shown))
+
+    def _evidence_text(self, key: str) -> str:
+        """Why the pipeline placed (or did not place) the entity under the pointer: its evidence."""
+        row = next((r for r in self.entities.rows() if r.key == key), None)
+        if row is None:
+            return ""
+        lines = row.evidence or ("no evidence recorded for this verdict",)
+        return f"{row.text}: {row.status}\n" + "\n".join(f"• {line}" for line in lines)
 
     def _select(self, key: str) -> None:
         self._selected = "" if key == self._selected else key

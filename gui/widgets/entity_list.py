@@ -1,7 +1,8 @@
 """The post's entities as rows of chips: type, text, and whether the image shows it.
 
 "Not in image" is a first-class answer (most entities in real posts are not visible), so it
-gets its own dashed chip rather than looking like a missing result.
+gets its own dashed chip rather than looking like a missing result. Every verdict shows its
+confidence on the chip and its evidence in the tooltip (and the inspector's evidence panel).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from gui.theme import GOLD_TEXT, MUTED, TYPE_COLORS
+from storage.records import Entity
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -24,21 +26,42 @@ class EntityRow:
     text: str
     type: str
     norm: str
-    grounding: str  # "in image", "not in image", "no image", "undecided"
+    grounding: str  # see grounding_label
     score: float | None = None
     gold: bool = False
+    confidence: float | None = None  # of the grounding verdict
+    evidence: tuple[str, ...] = ()  # one line per observation behind the verdict
+
+    @property
+    def status(self) -> str:
+        """The chip's text: the verdict and, where there is one, its confidence."""
+        return self.grounding if self.confidence is None else f"{self.grounding} {self.confidence:.2f}"
 
 
-def grounding_label(groundable: bool | None, has_region: bool, has_image: bool) -> str:
+VERDICT_LABELS = {"in_image": "in image", "probably": "probably, not located", "not_in_image": "not in image"}
+
+
+def grounding_label(entity: Entity, has_image: bool) -> str:
+    """'Is it in the photo?' as the pipeline answered it: its verdict where it gave one (an entity it
+    believes is shown but cannot place is 'probably, not located'), else what groundability and the
+    regions say (results stored before verdicts existed)."""
     if not has_image:
         return "no image"
-    if has_region:
+    if entity.verdict is not None:
+        label = VERDICT_LABELS[entity.verdict]
+        return "in image, not located" if entity.verdict == "in_image" and not entity.regions else label
+    if entity.regions:
         return "in image"
-    if groundable is False:
+    if entity.groundable is False:
         return "not in image"
-    if groundable is True:
+    if entity.groundable is True:
         return "in image, not located"
     return "undecided"
+
+
+def evidence_lines(entity: Entity) -> tuple[str, ...]:
+    """Each observation behind the verdict as the analyst reads it: "read 'NASA' in the image (0.97)"."""
+    return tuple(f"{e.detail} ({e.score:.2f})" for e in entity.evidence)
 
 
 def draw_pill(painter: QPainter, rect: QRect, text: str, color: QColor, filled: bool, dashed: bool = False) -> int:
@@ -77,11 +100,11 @@ class _ChipDelegate(QStyledItemDelegate):
         painter.setFont(font)
         x = rect.left() + draw_pill(painter, rect, row.type, QColor(TYPE_COLORS.get(row.type, MUTED)), True) + 8
         status_color = {"in image": QColor(color), "not in image": QColor(MUTED)}.get(row.grounding, QColor("#9CA3AF"))
-        status_width = painter.fontMetrics().horizontalAdvance(row.grounding) + 14
+        status_width = painter.fontMetrics().horizontalAdvance(row.status) + 14
         draw_pill(
             painter,
             QRect(rect.right() - status_width, rect.top(), status_width, rect.height()),
-            row.grounding,
+            row.status,
             status_color,
             row.grounding == "in image",
             dashed=row.grounding != "in image",
@@ -95,6 +118,13 @@ class _ChipDelegate(QStyledItemDelegate):
         elided = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, text_rect.width())
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, elided)
         painter.restore()
+
+
+def entity_tooltip(row: EntityRow) -> str:
+    recognised = f"recognised with confidence {row.score:.2f}; " if row.score is not None else ""
+    lines = [f"{row.text} ({row.type}): {recognised}{row.status}."]
+    lines += [f"• {line}" for line in row.evidence]
+    return "\n".join([*lines, "Double-click for its entity page."])
 
 
 class EntityList(QListWidget):
@@ -118,9 +148,11 @@ class EntityList(QListWidget):
             item = QListWidgetItem()
             item.setData(KEY_ROLE, row.key)
             item.setData(ROW_ROLE, row)
-            confidence = f"recognised with confidence {row.score:.2f}; " if row.score is not None else ""
-            item.setToolTip(f"{row.text} ({row.type}): {confidence}{row.grounding}. Double-click for its entity page.")
+            item.setToolTip(entity_tooltip(row))
             self.addItem(item)
+
+    def rows(self) -> list[EntityRow]:
+        return [self.item(i).data(ROW_ROLE) for i in range(self.count())]
 
     def leaveEvent(self, event) -> None:  # noqa: N802
         super().leaveEvent(event)

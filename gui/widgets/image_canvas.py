@@ -23,6 +23,9 @@ from PySide6.QtWidgets import (
 from gui.theme import GOLD_COLOR, type_color
 
 LAYERS = ("masks", "boxes", "labels")
+# What the image showed besides the entities: text read in it, people or objects tied to no name.
+FINDING_LAYERS = {"text": "Text in image", "unidentified": "Not identified"}
+FINDING_COLORS = {"text": "#E5E7EB", "unidentified": "#F97316"}
 ZOOM_STEP = 1.25
 MIN_SCALE, MAX_SCALE = 0.02, 40.0
 
@@ -38,6 +41,7 @@ class Overlay:
     mask: QImage | None = None
     mask_offset: tuple[int, int] = (0, 0)  # where the (cropped) mask image's top-left sits
     gold: bool = False
+    kind: str = "entity"  # or a FINDING_LAYERS key: drawn dashed, shown with that layer's toggle
 
 
 class _RegionBox(QGraphicsRectItem):
@@ -64,11 +68,11 @@ class _RegionBox(QGraphicsRectItem):
 class _Label(QGraphicsRectItem):
     """A filled tag with the entity text; ignores zoom so it stays readable."""
 
-    def __init__(self, text: str, color: QColor, parent: QGraphicsItem | None = None) -> None:
+    def __init__(self, text: str, color: QColor, parent: QGraphicsItem | None = None, text_color: str = "white") -> None:
         super().__init__(parent)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         self.text = QGraphicsSimpleTextItem(text, self)
-        self.text.setBrush(QBrush(QColor("white")))
+        self.text.setBrush(QBrush(QColor(text_color)))
         font = self.text.font()
         font.setPointSizeF(9)
         font.setBold(True)
@@ -96,7 +100,7 @@ class ImageCanvas(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self._image_item: QGraphicsPixmapItem | None = None
         self._items: list[tuple[Overlay, dict[str, QGraphicsItem]]] = []
-        self.layers = {layer: True for layer in LAYERS}
+        self.layers = {layer: True for layer in LAYERS} | {"text": False, "unidentified": True}
         self.hidden_types: set[str] = set()
         self.show_gold = False
         self.mask_opacity = 0.35
@@ -134,7 +138,10 @@ class ImageCanvas(QGraphicsView):
         self.highlight(self._highlight)
 
     def _build(self, overlay: Overlay, z: int) -> dict[str, QGraphicsItem]:
-        color = QColor(GOLD_COLOR) if overlay.gold else type_color(overlay.type)
+        if overlay.kind in FINDING_COLORS:
+            color = QColor(FINDING_COLORS[overlay.kind])
+        else:
+            color = QColor(GOLD_COLOR) if overlay.gold else type_color(overlay.type)
         x0, y0, x1, y1 = overlay.box
         items: dict[str, QGraphicsItem] = {}
         if overlay.mask is not None:
@@ -146,13 +153,14 @@ class ImageCanvas(QGraphicsView):
         box = _RegionBox(self, overlay.key, QRectF(x0, y0, x1 - x0, y1 - y0))
         pen = QPen(color, 2.5)
         pen.setCosmetic(True)  # constant on-screen width at any zoom
-        if overlay.gold:
+        if overlay.gold or overlay.kind != "entity":
             pen.setStyle(Qt.PenStyle.DashLine)
         box.setPen(pen)
         box.setZValue(1000 + z)
         self.scene().addItem(box)
         items["boxes"] = box
-        label = _Label(("gold: " if overlay.gold else "") + overlay.label, color)
+        label = _Label(("gold: " if overlay.gold else "") + overlay.label, color,
+                       text_color="#111827" if overlay.kind == "text" else "white")
         label.setPos(QPointF(x0, y0))
         label.setZValue(2000 + z)
         self.scene().addItem(label)
@@ -182,6 +190,10 @@ class ImageCanvas(QGraphicsView):
     def _apply_visibility(self) -> None:
         for overlay, items in self._items:
             key = overlay.key
+            if overlay.kind != "entity":  # a finding follows its own layer toggle only
+                for item in items.values():
+                    item.setVisible(self.layers[overlay.kind])
+                continue
             shown = overlay.type not in self.hidden_types and (self.show_gold or not overlay.gold)
             for layer, item in items.items():
                 # The box stays (invisible pen) when boxes are off so hovering still works.

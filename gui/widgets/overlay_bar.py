@@ -8,7 +8,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QSlider, QToolBar, QWidget
 
 from gui.theme import GOLD_COLOR, TYPE_COLORS, TYPE_NAMES
-from gui.widgets.image_canvas import LAYERS, ImageCanvas
+from gui.widgets.image_canvas import FINDING_LAYERS, LAYERS, ImageCanvas
 
 
 def dot_icon(color: str, size: int = 12) -> QIcon:
@@ -62,6 +62,14 @@ class OverlayBar(QToolBar):
         self.layer_buttons: dict[str, QPushButton] = {}
         for layer, key in zip(LAYERS, "MBL"):
             button = _toggle(layer.capitalize(), f"Show {layer} ({key})")
+            button.toggled.connect(lambda on, name=layer: canvas.set_layer_visible(name, on))
+            self.layer_buttons[layer] = button
+            self.addWidget(button)
+        self.addSeparator()
+        tips = {"text": "Show the text read in the image (OCR), with its confidence",
+                "unidentified": "Show people and objects detected but tied to no name"}
+        for layer, title in FINDING_LAYERS.items():
+            button = _toggle(title, tips[layer], checked=canvas.layers[layer])
             button.toggled.connect(lambda on, name=layer: canvas.set_layer_visible(name, on))
             self.layer_buttons[layer] = button
             self.addWidget(button)

@@ -21,6 +21,7 @@ SEARCH_TOOLTIP = (
     "<code>-word</code> exclude · <code>a OR b</code><br>"
     '<code>type:PER</code> · <code>entity:"Grace Hopper"</code> · <code>groundable:yes</code> · '
     "<code>has:image</code> · <code>author:@name</code> · <code>is:retweet</code> · <code>-is:retweet</code><br>"
+    "<code>ocr:word</code> (text read in the image) · "
     "<code>after:2026-11-01</code> · <code>before:2026-11-15</code> · <code>date:2026-11</code><br>"
     "Press <b>?</b> beside the bar for the full reference."
 )
