@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from core.cli.output import writing
 from storage import QueryError, SchemaError, Store
 from storage import export as exporter
 from storage.query import parse_period
@@ -156,7 +157,7 @@ def trends_command(
 def export_command(ctx: click.Context, out: Path, fmt: str | None, query: str | None) -> None:
     """Write posts with their entities (predicted and gold) and regions to OUT."""
     fmt = fmt or ("csv" if out.suffix.lower() == ".csv" else "jsonl")
-    with _store(ctx) as store:
+    with _store(ctx) as store, writing(out):
         posts, mentions = exporter.write(store, out, fmt, query)
     click.echo(f"Wrote {posts} posts and {mentions} mentions to {out} ({fmt}).")
 

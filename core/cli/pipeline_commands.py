@@ -11,10 +11,12 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from core.cli.output import writing
 from core.config import AppPaths
+from core.write_errors import check_writable
 from core.pipeline.config import PipelineConfig
 from core.pipeline.registry import STAGES
-from core.settings import Settings
+from core.settings import Settings, SettingsError
 
 console = Console(stderr=True)
 
@@ -31,11 +33,12 @@ def stage_options(command: Callable) -> Callable:
 
 
 def configure(paths: AppPaths, overrides: dict[str, Any]) -> Settings:
-    """Saved settings with this run's command-line overrides applied (the file is not changed)."""
+    """Saved settings with this run's command-line overrides applied (the file is not changed), checked
+    as the GUI checks them: one message naming the file, field or path when they cannot run."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # our own bar reports progress
     try:
         settings = Settings.load(paths.settings_file)
-    except ValueError as exc:
+    except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
     config = settings.pipeline
     for stage in STAGES:
@@ -46,7 +49,10 @@ def configure(paths: AppPaths, overrides: dict[str, Any]) -> Settings:
     settings.pipeline = config
     if overrides.get("threads"):
         settings.threads = overrides["threads"]
-    return settings
+    try:
+        return settings.validate()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _with_option(config: PipelineConfig, item: str) -> PipelineConfig:
@@ -125,6 +131,8 @@ def analyze(paths: AppPaths, input_path: Path, output_path: Path, **overrides: A
     from core.pipeline.pipeline import Pipeline
 
     settings = configure(paths, overrides)
+    with writing(output_path):
+        check_writable(output_path)  # now, not after the models have loaded
     if settings.threads:
         import torch
 
@@ -136,7 +144,7 @@ def analyze(paths: AppPaths, input_path: Path, output_path: Path, **overrides: A
         raise click.ClickException(f"cannot build the pipeline: {type(exc).__name__}: {exc}") from None
     with input_path.open(encoding="utf-8", errors="replace") as counter:
         total = sum(1 for line in counter if line.strip())
-    with _progress_bar() as bar:
+    with _progress_bar() as bar, writing(output_path):
         task = bar.add_task("analyzing", total=total, rate="")
         summary = analyze_jsonl(pipeline, input_path, output_path, settings.batch_size,
                                 on_progress=lambda n: bar.advance(task, n))

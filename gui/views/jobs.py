@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from core.ingest import ImportProgress, ImportReport
 from core.jobs.progress import JobProgress
 from core.jobs.runner import JobHandle, JobRunner
-from core.settings import Settings
+from core.settings import Settings, SettingsError
 from core.ingest import credentials
 from gui import import_tasks
 from gui.context import AppContext
@@ -189,10 +189,11 @@ class JobsView(QWidget):
 
     # settings ------------------------------------------------------------------------------
     def _load_settings(self) -> Settings:
+        """The saved settings; for a malformed file the defaults are shown, and running says why it cannot."""
         try:
             return Settings.load(self.ctx.paths.settings_file)
-        except ValueError:
-            return Settings()  # the settings page reports the malformed file
+        except SettingsError:
+            return Settings()  # start_pipeline's JobRunner reads the file again and reports it
 
     @property
     def config_key(self) -> str:
@@ -237,13 +238,21 @@ class JobsView(QWidget):
     def start_pipeline(self, retry_failed: bool = False) -> None:
         if self.handle is not None:
             return
-        self.handle = JobRunner(
-            self.ctx.paths,
-            self.settings.pipeline,
-            retry_failed=retry_failed,
-            threads=self.settings.threads,
-            batch_size=self.settings.batch_size,
-        ).start()
+        try:
+            runner = JobRunner(
+                self.ctx.paths,
+                self.settings.pipeline,
+                retry_failed=retry_failed,
+                threads=self.settings.threads,
+                batch_size=self.settings.batch_size,
+            )
+        except SettingsError as error:  # the same message as the CLI's and the Settings page's
+            self.pipeline_status.setText(f"Cannot run: {error}")
+            self.pipeline_status.setStyleSheet(f"color: {ERROR_COLOR};")
+            self.activity.emit("Pipeline: cannot run with these settings")
+            return
+        self.pipeline_status.setStyleSheet("")
+        self.handle = runner.start()
         self._last_done = 0
         self.run_button.setEnabled(False)
         self.retry_button.setEnabled(False)

@@ -11,6 +11,7 @@ import csv
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Callable
 
 import matplotlib.dates as mdates
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
@@ -25,11 +26,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from core.write_errors import describe_write_error
 from gui.context import AppContext
 from gui.theme import ACCENT, TYPE_COLORS
 from gui.widgets.common import label
@@ -300,7 +303,17 @@ class TrendsView(QWidget):
     def _ask_path(self, file_filter: str, suffix: str, write) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export", f"groundlens-trends{suffix}", file_filter)
         if path:
-            write(Path(path))
+            problem = self.export(Path(path), write)
+            if problem:
+                QMessageBox.warning(self, "Export failed", problem)
+
+    def export(self, path: Path, write: Callable[[Path], None]) -> str | None:
+        """None once written; otherwise why not, naming the path (missing folder, read-only place, full device)."""
+        try:
+            write(path)
+        except OSError as error:
+            return describe_write_error(path, error)
+        return None
 
     def export_png(self, path: Path) -> None:
         self.figure.savefig(path, dpi=150)
