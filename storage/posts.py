@@ -113,15 +113,16 @@ def upsert_batch(conn: sqlite3.Connection, batch: list[Post]) -> UpsertSummary:
 
 
 def _index_text(conn: sqlite3.Connection, ids: str, params: tuple[Any, ...]) -> None:
-    """Full-text index these posts in one statement, not per row by a trigger: FTS5 flushes its pending
-    terms at every statement's savepoint, so a row at a time writes a tiny segment per post (4x slower)."""
-    conn.execute(f"INSERT INTO posts_fts (rowid, text) SELECT id, text FROM posts WHERE id {ids}", params)
+    """Full-text index these posts' folded text (storage.normalize.fold) in one statement, not per row by a
+    trigger: FTS5 flushes its pending terms at every statement's savepoint, so a row at a time writes a
+    tiny segment per post (4x slower)."""
+    conn.execute(f"INSERT INTO posts_fts (rowid, text) SELECT id, search_fold(text) FROM posts WHERE id {ids}", params)
 
 
 def _unindex_text(conn: sqlite3.Connection, post_ids: list[int]) -> None:
     """Remove the stored (old) text of these posts from the index; call before the text changes."""
     conn.execute(
-        f"INSERT INTO posts_fts (posts_fts, rowid, text) SELECT 'delete', id, text FROM posts WHERE id IN {_IDS}",
+        f"INSERT INTO posts_fts (posts_fts, rowid, text) SELECT 'delete', id, search_fold(text) FROM posts WHERE id IN {_IDS}",
         (json.dumps(post_ids),),
     )
 

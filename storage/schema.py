@@ -11,7 +11,8 @@ import sqlite3
 from typing import Callable
 
 from storage import aggregates, entities
-from storage.db import run_transaction
+from storage.db import register_functions, run_transaction
+from storage.normalize import normalize_entity
 
 
 class SchemaError(RuntimeError):
@@ -204,10 +205,38 @@ DROP TRIGGER posts_fts_insert;
 DROP TRIGGER posts_fts_update;
 """
 
+# Post search and entity search fold text alike (storage.normalize.fold: NFKC, casefold, accents, dotless i).
+# The post index holds folded text, which is not the posts' stored text, so it becomes contentless (an
+# external-content index would read posts.text back for 'rebuild' and 'integrity-check' and disagree).
+_V4_FOLDED_SEARCH = f"""
+DROP TRIGGER posts_fts_delete;
+DROP TABLE posts_fts;
+CREATE VIRTUAL TABLE posts_fts USING fts5 (text, content='', tokenize="{_FTS_TOKENIZER}");
+INSERT INTO posts_fts (rowid, text) SELECT id, search_fold(text) FROM posts;
+CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN
+    INSERT INTO posts_fts (posts_fts, rowid, text) VALUES ('delete', old.id, search_fold(old.text));
+END;
+UPDATE entities SET norm = entity_norm(norm) WHERE norm != entity_norm(norm) AND entity_norm(norm) != '';
+DELETE FROM entity_names;
+INSERT INTO entity_names (norm, name) SELECT norm, MIN(text) FROM entities GROUP BY norm;
+INSERT INTO entity_names_fts (entity_names_fts) VALUES ('rebuild');
+"""
+
+
+def _v4(conn: sqlite3.Connection) -> None:
+    """Mentions' keys recomputed with the new normalisation (from the stored key, so a key a caller chose
+    keeps its meaning), then the names and trend aggregates built on them."""
+    register_functions(conn)
+    conn.create_function("entity_norm", 1, normalize_entity, deterministic=True)
+    _script(_V4_FOLDED_SEARCH)(conn)
+    aggregates.rebuild(conn)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V1_TABLES),  # 1: posts, media, entities, regions, job queue
     _v2,  # 2: full-text search, feed counters, trend aggregates
     _script(_V3_SET_BASED_TEXT_INDEX),  # 3: post text indexed per batch, not per row (4x faster imports)
+    _v4,  # 4: one normalisation for post and entity search (folded post index, recomputed entity keys)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

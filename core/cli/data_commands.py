@@ -56,17 +56,22 @@ def _day(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-@click.command("search")
-@click.argument("query")
+@click.command("search", context_settings={"ignore_unknown_options": True})
+@click.argument("query_words", metavar="QUERY", nargs=-1, required=True)
 @click.option("--entities", "entity_mode", is_flag=True, help="List matching entities instead of posts.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Rows to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per result) instead of a table.")
 @click.pass_context
-def search_command(ctx: click.Context, query: str, entity_mode: bool, limit: int, as_json: bool) -> None:
+def search_command(ctx: click.Context, query_words: tuple[str, ...], entity_mode: bool, limit: int,
+                   as_json: bool) -> None:
     """Search posts (or entities) with the query language of docs/SEARCH.md.
 
     Example: search '"kevin durant" type:PER after:2024-01-01 -trade'
+
+    The words of QUERY may be given as several arguments; an exclusion may come first (search -obama
+    trump). A query that looks like one of this command's options goes after -- (search -- --json).
     """
+    query = " ".join(query_words)
     console = Console()
     with _store(ctx) as store:
         if entity_mode:
