@@ -94,7 +94,8 @@ def load_entity(store: Store, norm: str, resolve_media) -> EntityData:
                     post.author,
                     entity.text,
                     entity.type,
-                    grounding_label(entity.groundable, bool(entity.regions), image_file is not None),
+                    grounding_label(entity.groundable, bool(entity.regions), image_file is not None,
+                                    image_expected=bool(post.media)),
                     context_of(post.text, entity.start, entity.end),
                 )
             )

@@ -33,6 +33,15 @@ class PostBundle:
     def local_path(self) -> str | None:
         return self.post.media[0].local_path if self.post.media else None
 
+    def without_picture(self) -> str:
+        """What the canvas says when it has no picture: a post whose image did not arrive is not a post
+        without an image."""
+        if not self.post.media:
+            return NO_IMAGE
+        media = self.post.media[0]
+        why = media.error or ("not fetched yet" if media.status == "pending" else media.status)
+        return f"{NOT_DOWNLOADED} ({why})."
+
     def spans(self, include_gold: bool) -> list[Span]:
         return [Span(key, e.start, e.end, e.type) for key, e in self.keyed() if include_gold or e.origin != "gold"]
 
@@ -43,7 +52,7 @@ class PostBundle:
                 text=e.text,
                 type=e.type,
                 norm=e.norm,
-                grounding=grounding_label(e.groundable, bool(e.regions), has_image),
+                grounding=grounding_label(e.groundable, bool(e.regions), has_image, image_expected=bool(self.post.media)),
                 score=e.score,
                 gold=e.origin == "gold",
             )
@@ -58,21 +67,27 @@ def load_bundle(store: Store, post_id: int) -> PostBundle | None:
     return PostBundle(post, store.entities_for_post(post_id), store.entities_for_post(post_id, origin="gold"))
 
 
+NO_IMAGE = "This post has no image."
+NOT_DOWNLOADED = "Image not downloaded"
+
+
 @dataclass
 class Visuals:
     image: QImage | None
     overlays: list[Overlay] = field(default_factory=list)
     error: str | None = None
+    retry: bool = False  # no picture, but the post has an image that fetching again may bring
 
 
-def render_visuals(image_file: Path | None, keyed: list[tuple[str, Entity]]) -> Visuals:
-    """Decode the photo and every region's mask into ready-to-draw overlays (runs on a pool thread)."""
+def render_visuals(image_file: Path | None, keyed: list[tuple[str, Entity]], without: str = NO_IMAGE) -> Visuals:
+    """Decode the photo and every region's mask into ready-to-draw overlays (runs on a pool thread).
+    `without`: what to say when there is no file (PostBundle.without_picture)."""
     if image_file is None:
-        return Visuals(None, error="This post has no image.")
+        return Visuals(None, error=without, retry=without != NO_IMAGE)
     try:
         image = read_image(image_file)
-    except OSError as exc:
-        return Visuals(None, error=str(exc))
+    except OSError as exc:  # the cached file is gone or unreadable: the image is missing, not absent
+        return Visuals(None, error=f"{NOT_DOWNLOADED} ({exc}).", retry=True)
     overlays: list[Overlay] = []
     for key, entity in keyed:
         gold = entity.origin == "gold"

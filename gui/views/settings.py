@@ -58,6 +58,7 @@ STAGE_LABELS = {
 class SettingsView(QWidget):
     saved = Signal(object)  # the new Settings (the pipeline's config key may have changed)
     populated = Signal()
+    token_shown = Signal()  # the token line was updated (after reading where runs read it)
     data_folder_requested = Signal(Path)  # reopen the app on another folder
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
@@ -181,6 +182,8 @@ class SettingsView(QWidget):
             self._populated = True
             # Listing backends imports their modules (OpenCV among them): not on the UI thread.
             run_in_pool(lambda: {stage: registry.available(stage) for stage in STAGES}, self.populate)
+        else:
+            self.refresh_token_state()  # the X import dialog or the CLI may have saved one meanwhile
 
     def populate(self, backends: dict[str, list[str]]) -> None:
         settings = self.load_settings()
@@ -195,7 +198,7 @@ class SettingsView(QWidget):
         self.box_threshold.setValue(settings.pipeline.box_threshold)
         self.threads.setValue(settings.threads)
         self.batch.setValue(settings.batch_size)
-        self.token_state.setText(f"Bearer token: {credentials.masked(credentials.load_token())}")
+        self._show_token(credentials.load_token())
         self.populated.emit()
 
     # saving --------------------------------------------------------------------------------
@@ -261,11 +264,20 @@ class SettingsView(QWidget):
             self._say(f"Token not saved: {error}", error=True)
             return
         self.token_edit.clear()
-        self.token_state.setText(f"Bearer token: {credentials.masked(credentials.load_token())} (in {where})")
+        self._show_token(credentials.load_token(), where)
 
     def _forget_token(self) -> None:
         credentials.forget_token()
-        self.token_state.setText(f"Bearer token: {credentials.masked(None)}")
+        self.refresh_token_state()  # $GROUNDLENS_X_TOKEN, if set, still provides one: say so
+
+    def refresh_token_state(self) -> None:
+        """Read the token where runs read it (environment, keyring, file) off the UI thread: a keyring
+        may be slow to answer."""
+        run_in_pool(credentials.load_token, self._show_token)
+
+    def _show_token(self, token: str | None, where: str | None = None) -> None:
+        self.token_state.setText(f"Bearer token: {credentials.masked(token)}" + (f" (in {where})" if where else ""))
+        self.token_shown.emit()
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Data folder", str(self.ctx.paths.data_dir))

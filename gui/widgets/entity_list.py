@@ -24,14 +24,15 @@ class EntityRow:
     text: str
     type: str
     norm: str
-    grounding: str  # "in image", "not in image", "no image", "undecided"
+    grounding: str  # "in image", "not in image", "no image", "image not downloaded", "undecided"
     score: float | None = None
     gold: bool = False
 
 
-def grounding_label(groundable: bool | None, has_region: bool, has_image: bool) -> str:
+def grounding_label(groundable: bool | None, has_region: bool, has_image: bool, image_expected: bool = False) -> str:
+    """image_expected: the post has an image that is not on disk (failed, missing or not fetched yet)."""
     if not has_image:
-        return "no image"
+        return "image not downloaded" if image_expected else "no image"
     if has_region:
         return "in image"
     if groundable is False:
