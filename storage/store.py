@@ -211,6 +211,9 @@ class Store:
     def job_counts(self, config_key: str | None = None) -> dict[str, int]:
         return self._read(lambda conn: jobs.job_counts(conn, config_key))
 
+    def pending_with_image(self, config_key: str) -> int:
+        return self._read(lambda conn: jobs.pending_with_image(conn, config_key))
+
     def retry_failed(self, config_key: str) -> int:
         return self._write(lambda conn: jobs.retry_failed(conn, config_key))
 

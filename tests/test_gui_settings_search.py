@@ -7,6 +7,12 @@ import json
 
 from test_gui import demo_paths, window  # noqa: F401 - the real demo database and main window
 
+from core.ingest import credentials
+from gui import import_tasks
+from gui.widgets.entity_list import ROW_ROLE
+from storage import Store
+from storage.records import Entity
+
 
 def show_settings(qtbot, win):
     page = win.settings
@@ -50,3 +56,77 @@ def test_trends_export_to_a_missing_folder_names_the_path(qtbot, window, tmp_pat
         f"cannot write {target}: the folder {target.parent} does not exist"
     )
     assert trends.export(tmp_path / "trends.csv", trends.export_csv) is None
+
+
+def import_into(qtbot, win, source) -> None:
+    with qtbot.waitSignal(win.jobs.results_changed, timeout=60_000):
+        assert win.jobs.start_import(
+            source.name, lambda progress, cancel: import_tasks.import_files(win.ctx.paths.db_path, [str(source)],
+                                                                            progress, cancel))  # fmt: skip
+
+
+def failure_rows(qtbot, win, kind: str) -> list:
+    win.jobs.refresh_queue()
+    qtbot.waitUntil(lambda: any(g.kind == kind for g in win.jobs.failures.records.records), timeout=10_000)
+    return [g for g in win.jobs.failures.records.records if g.kind == kind]
+
+
+def test_failures_from_one_unreachable_host_are_one_row_also_after_a_retry(qtbot, window, tmp_path):  # noqa: F811
+    source = tmp_path / "host-down.jsonl"
+    source.write_text("".join(
+        json.dumps({"id": f"h{i}", "text": f"Photo {i} from the harbour", "image": f"http://127.0.0.1:9/p/{i}.jpg"}) + "\n"
+        for i in range(30)
+    ) + "{not json\n", encoding="utf-8")  # fmt: skip
+    import_into(qtbot, window, source)
+    [images] = failure_rows(qtbot, window, "image")
+    assert images.count == 30 and images.cause.startswith("http://127.0.0.1:9/…: refused")
+    assert images.items.endswith("and 25 more") and len(images.post_ids) == 30
+    [bad_line] = failure_rows(qtbot, window, "import")
+    assert bad_line.count == 1 and "invalid JSON" in bad_line.cause
+    with qtbot.waitSignal(window.jobs.results_changed, timeout=60_000):
+        window.jobs.retry_images()
+    import_into(qtbot, window, source)  # the same file again: its bad line is not listed twice
+    assert [g.count for g in failure_rows(qtbot, window, "image")] == [30]
+    assert [g.count for g in failure_rows(qtbot, window, "import")] == [1]
+    assert len(window.jobs.failures.records.records) == 2
+
+
+def test_a_post_whose_image_did_not_arrive_says_so_and_offers_a_retry(qtbot, window, tmp_path):  # noqa: F811
+    source = tmp_path / "one.jsonl"
+    source.write_text(json.dumps({"id": "gone", "text": "Grace Hopper in Paris", "image": "http://127.0.0.1:9/a.jpg"})
+                      + "\n" + json.dumps({"id": "plain", "text": "Only words here"}) + "\n", encoding="utf-8")
+    import_into(qtbot, window, source)
+    with Store.open(window.ctx.paths.db_path) as store:
+        ids = {store.get_post(i).native_id: i for i in store.post_ids(None)}
+        store.save_result(ids["gone"], "cfg", [Entity(0, 12, "Grace Hopper", "PER", score=0.9)], None)
+    inspector = window.inspector
+    qtbot.waitUntil(lambda: window.feed.model.rowCount() == 12, timeout=10_000)  # the feed has settled
+    qtbot.wait(300)
+    inspector.show_post(ids["plain"])
+    qtbot.waitUntil(lambda: inspector.bundle is not None and inspector.bundle.post.id == ids["plain"], timeout=10_000)
+    qtbot.waitUntil(lambda: inspector.canvas_message.text() == "This post has no image.", timeout=10_000)
+    assert not inspector.retry_image_button.isVisible()
+    inspector.show_post(ids["gone"])
+    qtbot.waitUntil(lambda: inspector.canvas_message.text().startswith("Image not downloaded"), timeout=10_000)
+    assert inspector.canvas_message.text().startswith("Image not downloaded (refused: address 127.0.0.1")
+    assert inspector.retry_image_button.isVisible()
+    chips = [inspector.entities.item(i).data(ROW_ROLE) for i in range(inspector.entities.count())]
+    assert [chip.grounding for chip in chips] == ["image not downloaded"]
+    with qtbot.waitSignal(window.jobs.results_changed, timeout=60_000):
+        inspector.retry_image_button.click()  # the Jobs page fetches the images that did not arrive
+
+
+def test_settings_show_a_token_saved_elsewhere_a_moment_ago(qtbot, window, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.delenv(credentials.TOKEN_ENV, raising=False)
+    monkeypatch.setattr(credentials, "_keyring_usable", lambda: False)
+    monkeypatch.setattr(credentials, "default_config_dir", lambda: tmp_path / "config")
+    page = show_settings(qtbot, window)
+    assert page.token_state.text() == "Bearer token: no token saved"
+    window.show_page("jobs")
+    credentials.save_token("AAAA-from-the-x-dialog-9876")  # what the X import dialog does with a pasted token
+    with qtbot.waitSignal(page.token_shown, timeout=10_000):
+        window.show_page("settings")
+    assert page.token_state.text() == "Bearer token: ••••••••9876"
+    with qtbot.waitSignal(page.token_shown, timeout=10_000):
+        page._forget_token()
+    assert page.token_state.text() == "Bearer token: no token saved"

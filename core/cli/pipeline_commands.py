@@ -9,10 +9,11 @@ from typing import Any, Callable
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from core.cli.output import writing
 from core.config import AppPaths
+from core.jobs.progress import format_duration
 from core.write_errors import check_writable
 from core.pipeline.config import PipelineConfig
 from core.pipeline.registry import STAGES
@@ -72,8 +73,10 @@ def _with_option(config: PipelineConfig, item: str) -> PipelineConfig:
 
 
 def _progress_bar() -> Progress:
+    """The remaining time is the worker's estimate (core.jobs.progress.RemainingTime), as in the GUI."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(), console=console)
+                    TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("{task.fields[left]}"),
+                    console=console)
 
 
 @click.command("process")
@@ -94,7 +97,7 @@ def process(paths: AppPaths, limit: int | None, retry_failed: bool, **overrides:
     console.print(f"pipeline {settings.pipeline.describe()} (key {runner.config_key})")
     handle = runner.start()
     with _progress_bar() as bar:
-        task = bar.add_task("starting", total=None, rate="")
+        task = bar.add_task("starting", total=None, rate="", left="")
         interrupted = False
         while True:
             try:
@@ -109,7 +112,8 @@ def process(paths: AppPaths, limit: int | None, retry_failed: bool, **overrides:
                     console.print("cancelling after the current batch (Ctrl-C again to stop at once)")
                     continue
             bar.update(task, description=state.state, total=state.total or None, completed=state.done,
-                       rate=f"{state.rate * 60:.0f} posts/min" if state.rate else "")
+                       rate=f"{state.rate * 60:.0f} posts/min" if state.rate else "",
+                       left=f"ETA {format_duration(state.eta_s)}" if state.eta_s is not None else "")
             if state.finished:
                 break
     state = handle.wait()  # let the worker close its store and exit before this process does
@@ -145,7 +149,7 @@ def analyze(paths: AppPaths, input_path: Path, output_path: Path, **overrides: A
     with input_path.open(encoding="utf-8", errors="replace") as counter:
         total = sum(1 for line in counter if line.strip())
     with _progress_bar() as bar, writing(output_path):
-        task = bar.add_task("analyzing", total=total, rate="")
+        task = bar.add_task("analyzing", total=total, rate="", left="")
         summary = analyze_jsonl(pipeline, input_path, output_path, settings.batch_size,
                                 on_progress=lambda n: bar.advance(task, n))
     console.print(f"{summary.posts} posts written to {output_path} ({summary.errors} with errors)")

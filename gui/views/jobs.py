@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from core.ingest import ImportProgress, ImportReport
 from core.ingest.report import ItemError
-from core.jobs.progress import JobProgress
+from core.jobs.progress import JobProgress, format_duration
 from core.jobs.runner import JobHandle, JobRunner
 from core.settings import Settings, SettingsError
 from core.ingest import credentials
@@ -53,15 +53,6 @@ def kept_with_its_media(error: ItemError) -> bool:
     """An image that failed is kept failed with its media (Importer._record_media words it "image <url or
     path>: <why>"); the page lists those from the store, current after every retry, not from old reports."""
     return error.reason.startswith("image ") and not error.reason.startswith("image state could not be stored")
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
 def describe_progress(p: JobProgress) -> str:
