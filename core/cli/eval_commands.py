@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from core.cli.output import writing
 from core.datasets.gmner import GmnerFormatError, dataset_paths, read_split
 from core.evaluation.masks import read_gold_masks
 from core.evaluation.predictions import read_predictions
@@ -88,7 +89,8 @@ def eval_command(gold_dir: Path, split: str, pred_path: Path, gold_masks: Path |
     report = evaluate(gold, predictions, masks)
     _render(report, Console())
     if json_path is not None:
-        json_path.write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
+        with writing(json_path):
+            json_path.write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
         click.echo(f"Report written to {json_path}")
 
 
