@@ -136,3 +136,7 @@ def test_a_search_may_start_with_an_exclusion_on_the_command_line(data_dir):
     assert cli_ids(data_dir, "-obama trump") == ["2"]
     assert cli_ids(data_dir, "trump", "-obama") == ["2"]
     assert cli_ids(data_dir, "obama") == ["1", "3"]
+    assert cli_ids(data_dir, "-hillary", "obama") == ["1", "3"]  # not -h (help) with "illary"
+    assert cli_ids(data_dir, "--limit", "1", "-trump") == ["3"]
+    mistyped = CliRunner().invoke(cli, ["--data-dir", str(data_dir.data_dir), "search", "--limt", "5", "obama"])
+    assert mistyped.exit_code == 2 and "No such option '--limt'" in mistyped.output  # not a search for "--limt"

@@ -56,7 +56,34 @@ def _day(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-@click.command("search", context_settings={"ignore_unknown_options": True})
+class _QueryCommand(click.Command):
+    """`search -obama trump`: an argument that is not one of the command's options is a query word,
+    so an exclusion may come first; a mistyped --option is still an error, not a search term, and
+    everything after `--` is query."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        flags = set(ctx.help_option_names)
+        valued = set()
+        for param in self.params:
+            if isinstance(param, click.Option):
+                (flags if param.is_flag else valued).update(param.opts + param.secondary_opts)
+        options, words = [], []
+        rest = iter(args)
+        for arg in rest:
+            if arg == "--":
+                words += list(rest)
+            elif arg in flags or arg.split("=", 1)[0] in valued:
+                options.append(arg)
+                if arg in valued:  # --limit 5: its value too
+                    options.append(next(rest, ""))
+            elif arg.startswith("--"):
+                raise click.NoSuchOption(arg.split("=", 1)[0], ctx=ctx)
+            else:
+                words.append(arg)
+        return super().parse_args(ctx, options + ["--", *words])
+
+
+@click.command("search", cls=_QueryCommand)
 @click.argument("query_words", metavar="QUERY", nargs=-1, required=True)
 @click.option("--entities", "entity_mode", is_flag=True, help="List matching entities instead of posts.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Rows to show.")
