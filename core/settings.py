@@ -1,7 +1,8 @@
-"""User settings kept as JSON in the data folder (`AppPaths.settings_file`).
+"""User settings kept as JSON in the data folder (`AppPaths.settings_file`), and their validation.
 
 Only what changes results lives in `PipelineConfig` (and so in its key); how fast it runs
-(threads, batch size) lives here beside it.
+(threads, batch size) lives here beside it. Every reader (CLI, Jobs view, Settings view,
+JobRunner, worker) checks settings here, so each gets the same message naming the field.
 """
 
 from __future__ import annotations
@@ -12,8 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.pipeline import registry
 from core.pipeline.config import PipelineConfig
+from core.pipeline.registry import STAGES
 from core.safe_output import atomic_output
+
+SPEED_FIELDS = ("threads", "batch_size")
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; the message names the file (when there is one) and the field."""
 
 
 @dataclass
@@ -27,28 +36,71 @@ class Settings:
         return {**self.extra, "pipeline": self.pipeline.to_dict(), "threads": self.threads, "batch_size": self.batch_size}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Settings":
+    def from_dict(cls, data: Any) -> "Settings":
+        """SettingsError naming the field for anything that is not a settings object of the right shape."""
+        if not isinstance(data, dict):
+            raise SettingsError(f"settings must be a JSON object ({{...}}), not {type(data).__name__} {data!r:.60}")
         defaults = cls()
+        pipeline = {} if data.get("pipeline") is None else data["pipeline"]
+        if not isinstance(pipeline, dict):
+            raise SettingsError(f"pipeline: must be a JSON object, not {pipeline!r:.60}")
+        try:
+            config = PipelineConfig.from_dict(pipeline)
+        except (ValueError, TypeError) as error:
+            raise SettingsError(f"pipeline: {error}") from None
         return cls(
-            pipeline=PipelineConfig.from_dict(data.get("pipeline") or {}),
-            threads=int(data.get("threads", defaults.threads)),
-            batch_size=int(data.get("batch_size", defaults.batch_size)),
-            extra={k: v for k, v in data.items() if k not in ("pipeline", "threads", "batch_size")},
+            pipeline=config,
+            threads=_whole_number(data, "threads", defaults.threads),
+            batch_size=_whole_number(data, "batch_size", defaults.batch_size),
+            extra={k: v for k, v in data.items() if k not in ("pipeline", *SPEED_FIELDS)},
         )
 
     @classmethod
     def load(cls, path: Path) -> "Settings":
-        """Defaults when the file does not exist yet; a malformed file is an error, not silently reset."""
+        """Defaults when the file does not exist yet; a malformed file is an error naming the file and field,
+        never silently reset."""
         if not path.exists():
             return cls()
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"settings file {path} is not valid JSON: {exc}") from None
-        return cls.from_dict(data)
+        except json.JSONDecodeError as error:
+            raise SettingsError(f"settings file {path} is not valid JSON: {error}") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise SettingsError(f"settings file {path} cannot be read: {error}") from None
+        try:
+            return cls.from_dict(data)
+        except SettingsError as error:
+            raise SettingsError(f"settings file {path}: {error}") from None
+
+    def validate(self) -> "Settings":
+        """Raise SettingsError unless these settings can run: numbers in range and, for every stage that is
+        on, a backend whose required options are given and whose files are in place (no weights load)."""
+        for name in SPEED_FIELDS:
+            _check_whole_number(name, getattr(self, name))
+        for stage in STAGES:
+            chosen = self.pipeline.stage(stage)
+            if chosen is None:
+                continue
+            try:
+                registry.check(stage, chosen.backend, chosen.options)
+            except ValueError as error:
+                raise SettingsError(f"pipeline.{stage}: {error}") from None
+        return self
 
     def save(self, path: Path) -> None:
         """Written to a temporary file and renamed, so a crash never leaves half a file."""
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_output(path, permissions=0o600) as handle:  # private, whatever the file's mode was
             handle.write(json.dumps(self.to_dict(), indent=2, sort_keys=True))
+
+
+def _whole_number(data: dict[str, Any], name: str, default: int) -> int:
+    value = data.get(name, default)
+    _check_whole_number(name, value)
+    return value
+
+
+def _check_whole_number(name: str, value: Any) -> None:
+    """A count of at least 1; JSON's true/false and numbers in strings ("4") are refused, not guessed at."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SettingsError(f"{name}: must be a whole number of at least 1, not {value!r:.60}")

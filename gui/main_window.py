@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
         self.search.query_failed.connect(self.query_bar.show_error)
         self.feed.post_selected.connect(self.inspector.show_post)
         self.inspector.entity_opened.connect(self.open_entity)
+        self.inspector.image_retry_requested.connect(self.jobs.retry_images)
         self.search.entity_activated.connect(self.open_entity)
         self.search.post_activated.connect(self.open_post)
         self.entity_page.post_activated.connect(self.open_post)

@@ -16,6 +16,8 @@ from typing import Callable, TypeVar
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from storage.normalize import fold
+
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 15_000
 DAY_SECONDS = 86_400
@@ -63,6 +65,17 @@ def _tune(conn: sqlite3.Connection) -> None:
         "wal_autocheckpoint = 10000",  # 40 MB: bulk imports copy hot index pages back to the file less often
     ):
         conn.execute(f"PRAGMA {pragma}")
+    register_functions(conn)
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """SQL functions the schema relies on: search_fold(text) is what the post full-text index holds
+    (storage.normalize.fold), so the index, its delete trigger and the queries fold text alike."""
+    conn.create_function("search_fold", 1, _fold_or_null, deterministic=True)
+
+
+def _fold_or_null(text: str | None) -> str | None:
+    return None if text is None else fold(text)  # a post's OCR text is NULL until its image is read
 
 
 def _is_busy(error: BaseException) -> bool:

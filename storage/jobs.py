@@ -146,6 +146,15 @@ def job_counts(conn: sqlite3.Connection, config_key: str | None) -> dict[str, in
     return counts
 
 
+def pending_with_image(conn: sqlite3.Connection, config_key: str) -> int:
+    """Pending posts whose first image is downloaded: they cost the image stages (the run's ETA)."""
+    return conn.execute(
+        """SELECT COUNT(*) FROM jobs j WHERE j.config_key = ? AND j.state = 'pending' AND EXISTS
+           (SELECT 1 FROM media m WHERE m.post_id = j.post_id AND m.position = 0 AND m.status = 'ok')""",
+        (config_key,),
+    ).fetchone()[0]
+
+
 @dataclass(frozen=True)
 class FailedJob:
     """A post the pipeline failed on under one configuration, with the reason (for the GUI's Jobs list)."""

@@ -115,18 +115,21 @@ def upsert_batch(conn: sqlite3.Connection, batch: list[Post]) -> UpsertSummary:
 
 
 def index_text(conn: sqlite3.Connection, ids: str, params: tuple[Any, ...]) -> None:
-    """Full-text index these posts in one statement, not per row by a trigger: FTS5 flushes its pending
-    terms at every statement's savepoint, so a row at a time writes a tiny segment per post (4x slower)."""
+    """Full-text index these posts' folded text and OCR text (storage.normalize.fold) in one statement, not
+    per row by a trigger: FTS5 flushes its pending terms at every statement's savepoint, so a row at a time
+    writes a tiny segment per post (4x slower)."""
     conn.execute(
-        f"INSERT INTO posts_fts (rowid, text, ocr_text) SELECT id, text, ocr_text FROM posts WHERE id {ids}", params
+        f"INSERT INTO posts_fts (rowid, text, ocr_text) SELECT id, search_fold(text), search_fold(ocr_text)"
+        f" FROM posts WHERE id {ids}",
+        params,
     )
 
 
 def unindex_text(conn: sqlite3.Connection, post_ids: list[int]) -> None:
     """Remove the stored (old) text of these posts from the index; call before the text changes."""
     conn.execute(
-        f"INSERT INTO posts_fts (posts_fts, rowid, text, ocr_text) SELECT 'delete', id, text, ocr_text FROM posts"
-        f" WHERE id IN {_IDS}",
+        f"INSERT INTO posts_fts (posts_fts, rowid, text, ocr_text)"
+        f" SELECT 'delete', id, search_fold(text), search_fold(ocr_text) FROM posts WHERE id IN {_IDS}",
         (json.dumps(post_ids),),
     )
 
@@ -206,7 +209,11 @@ def _media_from_row(row: tuple[Any, ...]) -> Media:
 
 
 def media_to_fetch(conn: sqlite3.Connection, limit: int | None, retry_failed: bool) -> list[tuple[int, Media]]:
-    states = ("pending", "failed") if retry_failed else ("pending",)
+    return media_in_states(conn, ("pending", "failed") if retry_failed else ("pending",), limit)
+
+
+def media_in_states(conn: sqlite3.Connection, states: tuple[str, ...], limit: int | None) -> list[tuple[int, Media]]:
+    """(post id, media) in these states, oldest first."""
     rows = conn.execute(
         f"SELECT post_id, id, {', '.join(_MEDIA_FIELDS)} FROM media WHERE status IN ({', '.join('?' * len(states))})"
         " ORDER BY id LIMIT ?",

@@ -11,8 +11,9 @@ import sqlite3
 from typing import Callable
 
 from storage import aggregates, entities
-from storage.db import run_transaction
+from storage.db import register_functions, run_transaction
 from storage.faults import StoreError
+from storage.normalize import normalize_entity
 
 
 class SchemaError(StoreError):
@@ -227,10 +228,10 @@ UPDATE entity_totals SET original_mentions = mentions;
 """
 
 # Verdicts with their evidence on mentions; what the image showed besides them (OCR lines, people not
-# identified), and the OCR text indexed with the post text so one search finds either.
-_V5_GROUNDING_EVIDENCE = f"""
+# identified); the OCR text joins the post text in the full-text index at step 6.
+_V5_GROUNDING_EVIDENCE = """
 ALTER TABLE entities ADD COLUMN verdict TEXT CHECK (verdict IN ('in_image', 'probably', 'not_in_image'));
-ALTER TABLE entities ADD COLUMN evidence TEXT;        -- JSON list of {{kind, detail, score, box}}
+ALTER TABLE entities ADD COLUMN evidence TEXT;        -- JSON list of {kind, detail, score, box}
 ALTER TABLE posts ADD COLUMN ocr_text TEXT;           -- the OCR lines of the post's image, one per line
 
 CREATE TABLE image_text (
@@ -252,17 +253,36 @@ CREATE TABLE image_objects (
     candidates TEXT                  -- JSON list of the names it may be
 );
 CREATE INDEX image_objects_post ON image_objects (post_id);
+"""
 
+# Post search and entity search fold text alike (storage.normalize.fold: NFKC, casefold, accents, dotless i),
+# and a word search finds a post by the text read in its image too (`ocr:` searches that column alone).
+# The post index holds folded text, which is not the posts' stored text, so it becomes contentless (an
+# external-content index would read posts.text back for 'rebuild' and 'integrity-check' and disagree).
+_V6_FOLDED_SEARCH = f"""
 DROP TRIGGER posts_fts_delete;
 DROP TABLE posts_fts;
-CREATE VIRTUAL TABLE posts_fts USING fts5 (
-    text, ocr_text, content='posts', content_rowid='id', tokenize="{_FTS_TOKENIZER}"
-);
+CREATE VIRTUAL TABLE posts_fts USING fts5 (text, ocr_text, content='', tokenize="{_FTS_TOKENIZER}");
+INSERT INTO posts_fts (rowid, text, ocr_text) SELECT id, search_fold(text), search_fold(ocr_text) FROM posts;
 CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN
-    INSERT INTO posts_fts (posts_fts, rowid, text, ocr_text) VALUES ('delete', old.id, old.text, old.ocr_text);
+    INSERT INTO posts_fts (posts_fts, rowid, text, ocr_text)
+    VALUES ('delete', old.id, search_fold(old.text), search_fold(old.ocr_text));
 END;
-INSERT INTO posts_fts (posts_fts) VALUES ('rebuild');
+UPDATE entities SET norm = entity_norm(norm) WHERE norm != entity_norm(norm) AND entity_norm(norm) != '';
+DELETE FROM entity_names;
+INSERT INTO entity_names (norm, name) SELECT norm, MIN(text) FROM entities GROUP BY norm;
+INSERT INTO entity_names_fts (entity_names_fts) VALUES ('rebuild');
 """
+
+
+def _v6(conn: sqlite3.Connection) -> None:
+    """Mentions' keys recomputed with the new normalisation (from the stored key, so a key a caller chose
+    keeps its meaning), then the names and trend aggregates built on them."""
+    register_functions(conn)
+    conn.create_function("entity_norm", 1, normalize_entity, deterministic=True)
+    _script(_V6_FOLDED_SEARCH)(conn)
+    aggregates.rebuild(conn)
+
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V1_TABLES),  # 1: posts, media, entities, regions, job queue
@@ -270,6 +290,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V3_SET_BASED_TEXT_INDEX),  # 3: post text indexed per batch, not per row (4x faster imports)
     _script(_V4_REPOSTS),  # 4: retweet/quote/reply links, shared results, original-only counts
     _script(_V5_GROUNDING_EVIDENCE),  # 5: verdicts and evidence, OCR text (searchable), people not identified
+    _v6,  # 6: one normalisation for post and entity search (folded post index with OCR text, recomputed keys)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -56,6 +56,7 @@ from typing import Any, Callable
 
 from storage.db import to_epoch
 from storage.entities import TYPE_BITS
+from storage.normalize import fold
 from storage.query import ENTITY_FILTERS, Clause, Filter, Query, Text, parse_query
 
 
@@ -75,8 +76,9 @@ class Where:
 
 
 def fts_term(text: Text) -> str:
-    """An FTS5 string literal for one term (quotes doubled), so no user text is FTS5 syntax."""
-    literal = '"' + text.value.replace('"', '""') + '"'
+    """An FTS5 string literal for one term (quotes doubled), so no user text is FTS5 syntax; folded as the
+    indexed post text and entity names are (storage.normalize.fold), so both searches match alike."""
+    literal = '"' + fold(text.value).replace('"', '""') + '"'
     return literal + " *" if text.kind == "prefix" else literal
 
 

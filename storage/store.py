@@ -131,6 +131,11 @@ class Store:
     def media_to_fetch(self, limit: int | None = None, retry_failed: bool = False) -> list[tuple[int, Media]]:
         return self._read(lambda conn: posts.media_to_fetch(conn, limit, retry_failed))
 
+    def unusable_media(self, limit: int | None = None) -> list[tuple[int, Media]]:
+        """(post id, media) whose image failed to download or whose file is missing, with the reason in
+        `media.error`: what the Jobs page lists, current after every retry."""
+        return self._read(lambda conn: posts.media_in_states(conn, ("failed", "missing"), limit))
+
     def add_gold_entities(self, post_id: int, items: list[Entity]) -> None:
         """Replace the post's gold mentions (gold never mixes with predictions)."""
         if not self._write(lambda conn: entity_rows.replace(conn, {post_id: items}, "gold")):
@@ -293,6 +298,9 @@ class Store:
 
     def job_counts(self, config_key: str | None = None) -> dict[str, int]:
         return self._read(lambda conn: jobs.job_counts(conn, config_key))
+
+    def pending_with_image(self, config_key: str) -> int:
+        return self._read(lambda conn: jobs.pending_with_image(conn, config_key))
 
     def retry_failed(self, config_key: str) -> int:
         return self._write(lambda conn: jobs.retry_failed(conn, config_key))

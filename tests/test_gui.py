@@ -342,7 +342,7 @@ def test_import_file_adds_posts_and_lists_bad_lines(qtbot, window, tmp_path):
     assert "1 posts added" in jobs.import_status.text()
     qtbot.waitUntil(lambda: window.feed.model.rowCount() == 11)
     qtbot.waitUntil(
-        lambda: any(f.kind == "import" and "invalid JSON" in f.reason for f in jobs.failures.records.records)
+        lambda: any(g.kind == "import" and "invalid JSON" in g.cause for g in jobs.failures.records.records)
     )
 
 

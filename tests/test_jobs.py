@@ -14,6 +14,7 @@ from PIL import Image
 from core.config import AppPaths
 from core.jobs.runner import JobRunner
 from core.pipeline.config import PipelineConfig, StageConfig
+from core.settings import SettingsError
 from storage import Store
 from storage.records import Media, Post
 
@@ -112,10 +113,10 @@ def test_bad_image_fails_its_post_and_retry_failed_requeues_it(tmp_path):
 def test_a_pipeline_that_cannot_be_built_reports_why(tmp_path):
     paths = make_store(tmp_path, 2)
     config = PipelineConfig(ner=StageConfig("no_such_ner"))
-    state = JobRunner(paths, config).start().wait(120)
-    assert state.state == "failed" and "no ner backend named 'no_such_ner'" in state.message
+    with pytest.raises(SettingsError, match="pipeline.ner: no ner backend named 'no_such_ner'"):
+        JobRunner(paths, config)  # refused before a worker starts: nothing claimed, nothing failed
     with Store.open(paths.db_path) as store:
-        assert store.job_counts(config.key())["running"] == 0
+        assert store.job_counts(config.key())["running"] == store.job_counts(config.key())["failed"] == 0
 
 
 def test_kill_9_of_the_worker_mid_run_replaces_it_and_loses_nothing_and_duplicates_nothing(tmp_path):

@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from core.cli.output import writing
 from core.cli.outputs import check_output
 from core.cli.store_access import opened_store, refuse
 from core.safe_output import atomic_output, database_files
@@ -53,17 +54,49 @@ def _day(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-@click.command("search")
-@click.argument("query")
+class _QueryCommand(click.Command):
+    """`search -obama trump`: an argument that is not one of the command's options is a query word,
+    so an exclusion may come first; a mistyped --option is still an error, not a search term, and
+    everything after `--` is query."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        flags = set(ctx.help_option_names)
+        valued = set()
+        for param in self.params:
+            if isinstance(param, click.Option):
+                (flags if param.is_flag else valued).update(param.opts + param.secondary_opts)
+        options, words = [], []
+        rest = iter(args)
+        for arg in rest:
+            if arg == "--":
+                words += list(rest)
+            elif arg in flags or arg.split("=", 1)[0] in valued:
+                options.append(arg)
+                if arg in valued:  # --limit 5: its value too
+                    options.append(next(rest, ""))
+            elif arg.startswith("--"):
+                raise click.NoSuchOption(arg.split("=", 1)[0], ctx=ctx)
+            else:
+                words.append(arg)
+        return super().parse_args(ctx, options + ["--", *words])
+
+
+@click.command("search", cls=_QueryCommand)
+@click.argument("query_words", metavar="QUERY", nargs=-1, required=True)
 @click.option("--entities", "entity_mode", is_flag=True, help="List matching entities instead of posts.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Rows to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per result) instead of a table.")
 @click.pass_context
-def search_command(ctx: click.Context, query: str, entity_mode: bool, limit: int, as_json: bool) -> None:
+def search_command(ctx: click.Context, query_words: tuple[str, ...], entity_mode: bool, limit: int,
+                   as_json: bool) -> None:
     """Search posts (or entities) with the query language of docs/SEARCH.md.
 
     Example: search '"kevin durant" type:PER after:2024-01-01 -trade'
+
+    The words of QUERY may be given as several arguments; an exclusion may come first (search -obama
+    trump). A query that looks like one of this command's options goes after -- (search -- --json).
     """
+    query = " ".join(query_words)
     console = Console()
     with _store(ctx) as store:
         if entity_mode:
@@ -166,7 +199,7 @@ def export_command(ctx: click.Context, out: Path, fmt: str | None, query: str | 
     """
     fmt = fmt or ("csv" if out.suffix.lower() == ".csv" else "jsonl")
     check_output(out, {"the database": database_files(ctx.obj.db_path)})
-    with _store(ctx, check=True) as store, atomic_output(out, newline="") as handle:
+    with _store(ctx, check=True) as store, writing(out), atomic_output(out, newline="") as handle:
         posts, mentions = exporter.write(store, handle, fmt, query)
     click.echo(f"Wrote {posts} posts and {mentions} mentions to {out} ({fmt}).")
 

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from core.cli.outputs import check_output
+from core.cli.output import writing
 from core.datasets.gmner import GmnerFormatError, dataset_paths, read_split
 from core.evaluation.masks import read_gold_masks
 from core.evaluation.predictions import read_predictions
@@ -92,7 +93,8 @@ def eval_command(gold_dir: Path, split: str, pred_path: Path, gold_masks: Path |
     report = evaluate(gold, predictions, masks)
     _render(report, Console())
     if json_path is not None:
-        write_text_atomic(json_path, json.dumps(report.to_dict(), indent=2))
+        with writing(json_path):
+            write_text_atomic(json_path, json.dumps(report.to_dict(), indent=2))
         click.echo(f"Report written to {json_path}")
 
 

@@ -9,14 +9,17 @@ from typing import Any, Callable
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from core.cli.output import writing
 from core.cli.outputs import check_output
 from core.config import AppPaths
+from core.jobs.progress import format_duration
+from core.write_errors import check_writable
 from core.pipeline.config import PipelineConfig
 from core.pipeline.registry import STAGES
 from core.safe_output import database_files
-from core.settings import Settings
+from core.settings import Settings, SettingsError
 
 console = Console(stderr=True)
 
@@ -33,11 +36,12 @@ def stage_options(command: Callable) -> Callable:
 
 
 def configure(paths: AppPaths, overrides: dict[str, Any]) -> Settings:
-    """Saved settings with this run's command-line overrides applied (the file is not changed)."""
+    """Saved settings with this run's command-line overrides applied (the file is not changed), checked
+    as the GUI checks them: one message naming the file, field or path when they cannot run."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # our own bar reports progress
     try:
         settings = Settings.load(paths.settings_file)
-    except ValueError as exc:
+    except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
     config = settings.pipeline
     for stage in STAGES:
@@ -48,7 +52,10 @@ def configure(paths: AppPaths, overrides: dict[str, Any]) -> Settings:
     settings.pipeline = config
     if overrides.get("threads"):
         settings.threads = overrides["threads"]
-    return settings
+    try:
+        return settings.validate()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _with_option(config: PipelineConfig, item: str) -> PipelineConfig:
@@ -68,8 +75,10 @@ def _with_option(config: PipelineConfig, item: str) -> PipelineConfig:
 
 
 def _progress_bar() -> Progress:
+    """The remaining time is the worker's estimate (core.jobs.progress.RemainingTime), as in the GUI."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(), console=console)
+                    TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("{task.fields[left]}"),
+                    console=console)
 
 
 @click.command("process")
@@ -90,7 +99,7 @@ def process(paths: AppPaths, limit: int | None, retry_failed: bool, **overrides:
     console.print(f"pipeline {settings.pipeline.describe()} (key {runner.config_key})")
     handle = runner.start()
     with _progress_bar() as bar:
-        task = bar.add_task("starting", total=None, rate="")
+        task = bar.add_task("starting", total=None, rate="", left="")
         interrupted = False
         while True:
             try:
@@ -105,7 +114,8 @@ def process(paths: AppPaths, limit: int | None, retry_failed: bool, **overrides:
                     console.print("cancelling after the current batch (Ctrl-C again to stop at once)")
                     continue
             bar.update(task, description=state.state, total=state.total or None, completed=state.done,
-                       rate=f"{state.rate * 60:.0f} posts/min" if state.rate else "")
+                       rate=f"{state.rate * 60:.0f} posts/min" if state.rate else "",
+                       left=f"ETA {format_duration(state.eta_s)}" if state.eta_s is not None else "")
             if state.finished:
                 break
     state = handle.wait()  # let the worker close its store and exit before this process does
@@ -128,6 +138,8 @@ def analyze(paths: AppPaths, input_path: Path, output_path: Path, **overrides: A
 
     check_output(output_path, {"the input": [input_path], "the database": database_files(paths.db_path)})
     settings = configure(paths, overrides)
+    with writing(output_path):
+        check_writable(output_path)  # now, not after the models have loaded
     if settings.threads:
         import torch
 
@@ -139,8 +151,8 @@ def analyze(paths: AppPaths, input_path: Path, output_path: Path, **overrides: A
         raise click.ClickException(f"cannot build the pipeline: {type(exc).__name__}: {exc}") from None
     with input_path.open(encoding="utf-8", errors="replace") as counter:
         total = sum(1 for line in counter if line.strip())
-    with _progress_bar() as bar:
-        task = bar.add_task("analyzing", total=total, rate="")
+    with _progress_bar() as bar, writing(output_path):
+        task = bar.add_task("analyzing", total=total, rate="", left="")
         summary = analyze_jsonl(pipeline, input_path, output_path, settings.batch_size,
                                 on_progress=lambda n: bar.advance(task, n))
     console.print(f"{summary.posts} posts written to {output_path} ({summary.errors} with errors)")

@@ -165,7 +165,9 @@ class JobHandle:
 
 
 class JobRunner:
-    """One run of the pipeline over the posts pending for `config` (default: the saved settings)."""
+    """One run of the pipeline over the posts pending for `config` (default: the saved settings).
+
+    Raises SettingsError (naming the file or field) for settings that cannot run, before any worker starts."""
 
     def __init__(self, paths: AppPaths, config: PipelineConfig | None = None, *, limit: int | None = None,
                  retry_failed: bool = False, threads: int | None = None, batch_size: int | None = None):
@@ -177,7 +179,7 @@ class JobRunner:
         if batch_size is not None:
             settings.batch_size = batch_size
         self.paths = paths
-        self.settings = settings
+        self.settings = settings.validate()
         self.limit = limit
         self.retry_failed = retry_failed
 

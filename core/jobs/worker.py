@@ -34,7 +34,7 @@ from filelock import FileLock, Timeout
 from core.config import AppPaths
 from core.diagnostics import configure_logging, install_crash_handler
 from core.jobs.convert import model_version, to_entity
-from core.jobs.progress import JobProgress
+from core.jobs.progress import JobProgress, PostCost, RemainingTime
 from core.pipeline.types import PostInput
 from core.settings import Settings
 from storage import Store, StoreError
@@ -137,6 +137,8 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
         store.enqueue(key)
         pending = store.job_counts(key)["pending"]
         total = pending if limit is None else min(limit, pending)
+        photos = round(store.pending_with_image(key) * total / pending) if pending else 0
+        remaining = RemainingTime(with_image=photos, without_image=total - photos)
         # posts given up just now count as done with an error in this run: the analyst sees them
         report(state="loading", total=given_up + total, done=given_up, failed=given_up)
         if total == 0:
@@ -152,9 +154,11 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
             if not ids:
                 break
             suspects -= len(ids)
+            batch_start = time.perf_counter()
             posts = store.get_posts(ids)  # a post deleted meanwhile has no job left
             live = [i for i in ids if i in posts]
-            results = pipeline.run([PostInput(str(i), posts[i].text, image_of(posts[i])) for i in live])
+            inputs = [PostInput(str(i), posts[i].text, image_of(posts[i])) for i in live]
+            results = pipeline.run(inputs)
             saved, seen = [], {}
             for post_id, result in zip(live, results):
                 media_id = posts[post_id].media[0].id if posts[post_id].media else None
@@ -165,9 +169,14 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
             store.save_results(key, saved, seen)
             # retweets that reuse a result saved here (or before) left the queue without a claim
             done = min(total, pending - store.job_counts(key)["pending"])
-            report(done=given_up + done, failed=given_up + failed, elapsed_s=time.perf_counter() - start)
-        report(state="cancelled" if cancel.is_set() and done < total else "finished",
-               elapsed_s=time.perf_counter() - start)
+            if results:
+                remaining.add_batch([PostCost(post.image is not None, result.timings)
+                                     for post, result in zip(inputs, results)], time.perf_counter() - batch_start)
+            report(done=given_up + done, failed=given_up + failed, elapsed_s=time.perf_counter() - start,
+                   eta_s=remaining.seconds())
+        stopped = cancel.is_set() and done < total
+        report(state="cancelled" if stopped else "finished", elapsed_s=time.perf_counter() - start,
+               eta_s=None if stopped else 0.0)
     finally:
         store.requeue_stale(key)  # posts claimed but not saved (an error) go back to pending
         store.close()

@@ -37,6 +37,13 @@ class StageConfig:
         raise ValueError(f"a stage must be null, a backend name or {{'backend': ..., 'options': ...}}, not {value!r}")
 
 
+def _probability(value: Any) -> float:
+    """A threshold: a number from 0 to 1 (true/false and numbers in strings are refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"must be a number from 0 to 1, not {value!r:.60}")
+    return float(value)
+
+
 @dataclass(frozen=True)
 class PipelineConfig:
     """One backend (or None = stage off) per RiVEG stage, and the decision thresholds.
@@ -78,7 +85,10 @@ class PipelineConfig:
             raise ValueError(f"unknown pipeline settings: {', '.join(sorted(unknown))}")
         values: dict[str, Any] = {}
         for name, value in data.items():
-            values[name] = StageConfig.from_value(value) if name in STAGES else float(value)
+            try:
+                values[name] = StageConfig.from_value(value) if name in STAGES else _probability(value)
+            except ValueError as error:
+                raise ValueError(f"{name}: {error}") from None
         return cls(**values)
 
     def key(self) -> str:

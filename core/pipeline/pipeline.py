@@ -65,11 +65,12 @@ class Pipeline:
     @classmethod
     def from_config(cls, config: PipelineConfig) -> "Pipeline":
         """Builds every switched-on stage's backend through the registry (loads the models).
-        Every name is checked before any model loads, so a typo fails in a second, not a minute."""
+        Every backend and its options are checked before any model loads, so a typo or a missing
+        file fails in a second with its name (BackendOptionsError), not a minute later as a TypeError."""
         chosen = {stage: config.stage(stage) for stage in STAGES}
         for stage, sc in chosen.items():
-            if sc is not None and sc.backend not in registry.available(stage):
-                registry.create(stage, sc.backend)  # raises UnknownBackendError listing the choices
+            if sc is not None:
+                registry.check(stage, sc.backend, sc.options)
         return cls(config, {s: registry.create(s, sc.backend, **sc.options) if sc else None for s, sc in chosen.items()})
 
     @property

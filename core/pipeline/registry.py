@@ -2,12 +2,15 @@
 
 A backend module decorates its factory with `@register(stage, name)`; settings then choose
 backends by name. Factories import their heavy libraries (torch, transformers) lazily so
-that listing backends stays cheap.
+that listing backends stays cheap. `check` tells, without loading any weights, whether a
+backend can be built from given options (settings refuse what cannot run).
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
+from pathlib import Path
 from typing import Any, Callable, Literal
 
 Stage = Literal["ner", "expression", "entailment", "grounding", "segmentation"]
@@ -27,19 +30,28 @@ BUILTIN_BACKEND_MODULES = (
 )
 
 Factory = Callable[..., Any]
+Validator = Callable[..., None]  # called with the factory's options; raises ValueError/OSError saying what is missing
 _factories: dict[tuple[Stage, str], Factory] = {}
+_validators: dict[tuple[Stage, str], Validator] = {}
 
 
 class UnknownBackendError(KeyError):
     """Settings name a backend that no module registered."""
 
 
-def register(stage: Stage, name: str) -> Callable[[Factory], Factory]:
+class BackendOptionsError(ValueError):
+    """A backend cannot be built from these options; the message names the option and what is wrong."""
+
+
+def register(stage: Stage, name: str, validate: Validator | None = None) -> Callable[[Factory], Factory]:
+    """`validate(**options)`: the backend's own cheap check (files in place, values in range); no weights load."""
     if stage not in STAGES:
         raise ValueError(f"unknown pipeline stage {stage!r}; stages are {', '.join(STAGES)}")
 
     def decorate(factory: Factory) -> Factory:
         _factories[(stage, name)] = factory
+        if validate is not None:
+            _validators[(stage, name)] = validate
         return factory
 
     return decorate
@@ -64,3 +76,58 @@ def create(stage: Stage, name: str, **options: Any) -> Any:
             f"no {stage} backend named {name!r}; available: {', '.join(available(stage)) or 'none'}"
         ) from None
     return factory(**options)
+
+
+def check(stage: Stage, name: str, options: dict[str, Any]) -> None:
+    """Raise BackendOptionsError unless `create(stage, name, **options)` can be attempted: the backend
+    exists, every required option is given, none is unknown, and its validator accepts them."""
+    load_builtin_backends()
+    factory = _factories.get((stage, name))
+    if factory is None:
+        raise BackendOptionsError(f"no {stage} backend named {name!r}; available: {', '.join(available(stage)) or 'none'}")
+    parameters = inspect.signature(factory).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    unknown = sorted(set(options) - set(parameters)) if not takes_any else []
+    if unknown:
+        known = ", ".join(parameters) or "none"
+        raise BackendOptionsError(f"{name} has no option {unknown[0]!r} (its options: {known})")
+    missing = [p for p, spec in parameters.items() if spec.default is inspect.Parameter.empty
+               and spec.kind is not inspect.Parameter.VAR_KEYWORD and p not in options]
+    if missing:
+        raise BackendOptionsError(f"{name} needs option {missing[0]!r} (e.g. {{\"{missing[0]}\": \"/path/to/weights\"}})")
+    validator = _validators.get((stage, name))
+    if validator is not None:
+        try:
+            validator(**options)
+        except (ValueError, OSError) as error:
+            raise BackendOptionsError(f"{name}: {error}") from None
+
+
+def looks_like_path(text: str) -> bool:
+    """A hub id is "name" or "owner/name"; anything absolute, relative (./, ~) or deeper is a path."""
+    return Path(text).is_absolute() or text.startswith(("~", ".")) or "\\" in text or text.count("/") > 1
+
+
+def check_model_source(value: Any, option: str = "model") -> None:
+    """A local folder that exists, or a hub id (which only loading can check); a missing path is said
+    to be missing, not reported by the hub client as a malformed id."""
+    if not isinstance(value, (str, Path)) or not str(value).strip():
+        raise ValueError(f"option {option!r} must be a model folder or a Hugging Face id, not {value!r}")
+    path = Path(str(value)).expanduser()
+    if not path.exists() and looks_like_path(str(value)):
+        raise FileNotFoundError(f"option {option!r}: {path} does not exist")
+
+
+def model_validator(model: Any = None, **_: Any) -> None:
+    """The validator of backends whose weights are named by a `model` option (folder or hub id)."""
+    if model is not None:
+        check_model_source(model)
+
+
+def check_file(value: Any, option: str) -> None:
+    """An option naming a weights file: it must be a file that exists."""
+    if not isinstance(value, (str, Path)) or not str(value).strip():
+        raise ValueError(f"option {option!r} must be a file path, not {value!r}")
+    path = Path(str(value)).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"option {option!r}: {path} {'is not a file' if path.exists() else 'does not exist'}")

@@ -99,7 +99,7 @@ def load_entity(store: Store, norm: str, resolve_media, include_retweets: bool =
                     post.author,
                     entity.text,
                     entity.type,
-                    grounding_label(entity, image_file is not None),
+                    grounding_label(entity, image_file is not None, image_expected=bool(post.media)),
                     context_of(post.text, entity.start, entity.end),
                 )
             )

@@ -58,6 +58,15 @@ class PostBundle:
     def local_path(self) -> str | None:
         return self.post.media[0].local_path if self.post.media else None
 
+    def without_picture(self) -> str:
+        """What the canvas says when it has no picture: a post whose image did not arrive is not a post
+        without an image."""
+        if not self.post.media:
+            return NO_IMAGE
+        media = self.post.media[0]
+        why = media.error or ("not fetched yet" if media.status == "pending" else media.status)
+        return f"{NOT_DOWNLOADED} ({why})."
+
     def spans(self, include_gold: bool) -> list[Span]:
         return [Span(key, e.start, e.end, e.type) for key, e in self.keyed() if include_gold or e.origin != "gold"]
 
@@ -68,7 +77,7 @@ class PostBundle:
                 text=e.text,
                 type=e.type,
                 norm=e.norm,
-                grounding=grounding_label(e, has_image),
+                grounding=grounding_label(e, has_image, image_expected=bool(self.post.media)),
                 score=e.score,
                 gold=e.origin == "gold",
                 confidence=e.groundable_score if has_image else None,
@@ -96,11 +105,16 @@ def load_bundle(store: Store, post_id: int) -> PostBundle | None:
     )
 
 
+NO_IMAGE = "This post has no image."
+NOT_DOWNLOADED = "Image not downloaded"
+
+
 @dataclass
 class Visuals:
     image: QImage | None
     overlays: list[Overlay] = field(default_factory=list)
     error: str | None = None
+    retry: bool = False  # no picture, but the post has an image that fetching again may bring
 
 
 def findings_overlays(findings: ImageFindings) -> list[Overlay]:
@@ -115,14 +129,15 @@ def findings_overlays(findings: ImageFindings) -> list[Overlay]:
 
 
 def render_visuals(image_file: Path | None, keyed: list[tuple[str, Entity]],
-                   findings: ImageFindings | None = None) -> Visuals:
-    """Decode the photo and every region's mask into ready-to-draw overlays (runs on a pool thread)."""
+                   findings: ImageFindings | None = None, without: str = NO_IMAGE) -> Visuals:
+    """Decode the photo and every region's mask into ready-to-draw overlays (runs on a pool thread).
+    `without`: what to say when there is no file (PostBundle.without_picture)."""
     if image_file is None:
-        return Visuals(None, error="This post has no image.")
+        return Visuals(None, error=without, retry=without != NO_IMAGE)
     try:
         image = read_image(image_file)
-    except OSError as exc:
-        return Visuals(None, error=str(exc))
+    except OSError as exc:  # the cached file is gone or unreadable: the image is missing, not absent
+        return Visuals(None, error=f"{NOT_DOWNLOADED} ({exc}).", retry=True)
     overlays: list[Overlay] = []
     for key, entity in keyed:
         gold = entity.origin == "gold"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 from gui.context import AppContext
 from gui.models.post_bundle import PostBundle, Visuals, load_bundle, render_visuals
@@ -21,6 +21,7 @@ from gui.workers import Latest, run_in_pool
 class InspectorView(QWidget):
     entity_opened = Signal(str)  # norm of the entity whose page to open
     loaded = Signal(int)  # post id, once text and image are shown
+    image_retry_requested = Signal()  # fetch the images that did not arrive (Jobs runs it)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -35,10 +36,20 @@ class InspectorView(QWidget):
         self.legend = LegendBar(self.canvas)
         self.canvas_message = QLabel()
         self.canvas_message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.canvas_message.setStyleSheet("color:#9AA0A6; background:#1F2328; font-size:14px;")
+        self.canvas_message.setWordWrap(True)
+        self.retry_image_button = QPushButton("Retry downloading images")
+        self.retry_image_button.setToolTip("Fetch again every image that failed or was not downloaded yet")
+        self.retry_image_button.clicked.connect(self.image_retry_requested)
+        message_page = QWidget()
+        message_page.setStyleSheet("color:#9AA0A6; background:#1F2328; font-size:14px;")
+        message_layout = QVBoxLayout(message_page)
+        message_layout.addStretch(1)
+        message_layout.addWidget(self.canvas_message)
+        message_layout.addWidget(self.retry_image_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        message_layout.addStretch(1)
         self.canvas_stack = QStackedWidget()
         self.canvas_stack.addWidget(self.canvas)
-        self.canvas_stack.addWidget(self.canvas_message)
+        self.canvas_stack.addWidget(message_page)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -137,8 +148,9 @@ class InspectorView(QWidget):
         keyed = bundle.keyed()
         self.entities.set_rows(bundle.rows(has_image=image_file is not None))
         token = self._latest.current  # the user may move on while pixels decode
+        without = bundle.without_picture()
         run_in_pool(
-            lambda: render_visuals(image_file, keyed, bundle.findings),
+            lambda: render_visuals(image_file, keyed, bundle.findings, without),
             self._latest.only(token, lambda visuals: self._on_visuals(visuals, keep_view=same_post)),
             self._latest.only(token, self._on_error),
         )
@@ -146,7 +158,7 @@ class InspectorView(QWidget):
     def _on_visuals(self, visuals: Visuals, keep_view: bool) -> None:
         if visuals.image is None:
             self.canvas.clear_content()
-            self._show_message(visuals.error or "No image.")
+            self._show_message(visuals.error or "No image.", retry=visuals.retry)
         else:
             if not (keep_view and self.canvas.has_image()):
                 self.canvas.set_image(visuals.image)
@@ -158,9 +170,10 @@ class InspectorView(QWidget):
         if self.bundle is not None:
             self.text.set_content(self.bundle.post.text, self.bundle.spans(self.legend.gold_button.isChecked()))
 
-    def _show_message(self, message: str) -> None:
+    def _show_message(self, message: str, retry: bool = False) -> None:
         self.canvas_message.setText(message)
-        self.canvas_stack.setCurrentWidget(self.canvas_message)
+        self.retry_image_button.setVisible(retry)
+        self.canvas_stack.setCurrentIndex(1)
 
     # linking text, chips and regions --------------------------------------------------------
     def _hover(self, key: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -21,12 +20,14 @@ from PySide6.QtWidgets import (
 )
 
 from core.ingest import ImportProgress, ImportReport
-from core.jobs.progress import JobProgress
+from core.ingest.report import ItemError
+from core.jobs.progress import JobProgress, format_duration
 from core.jobs.runner import JobHandle, JobRunner
-from core.settings import Settings
+from core.settings import Settings, SettingsError
 from core.ingest import credentials
 from gui import import_tasks
 from gui.context import AppContext
+from gui.models.failures import Failure, group_failures
 from gui.models.record_table import Column
 from gui.theme import ERROR_COLOR
 from gui.widgets.common import card, label
@@ -39,30 +40,19 @@ REFRESH_EVERY_S = 2.0  # how often views re-read results while a run saves them
 MAX_FAILURES = 500
 
 
-@dataclass(frozen=True)
-class Failure:
-    when: datetime
-    kind: str  # "pipeline" or "import"
-    where: str  # "post 12" or "file.jsonl:3"
-    reason: str
-    post_id: int | None = None
-
-
 FAILURE_COLUMNS = [
-    Column("When", lambda f: f.when),
-    Column("Kind", lambda f: f.kind),
-    Column("Where", lambda f: f.where),
-    Column("Reason", lambda f: f.reason, color=lambda f: ERROR_COLOR, tooltip=lambda f: f.reason),
+    Column("Count", lambda g: g.count),
+    Column("Kind", lambda g: g.kind),
+    Column("Reason", lambda g: g.cause, color=lambda g: ERROR_COLOR, tooltip=lambda g: g.details()),
+    Column("Items", lambda g: g.items, tooltip=lambda g: g.details()),
+    Column("Last", lambda g: g.last),
 ]
 
 
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+def kept_with_its_media(error: ItemError) -> bool:
+    """An image that failed is kept failed with its media (Importer._record_media words it "image <url or
+    path>: <why>"); the page lists those from the store, current after every retry, not from old reports."""
+    return error.reason.startswith("image ") and not error.reason.startswith("image state could not be stored")
 
 
 def describe_progress(p: JobProgress) -> str:
@@ -160,7 +150,7 @@ class JobsView(QWidget):
 
         errors_card, errors = card("Failures")
         self.failures = RecordTable(FAILURE_COLUMNS)
-        self.failures.activated_record.connect(lambda f: f.post_id is not None and self.post_activated.emit(f.post_id))
+        self.failures.activated_record.connect(lambda g: g.post_ids and self.post_activated.emit(g.post_ids[0]))
         errors.addWidget(self.failures, 1)
         row = QHBoxLayout()
         self.failure_summary = label("", "Muted")
@@ -189,10 +179,11 @@ class JobsView(QWidget):
 
     # settings ------------------------------------------------------------------------------
     def _load_settings(self) -> Settings:
+        """The saved settings; for a malformed file the defaults are shown, and running says why it cannot."""
         try:
             return Settings.load(self.ctx.paths.settings_file)
-        except ValueError:
-            return Settings()  # the settings page reports the malformed file
+        except SettingsError:
+            return Settings()  # start_pipeline's JobRunner reads the file again and reports it
 
     @property
     def config_key(self) -> str:
@@ -211,10 +202,13 @@ class JobsView(QWidget):
 
     def refresh_queue(self) -> None:
         key = self.config_key
-        self.ctx.db.submit(lambda store: (store.job_counts(key), store.failed_jobs(key, MAX_FAILURES)), self._on_queue)
+        self.ctx.db.submit(
+            lambda store: (store.job_counts(key), store.failed_jobs(key, MAX_FAILURES), store.unusable_media(MAX_FAILURES)),
+            self._on_queue,
+        )
 
     def _on_queue(self, result) -> None:
-        counts, failed = result
+        counts, failed, images = result
         self.queue_label.setText(
             "Queue for this configuration: " + ", ".join(f"{n:,} {state}" for state, n in counts.items())
         )
@@ -222,11 +216,16 @@ class JobsView(QWidget):
             Failure(job.updated_at, "pipeline", f"post {job.post_id}", job.error or "unknown error", job.post_id)
             for job in failed
         ]
-        self.failures.set_records(pipeline_failures + self.import_failures)
+        image_failures = [
+            Failure(None, "image", f"post {post_id}", f"{media.url or media.local_path}: {media.error or media.status}",
+                    post_id)  # fmt: skip
+            for post_id, media in images
+        ]
+        self.failures.set_records(group_failures(pipeline_failures + image_failures + self.import_failures))
         self.retry_button.setEnabled(bool(failed) and self.handle is None)
         self.failure_summary.setText(
-            f"{len(pipeline_failures)} pipeline, {len(self.import_failures)} import failures. "
-            "Double-click a pipeline failure to inspect the post."
+            f"{len(pipeline_failures)} pipeline, {len(image_failures)} image, {len(self.import_failures)} import "
+            "failures, grouped by reason. Double-click a row to inspect its first post."
         )
 
     # pipeline ------------------------------------------------------------------------------
@@ -237,13 +236,21 @@ class JobsView(QWidget):
     def start_pipeline(self, retry_failed: bool = False) -> None:
         if self.handle is not None:
             return
-        self.handle = JobRunner(
-            self.ctx.paths,
-            self.settings.pipeline,
-            retry_failed=retry_failed,
-            threads=self.settings.threads,
-            batch_size=self.settings.batch_size,
-        ).start()
+        try:
+            runner = JobRunner(
+                self.ctx.paths,
+                self.settings.pipeline,
+                retry_failed=retry_failed,
+                threads=self.settings.threads,
+                batch_size=self.settings.batch_size,
+            )
+        except SettingsError as error:  # the same message as the CLI's and the Settings page's
+            self.pipeline_status.setText(f"Cannot run: {error}")
+            self.pipeline_status.setStyleSheet(f"color: {ERROR_COLOR};")
+            self.activity.emit("Pipeline: cannot run with these settings")
+            return
+        self.pipeline_status.setStyleSheet("")
+        self.handle = runner.start()
         self._last_done = 0
         self.run_button.setEnabled(False)
         self.retry_button.setEnabled(False)
@@ -371,10 +378,9 @@ class JobsView(QWidget):
     def _on_import_done(self, label: str, report: ImportReport) -> None:
         self._import_ended()
         now = datetime.now(timezone.utc)
-        self.import_failures = [
-            Failure(now, "import", e.location, e.reason) for e in report.errors
-        ] + self.import_failures
-        self.import_failures = self.import_failures[:MAX_FAILURES]
+        new = [Failure(now, "import", e.location, e.reason) for e in report.errors if not kept_with_its_media(e)]
+        again = {(f.where, f.reason) for f in new}  # a re-import that fails alike replaces, not repeats
+        self.import_failures = (new + [f for f in self.import_failures if (f.where, f.reason) not in again])[:MAX_FAILURES]
         self.import_status.setText(f"Imported {label}: {report.summary()}.")
         self.activity.emit(f"Import done: {report.summary()}")
         self.results_changed.emit()

@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 from core.pipeline import registry
 from core.pipeline.config import PipelineConfig, StageConfig
 from core.pipeline.registry import STAGES
-from core.settings import Settings
+from core.settings import Settings, SettingsError
 from core.ingest import credentials
+from core.write_errors import describe_write_error
 from gui.context import AppContext
 from gui.theme import ERROR_COLOR
 from gui.widgets.common import card, label
@@ -57,6 +58,7 @@ STAGE_LABELS = {
 class SettingsView(QWidget):
     saved = Signal(object)  # the new Settings (the pipeline's config key may have changed)
     populated = Signal()
+    token_shown = Signal()  # the token line was updated (after reading where runs read it)
     data_folder_requested = Signal(Path)  # reopen the app on another folder
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
@@ -170,7 +172,7 @@ class SettingsView(QWidget):
         """The saved settings; a malformed file is reported and the defaults are shown instead."""
         try:
             self.settings = Settings.load(self.ctx.paths.settings_file)
-        except ValueError as error:
+        except SettingsError as error:
             self._say(f"{error}. Showing defaults; saving will replace the file.", error=True)
             self.settings = Settings()
         return self.settings
@@ -180,6 +182,8 @@ class SettingsView(QWidget):
             self._populated = True
             # Listing backends imports their modules (OpenCV among them): not on the UI thread.
             run_in_pool(lambda: {stage: registry.available(stage) for stage in STAGES}, self.populate)
+        else:
+            self.refresh_token_state()  # the X import dialog or the CLI may have saved one meanwhile
 
     def populate(self, backends: dict[str, list[str]]) -> None:
         settings = self.load_settings()
@@ -194,12 +198,14 @@ class SettingsView(QWidget):
         self.box_threshold.setValue(settings.pipeline.box_threshold)
         self.threads.setValue(settings.threads)
         self.batch.setValue(settings.batch_size)
-        self.token_state.setText(f"Bearer token: {credentials.masked(credentials.load_token())}")
+        self._show_token(credentials.load_token())
         self.populated.emit()
 
     # saving --------------------------------------------------------------------------------
     def form_settings(self) -> Settings:
-        """Settings from the form; ValueError names the field that is wrong."""
+        """Settings from the form, checked as every other reader checks them (Settings.validate): a backend
+        that cannot run (a required option missing, a model path that does not exist) is refused here, not
+        saved to fail later in the worker. SettingsError names the field that is wrong."""
         stages: dict[str, StageConfig | None] = {}
         for stage in STAGES:
             backend = self.backends[stage].currentText()
@@ -207,25 +213,34 @@ class SettingsView(QWidget):
             try:
                 options = json.loads(raw) if raw else {}
             except json.JSONDecodeError as error:
-                raise ValueError(f"{STAGE_LABELS[stage]}: options are not valid JSON ({error.msg})") from None
+                raise SettingsError(f"{STAGE_LABELS[stage]}: options are not valid JSON ({error.msg})") from None
             if not isinstance(options, dict):
-                raise ValueError(f"{STAGE_LABELS[stage]}: options must be a JSON object")
+                raise SettingsError(f"{STAGE_LABELS[stage]}: options must be a JSON object")
             stages[stage] = None if backend == OFF else StageConfig(backend, options)
         pipeline = PipelineConfig(
             **stages, groundable_threshold=self.groundable.value(), box_threshold=self.box_threshold.value()
         )
-        return Settings(
+        settings = Settings(
             pipeline=pipeline, threads=self.threads.value(), batch_size=self.batch.value(), extra=self.settings.extra
         )
+        try:
+            return settings.validate()
+        except SettingsError as error:
+            stage = next((s for s in STAGES if str(error).startswith(f"pipeline.{s}:")), None)
+            raise SettingsError(f"{STAGE_LABELS[stage]}: {error}" if stage else str(error)) from None
 
     def save(self) -> None:
         try:
             settings = self.form_settings()
-        except ValueError as error:
-            self._say(str(error), error=True)
+        except SettingsError as error:
+            self._say(f"Not saved: {error}", error=True)
             return
         changed = settings.pipeline.key() != self.settings.pipeline.key()
-        settings.save(self.ctx.paths.settings_file)
+        try:
+            settings.save(self.ctx.paths.settings_file)
+        except OSError as error:
+            self._say(f"Not saved: {describe_write_error(self.ctx.paths.settings_file, error)}", error=True)
+            return
         self.settings = settings
         self._say(
             "Saved."
@@ -249,11 +264,20 @@ class SettingsView(QWidget):
             self._say(f"Token not saved: {error}", error=True)
             return
         self.token_edit.clear()
-        self.token_state.setText(f"Bearer token: {credentials.masked(credentials.load_token())} (in {where})")
+        self._show_token(credentials.load_token(), where)
 
     def _forget_token(self) -> None:
         credentials.forget_token()
-        self.token_state.setText(f"Bearer token: {credentials.masked(None)}")
+        self.refresh_token_state()  # $GROUNDLENS_X_TOKEN, if set, still provides one: say so
+
+    def refresh_token_state(self) -> None:
+        """Read the token where runs read it (environment, keyring, file) off the UI thread: a keyring
+        may be slow to answer."""
+        run_in_pool(credentials.load_token, self._show_token)
+
+    def _show_token(self, token: str | None, where: str | None = None) -> None:
+        self.token_state.setText(f"Bearer token: {credentials.masked(token)}" + (f" (in {where})" if where else ""))
+        self.token_shown.emit()
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Data folder", str(self.ctx.paths.data_dir))

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
 import matplotlib.dates as mdates
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.safe_output import OutputError, atomic_output, database_files, refuse_overwriting
+from core.write_errors import describe_write_error
 from gui.context import AppContext
 from gui.theme import ACCENT, TYPE_COLORS
 from gui.widgets.common import counting_choice, label
@@ -311,12 +312,21 @@ class TrendsView(QWidget):
     # export --------------------------------------------------------------------------------
     def _ask_path(self, file_filter: str, suffix: str, write) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export", f"groundlens-trends{suffix}", file_filter)
-        if not path:
-            return
+        if path:
+            problem = self.export(Path(path), write)
+            if problem:
+                QMessageBox.warning(self, "Export", f"Nothing was written: {problem}")
+
+    def export(self, path: Path, write: Callable[[Path], None]) -> str | None:
+        """None once written; otherwise why not, naming the path (the database refused, a missing folder,
+        a read-only place, a full device)."""
         try:
-            write(Path(path))
-        except (OutputError, OSError) as error:
-            QMessageBox.warning(self, "Export", f"Nothing was written: {error}")
+            write(path)
+        except OutputError as error:
+            return str(error)
+        except OSError as error:
+            return describe_write_error(path, error)
+        return None
 
     @contextmanager
     def _output(self, path: Path, mode: str) -> Iterator[IO]:

@@ -41,12 +41,13 @@ class EntityRow:
 VERDICT_LABELS = {"in_image": "in image", "probably": "probably, not located", "not_in_image": "not in image"}
 
 
-def grounding_label(entity: Entity, has_image: bool) -> str:
+def grounding_label(entity: Entity, has_image: bool, image_expected: bool = False) -> str:
     """'Is it in the photo?' as the pipeline answered it: its verdict where it gave one (an entity it
     believes is shown but cannot place is 'probably, not located'), else what groundability and the
-    regions say (results stored before verdicts existed)."""
+    regions say (results stored before verdicts existed). image_expected: the post has an image that
+    is not on disk (failed, missing or not fetched yet)."""
     if not has_image:
-        return "no image"
+        return "image not downloaded" if image_expected else "no image"
     if entity.verdict is not None:
         label = VERDICT_LABELS[entity.verdict]
         return "in image, not located" if entity.verdict == "in_image" and not entity.regions else label

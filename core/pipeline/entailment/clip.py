@@ -15,7 +15,7 @@ from typing import Sequence
 
 from PIL import Image
 
-from core.pipeline.registry import register
+from core.pipeline.registry import model_validator, register
 from core.pipeline.types import Mention
 
 
@@ -47,7 +47,7 @@ class ClipJudge:
         return torch.sigmoid(self.temperature * margin + self.bias).tolist()
 
 
-@register("entailment", "clip")
+@register("entailment", "clip", validate=model_validator)
 def create_clip_judge(model: str, null_prompt: str = "a photo", temperature: float = 1.0, bias: float = 0.0
                       ) -> ClipJudge:
     return ClipJudge(model, null_prompt, temperature, bias)

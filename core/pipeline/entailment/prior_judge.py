@@ -17,6 +17,7 @@ prior alone. LOC/ORG/OTHER keep the prior's value.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Sequence
 
 from PIL import Image
@@ -56,7 +57,12 @@ class PriorJudge:
         return scores
 
 
-@register("entailment", "prior")
+def _validate_prior(path: str | None = None, **_: object) -> None:
+    if path is not None and not Path(str(path)).expanduser().is_dir():
+        raise FileNotFoundError(f"option 'path': {path} is not a folder holding a groundability prior")
+
+
+@register("entailment", "prior", validate=_validate_prior)
 def create_prior_judge(path: str | None = None, person_evidence: bool = True, person_boost: float = 1.0,
                        no_person_shift: float = -0.5, max_side: int = 640) -> PriorJudge:
     from core.pipeline.entailment.prior import GroundabilityPrior

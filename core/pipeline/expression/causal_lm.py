@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Sequence
 
-from core.pipeline.registry import register
+from core.pipeline.registry import check_model_source, register
 from core.pipeline.types import Mention
 
 TYPE_WORDS = {"PER": "person", "LOC": "place", "ORG": "organisation", "OTHER": "thing"}
@@ -88,7 +88,17 @@ class CausalLMExpressionWriter:
         return [compose(m.text, clean_reply(r)) for m, r in zip(mentions, replies)]
 
 
-@register("expression", "causal_lm")
+def _validate_causal_lm(model: str | None = None, gguf_file: str | None = None, **_: object) -> None:
+    """Without `model`, the packaged GGUF must be installed; with one, a folder must exist."""
+    if model is None:
+        from core.modelstore import require
+
+        require("smollm2")
+    else:
+        check_model_source(model)
+
+
+@register("expression", "causal_lm", validate=_validate_causal_lm)
 def create_causal_lm_writer(model: str | None = None, gguf_file: str | None = None, max_new_tokens: int = 16
                             ) -> CausalLMExpressionWriter:
     """Without `model`: the packaged SmolLM2-135M-Instruct GGUF from the model store."""

@@ -15,7 +15,7 @@ from PIL import Image
 
 from core.pipeline.grounding.hf_detector import TransformersDetector
 from core.pipeline.grounding.postprocess import best_per_query, from_unpadded
-from core.pipeline.registry import register
+from core.pipeline.registry import model_validator, register
 from core.pipeline.types import Box, Mention
 
 
@@ -66,6 +66,6 @@ class GroundingDinoGrounder(TransformersDetector):
         return best_per_query(scores, boxes, self.threshold)
 
 
-@register("grounding", "grounding_dino")
+@register("grounding", "grounding_dino", validate=model_validator)
 def create_grounding_dino(model: str, threshold: float = 0.25) -> GroundingDinoGrounder:
     return GroundingDinoGrounder(model, threshold)

@@ -13,7 +13,7 @@ from PIL import Image
 
 from core.pipeline.grounding.hf_detector import TransformersDetector
 from core.pipeline.grounding.postprocess import best_per_query, from_padded_square
-from core.pipeline.registry import register
+from core.pipeline.registry import model_validator, register
 from core.pipeline.types import Box, Mention
 
 
@@ -40,6 +40,6 @@ class Owlv2Grounder(TransformersDetector):
         return best_per_query(scores, boxes, self.threshold)
 
 
-@register("grounding", "owlv2")
+@register("grounding", "owlv2", validate=model_validator)
 def create_owlv2(model: str, threshold: float = 0.1) -> Owlv2Grounder:
     return Owlv2Grounder(model, threshold)

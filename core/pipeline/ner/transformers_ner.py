@@ -16,7 +16,7 @@ from typing import Any, Sequence
 from core.config import RESOURCES_DIR
 from core.pipeline.ner.decode import decode_tags, mentions_from_tags
 from core.pipeline.ner.tokenize import tokenize
-from core.pipeline.registry import register
+from core.pipeline.registry import model_validator, register
 from core.pipeline.types import Mention
 
 DEFAULT_MODEL_DIR = RESOURCES_DIR / "models" / "ner"
@@ -75,7 +75,7 @@ class TransformersRecognizer:
         return results
 
 
-@register("ner", "transformers")
+@register("ner", "transformers", validate=model_validator)
 def create_transformers_recognizer(
     model: str | Path = DEFAULT_MODEL_DIR, batch_size: int = 64, threads: int | None = None, quantize: bool = True
 ) -> TransformersRecognizer:

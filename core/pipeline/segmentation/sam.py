@@ -39,7 +39,21 @@ def _set_threads(threads: int | None) -> None:
         torch.set_num_threads(int(threads))
 
 
-@register("segmentation", "mobile_sam")
+def _validate_mobile_sam(checkpoint: str | None = None, **_: Any) -> None:
+    _checkpoint(checkpoint, "mobile_sam")
+
+
+def _validate_sam(checkpoint: str | None = None, variant: str = "vit_b", **_: Any) -> None:
+    _check_variant(variant)
+    _checkpoint(checkpoint, f"sam_{variant}")
+
+
+def _check_variant(variant: str) -> None:
+    if variant not in SAM_VARIANTS:
+        raise ValueError(f"unknown SAM variant {variant!r}; choose one of {', '.join(SAM_VARIANTS)}")
+
+
+@register("segmentation", "mobile_sam", validate=_validate_mobile_sam)
 def mobile_sam(checkpoint: str | None = None, threads: int | None = None) -> Any:
     """MobileSAM: TinyViT encoder (about 1 s per image on 2 cores) with SAM's prompt encoder and decoder."""
     from core.pipeline.segmentation.build_sam import build_mobile_sam
@@ -50,11 +64,10 @@ def mobile_sam(checkpoint: str | None = None, threads: int | None = None) -> Any
     return SamSegmenter(build_mobile_sam(path), name="mobile_sam", version=_weights_version(path))
 
 
-@register("segmentation", "sam")
+@register("segmentation", "sam", validate=_validate_sam)
 def sam(checkpoint: str | None = None, variant: str = "vit_b", threads: int | None = None) -> Any:
     """Original SAM; much slower on CPU, for users who have a ViT-B/L/H checkpoint."""
-    if variant not in SAM_VARIANTS:
-        raise ValueError(f"unknown SAM variant {variant!r}; choose one of {', '.join(SAM_VARIANTS)}")
+    _check_variant(variant)
     from core.pipeline.segmentation.build_sam import build_sam_vit
     from core.pipeline.segmentation.predictor import SamSegmenter
 

@@ -14,7 +14,6 @@ a person's (0.50); the people in the demo photos score 0.76 to 0.95.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np

@@ -1,0 +1,132 @@
+"""The app's Settings, Jobs, Trends and Explore pages on the real demo database: settings that cannot
+run are refused with the CLI's message, failures are grouped, a missing image says so."""
+
+from __future__ import annotations
+
+import json
+
+from test_gui import demo_paths, window  # noqa: F401 - the real demo database and main window
+
+from core.ingest import credentials
+from gui import import_tasks
+from gui.widgets.entity_list import ROW_ROLE
+from storage import Store
+from storage.records import Entity
+
+
+def show_settings(qtbot, win):
+    page = win.settings
+    with qtbot.waitSignal(page.populated, timeout=20_000):
+        win.show_page("settings")
+    return page
+
+
+def test_settings_refuse_a_backend_that_cannot_run(qtbot, window):  # noqa: F811
+    page = show_settings(qtbot, window)
+    before = window.ctx.paths.settings_file.read_text()
+    page.backends["grounding"].setCurrentText("owlv2")
+    page.options["grounding"].setText("")
+    page.save()
+    message = page.message.text()
+    assert message.startswith("Not saved: Grounding (boxes): pipeline.grounding: owlv2 needs option 'model'"), message
+    assert window.ctx.paths.settings_file.read_text() == before  # nothing saved that would die in the worker
+    missing = window.ctx.paths.data_dir / "weights" / "owlv2"
+    page.options["grounding"].setText(json.dumps({"model": str(missing)}))
+    page.save()
+    assert f"option 'model': {missing} does not exist" in page.message.text()
+    assert window.ctx.paths.settings_file.read_text() == before
+    assert window.jobs.settings.pipeline.grounding.backend == "person_detector"
+
+
+def test_jobs_page_says_why_the_saved_settings_cannot_run(qtbot, window):  # noqa: F811
+    window.ctx.paths.settings_file.write_text('{"threads": "abc"}')
+    window.show_page("jobs")
+    window.jobs.start_pipeline()
+    assert not window.jobs.pipeline_running
+    status = window.jobs.pipeline_status.text()
+    assert f"{window.ctx.paths.settings_file}: threads: must be a whole number of at least 1, not 'abc'" in status
+
+
+def test_trends_export_to_a_missing_folder_names_the_path(qtbot, window, tmp_path):  # noqa: F811
+    trends = window.trends
+    with qtbot.waitSignal(trends.loaded, timeout=10_000):
+        window.show_page("trends")
+    target = tmp_path / "gone" / "trends.csv"
+    assert trends.export(target, trends.export_csv) == (
+        f"cannot write {target}: the folder {target.parent} does not exist"
+    )
+    assert trends.export(tmp_path / "trends.csv", trends.export_csv) is None
+
+
+def import_into(qtbot, win, source) -> None:
+    with qtbot.waitSignal(win.jobs.results_changed, timeout=60_000):
+        assert win.jobs.start_import(
+            source.name, lambda progress, cancel: import_tasks.import_files(win.ctx.paths.db_path, [str(source)],
+                                                                            progress, cancel))  # fmt: skip
+
+
+def failure_rows(qtbot, win, kind: str) -> list:
+    win.jobs.refresh_queue()
+    qtbot.waitUntil(lambda: any(g.kind == kind for g in win.jobs.failures.records.records), timeout=10_000)
+    return [g for g in win.jobs.failures.records.records if g.kind == kind]
+
+
+def test_failures_from_one_unreachable_host_are_one_row_also_after_a_retry(qtbot, window, tmp_path):  # noqa: F811
+    source = tmp_path / "host-down.jsonl"
+    source.write_text("".join(
+        json.dumps({"id": f"h{i}", "text": f"Photo {i} from the harbour", "image": f"http://127.0.0.1:9/p/{i}.jpg"}) + "\n"
+        for i in range(30)
+    ) + "{not json\n", encoding="utf-8")  # fmt: skip
+    import_into(qtbot, window, source)
+    [images] = failure_rows(qtbot, window, "image")
+    assert images.count == 30 and images.cause.startswith("http://127.0.0.1:9/…: refused")
+    assert images.items.endswith("and 25 more") and len(images.post_ids) == 30
+    [bad_line] = failure_rows(qtbot, window, "import")
+    assert bad_line.count == 1 and "invalid JSON" in bad_line.cause
+    with qtbot.waitSignal(window.jobs.results_changed, timeout=60_000):
+        window.jobs.retry_images()
+    import_into(qtbot, window, source)  # the same file again: its bad line is not listed twice
+    assert [g.count for g in failure_rows(qtbot, window, "image")] == [30]
+    assert [g.count for g in failure_rows(qtbot, window, "import")] == [1]
+    assert len(window.jobs.failures.records.records) == 2
+
+
+def test_a_post_whose_image_did_not_arrive_says_so_and_offers_a_retry(qtbot, window, tmp_path):  # noqa: F811
+    source = tmp_path / "one.jsonl"
+    source.write_text(json.dumps({"id": "gone", "text": "Grace Hopper in Paris", "image": "http://127.0.0.1:9/a.jpg"})
+                      + "\n" + json.dumps({"id": "plain", "text": "Only words here"}) + "\n", encoding="utf-8")
+    import_into(qtbot, window, source)
+    with Store.open(window.ctx.paths.db_path) as store:
+        ids = {store.get_post(i).native_id: i for i in store.post_ids(None)}
+        store.save_result(ids["gone"], "cfg", [Entity(0, 12, "Grace Hopper", "PER", score=0.9)], None)
+    inspector = window.inspector
+    qtbot.waitUntil(lambda: window.feed.model.rowCount() == 12, timeout=10_000)  # the feed has settled
+    qtbot.wait(300)
+    inspector.show_post(ids["plain"])
+    qtbot.waitUntil(lambda: inspector.bundle is not None and inspector.bundle.post.id == ids["plain"], timeout=10_000)
+    qtbot.waitUntil(lambda: inspector.canvas_message.text() == "This post has no image.", timeout=10_000)
+    assert not inspector.retry_image_button.isVisible()
+    inspector.show_post(ids["gone"])
+    qtbot.waitUntil(lambda: inspector.canvas_message.text().startswith("Image not downloaded"), timeout=10_000)
+    assert inspector.canvas_message.text().startswith("Image not downloaded (refused: address 127.0.0.1")
+    assert inspector.retry_image_button.isVisible()
+    chips = [inspector.entities.item(i).data(ROW_ROLE) for i in range(inspector.entities.count())]
+    assert [chip.grounding for chip in chips] == ["image not downloaded"]
+    with qtbot.waitSignal(window.jobs.results_changed, timeout=60_000):
+        inspector.retry_image_button.click()  # the Jobs page fetches the images that did not arrive
+
+
+def test_settings_show_a_token_saved_elsewhere_a_moment_ago(qtbot, window, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.delenv(credentials.TOKEN_ENV, raising=False)
+    monkeypatch.setattr(credentials, "_keyring_usable", lambda: False)
+    monkeypatch.setattr(credentials, "default_config_dir", lambda: tmp_path / "config")
+    page = show_settings(qtbot, window)
+    assert page.token_state.text() == "Bearer token: no token saved"
+    window.show_page("jobs")
+    credentials.save_token("AAAA-from-the-x-dialog-9876")  # what the X import dialog does with a pasted token
+    with qtbot.waitSignal(page.token_shown, timeout=10_000):
+        window.show_page("settings")
+    assert page.token_state.text() == "Bearer token: ••••••••9876"
+    with qtbot.waitSignal(page.token_shown, timeout=10_000):
+        page._forget_token()
+    assert page.token_state.text() == "Bearer token: no token saved"
