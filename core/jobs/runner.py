@@ -168,8 +168,9 @@ class JobRunner:
     """One run of the pipeline over the posts pending for `config` (default: the saved settings)."""
 
     def __init__(self, paths: AppPaths, config: PipelineConfig | None = None, *, limit: int | None = None,
-                 retry_failed: bool = False, threads: int | None = None, batch_size: int | None = None):
-        settings = Settings.load(paths.settings_file)
+                 retry_failed: bool = False, threads: int | None = None, batch_size: int | None = None,
+                 settings: Settings | None = None):
+        settings = settings or Settings.load(paths.settings_file)
         if config is not None:
             settings.pipeline = config
         if threads is not None:

@@ -22,18 +22,19 @@ import signal
 import socket
 import threading
 import time
+from collections import deque
 from dataclasses import replace
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from filelock import FileLock, Timeout
 
 from core.config import AppPaths
 from core.jobs.convert import model_version, to_entity
 from core.jobs.progress import JobProgress
-from core.pipeline.types import PostInput
+from core.pipeline.types import PostInput, PostResult
 from core.settings import Settings
 from storage import Store
 from storage.records import Post
@@ -127,30 +128,49 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
         if total == 0:
             report(state="finished")
             return
-        from core.pipeline.pipeline import Pipeline
+        from core.jobs.engine import open_engine
 
-        pipeline = Pipeline.from_config(settings.pipeline)
-        report(state="running")
-        start, done, failed = time.perf_counter(), 0, 0
-        while done < total and not cancel.is_set():
-            ids = store.claim(key, worker, 1 if suspects > 0 else min(settings.batch_size, total - done))
-            if not ids:
-                break
-            suspects -= len(ids)
-            posts = store.get_posts(ids)  # a post deleted meanwhile has no job left
-            live = [i for i in ids if i in posts]
-            results = pipeline.run([PostInput(str(i), posts[i].text, image_of(posts[i])) for i in live])
-            saved = []
-            for post_id, result in zip(live, results):
-                media_id = posts[post_id].media[0].id if posts[post_id].media else None
-                version = model_version(result)
-                saved.append((post_id, [to_entity(e, version, media_id) for e in result.entities], result.error))
-                failed += result.error is not None
-            store.save_results(key, saved)
-            done += len(ids)
-            report(done=given_up + done, failed=given_up + failed, elapsed_s=time.perf_counter() - start)
+        engine = open_engine(settings)
+        claimed: deque[list[Post]] = deque()  # the live posts of each batch handed out, in order
+
+        def batches() -> Iterator[list[PostInput]]:
+            """Claims lazily, so an engine that runs batches ahead claims only what it will run."""
+            nonlocal suspects
+            taken = 0
+            while taken < total and not cancel.is_set():
+                ids = store.claim(key, worker, 1 if suspects > 0 else min(settings.batch_size, total - taken))
+                if not ids:
+                    return
+                suspects -= len(ids)
+                taken += len(ids)
+                posts = store.get_posts(ids)  # a post deleted meanwhile has no job left
+                live = [posts[i] for i in ids if i in posts]
+                claimed.append(live)
+                yield [PostInput(str(p.id), p.text, image_of(p)) for p in live]
+
+        try:
+            report(state="running")
+            start, done, failed = time.perf_counter(), 0, 0
+            for results in engine.map_batches(batches()):
+                live = claimed.popleft()
+                failed += _save(store, key, live, results)
+                done += len(live)
+                report(done=given_up + done, failed=given_up + failed, elapsed_s=time.perf_counter() - start)
+        finally:
+            engine.close()
         report(state="cancelled" if cancel.is_set() and done < total else "finished",
                elapsed_s=time.perf_counter() - start)
     finally:
         store.requeue_stale(key)  # posts claimed but not saved (an error) go back to pending
         store.close()
+
+
+def _save(store: Store, key: str, live: list[Post], results: list[PostResult]) -> int:
+    """One batch's results in one transaction; returns how many of them carry an error."""
+    saved = []
+    for post, result in zip(live, results):
+        media_id = post.media[0].id if post.media else None
+        version = model_version(result)
+        saved.append((post.id, [to_entity(e, version, media_id) for e in result.entities], result.error))
+    store.save_results(key, saved)
+    return sum(result.error is not None for result in results)
