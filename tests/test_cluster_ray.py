@@ -30,14 +30,14 @@ POSTS = 40
 
 def demo_folder(data_dir: Path, count: int = POSTS) -> Path:
     """`count` photo posts: the demo's texts and photos, cycled, each photo a real file on disk."""
-    demo = [json.loads(line) for line in (DEMO / "posts.jsonl").read_text(encoding="utf-8").splitlines()]
+    lines = (DEMO / "posts.jsonl").read_text(encoding="utf-8").splitlines()
+    demo = [item for item in map(json.loads, lines) if item.get("image")]
     data_dir.mkdir(parents=True)
     posts = []
     for i in range(count):
         item = demo[i % len(demo)]
-        photo = DEMO / item["image"]
-        media = Media(local_path=str(photo), status="ok") if item.get("image") else None
-        posts.append(Post("test", f"{i:03d}", f"{item['text']} ({i})", media=[media] if media else []))
+        media = Media(local_path=str(DEMO / item["image"]), status="ok")
+        posts.append(Post("test", f"{i:03d}", f"{item['text']} ({i})", media=[media]))
     with Store.open(data_dir / "groundlens.db") as store:
         store.upsert_posts(posts)
     return data_dir
