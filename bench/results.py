@@ -154,6 +154,12 @@ HEADLINES = [
     Figure("pipeline: in-process peak RSS", "bench_pipeline", ("in_process_peak_rss_mib",), "MiB"),
     Figure("pipeline: JobRunner worker peak RSS", "bench_pipeline", ("job_runner", "worker_peak_rss_mib"), "MiB"),
     Figure("pipeline: JobRunner parent peak RSS", "bench_pipeline", ("job_runner", "parent_peak_rss_mib"), "MiB"),
+    Figure("cluster: local engine", "bench_cluster", ("local", "posts_per_min"), "posts/min"),
+    Figure("cluster: Ray, 1 worker / local", "bench_cluster", ("ray_1_worker", "ratio_to_local"), "x"),
+    Figure("cluster: Ray, 2 workers / local", "bench_cluster", ("ray_2_workers", "ratio_to_local"), "x"),
+    Figure("cluster: Ray overhead per post", "bench_cluster", ("ray_overhead_ms_per_post",), "ms"),
+    Figure("cluster: store writer", "bench_cluster", ("store_writer", "posts_per_s"), "posts/s"),
+    Figure("cluster: image shipping per photo", "bench_cluster", ("image_shipping", "median_ms"), "ms"),
 ]  # fmt: skip
 
 

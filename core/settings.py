@@ -19,6 +19,9 @@ from core.pipeline.registry import STAGES
 from core.safe_output import atomic_output
 
 SPEED_FIELDS = ("threads", "batch_size")
+ENGINES = ("local", "ray")
+DEVICES = ("auto", "cpu", "cuda")
+_OWN_KEYS = ("pipeline", *SPEED_FIELDS, "engine", "ray_address", "ray_workers", "device")
 
 
 class SettingsError(ValueError):
@@ -28,12 +31,18 @@ class SettingsError(ValueError):
 @dataclass
 class Settings:
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
-    threads: int = max(1, min(4, os.cpu_count() or 1))  # torch intra-op threads in the worker
+    threads: int = max(1, min(4, os.cpu_count() or 1))  # torch intra-op threads per pipeline worker
     batch_size: int = 8  # posts per pipeline call; also the cancellation granularity
+    engine: str = "local"  # "local": a worker process here; "ray": actors on a Ray cluster
+    ray_address: str | None = None  # the cluster to join ("127.0.0.1:6379", "ray://host:10001"); None: start one here
+    ray_workers: int | None = None  # pipeline actors on the cluster; None: as many as its CPUs (or GPUs) allow
+    device: str = "auto"  # where torch and onnxruntime run the models: auto (a GPU when there is one), cpu, cuda
     extra: dict[str, Any] = field(default_factory=dict)  # other parts' keys, written back untouched
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.extra, "pipeline": self.pipeline.to_dict(), "threads": self.threads, "batch_size": self.batch_size}
+        return {**self.extra, "pipeline": self.pipeline.to_dict(), "threads": self.threads,
+                "batch_size": self.batch_size, "engine": self.engine, "ray_address": self.ray_address,
+                "ray_workers": self.ray_workers, "device": self.device}
 
     @classmethod
     def from_dict(cls, data: Any) -> "Settings":
@@ -48,11 +57,27 @@ class Settings:
             config = PipelineConfig.from_dict(pipeline)
         except (ValueError, TypeError) as error:
             raise SettingsError(f"pipeline: {error}") from None
+        engine = data.get("engine", defaults.engine)
+        if engine not in ENGINES:
+            raise SettingsError(f"engine: must be one of {', '.join(ENGINES)}, not {engine!r:.60}")
+        device = data.get("device", defaults.device)
+        if device not in DEVICES:
+            raise SettingsError(f"device: must be one of {', '.join(DEVICES)}, not {device!r:.60}")
+        address = data.get("ray_address")
+        if address is not None and not isinstance(address, str):
+            raise SettingsError(f"ray_address: must be HOST:PORT text or null, not {address!r:.60}")
+        workers = data.get("ray_workers")
+        if workers is not None:
+            _check_whole_number("ray_workers", workers)
         return cls(
             pipeline=config,
             threads=_whole_number(data, "threads", defaults.threads),
             batch_size=_whole_number(data, "batch_size", defaults.batch_size),
-            extra={k: v for k, v in data.items() if k not in ("pipeline", *SPEED_FIELDS)},
+            engine=engine,
+            ray_address=address or None,
+            ray_workers=workers,
+            device=device,
+            extra={k: v for k, v in data.items() if k not in _OWN_KEYS},
         )
 
     @classmethod

@@ -19,7 +19,7 @@ from core.write_errors import check_writable
 from core.pipeline.config import PipelineConfig
 from core.pipeline.registry import STAGES
 from core.safe_output import database_files
-from core.settings import Settings, SettingsError
+from core.settings import DEVICES, ENGINES, Settings, SettingsError
 
 console = Console(stderr=True)
 
@@ -32,6 +32,16 @@ def stage_options(command: Callable) -> Callable:
     command = click.option("--option", "-O", "stage_option", multiple=True, metavar="STAGE.KEY=VALUE",
                            help="Backend option, e.g. -O grounding.model=google/owlv2-base-patch16-ensemble "
                                 "(VALUE is parsed as JSON when it can be).")(command)
+    command = click.option("--engine", type=click.Choice(ENGINES), default=None,
+                           help="Where the models run: 'local' (this machine) or 'ray' (a Ray cluster; "
+                                "needs groundlens[cluster]). Default: the saved setting.")(command)
+    command = click.option("--address", "ray_address", metavar="ADDR", default=None,
+                           help="The Ray cluster to join (127.0.0.1:6379, ray://host:10001); without it "
+                                "--engine ray starts a Ray instance on this machine.")(command)
+    command = click.option("--workers", "ray_workers", type=click.IntRange(1), default=None,
+                           help="Pipeline workers (Ray actors) on the cluster; default: as many as it has room for.")(command)
+    command = click.option("--device", type=click.Choice(DEVICES), default=None,
+                           help="Where the models run: auto (a GPU when there is one), cpu or cuda.")(command)
     return click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads for the models.")(command)
 
 
@@ -50,8 +60,9 @@ def configure(paths: AppPaths, overrides: dict[str, Any]) -> Settings:
     for item in overrides.get("stage_option") or ():
         config = _with_option(config, item)
     settings.pipeline = config
-    if overrides.get("threads"):
-        settings.threads = overrides["threads"]
+    for name in ("threads", "engine", "ray_address", "ray_workers", "device"):
+        if overrides.get(name) is not None:
+            setattr(settings, name, overrides[name])
     try:
         return settings.validate()
     except SettingsError as exc:
@@ -94,9 +105,9 @@ def process(paths: AppPaths, limit: int | None, retry_failed: bool, **overrides:
     from core.jobs.runner import JobRunner
 
     settings = configure(paths, overrides)
-    runner = JobRunner(paths, settings.pipeline, limit=limit, retry_failed=retry_failed,
-                       threads=settings.threads, batch_size=settings.batch_size)
-    console.print(f"pipeline {settings.pipeline.describe()} (key {runner.config_key})")
+    runner = JobRunner(paths, settings=settings, limit=limit, retry_failed=retry_failed)
+    where = f" on Ray ({settings.ray_address or 'started here'})" if settings.engine == "ray" else ""
+    console.print(f"pipeline {settings.pipeline.describe()} (key {runner.config_key}){where}")
     handle = runner.start()
     with _progress_bar() as bar:
         task = bar.add_task("starting", total=None, rate="", left="")
@@ -134,7 +145,7 @@ def process(paths: AppPaths, limit: int | None, retry_failed: bool, **overrides:
 def analyze(paths: AppPaths, input_path: Path, output_path: Path, **overrides: Any) -> None:
     """Run the pipeline on a JSON-lines file ({"id", "text", "image"} per line) without the database."""
     from core.jobs.analyze_file import analyze_jsonl
-    from core.pipeline.pipeline import Pipeline
+    from core.jobs.engine import open_engine
 
     check_output(output_path, {"the input": [input_path], "the database": database_files(paths.db_path)})
     settings = configure(paths, overrides)
@@ -146,15 +157,18 @@ def analyze(paths: AppPaths, input_path: Path, output_path: Path, **overrides: A
         torch.set_num_threads(settings.threads)
     console.print(f"pipeline {settings.pipeline.describe()}")
     try:
-        pipeline = Pipeline.from_config(settings.pipeline)
-    except Exception as exc:  # noqa: BLE001 - a missing model or bad option is a user error, not a traceback
+        engine = open_engine(settings)
+    except Exception as exc:  # noqa: BLE001 - a missing model, bad option or unreachable cluster is a user error
         raise click.ClickException(f"cannot build the pipeline: {type(exc).__name__}: {exc}") from None
     with input_path.open(encoding="utf-8", errors="replace") as counter:
         total = sum(1 for line in counter if line.strip())
-    with _progress_bar() as bar, writing(output_path):
-        task = bar.add_task("analyzing", total=total, rate="", left="")
-        summary = analyze_jsonl(pipeline, input_path, output_path, settings.batch_size,
-                                on_progress=lambda n: bar.advance(task, n))
+    try:
+        with _progress_bar() as bar, writing(output_path):
+            task = bar.add_task("analyzing", total=total, rate="", left="")
+            summary = analyze_jsonl(engine, input_path, output_path, settings.batch_size,
+                                    on_progress=lambda n: bar.advance(task, n))
+    finally:
+        engine.close()
     console.print(f"{summary.posts} posts written to {output_path} ({summary.errors} with errors)")
 
 

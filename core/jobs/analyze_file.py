@@ -11,6 +11,7 @@ appears only when complete (core.safe_output), never over the input or the datab
 from __future__ import annotations
 
 import json
+from collections import deque
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Callable, Iterator, TextIO
 
 from core.ingest.jsonl import JSONProblem, parse_json
 from core.jobs.convert import result_to_json
-from core.pipeline.pipeline import Pipeline
+from core.jobs.engine import Engine
 from core.pipeline.types import PostInput
 from core.safe_output import atomic_output, refuse_overwriting
 
@@ -54,17 +55,23 @@ def _numbered_lines(stream: TextIO) -> Iterator[tuple[int, str]]:
             yield number, line
 
 
-def analyze_jsonl(pipeline: Pipeline, source: Path, target: Path, batch_size: int = 8,
+def analyze_jsonl(engine: Engine, source: Path, target: Path, batch_size: int = 8,
                   on_progress: Callable[[int], None] | None = None) -> AnalyzeSummary:
-    """Runs `pipeline` over `source` in batches into `target`; OutputError when `target` is `source`."""
+    """Runs the pipeline (on `engine`) over `source` in batches into `target`; OutputError when `target`
+    is `source`. Output lines keep the input's order whatever engine runs the batches."""
     refuse_overwriting(target, {"the input": [source]})
     summary = AnalyzeSummary()
     base = source.resolve().parent
-    with source.open(encoding="utf-8", errors="replace") as reader, atomic_output(target) as writer:
-        lines = _numbered_lines(reader)
+    parsed: deque[list[PostInput | dict]] = deque()  # each batch's lines, bad ones included, in order
+
+    def batches(lines: Iterator[tuple[int, str]]) -> Iterator[list[PostInput]]:
         while batch := [parse_line(n, line, base) for n, line in islice(lines, batch_size)]:
-            inputs = [item for item in batch if isinstance(item, PostInput)]
-            results = iter(pipeline.run(inputs))
+            parsed.append(batch)
+            yield [item for item in batch if isinstance(item, PostInput)]
+
+    with source.open(encoding="utf-8", errors="replace") as reader, atomic_output(target) as writer:
+        for done in engine.map_batches(batches(_numbered_lines(reader))):
+            batch, results = parsed.popleft(), iter(done)
             for item in batch:
                 row = result_to_json(next(results)) if isinstance(item, PostInput) else item
                 writer.write(json.dumps(row, ensure_ascii=False) + "\n")

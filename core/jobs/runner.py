@@ -170,8 +170,9 @@ class JobRunner:
     Raises SettingsError (naming the file or field) for settings that cannot run, before any worker starts."""
 
     def __init__(self, paths: AppPaths, config: PipelineConfig | None = None, *, limit: int | None = None,
-                 retry_failed: bool = False, threads: int | None = None, batch_size: int | None = None):
-        settings = Settings.load(paths.settings_file)
+                 retry_failed: bool = False, threads: int | None = None, batch_size: int | None = None,
+                 settings: Settings | None = None):
+        settings = settings or Settings.load(paths.settings_file)
         if config is not None:
             settings.pipeline = config
         if threads is not None:

@@ -23,11 +23,12 @@ import signal
 import socket
 import threading
 import time
+from collections import deque
 from dataclasses import replace
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from filelock import FileLock, Timeout
 
@@ -35,7 +36,7 @@ from core.config import AppPaths
 from core.diagnostics import configure_logging, install_crash_handler
 from core.jobs.convert import model_version, to_entity
 from core.jobs.progress import JobProgress, PostCost, RemainingTime
-from core.pipeline.types import PostInput
+from core.pipeline.types import PostInput, PostResult
 from core.settings import Settings
 from storage import Store, StoreError
 from storage.records import ImageFindings, Post
@@ -144,39 +145,58 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
         if total == 0:
             report(state="finished")
             return
-        from core.pipeline.pipeline import Pipeline
+        from core.jobs.engine import open_engine
 
-        pipeline = Pipeline.from_config(settings.pipeline)
-        report(state="running")
-        start, done, failed = time.perf_counter(), 0, 0
-        while done < total and not cancel.is_set():
-            ids = store.claim(key, worker, 1 if suspects > 0 else min(settings.batch_size, total - done))
-            if not ids:
-                break
-            suspects -= len(ids)
-            batch_start = time.perf_counter()
-            posts = store.get_posts(ids)  # a post deleted meanwhile has no job left
-            live = [i for i in ids if i in posts]
-            inputs = [PostInput(str(i), posts[i].text, image_of(posts[i])) for i in live]
-            results = pipeline.run(inputs)
-            saved, seen = [], {}
-            for post_id, result in zip(live, results):
-                media_id = posts[post_id].media[0].id if posts[post_id].media else None
-                version = model_version(result)
-                saved.append((post_id, [to_entity(e, version, media_id) for e in result.entities], result.error))
-                seen[post_id] = ImageFindings(result.image_text, result.image_objects)
-                failed += result.error is not None
-            store.save_results(key, saved, seen)
-            # retweets that reuse a result saved here (or before) left the queue without a claim
-            done = min(total, pending - store.job_counts(key)["pending"])
-            if results:
-                remaining.add_batch([PostCost(post.image is not None, result.timings)
-                                     for post, result in zip(inputs, results)], time.perf_counter() - batch_start)
-            report(done=given_up + done, failed=given_up + failed, elapsed_s=time.perf_counter() - start,
-                   eta_s=remaining.seconds())
+        engine = open_engine(settings)
+        claimed: deque[list[Post]] = deque()  # the live posts of each batch handed to the engine, in order
+
+        def batches() -> Iterator[list[PostInput]]:
+            """Claims lazily, so an engine that runs batches ahead (Ray) claims only what it will run."""
+            nonlocal suspects
+            taken = 0
+            while taken < total and not cancel.is_set():
+                ids = store.claim(key, worker, 1 if suspects > 0 else min(settings.batch_size, total - taken))
+                if not ids:
+                    return
+                suspects -= len(ids)
+                taken += len(ids)
+                posts = store.get_posts(ids)  # a post deleted meanwhile has no job left
+                claimed.append([posts[i] for i in ids if i in posts])
+                yield [PostInput(str(post.id), post.text, image_of(post)) for post in claimed[-1]]
+
+        try:
+            report(state="running")
+            start = last = time.perf_counter()
+            done = failed = 0
+            for results in engine.map_batches(batches()):
+                live = claimed.popleft()
+                failed += _save(store, key, live, results)
+                counts = store.job_counts(key)
+                # retweets that reuse a result saved here (or before) left the queue without a claim
+                done = min(total, pending - counts["pending"] - counts["running"])
+                now = time.perf_counter()
+                remaining.add_batch([PostCost(image_of(post) is not None, result.timings)
+                                     for post, result in zip(live, results)], now - last)
+                last = now
+                report(done=given_up + done, failed=given_up + failed, elapsed_s=now - start,
+                       eta_s=remaining.seconds())
+        finally:
+            engine.close()
         stopped = cancel.is_set() and done < total
         report(state="cancelled" if stopped else "finished", elapsed_s=time.perf_counter() - start,
                eta_s=None if stopped else 0.0)
     finally:
         store.requeue_stale(key)  # posts claimed but not saved (an error) go back to pending
         store.close()
+
+
+def _save(store: Store, key: str, live: list[Post], results: list[PostResult]) -> int:
+    """One batch's results, with what each image showed, in one transaction; returns how many carry an error."""
+    saved, seen = [], {}
+    for post, result in zip(live, results):
+        media_id = post.media[0].id if post.media else None
+        version = model_version(result)
+        saved.append((post.id, [to_entity(e, version, media_id) for e in result.entities], result.error))
+        seen[post.id] = ImageFindings(result.image_text, result.image_objects)
+    store.save_results(key, saved, seen)
+    return sum(result.error is not None for result in results)

@@ -8,6 +8,7 @@ image is encoded once per stage. A stage that raises on one post marks that post
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from PIL import Image
 from core.pipeline import registry
 from core.pipeline.config import PipelineConfig
 from core.pipeline.registry import STAGES, Stage
-from core.pipeline.types import GroundedEntity, Mention, PostInput, PostResult
+from core.pipeline.types import GroundedEntity, ImageBytes, Mention, PostInput, PostResult
 
 IMAGE_STAGES: tuple[Stage, ...] = ("entailment", "grounding", "segmentation")
 
@@ -27,8 +28,12 @@ class StageError(Exception):
     """One stage failed on one post; the message names the stage and the cause."""
 
 
-def load_image(source: str | os.PathLike[str] | Image.Image) -> Image.Image:
+def load_image(source: str | os.PathLike[str] | ImageBytes | Image.Image) -> Image.Image:
     """Decode fully now (PIL is lazy), so a truncated file fails here and not inside a model."""
+    if isinstance(source, ImageBytes):
+        if source.data is None:
+            raise OSError(source.error)
+        source = io.BytesIO(source.data)
     if isinstance(source, Image.Image):
         image = source
     else:

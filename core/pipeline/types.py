@@ -59,11 +59,24 @@ class PostResult:
     model_versions: dict[str, str] = field(default_factory=dict)  # stage name -> backend@version
 
 
+@dataclass(frozen=True)
+class ImageBytes:
+    """An image sent by value, to a cluster worker that cannot read the driver's disk. `name` is the
+    file it was read from (for messages); `error` says why it could not be read, if it could not."""
+
+    name: str
+    data: bytes | None
+    error: str | None = None
+
+    def __str__(self) -> str:
+        return self.name
+
+
 @dataclass
 class PostInput:
     """One post as the pipeline takes it: the image is a path (opened lazily, so an unreadable
-    file fails that post alone), an already decoded image, or None for a text-only post."""
+    file fails that post alone), its bytes, an already decoded image, or None for a text-only post."""
 
     post_id: str
     text: str
-    image: str | os.PathLike[str] | Image.Image | None = None
+    image: str | os.PathLike[str] | ImageBytes | Image.Image | None = None

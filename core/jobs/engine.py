@@ -1,0 +1,49 @@
+"""Where the pipeline's model work runs: in this process, or on a Ray cluster.
+
+Both engines take batches of posts and give back their results batch by batch, in the order
+the batches were given, so the callers (the job-queue worker and `analyze`) stay the single
+place that claims posts and writes results, with the same guarantees whatever runs the models.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator, Protocol
+
+from core.pipeline.types import PostInput, PostResult
+from core.settings import Settings
+
+
+class Engine(Protocol):
+    name: str
+
+    def map_batches(self, batches: Iterable[list[PostInput]]) -> Iterator[list[PostResult]]:
+        """Results of each batch, in batch order; batches are read lazily (a few ahead at most)."""
+
+    def close(self) -> None:
+        """Release models and workers (a cluster is left running: it is not ours)."""
+
+
+class LocalEngine:
+    """The pipeline in this process: models load once, batches run one after the other."""
+
+    name = "local"
+
+    def __init__(self, settings: Settings) -> None:
+        from core.pipeline.pipeline import Pipeline
+
+        self.pipeline = Pipeline.from_config(settings.pipeline)
+
+    def map_batches(self, batches: Iterable[list[PostInput]]) -> Iterator[list[PostResult]]:
+        return (self.pipeline.run(batch) for batch in batches)
+
+    def close(self) -> None:
+        self.pipeline = None  # type: ignore[assignment]
+
+
+def open_engine(settings: Settings) -> Engine:
+    """The engine the settings name, with its models loaded (on the cluster for Ray)."""
+    if settings.engine == "ray":
+        from core.jobs.ray_engine import RayEngine
+
+        return RayEngine(settings)
+    return LocalEngine(settings)
