@@ -6,12 +6,19 @@ export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 
 .PHONY: install demo app test bench
 
+TEST_STAMP := $(VENV)/.installed-test
+
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e .
 	$(PY) main.py models install
 	touch $(STAMP)
+
+# the tests and benchmarks also need pytest and the optional Ray engine ("cluster" extra)
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test,cluster]"
+	touch $(TEST_STAMP)
 
 install: $(STAMP)
 
@@ -21,8 +28,8 @@ demo: $(STAMP)
 app: $(STAMP)
 	$(PY) main.py
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(PY) -m bench

@@ -130,3 +130,25 @@ def test_settings_show_a_token_saved_elsewhere_a_moment_ago(qtbot, window, tmp_p
     with qtbot.waitSignal(page.token_shown, timeout=10_000):
         page._forget_token()
     assert page.token_state.text() == "Bearer token: no token saved"
+
+
+def test_settings_choose_the_ray_engine_and_device_and_refuse_a_bad_one(qtbot, window, tmp_path):  # noqa: F811
+    from core.settings import Settings, SettingsError
+
+    page = show_settings(qtbot, window)
+    page.engine.setCurrentText("ray")
+    page.ray_address.setText("127.0.0.1:6379")
+    page.ray_workers.setValue(3)
+    page.device.setCurrentText("cpu")
+    page.save()
+    saved = Settings.load(window.ctx.paths.settings_file)
+    assert (saved.engine, saved.ray_address, saved.ray_workers, saved.device) == ("ray", "127.0.0.1:6379", 3, "cpu")
+    for field, value in (("engine", "spark"), ("device", "tpu"), ("ray_workers", 0), ("ray_address", 6379)):
+        bad = tmp_path / f"{field}.json"
+        bad.write_text(json.dumps({field: value}))
+        try:
+            Settings.load(bad)
+        except SettingsError as error:
+            assert field in str(error) and str(bad) in str(error)
+        else:
+            raise AssertionError(f"{field}={value!r} was accepted")

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from core.pipeline import registry
 from core.pipeline.config import PipelineConfig, StageConfig
 from core.pipeline.registry import STAGES
-from core.settings import Settings, SettingsError
+from core.settings import DEVICES, ENGINES, Settings, SettingsError
 from core.ingest import credentials
 from core.write_errors import describe_write_error
 from gui.context import AppContext
@@ -128,6 +128,23 @@ class SettingsView(QWidget):
         form.addRow("Minimum box score", self.box_threshold)
         form.addRow("CPU threads for models", self.threads)
         form.addRow("Posts per batch (also how soon Cancel takes effect)", self.batch)
+        self.engine = QComboBox()
+        self.engine.addItems(ENGINES)
+        self.engine.setToolTip("local: a worker process on this machine. ray: pipeline workers on a Ray cluster "
+                               "(needs the 'cluster' extra; see README, 'On a Ray cluster').")
+        self.ray_address = QLineEdit()
+        self.ray_address.setPlaceholderText("HOST:PORT of the cluster; empty: start Ray on this machine")
+        self.ray_workers = QSpinBox()
+        self.ray_workers.setRange(0, 4096)
+        self.ray_workers.setSpecialValueText("as many as fit")
+        self.ray_workers.setMaximumWidth(140)
+        self.device = QComboBox()
+        self.device.addItems(DEVICES)
+        self.device.setToolTip("auto: a GPU when torch sees one, else the CPU")
+        form.addRow("Run the pipeline on", self.engine)
+        form.addRow("Ray cluster address", self.ray_address)
+        form.addRow("Ray pipeline workers", self.ray_workers)
+        form.addRow("Models run on (device)", self.device)
         models.addLayout(form)
         column.addWidget(models_card)
 
@@ -198,6 +215,10 @@ class SettingsView(QWidget):
         self.box_threshold.setValue(settings.pipeline.box_threshold)
         self.threads.setValue(settings.threads)
         self.batch.setValue(settings.batch_size)
+        self.engine.setCurrentText(settings.engine)
+        self.ray_address.setText(settings.ray_address or "")
+        self.ray_workers.setValue(settings.ray_workers or 0)
+        self.device.setCurrentText(settings.device)
         self._show_token(credentials.load_token())
         self.populated.emit()
 
@@ -221,7 +242,9 @@ class SettingsView(QWidget):
             **stages, groundable_threshold=self.groundable.value(), box_threshold=self.box_threshold.value()
         )
         settings = Settings(
-            pipeline=pipeline, threads=self.threads.value(), batch_size=self.batch.value(), extra=self.settings.extra
+            pipeline=pipeline, threads=self.threads.value(), batch_size=self.batch.value(),
+            engine=self.engine.currentText(), ray_address=self.ray_address.text().strip() or None,
+            ray_workers=self.ray_workers.value() or None, device=self.device.currentText(), extra=self.settings.extra,
         )
         try:
             return settings.validate()
