@@ -6,7 +6,7 @@ import sqlite3
 from datetime import datetime, timezone
 
 import pytest
-from test_storage_support import make_post, mention, open_store
+from test_storage_support import fts_matches_posts, make_post, mention, open_store
 
 from storage import SCHEMA_VERSION, SchemaError, Store
 from storage.records import Entity, Media, Post, Region
@@ -41,25 +41,6 @@ def test_upsert_inserts_then_updates_without_duplicates(tmp_path):
     assert store.count_matching("goodbye") == 1
 
 
-def _fts_matches_posts(store: Store) -> bool:
-    """The index is sound (FTS5's own check) and holds exactly the posts' current folded text: every
-    (term, post, position) equals that of an index built afresh from the posts."""
-    conn = store._conn
-    try:
-        conn.execute("INSERT INTO posts_fts (posts_fts) VALUES ('integrity-check')")
-    except sqlite3.DatabaseError:
-        return False
-    conn.execute("DROP TABLE IF EXISTS temp.fresh_fts")
-    conn.execute("CREATE VIRTUAL TABLE temp.fresh_fts USING fts5 (text, content='', tokenize='unicode61 remove_diacritics 2')")
-    conn.execute("INSERT INTO temp.fresh_fts (rowid, text) SELECT id, search_fold(text) FROM posts")
-    for name, schema, table in (("held", "main", "posts_fts"), ("fresh", "temp", "fresh_fts")):
-        conn.execute(f"DROP TABLE IF EXISTS temp.{name}_terms")
-        conn.execute(f"CREATE VIRTUAL TABLE temp.{name}_terms USING fts5vocab({schema}, {table}, instance)")
-    one_way = "SELECT COUNT(*) FROM (SELECT term, doc, offset FROM {} EXCEPT SELECT term, doc, offset FROM {})"
-    return all(conn.execute(one_way.format(a, b)).fetchone()[0] == 0
-               for a, b in (("held_terms", "fresh_terms"), ("fresh_terms", "held_terms")))
-
-
 @pytest.mark.parametrize("start_version", [2, SCHEMA_VERSION])
 def test_full_text_index_follows_inserts_edits_and_deletes_exactly(tmp_path, start_version):
     path = tmp_path / "fts.db"
@@ -70,12 +51,12 @@ def test_full_text_index_follows_inserts_edits_and_deletes_exactly(tmp_path, sta
     store.upsert_posts([make_post(str(i), f"post {i} about Paris") for i in range(50)], batch_size=20)
     store.upsert_posts([make_post("3", "now about Rome"), make_post("4", "post 4 about Paris"),
                         make_post("99", "a new one about Oslo")])  # fmt: skip
-    assert _fts_matches_posts(store)
+    assert fts_matches_posts(store.path)
     assert (store.count_matching("paris"), store.count_matching("rome"), store.count_matching("oslo")) == (49, 1, 1)
     store._conn.execute("DELETE FROM posts WHERE native_id = '5'")
-    assert _fts_matches_posts(store) and store.count_matching("paris") == 48
+    assert fts_matches_posts(store.path) and store.count_matching("paris") == 48
     store._conn.execute("UPDATE posts SET text = 'tampered' WHERE native_id = '6'")  # bypasses the store
-    assert not _fts_matches_posts(store)  # so the check above can fail
+    assert not fts_matches_posts(store.path)  # so the check above can fail
 
 
 def test_same_key_twice_in_one_batch_keeps_the_last(tmp_path):

@@ -6,23 +6,12 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from test_storage_support import make_post, mention, open_store
+from test_storage_support import fts_matches_posts, make_post, mention, open_store
 
 from storage import QueryError, Store
+from storage.db import connect
 from storage.records import Evidence, ImageFindings, ImageObject, ImageText, Region
 from storage.schema import migrate
-
-
-def _fts_is_exact(path) -> bool:
-    """FTS5's own check that the index holds exactly what the posts table says (text and OCR)."""
-    conn = sqlite3.connect(path)
-    try:
-        conn.execute("INSERT INTO posts_fts (posts_fts, rank) VALUES ('integrity-check', 1)")
-        return True
-    except sqlite3.DatabaseError:
-        return False
-    finally:
-        conn.close()
 
 
 def _photo_post(store: Store, native_id: str, text: str):
@@ -84,21 +73,21 @@ def test_new_ocr_replaces_the_old_and_the_index_stays_exact_through_edits_and_de
     _save(store, other, [])  # no text read: the index is not touched for it
     _save(store, post, [], [ImageText("GLOBEX", (0, 0, 10, 10), 0.9)])  # a re-run read something else
     assert store.count_matching("acme") == 0 and store.count_matching("ocr:globex") == 1
-    assert _fts_is_exact(store.path)
+    assert fts_matches_posts(store.path)
 
     store.upsert_posts([make_post("1", "A storefront, edited", image="https://img/1.jpg")])  # text changes
-    assert _fts_is_exact(store.path)
+    assert fts_matches_posts(store.path)
     assert store.count_matching("edited") == 1 and store.count_matching("ocr:globex") == 1
 
     _save(store, post, [], [])  # nothing read any more
-    assert store.count_matching("globex") == 0 and _fts_is_exact(store.path)
+    assert store.count_matching("globex") == 0 and fts_matches_posts(store.path)
     store.close()
-    conn = sqlite3.connect(tmp_path / "test.db")
-    conn.execute("PRAGMA foreign_keys = ON")
+    conn = connect(tmp_path / "test.db")  # with the SQL functions the index's delete trigger uses
     conn.execute("DELETE FROM posts WHERE native_id = '2'")
-    conn.commit()
+    assert fts_matches_posts(tmp_path / "test.db")
+    conn.execute("UPDATE posts SET ocr_text = 'tampered' WHERE native_id = '1'")  # behind the store's back
     conn.close()
-    assert _fts_is_exact(tmp_path / "test.db")
+    assert not fts_matches_posts(tmp_path / "test.db")  # so the check above can fail
 
 
 def test_a_database_from_before_evidence_is_migrated_and_keeps_its_search(tmp_path):
@@ -113,7 +102,7 @@ def test_a_database_from_before_evidence_is_migrated_and_keeps_its_search(tmp_pa
     assert store.entities_for_post(post.id)[0].evidence == []
     assert store.count_matching("hopper") == 1
     assert store.image_findings([post.id])[post.id] == ImageFindings()
-    assert _fts_is_exact(path)
+    assert fts_matches_posts(path)
 
 
 def test_exports_carry_verdicts_evidence_and_what_the_image_showed(tmp_path):

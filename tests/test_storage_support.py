@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
 from storage import Store
+from storage.db import connect
 from storage.records import Entity, Media, Post
 
 
@@ -29,3 +31,25 @@ def mention(post: Post, surface: str, kind: str, occurrence: int = 0, **fields) 
     for _ in range(occurrence + 1):
         start = post.text.index(surface, start + 1)
     return Entity(start=start, end=start + len(surface), text=surface, type=kind, **fields)
+
+
+def fts_matches_posts(db_path: Path) -> bool:
+    """The post index is sound (FTS5's own check) and holds exactly the posts' current folded text and OCR
+    text: every (term, post, column, position) equals that of an index built afresh from the posts."""
+    conn = connect(db_path)  # with search_fold, as the store's own connections have it
+    try:
+        try:
+            conn.execute("INSERT INTO posts_fts (posts_fts) VALUES ('integrity-check')")
+        except sqlite3.DatabaseError:
+            return False
+        conn.execute("CREATE VIRTUAL TABLE temp.fresh_fts USING fts5 (text, ocr_text, content='',"
+                     " tokenize='unicode61 remove_diacritics 2')")
+        conn.execute("INSERT INTO temp.fresh_fts (rowid, text, ocr_text)"
+                     " SELECT id, search_fold(text), search_fold(ocr_text) FROM posts")
+        for name, schema, table in (("held", "main", "posts_fts"), ("fresh", "temp", "fresh_fts")):
+            conn.execute(f"CREATE VIRTUAL TABLE temp.{name}_terms USING fts5vocab({schema}, {table}, instance)")
+        one_way = "SELECT COUNT(*) FROM (SELECT term, doc, col, offset FROM {} EXCEPT SELECT term, doc, col, offset FROM {})"
+        return all(conn.execute(one_way.format(a, b)).fetchone()[0] == 0
+                   for a, b in (("held_terms", "fresh_terms"), ("fresh_terms", "held_terms")))
+    finally:
+        conn.close()
