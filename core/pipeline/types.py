@@ -18,6 +18,7 @@ from PIL import Image
 from storage.records import EntityType, Evidence, ImageObject, ImageText, Verdict
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in original image pixels
+Point = tuple[float, float]  # x, y in original image pixels
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,34 @@ class Mention:
 
 
 @dataclass
+class Judgment:
+    """The entailment stage's answer for one mention: probability it is shown, and why."""
+
+    score: float
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class Grounding:
+    """The grounding stage's answer for one mention: its box (None: not located), why, and
+    where inside the box the thing surely is (positive points for SAM, e.g. a face centre)."""
+
+    box: Box | None = None
+    score: float = 0.0
+    evidence: list[Evidence] = field(default_factory=list)
+    points: tuple[Point, ...] = ()
+
+
+@dataclass
+class Groundings:
+    """One Grounding per mention, plus what was detected but tied to no mention
+    ("person, not identified" with the names it might be)."""
+
+    per_mention: list[Grounding]
+    objects: list[ImageObject] = field(default_factory=list)
+
+
+@dataclass
 class GroundedEntity:
     """A mention after every stage that ran on it."""
 
@@ -41,6 +70,7 @@ class GroundedEntity:
     groundable_score: float | None = None
     box: Box | None = None
     box_score: float | None = None
+    points: tuple[Point, ...] = ()  # positive prompts for the mask, from grounding
     mask: np.ndarray | None = None  # bool HxW at original image size
     verdict: Verdict | None = None  # None when the post has no image or entailment is off
     evidence: list[Evidence] = field(default_factory=list)  # why the verdict and the box, in order

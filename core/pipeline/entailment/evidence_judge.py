@@ -1,0 +1,99 @@
+"""Default visual-entailment judge: the text prior, moved by what the image analysers saw.
+
+The groundability prior (trained on Twitter-GMNER train, text only) gives p; each observation
+shifts its log-odds, and is kept as evidence the analyst sees:
+
+- the name read in the image (OCR, whole words, OCR slips tolerated): + text_weight x score;
+- PER: people detected: + person_weight; no person and no face at all: + no_person_weight;
+- ORG/OTHER whose words name a COCO class (a car maker -> car, "iPhone" -> cell phone) and
+  such an object detected: + object_weight x score.
+
+Weights are log-odds shifts (defaults in `EvidenceWeights`); set them all to 0 for the prior alone.
+Whether a kept mention is also located (and so "in image" rather than "probably") is the
+grounder's decision.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any, Sequence
+
+from core.pipeline.evidence.analysers import Analysers, shared_analysers
+from core.pipeline.evidence.lexicon import object_classes
+from core.pipeline.evidence.people import count_phrase
+from core.pipeline.registry import register
+from core.pipeline.types import Judgment, Mention
+from core.pipeline.vision.analysis import ImageAnalysis
+from storage.records import Evidence
+
+
+@dataclass(frozen=True)
+class EvidenceWeights:
+    text: float = 4.0
+    person: float = 1.0
+    no_person: float = -3.0
+    object: float = 2.0
+
+
+def shift_probability(p: float, shift: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return 1.0 / (1.0 + math.exp(-(math.log(p / (1 - p)) + shift)))
+
+
+def prior_evidence(p: float) -> Evidence:
+    leaning = "suggests it is pictured" if p >= 0.5 else "suggests it is not pictured"
+    return Evidence("prior", f"the post's wording {leaning}, {p:.2f}", p)
+
+
+class EvidenceJudge:
+    name = "evidence"
+
+    def __init__(self, prior: Any, analysers: Analysers, weights: EvidenceWeights = EvidenceWeights()):
+        self.prior = prior
+        self.analysers = analysers
+        self.weights = weights
+        self.version = f"1+{getattr(prior, 'version', 'prior')}"
+
+    def judge(self, analysis: ImageAnalysis, text: str, mentions: Sequence[Mention], expressions: Sequence[str]
+              ) -> list[Judgment]:
+        priors = [float(p) for p in self.prior.predict(text, list(mentions))] if mentions else []
+        return [self._one(analysis, m, e, p) for m, e, p in zip(mentions, expressions, priors)]
+
+    def _one(self, analysis: ImageAnalysis, mention: Mention, expression: str, p: float) -> Judgment:
+        evidence = [prior_evidence(p)]
+        shift = 0.0
+        hits = self.analysers.text_hits(analysis, mention)
+        if hits:
+            best = hits[0]
+            shift += self.weights.text * best.score
+            evidence.append(Evidence("ocr", f"read '{best.line.text}' in the image, {best.score:.2f}", best.score,
+                                     best.line.box))
+        if mention.type == "PER":
+            people = self.analysers.people(analysis)
+            score = max((person.score for person in people), default=1.0)
+            evidence.append(Evidence("person", count_phrase(len(people)), score))
+            if people:
+                shift += self.weights.person
+            elif not hits:
+                shift += self.weights.no_person
+        else:
+            found = self.analysers.objects_of(analysis, object_classes(mention, expression))
+            if found:
+                shift += self.weights.object * found[0].score
+                evidence.append(Evidence("object", f"a {found[0].label} detected, {found[0].score:.2f}",
+                                         found[0].score, found[0].box))
+        return Judgment(shift_probability(p, shift), evidence)
+
+
+@register("entailment", "evidence")
+def create_evidence_judge(path: str | None = None, objects: str | None = "nanodet", faces: str | None = "blazeface",
+                          reader: str | None = "rapidocr", **weights: float) -> EvidenceJudge:
+    from core.pipeline.entailment.prior import GroundabilityPrior
+
+    known = {f.name for f in fields(EvidenceWeights)}
+    unknown = set(weights) - {f"{k}_weight" for k in known}
+    if unknown:
+        raise ValueError(f"unknown evidence judge options: {', '.join(sorted(unknown))}")
+    chosen = EvidenceWeights(**{k.removesuffix("_weight"): float(v) for k, v in weights.items()})
+    return EvidenceJudge(GroundabilityPrior.load(path), shared_analysers(objects, faces, reader), chosen)
