@@ -115,7 +115,7 @@ CATALOG: tuple[ModelEntry, ...] = (
     ModelEntry(
         name="groundability",
         stage="entailment",
-        backends=("prior",),
+        backends=("evidence", "prior"),
         description="Groundability prior: is a mention like this usually in the picture?",
         source=Source("repo", "groundability"),
         required=("config.json", "encoder/model.safetensors", "logistic/weights.npz"),
@@ -155,15 +155,6 @@ CATALOG: tuple[ModelEntry, ...] = (
         licence="MIT",
         required=("model/config.json", "model/model.safetensors"),
         size_hint="90.9 MB",
-    ),
-    ModelEntry(
-        name="haar_cascades",
-        stage="grounding",
-        backends=("person_detector",),
-        description="OpenCV Haar cascades for faces, upper and full bodies",
-        source=Source("python_package", "opencv-python-headless<5", "cv2"),
-        licence="Apache-2.0 / BSD",
-        required=("data/haarcascade_frontalface_default.xml",),
     ),
     ModelEntry(
         name="smollm2",

@@ -15,12 +15,12 @@ grounder's decision.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 from typing import Any, Sequence
 
 from core.pipeline.evidence.analysers import Analysers, shared_analysers
 from core.pipeline.evidence.lexicon import object_classes
+from core.pipeline.entailment.prior_judge import prior_evidence, shift_probability
 from core.pipeline.evidence.people import count_phrase
 from core.pipeline.registry import register
 from core.pipeline.types import Judgment, Mention
@@ -34,16 +34,6 @@ class EvidenceWeights:
     person: float = 1.0
     no_person: float = -3.0
     object: float = 2.0
-
-
-def shift_probability(p: float, shift: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return 1.0 / (1.0 + math.exp(-(math.log(p / (1 - p)) + shift)))
-
-
-def prior_evidence(p: float) -> Evidence:
-    leaning = "suggests it is pictured" if p >= 0.5 else "suggests it is not pictured"
-    return Evidence("prior", f"the post's wording {leaning}, {p:.2f}", p)
 
 
 class EvidenceJudge:

@@ -59,11 +59,11 @@ def shared_analysers(objects: str | None = "nanodet", faces: str | None = "blaze
     from the same settings share their models and, through `ImageAnalysis`, their results."""
     key = (objects, faces, reader)
     if key not in _shared:
-        from core.pipeline.vision.registry import create_analyser
+        from core.pipeline.vision.registry import shared_analyser
 
         _shared[key] = Analysers(
-            objects=create_analyser("objects", objects) if objects else None,
-            faces=create_analyser("faces", faces) if faces else None,
-            reader=create_analyser("text", reader) if reader else None,
+            objects=shared_analyser(objects) if objects else None,
+            faces=shared_analyser(faces) if faces else None,
+            reader=shared_analyser(reader) if reader else None,
         )
     return _shared[key]

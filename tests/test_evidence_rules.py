@@ -1,0 +1,165 @@
+"""The evidence rules on hand-made observations: name matching in OCR text, the object
+lexicon, and who is who among detected people (no identity from text order alone)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.pipeline.evidence.lexicon import object_classes
+from core.pipeline.evidence.people import Person, assign, face_to_person, find_people, list_cue_names, slot_cue
+from core.pipeline.evidence.text_match import find_name, tokens
+from core.pipeline.types import Mention
+from core.pipeline.vision.types import Detection
+from storage.records import ImageText
+
+
+def line(text: str, box=(0.0, 0.0, 10.0, 10.0), score: float = 0.95) -> ImageText:
+    return ImageText(text, box, score)
+
+
+def mentions_in(text: str, *spans: tuple[str, str]) -> list[Mention]:
+    out = []
+    for surface, kind in spans:
+        start = text.index(surface)
+        out.append(Mention(start, start + len(surface), surface, kind, 1.0))
+    return out
+
+
+@pytest.mark.parametrize("name, read, found", [
+    ("NASA", "the NASA logo", "nasa"),
+    ("NASA", "NA5A", "na5a"),  # a digit read for a letter
+    ("Coca-Cola", "COCA COLA", "coca cola"),  # punctuation and case
+    ("Coca-Cola", "CocaCola", "cocacola"),  # words glued by OCR
+    ("Eileen Collins", "EILEEN COLINS", "eileen colins"),  # one letter dropped in a long name
+    ("STS-93", "STS 93", "sts 93"),
+    ("Zürich", "ZURICH", "zurich"),  # accents
+])
+def test_names_are_found_despite_ocr_slips(name, read, found):
+    hits = find_name(name, [line(read)])
+    assert [h.words for h in hits] == [found]
+
+
+@pytest.mark.parametrize("name, read", [
+    ("NASA", "NASAL SPRAY"),  # not inside a longer word
+    ("NASA", "NASCAR"),
+    ("USA", "USB"),  # short names must be exact
+    ("STS-93", "STS-98"),  # a different number is a different name
+    ("Hopper", "Shopper"),
+    ("Grace Hopper", "GRACE"),  # a first name alone is not a person's name tag
+])
+def test_near_misses_are_not_matches(name, read):
+    assert find_name(name, [line(read)], surname=True) == []
+
+
+def test_a_person_is_found_by_surname_alone_with_a_lower_score():
+    full, tag = find_name("Grace Hopper", [line("GRACE HOPPER", score=0.9), line("CDR HOPPER", score=0.9)], surname=True)
+    assert full.words == "grace hopper" and tag.words == "hopper"
+    assert full.score > tag.score
+    assert find_name("Grace Hopper", [line("CDR HOPPER")], surname=False) == []
+
+
+def test_tokens_fold_case_accents_and_punctuation():
+    assert tokens("Ça-va, O'Brien!") == ["ca", "va", "o", "brien"]
+
+
+def test_lexicon_maps_products_and_makers_but_not_team_names():
+    def classes(text, kind):
+        return object_classes(Mention(0, len(text), text, kind, 1.0))
+
+    assert classes("iPhone 15", "OTHER") == ["cell phone"]
+    assert classes("Tesla Model 3", "OTHER") == ["car"]
+    assert classes("Boeing", "ORG") == ["airplane"]
+    assert classes("Chicago Bears", "ORG") == []  # an ORG's words are not a description of it
+    assert classes("Paris", "LOC") == []
+    assert classes("Kevin Durant", "PER") == []
+
+
+def person(x0: float, x1: float, score: float = 0.9, y0: float = 0.0, y1: float = 100.0) -> Detection:
+    return Detection("person", (x0, y0, x1, y1), score)
+
+
+def test_people_are_bodies_left_to_right_with_their_faces_and_background_dropped():
+    bodies = [person(200, 300), person(0, 100), person(400, 420, y1=20)]  # the last is small, far away
+    faces = [Detection("face", (30, 10, 60, 40), 0.9), Detection("face", (600, 10, 640, 50), 0.8)]
+    people = find_people(bodies, faces, 800, 600)
+    assert [p.box[0] for p in people] == [0, 200, 600 - 40]  # the lone face became a person box
+    assert people[0].face == (30, 10, 60, 40) and people[0].face_centre == (45, 25)
+    assert people[2].from_face and people[2].box == face_to_person((600, 10, 640, 50), 800, 600)
+
+
+def test_low_scoring_people_are_not_counted():
+    assert find_people([person(0, 100, score=0.2)], [], 200, 200) == []
+
+
+TWO = [Person((0, 0, 100, 200), 0.9), Person((150, 0, 250, 200), 0.8)]  # left, right
+
+
+def names(text, *people):
+    return mentions_in(text, *((p, "PER") for p in people))
+
+
+def tied(ties, mentions):
+    return {mentions[i].text: tie.person.box[0] for i, tie in ties.items()}
+
+
+def test_text_order_alone_ties_nobody():
+    text = "Eileen Collins and Grace Hopper at the gala"
+    mentions = names(text, "Eileen Collins", "Grace Hopper")
+    assert assign(TWO, text, mentions, [0, 1], {}) == {}
+
+
+@pytest.mark.parametrize("text", [
+    "Eileen Collins and Grace Hopper (L-R) at the gala",
+    "From left: Eileen Collins and Grace Hopper at the gala",
+    "Eileen Collins and Grace Hopper, left to right, at the gala",
+])
+def test_a_list_cue_maps_names_left_to_right(text):
+    mentions = names(text, "Eileen Collins", "Grace Hopper")
+    ties = assign(TWO, text, mentions, [0, 1], {})
+    assert tied(ties, mentions) == {"Eileen Collins": 0, "Grace Hopper": 150}
+    assert all(t.kind == "caption" for t in ties.values())
+
+
+def test_a_list_cue_needs_as_many_names_as_people():
+    text = "From left: Eileen Collins and Grace Hopper at the gala"
+    mentions = names(text, "Eileen Collins", "Grace Hopper")
+    three = [*TWO, Person((300, 0, 400, 200), 0.8)]
+    assert assign(three, text, mentions, [0, 1], {}) == {}
+
+
+def test_a_list_cue_in_another_sentence_does_not_count():
+    text = "Grace Hopper and Eileen Collins at the gala. Our guests from left field were late"
+    mentions = names(text, "Grace Hopper", "Eileen Collins")
+    assert list_cue_names(text, mentions) is None
+
+
+def test_a_per_name_position_cue():
+    text = "Grace Hopper (right) with Eileen Collins at the gala"
+    mentions = names(text, "Grace Hopper", "Eileen Collins")
+    assert slot_cue(text, mentions[0]) == "right" and slot_cue(text, mentions[1]) is None
+    assert tied(assign(TWO, text, mentions, [0, 1], {}), mentions) == {"Grace Hopper": 150}
+
+
+def test_a_name_tag_identifies_its_wearer_and_excludes_the_other_name():
+    text = "Eileen Collins and Grace Hopper at the gala"
+    mentions = names(text, "Eileen Collins", "Grace Hopper")
+    tag = find_name("Grace Hopper", [line("CDR HOPPER", box=(20, 100, 60, 110))], surname=True)
+    ties = assign(TWO, text, mentions, [0, 1], {1: tag})
+    assert tied(ties, mentions) == {"Grace Hopper": 0}
+    assert ties[1].kind == "name tag" and "CDR HOPPER" in ties[1].detail
+    # one person and one name, but that person wears another mentioned name's tag: not this one
+    text = "Eileen Collins meets Grace Hopper"
+    mentions = names(text, "Eileen Collins", "Grace Hopper")
+    assert assign(TWO[:1], text, mentions, [0], {1: tag}) == {}
+
+
+def test_one_name_and_one_person():
+    text = "Rear Admiral Grace Hopper in 1984"
+    mentions = names(text, "Grace Hopper")
+    ties = assign(TWO[:1], text, mentions, [0], {})
+    assert tied(ties, mentions) == {"Grace Hopper": 0} and "identity not checked" in ties[0].detail
+    assert assign(TWO[:1], text, mentions, [], {}) == {}  # the judge did not keep the name
+    assert assign(TWO, text, mentions, [0], {}) == {}  # two people: which one?
+    two_names = "Grace Hopper and Eileen Collins"
+    mentions = names(two_names, "Grace Hopper", "Eileen Collins")
+    assert assign(TWO[:1], two_names, mentions, [0], {}) == {}  # two names, one person: which one?
