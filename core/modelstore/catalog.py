@@ -46,12 +46,12 @@ class Source:
 @dataclass(frozen=True)
 class ModelEntry:
     name: str
-    stage: str  # the pipeline stage that uses it, or "training"
+    stage: str  # the pipeline stage that uses it, "vision" (image analysers), or "training"
     backends: tuple[str, ...]  # registered backend names that load it
     description: str
     source: Source
     licence: str
-    filename: str | None = None  # single-file models: the file in the models folder
+    filename: str | None = None  # single-file models: the file in the models folder (python_package: in the package)
     required: tuple[str, ...] = ()  # folder models: files that must be inside
     size_bytes: int | None = None  # exact and verified, where known
     size_hint: str | None = None  # approximate size where not verified here
@@ -98,6 +98,43 @@ def _hub(name: str, stage: str, backend: str, description: str, hub_id: str, lic
         size_hint=size,
         missing_hint=f"needs a model hub: `models install {name}` on a machine that reaches one, "
         f"then copy the folder into the models folder",
+    )
+
+
+DETECTOR_HINT = (
+    "ships with the repository (resources/models/detectors); `python3.11 tools/convert_detectors.py` "
+    "reproduces it from its package"
+)
+
+
+def _detector(name: str, backend: str, description: str, size: int, sha256: str) -> ModelEntry:
+    """An ONNX file converted by tools/convert_detectors.py and committed (see its NOTICE)."""
+    return ModelEntry(
+        name=name,
+        stage="vision",
+        backends=(backend,),
+        description=description,
+        source=Source("repo", f"detectors/{name}.onnx"),
+        licence="Apache-2.0",
+        filename=f"{name}.onnx",
+        size_bytes=size,
+        sha256=sha256,
+        missing_hint=DETECTOR_HINT,
+    )
+
+
+def _rapidocr(name: str, filename: str, description: str, size: int, sha256: str) -> ModelEntry:
+    """An OCR model file bundled inside the rapidocr wheel (a dependency), used in place."""
+    return ModelEntry(
+        name=name,
+        stage="vision",
+        backends=("rapidocr",),
+        description=description,
+        source=Source("python_package", "rapidocr==3.10.0", "rapidocr"),
+        licence="Apache-2.0",
+        filename=f"models/{filename}",
+        size_bytes=size,
+        sha256=sha256,
     )
 
 
@@ -156,6 +193,18 @@ CATALOG: tuple[ModelEntry, ...] = (
         required=("model/config.json", "model/model.safetensors"),
         size_hint="90.9 MB",
     ),
+    _detector("nanodet_m", "nanodet", "NanoDet-m COCO object detector, 80 classes (converted to ONNX)",
+              15_155_882, "8e11113f04d777e5f03b82a76d360252f838035d5ae58d3c7c6959ed4e71dce6"),
+    _detector("blazeface_short_range", "blazeface", "BlazeFace short range face detector, faces within ~2 m (ONNX)",
+              413_198, "0f32b1df9963da330504e78564cb918018f5cdff84696e244448f20cd057f686"),
+    _detector("blazeface_full_range", "blazeface", "BlazeFace full range face detector, faces within ~5 m (ONNX)",
+              2_066_597, "09600e97dfb6edc88dd5bd8dcba00feb873d48cf823b5ae340b38a540fc348ae"),
+    _rapidocr("ppocr_det", "PP-OCRv6_det_small.onnx", "PP-OCRv6 small text detector",
+              9_929_594, "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f"),
+    _rapidocr("ppocr_rec", "PP-OCRv6_rec_small.onnx", "PP-OCRv6 small text recogniser",
+              21_234_383, "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"),
+    _rapidocr("ppocr_cls", "ch_ppocr_mobile_v2.0_cls_mobile.onnx", "PP-OCR mobile text-line angle classifier",
+              585_532, "e47acedf663230f8863ff1ab0e64dd2d82b838fceb5957146dab185a89d6215c"),
     ModelEntry(
         name="smollm2",
         stage="expression",

@@ -47,6 +47,8 @@ def status(entry: ModelEntry, paths: AppPaths) -> ModelStatus:
         path = _package_folder(entry.source.member or entry.name)
         if path is None:
             return ModelStatus(False, None, f"package {entry.source.ref} is not installed")
+        if entry.filename is not None:  # one file inside the package, used in place
+            path = path / entry.filename
     else:
         path = entry.location(paths)
     if not path.exists():
