@@ -12,7 +12,7 @@ from PIL import Image
 from core.pipeline.config import PipelineConfig, StageConfig
 from core.pipeline.expression.template import TemplateExpressionWriter
 from core.pipeline.pipeline import Pipeline
-from core.pipeline.types import Grounding, Groundings, Judgment, Mention, PostInput
+from core.pipeline.types import Grounding, Groundings, Judgment, Mention, PointPrompt, PostInput
 from storage.records import Evidence, ImageObject
 
 
@@ -63,7 +63,7 @@ class CornerGrounder:
         corner = (0.0, 0.0, w / 2, h / 2)
         return Groundings(
             [Grounding(corner, {"PER": 0.9, "LOC": 0.05}.get(m.type, 0.5), [Evidence("corner", "top left", 1.0)],
-                       points=((1.0, 1.0),)) for m in mentions],
+                       points=(PointPrompt(1.0, 1.0),)) for m in mentions],
             [ImageObject("person", corner, 0.5, candidates=("someone",))])
 
 
@@ -111,7 +111,7 @@ def test_full_post_runs_every_stage_in_order(image_path):
     assert loc.box is None  # below box_threshold
     assert org.box is None and org.mask is None  # not groundable: never grounded
     assert per.mask.shape == (20, 40) and per.mask.sum() == 200
-    assert b["segmentation"].batches == [1] and b["segmentation"].points == [((1.0, 1.0),)]
+    assert b["segmentation"].batches == [1] and b["segmentation"].points == [(PointPrompt(1.0, 1.0),)]
     assert set(result.timings) == {"ner", "expression", "image", "entailment", "grounding", "segmentation"}
     assert result.model_versions["grounding"] == "corner@t"
     # the verdict follows the box: boxed -> in image, kept without a box -> probably, rejected -> not

@@ -12,7 +12,7 @@ from typing import Protocol, Sequence
 import numpy as np
 from PIL import Image
 
-from core.pipeline.types import Box, Groundings, Judgment, Mention, Point
+from core.pipeline.types import Box, Groundings, Judgment, Mention, PointPrompt
 from core.pipeline.vision.analysis import ImageAnalysis
 
 
@@ -48,6 +48,6 @@ class Grounder(Backend, Protocol):
 
 class Segmenter(Backend, Protocol):
     def segment(self, image: Image.Image, boxes: Sequence[Box],
-                points: Sequence[Sequence[Point]] | None = None) -> list[np.ndarray]:
-        """A bool HxW mask per box, each optionally with positive points inside it; the image
-        is encoded once for all its boxes."""
+                points: Sequence[Sequence[PointPrompt]] | None = None) -> list[np.ndarray]:
+        """A bool HxW mask per box, each optionally with point prompts; the image is encoded
+        once for all its boxes."""

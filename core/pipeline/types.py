@@ -18,7 +18,15 @@ from PIL import Image
 from storage.records import EntityType, Evidence, ImageObject, ImageText, Verdict
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in original image pixels
-Point = tuple[float, float]  # x, y in original image pixels
+
+
+@dataclass(frozen=True)
+class PointPrompt:
+    """A point for SAM in original image pixels: on the thing (positive) or on its background."""
+
+    x: float
+    y: float
+    positive: bool = True
 
 
 @dataclass(frozen=True)
@@ -43,12 +51,12 @@ class Judgment:
 @dataclass
 class Grounding:
     """The grounding stage's answer for one mention: its box (None: not located), why, and
-    where inside the box the thing surely is (positive points for SAM, e.g. a face centre)."""
+    points for SAM where known (a face centre on the person, the box's top corners off it)."""
 
     box: Box | None = None
     score: float = 0.0
     evidence: list[Evidence] = field(default_factory=list)
-    points: tuple[Point, ...] = ()
+    points: tuple[PointPrompt, ...] = ()
 
 
 @dataclass
@@ -70,7 +78,7 @@ class GroundedEntity:
     groundable_score: float | None = None
     box: Box | None = None
     box_score: float | None = None
-    points: tuple[Point, ...] = ()  # positive prompts for the mask, from grounding
+    points: tuple[PointPrompt, ...] = ()  # point prompts for the mask, from grounding
     mask: np.ndarray | None = None  # bool HxW at original image size
     verdict: Verdict | None = None  # None when the post has no image or entailment is off
     evidence: list[Evidence] = field(default_factory=list)  # why the verdict and the box, in order

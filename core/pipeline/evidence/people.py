@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from core.pipeline.evidence.text_match import TextHit
-from core.pipeline.types import Box, Mention
+from core.pipeline.types import Box, Mention, PointPrompt
 from core.pipeline.vision.types import Detection
 
-Point = tuple[float, float]
-
+CORNER_INSET = 0.05  # where, as a share of the box, the background points sit inside its top corners
 MIN_PERSON_SCORE = 0.35  # detector score below which a "person" is not counted
 PROMINENT_SHARE = 0.2  # a person smaller than this share of the largest one is background
 
@@ -46,10 +45,20 @@ class Person:
         return max(0.0, self.box[2] - self.box[0]) * max(0.0, self.box[3] - self.box[1])
 
     @property
-    def face_centre(self) -> Point | None:
+    def face_centre(self) -> tuple[float, float] | None:
         if self.face is None:
             return None
         return ((self.face[0] + self.face[2]) / 2, (self.face[1] + self.face[3]) / 2)
+
+    def prompts(self) -> tuple[PointPrompt, ...]:
+        """SAM points for this person: the face centre on them, and the box's top corners
+        off them (a head is narrower than the shoulders, so those corners are background).
+        Without the corners a box that fills a portrait comes back as the flag behind her."""
+        x0, y0, x1, y1 = self.box
+        dx, dy = CORNER_INSET * (x1 - x0), CORNER_INSET * (y1 - y0)
+        corners = (PointPrompt(x0 + dx, y0 + dy, False), PointPrompt(x1 - dx, y0 + dy, False))
+        face = self.face_centre
+        return corners + ((PointPrompt(*face),) if face is not None else ())
 
     def contains(self, box: Box) -> bool:
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2

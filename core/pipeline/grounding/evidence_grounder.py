@@ -70,11 +70,10 @@ class EvidenceGrounder:
         tags = {i: self.analysers.text_hits(analysis, mentions[i]) for i in per}
         ties = assign(people, text, mentions, per, tags)
         for i, tie in ties.items():
-            point = tie.person.face_centre
             how = "from the face" if tie.person.from_face else "the detected person"
             out[i] = Grounding(tie.person.box, tie.score,
                                [Evidence(tie.kind, f"{tie.detail}; box: {how}", tie.score, tie.person.box)],
-                               (point,) if point is not None else ())
+                               tie.person.prompts())
         tied: list[Person] = [tie.person for tie in ties.values()]
         untied_people = [p for p in people if p not in tied]
         untied_names = tuple(mentions[i].text for i in per if i not in ties)

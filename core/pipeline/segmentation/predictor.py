@@ -4,7 +4,8 @@ The image encoder costs about a second (MobileSAM) to half a minute (SAM ViT-B) 
 laptop CPU, the prompt encoder and mask decoder tens of milliseconds per box; so `segment`
 embeds each image once and prompts the decoder with all of its boxes in one batch.
 
-Each box may come with positive points (a face centre). The decoder gives three candidate
+Each box may come with points on the thing (a face centre) or off it (a person box's top
+corners). The decoder gives three candidate
 masks per prompt; the one kept maximises SAM's predicted IoU times the mask's fit to the box
 (IoU of the mask's bounding box with the prompt box), so a box that covers nearly the whole
 image does not come back as the background around the subject.
@@ -21,7 +22,7 @@ from PIL import Image
 from torch.nn import functional as F
 
 from core.pipeline.segmentation.transforms import ResizeLongestSide
-from core.pipeline.types import Box, Point
+from core.pipeline.types import Box, PointPrompt
 
 DECODER_BATCH = 32  # boxes per decoder call; bounds memory for posts with many entities
 
@@ -44,7 +45,7 @@ class SamSegmenter:
         self.encoder_calls = 0  # how many images went through the image encoder
 
     def segment(self, image: Image.Image, boxes: Sequence[Box],
-                points: Sequence[Sequence[Point]] | None = None) -> list[np.ndarray]:
+                points: Sequence[Sequence[PointPrompt]] | None = None) -> list[np.ndarray]:
         if not boxes:
             return []
         prompts = valid_boxes(boxes, image.width, image.height)  # before the costly encoder
@@ -61,7 +62,7 @@ class SamSegmenter:
 
     @torch.inference_mode()
     def decode(self, embedding: ImageEmbedding, boxes: np.ndarray,
-               points: Sequence[Sequence[Point]] | None = None) -> list[np.ndarray]:
+               points: Sequence[Sequence[PointPrompt]] | None = None) -> list[np.ndarray]:
         """Bool masks at original size, one per box (Bx4, original pixels), each the best fitting
         of the decoder's three candidates."""
         scaled = torch.as_tensor(self.transform.apply_boxes(boxes, embedding.original_size), dtype=torch.float)
@@ -78,16 +79,18 @@ class SamSegmenter:
                 dense_prompt_embeddings=dense,
                 multimask_output=True,
             )
-            for candidates, ious, box in zip(low_res, predicted_iou, boxes[start:end]):
-                full = [self._upscale(logits[None], embedding) for logits in candidates]
-                fits = [float(ious[k]) * box_fit(mask, box) for k, mask in enumerate(full)]
-                masks.append(full[int(np.argmax(fits))])
+            # judge the candidates on the low-resolution grid, upscale only the chosen one
+            grid = self.model.image_encoder.img_size / low_res.shape[-1]
+            for candidates, ious, box in zip(low_res, predicted_iou, scaled[start:end].numpy() / grid):
+                fits = [float(ious[k]) * box_fit((logits > self.model.mask_threshold).numpy(), box)
+                        for k, logits in enumerate(candidates)]
+                masks.append(self._upscale(candidates[int(np.argmax(fits))][None], embedding))
         return masks
 
-    def _points(self, points: Sequence[Sequence[Point]] | None, count: int, embedding: ImageEmbedding
+    def _points(self, points: Sequence[Sequence[PointPrompt]] | None, count: int, embedding: ImageEmbedding
                 ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        """Positive points as SAM takes them (B x N x 2 resized coords, labels 1), rows padded
-        with SAM's 'not a point' label -1; None when no box has any."""
+        """Points as SAM takes them (B x N x 2 resized coords; labels 1 on the thing, 0 on its
+        background), rows padded with SAM's 'not a point' label -1; None when no box has any."""
         if not points or not any(points):
             return None, None
         width = max(len(p) for p in points)
@@ -95,8 +98,8 @@ class SamSegmenter:
         labels = -np.ones((count, width), dtype=float)
         for row, chosen in enumerate(points):
             for k, point in enumerate(chosen):
-                coords[row, k] = point
-                labels[row, k] = 1
+                coords[row, k] = (point.x, point.y)
+                labels[row, k] = 1 if point.positive else 0
         resized = self.transform.apply_coords(coords, embedding.original_size)
         return torch.as_tensor(resized, dtype=torch.float), torch.as_tensor(labels, dtype=torch.float)
 
