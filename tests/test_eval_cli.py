@@ -38,14 +38,19 @@ def ent(text: str, kind: str, box=None, groundable=None) -> dict:
             "groundable": groundable, "groundable_score": None, "box": box, "box_score": None, "mask": None}
 
 
-@pytest.fixture
-def dataset(tmp_path: Path) -> Path:
-    root = tmp_path / "gmner"
+def write_dataset(root: Path, conll: str, voc_files: dict[str, str]) -> Path:
+    """A dev split in the Twitter-GMNER layout: txt/dev.txt and xml/<id>.xml."""
     (root / "txt").mkdir(parents=True)
     (root / "xml").mkdir()
-    (root / "txt" / "dev.txt").write_text(CONLL, encoding="utf-8")
-    (root / "xml" / "p1.xml").write_text(VOC, encoding="utf-8")
+    (root / "txt" / "dev.txt").write_text(conll, encoding="utf-8")
+    for image_id, text in voc_files.items():
+        (root / "xml" / f"{image_id}.xml").write_text(text, encoding="utf-8")
     return root
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    return write_dataset(tmp_path / "gmner", CONLL, {"p1": VOC})
 
 
 def test_eval_end_to_end(dataset: Path, tmp_path: Path):
@@ -119,13 +124,8 @@ def voc(*objects: tuple[str, list[int]]) -> str:
 
 @pytest.fixture
 def two_people(tmp_path: Path) -> Path:
-    root = tmp_path / "set"
-    (root / "txt").mkdir(parents=True)
-    (root / "xml").mkdir()
-    (root / "txt" / "dev.txt").write_text(PEOPLE_CONLL, encoding="utf-8")
-    (root / "xml" / "q1.xml").write_text(
-        voc(("Eileen Collins", COLLINS), ("Grace Hopper", HOPPER), ("Falcon 9", ROCKET)), encoding="utf-8")
-    return root
+    people = voc(("Eileen Collins", COLLINS), ("Grace Hopper", HOPPER), ("Falcon 9", ROCKET))
+    return write_dataset(tmp_path / "set", PEOPLE_CONLL, {"q1": people})
 
 
 def score_grounding(dataset: Path, tmp_path: Path, q1: list[dict], q2: list[dict]) -> tuple[dict, str]:
