@@ -15,7 +15,7 @@ from core.cli.pipeline_commands import build_pipeline, progress_bar, stage_optio
 from core.config import AppPaths
 from core.datasets.gmner import GmnerFormatError, GmnerPost, dataset_paths, read_split
 from core.evaluation.masks import read_gold_masks
-from core.evaluation.predictions import read_predictions
+from core.evaluation.predictions import PredictionFile, read_predictions
 from core.evaluation.scoring import EvalReport
 from core.ingest.gmner_import import IMAGE_FOLDERS
 
@@ -118,8 +118,9 @@ def eval_command(paths: AppPaths, gold_dir: Path, split: str, pred_path: Path | 
         raise click.ClickException(f"gold data is malformed: {error}") from None
     if pred_path is None:
         images = images_dir or next((gold_dir / name for name in IMAGE_FOLDERS if (gold_dir / name).is_dir()), None)
-        pred_path = _predict(paths, overrides, gold, images, save_pred)
-    predictions = read_predictions(pred_path)
+        predictions = _predict(paths, overrides, gold, images, save_pred)
+    else:
+        predictions = read_predictions(pred_path)
     masks = read_gold_masks(gold_masks, [post.image_id for post in gold]) if gold_masks else None
     report = evaluate(gold, predictions, masks)
     _render(report, Console())
@@ -129,20 +130,21 @@ def eval_command(paths: AppPaths, gold_dir: Path, split: str, pred_path: Path | 
 
 
 def _predict(paths: AppPaths, overrides: dict[str, Any], gold: list[GmnerPost], images: Path | None,
-             save_pred: Path | None) -> Path:
-    """Run the configured pipeline on the gold posts as `analyze` would; the predictions' path."""
-    from core.evaluation.dataset_run import predict_split
+             save_pred: Path | None) -> PredictionFile:
+    """Run the configured pipeline on the gold posts as `analyze` would, and read its output back."""
+    from core.evaluation.dataset_run import analyze_rows, predict_split
 
     settings, pipeline = build_pipeline(paths, overrides)
-    target = save_pred or Path(tempfile.mkdtemp(prefix="groundlens-eval-")) / "predictions.jsonl"
-    with progress_bar() as bar:
-        task = bar.add_task("analyzing", total=len(gold), rate="")
-        summary = predict_split(pipeline, gold, images, target, settings.batch_size,
-                                on_progress=lambda n: bar.advance(task, n))
-    with_image = sum(1 for post in gold if images is not None and (images / f"{post.image_id}.jpg").is_file())
-    click.echo(f"analyzed {summary.posts} posts ({with_image} with an image from {images}, "
-               f"{summary.errors} with errors); predictions in {target}")
-    return target
+    with tempfile.TemporaryDirectory(prefix="groundlens-eval-") as work:
+        target = save_pred or Path(work) / "predictions.jsonl"
+        with progress_bar() as bar:
+            task = bar.add_task("analyzing", total=len(gold), rate="")
+            summary = predict_split(pipeline, gold, images, target, settings.batch_size,
+                                    on_progress=lambda n: bar.advance(task, n))
+        with_image = sum(row["image"] is not None for row in analyze_rows(gold, images))
+        click.echo(f"analyzed {summary.posts} posts ({with_image} with an image from {images}, "
+                   f"{summary.errors} with errors)" + (f"; predictions in {save_pred}" if save_pred else ""))
+        return read_predictions(target)
 
 
 @click.command("train-prior")
