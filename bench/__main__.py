@@ -37,6 +37,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "bench_groundability": [],
     "bench_segmentation": [],
     "bench_pipeline": [],
+    "bench_grounding": [],
 }
 QUICK: dict[str, list[str]] = {
     "bench_store": ["--posts", "3000", "--repeat", "5"],
@@ -45,6 +46,7 @@ QUICK: dict[str, list[str]] = {
     "bench_groundability": [],
     "bench_segmentation": ["--repeat", "1", "--no-vit-b"],
     "bench_pipeline": ["--sam-posts", "0", "--text-posts", "10"],
+    "bench_grounding": [],  # 33 posts: already small
 }
 
 

@@ -149,6 +149,10 @@ HEADLINES = [
     Figure("pipeline: in-process peak RSS", "bench_pipeline", ("in_process_peak_rss_mib",), "MiB"),
     Figure("pipeline: JobRunner worker peak RSS", "bench_pipeline", ("job_runner", "worker_peak_rss_mib"), "MiB"),
     Figure("pipeline: JobRunner parent peak RSS", "bench_pipeline", ("job_runner", "parent_peak_rss_mib"), "MiB"),
+    Figure("grounding: box hits", "bench_grounding", ("box_hit_rate",), "ratio", ">=", 0.8),
+    Figure("grounding: false boxes", "bench_grounding", ("false_box_rate",), "ratio", "<=", 0.05),
+    Figure("grounding: people boxed with the wrong name", "bench_grounding", ("wrong_name_rate",), "ratio"),
+    Figure("grounding: GMNER F1", "bench_grounding", ("gmner_f1",), "ratio", ">=", 0.7),
 ]  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 from rich.console import Console
@@ -15,6 +15,9 @@ from core.config import AppPaths
 from core.pipeline.config import PipelineConfig
 from core.pipeline.registry import STAGES
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.pipeline.pipeline import Pipeline
 
 console = Console(stderr=True)
 
@@ -65,7 +68,23 @@ def _with_option(config: PipelineConfig, item: str) -> PipelineConfig:
     return config.with_stage(stage, {"backend": current.backend, "options": {**current.options, key: value}})
 
 
-def _progress_bar() -> Progress:
+def build_pipeline(paths: AppPaths, overrides: dict[str, Any]) -> tuple[Settings, "Pipeline"]:
+    """The configured pipeline for a file-to-file run (`analyze`, `eval --dataset`), or a clear error."""
+    from core.pipeline.pipeline import Pipeline
+
+    settings = configure(paths, overrides)
+    if settings.threads:
+        import torch
+
+        torch.set_num_threads(settings.threads)
+    console.print(f"pipeline {settings.pipeline.describe()}")
+    try:
+        return settings, Pipeline.from_config(settings.pipeline)
+    except Exception as exc:  # noqa: BLE001 - a missing model or bad option is a user error, not a traceback
+        raise click.ClickException(f"cannot build the pipeline: {type(exc).__name__}: {exc}") from None
+
+
+def progress_bar() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(), console=console)
 
@@ -87,7 +106,7 @@ def process(paths: AppPaths, limit: int | None, retry_failed: bool, **overrides:
                        threads=settings.threads, batch_size=settings.batch_size)
     console.print(f"pipeline {settings.pipeline.describe()} (key {runner.config_key})")
     handle = runner.start()
-    with _progress_bar() as bar:
+    with progress_bar() as bar:
         task = bar.add_task("starting", total=None, rate="")
         interrupted = False
         while True:
@@ -122,21 +141,11 @@ def process(paths: AppPaths, limit: int | None, retry_failed: bool, **overrides:
 def analyze(paths: AppPaths, input_path: Path, output_path: Path, **overrides: Any) -> None:
     """Run the pipeline on a JSON-lines file ({"id", "text", "image"} per line) without the database."""
     from core.jobs.analyze_file import analyze_jsonl
-    from core.pipeline.pipeline import Pipeline
 
-    settings = configure(paths, overrides)
-    if settings.threads:
-        import torch
-
-        torch.set_num_threads(settings.threads)
-    console.print(f"pipeline {settings.pipeline.describe()}")
-    try:
-        pipeline = Pipeline.from_config(settings.pipeline)
-    except Exception as exc:  # noqa: BLE001 - a missing model or bad option is a user error, not a traceback
-        raise click.ClickException(f"cannot build the pipeline: {type(exc).__name__}: {exc}") from None
+    settings, pipeline = build_pipeline(paths, overrides)
     with input_path.open(encoding="utf-8", errors="replace") as counter:
         total = sum(1 for line in counter if line.strip())
-    with _progress_bar() as bar:
+    with progress_bar() as bar:
         task = bar.add_task("analyzing", total=total, rate="")
         summary = analyze_jsonl(pipeline, input_path, output_path, settings.batch_size,
                                 on_progress=lambda n: bar.advance(task, n))
