@@ -4,6 +4,7 @@ The groundability prior (trained on Twitter-GMNER train, text only) gives p; eac
 shifts its log-odds, and is kept as evidence the analyst sees:
 
 - the name read in the image (OCR, whole words, OCR slips tolerated): + text_weight x score;
+  for a person only when read on a detected person (a name tag), not printed elsewhere;
 - PER: people detected: + person_weight; no person and no face at all: + no_person_weight;
 - ORG/OTHER whose words name a COCO class (a car maker -> car, "iPhone" -> cell phone) and
   such an object detected: + object_weight x score.
@@ -54,19 +55,21 @@ class EvidenceJudge:
         evidence = [prior_evidence(p)]
         shift = 0.0
         hits = self.analysers.text_hits(analysis, mention)
+        people = self.analysers.people(analysis) if mention.type == "PER" else []
+        if mention.type == "PER":  # a printed name (a book cover, a poster) does not show the person
+            on_person = [h for h in hits if any(person.contains(h.line.box) for person in people)]
+            evidence += [Evidence("ocr", f"read '{h.line.text}' in the image, not on a person", h.score, h.line.box)
+                         for h in hits[:1] if not on_person]
+            hits = on_person
         if hits:
             best = hits[0]
             shift += self.weights.text * best.score
             evidence.append(Evidence("ocr", f"read '{best.line.text}' in the image, {best.score:.2f}", best.score,
                                      best.line.box))
         if mention.type == "PER":
-            people = self.analysers.people(analysis)
             score = max((person.score for person in people), default=1.0)
             evidence.append(Evidence("person", count_phrase(len(people)), score))
-            if people:
-                shift += self.weights.person
-            elif not hits:
-                shift += self.weights.no_person
+            shift += self.weights.person if people else self.weights.no_person
         else:
             found = self.analysers.objects_of(analysis, object_classes(mention, expression))
             if found:

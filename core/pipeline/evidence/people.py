@@ -8,10 +8,12 @@ A PER mention is tied to a person only when evidence says which one (`assign`), 
 1. a name tag: the mention's name (or surname) read by OCR inside that person's box; a person
    whose tag reads another mentioned name is not a candidate for this one;
 2. a per-name position cue: "Grace Hopper (left)", "(right)", "(centre)";
-3. a list cue: "L-R", "left to right", "from left" in the sentence that lists the names, when
-   it lists exactly as many names as there are untied people: names map left to right;
+3. a list, as photo captions write one: names listed together ("A and B", "A, B & C") or the
+   names of a sentence carrying "L-R", "left to right", "from left"; when the list holds exactly
+   as many names as there are untied people, names map to people left to right;
 4. one name, one person: the post names one person, the judge kept it, the photo shows one.
-Text order alone never picks a box: "A and B at the gala" over two people ties neither.
+Text order alone never picks a box: in "Happy birthday A! B sent a message" the names are
+not a list, and two people there stay unidentified.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ def find_people(objects: Sequence[Detection], faces: Sequence[Detection], width:
 _SLOT_CUE = re.compile(r"^\s*\(\s*(far\s+left|left|l|far\s+right|right|r|cent(?:er|re)|middle|c)\s*\)", re.I)
 _LIST_CUE = re.compile(r"\b(?:l\s*-\s*r|l\s+to\s+r|left\s+to\s+right|from\s+(?:the\s+)?left)\b", re.I)
 _SENTENCE_END = re.compile(r"[.!?\n]+")
+_LIST_SEPARATOR = re.compile(r"^\s*(?:,|&|\+|and|,\s*and)\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,21 @@ def list_cue_names(text: str, mentions: Sequence[Mention]) -> tuple[str, list[in
         if len(names) >= 2:
             return cue.group(0), names
     return None
+
+
+def listed_names(text: str, mentions: Sequence[Mention]) -> list[list[int]]:
+    """Runs of two or more PER mentions with only a list separator between them."""
+    runs: list[list[int]] = []
+    previous: int | None = None
+    for i, mention in enumerate(mentions):
+        if mention.type != "PER":
+            continue
+        if previous is not None and _LIST_SEPARATOR.match(text[mentions[previous].end:mention.start]):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+        previous = i
+    return [run for run in runs if len(run) >= 2]
 
 
 def _ordinal(n: int) -> str:
@@ -172,17 +190,19 @@ def assign(people: Sequence[Person], text: str, mentions: Sequence[Mention], vis
         ties[i] = Tie(people[p], "caption", f"the post says ({slot}); {_ordinal(free.index(p) + 1)} of "
                                               f"{len(free)} people from the left", 0.9)
         taken.add(p)
-    listed = list_cue_names(text, mentions)
-    if listed is not None:
-        cue, names = listed
+    cued = list_cue_names(text, mentions)
+    lists = [(f"a list marked '{cued[0]}'", cued[1])] if cued is not None else []
+    lists += [("names listed together", run) for run in listed_names(text, mentions)]
+    for how, names in lists:
         names = [i for i in names if i not in ties]
         free = [p for p in range(len(people)) if p not in taken]
         if names and len(names) == len(free) and all(i in visible for i in names) \
                 and all(not (tagged_other.get(p, set()) - {i}) for i, p in zip(names, free)):
             for k, (i, p) in enumerate(zip(names, free), start=1):
-                ties[i] = Tie(people[p], "caption", f"named {_ordinal(k)} of {len(free)} in a list marked "
-                                                      f"'{cue}'", 0.85)
+                ties[i] = Tie(people[p], "caption", f"named {_ordinal(k)} of {len(free)} in {how}, "
+                                                      "matched to the people left to right", 0.85)
                 taken.add(p)
+            break
     per_mentions = [i for i, m in enumerate(mentions) if m.type == "PER"]
     if len(per_mentions) == 1 and per_mentions[0] in visible and per_mentions[0] not in ties and len(people) == 1 \
             and not taken and not (tagged_other.get(0, set()) - {per_mentions[0]}):
