@@ -51,6 +51,19 @@ def test_near_misses_are_not_matches(name, read):
     assert find_name(name, [line(read)], surname=True) == []
 
 
+def test_the_box_is_the_matched_words_share_of_the_line():
+    [hit] = find_name("Priory Galleries", [line("the Priory Galleries shop", box=(0, 0, 250, 20))])
+    assert hit.box == (40.0, 0, 40.0 + 250 * 16 / 25, 20)
+
+
+def test_a_name_may_run_over_two_lines_of_a_sign():
+    copy, centre = line("copy", box=(155, 436, 342, 499)), line("centre", box=(308, 428, 497, 489))
+    [hit] = find_name("Copy Centre", [centre, copy])
+    assert hit.words == "copy centre" and hit.box == (155, 428, 497, 499)
+    far = line("centre", box=(308, 900, 497, 960))
+    assert find_name("Copy Centre", [far, copy]) == []
+
+
 def test_a_person_is_found_by_surname_alone_with_a_lower_score():
     full, tag = find_name("Grace Hopper", [line("GRACE HOPPER", score=0.9), line("CDR HOPPER", score=0.9)], surname=True)
     assert full.words == "grace hopper" and tag.words == "hopper"
@@ -87,8 +100,21 @@ def test_people_are_bodies_left_to_right_with_their_faces_and_background_dropped
     assert people[2].from_face and people[2].box == face_to_person((600, 10, 640, 50), 800, 600)
 
 
-def test_low_scoring_people_are_not_counted():
-    assert find_people([person(0, 100, score=0.2)], [], 200, 200) == []
+def test_a_lone_body_or_face_needs_a_higher_score_than_a_body_with_a_face():
+    face = Detection("face", (30, 10, 60, 40), 0.6)
+    assert len(find_people([person(0, 100, score=0.4)], [face], 200, 200)) == 1  # both detectors agree
+    assert find_people([person(0, 100, score=0.4)], [], 200, 200) == []
+    assert find_people([], [face], 200, 200) == []
+    assert len(find_people([person(0, 100, score=0.6)], [], 200, 200)) == 1
+    assert find_people([person(0, 100, score=0.2)], [Detection("face", (30, 10, 60, 40), 0.9)], 200, 200)[0].from_face
+
+
+def test_person_prompts_put_the_face_on_and_the_top_corners_off():
+    off_left, off_right, on = Person((0, 0, 100, 200), 0.9, face=(40, 10, 60, 30)).prompts()
+    assert (on.x, on.y, on.positive) == (50, 20, True)
+    assert (off_left.x, off_left.y, off_left.positive) == (5, 10, False)
+    assert (off_right.x, off_right.positive) == (95, False)
+    assert all(not p.positive for p in Person((0, 0, 100, 200), 0.9).prompts())
 
 
 TWO = [Person((0, 0, 100, 200), 0.9), Person((150, 0, 250, 200), 0.8)]  # left, right

@@ -57,15 +57,15 @@ class EvidenceJudge:
         hits = self.analysers.text_hits(analysis, mention)
         people = self.analysers.people(analysis) if mention.type == "PER" else []
         if mention.type == "PER":  # a printed name (a book cover, a poster) does not show the person
-            on_person = [h for h in hits if any(person.contains(h.line.box) for person in people)]
-            evidence += [Evidence("ocr", f"read '{h.line.text}' in the image, not on a person", h.score, h.line.box)
+            on_person = [h for h in hits if any(person.contains(h.box) for person in people)]
+            evidence += [Evidence("ocr", f"read '{h.text}' in the image, not on a person", h.score, h.box)
                          for h in hits[:1] if not on_person]
             hits = on_person
         if hits:
             best = hits[0]
             shift += self.weights.text * best.score
-            evidence.append(Evidence("ocr", f"read '{best.line.text}' in the image, {best.score:.2f}", best.score,
-                                     best.line.box))
+            evidence.append(Evidence("ocr", f"read '{best.text}' in the image, {best.score:.2f}", best.score,
+                                     best.box))
         if mention.type == "PER":
             score = max((person.score for person in people), default=1.0)
             evidence.append(Evidence("person", count_phrase(len(people)), score))

@@ -5,9 +5,11 @@
   position cue, one name and one person). People tied to no name are returned as
   "person" objects with the untied names as candidates, and the mention stays unlocated
   ("2 people in the photo, not identified").
-- ORG, OTHER, LOC: the box of the text line where the name is read (a sign, a jersey, a
-  logo with letters); else, for ORG/OTHER, the best detected object of a class the
-  lexicon gives for the mention (a car maker -> the car).
+- OTHER (products, vehicles): the best detected object of a class the lexicon gives for the
+  mention (a car model -> the car); else the words where its name is read.
+- ORG, LOC: the words where the name is read (a sign, a jersey, a logo with letters). A
+  maker's product in the photo (a Yamaha motorcycle) makes the judge think the ORG is shown,
+  but its box would be the logo, which only OCR can place.
 Objects detected for some mention but tied to none are returned too.
 """
 
@@ -21,6 +23,7 @@ from core.pipeline.evidence.people import Person, assign
 from core.pipeline.registry import register
 from core.pipeline.types import Grounding, Groundings, Mention
 from core.pipeline.vision.analysis import ImageAnalysis
+from core.pipeline.vision.types import Detection
 from storage.records import Evidence, ImageObject
 
 OBJECT_FLOOR = 0.4  # detections below this score are neither boxes nor reported objects
@@ -40,28 +43,25 @@ class EvidenceGrounder:
         per = [i for i, m in enumerate(mentions) if m.type == "PER"]
         if per:
             objects += self._people(analysis, text, mentions, per, out)
-        used: list[tuple[str, tuple[float, ...]]] = []
-        detected: list = []
+        used: list[Detection] = []
+        detected: list[Detection] = []
         for i, (mention, expression) in enumerate(zip(mentions, expressions)):
             if mention.type == "PER":
                 continue
             hits = self.analysers.text_hits(analysis, mention)
-            classes = object_classes(mention, expression)
-            found = [d for d in self.analysers.objects_of(analysis, classes) if d.score >= OBJECT_FLOOR]
+            found = [d for d in self.analysers.objects_of(analysis, object_classes(mention, expression))
+                     if d.score >= OBJECT_FLOOR]
             detected += [d for d in found if d not in detected]
             if mention.type == "OTHER" and found:  # a product is the object, not its label
-                out[i] = Grounding(found[0].box, found[0].score,
-                                   [Evidence("object", f"boxed the {found[0].label} detected", found[0].score, found[0].box)])
-                used.append((found[0].label, found[0].box))
+                out[i] = Grounding(found[0].box, found[0].score, [Evidence(
+                    "object", f"boxed the {found[0].label} detected", found[0].score, found[0].box)])
+                used.append(found[0])
             elif hits:
                 best = hits[0]
-                out[i] = Grounding(best.line.box, best.score,
-                                   [Evidence("ocr", f"boxed the text '{best.line.text}'", best.score, best.line.box)])
-            elif found:
-                out[i] = Grounding(found[0].box, found[0].score,
-                                   [Evidence("object", f"boxed the {found[0].label} detected", found[0].score, found[0].box)])
-                used.append((found[0].label, found[0].box))
-        objects += [ImageObject(d.label, d.box, d.score) for d in detected if (d.label, d.box) not in used]
+                out[i] = Grounding(best.box, best.score,
+                                   [Evidence("ocr", f"boxed the words '{best.words}' read in '{best.text}'",
+                                             best.score, best.box)])
+        objects += [ImageObject(d.label, d.box, d.score) for d in detected if d not in used]
         return Groundings(out, objects)
 
     def _people(self, analysis: ImageAnalysis, text: str, mentions: Sequence[Mention], per: list[int],
