@@ -195,3 +195,77 @@ def test_one_name_and_one_person():
     two_names = "Grace Hopper and Eileen Collins"
     mentions = names(two_names, "Grace Hopper", "Eileen Collins")
     assert assign(TWO[:1], two_names, mentions, [0], {}) == {}  # two names, one person: which one?
+
+
+class Listed:
+    """An analyser that reports fixed observations and counts how often it is asked."""
+
+    def __init__(self, name, found):
+        self.name, self.version, self.found, self.calls = name, "t", found, 0
+
+    def detect(self, image):
+        self.calls += 1
+        return self.found
+
+    read = detect
+
+
+class HalfPrior:
+    version = "half"
+
+    def predict(self, text, mentions):
+        return [0.5 for _ in mentions]
+
+
+def judge_and_ground(text, spans, objects=(), faces=(), lines=(), detectors=True):
+    from PIL import Image
+
+    from core.pipeline.entailment.evidence_judge import EvidenceJudge
+    from core.pipeline.evidence.analysers import Analysers
+    from core.pipeline.grounding.evidence_grounder import EvidenceGrounder
+    from core.pipeline.vision.analysis import ImageAnalysis
+
+    analysers = Analysers(Listed("objects", list(objects)) if detectors else None,
+                          Listed("faces", list(faces)) if detectors else None, Listed("ocr", list(lines)))
+    analysis = ImageAnalysis(Image.new("RGB", (400, 300)))
+    mentions = mentions_in(text, *spans)
+    expressions = [m.text for m in mentions]
+    judged = EvidenceJudge(HalfPrior(), analysers).judge(analysis, text, mentions, expressions)
+    grounded = EvidenceGrounder(analysers).ground(analysis, text, mentions, expressions)
+    return judged, grounded, analysers, analysis
+
+
+def test_each_analyser_runs_once_per_image_for_judge_and_grounder_together():
+    _, _, analysers, analysis = judge_and_ground("Grace Hopper and Nasa", [("Grace Hopper", "PER"), ("Nasa", "ORG")],
+                                                 objects=[person(0, 100)], lines=[line("NASA")])
+    assert (analysers.objects.calls, analysers.faces.calls, analysers.reader.calls) == (1, 1, 1)
+    assert set(analysis.timings) == {"objects", "faces", "ocr"}
+    _, _, analysers, _ = judge_and_ground("Greetings from Paris", [("Paris", "LOC")])
+    assert (analysers.objects.calls, analysers.faces.calls, analysers.reader.calls) == (0, 0, 1)
+
+
+def test_a_name_read_in_the_photo_is_evidence_and_its_words_are_the_box():
+    [nasa], grounded, _, _ = judge_and_ground("Nasa", [("Nasa", "ORG")], lines=[line("NASA", box=(10, 10, 50, 20))])
+    assert nasa.score > 0.95 and nasa.evidence[-1].detail == "read 'NASA' in the image, 0.95"
+    assert grounded.per_mention[0].box == (10, 10, 50, 20)
+
+
+def test_a_person_s_name_printed_off_any_person_is_not_evidence_they_are_shown():
+    cover = line("OLIVIER FAUGERAS", box=(300, 10, 390, 30))
+    [judged], grounded, _, _ = judge_and_ground("Olivier Faugeras", [("Olivier Faugeras", "PER")], lines=[cover])
+    assert judged.score < 0.5 and "no person detected" in [e.detail for e in judged.evidence]
+    assert "read 'OLIVIER FAUGERAS' in the image, not on a person" in [e.detail for e in judged.evidence]
+    assert grounded.per_mention[0].box is None
+
+
+def test_without_person_detectors_absence_of_people_is_not_evidence():
+    [judged], _, _, _ = judge_and_ground("Grace Hopper", [("Grace Hopper", "PER")], detectors=False)
+    assert judged.score == 0.5 and [e.kind for e in judged.evidence] == ["prior"]
+
+
+def test_a_product_is_boxed_on_its_object_and_a_maker_only_moves_the_verdict():
+    car = Detection("car", (20, 20, 200, 150), 0.8)
+    (civic, honda), grounded, _, _ = judge_and_ground("Honda Civic by Honda", [("Honda Civic", "OTHER"),
+                                                                              ("Honda", "ORG")], objects=[car])
+    assert civic.score > 0.5 and honda.score > 0.5 and civic.evidence[-1].detail == "a car detected, 0.80"
+    assert grounded.per_mention[0].box == car.box and grounded.per_mention[1].box is None

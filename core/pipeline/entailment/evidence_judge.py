@@ -66,7 +66,7 @@ class EvidenceJudge:
             shift += self.weights.text * best.score
             evidence.append(Evidence("ocr", f"read '{best.text}' in the image, {best.score:.2f}", best.score,
                                      best.box))
-        if mention.type == "PER":
+        if mention.type == "PER" and self.analysers.sees_people:
             score = max((person.score for person in people), default=1.0)
             evidence.append(Evidence("person", count_phrase(len(people)), score))
             shift += self.weights.person if people else self.weights.no_person

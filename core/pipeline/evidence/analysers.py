@@ -27,6 +27,11 @@ class Analysers:
     faces: ObjectDetector | None
     reader: TextReader | None
 
+    @property
+    def sees_people(self) -> bool:
+        """False when both detectors are switched off: then "no person" is not evidence."""
+        return self.objects is not None or self.faces is not None
+
     def people(self, analysis: ImageAnalysis) -> list[Person]:
         """Prominent people, left to right."""
         def compute() -> list[Person]:

@@ -10,8 +10,6 @@ makers only, since an organisation's name is rarely a description of it.
 
 from __future__ import annotations
 
-from typing import Sequence
-
 from core.pipeline.evidence.text_match import tokens
 from core.pipeline.types import Mention
 
@@ -117,6 +115,3 @@ def object_classes(mention: Mention, expression: str | None = None) -> list[str]
                 found.append(label)
     return found
 
-
-def classes_for(mentions: Sequence[Mention], expressions: Sequence[str | None]) -> list[list[str]]:
-    return [object_classes(m, e) for m, e in zip(mentions, expressions)]
