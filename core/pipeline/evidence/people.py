@@ -11,7 +11,7 @@ A PER mention is tied to a person only when evidence says which one (`assign`), 
 3. a list, as photo captions write one: names listed together ("A and B", "A, B & C") or the
    names of a sentence carrying "L-R", "left to right", "from left"; when the list holds exactly
    as many names as there are untied people, names map to people left to right;
-4. one name, one person: the post names one person, the judge kept it, the photo shows one.
+4. one name, one person: the judge kept one PER mention, and the photo shows one person.
 Text order alone never picks a box: in "Happy birthday A! B sent a message" the names are
 not a list, and two people there stay unidentified.
 """
@@ -193,8 +193,9 @@ def assign(people: Sequence[Person], text: str, mentions: Sequence[Mention], vis
         if slot is None or not free or (slot == "centre" and len(free) % 2 == 0):
             continue
         p = {"left": free[0], "right": free[-1], "centre": free[len(free) // 2]}[slot]
-        ties[i] = Tie(people[p], "caption", f"the post says ({slot}); {_ordinal(free.index(p) + 1)} of "
-                                              f"{len(free)} people from the left", 0.9)
+        where = {"left": "leftmost", "right": "rightmost", "centre": "middle one"}[slot]
+        among = f"the {where} of the {len(free)} people not yet named" if len(free) > 1 else "the one person left"
+        ties[i] = Tie(people[p], "caption", f"the post says ({slot}): {among}", 0.9)
         taken.add(p)
     cued = list_cue_names(text, mentions)
     lists = [(f"a list marked '{cued[0]}'", cued[1])] if cued is not None else []
@@ -212,8 +213,8 @@ def assign(people: Sequence[Person], text: str, mentions: Sequence[Mention], vis
     per_mentions = [i for i, m in enumerate(mentions) if m.type == "PER"]
     if len(per_mentions) == 1 and per_mentions[0] in visible and per_mentions[0] not in ties and len(people) == 1 \
             and not taken and not (tagged_other.get(0, set()) - {per_mentions[0]}):
-        ties[per_mentions[0]] = Tie(people[0], "person", "the only person in the photo, and the post names one "
-                                                          "person (identity not checked)", people[0].score)
+        ties[per_mentions[0]] = Tie(people[0], "person", "the only person in the photo, and the only name judged "
+                                                          "visible (identity not checked)", people[0].score)
     return ties
 
 
