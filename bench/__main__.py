@@ -36,6 +36,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "bench_ner": [],
     "bench_groundability": [],
     "bench_segmentation": [],
+    "bench_vision": [],
     "bench_pipeline": [],
     "bench_grounding": [],
 }
@@ -45,6 +46,7 @@ QUICK: dict[str, list[str]] = {
     "bench_ner": ["--repeat", "1"],
     "bench_groundability": [],
     "bench_segmentation": ["--repeat", "1", "--no-vit-b"],
+    "bench_vision": ["--repeat", "1"],
     "bench_pipeline": ["--sam-posts", "0", "--text-posts", "10"],
     "bench_grounding": [],  # 33 posts: already small
 }

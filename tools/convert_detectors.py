@@ -82,11 +82,8 @@ RUN_TF2ONNX = "import numpy as np, runpy; np.product = np.prod; runpy.run_module
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def verify(path: Path, original: Original) -> None:

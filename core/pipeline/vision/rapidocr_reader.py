@@ -10,6 +10,7 @@ the axis-aligned box around it, in original pixels.
 
 from __future__ import annotations
 
+import math
 import threading
 
 from PIL import Image
@@ -20,6 +21,23 @@ from core.pipeline.vision.registry import register_analyser
 from storage.records import ImageText
 
 MODELS = {"Det": "ppocr_det", "Rec": "ppocr_rec", "Cls": "ppocr_cls"}
+MAX_SIDE = 2000  # rapidocr's Global.max_side_len: longer photos are scaled down to it
+MAX_ASPECT = 4  # longest side / shortest side that reaches rapidocr
+
+
+def pad_thin(image: Image.Image) -> Image.Image:
+    """A banner-thin photo padded below or right with black to at most 4:1, boxes unchanged.
+
+    rapidocr scales the long side down to 2000 px and rounds both sides to multiples of 32, so a
+    4000x10 photo's short side became 0 and it raised ResizeImgError; and its detector scales the
+    short side up to 736 px, so a 3000x25 strip became a 46000x736 input (100 s)."""
+    width, height = image.size
+    short = math.ceil(max(width, height) / MAX_ASPECT)
+    if min(width, height) >= short:
+        return image
+    padded = Image.new("RGB", (max(width, short), max(height, short)))
+    padded.paste(image, (0, 0))
+    return padded
 
 
 class RapidOcrReader:
@@ -41,6 +59,7 @@ class RapidOcrReader:
             "EngineConfig.onnxruntime.intra_op_num_threads": threads,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
             "Global.text_score": score_floor,
+            "Global.max_side_len": MAX_SIDE,
             "Global.log_level": "error",
         })
         self.engine = RapidOCR(params=params)
@@ -53,7 +72,7 @@ class RapidOcrReader:
     def _read(self, image: Image.Image) -> list[ImageText]:
         width, height = image.size
         with self._lock:
-            result = self.engine(image.convert("RGB"))
+            result = self.engine(pad_thin(image.convert("RGB")))
         if result.boxes is None or result.txts is None:
             return []
         lines = []
