@@ -191,6 +191,7 @@ def test_one_name_and_one_person():
     ties = assign(TWO[:1], text, mentions, [0], {})
     assert tied(ties, mentions) == {"Grace Hopper": 0} and "identity not checked" in ties[0].detail
     assert assign(TWO[:1], text, mentions, [], {}) == {}  # the judge did not keep the name
+    assert assign(TWO[:1], text, mentions, [0], {}, lone_person=False) == {}  # the rule switched off
     assert assign(TWO, text, mentions, [0], {}) == {}  # two people: which one?
     two_names = "Grace Hopper and Eileen Collins"
     mentions = names(two_names, "Grace Hopper", "Eileen Collins")

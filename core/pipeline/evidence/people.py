@@ -11,7 +11,9 @@ A PER mention is tied to a person only when evidence says which one (`assign`), 
 3. a list, as photo captions write one: names listed together ("A and B", "A, B & C") or the
    names of a sentence carrying "L-R", "left to right", "from left"; when the list holds exactly
    as many names as there are untied people, names map to people left to right;
-4. one name, one person: the judge kept one PER mention, and the photo shows one person.
+4. one name, one person: the judge kept one PER mention, and the photo shows one person
+   (switchable: without face identification this is the caption's word, and a caption
+   naming someone else over a lone person is boxed too; the evidence says so).
 Text order alone never picks a box: in "Happy birthday A! B sent a message" the names are
 not a list, and two people there stay unidentified.
 """
@@ -162,11 +164,12 @@ def _ordinal(n: int) -> str:
 
 
 def assign(people: Sequence[Person], text: str, mentions: Sequence[Mention], visible: Sequence[int],
-           tags: dict[int, list[TextHit]]) -> dict[int, Tie]:
+           tags: dict[int, list[TextHit]], lone_person: bool = True) -> dict[int, Tie]:
     """Ties from mention index to person, by the rules in the module docstring.
 
     people: prominent people left to right; visible: indices of the PER mentions the judge
-    kept; tags: per mention index, OCR hits of its name (any place in the image).
+    kept; tags: per mention index, OCR hits of its name (any place in the image);
+    lone_person: whether rule 4 (one name, one person) applies.
     """
     ties: dict[int, Tie] = {}
     taken: set[int] = set()  # indices into people
@@ -211,7 +214,7 @@ def assign(people: Sequence[Person], text: str, mentions: Sequence[Mention], vis
                 taken.add(p)
             break
     per_mentions = [i for i, m in enumerate(mentions) if m.type == "PER"]
-    if len(per_mentions) == 1 and per_mentions[0] in visible and per_mentions[0] not in ties and len(people) == 1 \
+    if lone_person and len(per_mentions) == 1 and per_mentions[0] in visible and per_mentions[0] not in ties and len(people) == 1 \
             and not taken and not (tagged_other.get(0, set()) - {per_mentions[0]}):
         ties[per_mentions[0]] = Tie(people[0], "person", "the only person in the photo, and the only name judged "
                                                           "visible (identity not checked)", people[0].score)

@@ -2,7 +2,7 @@
 
 - PER: a detected person's box (the whole visible body; a face-derived box when no body was
   detected), only when `people.assign` ties the name to that person on evidence (name tag,
-  position cue, one name and one person). People tied to no name are returned as
+  position cue, caption list, and unless `lone_person` is off, one name and one person). People tied to no name are returned as
   "person" objects with the untied names as candidates, and the mention stays unlocated
   ("2 people in the photo, not identified").
 - OTHER (products, vehicles): the best detected object of a class the lexicon gives for the
@@ -33,8 +33,9 @@ class EvidenceGrounder:
     name = "evidence"
     version = "1"
 
-    def __init__(self, analysers: Analysers):
+    def __init__(self, analysers: Analysers, lone_person: bool = True):
         self.analysers = analysers
+        self.lone_person = lone_person
 
     def ground(self, analysis: ImageAnalysis, text: str, mentions: Sequence[Mention], expressions: Sequence[str]
                ) -> Groundings:
@@ -68,7 +69,7 @@ class EvidenceGrounder:
                 out: list[Grounding]) -> list[ImageObject]:
         people = self.analysers.people(analysis)
         tags = {i: self.analysers.text_hits(analysis, mentions[i]) for i in per}
-        ties = assign(people, text, mentions, per, tags)
+        ties = assign(people, text, mentions, per, tags, self.lone_person)
         for i, tie in ties.items():
             how = "from the face" if tie.person.from_face else "the detected person"
             out[i] = Grounding(tie.person.box, tie.score,
@@ -88,5 +89,5 @@ class EvidenceGrounder:
 
 @register("grounding", "evidence")
 def create_evidence_grounder(objects: str | None = "nanodet", faces: str | None = "blazeface",
-                             reader: str | None = "rapidocr") -> EvidenceGrounder:
-    return EvidenceGrounder(shared_analysers(objects, faces, reader))
+                             reader: str | None = "rapidocr", lone_person: bool = True) -> EvidenceGrounder:
+    return EvidenceGrounder(shared_analysers(objects, faces, reader), bool(lone_person))
