@@ -3,6 +3,7 @@ lexicon, and who is who among detected people (no identity from text order alone
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from core.pipeline.evidence.lexicon import object_classes
@@ -253,10 +254,24 @@ def test_a_name_read_in_the_photo_is_evidence_and_its_words_are_the_box():
 
 def test_a_person_s_name_printed_off_any_person_is_not_evidence_they_are_shown():
     cover = line("OLIVIER FAUGERAS", box=(300, 10, 390, 30))
-    [judged], grounded, _, _ = judge_and_ground("Olivier Faugeras", [("Olivier Faugeras", "PER")], lines=[cover])
-    assert judged.score < 0.5 and "no person detected" in [e.detail for e in judged.evidence]
-    assert "read 'OLIVIER FAUGERAS' in the image, not on a person" in [e.detail for e in judged.evidence]
+    [judged], grounded, analysers, _ = judge_and_ground("Olivier Faugeras", [("Olivier Faugeras", "PER")],
+                                                        lines=[cover])
+    assert judged.score < 0.5 and [e.detail for e in judged.evidence][1:] == ["no person detected"]
     assert grounded.per_mention[0].box is None
+    assert analysers.reader.calls == 0  # nobody to wear a name tag: OCR is not needed
+    [judged], grounded, _, _ = judge_and_ground("Olivier Faugeras", [("Olivier Faugeras", "PER")],
+                                                objects=[person(0, 100), person(150, 250)], lines=[cover])
+    assert "read 'OLIVIER FAUGERAS' in the image, not on a person" in [e.detail for e in judged.evidence]
+    assert judged.score == pytest.approx(1 / (1 + np.exp(-1.0)))  # people: +1; the printed name: nothing
+    assert grounded.per_mention[0].box is None
+
+
+def test_a_name_tag_on_a_person_is_strong_evidence():
+    tag = line("HOPPER", box=(20, 60, 60, 70))
+    [judged], grounded, _, _ = judge_and_ground("Grace Hopper", [("Grace Hopper", "PER")],
+                                                objects=[person(0, 100), person(150, 250)], lines=[tag])
+    assert judged.score > 0.95 and judged.evidence[-1].detail == "read 'HOPPER' in the image, 0.85"
+    assert grounded.per_mention[0].box == (0, 0.0, 100, 100.0)
 
 
 def test_without_person_detectors_absence_of_people_is_not_evidence():

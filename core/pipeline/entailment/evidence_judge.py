@@ -23,6 +23,7 @@ from core.pipeline.evidence.analysers import Analysers, shared_analysers
 from core.pipeline.evidence.lexicon import object_classes
 from core.pipeline.entailment.prior_judge import prior_evidence, shift_probability
 from core.pipeline.evidence.people import count_phrase
+from core.pipeline.evidence.text_match import TextHit
 from core.pipeline.registry import register
 from core.pipeline.types import Judgment, Mention
 from core.pipeline.vision.analysis import ImageAnalysis
@@ -53,30 +54,48 @@ class EvidenceJudge:
 
     def _one(self, analysis: ImageAnalysis, mention: Mention, expression: str, p: float) -> Judgment:
         evidence = [prior_evidence(p)]
+        if mention.type == "PER":
+            shift = self._person(analysis, mention, evidence)
+        else:
+            shift = self._thing(analysis, mention, expression, evidence)
+        return Judgment(shift_probability(p, shift), evidence)
+
+    def _person(self, analysis: ImageAnalysis, mention: Mention, evidence: list[Evidence]) -> float:
+        """People in the photo, and the name read on one of them (a name tag). A name printed
+        elsewhere (a book cover, a poster) does not show the person, and with nobody in the
+        photo there is no tag to read, so OCR is not asked for."""
+        if not self.analysers.sees_people:
+            return 0.0
+        people = self.analysers.people(analysis)
+        evidence.append(Evidence("person", count_phrase(len(people)), max((q.score for q in people), default=1.0)))
+        if not people:
+            return self.weights.no_person
+        hits = self.analysers.text_hits(analysis, mention)
+        tags = [h for h in hits if any(person.contains(h.box) for person in people)]
+        if not tags:
+            evidence += [Evidence("ocr", f"read '{h.text}' in the image, not on a person", h.score, h.box)
+                         for h in hits[:1]]
+            return self.weights.person
+        evidence.append(read_evidence(tags[0]))
+        return self.weights.person + self.weights.text * tags[0].score
+
+    def _thing(self, analysis: ImageAnalysis, mention: Mention, expression: str, evidence: list[Evidence]) -> float:
+        """The name read anywhere in the photo; an object of a class the mention's words name."""
         shift = 0.0
         hits = self.analysers.text_hits(analysis, mention)
-        people = self.analysers.people(analysis) if mention.type == "PER" else []
-        if mention.type == "PER":  # a printed name (a book cover, a poster) does not show the person
-            on_person = [h for h in hits if any(person.contains(h.box) for person in people)]
-            evidence += [Evidence("ocr", f"read '{h.text}' in the image, not on a person", h.score, h.box)
-                         for h in hits[:1] if not on_person]
-            hits = on_person
         if hits:
-            best = hits[0]
-            shift += self.weights.text * best.score
-            evidence.append(Evidence("ocr", f"read '{best.text}' in the image, {best.score:.2f}", best.score,
-                                     best.box))
-        if mention.type == "PER" and self.analysers.sees_people:
-            score = max((person.score for person in people), default=1.0)
-            evidence.append(Evidence("person", count_phrase(len(people)), score))
-            shift += self.weights.person if people else self.weights.no_person
-        else:
-            found = self.analysers.objects_of(analysis, object_classes(mention, expression))
-            if found:
-                shift += self.weights.object * found[0].score
-                evidence.append(Evidence("object", f"a {found[0].label} detected, {found[0].score:.2f}",
-                                         found[0].score, found[0].box))
-        return Judgment(shift_probability(p, shift), evidence)
+            shift += self.weights.text * hits[0].score
+            evidence.append(read_evidence(hits[0]))
+        found = self.analysers.objects_of(analysis, object_classes(mention, expression))
+        if found:
+            shift += self.weights.object * found[0].score
+            evidence.append(Evidence("object", f"a {found[0].label} detected, {found[0].score:.2f}",
+                                     found[0].score, found[0].box))
+        return shift
+
+
+def read_evidence(hit: TextHit) -> Evidence:
+    return Evidence("ocr", f"read '{hit.text}' in the image, {hit.score:.2f}", hit.score, hit.box)
 
 
 @register("entailment", "evidence")

@@ -68,6 +68,8 @@ class EvidenceGrounder:
     def _people(self, analysis: ImageAnalysis, text: str, mentions: Sequence[Mention], per: list[int],
                 out: list[Grounding]) -> list[ImageObject]:
         people = self.analysers.people(analysis)
+        if not people:
+            return []
         tags = {i: self.analysers.text_hits(analysis, mentions[i]) for i in per}
         ties = assign(people, text, mentions, per, tags, self.lone_person)
         for i, tie in ties.items():
