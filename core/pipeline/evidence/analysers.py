@@ -1,8 +1,8 @@
 """The image analysers the evidence judge and grounder share, and the findings they derive.
 
 Which analyser each entity type can use (so that none runs for nothing):
-- PER: the object detector (people), the face detector (face-derived boxes, SAM points), OCR
-  (name tags);
+- PER: the object detector (people), the face detector (face-derived boxes, SAM points), and
+  OCR (name tags) only once someone is in the photo;
 - ORG, OTHER: OCR (names, logos, products); the object detector only when the lexicon maps
   the mention to a COCO class;
 - LOC: OCR (signs).
