@@ -39,6 +39,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "bench_segmentation": [],
     "bench_vision": [],
     "bench_pipeline": [],
+    "bench_grounding": [],
     "bench_cluster": [],  # needs the 'cluster' extra (Ray)
 }
 QUICK: dict[str, list[str]] = {
@@ -49,6 +50,7 @@ QUICK: dict[str, list[str]] = {
     "bench_segmentation": ["--repeat", "1", "--no-vit-b"],
     "bench_vision": ["--repeat", "1"],
     "bench_pipeline": ["--sam-posts", "0", "--text-posts", "10"],
+    "bench_grounding": [],  # 33 posts: already small
     "bench_cluster": ["--posts", "4"],
 }
 

@@ -8,11 +8,14 @@ process's peak RSS, measured before this process loads any model. Then, in this 
 pipeline runs over text-only posts (Twitter-GMNER dev texts when ../shared is beside the repo, else
 generated ones) and over the demo posts with their photos (resources/demo), timed separately:
 posts/minute for each and for a mixed feed where half the posts carry an image; the mean time per
-stage for posts with an image and entities; the MobileSAM encoder alone on the same photos; the same
+stage for posts with an image and entities, each image analyser (object detector, face detector,
+OCR) as a row of its own ("vision:NAME", left out of the stage that asked for it); the MobileSAM
+encoder alone on the same photos and the ratio of a photo post to it (median, and the highest
+over posts where something was boxed, so the encoder ran too); the same
 pipeline with a SAM ViT-B encoder (random weights, same code) on a few photos; this process's peak RSS.
 
-Targets: >= 60 posts/minute on the mixed feed; a post with an image and entities <= 1.5x the
-MobileSAM encoder alone. The 2 cores are shared: compare runs, not single numbers.
+Targets: >= 60 posts/minute on the mixed feed; a post with an image and entities <= 2x the
+MobileSAM encoder alone, OCR included. The 2 cores are shared: compare runs, not single numbers.
 """
 
 from __future__ import annotations
@@ -59,11 +62,13 @@ def timed_run(pipeline: Pipeline, posts: list[PostInput], batch_size: int) -> tu
 
 
 def stage_table(results: list[PostResult]) -> dict[str, float]:
-    """Mean seconds per stage, and in total, over posts that went through the image stages with entities."""
+    """Mean seconds per stage and per image analyser, and in total, over posts that went through the
+    image stages with entities (an analyser that did not run on a post counts 0 s there)."""
     chosen = [r for r in results if r.entities and "image" in r.timings]
+    analysers = sorted({name for r in chosen for name in r.timings if name.startswith("vision:")})
     per_stage = defaultdict(list)
     for r in chosen:
-        for stage in STAGE_ROWS:
+        for stage in (*STAGE_ROWS, *analysers):
             per_stage[stage].append(r.timings.get(stage, 0.0))
         per_stage["total"].append(sum(r.timings.values()))
     return {stage: statistics.mean(v) for stage, v in per_stage.items()}
@@ -153,7 +158,7 @@ def main() -> None:
           + (f": {errors[0].error}" if errors else ""))
     print("post with photo and entities, mean ms per stage:")
     for stage, value in stage_ms.items():
-        print(f"  {stage:<13}{value:8.0f}")
+        print(f"  {stage:<20}{value:8.0f}")
 
     segmenter = pipeline.backends["segmentation"]
     if segmenter is not None and hasattr(segmenter, "embed"):
@@ -168,12 +173,16 @@ def main() -> None:
             [result] = pipeline.run([post])
             whole = time.perf_counter() - start
             if result.entities:
-                ratios.append((whole, encoder))
-        whole, encoder = (statistics.median(v) for v in zip(*ratios))
-        ratio = statistics.median(w / e for w, e in ratios)
-        report["photo_post_vs_encoder"] = {"post_ms": 1000 * whole, "encoder_ms": 1000 * encoder, "ratio": ratio}
+                ratios.append((whole, encoder, any(e.box is not None for e in result.entities)))
+        whole, encoder = (statistics.median(v) for v in list(zip(*ratios))[:2])
+        ratio = statistics.median(w / e for w, e, _ in ratios)
+        boxed = [w / e for w, e, has_box in ratios if has_box]  # the encoder ran: the costly case
+        worst = max(boxed, default=float("nan"))
+        report["photo_post_vs_encoder"] = {"post_ms": 1000 * whole, "encoder_ms": 1000 * encoder, "ratio": ratio,
+                                           "boxed_posts": len(boxed), "boxed_ratio_max": worst}
         print(f"photo post with entities, run alone: {1000 * whole:.0f} ms; {segmenter.name} encoder alone: "
-              f"{1000 * encoder:.0f} ms; median ratio {ratio:.2f}x (target <= 1.5x)")
+              f"{1000 * encoder:.0f} ms; median ratio {ratio:.2f}x, highest over the {len(boxed)} posts with a box "
+              f"{worst:.2f}x (target <= 2x, OCR included)")
 
     if args.sam_posts and segmenter is not None:
         from core.pipeline.segmentation.build_sam import build_sam_vit

@@ -18,6 +18,7 @@ from core.pipeline import registry
 from core.pipeline.config import PipelineConfig, StageConfig
 from core.pipeline.pipeline import Pipeline
 from core.pipeline.types import Mention, PostInput
+from core.pipeline.vision.analysis import ImageAnalysis
 
 pytestmark = pytest.mark.slow
 
@@ -113,33 +114,37 @@ def causal_lm_dir(tmp_path_factory, tokenizer) -> Path:
 
 
 def assert_boxes_inside(found, image):
-    assert len(found) == len(MENTIONS)
-    for hit in found:
-        assert hit is not None  # threshold 0: every query gets its best box
-        (x0, y0, x1, y1), score = hit
-        assert 0 <= x0 < x1 <= image.width and 0 <= y0 < y1 <= image.height and 0 <= score <= 1
+    assert len(found.per_mention) == len(MENTIONS) and found.objects == []
+    for hit in found.per_mention:
+        assert hit.box is not None  # threshold 0: every query gets its best box
+        x0, y0, x1, y1 = hit.box
+        assert 0 <= x0 < x1 <= image.width and 0 <= y0 < y1 <= image.height and 0 <= hit.score <= 1
+        assert hit.evidence[0].kind == "detector" and hit.evidence[0].box == hit.box
 
 
 def test_clip_judge_scores_every_expression_against_the_null_prompt(clip_dir, image):
     judge = registry.create("entailment", "clip", model=str(clip_dir))
-    scores = judge.judge(image, "", MENTIONS, EXPRESSIONS)
+    judged = judge.judge(ImageAnalysis(image), "", MENTIONS, EXPRESSIONS)
+    scores = [j.score for j in judged]
     assert len(scores) == 2 and all(0 < s < 1 for s in scores) and scores[0] != scores[1]
-    shifted = registry.create("entailment", "clip", model=str(clip_dir), bias=2.0).judge(image, "", MENTIONS, EXPRESSIONS)
-    assert all(b > a for a, b in zip(scores, shifted))  # calibration bias moves every probability up
-    assert judge.judge(image, "", [], []) == []
+    assert judged[0].evidence[0].kind == "clip" and EXPRESSIONS[0] in judged[0].evidence[0].detail
+    shifted = registry.create("entailment", "clip", model=str(clip_dir), bias=2.0).judge(
+        ImageAnalysis(image), "", MENTIONS, EXPRESSIONS)
+    assert all(b.score > a for a, b in zip(scores, shifted))  # calibration bias moves every probability up
+    assert judge.judge(ImageAnalysis(image), "", [], []) == []
     assert judge.version == f"1+{clip_dir.name}"
 
 
 def test_owlv2_grounder_returns_boxes_in_original_pixels(owlv2_dir, image):
     grounder = registry.create("grounding", "owlv2", model=str(owlv2_dir), threshold=0.0)
-    assert_boxes_inside(grounder.ground(image, MENTIONS, EXPRESSIONS), image)
+    assert_boxes_inside(grounder.ground(ImageAnalysis(image), "", MENTIONS, EXPRESSIONS), image)
     strict = registry.create("grounding", "owlv2", model=str(owlv2_dir), threshold=1.01)
-    assert strict.ground(image, MENTIONS, EXPRESSIONS) == [None, None]
+    assert [g.box for g in strict.ground(ImageAnalysis(image), "", MENTIONS, EXPRESSIONS).per_mention] == [None, None]
 
 
 def test_grounding_dino_grounder_maps_phrases_to_boxes(grounding_dino_dir, image):
     grounder = registry.create("grounding", "grounding_dino", model=str(grounding_dino_dir), threshold=0.0)
-    assert_boxes_inside(grounder.ground(image, MENTIONS, EXPRESSIONS), image)
+    assert_boxes_inside(grounder.ground(ImageAnalysis(image), "", MENTIONS, EXPRESSIONS), image)
 
 
 def test_grounding_dino_caption_spans_cover_each_phrase():

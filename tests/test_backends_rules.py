@@ -1,24 +1,17 @@
-"""Backends without learned weights of their own: templates, box post-processing, the Haar
-person grounder and the prior judge's evidence rule."""
+"""Backends without learned weights of their own: templates, box post-processing, the
+face-to-person rule and the text-only prior judge."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-from PIL import Image
 
 from core.pipeline.entailment.prior_judge import PriorJudge, shift_probability
 from core.pipeline.expression.template import TemplateExpressionWriter
 from core.pipeline.grounding import postprocess as pp
-from core.pipeline.grounding.person_detector import (
-    Detection, PersonDetectorGrounder, face_to_person, rank_score, shared_detector,
-)
+from core.pipeline.evidence.people import face_to_person
 from core.pipeline.types import Mention
 
-DEMO = Path(__file__).resolve().parent.parent / "resources" / "demo" / "images"
-needs_demo = pytest.mark.skipif(not (DEMO / "grace_hopper.jpg").exists(), reason="demo images not in resources/demo")
 
 
 def m(text, type_):
@@ -59,47 +52,8 @@ def test_best_per_query_thresholds_and_skips_empty_boxes():
 
 
 def test_face_box_grows_to_head_and_shoulders_inside_the_image():
-    assert face_to_person(100, 50, 20, 20, 400, 300) == (80.0, 40.0, 140.0, 110.0)
-    assert face_to_person(5, 5, 20, 20, 40, 40) == (0.0, 0.0, 40.0, 40.0)
-
-
-def test_ranking_prefers_big_central_confident_people():
-    centre = Detection((40, 40, 60, 60), 0.8, "f")
-    corner = Detection((0, 0, 20, 20), 0.8, "f")
-    big = Detection((20, 20, 80, 80), 0.8, "f")
-    assert rank_score(centre, 100, 100) > rank_score(corner, 100, 100)
-    assert rank_score(big, 100, 100) > rank_score(centre, 100, 100)
-
-
-class ListDetector:
-    def __init__(self, detections):
-        self.detections = detections
-
-    def detect(self, image):
-        return self.detections
-
-
-def test_person_grounder_gives_distinct_people_scenes_for_places_and_nothing_else():
-    people = [Detection((10, 10, 50, 90), 0.9, "f"), Detection((60, 10, 90, 90), 0.7, "f")]
-    grounder = PersonDetectorGrounder(ListDetector(people))
-    image = Image.new("RGB", (100, 100))
-    out = grounder.ground(image, [m("A", "PER"), m("Paris", "LOC"), m("B", "PER"), m("C", "PER"), m("Nasa", "ORG"),
-                                  m("Oscar", "OTHER")], [""] * 6)
-    assert out == [((10, 10, 50, 90), 0.9), ((0.0, 0.0, 100.0, 100.0), 0.5), ((60, 10, 90, 90), 0.7), None, None, None]
-
-
-@needs_demo
-def test_haar_detector_finds_the_portrait_and_not_the_rocket():
-    detector = shared_detector()
-    hopper = Image.open(DEMO / "grace_hopper.jpg").convert("RGB")
-    found = detector.detect(hopper)
-    assert found and found[0].kind == "haarcascade_frontalface_alt2.xml" and found[0].score > 0.5
-    assert detector.detect(hopper) is found  # same image object: detection cached for the grounder
-    small = hopper.resize((hopper.width // 2, hopper.height // 2))
-    [half] = detector.detect(small)[:1]
-    assert np.allclose(half.box, np.array(found[0].box) / 2, atol=12)  # boxes are in the given image's pixels
-    if (DEMO / "rocket.jpg").exists():
-        assert detector.detect(Image.open(DEMO / "rocket.jpg").convert("RGB")) == []
+    assert face_to_person((100, 50, 120, 70), 400, 300) == (80.0, 40.0, 140.0, 110.0)
+    assert face_to_person((5, 5, 25, 25), 40, 40) == (0.0, 0.0, 40.0, 40.0)
 
 
 class TablePrior:
@@ -112,34 +66,16 @@ class TablePrior:
         return [self.p[x.type] for x in mentions]
 
 
-def test_prior_judge_shifts_per_by_person_evidence_only():
-    prior = TablePrior({"PER": 0.5, "LOC": 0.3})
-    one_person = ListDetector([Detection((0, 0, 1, 1), 0.9, "f")])
-    judge = PriorJudge(prior, one_person, person_boost=1.0, no_person_shift=-0.5)
-    scores = judge.judge(Image.new("RGB", (4, 4)), "", [m("A", "PER"), m("Paris", "LOC"), m("B", "PER")], ["", "", ""])
-    assert scores == pytest.approx([shift_probability(0.5, 1.0), 0.3, shift_probability(0.5, -0.5)])
-    assert scores[0] > 0.5 > scores[2]
-    assert PriorJudge(prior, None).judge(None, "", [m("A", "PER")], [""]) == [0.5]
-    assert judge.version == "1+table"
+def test_prior_judge_is_the_text_prior_with_its_evidence():
+    judge = PriorJudge(TablePrior({"PER": 0.8, "LOC": 0.3}))
+    per, loc = judge.judge(None, "", [m("A", "PER"), m("Paris", "LOC")], ["", ""])
+    assert (per.score, loc.score) == (0.8, 0.3)
+    assert per.evidence[0].detail == "the post's wording suggests it is pictured, 0.80"
+    assert loc.evidence[0].detail == "the post's wording suggests it is not pictured, 0.30"
+    assert judge.judge(None, "", [], []) == [] and judge.version == "2+table"
 
 
-@needs_demo
-def test_prior_judge_with_the_shipped_prior_and_real_detector():
-    from core.pipeline import registry
-
-    text = "Grace Hopper speaking at the Pentagon in Washington"
-    mentions = [Mention(0, 12, "Grace Hopper", "PER", 1.0), Mention(41, 51, "Washington", "LOC", 1.0)]
-    hopper = Image.open(DEMO / "grace_hopper.jpg").convert("RGB")
-    with_evidence = registry.create("entailment", "prior").judge(hopper, text, mentions, ["", ""])
-    prior_only = registry.create("entailment", "prior", person_evidence=False).judge(hopper, text, mentions, ["", ""])
-    assert all(0 < p < 1 for p in prior_only)
-    assert with_evidence[0] == pytest.approx(shift_probability(prior_only[0], 1.0))  # a face was found
-    assert with_evidence[1] == prior_only[1]  # places keep the prior
-
-
-def test_judge_and_grounder_share_one_detector_so_an_image_is_scanned_once():
-    from core.pipeline import registry
-
-    judge = registry.create("entailment", "prior")
-    grounder = registry.create("grounding", "person_detector")
-    assert judge.detector is grounder.detector
+def test_shift_probability_moves_log_odds():
+    assert shift_probability(0.5, 0.0) == pytest.approx(0.5)
+    assert shift_probability(0.5, 1.0) == pytest.approx(1 / (1 + np.exp(-1.0)))
+    assert shift_probability(0.9, -3.0) == pytest.approx(1 / (1 + np.exp(-(np.log(9) - 3))))

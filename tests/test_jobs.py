@@ -21,9 +21,9 @@ from storage.records import Media, Post
 pytestmark = pytest.mark.slow
 
 DEMO = Path(__file__).resolve().parent.parent / "resources" / "demo" / "images"
-# real backends, light enough for tests: spaCy NER, templates, Haar person grounder
+# real backends, light enough for tests: spaCy NER, templates, the evidence grounder without OCR
 CONFIG = PipelineConfig(ner=StageConfig("spacy"), expression=StageConfig("template"), entailment=None,
-                        grounding=StageConfig("person_detector"), segmentation=None)
+                        grounding=StageConfig("evidence", {"reader": None}), segmentation=None)
 
 
 def portrait(folder: Path) -> Path:
@@ -67,7 +67,7 @@ def test_run_processes_every_post_once_and_reports_progress(tmp_path):
         texts = sorted(e.text for e in found)
         assert "Grace Hopper" in texts and "Paris" in texts
         hopper = next(e for e in found if e.text == "Grace Hopper")
-        assert "grounding=person_detector@1" in hopper.model_version
+        assert "grounding=evidence@1" in hopper.model_version
     with_regions = [p for p, found in by_post.items() if any(e.regions for e in found)]
     assert len(with_regions) == 3  # the posts with the portrait
     again = JobRunner(paths, CONFIG).start().wait(120)

@@ -11,11 +11,10 @@ from PIL import Image
 
 from core.pipeline.config import PipelineConfig, StageConfig
 from core.pipeline.expression.template import TemplateExpressionWriter
-from core.pipeline.grounding.person_detector import PersonDetectorGrounder, shared_detector
 from core.pipeline.pipeline import Pipeline
-from core.pipeline.types import Mention, PostInput
+from core.pipeline.types import Grounding, Groundings, Judgment, Mention, PointPrompt, PostInput
+from storage.records import Evidence, ImageObject
 
-DEMO = Path(__file__).resolve().parent.parent / "resources" / "demo" / "images"
 
 
 class KeywordRecognizer:
@@ -42,9 +41,10 @@ class FixedJudge:
         self.scores = scores
         self.seen = []
 
-    def judge(self, image, text, mentions, expressions):
+    def judge(self, analysis, text, mentions, expressions):
         self.seen.append(list(expressions))
-        return [self.scores[m.type] for m in mentions]
+        return [Judgment(self.scores[m.type], [Evidence("prior", f"fixed for {m.type}", self.scores[m.type])])
+                for m in mentions]
 
 
 class CornerGrounder:
@@ -55,12 +55,16 @@ class CornerGrounder:
     def __init__(self):
         self.calls = 0
 
-    def ground(self, image, mentions, expressions):
+    def ground(self, analysis, text, mentions, expressions):
         self.calls += 1
-        if image.size[0] == 13:
+        if analysis.image.size[0] == 13:
             raise ValueError("bad image width")
-        w, h = image.size
-        return [((0.0, 0.0, w / 2, h / 2), {"PER": 0.9, "LOC": 0.05}.get(m.type, 0.5)) for m in mentions]
+        w, h = analysis.image.size
+        corner = (0.0, 0.0, w / 2, h / 2)
+        return Groundings(
+            [Grounding(corner, {"PER": 0.9, "LOC": 0.05}.get(m.type, 0.5), [Evidence("corner", "top left", 1.0)],
+                       points=(PointPrompt(1.0, 1.0),)) for m in mentions],
+            [ImageObject("person", corner, 0.5, candidates=("someone",))])
 
 
 class BoxMaskSegmenter:
@@ -69,8 +73,9 @@ class BoxMaskSegmenter:
     def __init__(self):
         self.batches = []
 
-    def segment(self, image, boxes):
+    def segment(self, image, boxes, points=None):
         self.batches.append(len(boxes))
+        self.points = points
         masks = []
         for x0, y0, x1, y1 in boxes:
             mask = np.zeros((image.size[1], image.size[0]), dtype=bool)
@@ -106,9 +111,13 @@ def test_full_post_runs_every_stage_in_order(image_path):
     assert loc.box is None  # below box_threshold
     assert org.box is None and org.mask is None  # not groundable: never grounded
     assert per.mask.shape == (20, 40) and per.mask.sum() == 200
-    assert b["segmentation"].batches == [1]
+    assert b["segmentation"].batches == [1] and b["segmentation"].points == [(PointPrompt(1.0, 1.0),)]
     assert set(result.timings) == {"ner", "expression", "image", "entailment", "grounding", "segmentation"}
     assert result.model_versions["grounding"] == "corner@t"
+    # the verdict follows the box: boxed -> in image, kept without a box -> probably, rejected -> not
+    assert (per.verdict, loc.verdict, org.verdict) == ("in_image", "probably", "not_in_image")
+    assert [e.kind for e in per.evidence] == ["prior", "corner"] and [e.kind for e in org.evidence] == ["prior"]
+    assert result.image_objects == [ImageObject("person", (0.0, 0.0, 20.0, 10.0), 0.5, candidates=("someone",))]
 
 
 def test_post_without_image_skips_image_stages():
@@ -131,6 +140,7 @@ def test_entailment_off_grounds_every_entity_and_leaves_groundable_undecided(ima
     pipeline, _ = make(PipelineConfig(entailment=None), entailment=None)
     [result] = pipeline.run([PostInput("1", "Grace Hopper and Nasa", image_path)])
     assert [e.groundable for e in result.entities] == [None, None]
+    assert [e.verdict for e in result.entities] == [None, None]  # nothing judged: no verdict
     assert [e.box_score for e in result.entities] == [0.9, 0.5]
 
 
@@ -188,25 +198,12 @@ def test_backend_returning_wrong_count_is_an_error(image_path):
     assert result.error == "entailment: backend returned 0 results for 1 mentions"
 
 
-@pytest.mark.skipif(not (DEMO / "grace_hopper.jpg").exists(), reason="demo images not in resources/demo")
-def test_real_template_and_person_detector_on_a_portrait():
-    config = PipelineConfig(entailment=None, segmentation=None)
-    pipeline = Pipeline(config, {"ner": KeywordRecognizer(), "expression": TemplateExpressionWriter(),
-                                 "grounding": PersonDetectorGrounder(shared_detector())})
-    [result] = pipeline.run([PostInput("1", "Grace Hopper at Nasa", DEMO / "grace_hopper.jpg")])
-    per, org = result.entities
-    width, height = Image.open(DEMO / "grace_hopper.jpg").size
-    x0, y0, x1, y1 = per.box
-    assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height
-    assert (x1 - x0) * (y1 - y0) > 0.25 * width * height  # a portrait: the person fills most of it
-    assert org.box is None
-
-
 def test_from_config_builds_registered_backends():
     config = PipelineConfig(ner=None, expression=StageConfig("template", {"templates": {"PER": "{name} (person)"}}),
-                            entailment=None, grounding=StageConfig("person_detector"), segmentation=None)
+                            entailment=StageConfig("prior"), grounding=None, segmentation=None)
     pipeline = Pipeline.from_config(config)
-    assert pipeline.versions == {"expression": "template@1", "grounding": "person_detector@1"}
+    assert pipeline.versions["expression"] == "template@1"
+    assert pipeline.versions["entailment"].startswith("prior@")
     assert pipeline.backends["expression"].express("", [Mention(0, 3, "Ada", "PER", 1.0)]) == ["Ada (person)"]
 
 

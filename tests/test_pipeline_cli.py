@@ -70,8 +70,10 @@ def test_analyze_writes_one_line_per_post_and_bad_lines_fail_alone(tmp_path, inp
     a = rows["a"]
     assert a["error"] is None
     hopper = next(e for e in a["entities"] if e["text"] == "Grace Hopper")
+    assert set(a) == {"id", "error", "entities", "image_text", "image_objects"}
     assert set(hopper) == {"text", "start", "end", "type", "score", "expression", "groundable", "groundable_score",
-                           "box", "box_score", "mask"}
+                           "verdict", "evidence", "box", "box_score", "mask"}
+    assert hopper["verdict"] is None  # entailment is off: nothing was judged
     text = "Grace Hopper gave a talk in Paris."
     assert text[hopper["start"]:hopper["end"]] == "Grace Hopper" and hopper["type"] == "PER"
     assert hopper["expression"] == "Grace Hopper, a person" and hopper["groundable"] is None
@@ -135,10 +137,18 @@ def test_analyze_with_the_default_pipeline_gives_masks_inside_boxes(tmp_path, in
     width, height = Image.open(inputs.parent / "imgs" / "hopper.jpg").size
     for entity in rows["a"]["entities"]:
         assert entity["expression"] and 0 <= entity["groundable_score"] <= 1
+        assert entity["verdict"] in ("in_image", "probably", "not_in_image")
+        assert entity["evidence"][0]["kind"] == "prior" and entity["evidence"][0]["detail"]
         if entity["box"] is not None:
             mask = masks.decode(entity["mask"])
             assert mask.shape == (height, width)
-    assert all(e["groundable"] is None for e in rows["b"]["entities"])  # no image: no entailment
+    hopper = next(e for e in rows["a"]["entities"] if e["text"] == "Grace Hopper")
+    assert hopper["verdict"] == "in_image"
+    assert any(e["kind"] == "name tag" and "HOPPER" in e["detail"] for e in hopper["evidence"])
+    [tag] = [t for t in rows["a"]["image_text"] if "HOPPER" in t["text"]]  # her name tag, read by OCR
+    assert set(tag) == {"text", "box", "score"} and len(tag["box"]) == 4
+    assert all(e["groundable"] is None and e["verdict"] is None for e in rows["b"]["entities"])  # no image
+    assert rows["b"]["image_text"] == [] and rows["b"]["image_objects"] == []
 
 
 def make_db(tmp_path: Path, n: int) -> Path:

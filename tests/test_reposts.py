@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_ingest_x_api import items_of, serve
+from test_ingest_x_api import serve
 from test_storage_support import mention
 
 from core.cli import cli

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from core.cli.outputs import check_output
 from core.cli.output import writing
-from core.datasets.gmner import GmnerFormatError, dataset_paths, read_split
+from core.cli.outputs import check_output
+from core.cli.pipeline_commands import build_engine, progress_bar, stage_options
+from core.config import AppPaths
+from core.datasets.gmner import GmnerFormatError, GmnerPost, dataset_paths, read_split
 from core.evaluation.masks import read_gold_masks
-from core.evaluation.predictions import read_predictions
+from core.evaluation.predictions import PredictionFile, read_predictions
 from core.evaluation.scoring import EvalReport
+from core.ingest.gmner_import import IMAGE_FOLDERS
 from core.safe_output import write_text_atomic
 
 
@@ -46,6 +52,7 @@ def _render(report: EvalReport, console: Console) -> None:
             f"(all-ungroundable baseline {100 * g.ungroundable_baseline:.2f}%); "
             f"over all gold entities {100 * g.accuracy_all_gold:.2f}%."
         )
+    _render_grounding(report, console)
     if report.smner is not None and report.smner.iou_entities:
         smner = report.smner.to_dict()
         console.print(f"Mean mask IoU over {smner['iou_entities']} found groundable entities: {smner['mean_iou']:.3f}")
@@ -65,18 +72,45 @@ def _render(report: EvalReport, console: Console) -> None:
         console.print(f"Note: {note}", style="cyan", markup=False)
 
 
+def _render_grounding(report: EvalReport, console: Console) -> None:
+    """Grounding alone, on the gold entities the recogniser found (text and type)."""
+    g = report.grounding
+    table = Table(title="Grounding of the entities found")
+    for column in ("figure", "share", "count", "of"):
+        table.add_column(column, justify="left" if column == "figure" else "right")
+    rows = [
+        ("box hits (groundable, IoU >= 0.5)", g.box_hits, g.groundable_found),
+        ("false boxes (ungroundable, boxed)", g.false_boxes, g.ungroundable_found),
+        ("wrong-name person boxes", g.wrong_name_boxes, g.person_boxes),
+    ]
+    for name, part, whole in rows:
+        table.add_row(name, f"{100 * part / whole:.1f}%" if whole else "n/a", str(part), str(whole))
+    console.print(table)
+
+
 @click.command("eval")
-@click.option("--gold", "gold_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Dataset folder in the Twitter-GMNER layout (txt/<split>.txt, xml/).")
+@click.option("--gold", "--dataset", "gold_dir", required=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Dataset folder in the Twitter-GMNER layout (txt/<split>.txt, xml/, images/).")
 @click.option("--split", default="dev", show_default=True, help="Which txt/<split>.txt to score against.")
-@click.option("--pred", "pred_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSONL written by `main.py analyze`.")
+@click.option("--pred", "pred_path", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSONL written by `main.py analyze`. Without it, eval runs the pipeline on the split itself "
+                   "(images from --images-dir) and scores that.")
+@click.option("--images-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Where <IMGID>.jpg are when eval runs the pipeline (default: the dataset's images/ folder); "
+                   "a missing image makes that post text-only.")
+@click.option("--save-pred", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="When eval runs the pipeline, keep its predictions here (the `analyze` output format).")
 @click.option("--gold-masks", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Folder of <IMGID>.json gold masks (format in core/evaluation/masks.py) to score SMNER.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the full report here as JSON.")
-def eval_command(gold_dir: Path, split: str, pred_path: Path, gold_masks: Path | None, json_path: Path | None) -> None:
-    """Score predictions with the Twitter-GMNER protocol: MNER, EEG, GMNER (and SMNER) P/R/F1, groundability."""
+@stage_options
+@click.pass_obj
+def eval_command(paths: AppPaths, gold_dir: Path, split: str, pred_path: Path | None, images_dir: Path | None,
+                 save_pred: Path | None, gold_masks: Path | None, json_path: Path | None, **overrides: Any) -> None:
+    """Score predictions with the Twitter-GMNER protocol: MNER, EEG, GMNER (and SMNER) P/R/F1, groundability,
+    and the grounding figures (box hits, false boxes, people boxed with the wrong name)."""
     from core.evaluation.scoring import evaluate
 
     conll, xml_dir = dataset_paths(gold_dir, split)
@@ -88,7 +122,11 @@ def eval_command(gold_dir: Path, split: str, pred_path: Path, gold_masks: Path |
         gold = read_split(conll, xml_dir if xml_dir.is_dir() else None)
     except GmnerFormatError as error:
         raise click.ClickException(f"gold data is malformed: {error}") from None
-    predictions = read_predictions(pred_path)
+    if pred_path is None:
+        images = images_dir or next((gold_dir / name for name in IMAGE_FOLDERS if (gold_dir / name).is_dir()), None)
+        predictions = _predict(paths, overrides, gold, images, save_pred)
+    else:
+        predictions = read_predictions(pred_path)
     masks = read_gold_masks(gold_masks, [post.image_id for post in gold]) if gold_masks else None
     report = evaluate(gold, predictions, masks)
     _render(report, Console())
@@ -96,6 +134,24 @@ def eval_command(gold_dir: Path, split: str, pred_path: Path, gold_masks: Path |
         with writing(json_path):
             write_text_atomic(json_path, json.dumps(report.to_dict(), indent=2))
         click.echo(f"Report written to {json_path}")
+
+
+def _predict(paths: AppPaths, overrides: dict[str, Any], gold: list[GmnerPost], images: Path | None,
+             save_pred: Path | None) -> PredictionFile:
+    """Run the configured pipeline on the gold posts as `analyze` would, and read its output back."""
+    from core.evaluation.dataset_run import analyze_rows, predict_split
+
+    settings, engine = build_engine(paths, overrides)
+    with tempfile.TemporaryDirectory(prefix="groundlens-eval-") as work, closing(engine):
+        target = save_pred or Path(work) / "predictions.jsonl"
+        with progress_bar() as bar:
+            task = bar.add_task("analyzing", total=len(gold), rate="", left="")
+            summary = predict_split(engine, gold, images, target, settings.batch_size,
+                                    on_progress=lambda n: bar.advance(task, n))
+        with_image = sum(row["image"] is not None for row in analyze_rows(gold, images))
+        click.echo(f"analyzed {summary.posts} posts ({with_image} with an image from {images}, "
+                   f"{summary.errors} with errors)" + (f"; predictions in {save_pred}" if save_pred else ""))
+        return read_predictions(target)
 
 
 @click.command("train-prior")

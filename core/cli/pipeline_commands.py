@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 from rich.console import Console
@@ -20,6 +21,9 @@ from core.pipeline.config import PipelineConfig
 from core.pipeline.registry import STAGES
 from core.safe_output import database_files
 from core.settings import DEVICES, ENGINES, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from core.jobs.engine import Engine
 
 console = Console(stderr=True)
 
@@ -85,7 +89,24 @@ def _with_option(config: PipelineConfig, item: str) -> PipelineConfig:
     return config.with_stage(stage, {"backend": current.backend, "options": {**current.options, key: value}})
 
 
-def _progress_bar() -> Progress:
+def build_engine(paths: AppPaths, overrides: dict[str, Any]) -> tuple[Settings, "Engine"]:
+    """The configured pipeline on the chosen engine for a file-to-file run (`analyze`, `eval --dataset`),
+    with its models loaded, or a clear error."""
+    from core.jobs.engine import open_engine
+
+    settings = configure(paths, overrides)
+    if settings.threads:
+        import torch
+
+        torch.set_num_threads(settings.threads)
+    console.print(f"pipeline {settings.pipeline.describe()}")
+    try:
+        return settings, open_engine(settings)
+    except Exception as exc:  # noqa: BLE001 - a missing model, bad option or unreachable cluster is a user error
+        raise click.ClickException(f"cannot build the pipeline: {type(exc).__name__}: {exc}") from None
+
+
+def progress_bar() -> Progress:
     """The remaining time is the worker's estimate (core.jobs.progress.RemainingTime), as in the GUI."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("{task.fields[left]}"),
@@ -109,7 +130,7 @@ def process(paths: AppPaths, limit: int | None, retry_failed: bool, **overrides:
     where = f" on Ray ({settings.ray_address or 'started here'})" if settings.engine == "ray" else ""
     console.print(f"pipeline {settings.pipeline.describe()} (key {runner.config_key}){where}")
     handle = runner.start()
-    with _progress_bar() as bar:
+    with progress_bar() as bar:
         task = bar.add_task("starting", total=None, rate="", left="")
         interrupted = False
         while True:
@@ -145,30 +166,17 @@ def process(paths: AppPaths, limit: int | None, retry_failed: bool, **overrides:
 def analyze(paths: AppPaths, input_path: Path, output_path: Path, **overrides: Any) -> None:
     """Run the pipeline on a JSON-lines file ({"id", "text", "image"} per line) without the database."""
     from core.jobs.analyze_file import analyze_jsonl
-    from core.jobs.engine import open_engine
 
     check_output(output_path, {"the input": [input_path], "the database": database_files(paths.db_path)})
-    settings = configure(paths, overrides)
     with writing(output_path):
         check_writable(output_path)  # now, not after the models have loaded
-    if settings.threads:
-        import torch
-
-        torch.set_num_threads(settings.threads)
-    console.print(f"pipeline {settings.pipeline.describe()}")
-    try:
-        engine = open_engine(settings)
-    except Exception as exc:  # noqa: BLE001 - a missing model, bad option or unreachable cluster is a user error
-        raise click.ClickException(f"cannot build the pipeline: {type(exc).__name__}: {exc}") from None
+    settings, engine = build_engine(paths, overrides)
     with input_path.open(encoding="utf-8", errors="replace") as counter:
         total = sum(1 for line in counter if line.strip())
-    try:
-        with _progress_bar() as bar, writing(output_path):
-            task = bar.add_task("analyzing", total=total, rate="", left="")
-            summary = analyze_jsonl(engine, input_path, output_path, settings.batch_size,
-                                    on_progress=lambda n: bar.advance(task, n))
-    finally:
-        engine.close()
+    with closing(engine), progress_bar() as bar, writing(output_path):
+        task = bar.add_task("analyzing", total=total, rate="", left="")
+        summary = analyze_jsonl(engine, input_path, output_path, settings.batch_size,
+                                on_progress=lambda n: bar.advance(task, n))
     console.print(f"{summary.posts} posts written to {output_path} ({summary.errors} with errors)")
 
 

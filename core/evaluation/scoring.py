@@ -14,27 +14,13 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from core.datasets.gmner import GmnerPost, GoldEntity
+from core.evaluation.boxes import IOU_THRESHOLD, best_box_iou
+from core.evaluation.grounding import GroundingFigures
 from core.evaluation.masks import GoldMasks, best_mask_iou
 from core.evaluation.predictions import PredictedEntity, PredictionFile
-from core.pipeline.types import Box
 from core.evaluation.metrics import PRF
 
-IOU_THRESHOLD = 0.5
 MAX_LISTED_IDS = 10
-
-
-def box_iou(a: Box, b: Box) -> float:
-    width = min(a[2], b[2]) - max(a[0], b[0])
-    height = min(a[3], b[3]) - max(a[1], b[1])
-    if width <= 0 or height <= 0:
-        return 0.0
-    inter = width * height
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def best_box_iou(region: Box, gold_boxes: Sequence[Box]) -> float:
-    return max(box_iou(region, box) for box in gold_boxes)
 
 
 def region_correct(gold_regions: Sequence, region, best_iou: Callable = best_box_iou) -> bool:
@@ -122,6 +108,7 @@ class EvalReport:
     eeg: Counts = field(default_factory=Counts)
     gmner: Counts = field(default_factory=Counts)
     groundability: Groundability = field(default_factory=Groundability)
+    grounding: GroundingFigures = field(default_factory=GroundingFigures)
     smner: MaskScores | None = None
     missing_ids: list[str] = field(default_factory=list)  # gold posts without a prediction
     extra_ids: list[str] = field(default_factory=list)  # predictions for posts not in the split
@@ -139,6 +126,7 @@ class EvalReport:
             "eeg": self.eeg.to_dict(),
             "gmner": self.gmner.to_dict(),
             "groundability": self.groundability.to_dict(),
+            "grounding": self.grounding.to_dict(),
             "smner": self.smner.to_dict() if self.smner else None,
             "missing_ids": {"count": len(self.missing_ids), "first": self.missing_ids[:MAX_LISTED_IDS]},
             "extra_ids": {"count": len(self.extra_ids), "first": self.extra_ids[:MAX_LISTED_IDS]},
@@ -239,6 +227,7 @@ def evaluate(gold_posts: list[GmnerPost], predictions: PredictionFile, masks: Go
         gmner = max_matching(gold, predicted, lambda g, p: _same_typed_span(g, p) and region_correct(g.boxes, p.region))
         report.gmner.add(len(gmner), len(predicted), len(gold))
         _score_groundability(report.groundability, gold, predicted, found_pairs)
+        report.grounding.add_post(gold, predicted, found_pairs)
         if masks is not None and report.smner is not None and post.image_id in masks.by_post:
             gold_masks = [masks.for_entity(post.image_id, g.text) for g in gold]
             _score_masks(report.smner, gold_masks, gold, predicted, found_pairs)

@@ -6,6 +6,7 @@ everywhere outside it (core.masks).
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from core import masks
@@ -30,8 +31,27 @@ def to_entity(grounded: GroundedEntity, version: str, media_id: int | None = Non
     return Entity(
         start=m.start, end=m.end, text=m.text, type=m.type, norm=normalize_entity(m.text), score=m.score,
         groundable=grounded.groundable, groundable_score=grounded.groundable_score,
-        expression=grounded.expression, model_version=version, regions=regions,
+        expression=grounded.expression, verdict=grounded.verdict, evidence=list(grounded.evidence),
+        model_version=version, regions=regions,
     )
+
+
+def _box(box: Any) -> list[float] | None:
+    return [float(v) for v in box] if box is not None else None
+
+
+def evidence_json(evidence: Any) -> dict[str, Any]:
+    return {"kind": evidence.kind, "detail": evidence.detail, "score": evidence.score, "box": _box(evidence.box)}
+
+
+def record_json(record: Any) -> dict[str, Any]:
+    """An ImageText or ImageObject as JSON: its fields, the box as a list, no store id."""
+    out = asdict(record)
+    out.pop("media_id", None)
+    out["box"] = _box(record.box)
+    if "candidates" in out:
+        out["candidates"] = list(record.candidates)
+    return out
 
 
 def to_json(grounded: GroundedEntity) -> dict[str, Any]:
@@ -39,12 +59,15 @@ def to_json(grounded: GroundedEntity) -> dict[str, Any]:
     return {
         "text": m.text, "start": m.start, "end": m.end, "type": m.type, "score": m.score,
         "expression": grounded.expression, "groundable": grounded.groundable,
-        "groundable_score": grounded.groundable_score,
-        "box": list(grounded.box) if grounded.box is not None else None,
+        "groundable_score": grounded.groundable_score, "verdict": grounded.verdict,
+        "evidence": [evidence_json(e) for e in grounded.evidence],
+        "box": _box(grounded.box),
         "box_score": grounded.box_score,
         "mask": masks.encode(grounded.mask) if grounded.mask is not None else None,
     }
 
 
 def result_to_json(result: PostResult) -> dict[str, Any]:
-    return {"id": result.post_id, "error": result.error, "entities": [to_json(e) for e in result.entities]}
+    return {"id": result.post_id, "error": result.error, "entities": [to_json(e) for e in result.entities],
+            "image_text": [record_json(t) for t in result.image_text],
+            "image_objects": [record_json(o) for o in result.image_objects]}

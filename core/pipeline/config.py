@@ -54,8 +54,8 @@ class PipelineConfig:
 
     ner: StageConfig | None = StageConfig("transformers")
     expression: StageConfig | None = StageConfig("template")
-    entailment: StageConfig | None = StageConfig("prior")
-    grounding: StageConfig | None = StageConfig("person_detector")
+    entailment: StageConfig | None = StageConfig("evidence")
+    grounding: StageConfig | None = StageConfig("evidence")
     segmentation: StageConfig | None = StageConfig("mobile_sam")
     groundable_threshold: float = 0.5
     box_threshold: float = 0.1

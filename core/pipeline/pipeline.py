@@ -1,8 +1,9 @@
 """RiVEG as one object: text NER -> expression -> visual entailment -> grounding -> SAM.
 
 NER runs once over the whole batch of texts (that is where batching pays); the image
-stages run per post, each backend seeing all of that post's mentions at once so that an
-image is encoded once per stage. A stage that raises on one post marks that post's
+stages run per post, each backend seeing all of that post's mentions at once. The image is
+decoded once per post into an `ImageAnalysis` that the entailment judge and the grounder
+share, so each image analyser (detector, faces, OCR) runs at most once per image. A stage that raises on one post marks that post's
 `error` and keeps what earlier stages found; the other posts go on.
 """
 
@@ -20,6 +21,7 @@ from core.pipeline import registry
 from core.pipeline.config import PipelineConfig
 from core.pipeline.registry import STAGES, Stage
 from core.pipeline.types import GroundedEntity, ImageBytes, Mention, PostInput, PostResult
+from core.pipeline.vision.analysis import ImageAnalysis
 
 IMAGE_STAGES: tuple[Stage, ...] = ("entailment", "grounding", "segmentation")
 
@@ -44,9 +46,11 @@ def load_image(source: str | os.PathLike[str] | ImageBytes | Image.Image) -> Ima
 
 
 @contextmanager
-def _stage(name: str, result: PostResult, share: int = 1) -> Iterator[None]:
-    """Times a stage into `result.timings` and turns any exception into a StageError."""
+def _stage(name: str, result: PostResult, share: int = 1, analysis: ImageAnalysis | None = None) -> Iterator[None]:
+    """Times a stage into `result.timings` and turns any exception into a StageError.
+    Time the stage spent running image analysers is left out: it is reported per analyser."""
     start = time.perf_counter()
+    analysed = analysis.analysis_seconds if analysis is not None else 0.0
     try:
         yield
     except StageError:
@@ -54,7 +58,10 @@ def _stage(name: str, result: PostResult, share: int = 1) -> Iterator[None]:
     except Exception as exc:  # noqa: BLE001 - a backend may fail in any way; the post records it
         raise StageError(f"{name}: {type(exc).__name__}: {exc}") from exc
     finally:
-        result.timings[name] = result.timings.get(name, 0.0) + (time.perf_counter() - start) / share
+        elapsed = time.perf_counter() - start
+        if analysis is not None:
+            elapsed -= analysis.analysis_seconds - analysed
+        result.timings[name] = result.timings.get(name, 0.0) + elapsed / share
 
 
 def _check_len(stage: str, values: Sequence[Any], mentions: Sequence[Mention]) -> None:
@@ -142,25 +149,32 @@ class Pipeline:
                 raise StageError(f"image: cannot read {post.image}: {exc}") from exc
         if not entities:
             return
+        analysis = ImageAnalysis(image)
         queries = [e.expression or e.mention.text for e in entities]
-        self._entail(image, post.text, entities, queries, result)
-        self._ground(image, entities, queries, result)
+        try:
+            self._entail(analysis, post.text, entities, queries, result)
+            self._ground(analysis, post.text, entities, queries, result)
+        finally:
+            result.image_text = list(analysis.texts or [])
+            result.timings.update({f"vision:{name}": seconds for name, seconds in analysis.timings.items()})
+        self._decide(entities)
         self._segment(image, entities, result)
 
-    def _entail(self, image: Image.Image, text: str, entities: list[GroundedEntity], queries: list[str],
+    def _entail(self, analysis: ImageAnalysis, text: str, entities: list[GroundedEntity], queries: list[str],
                 result: PostResult) -> None:
         judge = self.backends["entailment"]
         if judge is None:
             return
         mentions = [e.mention for e in entities]
-        with _stage("entailment", result):
-            scores = judge.judge(image, text, mentions, queries)
-            _check_len("entailment", scores, mentions)
-        for entity, score in zip(entities, scores):
-            entity.groundable_score = float(score)
-            entity.groundable = bool(score >= self.config.groundable_threshold)
+        with _stage("entailment", result, analysis=analysis):
+            judgments = judge.judge(analysis, text, mentions, queries)
+            _check_len("entailment", judgments, mentions)
+        for entity, judgment in zip(entities, judgments):
+            entity.groundable_score = float(judgment.score)
+            entity.groundable = bool(judgment.score >= self.config.groundable_threshold)
+            entity.evidence = list(judgment.evidence)
 
-    def _ground(self, image: Image.Image, entities: list[GroundedEntity], queries: list[str],
+    def _ground(self, analysis: ImageAnalysis, text: str, entities: list[GroundedEntity], queries: list[str],
                 result: PostResult) -> None:
         """Grounds the entities entailment kept (all of them when entailment is off)."""
         grounder = self.backends["grounding"]
@@ -168,13 +182,26 @@ class Pipeline:
         if grounder is None or not chosen:
             return
         mentions = [entities[i].mention for i in chosen]
-        with _stage("grounding", result):
-            found = grounder.ground(image, mentions, [queries[i] for i in chosen])
-            _check_len("grounding", found, mentions)
-        for i, hit in zip(chosen, found):
-            if hit is not None and hit[1] >= self.config.box_threshold:
-                entities[i].box = tuple(float(v) for v in hit[0])
-                entities[i].box_score = float(hit[1])
+        with _stage("grounding", result, analysis=analysis):
+            found = grounder.ground(analysis, text, mentions, [queries[i] for i in chosen])
+            _check_len("grounding", found.per_mention, mentions)
+        result.image_objects = list(found.objects)
+        for i, hit in zip(chosen, found.per_mention):
+            entities[i].evidence.extend(e for e in hit.evidence if e not in entities[i].evidence)
+            if hit.box is not None and hit.score >= self.config.box_threshold:
+                entities[i].box = tuple(float(v) for v in hit.box)
+                entities[i].box_score = float(hit.score)
+                entities[i].points = tuple(hit.points)
+
+    @staticmethod
+    def _decide(entities: list[GroundedEntity]) -> None:
+        """The verdict the analyst sees: boxed -> in image; kept without a box -> probably
+        (shown, not located); judged absent -> not in image; no judge -> undecided."""
+        for entity in entities:
+            if entity.groundable is None:
+                continue
+            entity.verdict = ("not_in_image" if not entity.groundable
+                              else "in_image" if entity.box is not None else "probably")
 
     def _segment(self, image: Image.Image, entities: list[GroundedEntity], result: PostResult) -> None:
         segmenter = self.backends["segmentation"]
@@ -182,7 +209,7 @@ class Pipeline:
         if segmenter is None or not boxed:
             return
         with _stage("segmentation", result):
-            masks = segmenter.segment(image, [e.box for e in boxed])
+            masks = segmenter.segment(image, [e.box for e in boxed], [e.points for e in boxed])
             if len(masks) != len(boxed):
                 raise StageError(f"segmentation: backend returned {len(masks)} masks for {len(boxed)} boxes")
         for entity, mask in zip(boxed, masks):

@@ -12,7 +12,8 @@ from typing import Protocol, Sequence
 import numpy as np
 from PIL import Image
 
-from core.pipeline.types import Box, Mention
+from core.pipeline.types import Box, Groundings, Judgment, Mention, PointPrompt
+from core.pipeline.vision.analysis import ImageAnalysis
 
 
 class Backend(Protocol):
@@ -32,18 +33,21 @@ class ExpressionWriter(Backend, Protocol):
 
 class EntailmentJudge(Backend, Protocol):
     def judge(
-        self, image: Image.Image, text: str, mentions: Sequence[Mention], expressions: Sequence[str]
-    ) -> list[float]:
-        """Probability, per mention, that the image shows it (groundable)."""
+        self, analysis: ImageAnalysis, text: str, mentions: Sequence[Mention], expressions: Sequence[str]
+    ) -> list[Judgment]:
+        """Probability, per mention, that the image (analysis.image) shows it, with the evidence."""
 
 
 class Grounder(Backend, Protocol):
     def ground(
-        self, image: Image.Image, mentions: Sequence[Mention], expressions: Sequence[str]
-    ) -> list[tuple[Box, float] | None]:
-        """Best box and its score per mention, in original pixels; None where nothing fits."""
+        self, analysis: ImageAnalysis, text: str, mentions: Sequence[Mention], expressions: Sequence[str]
+    ) -> Groundings:
+        """Per mention its box (original pixels), score and evidence, or None where nothing fits;
+        plus the detections tied to no mention."""
 
 
 class Segmenter(Backend, Protocol):
-    def segment(self, image: Image.Image, boxes: Sequence[Box]) -> list[np.ndarray]:
-        """A bool HxW mask per box; the image is encoded once for all its boxes."""
+    def segment(self, image: Image.Image, boxes: Sequence[Box],
+                points: Sequence[Sequence[PointPrompt]] | None = None) -> list[np.ndarray]:
+        """A bool HxW mask per box, each optionally with point prompts; the image is encoded
+        once for all its boxes."""

@@ -21,6 +21,15 @@ Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in original image pixe
 
 
 @dataclass(frozen=True)
+class PointPrompt:
+    """A point for SAM in original image pixels: on the thing (positive) or on its background."""
+
+    x: float
+    y: float
+    positive: bool = True
+
+
+@dataclass(frozen=True)
 class Mention:
     """An entity span found in the text by the recogniser."""
 
@@ -29,6 +38,34 @@ class Mention:
     text: str
     type: EntityType
     score: float
+
+
+@dataclass
+class Judgment:
+    """The entailment stage's answer for one mention: probability it is shown, and why."""
+
+    score: float
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class Grounding:
+    """The grounding stage's answer for one mention: its box (None: not located), why, and
+    points for SAM where known (a face centre on the person, the box's top corners off it)."""
+
+    box: Box | None = None
+    score: float = 0.0
+    evidence: list[Evidence] = field(default_factory=list)
+    points: tuple[PointPrompt, ...] = ()
+
+
+@dataclass
+class Groundings:
+    """One Grounding per mention, plus what was detected but tied to no mention
+    ("person, not identified" with the names it might be)."""
+
+    per_mention: list[Grounding]
+    objects: list[ImageObject] = field(default_factory=list)
 
 
 @dataclass
@@ -41,6 +78,7 @@ class GroundedEntity:
     groundable_score: float | None = None
     box: Box | None = None
     box_score: float | None = None
+    points: tuple[PointPrompt, ...] = ()  # point prompts for the mask, from grounding
     mask: np.ndarray | None = None  # bool HxW at original image size
     verdict: Verdict | None = None  # None when the post has no image or entailment is off
     evidence: list[Evidence] = field(default_factory=list)  # why the verdict and the box, in order

@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from PIL import Image
-
 from core.pipeline.registry import model_validator, register
-from core.pipeline.types import Mention
+from core.pipeline.types import Judgment, Mention
+from core.pipeline.vision.analysis import ImageAnalysis
+from storage.records import Evidence
 
 
 class ClipJudge:
@@ -33,18 +33,20 @@ class ClipJudge:
         self.max_length = self.model.config.text_config.max_position_embeddings
         self.version = f"1+{Path(str(model)).name}"
 
-    def judge(self, image: Image.Image, text: str, mentions: Sequence[Mention], expressions: Sequence[str]
-              ) -> list[float]:
+    def judge(self, analysis: ImageAnalysis, text: str, mentions: Sequence[Mention], expressions: Sequence[str]
+              ) -> list[Judgment]:
         import torch
 
         if not expressions:
             return []
-        inputs = self.processor(text=[*expressions, self.null_prompt], images=image, return_tensors="pt",
+        inputs = self.processor(text=[*expressions, self.null_prompt], images=analysis.image, return_tensors="pt",
                                 padding=True, truncation=True, max_length=self.max_length)
         with torch.inference_mode():
             logits = self.model(**inputs).logits_per_image[0]
         margin = logits[:-1] - logits[-1]
-        return torch.sigmoid(self.temperature * margin + self.bias).tolist()
+        scores = torch.sigmoid(self.temperature * margin + self.bias).tolist()
+        return [Judgment(p, [Evidence("clip", f"CLIP matches the image to '{e}', {p:.2f}", p)])
+                for p, e in zip(scores, expressions)]
 
 
 @register("entailment", "clip", validate=model_validator)

@@ -1,60 +1,47 @@
-"""Default visual-entailment judge: the learned groundability prior, moved by person evidence.
+"""Text-only visual-entailment judge: the learned groundability prior, without looking at the image.
 
-No image-text model ships in any package here, so the text decides first: the
-groundability prior (trained on Twitter-GMNER train: does a mention like this, in a post
-like this, tend to be in the picture?) gives p. For PER mentions the image then adds
-evidence from the Haar person detector, as a shift in log-odds:
-
-    logit(p') = logit(p) + person_boost   if the k-th PER mention (text order) has a k-th person
-    logit(p') = logit(p) + no_person_shift otherwise
-
-The defaults (+1.0, -0.5) are deliberately asymmetric: a detected face is strong evidence,
-while a miss is weak (Haar cascades miss profiles, small and occluded people). They are
-not tuned on data (the dataset's images are not available here); set both to 0 to use the
-prior alone. LOC/ORG/OTHER keep the prior's value.
+No image-text model ships in any package here, so the text decides first: the groundability
+prior (trained on Twitter-GMNER train: does a mention like this, in a post like this, tend to
+be in the picture?) gives p. The `evidence` judge (evidence_judge.py, the default) moves p by
+what the image analysers saw; this one is the prior alone, for when they are switched off
+or for measuring what the image adds.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
-from PIL import Image
-
-from core.pipeline.grounding.person_detector import HaarPersonDetector, shared_detector
 from core.pipeline.registry import register
-from core.pipeline.types import Mention
+from core.pipeline.types import Judgment, Mention
+from core.pipeline.vision.analysis import ImageAnalysis
+from storage.records import Evidence
 
 
 def shift_probability(p: float, shift: float) -> float:
+    """p moved by `shift` in log-odds."""
     p = min(max(p, 1e-6), 1 - 1e-6)
     return 1.0 / (1.0 + math.exp(-(math.log(p / (1 - p)) + shift)))
+
+
+def prior_evidence(p: float) -> Evidence:
+    leaning = "suggests it is pictured" if p >= 0.5 else "suggests it is not pictured"
+    return Evidence("prior", f"the post's wording {leaning}, {p:.2f}", p)
 
 
 class PriorJudge:
     name = "prior"
 
-    def __init__(self, prior, detector: HaarPersonDetector | None, person_boost: float = 1.0,
-                 no_person_shift: float = -0.5):
+    def __init__(self, prior: Any):
         self.prior = prior
-        self.detector = detector
-        self.person_boost = person_boost
-        self.no_person_shift = no_person_shift
-        self.version = f"1+{getattr(prior, 'version', 'prior')}"
+        self.version = f"2+{getattr(prior, 'version', 'prior')}"
 
-    def judge(self, image: Image.Image, text: str, mentions: Sequence[Mention], expressions: Sequence[str]
-              ) -> list[float]:
-        scores = [float(p) for p in self.prior.predict(text, list(mentions))]
-        if self.detector is None or not any(m.type == "PER" for m in mentions):
-            return scores
-        people = len(self.detector.detect(image))
-        rank = 0
-        for i, mention in enumerate(mentions):
-            if mention.type == "PER":
-                rank += 1
-                scores[i] = shift_probability(scores[i], self.person_boost if rank <= people else self.no_person_shift)
-        return scores
+    def judge(self, analysis: ImageAnalysis | None, text: str, mentions: Sequence[Mention],
+              expressions: Sequence[str]) -> list[Judgment]:
+        if not mentions:
+            return []
+        return [Judgment(float(p), [prior_evidence(float(p))]) for p in self.prior.predict(text, list(mentions))]
 
 
 def _validate_prior(path: str | None = None, **_: object) -> None:
@@ -63,9 +50,7 @@ def _validate_prior(path: str | None = None, **_: object) -> None:
 
 
 @register("entailment", "prior", validate=_validate_prior)
-def create_prior_judge(path: str | None = None, person_evidence: bool = True, person_boost: float = 1.0,
-                       no_person_shift: float = -0.5, max_side: int = 640) -> PriorJudge:
+def create_prior_judge(path: str | None = None) -> PriorJudge:
     from core.pipeline.entailment.prior import GroundabilityPrior
 
-    detector = shared_detector(max_side) if person_evidence else None
-    return PriorJudge(GroundabilityPrior.load(path), detector, person_boost, no_person_shift)
+    return PriorJudge(GroundabilityPrior.load(path))

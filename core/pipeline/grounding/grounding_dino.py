@@ -16,7 +16,7 @@ from PIL import Image
 from core.pipeline.grounding.hf_detector import TransformersDetector
 from core.pipeline.grounding.postprocess import best_per_query, from_unpadded
 from core.pipeline.registry import model_validator, register
-from core.pipeline.types import Box, Mention
+from core.pipeline.types import Box
 
 
 def build_caption(expressions: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
@@ -45,12 +45,9 @@ class GroundingDinoGrounder(TransformersDetector):
     name = "grounding_dino"
     model_class = "GroundingDinoForObjectDetection"
 
-    def ground(self, image: Image.Image, mentions: Sequence[Mention], expressions: Sequence[str]
-               ) -> list[tuple[Box, float] | None]:
+    def boxes(self, image: Image.Image, expressions: Sequence[str]) -> list[tuple[Box, float] | None]:
         import torch
 
-        if not expressions:
-            return []
         caption, spans = build_caption(expressions)
         max_length = self.model.config.max_text_len
         inputs = self.processor(images=image, text=caption, return_tensors="pt", truncation=True, max_length=max_length)

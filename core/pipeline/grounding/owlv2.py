@@ -14,7 +14,7 @@ from PIL import Image
 from core.pipeline.grounding.hf_detector import TransformersDetector
 from core.pipeline.grounding.postprocess import best_per_query, from_padded_square
 from core.pipeline.registry import model_validator, register
-from core.pipeline.types import Box, Mention
+from core.pipeline.types import Box
 
 
 class Owlv2Grounder(TransformersDetector):
@@ -25,12 +25,9 @@ class Owlv2Grounder(TransformersDetector):
         super().__init__(model, threshold)
         self.max_length = self.model.config.text_config.max_position_embeddings
 
-    def ground(self, image: Image.Image, mentions: Sequence[Mention], expressions: Sequence[str]
-               ) -> list[tuple[Box, float] | None]:
+    def boxes(self, image: Image.Image, expressions: Sequence[str]) -> list[tuple[Box, float] | None]:
         import torch
 
-        if not expressions:
-            return []
         inputs = self.processor(text=[list(expressions)], images=image, return_tensors="pt",
                                 padding="max_length", truncation=True, max_length=self.max_length)
         with torch.inference_mode():

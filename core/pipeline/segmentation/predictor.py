@@ -3,6 +3,12 @@
 The image encoder costs about a second (MobileSAM) to half a minute (SAM ViT-B) per image on a
 laptop CPU, the prompt encoder and mask decoder tens of milliseconds per box; so `segment`
 embeds each image once and prompts the decoder with all of its boxes in one batch.
+
+Each box may come with points on the thing (a face centre) or off it (a person box's top
+corners). The decoder gives three candidate
+masks per prompt; the one kept maximises SAM's predicted IoU times the mask's fit to the box
+(IoU of the mask's bounding box with the prompt box), so a box that covers nearly the whole
+image does not come back as the background around the subject.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from PIL import Image
 from torch.nn import functional as F
 
 from core.pipeline.segmentation.transforms import ResizeLongestSide
-from core.pipeline.types import Box
+from core.pipeline.types import Box, PointPrompt
 
 DECODER_BATCH = 32  # boxes per decoder call; bounds memory for posts with many entities
 
@@ -38,11 +44,12 @@ class SamSegmenter:
         self.transform = ResizeLongestSide(model.image_encoder.img_size)
         self.encoder_calls = 0  # how many images went through the image encoder
 
-    def segment(self, image: Image.Image, boxes: Sequence[Box]) -> list[np.ndarray]:
+    def segment(self, image: Image.Image, boxes: Sequence[Box],
+                points: Sequence[Sequence[PointPrompt]] | None = None) -> list[np.ndarray]:
         if not boxes:
             return []
         prompts = valid_boxes(boxes, image.width, image.height)  # before the costly encoder
-        return self.decode(self.embed(image), prompts)
+        return self.decode(self.embed(image), prompts, points)
 
     @torch.inference_mode()
     def embed(self, image: Image.Image) -> ImageEmbedding:
@@ -54,21 +61,47 @@ class SamSegmenter:
         return ImageEmbedding(features, tuple(resized.shape[:2]), tuple(pixels.shape[:2]))
 
     @torch.inference_mode()
-    def decode(self, embedding: ImageEmbedding, boxes: np.ndarray) -> list[np.ndarray]:
-        """Bool masks at original size, one per box (Bx4, original pixels)."""
+    def decode(self, embedding: ImageEmbedding, boxes: np.ndarray,
+               points: Sequence[Sequence[PointPrompt]] | None = None) -> list[np.ndarray]:
+        """Bool masks at original size, one per box (Bx4, original pixels), each the best fitting
+        of the decoder's three candidates."""
         scaled = torch.as_tensor(self.transform.apply_boxes(boxes, embedding.original_size), dtype=torch.float)
+        coords, labels = self._points(points, len(boxes), embedding)
         masks: list[np.ndarray] = []
-        for batch in scaled.split(DECODER_BATCH):
-            sparse, dense = self.model.prompt_encoder(points=None, boxes=batch, masks=None)
-            low_res, _ = self.model.mask_decoder(
+        for start in range(0, len(boxes), DECODER_BATCH):
+            end = start + DECODER_BATCH
+            prompt_points = (coords[start:end], labels[start:end]) if coords is not None else None
+            sparse, dense = self.model.prompt_encoder(points=prompt_points, boxes=scaled[start:end], masks=None)
+            low_res, predicted_iou = self.model.mask_decoder(
                 image_embeddings=embedding.features,
                 image_pe=self.model.prompt_encoder.get_dense_pe(),
                 sparse_prompt_embeddings=sparse,
                 dense_prompt_embeddings=dense,
-                multimask_output=False,  # a box is an unambiguous prompt
+                multimask_output=True,
             )
-            masks.extend(self._upscale(logits, embedding) for logits in low_res)
+            # judge the candidates on the low-resolution grid, upscale only the chosen one
+            grid = self.model.image_encoder.img_size / low_res.shape[-1]
+            for candidates, ious, box in zip(low_res, predicted_iou, scaled[start:end].numpy() / grid):
+                fits = [float(ious[k]) * box_fit((logits > self.model.mask_threshold).numpy(), box)
+                        for k, logits in enumerate(candidates)]
+                masks.append(self._upscale(candidates[int(np.argmax(fits))][None], embedding))
         return masks
+
+    def _points(self, points: Sequence[Sequence[PointPrompt]] | None, count: int, embedding: ImageEmbedding
+                ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """Points as SAM takes them (B x N x 2 resized coords; labels 1 on the thing, 0 on its
+        background), rows padded with SAM's 'not a point' label -1; None when no box has any."""
+        if not points or not any(points):
+            return None, None
+        width = max(len(p) for p in points)
+        coords = np.zeros((count, width, 2), dtype=float)
+        labels = -np.ones((count, width), dtype=float)
+        for row, chosen in enumerate(points):
+            for k, point in enumerate(chosen):
+                coords[row, k] = (point.x, point.y)
+                labels[row, k] = 1 if point.positive else 0
+        resized = self.transform.apply_coords(coords, embedding.original_size)
+        return torch.as_tensor(resized, dtype=torch.float), torch.as_tensor(labels, dtype=torch.float)
 
     def _upscale(self, logits: torch.Tensor, embedding: ImageEmbedding) -> np.ndarray:
         """One low-resolution logit map (1x256x256) -> bool mask at the original size.
@@ -81,6 +114,20 @@ class SamSegmenter:
         padded = F.interpolate(logits[None], (side, side), mode="bilinear", align_corners=False)
         full = F.interpolate(padded[..., :h, :w], embedding.original_size, mode="bilinear", align_corners=False)
         return (full[0, 0] > self.model.mask_threshold).numpy()
+
+
+def box_fit(mask: np.ndarray, box: np.ndarray) -> float:
+    """IoU of the mask's bounding box with the prompt box; 0 for an empty mask."""
+    rows, cols = np.any(mask, axis=1), np.any(mask, axis=0)
+    if not rows.any():
+        return 0.0
+    y0, y1 = np.flatnonzero(rows)[[0, -1]]
+    x0, x1 = np.flatnonzero(cols)[[0, -1]]
+    ix = max(0.0, min(x1 + 1, box[2]) - max(x0, box[0]))
+    iy = max(0.0, min(y1 + 1, box[3]) - max(y0, box[1]))
+    inter = ix * iy
+    union = (x1 + 1 - x0) * (y1 + 1 - y0) + (box[2] - box[0]) * (box[3] - box[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
 
 
 def valid_boxes(boxes: Sequence[Box], width: int, height: int) -> np.ndarray:

@@ -1,7 +1,7 @@
 """SAM's input geometry: resize so the longest side is the encoder's size, and map boxes alike.
 
-A torch/PIL reimplementation of the two methods of `segment_anything.utils.transforms.
-ResizeLongestSide` that box prompting needs (that module imports torchvision). PIL's bilinear
+A torch/PIL reimplementation of the methods of `segment_anything.utils.transforms.
+ResizeLongestSide` that box and point prompting need (that module imports torchvision). PIL's bilinear
 resize is what torchvision's `resize` does on a PIL image, so embeddings match SAM's predictor.
 """
 
@@ -26,9 +26,12 @@ class ResizeLongestSide:
         new_h, new_w = self.get_preprocess_shape(image.shape[0], image.shape[1], self.target_length)
         return np.array(Image.fromarray(image).resize((new_w, new_h), Image.Resampling.BILINEAR))
 
-    def apply_boxes(self, boxes: np.ndarray, original_size: tuple[int, int]) -> np.ndarray:
-        """Bx4 (x0, y0, x1, y1) in original pixels -> the same boxes in resized pixels."""
+    def apply_coords(self, coords: np.ndarray, original_size: tuple[int, int]) -> np.ndarray:
+        """...x2 (x, y) points in original pixels -> the same points in resized pixels."""
         old_h, old_w = original_size
         new_h, new_w = self.get_preprocess_shape(old_h, old_w, self.target_length)
-        scale = np.array([new_w / old_w, new_h / old_h, new_w / old_w, new_h / old_h])
-        return np.asarray(boxes, dtype=float).reshape(-1, 4) * scale
+        return np.asarray(coords, dtype=float) * np.array([new_w / old_w, new_h / old_h])
+
+    def apply_boxes(self, boxes: np.ndarray, original_size: tuple[int, int]) -> np.ndarray:
+        """Bx4 (x0, y0, x1, y1) in original pixels -> the same boxes in resized pixels."""
+        return self.apply_coords(np.asarray(boxes, dtype=float).reshape(-1, 2, 2), original_size).reshape(-1, 4)
