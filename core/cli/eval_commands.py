@@ -115,7 +115,7 @@ def eval_command(paths: AppPaths, gold_dir: Path, split: str, pred_path: Path | 
 
     conll, xml_dir = dataset_paths(gold_dir, split)
     if json_path is not None:
-        check_output(json_path, {"an input": [pred_path, conll]})
+        check_output(json_path, {"an input": [p for p in (pred_path, conll, save_pred) if p is not None]})
     if not conll.exists():
         raise click.ClickException(f"no split {split!r}: {conll} does not exist")
     try:
