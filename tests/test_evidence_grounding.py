@@ -159,3 +159,21 @@ def test_analysers_run_only_for_entities_that_can_use_them_and_sam_only_for_boxe
     assert not any(k.startswith("vision:") for k in empty.timings)  # no entity: no analyser
     assert segmenter.encoder_calls == before  # nothing boxed: no image encoding
     assert place.entities[0].verdict == "not_in_image"
+
+
+def test_every_photo_is_read_even_a_post_without_entities():
+    """Issue 12 item 2: what a photo says is stored and searchable whatever the post's entities; with
+    text_reader off, text is read only for entities that can use it (here: none, so nothing is read)."""
+    from core.pipeline.vision.registry import shared_analyser
+
+    text = "what a day"  # no entities at all
+    backends = {"ner": GivenMentions({text: []}), "entailment": registry.create("entailment", "evidence"),
+                "grounding": registry.create("grounding", "evidence")}
+    reading = Pipeline(PipelineConfig(), backends, shared_analyser("rapidocr"))
+    [result] = reading.run([PostInput("p", text, DEMO / "grace_hopper.jpg")])
+    assert result.error is None and result.entities == []
+    assert "HOPPER" in " ".join(line.text for line in result.image_text).upper()  # her name tag
+    assert "vision:rapidocr" in result.timings
+    [unread] = Pipeline(PipelineConfig(text_reader=None), backends).run([PostInput("p", text, DEMO / "grace_hopper.jpg")])
+    assert unread.image_text == [] and "vision:rapidocr" not in unread.timings
+    assert Pipeline.from_config(PipelineConfig(text_reader=None)).reader is None

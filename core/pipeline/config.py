@@ -44,12 +44,23 @@ def _probability(value: Any) -> float:
     return float(value)
 
 
+def _analyser_name(value: Any) -> str | None:
+    if value is None or value == "off":
+        return None
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"must be an image analyser's name or null, not {value!r:.60}")
+    return value
+
+
 @dataclass(frozen=True)
 class PipelineConfig:
     """One backend (or None = stage off) per RiVEG stage, and the decision thresholds.
 
     groundable_threshold: an entity is groundable when the entailment probability reaches it.
     box_threshold: a grounding box scoring below it is dropped (the entity keeps no box).
+    text_reader: the image analyser (core.pipeline.vision) that reads the text of EVERY photo, so what a
+    photo says is stored and searchable even when no entity asks for it; None reads text only for
+    the entities that can use it.
     """
 
     ner: StageConfig | None = StageConfig("transformers")
@@ -59,6 +70,7 @@ class PipelineConfig:
     segmentation: StageConfig | None = StageConfig("mobile_sam")
     groundable_threshold: float = 0.5
     box_threshold: float = 0.1
+    text_reader: str | None = "rapidocr"
 
     def stage(self, stage: Stage) -> StageConfig | None:
         return getattr(self, stage)
@@ -86,7 +98,12 @@ class PipelineConfig:
         values: dict[str, Any] = {}
         for name, value in data.items():
             try:
-                values[name] = StageConfig.from_value(value) if name in STAGES else _probability(value)
+                if name in STAGES:
+                    values[name] = StageConfig.from_value(value)
+                elif name == "text_reader":
+                    values[name] = _analyser_name(value)
+                else:
+                    values[name] = _probability(value)
             except ValueError as error:
                 raise ValueError(f"{name}: {error}") from None
         return cls(**values)

@@ -22,6 +22,8 @@ from core.pipeline.config import PipelineConfig
 from core.pipeline.registry import STAGES, Stage
 from core.pipeline.types import GroundedEntity, ImageBytes, Mention, PostInput, PostResult
 from core.pipeline.vision.analysis import ImageAnalysis
+from core.pipeline.vision.registry import shared_analyser
+from core.pipeline.vision.types import TextReader
 
 IMAGE_STAGES: tuple[Stage, ...] = ("entailment", "grounding", "segmentation")
 
@@ -70,9 +72,10 @@ def _check_len(stage: str, values: Sequence[Any], mentions: Sequence[Mention]) -
 
 
 class Pipeline:
-    def __init__(self, config: PipelineConfig, backends: Mapping[Stage, Any | None]):
+    def __init__(self, config: PipelineConfig, backends: Mapping[Stage, Any | None], reader: TextReader | None = None):
         self.config = config
         self.backends = {stage: backends.get(stage) for stage in STAGES}
+        self.reader = reader  # reads every photo's text (config.text_reader), whatever its entities
 
     @classmethod
     def from_config(cls, config: PipelineConfig) -> "Pipeline":
@@ -83,7 +86,10 @@ class Pipeline:
         for stage, sc in chosen.items():
             if sc is not None:
                 registry.check(stage, sc.backend, sc.options)
-        return cls(config, {s: registry.create(s, sc.backend, **sc.options) if sc else None for s, sc in chosen.items()})
+        backends = {s: registry.create(s, sc.backend, **sc.options) if sc else None for s, sc in chosen.items()}
+        reader = shared_analyser(config.text_reader) if config.text_reader and any(
+            backends[s] is not None for s in IMAGE_STAGES) else None
+        return cls(config, backends, reader)
 
     @property
     def versions(self) -> dict[str, str]:
@@ -147,11 +153,14 @@ class Pipeline:
                 image = load_image(post.image)
             except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
                 raise StageError(f"image: cannot read {post.image}: {exc}") from exc
-        if not entities:
-            return
         analysis = ImageAnalysis(image)
         queries = [e.expression or e.mention.text for e in entities]
         try:
+            if self.reader is not None:
+                with _stage("ocr", result, analysis=analysis):  # every photo's text is stored and searchable
+                    analysis.read(self.reader)
+            if not entities:
+                return
             self._entail(analysis, post.text, entities, queries, result)
             self._ground(analysis, post.text, entities, queries, result)
         finally:
