@@ -50,9 +50,11 @@ class PipelineWorker:
     """A Ray actor's state: one pipeline with its models, built once from the driver's settings."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
+        from core.pipeline import device
         from core.pipeline.pipeline import Pipeline
 
         chosen = Settings.from_dict(settings)
+        device.use(chosen.device)  # Ray hides the GPUs from an actor that asked for none: 'auto' is then the CPU
         if chosen.threads:
             import torch
 
