@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -88,7 +89,10 @@ def shipping_ms(repeat: int = 20) -> dict[str, float]:
     """One photo's bytes read on the driver, sent to an actor and acknowledged (loopback object store)."""
     import ray
 
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    from core.jobs.ray_engine import LOCAL_RAY
+
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    ray.init(address="local", include_dashboard=False, log_to_driver=False, configure_logging=False, **LOCAL_RAY)
     try:
         @ray.remote
         class Sink:

@@ -27,7 +27,9 @@ from typing import Any, Iterable, Iterator
 from core.pipeline.types import ImageBytes, PostInput, PostResult
 from core.settings import Settings
 
-IN_FLIGHT_PER_ACTOR = 2  # one batch running and one waiting, so an actor never idles on the driver
+IN_FLIGHT_PER_ACTOR = 2
+# A Ray started here for this run listens on loopback only, with this machine's CPUs.
+LOCAL_RAY = {"num_cpus": os.cpu_count(), "_node_ip_address": "127.0.0.1"}  # one batch running and one waiting, so an actor never idles on the driver
 
 
 class ClusterError(RuntimeError):
@@ -91,6 +93,7 @@ class RayEngine:
     name = "ray"
 
     def __init__(self, settings: Settings) -> None:
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # never report usage to anyone
         ray = _ray()
         self._started_here = not ray.is_initialized()
         if self._started_here:
@@ -100,7 +103,7 @@ class RayEngine:
                 ray.init(address=settings.ray_address or "local", include_dashboard=False,
                          log_to_driver=False, configure_logging=False,
                          runtime_env={"env_vars": {"HF_HUB_DISABLE_PROGRESS_BARS": "1"}},
-                         **({"num_cpus": os.cpu_count()} if not settings.ray_address else {}))
+                         **({} if settings.ray_address else LOCAL_RAY))
             except Exception as exc:  # noqa: BLE001 - connection refused, bad address, version mismatch...
                 raise ClusterError(f"cannot reach the Ray cluster at {settings.ray_address or 'a new local one'}:"
                                    f" {type(exc).__name__}: {exc}") from None
