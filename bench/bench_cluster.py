@@ -87,11 +87,12 @@ def writer_rate(settings: Settings, posts: int = 2000) -> dict[str, float]:
 
 def shipping_ms(repeat: int = 20) -> dict[str, float]:
     """One photo's bytes read on the driver, sent to an actor and acknowledged (loopback object store)."""
-    import ray
-
-    from core.jobs.ray_engine import LOCAL_RAY
+    from core.jobs.ray_engine import LOCAL_RAY, LOOPBACK_ONLY
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.update(LOOPBACK_ONLY)
+    import ray
+
     ray.init(address="local", include_dashboard=False, log_to_driver=False, configure_logging=False, **LOCAL_RAY)
     try:
         @ray.remote

@@ -28,8 +28,10 @@ from core.pipeline.types import ImageBytes, PostInput, PostResult
 from core.settings import Settings
 
 IN_FLIGHT_PER_ACTOR = 2
-# A Ray started here for this run listens on loopback only, with this machine's CPUs.
-LOCAL_RAY = {"num_cpus": os.cpu_count(), "_node_ip_address": "127.0.0.1"}  # one batch running and one waiting, so an actor never idles on the driver
+# A Ray started here for this run has this machine's CPUs and listens on loopback only: on Linux Ray
+# binds to the node's network address unless told that this is no cluster (checked when ray is imported).
+LOCAL_RAY = {"num_cpus": os.cpu_count()}
+LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}  # one batch running and one waiting, so an actor never idles on the driver
 
 
 class ClusterError(RuntimeError):
@@ -94,6 +96,8 @@ class RayEngine:
 
     def __init__(self, settings: Settings) -> None:
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # never report usage to anyone
+        if not settings.ray_address:
+            os.environ.update(LOOPBACK_ONLY)
         ray = _ray()
         self._started_here = not ray.is_initialized()
         if self._started_here:
