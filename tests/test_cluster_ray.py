@@ -109,7 +109,8 @@ def test_a_killed_ray_worker_is_replaced_and_every_post_is_done_exactly_once(tmp
             time.sleep(0.5)
         victims = ray_workers()
         assert victims, "no Ray pipeline worker process found"
-        assert all("--node-ip-address=127.0.0.1" in " ".join(p.cmdline()) for p in ray_helpers())  # loopback only
+        helpers = [" ".join(p.cmdline()) for p in ray_helpers()]
+        assert helpers and all("--node-ip-address=127.0.0.1" in cmdline for cmdline in helpers)  # loopback only
         os.kill(victims[0].pid, signal.SIGKILL)
         output, _ = run.communicate(timeout=600)
     finally:

@@ -27,11 +27,11 @@ from typing import Any, Iterable, Iterator
 from core.pipeline.types import ImageBytes, PostInput, PostResult
 from core.settings import Settings
 
-IN_FLIGHT_PER_ACTOR = 2
+IN_FLIGHT_PER_ACTOR = 2  # one batch running and one waiting, so an actor never idles on the driver
 # A Ray started here for this run has this machine's CPUs and listens on loopback only: on Linux Ray
 # binds to the node's network address unless told that this is no cluster (checked when ray is imported).
 LOCAL_RAY = {"num_cpus": os.cpu_count()}
-LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}  # one batch running and one waiting, so an actor never idles on the driver
+LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 
 
 class ClusterError(RuntimeError):
