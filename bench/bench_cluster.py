@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -86,9 +87,13 @@ def writer_rate(settings: Settings, posts: int = 2000) -> dict[str, float]:
 
 def shipping_ms(repeat: int = 20) -> dict[str, float]:
     """One photo's bytes read on the driver, sent to an actor and acknowledged (loopback object store)."""
+    from core.jobs.ray_engine import LOCAL_RAY, LOOPBACK_ONLY
+
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.update(LOOPBACK_ONLY)
     import ray
 
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.init(address="local", include_dashboard=False, log_to_driver=False, configure_logging=False, **LOCAL_RAY)
     try:
         @ray.remote
         class Sink:

@@ -91,6 +91,12 @@ def ray_workers() -> list[psutil.Process]:
     return found
 
 
+def ray_helpers() -> list[psutil.Process]:
+    """Ray's own worker processes (they are started with the node's address)."""
+    return [p for p in psutil.process_iter(["cmdline"]) if "ray/_private/workers/default_worker.py" in
+            " ".join(p.info["cmdline"] or [])]
+
+
 def test_a_killed_ray_worker_is_replaced_and_every_post_is_done_exactly_once(tmp_path):
     data = demo_folder(tmp_path / "data")
     command = [sys.executable, str(REPO / "main.py"), "--data-dir", str(data), "process",
@@ -103,6 +109,8 @@ def test_a_killed_ray_worker_is_replaced_and_every_post_is_done_exactly_once(tmp
             time.sleep(0.5)
         victims = ray_workers()
         assert victims, "no Ray pipeline worker process found"
+        helpers = [" ".join(p.cmdline()) for p in ray_helpers()]
+        assert helpers and all("--node-ip-address=127.0.0.1" in cmdline for cmdline in helpers)  # loopback only
         os.kill(victims[0].pid, signal.SIGKILL)
         output, _ = run.communicate(timeout=600)
     finally:

@@ -29,8 +29,10 @@ class LocalEngine:
     name = "local"
 
     def __init__(self, settings: Settings) -> None:
+        from core.pipeline import device
         from core.pipeline.pipeline import Pipeline
 
+        device.use(settings.device)
         self.pipeline = Pipeline.from_config(settings.pipeline)
 
     def map_batches(self, batches: Iterable[list[PostInput]]) -> Iterator[list[PostResult]]:

@@ -28,6 +28,10 @@ from core.pipeline.types import ImageBytes, PostInput, PostResult
 from core.settings import Settings
 
 IN_FLIGHT_PER_ACTOR = 2  # one batch running and one waiting, so an actor never idles on the driver
+# A Ray started here for this run has this machine's CPUs and listens on loopback only: on Linux Ray
+# binds to the node's network address unless told that this is no cluster (checked when ray is imported).
+LOCAL_RAY = {"num_cpus": os.cpu_count()}
+LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 
 
 class ClusterError(RuntimeError):
@@ -50,9 +54,11 @@ class PipelineWorker:
     """A Ray actor's state: one pipeline with its models, built once from the driver's settings."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
+        from core.pipeline import device
         from core.pipeline.pipeline import Pipeline
 
         chosen = Settings.from_dict(settings)
+        device.use(chosen.device)  # Ray hides the GPUs from an actor that asked for none: 'auto' is then the CPU
         if chosen.threads:
             import torch
 
@@ -89,6 +95,9 @@ class RayEngine:
     name = "ray"
 
     def __init__(self, settings: Settings) -> None:
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # never report usage to anyone
+        if not settings.ray_address:
+            os.environ.update(LOOPBACK_ONLY)
         ray = _ray()
         self._started_here = not ray.is_initialized()
         if self._started_here:
@@ -98,7 +107,7 @@ class RayEngine:
                 ray.init(address=settings.ray_address or "local", include_dashboard=False,
                          log_to_driver=False, configure_logging=False,
                          runtime_env={"env_vars": {"HF_HUB_DISABLE_PROGRESS_BARS": "1"}},
-                         **({"num_cpus": os.cpu_count()} if not settings.ray_address else {}))
+                         **({} if settings.ray_address else LOCAL_RAY))
             except Exception as exc:  # noqa: BLE001 - connection refused, bad address, version mismatch...
                 raise ClusterError(f"cannot reach the Ray cluster at {settings.ray_address or 'a new local one'}:"
                                    f" {type(exc).__name__}: {exc}") from None

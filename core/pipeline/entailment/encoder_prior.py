@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from core.pipeline import device
 from core.pipeline.types import Mention
 
 ENCODER_DIR = "encoder"  # BERT config, fp16 safetensors with the head, tokenizer
@@ -75,6 +76,10 @@ class EncoderPrior:
     def version(self) -> str:
         return str(self.metadata.get("version", "unknown"))
 
+    @property
+    def device(self) -> Any:
+        return next(self.model.parameters()).device
+
     def predict(self, text: str, mentions: Sequence[Mention]) -> list[float]:
         """Probability, per mention, that the post's image shows it."""
         return self.predict_posts([(text, mentions)])[0]
@@ -89,7 +94,8 @@ class EncoderPrior:
         with torch.inference_mode():
             for begin in range(0, len(order), self.batch_size):
                 chunk = order[begin : begin + self.batch_size]
-                out = self.model(*collate([encoded[i] for i in chunk])).float().numpy()
+                tensors = [t.to(self.device) for t in collate([encoded[i] for i in chunk])]
+                out = self.model(*tensors).float().cpu().numpy()
                 cut = np.cumsum([len(encoded[i][1]) for i in chunk])[:-1]
                 for i, part in zip(chunk, np.split(out, cut)):
                     logits[i] = part.astype(np.float64)
@@ -112,7 +118,7 @@ class EncoderPrior:
 
         model = SpanGroundabilityModel(BertModel(BertConfig.from_pretrained(folder / ENCODER_DIR), add_pooling_layer=False))
         model.load_state_dict({k: v.float() for k, v in load_file(folder / ENCODER_DIR / WEIGHTS).items()})
-        model.eval()
+        model.eval().to(device.current())
         blend = config.get("blend")
         return cls(
             model=model,

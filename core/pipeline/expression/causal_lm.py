@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Sequence
 
+from core.pipeline import device
 from core.pipeline.registry import check_model_source, register
 from core.pipeline.types import Mention
 
@@ -58,7 +59,7 @@ class CausalLMExpressionWriter:
         self.tokenizer.padding_side = "left"  # generation continues at the right end of every row
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token or self.tokenizer.unk_token
-        self.model = AutoModelForCausalLM.from_pretrained(model, **kwargs).eval()
+        self.model = AutoModelForCausalLM.from_pretrained(model, **kwargs).eval().to(device.current())
         self.max_new_tokens = max_new_tokens
         self.version = f"1+{Path(gguf_file or str(model)).name}"
 
@@ -79,12 +80,13 @@ class CausalLMExpressionWriter:
         prompts = [self.prompt(text, m) for m in mentions]
         inputs = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         inputs.pop("token_type_ids", None)
+        inputs = inputs.to(self.model.device)
         with torch.inference_mode():
             generated = self.model.generate(
                 **inputs, max_new_tokens=self.max_new_tokens, do_sample=False,
                 pad_token_id=self.tokenizer.pad_token_id,
             )
-        replies = self.tokenizer.batch_decode(generated[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+        replies = self.tokenizer.batch_decode(generated[:, inputs["input_ids"].shape[1]:].cpu(), skip_special_tokens=True)
         return [compose(m.text, clean_reply(r)) for m, r in zip(mentions, replies)]
 
 

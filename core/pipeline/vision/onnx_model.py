@@ -41,8 +41,11 @@ def verified_model_path(name: str, path: str | os.PathLike[str] | None = None) -
 
 
 def open_session(name: str, threads: int | None = None, path: str | os.PathLike[str] | None = None):
-    """An onnxruntime CPU session for the verified model, with `threads` intra-op threads."""
+    """An onnxruntime session for the verified model, with `threads` intra-op threads, on this process's
+    device (core.pipeline.device: the CUDA provider where there is one and the GPU was chosen)."""
     import onnxruntime as ort
+
+    from core.pipeline import device
 
     file = verified_model_path(name, path)
     options = ort.SessionOptions()
@@ -50,6 +53,6 @@ def open_session(name: str, threads: int | None = None, path: str | os.PathLike[
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # errors only: the converted graphs carry harmless initializer warnings
     try:
-        return ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(file), options, providers=device.onnx_providers())
     except Exception as error:  # onnxruntime raises its own unexported exception types
         raise ModelFileError(f"{file}: onnxruntime cannot load {name!r}: {error}") from error
