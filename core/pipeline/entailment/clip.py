@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from core.pipeline import device
 from core.pipeline.registry import model_validator, register
 from core.pipeline.types import Judgment, Mention
 from core.pipeline.vision.analysis import ImageAnalysis
@@ -26,7 +27,7 @@ class ClipJudge:
         from transformers import AutoProcessor, CLIPModel
 
         self.processor = AutoProcessor.from_pretrained(model)
-        self.model = CLIPModel.from_pretrained(model).eval()
+        self.model = CLIPModel.from_pretrained(model).eval().to(device.current())
         self.null_prompt = null_prompt
         self.temperature = temperature
         self.bias = bias
@@ -42,9 +43,9 @@ class ClipJudge:
         inputs = self.processor(text=[*expressions, self.null_prompt], images=analysis.image, return_tensors="pt",
                                 padding=True, truncation=True, max_length=self.max_length)
         with torch.inference_mode():
-            logits = self.model(**inputs).logits_per_image[0]
+            logits = self.model(**inputs.to(self.model.device)).logits_per_image[0]
         margin = logits[:-1] - logits[-1]
-        scores = torch.sigmoid(self.temperature * margin + self.bias).tolist()
+        scores = torch.sigmoid(self.temperature * margin + self.bias).cpu().tolist()
         return [Judgment(p, [Evidence("clip", f"CLIP matches the image to '{e}', {p:.2f}", p)])
                 for p, e in zip(scores, expressions)]
 

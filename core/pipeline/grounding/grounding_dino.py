@@ -54,12 +54,12 @@ class GroundingDinoGrounder(TransformersDetector):
         offsets = self.processor.tokenizer(caption, return_offsets_mapping=True, truncation=True,
                                            max_length=max_length)["offset_mapping"]
         with torch.inference_mode():
-            out = self.model(**inputs)
-        token_probs = torch.sigmoid(out.logits[0]).numpy()[:, : len(offsets)]  # queries x tokens
+            out = self.model(**inputs.to(self.model.device))
+        token_probs = torch.sigmoid(out.logits[0]).cpu().numpy()[:, : len(offsets)]  # queries x tokens
         mask = phrase_token_mask(offsets, spans)
         scores = np.stack([(token_probs[:, mask[:, p]].max(axis=1) if mask[:, p].any()
                             else np.zeros(token_probs.shape[0])) for p in range(len(spans))], axis=1)
-        boxes = from_unpadded(out.pred_boxes[0].numpy(), *image.size)
+        boxes = from_unpadded(out.pred_boxes[0].cpu().numpy(), *image.size)
         return best_per_query(scores, boxes, self.threshold)
 
 

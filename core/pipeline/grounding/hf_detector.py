@@ -9,6 +9,7 @@ from typing import Sequence
 
 from PIL import Image
 
+from core.pipeline import device
 from core.pipeline.types import Box, Grounding, Groundings, Mention
 from core.pipeline.vision.analysis import ImageAnalysis
 from storage.records import Evidence
@@ -21,7 +22,7 @@ class TransformersDetector:
         import transformers
 
         self.processor = transformers.AutoProcessor.from_pretrained(model)
-        self.model = getattr(transformers, self.model_class).from_pretrained(model).eval()
+        self.model = getattr(transformers, self.model_class).from_pretrained(model).eval().to(device.current())
         self.threshold = threshold
         self.version = f"1+{Path(str(model)).name}"
 

@@ -31,9 +31,9 @@ class Owlv2Grounder(TransformersDetector):
         inputs = self.processor(text=[list(expressions)], images=image, return_tensors="pt",
                                 padding="max_length", truncation=True, max_length=self.max_length)
         with torch.inference_mode():
-            out = self.model(**inputs)
-        scores = torch.sigmoid(out.logits[0]).numpy()  # patches x queries
-        boxes = from_padded_square(out.pred_boxes[0].numpy(), *image.size)
+            out = self.model(**inputs.to(self.model.device))
+        scores = torch.sigmoid(out.logits[0]).cpu().numpy()  # patches x queries
+        boxes = from_padded_square(out.pred_boxes[0].cpu().numpy(), *image.size)
         return best_per_query(scores, boxes, self.threshold)
 
 

@@ -21,6 +21,7 @@ import torch
 from PIL import Image
 from torch.nn import functional as F
 
+from core.pipeline import device
 from core.pipeline.segmentation.transforms import ResizeLongestSide
 from core.pipeline.types import Box, PointPrompt
 
@@ -38,7 +39,8 @@ class SamSegmenter:
     """A `Segmenter` (core.pipeline.stages) over a `segment_anything.modeling.Sam` model."""
 
     def __init__(self, model: torch.nn.Module, name: str, version: str) -> None:
-        self.model = model.eval()
+        self.model = model.eval().to(device.current())
+        self.device = next(self.model.parameters()).device
         self.name = name
         self.version = version
         self.transform = ResizeLongestSide(model.image_encoder.img_size)
@@ -55,7 +57,7 @@ class SamSegmenter:
     def embed(self, image: Image.Image) -> ImageEmbedding:
         pixels = np.asarray(image.convert("RGB"))
         resized = self.transform.apply_image(pixels)
-        tensor = torch.as_tensor(resized).permute(2, 0, 1).contiguous()[None].float()
+        tensor = torch.as_tensor(resized).permute(2, 0, 1).contiguous()[None].float().to(self.device)
         features = self.model.image_encoder(self.model.preprocess(tensor))
         self.encoder_calls += 1
         return ImageEmbedding(features, tuple(resized.shape[:2]), tuple(pixels.shape[:2]))
@@ -66,12 +68,13 @@ class SamSegmenter:
         """Bool masks at original size, one per box (Bx4, original pixels), each the best fitting
         of the decoder's three candidates."""
         scaled = torch.as_tensor(self.transform.apply_boxes(boxes, embedding.original_size), dtype=torch.float)
+        on_device = scaled.to(self.device)
         coords, labels = self._points(points, len(boxes), embedding)
         masks: list[np.ndarray] = []
         for start in range(0, len(boxes), DECODER_BATCH):
             end = start + DECODER_BATCH
             prompt_points = (coords[start:end], labels[start:end]) if coords is not None else None
-            sparse, dense = self.model.prompt_encoder(points=prompt_points, boxes=scaled[start:end], masks=None)
+            sparse, dense = self.model.prompt_encoder(points=prompt_points, boxes=on_device[start:end], masks=None)
             low_res, predicted_iou = self.model.mask_decoder(
                 image_embeddings=embedding.features,
                 image_pe=self.model.prompt_encoder.get_dense_pe(),
@@ -82,7 +85,7 @@ class SamSegmenter:
             # judge the candidates on the low-resolution grid, upscale only the chosen one
             grid = self.model.image_encoder.img_size / low_res.shape[-1]
             for candidates, ious, box in zip(low_res, predicted_iou, scaled[start:end].numpy() / grid):
-                fits = [float(ious[k]) * box_fit((logits > self.model.mask_threshold).numpy(), box)
+                fits = [float(ious[k]) * box_fit((logits > self.model.mask_threshold).cpu().numpy(), box)
                         for k, logits in enumerate(candidates)]
                 masks.append(self._upscale(candidates[int(np.argmax(fits))][None], embedding))
         return masks
@@ -101,7 +104,8 @@ class SamSegmenter:
                 coords[row, k] = (point.x, point.y)
                 labels[row, k] = 1 if point.positive else 0
         resized = self.transform.apply_coords(coords, embedding.original_size)
-        return torch.as_tensor(resized, dtype=torch.float), torch.as_tensor(labels, dtype=torch.float)
+        return (torch.as_tensor(resized, dtype=torch.float, device=self.device),
+                torch.as_tensor(labels, dtype=torch.float, device=self.device))
 
     def _upscale(self, logits: torch.Tensor, embedding: ImageEmbedding) -> np.ndarray:
         """One low-resolution logit map (1x256x256) -> bool mask at the original size.
@@ -113,7 +117,7 @@ class SamSegmenter:
         h, w = embedding.input_size
         padded = F.interpolate(logits[None], (side, side), mode="bilinear", align_corners=False)
         full = F.interpolate(padded[..., :h, :w], embedding.original_size, mode="bilinear", align_corners=False)
-        return (full[0, 0] > self.model.mask_threshold).numpy()
+        return (full[0, 0] > self.model.mask_threshold).cpu().numpy()
 
 
 def box_fit(mask: np.ndarray, box: np.ndarray) -> float:
