@@ -200,7 +200,10 @@ def _media_from_row(row: tuple[Any, ...]) -> Media:
 
 
 def media_to_fetch(conn: sqlite3.Connection, limit: int | None, retry_failed: bool) -> list[tuple[int, Media]]:
-    states = ("pending", "failed") if retry_failed else ("pending",)
+    return media_with_status(conn, ("pending", "failed") if retry_failed else ("pending",), limit)
+
+
+def media_with_status(conn: sqlite3.Connection, states: tuple[str, ...], limit: int | None) -> list[tuple[int, Media]]:
     rows = conn.execute(
         f"SELECT post_id, id, {', '.join(_MEDIA_FIELDS)} FROM media WHERE status IN ({', '.join('?' * len(states))})"
         " ORDER BY id LIMIT ?",

@@ -204,10 +204,18 @@ DROP TRIGGER posts_fts_insert;
 DROP TRIGGER posts_fts_update;
 """
 
+# Each job notes the image its result was computed from (storage/job_images.py). Results already
+# stored are taken to match their post's image as it is now (else every post would be redone).
+_V4_JOB_IMAGES = """
+ALTER TABLE jobs ADD COLUMN image TEXT;
+UPDATE jobs SET image = (SELECT sha256 FROM media WHERE media.post_id = jobs.post_id AND position = 0 AND status = 'ok');
+"""
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V1_TABLES),  # 1: posts, media, entities, regions, job queue
     _v2,  # 2: full-text search, feed counters, trend aggregates
     _script(_V3_SET_BASED_TEXT_INDEX),  # 3: post text indexed per batch, not per row (4x faster imports)
+    _script(_V4_JOB_IMAGES),  # 4: jobs.image, the image a result used (redone when the post's image changes)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -10,10 +10,10 @@ import sqlite3
 import threading
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from storage import entities as entity_rows
-from storage import entity_search, feed, jobs, posts, schema, trends
+from storage import entity_search, feed, job_images, jobs, posts, schema, trends
 from storage.aggregates import ALL_TYPES
 from storage.db import connect, run_transaction
 from storage.posts import UpsertSummary
@@ -78,8 +78,23 @@ class Store:
     def update_media(self, media: Media) -> None:
         self._write(lambda conn: posts.update_media(conn, media))
 
+    def update_media_many(self, items: Iterable[Media], batch_size: int = 1000) -> None:
+        """update_media for many images, one transaction per batch."""
+        iterator = iter(items)
+        while batch := list(islice(iterator, batch_size)):
+
+            def work(conn: sqlite3.Connection, batch: list[Media] = batch) -> None:
+                for media in batch:
+                    posts.update_media(conn, media)
+
+            self._write(work)
+
     def media_to_fetch(self, limit: int | None = None, retry_failed: bool = False) -> list[tuple[int, Media]]:
         return self._read(lambda conn: posts.media_to_fetch(conn, limit, retry_failed))
+
+    def media_with_status(self, status: str) -> list[tuple[int, Media]]:
+        """(post_id, media) of every image in this state ('ok': to check that their files are still there)."""
+        return self._read(lambda conn: posts.media_with_status(conn, (status,), None))
 
     def add_gold_entities(self, post_id: int, items: list[Entity]) -> None:
         """Replace the post's gold mentions (gold never mixes with predictions)."""
@@ -192,9 +207,23 @@ class Store:
         if not self.save_results(config_key, [(post_id, entities, error)]):
             raise KeyError(f"no post with id {post_id}")
 
-    def save_results(self, config_key: str, results: list[tuple[int, list[Entity], str | None]]) -> int:
-        """save_result for a batch in one transaction (bulk loads); posts that vanished are skipped."""
-        return self._write(lambda conn: jobs.save_results(conn, config_key, results))
+    def save_results(
+        self, config_key: str, results: list[tuple[int, list[Entity], str | None]],
+        images: Mapping[int, str | None] | None = None,
+    ) -> int:
+        """save_result for a batch in one transaction (bulk loads); posts that vanished are skipped.
+        `images`: post id -> sha256 of the image its result used (None: text only), see requeue_image_changes."""
+
+        def work(conn: sqlite3.Connection) -> int:
+            saved = jobs.save_results(conn, config_key, results)
+            job_images.record(conn, config_key, images or {})
+            return saved
+
+        return self._write(work)
+
+    def requeue_image_changes(self, config_key: str) -> int:
+        """Finished posts whose first image is not the one their result used (it arrived, changed or went) -> pending."""
+        return self._write(lambda conn: job_images.requeue_changed(conn, config_key))
 
     def requeue_stale(
         self, config_key: str, workers: Iterable[str] | None = None, older_than: float | None = None

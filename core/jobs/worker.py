@@ -26,17 +26,18 @@ from dataclasses import replace
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from filelock import FileLock, Timeout
 
 from core.config import AppPaths
+from core.ingest.vanished import file_is_gone, mark_gone
 from core.jobs.convert import model_version, to_entity
 from core.jobs.progress import JobProgress
 from core.pipeline.types import PostInput
 from core.settings import Settings
 from storage import Store
-from storage.records import Post
+from storage.records import Media, Post
 
 LOCK_FILE = "pipeline.lock"
 
@@ -45,14 +46,19 @@ def lock_for(paths: AppPaths) -> FileLock:
     return FileLock(str(paths.data_dir / LOCK_FILE))
 
 
-def image_of(post: Post) -> str | None:
-    """The post's first image (the one regions refer to) when it is on disk; else text only."""
+def image_of(post: Post) -> Media | None:
+    """The post's first image (the one regions refer to) when it is downloaded and on disk; else text only."""
     if not post.media:
         return None
     media = post.media[0]
-    if media.local_path and media.status not in ("missing", "failed") and Path(media.local_path).is_file():
-        return media.local_path
+    if media.status == "ok" and media.local_path and Path(media.local_path).is_file():
+        return media
     return None
+
+
+def images_gone(posts: Iterable[Post]) -> list[Media]:
+    """First images the store calls downloaded whose file has gone, marked to be fetched again (see vanished.py)."""
+    return [mark_gone(post.media[0]) for post in posts if post.media and file_is_gone(post.media[0])]
 
 
 class _Reporter:
@@ -115,6 +121,7 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
     try:
         before = store.job_counts(key)
         store.requeue_stale(key)  # we hold the folder's lock: every 'running' job is a dead worker's
+        store.requeue_image_changes(key)  # results computed from another image than the post's current one
         given_up = 0 if retry_failed else store.job_counts(key)["failed"] - before["failed"]
         suspects = before["running"]  # whatever killed that worker may be one of these: try each alone
         if retry_failed:
@@ -139,14 +146,17 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
             suspects -= len(ids)
             posts = store.get_posts(ids)  # a post deleted meanwhile has no job left
             live = [i for i in ids if i in posts]
-            results = pipeline.run([PostInput(str(i), posts[i].text, image_of(posts[i])) for i in live])
+            store.update_media_many(images_gone(posts[i] for i in live))  # text only now; redone once re-fetched
+            used = {i: image_of(posts[i]) for i in live}
+            results = pipeline.run([PostInput(str(i), posts[i].text, used[i].local_path if used[i] else None)
+                                    for i in live])
             saved = []
             for post_id, result in zip(live, results):
                 media_id = posts[post_id].media[0].id if posts[post_id].media else None
                 version = model_version(result)
                 saved.append((post_id, [to_entity(e, version, media_id) for e in result.entities], result.error))
                 failed += result.error is not None
-            store.save_results(key, saved)
+            store.save_results(key, saved, images={i: media.sha256 if media else None for i, media in used.items()})
             done += len(ids)
             report(done=given_up + done, failed=given_up + failed, elapsed_s=time.perf_counter() - start)
         report(state="cancelled" if cancel.is_set() and done < total else "finished",
