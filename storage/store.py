@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from storage import entities as entity_rows
-from storage import entity_search, feed, job_images, jobs, posts, schema, trends
+from storage import coverage, entity_search, feed, job_images, jobs, posts, schema, trends
 from storage.aggregates import ALL_TYPES
+from storage.coverage import Coverage
 from storage.db import connect, run_transaction
 from storage.posts import UpsertSummary
 from storage.records import ENTITY_TYPES, Entity, Media, Post
@@ -184,6 +185,10 @@ class Store:
     ) -> list[EntityCount]:
         _check_types([type] if type else None)
         return self._read(lambda conn: trends.top_entities(conn, start, end, type, limit, include_gold))
+
+    def coverage(self, start: When = None, end: When = None) -> Coverage:
+        """Posts in the range, how many are processed, how many have no date, the latest date (storage/coverage.py)."""
+        return self._read(lambda conn: coverage.coverage(conn, start, end))
 
     def cooccurring(
         self, norm: str, limit: int = 20, start: When = None, end: When = None, include_gold: bool = False
