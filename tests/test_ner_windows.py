@@ -34,12 +34,15 @@ def test_a_post_gets_the_same_entities_and_scores_in_any_batch(recognizer) -> No
     assert {(HOPPER[s:e], t) for s, e, t, _ in alone} >= {("Grace Hopper", "PER"), ("Yale", "ORG")}
     batches = [OTHERS + [HOPPER], [HOPPER] + OTHERS * 7, OTHERS[:2] + [HOPPER] + OTHERS[2:]]
     for batch in batches:
-        with_others = found(recognizer.recognize(batch)[batch.index(HOPPER)])
-        assert [m[:3] for m in with_others] == [m[:3] for m in alone]
-        assert [m[3] for m in with_others] == pytest.approx([m[3] for m in alone], abs=1e-5)
+        same_as_alone(found(recognizer.recognize(batch)[batch.index(HOPPER)]), alone)
     # and every other post of a batch is scored as it is alone
     for text, mentions in zip(OTHERS, recognizer.recognize(OTHERS)):
-        assert found(mentions) == pytest.approx(found(recognizer.recognize([text])[0]), abs=1e-5)
+        same_as_alone(found(mentions), found(recognizer.recognize([text])[0]))
+
+
+def same_as_alone(in_batch: list[tuple[int, int, str, float]], alone: list[tuple[int, int, str, float]]) -> None:
+    assert [m[:3] for m in in_batch] == [m[:3] for m in alone]
+    assert [m[3] for m in in_batch] == pytest.approx([m[3] for m in alone], abs=1e-5)
 
 
 @pytest.mark.slow
