@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from storage.db import DAY_SECONDS, from_epoch
 from storage.search import Where
@@ -27,6 +27,20 @@ class Coverage:
     @property
     def share(self) -> float:
         return self.processed / self.posts if self.posts else 1.0
+
+    def is_partial(self, bucket_start: date, days: int) -> bool:
+        """Whether a bucket reaches past the latest post (a week just begun): its low count means
+        "not over yet", not a collapse."""
+        return self.last_day is not None and bucket_start + timedelta(days=days - 1) > self.last_day
+
+    def summary(self, ranged: bool) -> str:
+        """One line for the GUI and the CLI: the processed share, and where the undated posts count."""
+        where = "in the selected range" if ranged else "in all"
+        text = f"Processed {self.processed:,} of {self.posts:,} posts {where} ({self.share:.0%})."
+        if self.undated:
+            posts = f"{self.undated:,} post has" if self.undated == 1 else f"{self.undated:,} posts have"
+            text += f" {posts} no date: their mentions are in the all-time top entities, not on the time line."
+        return text
 
 
 def coverage(conn: sqlite3.Connection, start: When, end: When) -> Coverage:

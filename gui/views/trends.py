@@ -54,27 +54,6 @@ def day_start(value: date) -> datetime:
     return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
 
 
-def partial_bucket(points: list[SeriesPoint], size_days: int, last_day: date | None) -> date | None:
-    """The start of the last bucket when it reaches past the latest post (a week just begun): its low
-    count means "not over yet", not a collapse."""
-    if not points or last_day is None:
-        return None
-    last = max(point.bucket for point in points)
-    return last if last + timedelta(days=size_days - 1) > last_day else None
-
-
-def coverage_text(coverage: Coverage | None, ranged: bool) -> str:
-    """What the charts stand on: the processed share of the posts, and the undated posts' place."""
-    if coverage is None:
-        return ""
-    where = "in the selected range" if ranged else "in all"
-    text = f"Processed {coverage.processed:,} of {coverage.posts:,} posts {where} ({coverage.share:.0%})."
-    if coverage.undated:
-        text += (f" {coverage.undated:,} posts have no date: their mentions are in the all-time top entities,"
-                 " not on the time line.")
-    return text
-
-
 def range_clause(start: date, end: date) -> str:
     """Search-bar filter for [start, end] inclusive, in the store's syntax."""
     return f"after:{start.isoformat()} before:{(end + timedelta(days=1)).isoformat()}"
@@ -251,7 +230,8 @@ class TrendsView(QWidget):
                 color="#6B7280",
             )
         size = 7 if self.bucket.currentText() == "week" else 1
-        partial = partial_bucket(self.data.series, size, self.data.coverage and self.data.coverage.last_day)
+        last = max((p.bucket for p in self.data.series), default=None)
+        partial = last if last and self.data.coverage and self.data.coverage.is_partial(last, size) else None
         if partial is not None:
             ax.axvspan(partial, partial + timedelta(days=size), color="#9CA3AF", alpha=0.18, hatch="//", lw=0,
                        gid="partial")
@@ -290,7 +270,8 @@ class TrendsView(QWidget):
         self._style(top)
         top.tick_params(axis="y", labelsize=9)
         top.xaxis.set_major_locator(MaxNLocator(integer=True))
-        self.coverage_label.setText(coverage_text(self.data.coverage, self.selection is not None))
+        coverage = self.data.coverage
+        self.coverage_label.setText(coverage.summary(self.selection is not None) if coverage else "")
         self.canvas.draw_idle()
 
     @staticmethod
