@@ -40,6 +40,15 @@ def test_a_post_gets_the_same_entities_and_scores_in_any_batch(recognizer) -> No
         same_as_alone(found(mentions), found(recognizer.recognize([text])[0]))
 
 
+@pytest.mark.slow
+def test_the_batch_size_setting_changes_no_result(recognizer) -> None:
+    """Re-running after a settings change (batch size, hence batch composition) keeps entities and scores."""
+    texts = OTHERS + [HOPPER] + OTHERS[::-1]
+    other = registry.create("ner", "transformers", batch_size=3)
+    for mine, theirs in zip(recognizer.recognize(texts), other.recognize(texts)):
+        same_as_alone(found(theirs), found(mine))
+
+
 def same_as_alone(in_batch: list[tuple[int, int, str, float]], alone: list[tuple[int, int, str, float]]) -> None:
     assert [m[:3] for m in in_batch] == [m[:3] for m in alone]
     assert [m[3] for m in in_batch] == pytest.approx([m[3] for m in alone], abs=1e-5)
