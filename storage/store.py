@@ -227,7 +227,7 @@ class Store:
         return self._write(work)
 
     def requeue_image_changes(self, config_key: str) -> int:
-        """Finished posts whose first image is not the one their result used (it arrived, changed or went) -> pending."""
+        """Finished posts whose first image is not the one their result used (arrived, changed, went) -> pending."""
         return self._write(lambda conn: job_images.requeue_changed(conn, config_key))
 
     def requeue_stale(

@@ -235,8 +235,8 @@ class TrendsView(QWidget):
         if partial is not None:
             ax.axvspan(partial, partial + timedelta(days=size), color="#9CA3AF", alpha=0.18, hatch="//", lw=0,
                        gid="partial")
-            ax.text(mdates.date2num(partial), 1.0, f" partial {self.bucket.currentText()}", transform=ax.get_xaxis_transform(),
-                    va="top", fontsize=8, color="#6B7280")
+            ax.text(mdates.date2num(partial), 1.0, f" partial {self.bucket.currentText()}",
+                    transform=ax.get_xaxis_transform(), va="top", fontsize=8, color="#6B7280")
         if self.selection:
             ax.axvspan(self.selection[0], self.selection[1] + timedelta(days=1), color=ACCENT, alpha=0.12)
         self.span = SpanSelector(

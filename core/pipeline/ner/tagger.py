@@ -65,7 +65,9 @@ class WordTagger:
 
     def windows(self, index: int, words: Sequence[str]) -> list[EncodedWindow]:
         """The encoder inputs covering every word of one sentence."""
-        pieces = self.tokenizer([encoder_word(w) for w in words], is_split_into_words=True, add_special_tokens=False, verbose=False)
+        pieces = self.tokenizer(
+            [encoder_word(w) for w in words], is_split_into_words=True, add_special_tokens=False, verbose=False
+        )
         ids, word_ids = pieces["input_ids"], pieces.word_ids()
         shapes = word_shapes(words) if self.uses_shapes else [0] * len(words)
         budget = self.max_length - SPECIAL_TOKENS
@@ -99,7 +101,8 @@ class WordTagger:
                     scores = torch.log_softmax(logits.float(), dim=-1).numpy()
                     for row, encoded in enumerate(chunk):
                         window = encoded.window
-                        words = word_logprobs(scores[row], encoded.word_ids, window.stop_word - window.first_word, labels)
+                        width = window.stop_word - window.first_word
+                        words = word_logprobs(scores[row], encoded.word_ids, width, labels)
                         keep = slice(window.keep_from - window.first_word, window.keep_to - window.first_word)
                         results[encoded.sentence][window.keep_from : window.keep_to] = words[keep]
         return results
