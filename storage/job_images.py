@@ -9,9 +9,10 @@ back in the queue by `requeue_changed`, which a pipeline run calls before it cou
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
-from typing import Mapping
+from typing import Mapping, Sequence
 
 # The image a result would use now: the post's first image (regions refer to it) when it is downloaded.
 CURRENT_IMAGE = "(SELECT sha256 FROM media WHERE media.post_id = jobs.post_id AND position = 0 AND status = 'ok')"
@@ -22,6 +23,14 @@ def record(conn: sqlite3.Connection, config_key: str, images: Mapping[int, str |
     conn.executemany(
         "UPDATE jobs SET image = ? WHERE post_id = ? AND config_key = ?",
         [(sha256, post_id, config_key) for post_id, sha256 in images.items()],
+    )
+
+
+def record_current(conn: sqlite3.Connection, config_key: str, post_ids: Sequence[int]) -> None:
+    """For results saved without saying which image they used: take them to match the post's image as it is."""
+    conn.execute(
+        f"UPDATE jobs SET image = {CURRENT_IMAGE} WHERE config_key = ? AND post_id IN (SELECT value FROM json_each(?))",
+        (config_key, json.dumps(list(post_ids))),
     )
 
 

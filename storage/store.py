@@ -217,11 +217,15 @@ class Store:
         images: Mapping[int, str | None] | None = None,
     ) -> int:
         """save_result for a batch in one transaction (bulk loads); posts that vanished are skipped.
-        `images`: post id -> sha256 of the image its result used (None: text only), see requeue_image_changes."""
+        `images`: post id -> sha256 of the image its result used (None: text only), see requeue_image_changes;
+        without it, each result is taken to match its post's current image."""
 
         def work(conn: sqlite3.Connection) -> int:
             saved = jobs.save_results(conn, config_key, results)
-            job_images.record(conn, config_key, images or {})
+            if images is None:
+                job_images.record_current(conn, config_key, [post_id for post_id, _, _ in results])
+            else:
+                job_images.record(conn, config_key, images)
             return saved
 
         return self._write(work)
