@@ -21,6 +21,7 @@ from PIL import Image
 from bench.results import write_json
 from core.config import RESOURCES_DIR
 from core.modelstore import require
+from core.pipeline.pipeline import load_image
 from core.pipeline.segmentation.build_sam import build_mobile_sam, build_sam_vit_b
 from core.pipeline.segmentation.predictor import SamSegmenter, valid_boxes
 
@@ -64,7 +65,7 @@ def measure(segmenter: SamSegmenter, images: list[Path], repeat: int, boxes: int
     encode, decode = Timings(), Timings()
     for _ in range(repeat):
         for path in images:
-            image = Image.open(path)
+            image = load_image(path)  # as displayed (EXIF orientation), like the pipeline
             wall, cpu = clock()
             embedding = segmenter.embed(image)
             encode.add(time.perf_counter() - wall, time.process_time() - cpu)
@@ -88,7 +89,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     mobile = SamSegmenter(build_mobile_sam(require("mobile_sam")), name="mobile_sam", version="bench")
-    mobile.embed(Image.open(IMAGES[0]))  # warm-up
+    mobile.embed(load_image(IMAGES[0]))  # warm-up
     print(f"{len(IMAGES)} demo photos, {args.threads} threads, encoder input 1024 px, load average {os.getloadavg()[0]:.1f}")
     encode, decode = measure(mobile, IMAGES, args.repeat, args.boxes)
     mobile_sam = {"encoder": encode.report("MobileSAM encoder", "per image")}

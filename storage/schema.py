@@ -284,6 +284,13 @@ def _v6(conn: sqlite3.Connection) -> None:
     aggregates.rebuild(conn)
 
 
+# Each job notes the image its result was computed from (storage/job_images.py). Results already
+# stored are taken to match their post's image as it is now (else every post would be redone).
+_V7_JOB_IMAGES = """
+ALTER TABLE jobs ADD COLUMN image TEXT;
+UPDATE jobs SET image = (SELECT sha256 FROM media WHERE media.post_id = jobs.post_id AND position = 0 AND status = 'ok');
+"""
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V1_TABLES),  # 1: posts, media, entities, regions, job queue
     _v2,  # 2: full-text search, feed counters, trend aggregates
@@ -291,6 +298,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V4_REPOSTS),  # 4: retweet/quote/reply links, shared results, original-only counts
     _script(_V5_GROUNDING_EVIDENCE),  # 5: verdicts and evidence, OCR text (searchable), people not identified
     _v6,  # 6: one normalisation for post and entity search (folded post index with OCR text, recomputed keys)
+    _script(_V7_JOB_IMAGES),  # 7: jobs.image, the image a result used (redone when the post's image changes)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -10,11 +10,12 @@ import sqlite3
 import threading
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from storage import entities as entity_rows
-from storage import entity_search, feed, findings, jobs, posts, schema, trends
+from storage import coverage, entity_search, feed, findings, job_images, jobs, posts, schema, trends
 from storage.aggregates import ALL_TYPES
+from storage.coverage import Coverage
 from storage.db import connect, run_transaction
 from storage.faults import StoreError, damaged, named_faults
 from storage.posts import UpsertSummary
@@ -128,6 +129,17 @@ class Store:
     def update_media(self, media: Media) -> None:
         self._write(lambda conn: posts.update_media(conn, media))
 
+    def update_media_many(self, items: Iterable[Media], batch_size: int = 1000) -> None:
+        """update_media for many images, one transaction per batch."""
+        iterator = iter(items)
+        while batch := list(islice(iterator, batch_size)):
+
+            def work(conn: sqlite3.Connection, batch: list[Media] = batch) -> None:
+                for media in batch:
+                    posts.update_media(conn, media)
+
+            self._write(work)
+
     def media_to_fetch(self, limit: int | None = None, retry_failed: bool = False) -> list[tuple[int, Media]]:
         return self._read(lambda conn: posts.media_to_fetch(conn, limit, retry_failed))
 
@@ -135,6 +147,10 @@ class Store:
         """(post id, media) whose image failed to download or whose file is missing, with the reason in
         `media.error`: what the Jobs page lists, current after every retry."""
         return self._read(lambda conn: posts.media_in_states(conn, ("failed", "missing"), limit))
+
+    def media_with_status(self, status: str) -> list[tuple[int, Media]]:
+        """(post_id, media) of every image in this state ('ok': to check that their files are still there)."""
+        return self._read(lambda conn: posts.media_in_states(conn, (status,), None))
 
     def add_gold_entities(self, post_id: int, items: list[Entity]) -> None:
         """Replace the post's gold mentions (gold never mixes with predictions)."""
@@ -249,6 +265,10 @@ class Store:
             lambda conn: trends.top_entities(conn, start, end, type, limit, include_gold, include_retweets)
         )
 
+    def coverage(self, start: When = None, end: When = None) -> Coverage:
+        """Posts in the range, how many are processed, how many have no date, the latest date (storage/coverage.py)."""
+        return self._read(lambda conn: coverage.coverage(conn, start, end))
+
     def cooccurring(
         self,
         norm: str,
@@ -284,10 +304,26 @@ class Store:
         config_key: str,
         results: list[tuple[int, list[Entity], str | None]],
         image_findings: dict[int, ImageFindings] | None = None,
+        images: Mapping[int, str | None] | None = None,
     ) -> int:
         """save_result for a batch in one transaction; posts that vanished are skipped. `image_findings`
-        replaces what those posts' images showed besides their entities (OCR text, people not identified)."""
-        return self._write(lambda conn: jobs.save_results(conn, config_key, results, image_findings))
+        replaces what those posts' images showed besides their entities (OCR text, people not identified).
+        `images`: post id -> sha256 of the image its result used (None: text only), see requeue_image_changes;
+        without it, each result is taken to match its post's current image."""
+
+        def work(conn: sqlite3.Connection) -> int:
+            saved = jobs.save_results(conn, config_key, results, image_findings)
+            if images is None:
+                job_images.record_current(conn, config_key, [post_id for post_id, _, _ in results])
+            else:
+                job_images.record(conn, config_key, images)
+            return saved
+
+        return self._write(work)
+
+    def requeue_image_changes(self, config_key: str) -> int:
+        """Finished posts whose first image is not the one their result used (arrived, changed, went) -> pending."""
+        return self._write(lambda conn: job_images.requeue_changed(conn, config_key))
 
     def requeue_stale(
         self, config_key: str, workers: Iterable[str] | None = None, older_than: float | None = None

@@ -3,9 +3,10 @@
 Only predicted mentions count unless include_gold=True (then gold mentions are added in).
 Retweets are left out unless include_retweets=True: by default each original post counts once,
 however often it was retweeted; with retweets every copy counts (amplification).
-Mentions of posts without a date are left out of series and rankings (entity_profile and
-cooccurring count them). Ranges are [start, end) and whole
-UTC days: a day counts when any part of it is in the range.
+Mentions of posts without a date cannot be placed on a time line, so series and ranked windows
+leave them out; the all-time ranking (no range) counts them, as do entity_profile and
+cooccurring. Ranges are [start, end) and whole UTC days: a day counts when any part of it is in
+the range.
 """
 
 from __future__ import annotations
@@ -105,11 +106,13 @@ def mention_series(
     ]
 
 
-def _dominant_types(conn: sqlite3.Connection, norms: list[str], where: Where, counted: str) -> dict[str, str]:
+def _dominant_types(
+    conn: sqlite3.Connection, norms: list[str], where: Where, counted: str, table: str = "mention_daily"
+) -> dict[str, str]:
     if not norms:
         return {}
     rows = conn.execute(
-        f"SELECT norm, type, SUM({counted}) FROM mention_daily WHERE {where.sql()}"
+        f"SELECT norm, type, SUM({counted}) FROM {table} WHERE {where.sql()}"
         f" AND norm IN ({', '.join('?' * len(norms))}) GROUP BY norm, type ORDER BY 3 DESC, type DESC",
         (*where.params, *norms),
     )
@@ -172,6 +175,8 @@ def top_entities(
     """The most mentioned entities in a window (see ranked_norms for why this is cheap)."""
     if limit < 1:
         return []
+    if start is None and end is None:
+        return top_entities_all_time(conn, type, limit, include_gold, include_retweets)
     window = _scope(include_gold, start, end)
     if type is not None:
         window.add("type = ?", type)
@@ -180,6 +185,27 @@ def top_entities(
     rows = ranked_norms(conn, "mention_daily", window, origins, type or ALL_TYPES, limit, counted)
     norms = [norm for norm, _ in rows]
     names, types = display_names(conn, norms), _dominant_types(conn, norms, window, counted)
+    return [EntityCount(norm, names.get(norm, norm), types[norm], count) for norm, count in rows]
+
+
+def top_entities_all_time(
+    conn: sqlite3.Connection, type: str | None, limit: int, include_gold: bool, include_retweets: bool = False
+) -> list[EntityCount]:
+    """The most mentioned entities over every mention, undated posts included (from the all-time totals)."""
+    origins = ("pred", "gold") if include_gold else ("pred",)
+    in_origins = f"origin IN ({', '.join('?' * len(origins))})"
+    ranked, typed = Where(), Where()
+    ranked.add(in_origins, *origins)
+    ranked.add("type = ?", type or ALL_TYPES)
+    typed.add(in_origins, *origins)
+    if type is None:
+        typed.add("type != ?", ALL_TYPES)
+    else:
+        typed.add("type = ?", type)
+    counted = _counted(include_retweets)
+    rows = ranked_norms(conn, "entity_totals", ranked, origins, type or ALL_TYPES, limit, counted)
+    norms = [norm for norm, _ in rows]
+    names, types = display_names(conn, norms), _dominant_types(conn, norms, typed, counted, "entity_totals")
     return [EntityCount(norm, names.get(norm, norm), types[norm], count) for norm, count in rows]
 
 

@@ -78,6 +78,17 @@ def test_trends_series_and_top(data_dir):
     assert bad.exit_code == 2 and "--since" in bad.stderr
 
 
+def test_trends_count_undated_posts_and_mark_a_partial_week(data_dir):
+    with Store.open(data_dir / "groundlens.db") as store:
+        [undated] = [make_post("4", "Durant again", None)]
+        store.upsert_posts([undated])
+        store.save_result(undated.id, "cfg", [mention(undated, "Durant", "PER")], None)
+    out = " ".join(run(data_dir, "trends", "--type", "per").stdout.split())
+    assert "│ Durant │ PER │ 2 │" in out  # the undated mention counts
+    assert "2024-01-08 (partial)" in out and "2024-01-01 (partial)" not in out  # the data ends on Jan 11
+    assert "Processed 3 of 4 posts in all (75%). 1 post has no date" in out
+
+
 def test_export_jsonl_and_csv(data_dir, tmp_path):
     out = tmp_path / "posts.jsonl"
     result = run(data_dir, "export", str(out))

@@ -281,3 +281,15 @@ def test_store_is_a_context_manager_and_path_is_kept(tmp_path):
         store.upsert_posts([Post(source="s", native_id="1", text="t")])
     with Store.open(tmp_path / "c.db") as again:
         assert again.count_posts() == 1
+
+
+def test_migration_takes_existing_results_to_match_their_images(tmp_path):
+    """Step 4 (jobs.image): results computed before it are not all redone on the next run."""
+    path = tmp_path / "old.db"
+    _v1_database(path)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE media SET status = 'ok', sha256 = 'ab', local_path = '/cache/ab.jpg'")
+    conn.commit()
+    conn.close()
+    store = Store.open(path)
+    assert store.requeue_image_changes("cfg") == 0 and store.job_counts("cfg")["done"] == 1

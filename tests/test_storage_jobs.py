@@ -174,3 +174,25 @@ def test_a_failed_result_keeps_predictions_that_still_fit_the_text(tmp_path):
     store.upsert_posts([edited])
     store.save_result(post.id, "new", [mention(edited, "Paris", "LOC")], "image: cannot read x.jpg: truncated")
     assert [e.text for e in store.entities_for_post(post.id)] == ["Paris"]
+
+
+def test_a_result_is_requeued_when_its_post_image_changes(tmp_path):
+    """jobs remember the image a result used; arriving, changed or vanished images put the post back in the queue."""
+    store = open_store(tmp_path)
+    posts = [make_post("a", "Obama in Paris", image="https://img/a.jpg"), make_post("b", "text only")]
+    store.upsert_posts(posts)
+    a, b = (post.id for post in posts)
+    store.enqueue("cfg")
+    store.save_results("cfg", [(a, [], None), (b, [], None)], images={a: None, b: None})  # a's image not there yet
+    assert store.requeue_image_changes("cfg") == 0  # still not there: nothing to redo
+    [media] = store.get_post(a).media
+    media.status, media.sha256, media.local_path = "ok", "f" * 64, "/cache/ff.jpg"
+    store.update_media(media)
+    assert store.requeue_image_changes("cfg") == 1 and store.job_counts("cfg")["pending"] == 1
+    store.save_results("cfg", [(a, [], None)], images={a: "f" * 64})
+    assert store.requeue_image_changes("cfg") == 0
+    media.status = "pending"  # its cached file went: to be fetched again
+    store.update_media(media)
+    assert store.requeue_image_changes("cfg") == 1
+    store.save_results("cfg", [(a, [], None)])  # saved without saying: taken to match the image as it is
+    assert store.requeue_image_changes("cfg") == 0

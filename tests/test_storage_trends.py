@@ -91,15 +91,15 @@ def test_series_per_type_over_a_date_range(trends):
 
 def test_top_entities_in_windows_and_by_type(trends):
     store, _ = trends
-    ranked = [(c.norm, c.name, c.type, c.count) for c in store.top_entities()]
-    assert ranked == [("berlin", "Berlin", "LOC", 4), ("obama", "Obama", "PER", 4), ("merkel", "Merkel", "PER", 3)]
+    ranked = [(c.norm, c.name, c.type, c.count) for c in store.top_entities()]  # all time: undated p7 counts
+    assert ranked == [("obama", "Obama", "PER", 5), ("berlin", "Berlin", "LOC", 4), ("merkel", "Merkel", "PER", 3)]
     assert [(c.norm, c.count) for c in store.top_entities(start=date(2024, 1, 8))] == [
         ("berlin", 2), ("merkel", 1), ("obama", 1),
     ]  # fmt: skip
     assert [(c.norm, c.count) for c in store.top_entities(end=date(2024, 1, 2))] == [
         ("berlin", 1), ("merkel", 1), ("obama", 1),
     ]  # fmt: skip
-    assert [(c.norm, c.count) for c in store.top_entities(type="PER", limit=1)] == [("obama", 4)]
+    assert [(c.norm, c.count) for c in store.top_entities(type="PER", limit=1)] == [("obama", 5)]
     # windows where all-time leaders fall behind (the search must look beyond them)
     assert [(c.norm, c.count) for c in store.top_entities(start=date(2024, 1, 8), limit=1)] == [("berlin", 2)]
     assert [(c.norm, c.count) for c in store.top_entities(date(2024, 1, 9), date(2024, 1, 10), limit=2)] == [
@@ -109,7 +109,27 @@ def test_top_entities_in_windows_and_by_type(trends):
         ("merkel", 1),
     ]  # fmt: skip
     assert [(c.norm, c.type, c.count) for c in store.top_entities(type="ORG")] == [("berlin", "ORG", 1)]
-    assert [(c.norm, c.count) for c in store.top_entities(include_gold=True, limit=1)] == [("obama", 5)]
+    assert [(c.norm, c.count) for c in store.top_entities(include_gold=True, limit=1)] == [("obama", 6)]
+
+
+def test_undated_posts_count_in_the_all_time_ranking_only(tmp_path):
+    """A Twitter-GMNER import has no dates: its processed posts must still rank (was "No mentions yet")."""
+    store = open_store(tmp_path)
+    posts = [make_post(f"u{i}", "Obama in Berlin", None) for i in range(3)] + [make_post("d", "Obama", "2024-01-02")]
+    store.upsert_posts(posts)
+    for post in posts[:2] + posts[3:]:  # u2 not processed yet
+        found = [mention(post, "Obama", "PER")] + ([mention(post, "Berlin", "LOC")] if "Berlin" in post.text else [])
+        store.save_result(post.id, "cfg", found, None)
+    assert [(c.norm, c.type, c.count) for c in store.top_entities()] == [("obama", "PER", 3), ("berlin", "LOC", 2)]
+    assert [(c.norm, c.count) for c in store.top_entities(type="LOC")] == [("berlin", 2)]
+    assert [(c.norm, c.count) for c in store.top_entities(start=date(2024, 1, 1))] == [("obama", 1)]
+    assert store.mention_series(["obama"]) and all(p.bucket == date(2024, 1, 2) for p in store.mention_series(["obama"]))
+    everything = store.coverage()
+    assert (everything.posts, everything.processed, everything.undated, everything.last_day) == (
+        4, 3, 3, date(2024, 1, 2),
+    )  # fmt: skip
+    dated = store.coverage(start=date(2024, 1, 1), end=date(2024, 1, 3))
+    assert (dated.posts, dated.processed, dated.share) == (1, 1, 1.0)
 
 
 def test_cooccurring_counts_shared_posts(trends):
@@ -146,7 +166,7 @@ def test_aggregates_follow_replaced_results_and_changed_dates(trends):
     store, posts = trends
     p1 = posts["p1"]
     store.save_result(p1.id, "cfg", [], None)  # predictions for p1 gone
-    assert [(c.norm, c.count) for c in store.top_entities()] == [("berlin", 3), ("obama", 3), ("merkel", 2)]
+    assert [(c.norm, c.count) for c in store.top_entities()] == [("obama", 4), ("berlin", 3), ("merkel", 2)]
     store.upsert_posts([make_post("p2", "Obama speaks", "2024-01-20")])  # p2 moves to Jan 20
     assert series(store.mention_series(["obama"], start=date(2024, 1, 19), end=date(2024, 1, 21))) == {
         "obama": [("2024-01-19", 0), ("2024-01-20", 1)]

@@ -162,6 +162,7 @@ def trends_command(
         leaders = [
             (kind, store.top_entities(start, end, kind, top, include_gold, retweets)) for kind in (kinds or [None])
         ] if top else []  # fmt: skip
+        coverage = store.coverage(start, end)
     keys = list(dict.fromkeys(point.key for point in series))
     title = f"Mentions per {bucket}, {COUNTING[counting]}" + (" (pred + gold)" if include_gold else "")
     table = Table(title=title)
@@ -171,9 +172,12 @@ def trends_command(
     by_bucket: dict[date, dict[str, int]] = {}
     for point in series:
         by_bucket.setdefault(point.bucket, {})[point.key] = point.count
+    days = 7 if bucket == "week" else 1
     for bucket_start, counts in by_bucket.items():
-        table.add_row(bucket_start.isoformat(), *(str(counts.get(key, 0)) for key in keys))
+        partial = " (partial)" if coverage.is_partial(bucket_start, days) else ""
+        table.add_row(bucket_start.isoformat() + partial, *(str(counts.get(key, 0)) for key in keys))
     console.print(table if series else "No dated mentions in this range.")
+    console.print(coverage.summary(start is not None or end is not None))
     for kind, ranked in leaders:
         if not ranked:
             continue

@@ -43,6 +43,7 @@ from tenacity import (
     Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, stop_when_event_set, wait_exponential,
 )
 
+from core.orientation import upright_size
 from core.safe_output import write_bytes_atomic
 from storage.records import Media
 
@@ -90,7 +91,8 @@ class CachedImage:
 
 
 def decode_check(data: bytes, max_pixels: int | None = None) -> tuple[int, int, str]:
-    """(width, height, format) after a full decode; ImageError for anything Pillow will not decode."""
+    """(width, height, format) after a full decode; ImageError for anything Pillow will not decode.
+    Width and height are as displayed (EXIF orientation applied), like the boxes and masks on the image."""
     if not data:
         raise ImageError("empty file (0 bytes)")
     limit = max_pixels or Image.MAX_IMAGE_PIXELS
@@ -100,7 +102,7 @@ def decode_check(data: bytes, max_pixels: int | None = None) -> tuple[int, int, 
             if limit and width * height > limit:
                 raise ImageError(f"{width}x{height} pixels is over the {limit}-pixel limit (decompression bomb?)")
             image.load()
-            return width, height, image.format or ""
+            return *upright_size(image), image.format or ""
     except Image.DecompressionBombError as error:
         raise ImageError(f"decompression bomb: {error}") from None
     except UnidentifiedImageError:

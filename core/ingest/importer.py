@@ -23,6 +23,7 @@ from core.config import IMAGE_CACHE_NAME
 from core.ingest.detect import READERS, FormatError, detect_format
 from core.ingest.images import ImageCache, ImageLimits
 from core.ingest.report import ImportProgress, ImportReport, ItemError, ParsedItem
+from core.ingest.vanished import recheck_downloaded
 from storage import Store, StoreError, UpsertSummary
 from storage.records import Media
 
@@ -399,7 +400,9 @@ def fetch_images(
     limit: int | None = None,
     **options,
 ) -> ImportReport:
-    """Download or re-check images left pending (or failed, when retry_failed) by earlier imports."""
+    """Download or re-check images left pending (or failed, when retry_failed) by earlier imports, and
+    fetch again those whose cached file has gone."""
+    recheck_downloaded(store)
     importer = Importer(store, progress=progress, cancel=cancel, **options)
     importer.run_media(store.media_to_fetch(limit=limit, retry_failed=retry_failed))
     return importer.report

@@ -24,22 +24,23 @@ import socket
 import threading
 import time
 from collections import deque
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from filelock import FileLock, Timeout
 
 from core.config import AppPaths
 from core.diagnostics import configure_logging, install_crash_handler
+from core.ingest.vanished import file_is_gone, mark_gone
 from core.jobs.convert import model_version, to_entity
 from core.jobs.progress import JobProgress, PostCost, RemainingTime
 from core.pipeline.types import PostInput, PostResult
 from core.settings import Settings
 from storage import Store, StoreError
-from storage.records import ImageFindings, Post
+from storage.records import ImageFindings, Media, Post
 
 LOCK_FILE = "pipeline.lock"
 log = logging.getLogger(__name__)
@@ -49,18 +50,33 @@ def lock_for(paths: AppPaths) -> FileLock:
     return FileLock(str(paths.data_dir / LOCK_FILE), mode=0o600)
 
 
-def image_of(post: Post) -> str | None:
-    """The post's first image (the one regions refer to) when it is on disk; else text only.
+def image_of(post: Post) -> Media | None:
+    """The post's first image (the one regions refer to), or None for text only.
 
     An image the import checked ("ok") is given even when its file has gone since (moved, cache
     deleted): the run then fails on it, and the store keeps the post's earlier boxes and masks,
-    instead of a text-only result quietly replacing them."""
+    instead of a text-only result quietly replacing them; the image is marked to be fetched again
+    (images_gone) and the post is redone once it is back (storage/job_images.py)."""
     if not post.media:
         return None
     media = post.media[0]
     if media.local_path and (media.status == "ok" or (media.status == "pending" and Path(media.local_path).is_file())):
-        return media.local_path
+        return media
     return None
+
+
+@dataclass
+class Batch:
+    """Posts handed to the engine together, and the sha256 of the image each one's result will use
+    (None: text only, or a file that has gone: it is redone once its image is back)."""
+
+    posts: list[Post]
+    images: list[str | None]
+
+
+def images_gone(posts: Iterable[Post]) -> list[Media]:
+    """First images the store calls downloaded whose file has gone, marked to be fetched again (see vanished.py)."""
+    return [mark_gone(post.media[0]) for post in posts if post.media and file_is_gone(post.media[0])]
 
 
 class _Reporter:
@@ -132,6 +148,7 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
         before = store.job_counts(key)
         store.requeue_stale(key)  # we hold the folder's lock: every 'running' job is a dead worker's
         given_up = 0 if retry_failed else store.job_counts(key)["failed"] - before["failed"]
+        store.requeue_image_changes(key)  # results computed from another image than the post's current one
         suspects = before["running"]  # whatever killed that worker may be one of these: try each alone
         if retry_failed:
             store.retry_failed(key)
@@ -148,7 +165,7 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
         from core.jobs.engine import open_engine
 
         engine = open_engine(settings)
-        claimed: deque[list[Post]] = deque()  # the live posts of each batch handed to the engine, in order
+        claimed: deque[Batch] = deque()  # each batch handed to the engine, in order
 
         def batches() -> Iterator[list[PostInput]]:
             """Claims lazily, so an engine that runs batches ahead (Ray) claims only what it will run."""
@@ -161,22 +178,26 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
                 suspects -= len(ids)
                 taken += len(ids)
                 posts = store.get_posts(ids)  # a post deleted meanwhile has no job left
-                claimed.append([posts[i] for i in ids if i in posts])
-                yield [PostInput(str(post.id), post.text, image_of(post)) for post in claimed[-1]]
+                live = [posts[i] for i in ids if i in posts]
+                used = [image_of(post) for post in live]
+                on_disk = [m is not None and Path(m.local_path).is_file() for m in used]  # type: ignore[arg-type]
+                store.update_media_many(images_gone(live))  # fetched again by import --retry-images, then redone
+                claimed.append(Batch(live, [m.sha256 if m and here else None for m, here in zip(used, on_disk)]))
+                yield [PostInput(str(post.id), post.text, m.local_path if m else None) for post, m in zip(live, used)]
 
         try:
             report(state="running")
             start = last = time.perf_counter()
             done = failed = 0
             for results in engine.map_batches(batches()):
-                live = claimed.popleft()
-                failed += _save(store, key, live, results)
+                batch = claimed.popleft()
+                failed += _save(store, key, batch, results)
                 counts = store.job_counts(key)
                 # retweets that reuse a result saved here (or before) left the queue without a claim
                 done = min(total, pending - counts["pending"] - counts["running"])
                 now = time.perf_counter()
-                remaining.add_batch([PostCost(image_of(post) is not None, result.timings)
-                                     for post, result in zip(live, results)], now - last)
+                remaining.add_batch([PostCost(image is not None, result.timings)
+                                     for image, result in zip(batch.images, results)], now - last)
                 last = now
                 report(done=given_up + done, failed=given_up + failed, elapsed_s=now - start,
                        eta_s=remaining.seconds())
@@ -190,13 +211,14 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
         store.close()
 
 
-def _save(store: Store, key: str, live: list[Post], results: list[PostResult]) -> int:
-    """One batch's results, with what each image showed, in one transaction; returns how many carry an error."""
+def _save(store: Store, key: str, batch: Batch, results: list[PostResult]) -> int:
+    """One batch's results, with what each image showed and which image each used, in one transaction;
+    returns how many carry an error."""
     saved, seen = [], {}
-    for post, result in zip(live, results):
+    for post, result in zip(batch.posts, results):
         media_id = post.media[0].id if post.media else None
         version = model_version(result)
         saved.append((post.id, [to_entity(e, version, media_id) for e in result.entities], result.error))
         seen[post.id] = ImageFindings(result.image_text, result.image_objects)
-    store.save_results(key, saved, seen)
+    store.save_results(key, saved, seen, images={post.id: sha for post, sha in zip(batch.posts, batch.images)})
     return sum(result.error is not None for result in results)

@@ -17,6 +17,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from PIL import Image
 
+from core.orientation import upright
 from core.pipeline import registry
 from core.pipeline.config import PipelineConfig
 from core.pipeline.registry import STAGES, Stage
@@ -33,17 +34,18 @@ class StageError(Exception):
 
 
 def load_image(source: str | os.PathLike[str] | ImageBytes | Image.Image) -> Image.Image:
-    """Decode fully now (PIL is lazy), so a truncated file fails here and not inside a model."""
+    """Decode fully now (PIL is lazy), so a truncated file fails here and not inside a model; turned
+    as displayed (EXIF orientation), so boxes and masks match what the GUI shows."""
     if isinstance(source, ImageBytes):
         if source.data is None:
             raise OSError(source.error)
         source = io.BytesIO(source.data)
     if isinstance(source, Image.Image):
-        image = source
+        image = upright(source)
     else:
         with Image.open(source) as opened:
             opened.load()
-            image = opened.copy()
+            image = upright(opened)
     return image if image.mode == "RGB" else image.convert("RGB")
 
 

@@ -36,8 +36,10 @@ Token classification (BIO over PER, LOC, ORG, OTHER) for social-media posts, use
   model reads the context and not only names it has memorised.
 - **Runs**: {len(config.orders)} (batch orders {", ".join(map(str, config.orders))}, same initial weights); with several, their weights are
   averaged when that scores higher on dev.
-- **Decoding**: first sub-token per word, BIO-constrained Viterbi (`core/pipeline/ner/decode.py`).
-- **Files**: fp16 `model.safetensors` (the backend loads it as fp32 and quantizes Linear layers to int8),
+- **Decoding**: first sub-token per word, BIO-constrained Viterbi (`core/pipeline/ner/decode.py`); posts longer
+  than the max length are read in overlapping windows (`core/pipeline/ner/windows.py`).
+- **Files**: fp16 `model.safetensors` (the backend loads it as fp32 and quantizes Linear layers to int8,
+  activations scaled per row: `core/pipeline/ner/int8.py`),
   `config.json` (labels in `id2label`, `groundlens_word_shapes`, `groundlens_max_length`), tokenizer files.
 - **Trained**: {when:%Y-%m-%d %H:%M} UTC.
 

@@ -38,6 +38,7 @@ from gui.context import AppContext
 from gui.theme import ACCENT, TYPE_COLORS
 from gui.widgets.common import counting_choice, label
 from gui.workers import Latest
+from storage.coverage import Coverage
 from storage.export import CsvWriter
 from storage.normalize import normalize_entity
 from storage.summaries import EntityCount, SeriesPoint
@@ -51,6 +52,7 @@ class TrendData:
     series: list[SeriesPoint] = field(default_factory=list)
     top: list[EntityCount] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # series key -> label
+    coverage: Coverage | None = None  # of the selected range (all posts without one)
 
 
 def day_start(value: date) -> datetime:
@@ -115,6 +117,7 @@ class TrendsView(QWidget):
         self.span: SpanSelector | None = None
         self.canvas.mpl_connect("pick_event", self._on_pick)
 
+        self.coverage_label = label("", "Muted")
         self.selection_label = label("Drag across the upper chart to select a time range.", "Muted")
         self.filter_button = QPushButton("Show feed")
         self.filter_button.setToolTip("The feed is already filtered to the selected range")
@@ -139,6 +142,7 @@ class TrendsView(QWidget):
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addLayout(controls)
         layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.coverage_label)
         layout.addLayout(bottom)
 
     # loading -------------------------------------------------------------------------------
@@ -177,6 +181,7 @@ class TrendsView(QWidget):
             data.top = store.top_entities(
                 start=start, end=end, type=only_type, limit=TOP_N, include_gold=gold, include_retweets=retweets
             )
+            data.coverage = store.coverage(start=start, end=end)
             if norms:
                 data.names = {n: store.entity_profile(n).name or n for n in norms}
             return data
@@ -225,15 +230,26 @@ class TrendsView(QWidget):
                 frameon=False, fontsize=9, ncols=min(6, len(by_key)), loc="lower right", bbox_to_anchor=(1.0, 1.0)
             )
         else:
+            undated = self.data.coverage.undated if self.data.coverage else 0
             ax.text(
                 0.5,
                 0.5,
-                "No mentions yet: run the pipeline (Jobs) or widen the selection.",
+                f"No dated mentions: {undated:,} posts have no date (their mentions are in the top entities)."
+                if undated and self.data.top
+                else "No mentions yet: run the pipeline (Jobs) or widen the selection.",
                 ha="center",
                 va="center",
                 transform=ax.transAxes,
                 color="#6B7280",
             )
+        size = 7 if self.bucket.currentText() == "week" else 1
+        last = max((p.bucket for p in self.data.series), default=None)
+        partial = last if last and self.data.coverage and self.data.coverage.is_partial(last, size) else None
+        if partial is not None:
+            ax.axvspan(partial, partial + timedelta(days=size), color="#9CA3AF", alpha=0.18, hatch="//", lw=0,
+                       gid="partial")
+            ax.text(mdates.date2num(partial), 1.0, f" partial {self.bucket.currentText()}",
+                    transform=ax.get_xaxis_transform(), va="top", fontsize=8, color="#6B7280")
         if self.selection:
             ax.axvspan(self.selection[0], self.selection[1] + timedelta(days=1), color=ACCENT, alpha=0.12)
         self.span = SpanSelector(
@@ -267,6 +283,8 @@ class TrendsView(QWidget):
         self._style(top)
         top.tick_params(axis="y", labelsize=9)
         top.xaxis.set_major_locator(MaxNLocator(integer=True))
+        coverage = self.data.coverage
+        self.coverage_label.setText(coverage.summary(self.selection is not None) if coverage else "")
         self.canvas.draw_idle()
 
     @staticmethod

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from core.pipeline import device
+from core.pipeline.entailment.mention_views import mention_views
 from core.pipeline.types import Mention
 
 ENCODER_DIR = "encoder"  # BERT config, fp16 safetensors with the head, tokenizer
@@ -85,11 +86,14 @@ class EncoderPrior:
         return self.predict_posts([(text, mentions)])[0]
 
     def predict_posts(self, posts: Sequence[tuple[str, Sequence[Mention]]]) -> list[list[float]]:
-        """predict() for many posts, in batches of posts sorted by length."""
+        """predict() for many posts, in batches of posts sorted by length; a post longer than the encoder
+        takes is read in windows around its mentions (mention_views.py)."""
         import torch
 
-        encoded = encode_posts(self.tokenizer, posts, self.max_length)
-        logits: list[np.ndarray] = [np.zeros(0)] * len(posts)
+        views = [(post, view) for post, (text, mentions) in enumerate(posts)
+                 for view in mention_views(self.tokenizer, text, mentions, self.max_length)]
+        encoded = encode_posts(self.tokenizer, [(view.text, view.mentions) for _, view in views], self.max_length)
+        logits = [np.zeros(len(mentions)) for _, mentions in posts]
         order = [i for i in np.argsort([len(ids) for ids, _ in encoded]) if encoded[i][1]]
         with torch.inference_mode():
             for begin in range(0, len(order), self.batch_size):
@@ -98,7 +102,8 @@ class EncoderPrior:
                 out = self.model(*tensors).float().cpu().numpy()
                 cut = np.cumsum([len(encoded[i][1]) for i in chunk])[:-1]
                 for i, part in zip(chunk, np.split(out, cut)):
-                    logits[i] = part.astype(np.float64)
+                    post, view = views[i]
+                    logits[post][view.indexes] = part.astype(np.float64)
         if self.blend is not None:
             a, b, c = self.blend
             logits = [a * z + b * self._logistic_logits(text, mentions) + c for z, (text, mentions) in zip(logits, posts)]

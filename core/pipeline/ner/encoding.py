@@ -1,4 +1,5 @@
-"""Words -> encoder inputs, shared by training and inference so both see identical features."""
+"""Words -> encoder inputs for training batches. Inference (tagger.py) builds its windows from the same
+pieces (`encoder_word`, `word_shapes`), so both see identical features."""
 
 from __future__ import annotations
 
