@@ -97,8 +97,9 @@ class WordTagger:
                 group = by_length[length]
                 for first in range(0, len(group), self.batch_size):
                     chunk = group[first : first + self.batch_size]
-                    logits = self.model(**self.tensors(chunk, length)).logits
-                    scores = torch.log_softmax(logits.float(), dim=-1).numpy()
+                    inputs = {name: t.to(self.model.device) for name, t in self.tensors(chunk, length).items()}
+                    logits = self.model(**inputs).logits
+                    scores = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
                     for row, encoded in enumerate(chunk):
                         window = encoded.window
                         width = window.stop_word - window.first_word
