@@ -13,8 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from core.cli.output import writing
-from core.cli.outputs import check_output
+from core.cli.output import check_output, writing
 from core.cli.store_access import opened_store, refuse
 from core.safe_output import atomic_output, database_files
 from storage import QueryError, Store

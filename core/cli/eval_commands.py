@@ -9,8 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from core.cli.outputs import check_output
-from core.cli.output import writing
+from core.cli.output import check_output, writing
 from core.datasets.gmner import GmnerFormatError, dataset_paths, read_split
 from core.evaluation.masks import read_gold_masks
 from core.evaluation.predictions import read_predictions

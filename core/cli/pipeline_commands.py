@@ -11,14 +11,12 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from core.cli.output import writing
-from core.cli.outputs import check_output
+from core.cli.output import check_output, writing
 from core.config import AppPaths
 from core.jobs.progress import format_duration
-from core.write_errors import check_writable
 from core.pipeline.config import PipelineConfig
 from core.pipeline.registry import STAGES
-from core.safe_output import database_files
+from core.safe_output import check_writable, database_files
 from core.settings import DEVICES, ENGINES, Settings, SettingsError
 
 console = Console(stderr=True)

@@ -32,8 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.safe_output import OutputError, atomic_output, database_files, refuse_overwriting
-from core.write_errors import describe_write_error
+from core.safe_output import OutputError, atomic_output, database_files, describe_write_error, refuse_overwriting
 from gui.context import AppContext
 from gui.theme import ACCENT, TYPE_COLORS
 from gui.widgets.common import counting_choice, label
