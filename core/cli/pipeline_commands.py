@@ -31,7 +31,7 @@ def stage_options(command: Callable) -> Callable:
                            help="Backend option, e.g. -O grounding.model=google/owlv2-base-patch16-ensemble "
                                 "(VALUE is parsed as JSON when it can be).")(command)
     command = click.option("--engine", type=click.Choice(ENGINES), default=None,
-                           help="Where the models run: 'local' (this machine) or 'ray' (a Ray cluster; "
+                           help="Where the pipeline runs: 'local' (this machine) or 'ray' (a Ray cluster; "
                                 "needs groundlens[cluster]). Default: the saved setting.")(command)
     command = click.option("--address", "ray_address", metavar="ADDR", default=None,
                            help="The Ray cluster to join (127.0.0.1:6379, ray://host:10001); without it "
