@@ -119,6 +119,12 @@ def test_csv_export_defuses_spreadsheet_formulas(tmp_path):
     ]  # fmt: skip
 
 
+def test_trends_heads_an_entity_series_with_its_name_as_written(data_dir):
+    out = run(data_dir, "trends", "--entity", "KEVIN durant", "--entity", "nobody", "--top", "0").stdout
+    header = next(line for line in out.splitlines() if "week of" in line)
+    assert [c.strip() for c in header.split("┃")[1:-1]] == ["week of", "Kevin Durant", "nobody"]
+
+
 def test_stats(data_dir):
     out = run(data_dir, "stats").stdout
     assert "posts" in out and "Pipeline jobs" in out

@@ -161,12 +161,14 @@ def trends_command(
         leaders = [
             (kind, store.top_entities(start, end, kind, top, include_gold, retweets)) for kind in (kinds or [None])
         ] if top else []  # fmt: skip
-    keys = list(dict.fromkeys(point.key for point in series))
+        keys = list(dict.fromkeys(point.key for point in series))
+        # an entity's series is keyed by its normalised name; head it as the Trends page does, as written
+        names = {key: store.entity_profile(key, include_gold).name or key for key in keys} if entities else {}
     title = f"Mentions per {bucket}, {COUNTING[counting]}" + (" (pred + gold)" if include_gold else "")
     table = Table(title=title)
     table.add_column(f"{bucket} of")
     for key in keys:
-        table.add_column(key, justify="right")
+        table.add_column(names.get(key, key), justify="right")
     by_bucket: dict[date, dict[str, int]] = {}
     for point in series:
         by_bucket.setdefault(point.bucket, {})[point.key] = point.count
