@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from core.safe_output import OutputError, atomic_output, database_files, describe_write_error, refuse_overwriting
 from gui.context import AppContext
 from gui.theme import ACCENT, TYPE_COLORS
-from gui.widgets.common import counting_choice, label
+from gui.widgets.common import COUNTED, counting_choice, label
 from gui.workers import Latest
 from storage.export import CsvWriter
 from storage.normalize import normalize_entity
@@ -50,6 +50,8 @@ class TrendData:
     series: list[SeriesPoint] = field(default_factory=list)
     top: list[EntityCount] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # series key -> label
+    include_retweets: bool = False  # what these counts cover, for the title and the exports
+    include_gold: bool = False
 
 
 def day_start(value: date) -> datetime:
@@ -165,7 +167,7 @@ class TrendsView(QWidget):
         retweets = bool(self.counting.currentData())
 
         def work(store) -> TrendData:
-            data = TrendData()
+            data = TrendData(include_retweets=retweets, include_gold=gold)
             data.series = store.mention_series(
                 norms, types, bucket=bucket, start=None, end=None, include_gold=gold, include_retweets=retweets
             )
@@ -198,6 +200,11 @@ class TrendsView(QWidget):
             by_key.setdefault(point.key, []).append(point)
         return by_key
 
+    def series_title(self) -> str:
+        """Says what was counted, so an exported chart cannot pass amplification off as original posts."""
+        gold = " (pred + gold)" if self.data.include_gold else ""
+        return f"Mentions per {self.bucket.currentText()}, {COUNTED[self.data.include_retweets]}{gold}"
+
     def _draw(self) -> None:
         ax = self.series_axes
         ax.clear()
@@ -213,7 +220,7 @@ class TrendsView(QWidget):
                 color=color,
                 label=self.data.names.get(key, key),
             )
-        ax.set_title(f"Mentions per {self.bucket.currentText()}", loc="left", fontsize=11, fontweight="bold")
+        ax.set_title(self.series_title(), loc="left", fontsize=11, fontweight="bold")
         locator = mdates.AutoDateLocator()
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -341,8 +348,10 @@ class TrendsView(QWidget):
     def export_csv(self, path: Path) -> None:
         with self._output(path, "w") as handle:
             writer = CsvWriter(handle)
-            writer.writerow(["bucket_start", "series", "label", "mentions"])
+            writer.writerow(["bucket_start", "series", "label", "mentions", "counted"])
+            counted = COUNTED[self.data.include_retweets] + (", pred + gold" if self.data.include_gold else "")
             for point in self.data.series:
                 writer.writerow(
-                    [point.bucket.isoformat(), point.key, self.data.names.get(point.key, point.key), point.count]
-                )
+                    [point.bucket.isoformat(), point.key, self.data.names.get(point.key, point.key), point.count,
+                     counted]
+                )  # fmt: skip
