@@ -73,3 +73,14 @@ def test_csv_export_imported_again_keeps_each_posts_identity(tmp_path):
     again = run(data, "import", str(sheet))
     assert again.exit_code == 0 and "0 posts added" in again.stdout, again.stdout
     assert posts(data, "paris") == {("csv", "B2")}
+
+
+def test_export_imported_again_keeps_photos_stored_from_local_files(tmp_path):
+    demo = Path(__file__).parent.parent / "resources" / "demo" / "posts.jsonl"
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert run(first, "import", str(demo)).exit_code == 0
+    out = tmp_path / "posts.jsonl"
+    assert run(first, "export", str(out)).exit_code == 0
+    assert run(second, "import", str(out)).exit_code == 0
+    assert posts(first, "has:image")  # the demo's photos are local files
+    assert posts(second, "has:image") == posts(first, "has:image")

@@ -64,7 +64,8 @@ URL = ("url", "link", "permalink", "tweeturl", "posturl")
 # such records keep source "x", so the same tweet imported from any of these files is one post.
 _X_MARKERS = ("__twarc", "authorid", "conversationid", "edithistorytweetids", "idstr", "inreplytostatusidstr",
               "retweetedstatus", "extendedtweet")
-_MEDIA_URL_KEYS = ("media_url_https", "url", "media_url", "src", "path", "file", "href")
+# local_path: a photo stored from a local file, as GroundLens's own export names it
+_MEDIA_URL_KEYS = ("media_url_https", "url", "media_url", "src", "path", "local_path", "file", "href")
 _URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+:")  # two letters at least: C:\ is a path
 
 
