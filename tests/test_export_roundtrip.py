@@ -50,9 +50,8 @@ def test_jsonl_export_imported_again_is_the_same_posts_with_their_links(tmp_path
     before, after = exported(out), exported(out2)
     assert before.keys() == after.keys()
     for key, row in before.items():
-        assert {f: after[key][f] for f in ("text", "retweet_of", "quote_of", "reply_to", "author", "created_at")} == {
-            f: row[f] for f in ("text", "retweet_of", "quote_of", "reply_to", "author", "created_at")
-        }, key
+        fields = ("text", "retweet_of", "quote_of", "reply_to", "author", "created_at", "raw")
+        assert {f: after[key][f] for f in fields} == {f: row[f] for f in fields}, key
 
 
 def test_csv_export_imported_again_keeps_each_posts_identity(tmp_path):

@@ -272,7 +272,8 @@ def record_to_post(
     created = lookup(record, CREATED, keyed=keyed)
     lang = lookup(record, LANG, keyed=keyed)
     url = lookup(record, URL, keyed=keyed)
-    source = _exported_source(record, keyed) or source
+    exported = _exported_source(record, keyed)
+    source = exported or source
     is_x = source == X_SOURCE or not keyed.keys().isdisjoint(_X_MARKERS)
     post = Post(
         source=X_SOURCE if is_x else source,
@@ -282,7 +283,9 @@ def record_to_post(
         created_at=parse_time(created[1]) if created else None,
         lang=_text(lang[1], lang[0]) if lang else None,
         url=_text(url[1], url[0]) if url else None,
-        raw=record,
+        # an exported post's `raw` is the payload it was first imported from: kept as it is, so each
+        # export-import round trip does not nest the previous export one level deeper
+        raw=record["raw"] if exported and isinstance(record.get("raw"), dict) else record,
         media=[media_for(ref, base_dir, allow_absolute) for ref in dict.fromkeys(_image_refs(record, keyed))],
     )
     if post.url is None and is_x:
