@@ -16,7 +16,7 @@ from typing import IO, Callable, Iterator
 import matplotlib.dates as mdates
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, NullFormatter, NullLocator
+from matplotlib.ticker import MaxNLocator
 from matplotlib.widgets import SpanSelector
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -241,10 +241,8 @@ class TrendsView(QWidget):
                 transform=ax.transAxes,
                 color="#6B7280",
             )
-            # no time axis to show: matplotlib would draw 1970 for an empty date axis
-            ax.xaxis.set_major_locator(NullLocator())
-            ax.xaxis.set_major_formatter(NullFormatter())  # ConciseDateFormatter fails on no ticks
-            ax.yaxis.set_major_locator(NullLocator())
+            ax.set_xticks([])  # no time axis to show: matplotlib would draw 1970 for an empty date axis
+            ax.set_yticks([])
         if self.selection:
             ax.axvspan(self.selection[0], self.selection[1] + timedelta(days=1), color=ACCENT, alpha=0.12)
         self.span = SpanSelector(
@@ -279,8 +277,8 @@ class TrendsView(QWidget):
         top.tick_params(axis="y", labelsize=9)
         top.xaxis.set_major_locator(MaxNLocator(integer=True))
         if not counts:
-            top.xaxis.set_major_locator(NullLocator())  # an empty bar chart would show a -0.04..0.04 scale of nothing
-            top.yaxis.set_major_locator(NullLocator())
+            top.set_xticks([])  # an empty bar chart would show a -0.04..0.04 scale of nothing
+            top.set_yticks([])
         self.canvas.draw_idle()
 
     @staticmethod
