@@ -6,7 +6,6 @@ import csv
 
 import pytest
 from test_gui import demo_paths, window  # noqa: F401 - fixtures: the real demo in a real window
-from test_storage_support import make_post, mention
 
 from core.safe_output import OutputError
 from storage import Store
@@ -50,19 +49,3 @@ def test_trends_chart_and_csv_say_whether_retweets_were_counted(qtbot, window, t
     trends.export_csv(tmp_path / "t.csv")
     rows = list(csv.DictReader((tmp_path / "t.csv").open(newline="")))
     assert rows and {row["counted"] for row in rows} == {"every post (retweets included)"}
-
-
-def test_trends_with_only_undated_mentions_says_they_are_not_charted(qtbot, window):  # noqa: F811
-    """Posts from a folder of images have no date: their mentions exist but cannot be on a time axis."""
-    with Store.open(window.ctx.paths.db_path) as store:
-        post = make_post("undated", "A day in Zanzibar", when=None)
-        store.upsert_posts([post])
-        store.save_result(post.id, "cfg", [mention(post, "Zanzibar", "LOC")], None)
-    trends = window.trends
-    window.show_page("trends")
-    trends.entities_edit.setText("Zanzibar")
-    with qtbot.waitSignal(trends.loaded, timeout=10_000):
-        trends.reload()
-    shown = " ".join(text.get_text() for text in trends.series_axes.texts)
-    assert "No dated mentions" in shown and "not charted" in shown
-    assert not trends.series_axes.get_xticks().size  # no 1970 time axis for nothing

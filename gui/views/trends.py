@@ -234,15 +234,12 @@ class TrendsView(QWidget):
             ax.text(
                 0.5,
                 0.5,
-                "No dated mentions here (posts without a date are not charted):\n"
-                "run the pipeline (Jobs) or widen the selection.",
+                "No mentions yet: run the pipeline (Jobs) or widen the selection.",
                 ha="center",
                 va="center",
                 transform=ax.transAxes,
                 color="#6B7280",
             )
-            ax.set_xticks([])  # no time axis to show: matplotlib would draw 1970 for an empty date axis
-            ax.set_yticks([])
         if self.selection:
             ax.axvspan(self.selection[0], self.selection[1] + timedelta(days=1), color=ACCENT, alpha=0.12)
         self.span = SpanSelector(
@@ -276,9 +273,6 @@ class TrendsView(QWidget):
         self._style(top)
         top.tick_params(axis="y", labelsize=9)
         top.xaxis.set_major_locator(MaxNLocator(integer=True))
-        if not counts:
-            top.set_xticks([])  # an empty bar chart would show a -0.04..0.04 scale of nothing
-            top.set_yticks([])
         self.canvas.draw_idle()
 
     @staticmethod
