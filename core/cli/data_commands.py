@@ -19,6 +19,7 @@ from core.safe_output import atomic_output, database_files
 from storage import QueryError, Store
 from storage import export as exporter
 from storage.faults import damaged
+from storage.normalize import normalize_entity
 from storage.query import parse_period
 from storage.records import ENTITY_TYPES
 
@@ -158,12 +159,12 @@ def trends_command(
     with _store(ctx) as store:
         retweets = counting == "all"
         series = store.mention_series(list(entities) or None, kinds, bucket, start, end, include_gold, retweets)
+        # an entity's series is keyed by its normalised name; head it as the Trends page does, as written
+        names = {norm: store.entity_profile(norm, include_gold).name or norm for norm in map(normalize_entity, entities)}
         leaders = [
             (kind, store.top_entities(start, end, kind, top, include_gold, retweets)) for kind in (kinds or [None])
         ] if top else []  # fmt: skip
-        keys = list(dict.fromkeys(point.key for point in series))
-        # an entity's series is keyed by its normalised name; head it as the Trends page does, as written
-        names = {key: store.entity_profile(key, include_gold).name or key for key in keys} if entities else {}
+    keys = list(dict.fromkeys(point.key for point in series))
     title = f"Mentions per {bucket}, {COUNTING[counting]}" + (" (pred + gold)" if include_gold else "")
     table = Table(title=title)
     table.add_column(f"{bucket} of")

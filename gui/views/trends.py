@@ -47,11 +47,11 @@ SERIES_PALETTE = ["#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E
 
 @dataclass
 class TrendData:
+    include_retweets: bool = False  # what these counts cover, for the title and the exports
+    include_gold: bool = False
     series: list[SeriesPoint] = field(default_factory=list)
     top: list[EntityCount] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # series key -> label
-    include_retweets: bool = False  # what these counts cover, for the title and the exports
-    include_gold: bool = False
 
 
 def day_start(value: date) -> datetime:
