@@ -160,7 +160,8 @@ def trends_command(
         retweets = counting == "all"
         series = store.mention_series(list(entities) or None, kinds, bucket, start, end, include_gold, retweets)
         # an entity's series is keyed by its normalised name; head it as the Trends page does, as written
-        names = {norm: store.entity_profile(norm, include_gold).name or norm for norm in map(normalize_entity, entities)}
+        norms = map(normalize_entity, entities)
+        names = {norm: store.entity_profile(norm, include_gold).name or norm for norm in norms}
         leaders = [
             (kind, store.top_entities(start, end, kind, top, include_gold, retweets)) for kind in (kinds or [None])
         ] if top else []  # fmt: skip
