@@ -22,6 +22,7 @@ from storage.faults import damaged
 from storage.normalize import normalize_entity
 from storage.query import parse_period
 from storage.records import ENTITY_TYPES
+from storage.summaries import COUNTED
 
 
 @contextmanager
@@ -132,7 +133,7 @@ def search_command(ctx: click.Context, query_words: tuple[str, ...], entity_mode
 
 
 # how trends count: the option's values and the words the tables say it with
-COUNTING = {"originals": "original posts only (retweets left out)", "all": "every post (retweets included)"}
+COUNTING = {"originals": COUNTED[False], "all": COUNTED[True]}
 
 
 @click.command("trends")

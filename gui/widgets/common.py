@@ -33,8 +33,6 @@ COUNTING_CHOICES = (
     ("original posts only (default)", False),
     ("every post, retweets included", True),
 )
-# What a count covers, for chart titles and exported files (the CLI's `trends` titles say the same)
-COUNTED = {False: "original posts only (retweets left out)", True: "every post (retweets included)"}
 COUNTING_HELP = (
     "Original posts only: each post once however often it was retweeted (retweets left out, as -is:retweet).\n"
     "Every post: each retweet counts again, which measures amplification."
