@@ -7,10 +7,15 @@ target's folder and renamed over the target only when complete (a rename within 
 atomic); on any error, Ctrl-C included, the temporary file goes and the old target stays.
 `refuse_overwriting` is checked first: an output that is the database, its SQLite side files or
 the input is refused with a message before anything is opened.
+
+Where an output goes is the user's choice, so a missing folder, a read-only place or a full device
+is their input error: `describe_write_error` gives the one sentence, naming the path, that the CLI
+and the GUI show for it (never a traceback), and `check_writable` finds the first two before a long run.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from contextlib import contextmanager
@@ -18,6 +23,17 @@ from pathlib import Path
 from typing import IO, Iterable, Iterator, Mapping
 
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+_WRITE_REASONS = {
+    errno.ENOENT: "the folder {folder} does not exist",
+    errno.ENOTDIR: "{folder} is not a folder",
+    errno.EISDIR: "it is a folder",
+    errno.EACCES: "permission denied (is {folder} read-only or not yours?)",
+    errno.EPERM: "permission denied (is {folder} read-only or not yours?)",
+    errno.EROFS: "{folder} is on a read-only file system",
+    errno.ENOSPC: "no space left on the device holding {folder}",
+    errno.EDQUOT: "disk quota exceeded on the device holding {folder}",
+}
 
 
 class OutputError(ValueError):
@@ -89,3 +105,23 @@ def write_text_atomic(target: str | os.PathLike[str], text: str, encoding: str =
 def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> None:
     with atomic_output(target, "wb") as handle:
         handle.write(data)
+
+
+def check_writable(path: Path) -> None:
+    """Raise the OSError that writing `path` would raise for a missing or read-only folder, before a long
+    run rather than after it (a full device can only show itself while writing)."""
+    folder = path.expanduser().absolute().parent
+    if not folder.exists():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(folder))
+    if not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
+
+
+def describe_write_error(path: Path, error: OSError) -> str:
+    """'cannot write OUT: the folder X does not exist' and the like; unknown errors keep the system's words."""
+    folder = path.expanduser().absolute().parent
+    reason = _WRITE_REASONS.get(error.errno or -1)
+    why = reason.format(folder=folder) if reason else (error.strerror or str(error))
+    return f"cannot write {path}: {why}"

@@ -246,7 +246,7 @@ class MainWindow(QMainWindow):
         self.ctx.db.submit(lambda store: store.stats(), self._show_stats)
 
     def _show_stats(self, stats: dict) -> None:
-        self.counts_label.setText(format_stats(stats))
+        self.counts_label.setText(format_stats(stats, self.jobs.config_key))
 
     def _results_changed(self) -> None:
         self.feed.refresh()
@@ -271,8 +271,9 @@ def with_date_range(query: str, clause: str) -> str:
     return " ".join([*kept, clause]).strip()
 
 
-def format_stats(stats: dict) -> str:
-    """'1,204 posts · 980 images · 3,411 mentions of 1,020 entities · queue: 120 pending, 3 failed'."""
+def format_stats(stats: dict, config_key: str) -> str:
+    """'1,204 posts · 980 images · 3,411 mentions of 1,020 entities · queue: 120 pending, 3 failed', the queue
+    being the configuration's the Jobs page runs (jobs left by a one-off `process --ner spacy` never run here)."""
     images = stats.get("media", {}).get("ok", 0)
     mentions = sum(stats.get("entities", {}).get("pred", {}).values())
     gold = sum(stats.get("entities", {}).get("gold", {}).values())
@@ -283,10 +284,7 @@ def format_stats(stats: dict) -> str:
     ]
     if gold:
         parts.append(f"{gold:,} gold")
-    queue: dict[str, int] = {}
-    for counts in stats.get("jobs", {}).values():
-        for state, n in counts.items():
-            queue[state] = queue.get(state, 0) + n
+    queue: dict[str, int] = stats.get("jobs", {}).get(config_key, {})
     waiting = {state: n for state, n in queue.items() if state in ("pending", "running", "failed") and n}
     if waiting:
         parts.append("queue: " + ", ".join(f"{n:,} {state}" for state, n in waiting.items()))

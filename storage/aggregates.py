@@ -22,10 +22,10 @@ import json
 import sqlite3
 from typing import Callable, Sequence
 
-from storage.db import day_sql
+from storage.db import IDS, day_sql
 
 ALL_TYPES = "*"
-_SCOPE = "post_id IN (SELECT value FROM json_each(?))"
+_SCOPE = f"post_id IN {IDS}"
 _DATED = "created_at IS NOT NULL"
 _COUNTS = {
     "mentions": "COUNT(*)",

@@ -21,6 +21,8 @@ from storage.normalize import fold
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 15_000
 DAY_SECONDS = 86_400
+# SQL for "these ids", bound as one JSON array: any number of ids in one parameter (no 999-variable limit)
+IDS = "(SELECT value FROM json_each(?))"
 
 
 def day_sql(column: str) -> str:

@@ -8,9 +8,9 @@ from typing import Any, Iterable, Mapping
 
 from storage import aggregates
 from storage.normalize import normalize_entity
+from storage.db import IDS
 from storage.records import ENTITY_TYPES, Entity, Evidence, Region
 
-_IDS = "(SELECT value FROM json_each(?))"
 _ENTITY_COLUMNS = (
     'id, post_id, origin, start, "end", text, norm, type, score, groundable, groundable_score, expression,'
     " model_version, verdict, evidence"
@@ -38,15 +38,15 @@ def replace(conn: sqlite3.Connection, by_post: Mapping[int, list[Entity]], origi
     stamps = {  # what each mention copies from its post: its date and whether the post is a retweet
         post_id: (created_at, retweet)
         for post_id, created_at, retweet in conn.execute(
-            f"SELECT id, created_at, retweet_of IS NOT NULL FROM posts WHERE id IN {_IDS}", (key,)
+            f"SELECT id, created_at, retweet_of IS NOT NULL FROM posts WHERE id IN {IDS}", (key,)
         )
     }
     post_ids = [post_id for post_id in by_post if post_id in stamps]
     key = json.dumps(post_ids)
     aggregates.shift(conn, post_ids, -1, origin)
-    conn.execute(f"DELETE FROM entities WHERE origin = ? AND post_id IN {_IDS}", (origin, key))
+    conn.execute(f"DELETE FROM entities WHERE origin = ? AND post_id IN {IDS}", (origin, key))
     first_media = dict(
-        conn.execute(f"SELECT post_id, id FROM media WHERE position = 0 AND post_id IN {_IDS}", (key,)).fetchall()
+        conn.execute(f"SELECT post_id, id FROM media WHERE position = 0 AND post_id IN {IDS}", (key,)).fetchall()
     )
     next_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM entities").fetchone()[0]
     entity_rows, region_rows, names = [], [], {}
@@ -88,7 +88,7 @@ def refresh_post_facts(conn: sqlite3.Connection, post_ids: list[int] | None) -> 
     if post_ids is None:
         conn.execute(_REFRESH_FACTS)
     else:
-        conn.execute(f"{_REFRESH_FACTS} WHERE id IN {_IDS}", (json.dumps(post_ids),))
+        conn.execute(f"{_REFRESH_FACTS} WHERE id IN {IDS}", (json.dumps(post_ids),))
 
 
 def _entity_row(entity: Entity, created_at: int | None, retweet: int) -> tuple[Any, ...]:
@@ -136,7 +136,7 @@ def read(conn: sqlite3.Connection, post_ids: list[int], origin: str | None) -> d
     origin_filter = "" if origin is None else "AND origin = ?"
     params = (key,) if origin is None else (key, origin)
     rows = conn.execute(
-        f"SELECT {_ENTITY_COLUMNS} FROM entities WHERE post_id IN {_IDS} {origin_filter} ORDER BY post_id, start, id",
+        f"SELECT {_ENTITY_COLUMNS} FROM entities WHERE post_id IN {IDS} {origin_filter} ORDER BY post_id, start, id",
         params,
     ).fetchall()
     found: dict[int, list[Entity]] = {post_id: [] for post_id in post_ids}
@@ -151,7 +151,7 @@ def read(conn: sqlite3.Connection, post_ids: list[int], origin: str | None) -> d
         found[entity.post_id].append(entity)
         by_id[entity.id] = entity
     region_rows = conn.execute(
-        f"SELECT {_REGION_COLUMNS} FROM regions WHERE entity_id IN {_IDS} ORDER BY id", (json.dumps(list(by_id)),)
+        f"SELECT {_REGION_COLUMNS} FROM regions WHERE entity_id IN {IDS} ORDER BY id", (json.dumps(list(by_id)),)
     )
     for entity_id, media_id, x0, y0, x1, y1, score, mask, area in region_rows:
         by_id[entity_id].regions.append(

@@ -18,7 +18,8 @@ from storage.store import Store
 
 FORMATS = ("jsonl", "csv")
 CSV_COLUMNS = (
-    "post_id", "source", "native_id", "author", "created_at", "lang", "post_url", "image_url", "image_file",
+    "post_id", "source", "native_id", "author", "created_at", "lang", "post_url", "retweet_of", "quote_of", "reply_to",
+    "image_url", "image_file",
     "origin", "start", "end", "text", "norm", "type", "score", "groundable", "groundable_score", "verdict",
     "evidence", "expression", "model_version", "regions",
 )  # fmt: skip
@@ -101,7 +102,7 @@ def _csv_rows(post: Post, mentions: list[Entity]) -> Iterator[list[Any]]:
         regions = [asdict(region) for region in entity.regions]
         yield [
             post.id, post.source, post.native_id, post.author, _iso(post.created_at), post.lang, post.url,
-            image and image.url, image and image.local_path, entity.origin, entity.start, entity.end, entity.text,
+            post.retweet_of, post.quote_of, post.reply_to, image and image.url, image and image.local_path, entity.origin, entity.start, entity.end, entity.text,
             entity.norm, entity.type, entity.score, entity.groundable, entity.groundable_score, entity.verdict,
             "; ".join(e.detail for e in entity.evidence), entity.expression, entity.model_version,
             json.dumps(regions) if regions else "",

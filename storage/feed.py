@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from storage.db import from_epoch
+from storage.db import IDS, from_epoch
 from storage.query import DATE_FILTERS, Query, parse_query
 from storage.search import fts_match, post_where
 from storage.summaries import PostSummary, SearchPage
@@ -69,7 +69,7 @@ def post_summaries(conn: sqlite3.Connection, ids: list[int]) -> list[PostSummary
                     ORDER BY m.position LIMIT 1),
                    (SELECT j.state FROM jobs j WHERE j.post_id = p.id ORDER BY j.updated_at DESC LIMIT 1),
                    p.retweet_of IS NOT NULL
-            FROM posts p WHERE p.id IN (SELECT value FROM json_each(?))""",
+            FROM posts p WHERE p.id IN {IDS}""",
         (json.dumps(ids),),
     )
     by_id = {}

@@ -13,9 +13,9 @@ import sqlite3
 from typing import Any, Mapping
 
 from storage import posts
+from storage.db import IDS
 from storage.records import ImageFindings, ImageObject, ImageText
 
-_IDS = "(SELECT value FROM json_each(?))"
 
 
 def ocr_document(texts: list[ImageText]) -> str | None:
@@ -31,10 +31,10 @@ def replace(conn: sqlite3.Connection, by_post: Mapping[int, ImageFindings]) -> N
         return
     key = json.dumps(list(by_post))
     default_media = dict(
-        conn.execute(f"SELECT post_id, id FROM media WHERE position = 0 AND post_id IN {_IDS}", (key,)).fetchall()
+        conn.execute(f"SELECT post_id, id FROM media WHERE position = 0 AND post_id IN {IDS}", (key,)).fetchall()
     )
-    conn.execute(f"DELETE FROM image_text WHERE post_id IN {_IDS}", (key,))
-    conn.execute(f"DELETE FROM image_objects WHERE post_id IN {_IDS}", (key,))
+    conn.execute(f"DELETE FROM image_text WHERE post_id IN {IDS}", (key,))
+    conn.execute(f"DELETE FROM image_objects WHERE post_id IN {IDS}", (key,))
     texts, objects = [], []
     for post_id, found in by_post.items():
         media = default_media.get(post_id)
@@ -52,13 +52,13 @@ def replace(conn: sqlite3.Connection, by_post: Mapping[int, ImageFindings]) -> N
 
 def _reindex_ocr(conn: sqlite3.Connection, documents: dict[int, str | None]) -> None:
     """Store each post's OCR document and re-index only the posts whose document changed."""
-    old = dict(conn.execute(f"SELECT id, ocr_text FROM posts WHERE id IN {_IDS}", (json.dumps(list(documents)),)))
+    old = dict(conn.execute(f"SELECT id, ocr_text FROM posts WHERE id IN {IDS}", (json.dumps(list(documents)),)))
     changed = [post_id for post_id, text in documents.items() if post_id in old and old[post_id] != text]
     if not changed:
         return
     posts.unindex_text(conn, changed)  # with the old document: the index must forget exactly what it holds
     conn.executemany("UPDATE posts SET ocr_text = ? WHERE id = ?", [(documents[i], i) for i in changed])
-    posts.index_text(conn, f"IN {_IDS}", (json.dumps(changed),))
+    posts.index_text(conn, f"IN {IDS}", (json.dumps(changed),))
 
 
 def moved(found: ImageFindings, media: dict[int, int]) -> ImageFindings:
@@ -78,13 +78,13 @@ def read(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, ImageFindin
     key = json.dumps(post_ids)
     found = {post_id: ImageFindings() for post_id in post_ids}
     for post_id, media_id, text, x0, y0, x1, y1, score in conn.execute(
-        f"SELECT post_id, media_id, text, x0, y0, x1, y1, score FROM image_text WHERE post_id IN {_IDS} ORDER BY id",
+        f"SELECT post_id, media_id, text, x0, y0, x1, y1, score FROM image_text WHERE post_id IN {IDS} ORDER BY id",
         (key,),
     ):
         found[post_id].texts.append(ImageText(text, (x0, y0, x1, y1), score, media_id))
     for post_id, media_id, label, x0, y0, x1, y1, score, candidates in conn.execute(
         f"SELECT post_id, media_id, label, x0, y0, x1, y1, score, candidates FROM image_objects"
-        f" WHERE post_id IN {_IDS} ORDER BY id",
+        f" WHERE post_id IN {IDS} ORDER BY id",
         (key,),
     ):
         names: Any = json.loads(candidates) if candidates else []

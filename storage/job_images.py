@@ -14,6 +14,8 @@ import sqlite3
 import time
 from typing import Mapping, Sequence
 
+from storage.db import IDS
+
 # The image a result would use now: the post's first image (regions refer to it) when it is downloaded.
 CURRENT_IMAGE = "(SELECT sha256 FROM media WHERE media.post_id = jobs.post_id AND position = 0 AND status = 'ok')"
 
@@ -29,7 +31,7 @@ def record(conn: sqlite3.Connection, config_key: str, images: Mapping[int, str |
 def record_current(conn: sqlite3.Connection, config_key: str, post_ids: Sequence[int]) -> None:
     """For results saved without saying which image they used: take them to match the post's image as it is."""
     conn.execute(
-        f"UPDATE jobs SET image = {CURRENT_IMAGE} WHERE config_key = ? AND post_id IN (SELECT value FROM json_each(?))",
+        f"UPDATE jobs SET image = {CURRENT_IMAGE} WHERE config_key = ? AND post_id IN {IDS}",
         (config_key, json.dumps(list(post_ids))),
     )
 

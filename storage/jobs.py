@@ -14,12 +14,12 @@ from datetime import datetime, timezone
 from typing import Iterable, Mapping, Sequence
 
 from storage import entities, findings, reposts
+from storage.db import IDS
 from storage.records import Entity, ImageFindings
 
 STATES = ("pending", "running", "done", "failed")
 MAX_ATTEMPTS = 3  # times a post may be in hand when its worker dies before it is failed
 STOPPED_ERROR = "the worker stopped while processing this post (%d times)"  # printf format
-_IDS = "(SELECT value FROM json_each(?))"
 
 
 def enqueue(conn: sqlite3.Connection, config_key: str, post_ids: Iterable[int] | None) -> int:
@@ -30,7 +30,7 @@ def enqueue(conn: sqlite3.Connection, config_key: str, post_ids: Iterable[int] |
     scope, params, ids = "", [config_key, time.time()], None
     if post_ids is not None:
         ids = list(post_ids)
-        scope = f"WHERE id IN {_IDS} OR id IN (SELECT result_of FROM posts WHERE id IN {_IDS})"
+        scope = f"WHERE id IN {IDS} OR id IN (SELECT result_of FROM posts WHERE id IN {IDS})"
         params = [*params, json.dumps(ids), json.dumps(ids)]
     queued = conn.execute(
         f"INSERT OR IGNORE INTO jobs (post_id, config_key, state, updated_at)"
@@ -104,7 +104,7 @@ def _fitting_predictions(conn: sqlite3.Connection, post_ids: list[int]) -> set[i
         return set()
     rows = conn.execute(
         f"""SELECT e.post_id FROM entities e JOIN posts p ON p.id = e.post_id
-            WHERE e.origin = 'pred' AND e.post_id IN {_IDS}
+            WHERE e.origin = 'pred' AND e.post_id IN {IDS}
             GROUP BY e.post_id HAVING MIN(substr(p.text, e.start + 1, e."end" - e.start) = e.text) = 1""",
         (json.dumps(post_ids),),
     )
@@ -119,7 +119,7 @@ def requeue_stale(
     failed with a reason instead of crashing every restart; the others go back to pending."""
     where, params = "config_key = ? AND state = 'running'", [config_key]
     if workers is not None:
-        where, params = f"{where} AND worker IN {_IDS}", [*params, json.dumps(list(workers))]
+        where, params = f"{where} AND worker IN {IDS}", [*params, json.dumps(list(workers))]
     if older_than is not None:
         where, params = f"{where} AND updated_at < ?", [*params, time.time() - older_than]
     return conn.execute(

@@ -11,10 +11,9 @@ from typing import Any
 import orjson
 
 from storage import aggregates, reposts
-from storage.db import from_epoch, to_epoch
+from storage.db import IDS, from_epoch, to_epoch
 from storage.records import Media, Post
 
-_IDS = "(SELECT value FROM json_each(?))"
 _RECORD_FIELDS = ("author", "created_at", "text", "lang", "url", "raw", "retweet_of", "quote_of", "reply_to")
 _POST_FIELDS = (*_RECORD_FIELDS, "has_media")  # as stored: the record's fields and facts derived from it
 _MEDIA_FIELDS = ("url", "local_path", "sha256", "size_bytes", "width", "height", "status", "error")
@@ -106,7 +105,7 @@ def upsert_batch(conn: sqlite3.Connection, batch: list[Post]) -> UpsertSummary:
         unindex_text(conn, text_changed)
     conn.executemany(f"UPDATE posts SET {', '.join(f + ' = ?' for f in _POST_FIELDS)} WHERE id = ?", updates)
     if text_changed:
-        index_text(conn, f"IN {_IDS}", (json.dumps(text_changed),))
+        index_text(conn, f"IN {IDS}", (json.dumps(text_changed),))
     _restamp_entities(conn, restamped)
     _reset_jobs(conn, text_changed)
     _sync_media(conn, list(latest.values()), has_old=bool(existing))
@@ -129,7 +128,7 @@ def unindex_text(conn: sqlite3.Connection, post_ids: list[int]) -> None:
     """Remove the stored (old) text of these posts from the index; call before the text changes."""
     conn.execute(
         f"INSERT INTO posts_fts (posts_fts, rowid, text, ocr_text)"
-        f" SELECT 'delete', id, search_fold(text), search_fold(ocr_text) FROM posts WHERE id IN {_IDS}",
+        f" SELECT 'delete', id, search_fold(text), search_fold(ocr_text) FROM posts WHERE id IN {IDS}",
         (json.dumps(post_ids),),
     )
 
@@ -142,7 +141,7 @@ def _restamp_entities(conn: sqlite3.Connection, post_ids: list[int]) -> None:
     conn.execute(
         f"UPDATE entities SET (created_at, retweet) ="
         f" (SELECT created_at, retweet_of IS NOT NULL FROM posts WHERE id = entities.post_id)"
-        f" WHERE post_id IN {_IDS}",
+        f" WHERE post_id IN {IDS}",
         (json.dumps(post_ids),),
     )
     aggregates.shift(conn, post_ids, +1)
@@ -154,7 +153,7 @@ def _reset_jobs(conn: sqlite3.Connection, post_ids: list[int]) -> None:
         return
     conn.execute(
         f"UPDATE jobs SET state = 'pending', worker = NULL, error = NULL, attempts = 0, updated_at = ?"
-        f" WHERE state IN ('done', 'failed') AND post_id IN {_IDS}",
+        f" WHERE state IN ('done', 'failed') AND post_id IN {IDS}",
         (time.time(), json.dumps(post_ids)),
     )
 
@@ -168,7 +167,7 @@ def _sync_media(conn: sqlite3.Connection, posts: list[Post], has_old: bool) -> N
     old: dict[tuple[int, int], tuple[Any, ...]] = {}
     if has_old:
         rows = conn.execute(
-            f"SELECT post_id, position, id, url FROM media WHERE post_id IN {_IDS}",
+            f"SELECT post_id, position, id, url FROM media WHERE post_id IN {IDS}",
             (json.dumps([post.id for post in posts]),),
         )
         old = {(post_id, position): (media_id, url) for post_id, position, media_id, url in rows}
@@ -226,7 +225,7 @@ def get_posts(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, Post]:
     """The stored posts among these ids, with their media, by id."""
     key = json.dumps(post_ids)
     rows = conn.execute(
-        f"SELECT id, source, native_id, {', '.join(_RECORD_FIELDS)} FROM posts WHERE id IN {_IDS}", (key,)
+        f"SELECT id, source, native_id, {', '.join(_RECORD_FIELDS)} FROM posts WHERE id IN {IDS}", (key,)
     ).fetchall()
     found = {}
     for post_id, source, native_id, author, created_at, text, lang, url, raw, retweet_of, quote_of, reply_to in rows:
@@ -236,7 +235,7 @@ def get_posts(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, Post]:
             retweet_of=retweet_of, quote_of=quote_of, reply_to=reply_to,
         )  # fmt: skip
     media = conn.execute(
-        f"SELECT post_id, id, {', '.join(_MEDIA_FIELDS)} FROM media WHERE post_id IN {_IDS} ORDER BY post_id, position",
+        f"SELECT post_id, id, {', '.join(_MEDIA_FIELDS)} FROM media WHERE post_id IN {IDS} ORDER BY post_id, position",
         (key,),
     )
     for row in media:

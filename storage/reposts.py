@@ -21,9 +21,9 @@ import time
 from typing import Iterable
 
 from storage import entities, findings
+from storage.db import IDS
 from storage.records import Entity
 
-_IDS = "(SELECT value FROM json_each(?))"
 
 
 def _images(post: str) -> str:
@@ -46,9 +46,9 @@ def relink(conn: sqlite3.Connection, post_ids: list[int]) -> None:
     key = json.dumps(post_ids)
     conn.execute(
         f"""UPDATE posts SET result_of = {_ORIGINAL_WITH_SAME_CONTENT}
-            WHERE (retweet_of IS NOT NULL OR result_of IS NOT NULL) AND (id IN {_IDS} OR id IN (
+            WHERE (retweet_of IS NOT NULL OR result_of IS NOT NULL) AND (id IN {IDS} OR id IN (
                 SELECT r.id FROM posts o JOIN posts r ON r.source = o.source AND r.retweet_of = o.native_id
-                WHERE o.id IN {_IDS} AND r.retweet_of IS NOT NULL))""",
+                WHERE o.id IN {IDS} AND r.retweet_of IS NOT NULL))""",
         (key, key),
     )
 
@@ -84,7 +84,7 @@ def copy_results(conn: sqlite3.Connection, config_key: str, pairs: Iterable[tupl
     outcome = dict(
         (post_id, (state, error))
         for post_id, state, error in conn.execute(
-            f"SELECT post_id, state, error FROM jobs WHERE config_key = ? AND post_id IN {_IDS}",
+            f"SELECT post_id, state, error FROM jobs WHERE config_key = ? AND post_id IN {IDS}",
             (config_key, json.dumps(list(by_original))),
         )
     )
@@ -109,7 +109,7 @@ def share(conn: sqlite3.Connection, config_key: str, original_ids: list[int]) ->
     (not one a worker holds: it will save the same result itself); returns how many retweets got one."""
     pairs = conn.execute(  # CROSS JOIN: from the originals' retweets (an index), never a scan of the queue
         f"""SELECT p.id, p.result_of FROM posts p CROSS JOIN jobs j
-            WHERE p.result_of IN {_IDS} AND p.result_of IS NOT NULL
+            WHERE p.result_of IN {IDS} AND p.result_of IS NOT NULL
             AND j.post_id = p.id AND j.config_key = ? AND j.state != 'running'""",
         (json.dumps(original_ids), config_key),
     ).fetchall()
@@ -121,7 +121,7 @@ def settle_queued(conn: sqlite3.Connection, config_key: str, post_ids: list[int]
     # from the given posts (CROSS JOIN keeps that order), or else from the pending part of the queue
     source, params = "jobs j JOIN posts p ON p.id = j.post_id", [config_key]
     if post_ids is not None:
-        source = f"posts p CROSS JOIN jobs j ON j.post_id = p.id AND p.id IN {_IDS}"
+        source = f"posts p CROSS JOIN jobs j ON j.post_id = p.id AND p.id IN {IDS}"
         params = [json.dumps(post_ids), *params]
     pairs = conn.execute(
         f"""SELECT p.id, p.result_of FROM {source} CROSS JOIN jobs o ON o.post_id = p.result_of

@@ -17,7 +17,7 @@ Terms are separated by spaces and must all match (AND).
                            ``type:PER,LOC`` or ``type:PER OR type:LOC`` for either
 ``entity:"Kevin Durant"``  has a predicted mention of that entity (normalised name)
 ``groundable:yes|no``      has a predicted entity judged (not) visible in the image
-``source:twitter``         imported from that source (case ignored)
+``source:x``               imported from that source (case ignored): x, jsonl, csv, folder, twitter-gmner
 ``author:@name``           written by that author (``@`` optional, case ignored)
 ``lang:en``                in that language
 ``has:image``              has an image (``has:entities``, ``has:gold`` likewise)

@@ -8,6 +8,9 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
+# What a trend count covers, by include_retweets: the words the CLI's tables and the Trends page use
+COUNTED = {False: "original posts only (retweets left out)", True: "every post (retweets included)"}
+
 
 @dataclass
 class PostSummary:

@@ -115,6 +115,27 @@ def test_export_jsonl_and_csv(data_dir, tmp_path):
     assert not missing.exists()
 
 
+def test_csv_export_says_which_rows_are_retweets_quotes_or_replies(tmp_path):
+    """Retweets carry copies of their original's mentions: a spreadsheet must be able to leave them out."""
+    paths = resolve_paths(tmp_path / "data").ensure()
+    with Store.open(paths.db_path) as store:
+        posts = [
+            make_post("10", "Kevin Durant scores", source="x"),
+            make_post("11", "Kevin Durant scores", source="x", retweet_of="10"),
+            make_post("12", "Durant again", source="x", quote_of="10", reply_to="9"),
+        ]
+        store.upsert_posts(posts)
+        for post in posts:
+            store.save_result(post.id, "cfg", [mention(post, "Durant", "PER")], None)
+    table = tmp_path / "mentions.csv"
+    assert run(tmp_path / "data", "export", str(table)).exit_code == 0
+    with open(table, newline="", encoding="utf-8") as handle:
+        rows = {r["native_id"]: r for r in csv.DictReader(handle)}
+    assert [(rows[n]["retweet_of"], rows[n]["quote_of"], rows[n]["reply_to"]) for n in ("10", "11", "12")] == [
+        ("", "", ""), ("10", "", ""), ("", "10", "9"),
+    ]  # fmt: skip
+
+
 def test_csv_export_defuses_spreadsheet_formulas(tmp_path):
     paths = resolve_paths(tmp_path / "data").ensure()
     with Store.open(paths.db_path) as store:
@@ -128,6 +149,12 @@ def test_csv_export_defuses_spreadsheet_formulas(tmp_path):
     assert [(r["author"], r["text"]) for r in rows] == [
         ("'=cmd|' /C calc'!A0", "'=HYPERLINK(x)"), ("'=cmd|' /C calc'!A0", "Paris"),
     ]  # fmt: skip
+
+
+def test_trends_heads_an_entity_series_with_its_name_as_written(data_dir):
+    out = run(data_dir, "trends", "--entity", "KEVIN durant", "--entity", "nobody", "--top", "0").stdout
+    header = next(line for line in out.splitlines() if "week of" in line)
+    assert [c.strip() for c in header.split("┃")[1:-1]] == ["week of", "Kevin Durant", "nobody"]
 
 
 def test_stats(data_dir):

@@ -36,3 +36,16 @@ def test_trends_export_refuses_the_database(qtbot, window, export):  # noqa: F81
     assert db.stat().st_size == size
     with Store.open(db) as store:
         assert store.count_posts() == 10
+
+
+def test_trends_chart_and_csv_say_whether_retweets_were_counted(qtbot, window, tmp_path):  # noqa: F811
+    trends = window.trends
+    with qtbot.waitSignal(trends.loaded, timeout=10_000):
+        window.show_page("trends")
+    assert "original posts only" in trends.series_axes.get_title(loc="left")
+    with qtbot.waitSignal(trends.loaded, timeout=10_000):
+        trends.counting.setCurrentIndex(1)  # every post, retweets included
+    assert "every post (retweets included)" in trends.series_axes.get_title(loc="left")
+    trends.export_csv(tmp_path / "t.csv")
+    rows = list(csv.DictReader((tmp_path / "t.csv").open(newline="")))
+    assert rows and {row["counted"] for row in rows} == {"every post (retweets included)"}

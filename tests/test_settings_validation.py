@@ -14,7 +14,7 @@ from core.cli import cli
 from core.config import resolve_paths
 from core.jobs.runner import JobRunner
 from core.settings import Settings, SettingsError
-from core.write_errors import describe_write_error
+from core.safe_output import describe_write_error
 from storage import Store
 from test_storage_support import make_post
 

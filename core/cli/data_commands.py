@@ -13,15 +13,16 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from core.cli.output import writing
-from core.cli.outputs import check_output
+from core.cli.output import check_output, writing
 from core.cli.store_access import opened_store, refuse
 from core.safe_output import atomic_output, database_files
 from storage import QueryError, Store
 from storage import export as exporter
 from storage.faults import damaged
+from storage.normalize import normalize_entity
 from storage.query import parse_period
 from storage.records import ENTITY_TYPES
+from storage.summaries import COUNTED
 
 
 @contextmanager
@@ -132,7 +133,7 @@ def search_command(ctx: click.Context, query_words: tuple[str, ...], entity_mode
 
 
 # how trends count: the option's values and the words the tables say it with
-COUNTING = {"originals": "original posts only (retweets left out)", "all": "every post (retweets included)"}
+COUNTING = {"originals": COUNTED[False], "all": COUNTED[True]}
 
 
 @click.command("trends")
@@ -159,6 +160,9 @@ def trends_command(
     with _store(ctx) as store:
         retweets = counting == "all"
         series = store.mention_series(list(entities) or None, kinds, bucket, start, end, include_gold, retweets)
+        # an entity's series is keyed by its normalised name; head it as the Trends page does, as written
+        norms = map(normalize_entity, entities)
+        names = {norm: store.entity_profile(norm, include_gold).name or norm for norm in norms}
         leaders = [
             (kind, store.top_entities(start, end, kind, top, include_gold, retweets)) for kind in (kinds or [None])
         ] if top else []  # fmt: skip
@@ -168,7 +172,7 @@ def trends_command(
     table = Table(title=title)
     table.add_column(f"{bucket} of")
     for key in keys:
-        table.add_column(key, justify="right")
+        table.add_column(names.get(key, key), justify="right")
     by_bucket: dict[date, dict[str, int]] = {}
     for point in series:
         by_bucket.setdefault(point.bucket, {})[point.key] = point.count

@@ -12,8 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from core.cli.output import writing
-from core.cli.outputs import check_output
+from core.cli.output import check_output, writing
 from core.cli.pipeline_commands import build_engine, progress_bar, stage_options
 from core.config import AppPaths
 from core.datasets.gmner import GmnerFormatError, GmnerPost, dataset_paths, read_split

@@ -1,14 +1,23 @@
-"""The CLI's boundary for files it writes: an OSError becomes one message naming the path."""
+"""The CLI's boundary for files it writes: an output over its own source is a usage error (exit 2),
+one that cannot be written (missing folder, read-only place, full device) one message naming the path (exit 1)."""
 
 from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator, Mapping
 
 import click
 
-from core.write_errors import describe_write_error
+from core.safe_output import OutputError, describe_write_error, refuse_overwriting
+
+
+def check_output(target: Path, protected: Mapping[str, Iterable[Path]]) -> None:
+    """Exit 2 with the reason, before any work, when `target` is one of the `protected` files."""
+    try:
+        refuse_overwriting(target, protected)
+    except OutputError as error:
+        raise click.UsageError(str(error)) from None
 
 
 @contextmanager

@@ -12,14 +12,12 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from core.cli.output import writing
-from core.cli.outputs import check_output
+from core.cli.output import check_output, writing
 from core.config import AppPaths
 from core.jobs.progress import format_duration
-from core.write_errors import check_writable
 from core.pipeline.config import PipelineConfig
 from core.pipeline.registry import STAGES
-from core.safe_output import database_files
+from core.safe_output import check_writable, database_files
 from core.settings import DEVICES, ENGINES, Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -37,7 +35,7 @@ def stage_options(command: Callable) -> Callable:
                            help="Backend option, e.g. -O grounding.model=google/owlv2-base-patch16-ensemble "
                                 "(VALUE is parsed as JSON when it can be).")(command)
     command = click.option("--engine", type=click.Choice(ENGINES), default=None,
-                           help="Where the models run: 'local' (this machine) or 'ray' (a Ray cluster; "
+                           help="Where the pipeline runs: 'local' (this machine) or 'ray' (a Ray cluster; "
                                 "needs groundlens[cluster]). Default: the saved setting.")(command)
     command = click.option("--address", "ray_address", metavar="ADDR", default=None,
                            help="The Ray cluster to join (127.0.0.1:6379, ray://host:10001); without it "

@@ -22,7 +22,9 @@ from typing import Any, Callable, Iterable, Iterator
 
 from dateutil import parser as dateparser
 
-from core.ingest.links import STORED_ORIGINALS, carries_post, set_links, share_original, v1_references, v2_references
+from core.ingest.links import (
+    STORED_ORIGINALS, carries_post, export_references, set_links, share_original, v1_references, v2_references,
+)
 from core.ingest.report import ItemError, ParsedItem
 from storage.records import Media, Post
 
@@ -38,8 +40,7 @@ class RecordError(ValueError):
     """A record that cannot become a post; the message is the reason shown to the analyst."""
 
 
-@lru_cache(maxsize=4096)  # the same few column names come back on every record
-@functools.lru_cache(maxsize=4096)  # a file repeats the same few field names on every line
+@lru_cache(maxsize=4096)  # a file repeats the same few field names on every line
 def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
@@ -50,7 +51,8 @@ def keyed_names(record: dict[str, Any]) -> dict[str, str]:
 
 
 TEXT = ("text", "fulltext", "tweet", "tweettext", "content", "body", "message", "caption", "post")
-ID = ("id", "idstr", "tweetid", "postid", "nativeid", "statusid")
+# native_id first: GroundLens's own exports also carry `id` / `post_id`, the row number in the database
+ID = ("nativeid", "id", "idstr", "tweetid", "postid", "statusid")
 AUTHOR = ("author", "username", "screenname", "user", "authorusername", "userscreenname", "handle", "authorname",
           "authorid", "userid")
 CREATED = ("createdat", "created", "date", "datetime", "timestamp", "time", "postedat", "publishedat")
@@ -62,7 +64,8 @@ URL = ("url", "link", "permalink", "tweeturl", "posturl")
 # such records keep source "x", so the same tweet imported from any of these files is one post.
 _X_MARKERS = ("__twarc", "authorid", "conversationid", "edithistorytweetids", "idstr", "inreplytostatusidstr",
               "retweetedstatus", "extendedtweet")
-_MEDIA_URL_KEYS = ("media_url_https", "url", "media_url", "src", "path", "file", "href")
+# local_path: a photo stored from a local file, as GroundLens's own export names it
+_MEDIA_URL_KEYS = ("media_url_https", "url", "media_url", "src", "path", "local_path", "file", "href")
 _URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+:")  # two letters at least: C:\ is a path
 
 
@@ -235,6 +238,16 @@ def fails_alone(convert: Callable[..., Post]) -> Callable[..., Post]:
     return guarded
 
 
+def _exported_source(record: dict[str, Any], keyed: dict[str, str]) -> str | None:
+    """The `source` of a record from GroundLens's own export, which names a post by (source, native_id):
+    kept, so that importing an export again finds the same posts instead of adding copies. Only with
+    `native_id` beside it: a v1.1 tweet's `source` is the client app that posted it."""
+    if "nativeid" not in keyed or "source" not in keyed:
+        return None
+    value = record[keyed["source"]]
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
 @fails_alone
 def record_to_post(
     record: Any,
@@ -259,6 +272,8 @@ def record_to_post(
     created = lookup(record, CREATED, keyed=keyed)
     lang = lookup(record, LANG, keyed=keyed)
     url = lookup(record, URL, keyed=keyed)
+    exported = _exported_source(record, keyed)
+    source = exported or source
     is_x = source == X_SOURCE or not keyed.keys().isdisjoint(_X_MARKERS)
     post = Post(
         source=X_SOURCE if is_x else source,
@@ -268,7 +283,9 @@ def record_to_post(
         created_at=parse_time(created[1]) if created else None,
         lang=_text(lang[1], lang[0]) if lang else None,
         url=_text(url[1], url[0]) if url else None,
-        raw=record,
+        # an exported post's `raw` is the payload it was first imported from: kept as it is, so each
+        # export-import round trip does not nest the previous export one level deeper
+        raw=record["raw"] if exported and isinstance(record.get("raw"), dict) else record,
         media=[media_for(ref, base_dir, allow_absolute) for ref in dict.fromkeys(_image_refs(record, keyed))],
     )
     if post.url is None and is_x:
@@ -287,7 +304,7 @@ def record_items(
     except RecordError as error:
         yield ItemError(location, str(error))
         return
-    references = {**v1_references(record), **v2_references(record)}
+    references = {**export_references(record), **v1_references(record), **v2_references(record)}
     set_links(post, references)
     for field in STORED_ORIGINALS:
         reference = references.get(field)

@@ -52,6 +52,11 @@ def v1_references(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def export_references(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The same for a line of GroundLens's own JSONL export, which names each link by its native id."""
+    return {field: {"id": value} for field in V2_LINKS.values() if (value := _id(record.get(field)))}
+
+
 def reference_id(reference: dict[str, Any]) -> str | None:
     return _id(reference.get("id_str")) or _id(reference.get("id"))
 

@@ -203,14 +203,18 @@ class JobsView(QWidget):
     def refresh_queue(self) -> None:
         key = self.config_key
         self.ctx.db.submit(
-            lambda store: (store.job_counts(key), store.failed_jobs(key, MAX_FAILURES), store.unusable_media(MAX_FAILURES)),
+            lambda store: (store.job_counts(key), store.failed_jobs(key, MAX_FAILURES), store.unusable_media(MAX_FAILURES),
+                           store.count_posts()),  # fmt: skip
             self._on_queue,
         )
 
     def _on_queue(self, result) -> None:
-        counts, failed, images = result
+        counts, failed, images, posts = result
+        # posts never run with this configuration have no job yet: "0 pending" alone would read as "all done"
+        unqueued = posts - sum(counts.values())
         self.queue_label.setText(
             "Queue for this configuration: " + ", ".join(f"{n:,} {state}" for state, n in counts.items())
+            + (f"; {unqueued:,} posts not run with it yet (Run pipeline queues them)" if unqueued > 0 else "")
         )
         pipeline_failures = [
             Failure(job.updated_at, "pipeline", f"post {job.post_id}", job.error or "unknown error", job.post_id)

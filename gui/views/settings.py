@@ -29,7 +29,7 @@ from core.pipeline.config import PipelineConfig, StageConfig
 from core.pipeline.registry import STAGES
 from core.settings import DEVICES, ENGINES, Settings, SettingsError
 from core.ingest import credentials
-from core.write_errors import describe_write_error
+from core.safe_output import describe_write_error
 from gui.context import AppContext
 from gui.theme import ERROR_COLOR
 from gui.widgets.common import card, label

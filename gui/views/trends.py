@@ -32,8 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.safe_output import OutputError, atomic_output, database_files, refuse_overwriting
-from core.write_errors import describe_write_error
+from core.safe_output import OutputError, atomic_output, database_files, describe_write_error, refuse_overwriting
 from gui.context import AppContext
 from gui.theme import ACCENT, TYPE_COLORS
 from gui.widgets.common import counting_choice, label
@@ -41,7 +40,7 @@ from gui.workers import Latest
 from storage.coverage import Coverage
 from storage.export import CsvWriter
 from storage.normalize import normalize_entity
-from storage.summaries import EntityCount, SeriesPoint
+from storage.summaries import COUNTED, EntityCount, SeriesPoint
 
 TOP_N = 12
 SERIES_PALETTE = ["#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"]
@@ -49,6 +48,8 @@ SERIES_PALETTE = ["#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E
 
 @dataclass
 class TrendData:
+    include_retweets: bool = False  # what these counts cover, for the title and the exports
+    include_gold: bool = False
     series: list[SeriesPoint] = field(default_factory=list)
     top: list[EntityCount] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # series key -> label
@@ -170,7 +171,7 @@ class TrendsView(QWidget):
         retweets = bool(self.counting.currentData())
 
         def work(store) -> TrendData:
-            data = TrendData()
+            data = TrendData(include_retweets=retweets, include_gold=gold)
             data.series = store.mention_series(
                 norms, types, bucket=bucket, start=None, end=None, include_gold=gold, include_retweets=retweets
             )
@@ -204,6 +205,11 @@ class TrendsView(QWidget):
             by_key.setdefault(point.key, []).append(point)
         return by_key
 
+    def series_title(self) -> str:
+        """Says what was counted, so an exported chart cannot pass amplification off as original posts."""
+        gold = " (pred + gold)" if self.data.include_gold else ""
+        return f"Mentions per {self.bucket.currentText()}, {COUNTED[self.data.include_retweets]}{gold}"
+
     def _draw(self) -> None:
         ax = self.series_axes
         ax.clear()
@@ -219,7 +225,7 @@ class TrendsView(QWidget):
                 color=color,
                 label=self.data.names.get(key, key),
             )
-        ax.set_title(f"Mentions per {self.bucket.currentText()}", loc="left", fontsize=11, fontweight="bold")
+        ax.set_title(self.series_title(), loc="left", fontsize=11, fontweight="bold")
         locator = mdates.AutoDateLocator()
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -360,8 +366,10 @@ class TrendsView(QWidget):
     def export_csv(self, path: Path) -> None:
         with self._output(path, "w") as handle:
             writer = CsvWriter(handle)
-            writer.writerow(["bucket_start", "series", "label", "mentions"])
+            writer.writerow(["bucket_start", "series", "label", "mentions", "counted"])
+            counted = COUNTED[self.data.include_retweets] + (", pred + gold" if self.data.include_gold else "")
             for point in self.data.series:
                 writer.writerow(
-                    [point.bucket.isoformat(), point.key, self.data.names.get(point.key, point.key), point.count]
-                )
+                    [point.bucket.isoformat(), point.key, self.data.names.get(point.key, point.key), point.count,
+                     counted]
+                )  # fmt: skip
