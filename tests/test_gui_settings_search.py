@@ -8,6 +8,7 @@ import json
 from test_gui import demo_paths, window  # noqa: F401 - the real demo database and main window
 
 from core.ingest import credentials
+from core.pipeline.config import PipelineConfig
 from gui import import_tasks
 from gui.widgets.entity_list import ROW_ROLE
 from storage import Store
@@ -35,7 +36,7 @@ def test_settings_refuse_a_backend_that_cannot_run(qtbot, window):  # noqa: F811
     page.save()
     assert f"option 'model': {missing} does not exist" in page.message.text()
     assert window.ctx.paths.settings_file.read_text() == before
-    assert window.jobs.settings.pipeline.grounding.backend == "person_detector"
+    assert window.jobs.settings.pipeline.grounding == PipelineConfig().grounding  # the default, unchanged
 
 
 def test_jobs_page_says_why_the_saved_settings_cannot_run(qtbot, window):  # noqa: F811
