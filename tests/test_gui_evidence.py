@@ -28,7 +28,7 @@ def astronaut_post(tmp_path):
                          groundable_score=0.81, verdict="probably",
                          evidence=[Evidence("person", "1 person detected, not identified", 0.9)])
         nasa = Entity(nasa_at, nasa_at + 4, "NASA", "ORG", score=0.97, groundable=True, groundable_score=0.93,
-                      verdict="in_image", evidence=[Evidence("ocr", "read 'NASA' in the image", 0.97)],
+                      verdict="in_image", evidence=[Evidence("ocr", "read 'NASA' in the image, 0.97", 0.97)],
                       regions=[Region((40.0, 60.0, 90.0, 80.0), 0.97)])
         findings = ImageFindings(
             [ImageText("NASA", (40.0, 60.0, 90.0, 80.0), 0.97)],
@@ -56,7 +56,7 @@ def test_chips_show_verdict_confidence_and_evidence(qtbot, astronaut_post):
     assert "1 person detected, not identified (0.90)" in tooltip
 
     view.entities.entity_hovered.emit(rows["NASA"].key)
-    assert "read 'NASA' in the image (0.97)" in view.evidence.text()
+    assert "• read 'NASA' in the image, 0.97\n" in view.evidence.text() + "\n"  # its score stated once
     view.entities.entity_hovered.emit("")
     assert view.evidence.text() == ""
 

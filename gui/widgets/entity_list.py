@@ -61,8 +61,10 @@ def grounding_label(entity: Entity, has_image: bool, image_expected: bool = Fals
 
 
 def evidence_lines(entity: Entity) -> tuple[str, ...]:
-    """Each observation behind the verdict as the analyst reads it: "read 'NASA' in the image (0.97)"."""
-    return tuple(f"{e.detail} ({e.score:.2f})" for e in entity.evidence)
+    """Each observation behind the verdict as the analyst reads it, with its score: "read 'NASA' in the
+    image, 0.97" as the pipeline wrote it, or "1 person detected, not identified (0.90)" when the
+    detail does not state it."""
+    return tuple(e.detail if f"{e.score:.2f}" in e.detail else f"{e.detail} ({e.score:.2f})" for e in entity.evidence)
 
 
 def draw_pill(painter: QPainter, rect: QRect, text: str, color: QColor, filled: bool, dashed: bool = False) -> int:
