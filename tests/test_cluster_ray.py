@@ -17,9 +17,11 @@ import pytest
 from click.testing import CliRunner
 
 from core.cli import cli
+from core.jobs.ray_engine import LOOPBACK_ONLY
 from storage import Store
 from storage.records import Media, Post
 
+os.environ.update(LOOPBACK_ONLY)  # before ray is imported here: a Ray started in this process stays on loopback
 ray = pytest.importorskip("ray", reason="the Ray engine is the optional 'cluster' extra")
 pytestmark = pytest.mark.slow
 
@@ -132,3 +134,21 @@ def test_an_unreachable_cluster_is_one_clear_message(tmp_path):
     assert result.exit_code == 1
     assert "cannot reach the Ray cluster at 127.0.0.1:9" in result.output
     assert job_states(data)[0]["pending"] == 2  # nothing was lost or marked
+
+
+def test_analyze_on_ray_writes_what_the_local_engine_writes(tmp_path):
+    """`analyze --engine ray`: the same output lines, in input order, bad lines included."""
+    photo = DEMO / "images" / "astronaut.jpg"
+    lines = [json.dumps({"id": "a", "text": "NASA astronaut Eileen Collins before STS-93", "image": str(photo)}),
+             "{not json", json.dumps({"id": "b", "text": "Grace Hopper taught at Yale", "image": None}),
+             json.dumps({"id": "c", "text": "Eileen Collins again", "image": str(tmp_path / "gone.jpg")})]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    light = ["--ner", "spacy", "--segmentation", "off", "--threads", "1"]
+    run_cli("--data-dir", str(tmp_path / "d"), "analyze", str(source), "-o", str(tmp_path / "local.jsonl"), *light)
+    run_cli("--data-dir", str(tmp_path / "d"), "analyze", str(source), "-o", str(tmp_path / "ray.jsonl"), *light,
+            "--engine", "ray", "--workers", "2")
+    local = (tmp_path / "local.jsonl").read_text(encoding="utf-8")
+    assert (tmp_path / "ray.jsonl").read_text(encoding="utf-8") == local
+    assert [json.loads(line)["id"] for line in local.splitlines()] == ["a", "line 2", "b", "c"]
+    assert "cannot read" in json.loads(local.splitlines()[3])["error"]  # the driver could not read it either
