@@ -96,6 +96,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import string
 import subprocess
@@ -112,6 +113,8 @@ from core.ingest import import_paths
 from core.ingest.fields import MAX_TEXT_CHARS
 from storage import QueryError, Store
 from storage.records import Post
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
@@ -537,7 +540,9 @@ def test_each_hostile_input_is_refused_with_a_reason_or_stored_safely(tmp_path, 
 
 
 def test_every_kind_in_one_batch(tmp_path):
-    assert len(BAD_INPUT_CASES) + len(HOSTILE_CASES) + 1 >= 32  # +1: the search queries below
+    kinds = len(BAD_INPUT_CASES) + len(HOSTILE_CASES) + 1  # +1: the search queries below
+    claimed = re.search(r"\((\d+) kinds of hostile\s+input", README.read_text(encoding="utf-8"))
+    assert claimed and int(claimed.group(1)) == kinds, "README's count of hostile input kinds is not the suite's"
     cases = []
     for kind, build in {**BAD_INPUT_CASES, **HOSTILE_CASES}.items():
         folder = tmp_path / kind
