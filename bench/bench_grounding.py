@@ -53,9 +53,6 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", dest="json_path", type=Path, default=None, help="write the figures here")
     args = parser.parse_args()
-    import torch
-
-    torch.set_num_threads(args.threads)
     conll, xml_dir = dataset_paths(args.data, args.split)
     gold = read_split(conll, xml_dir)
     seconds = None

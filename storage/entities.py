@@ -45,9 +45,7 @@ def replace(conn: sqlite3.Connection, by_post: Mapping[int, list[Entity]], origi
     key = json.dumps(post_ids)
     aggregates.shift(conn, post_ids, -1, origin)
     conn.execute(f"DELETE FROM entities WHERE origin = ? AND post_id IN {IDS}", (origin, key))
-    first_media = dict(
-        conn.execute(f"SELECT post_id, id FROM media WHERE position = 0 AND post_id IN {IDS}", (key,)).fetchall()
-    )
+    first_media = first_media_ids(conn, key)
     next_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM entities").fetchone()[0]
     entity_rows, region_rows, names = [], [], {}
     for post_id in post_ids:
@@ -65,6 +63,12 @@ def replace(conn: sqlite3.Connection, by_post: Mapping[int, list[Entity]], origi
     refresh_post_facts(conn, post_ids)
     aggregates.shift(conn, post_ids, +1, origin)
     return post_ids
+
+
+def first_media_ids(conn: sqlite3.Connection, post_ids_json: str) -> dict[int, int]:
+    """post id -> its first image's media id (the image the pipeline looks at and regions refer to)."""
+    rows = conn.execute(f"SELECT post_id, id FROM media WHERE position = 0 AND post_id IN {IDS}", (post_ids_json,))
+    return dict(rows.fetchall())
 
 
 TYPE_BITS = {"PER": 1, "LOC": 2, "ORG": 4, "OTHER": 8}

@@ -12,7 +12,7 @@ import json
 import sqlite3
 from typing import Any, Mapping
 
-from storage import posts
+from storage import entities, posts
 from storage.db import IDS
 from storage.records import ImageFindings, ImageObject, ImageText
 
@@ -30,9 +30,7 @@ def replace(conn: sqlite3.Connection, by_post: Mapping[int, ImageFindings]) -> N
     if not by_post:
         return
     key = json.dumps(list(by_post))
-    default_media = dict(
-        conn.execute(f"SELECT post_id, id FROM media WHERE position = 0 AND post_id IN {IDS}", (key,)).fetchall()
-    )
+    default_media = entities.first_media_ids(conn, key)
     conn.execute(f"DELETE FROM image_text WHERE post_id IN {IDS}", (key,))
     conn.execute(f"DELETE FROM image_objects WHERE post_id IN {IDS}", (key,))
     texts, objects = [], []

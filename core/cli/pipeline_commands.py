@@ -93,10 +93,6 @@ def build_engine(paths: AppPaths, overrides: dict[str, Any]) -> tuple[Settings, 
     from core.jobs.engine import open_engine
 
     settings = configure(paths, overrides)
-    if settings.threads:
-        import torch
-
-        torch.set_num_threads(settings.threads)
     console.print(f"pipeline {settings.pipeline.describe()}")
     try:
         return settings, open_engine(settings)

@@ -24,7 +24,8 @@ class Engine(Protocol):
 
 
 class LocalEngine:
-    """The pipeline in this process: models load once, batches run one after the other."""
+    """The pipeline in this process: models load once (on the chosen device, with `threads` torch
+    threads), batches run one after the other. A Ray actor holds one of these too."""
 
     name = "local"
 
@@ -33,6 +34,10 @@ class LocalEngine:
         from core.pipeline.pipeline import Pipeline
 
         device.use(settings.device)
+        if settings.threads:
+            import torch
+
+            torch.set_num_threads(settings.threads)
         self.pipeline = Pipeline.from_config(settings.pipeline)
 
     def map_batches(self, batches: Iterable[list[PostInput]]) -> Iterator[list[PostResult]]:

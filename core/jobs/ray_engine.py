@@ -51,22 +51,16 @@ def shipped(post: PostInput) -> PostInput:
 
 
 class PipelineWorker:
-    """A Ray actor's state: one pipeline with its models, built once from the driver's settings."""
+    """A Ray actor's state: the local engine, built once from the driver's settings (Ray hides the
+    GPUs from an actor that asked for none, so 'auto' is then the CPU)."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
-        from core.pipeline import device
-        from core.pipeline.pipeline import Pipeline
+        from core.jobs.engine import LocalEngine
 
-        chosen = Settings.from_dict(settings)
-        device.use(chosen.device)  # Ray hides the GPUs from an actor that asked for none: 'auto' is then the CPU
-        if chosen.threads:
-            import torch
-
-            torch.set_num_threads(chosen.threads)
-        self.pipeline = Pipeline.from_config(chosen.pipeline)
+        self.engine = LocalEngine(Settings.from_dict(settings))
 
     def run(self, batch: list[PostInput]) -> list[PostResult]:
-        return self.pipeline.run(batch)
+        return self.engine.pipeline.run(batch)
 
     def pid(self) -> int:
         return os.getpid()
@@ -121,7 +115,6 @@ class RayEngine:
         except Exception as exc:  # noqa: BLE001 - a model missing on a node, no room for the actors
             self.close()
             raise ClusterError(f"the pipeline workers could not start on the cluster: {exc}") from None
-        self.settings = settings
 
     def map_batches(self, batches: Iterable[list[PostInput]]) -> Iterator[list[PostResult]]:
         ray = _ray()
@@ -138,9 +131,6 @@ class RayEngine:
             if not pending:
                 return
             yield ray.get(pending.popleft())
-
-    def worker_pids(self) -> list[int]:
-        return _ray().get([a.pid.remote() for a in self.actors])
 
     def close(self) -> None:
         ray = _ray()

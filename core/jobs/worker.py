@@ -137,10 +137,6 @@ def _stop_with_parent(events: Queue, cancel: Event) -> None:
 
 def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_failed: bool,
              report: _Reporter, cancel: Event) -> None:
-    if settings.threads:
-        import torch
-
-        torch.set_num_threads(settings.threads)
     key = settings.pipeline.key()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     store = Store.open(paths.db_path, check=True)  # a damaged database is refused, not written into
