@@ -28,7 +28,9 @@ demo: $(STAMP)
 app: $(STAMP)
 	$(PY) main.py
 
+# the layer rules (pyproject.toml [tool.importlinter]) first, then the suite
 test: $(TEST_STAMP)
+	$(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 bench: $(TEST_STAMP)

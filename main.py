@@ -1,15 +1,13 @@
-"""GroundLens entry point: `python main.py` opens the desktop app, subcommands run headless."""
+"""GroundLens from a source checkout: `python main.py` opens the desktop app, subcommands run headless.
+
+Installed, the same command line is `groundlens` (groundlens.cli:run).
+"""
 
 from __future__ import annotations
 
 import sys
 
-
-def run(argv: list[str] | None = None) -> None:
-    from core.cli import cli
-
-    cli.main(args=argv, prog_name="main.py")
-
+from groundlens.cli import run
 
 if __name__ == "__main__":
-    run(sys.argv[1:])
+    run(sys.argv[1:], prog_name="main.py")

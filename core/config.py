@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 import platformdirs
 
-from core.private import private_folder
+from groundlens.core.private import private_folder
 
 APP_NAME = "GroundLens"
 DATA_DIR_ENV = "GROUNDLENS_DATA_DIR"
@@ -20,8 +21,9 @@ MODELS_DIR_ENV = "GROUNDLENS_MODELS_DIR"
 IMAGE_CACHE_NAME = "images"  # inside the data folder, beside the database
 DB_FILE_NAME = "groundlens.db"
 SETTINGS_FILE_NAME = "settings.json"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-RESOURCES_DIR = REPO_ROOT / "resources"
+# Shipped files are package data of groundlens.resources. pip always unpacks a wheel, so the traversable
+# is a real folder: onnxruntime, safetensors and Qt can open its files by path.
+RESOURCES_DIR = Path(str(files("groundlens.resources")))
 
 
 @dataclass(frozen=True)

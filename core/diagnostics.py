@@ -28,10 +28,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Callable
 
-from core.config import private_data_folder
-from core.ingest.credentials import TOKEN_ENV
-from core.private import open_private, private_folder
-from core.redact import RedactingFilter, redact, register_secret
+from groundlens.core.config import private_data_folder
+from groundlens.core.private import open_private, private_folder
+from groundlens.core.redact import RedactingFilter, redact, register_environment_secrets
 
 LOG_DIR_NAME = "logs"
 LOG_FILE_NAME = "groundlens.log"
@@ -94,7 +93,7 @@ def log_file() -> Path | None:
 def configure_logging(data_dir: Path, level: str | int | None = None) -> Path | None:
     """Log to `<data_dir>/logs/groundlens.log` from here on (INFO, or $GROUNDLENS_LOG_LEVEL); returns the
     file, or None when the folder cannot be written. Calling it again moves the log to the new folder."""
-    register_secret(os.environ.get(TOKEN_ENV))  # a token in the environment is a secret before anything loads it
+    register_environment_secrets()
     chosen = level or os.environ.get(LOG_LEVEL_ENV, "").strip().upper() or logging.INFO
     path = Path(data_dir) / LOG_DIR_NAME / LOG_FILE_NAME
     close_logging()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
@@ -35,6 +36,16 @@ def _forms(secret: str) -> set[str]:
     for _ in range(2):
         found |= {form for known in found for form in _escaped(known)}
     return {form for form in found if len(form) >= _MIN_SECRET_LENGTH}
+
+
+X_TOKEN_ENV = "GROUNDLENS_X_BEARER_TOKEN"  # the X API bearer token (core.ingest.credentials reads it)
+SECRET_ENV_VARS = (X_TOKEN_ENV,)
+
+
+def register_environment_secrets() -> None:
+    """A secret in the environment is a secret before anything loads it (called when logging starts)."""
+    for name in SECRET_ENV_VARS:
+        register_secret(os.environ.get(name))
 
 
 def register_secret(secret: str | None) -> None:

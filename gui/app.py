@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -10,13 +11,17 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from core.config import AppPaths
-from core.demo import prepare_demo
-from core.diagnostics import install_crash_handler
-from gui.context import open_context
-from gui.main_window import ICONS_DIR, MainWindow
-from gui.theme import apply_theme
-from storage import StoreError
+from groundlens.core.config import AppPaths
+from groundlens.core.demo import prepare_demo
+from groundlens.core.diagnostics import install_crash_handler
+from groundlens.gui.context import open_context
+from groundlens.gui.main_window import ICONS_DIR, MainWindow
+from groundlens.gui.theme import apply_theme
+from groundlens.storage import StoreError
+
+log = logging.getLogger(__name__)
+# libraries the GUI process must never load: the models run in worker processes (pyproject's import contracts)
+MODEL_LIBRARIES = ("torch", "transformers", "cv2", "onnxruntime", "segment_anything", "rapidocr")
 
 
 def application() -> QApplication:
@@ -84,4 +89,7 @@ def launch(paths: AppPaths, demo: bool = False) -> int:
         QMessageBox.critical(None, "GroundLens", f"Cannot open the data folder {paths.data_dir}:\n{error}")
         return 1
     window.show()
+    loaded = [name for name in MODEL_LIBRARIES if name in sys.modules]
+    log.info("main window shown: %d modules loaded, model libraries loaded: %s", len(sys.modules),
+             ", ".join(loaded) or "none")
     return app.exec()

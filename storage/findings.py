@@ -12,9 +12,9 @@ import json
 import sqlite3
 from typing import Any, Mapping
 
-from storage import entities, posts
-from storage.db import IDS
-from storage.records import ImageFindings, ImageObject, ImageText
+from groundlens.storage import entities, post_index
+from groundlens.storage.db import IDS
+from groundlens.records import ImageFindings, ImageObject, ImageText
 
 
 
@@ -54,9 +54,9 @@ def _reindex_ocr(conn: sqlite3.Connection, documents: dict[int, str | None]) -> 
     changed = [post_id for post_id, text in documents.items() if post_id in old and old[post_id] != text]
     if not changed:
         return
-    posts.unindex_text(conn, changed)  # with the old document: the index must forget exactly what it holds
+    post_index.unindex_text(conn, changed)  # with the old document: the index must forget exactly what it holds
     conn.executemany("UPDATE posts SET ocr_text = ? WHERE id = ?", [(documents[i], i) for i in changed])
-    posts.index_text(conn, f"IN {IDS}", (json.dumps(changed),))
+    post_index.index_text(conn, f"IN {IDS}", (json.dumps(changed),))
 
 
 def moved(found: ImageFindings, media: dict[int, int]) -> ImageFindings:

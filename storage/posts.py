@@ -10,9 +10,10 @@ from typing import Any
 
 import orjson
 
-from storage import aggregates, reposts
-from storage.db import IDS, from_epoch, to_epoch
-from storage.records import Media, Post
+from groundlens.storage import aggregates, reposts
+from groundlens.storage.post_index import index_text, unindex_text
+from groundlens.storage.db import IDS, from_epoch, to_epoch
+from groundlens.records import Media, Post
 
 _RECORD_FIELDS = ("author", "created_at", "text", "lang", "url", "raw", "retweet_of", "quote_of", "reply_to")
 _POST_FIELDS = (*_RECORD_FIELDS, "has_media")  # as stored: the record's fields and facts derived from it
@@ -111,26 +112,6 @@ def upsert_batch(conn: sqlite3.Connection, batch: list[Post]) -> UpsertSummary:
     _sync_media(conn, list(latest.values()), has_old=bool(existing))
     reposts.relink(conn, [post.id for post in latest.values()])
     return summary
-
-
-def index_text(conn: sqlite3.Connection, ids: str, params: tuple[Any, ...]) -> None:
-    """Full-text index these posts' folded text and OCR text (storage.normalize.fold) in one statement, not
-    per row by a trigger: FTS5 flushes its pending terms at every statement's savepoint, so a row at a time
-    writes a tiny segment per post (4x slower)."""
-    conn.execute(
-        f"INSERT INTO posts_fts (rowid, text, ocr_text) SELECT id, search_fold(text), search_fold(ocr_text)"
-        f" FROM posts WHERE id {ids}",
-        params,
-    )
-
-
-def unindex_text(conn: sqlite3.Connection, post_ids: list[int]) -> None:
-    """Remove the stored (old) text of these posts from the index; call before the text changes."""
-    conn.execute(
-        f"INSERT INTO posts_fts (posts_fts, rowid, text, ocr_text)"
-        f" SELECT 'delete', id, search_fold(text), search_fold(ocr_text) FROM posts WHERE id IN {IDS}",
-        (json.dumps(post_ids),),
-    )
 
 
 def _restamp_entities(conn: sqlite3.Connection, post_ids: list[int]) -> None:

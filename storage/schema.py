@@ -10,10 +10,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Callable
 
-from storage import aggregates, entities
-from storage.db import register_functions, run_transaction
-from storage.faults import StoreError
-from storage.normalize import normalize_entity
+from groundlens.storage import aggregates, entities
+from groundlens.storage.db import register_functions, run_transaction
+from groundlens.storage.faults import StoreError
+from groundlens.storage.normalize import normalize_entity
 
 
 class SchemaError(StoreError):
@@ -200,7 +200,7 @@ def _v2(conn: sqlite3.Connection) -> None:
     aggregates.rebuild(conn)
 
 
-# Post text is indexed by storage.posts in one statement per batch (see posts.index_text).
+# Post text is indexed by storage.posts in one statement per batch (see storage.post_index).
 _V3_SET_BASED_TEXT_INDEX = """
 DROP TRIGGER posts_fts_insert;
 DROP TRIGGER posts_fts_update;

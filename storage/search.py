@@ -1,7 +1,7 @@
 """Search: the query language, compiled to SQL with every user value bound as a parameter.
 
-Query syntax (the same text is in docs/SEARCH.md)
--------------------------------------------------
+Query syntax (docs/SEARCH.md explains it with examples)
+-------------------------------------------------------
 Terms are separated by spaces and must all match (AND).
 
 =========================  ===========================================================================
@@ -54,10 +54,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from storage.db import to_epoch
-from storage.entities import TYPE_BITS
-from storage.normalize import fold
-from storage.query import ENTITY_FILTERS, Clause, Filter, Query, Text, parse_query
+from groundlens.storage.db import to_epoch
+from groundlens.storage.entities import TYPE_BITS
+from groundlens.storage.normalize import fold
+from groundlens.storage.query import ENTITY_FILTERS, Clause, Filter, Query, Text, parse_query
+
+
+def syntax_reference() -> str:
+    """The query syntax as this module's docstring writes it: what CLI and GUI help show."""
+    doc = __doc__ or ""
+    return doc[doc.index("Query syntax"):].strip()
 
 
 @dataclass

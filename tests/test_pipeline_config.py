@@ -8,15 +8,15 @@ import sys
 
 import pytest
 
-from core.pipeline.config import PipelineConfig, StageConfig
-from core.settings import Settings
+from groundlens.core.pipeline.config import PipelineConfig, StageConfig
+from groundlens.core.settings import Settings
 
 
 def test_key_is_stable_across_processes_and_option_order():
     a = PipelineConfig(grounding=StageConfig("owlv2", {"model": "m", "threshold": 0.2}))
     b = PipelineConfig(grounding=StageConfig("owlv2", {"threshold": 0.2, "model": "m"}))
     assert a.key() == b.key()
-    code = ("from core.pipeline.config import PipelineConfig, StageConfig;"
+    code = ("from groundlens.core.pipeline.config import PipelineConfig, StageConfig;"
             "print(PipelineConfig(grounding=StageConfig('owlv2', {'model': 'm', 'threshold': 0.2})).key())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == a.key()
@@ -70,3 +70,20 @@ def test_malformed_settings_file_is_an_error_not_a_silent_reset(tmp_path):
     path.write_text("{not json")
     with pytest.raises(ValueError, match="not valid JSON"):
         Settings.load(path)
+
+
+def test_the_backend_table_names_what_each_module_registers():
+    """Settings list backends from BUILTIN_BACKENDS without importing them: the table must tell the truth."""
+    code = (
+        "import importlib, json\n"
+        "from groundlens.core.pipeline import registry\n"
+        "listed = {stage: registry.available(stage) for stage in registry.STAGES}\n"
+        "for module in sorted(set(registry.BUILTIN_BACKENDS.values())):\n"
+        "    importlib.import_module(module)\n"
+        "found = {stage: registry.available(stage) for stage in registry.STAGES}\n"
+        "print(json.dumps([listed, found]))\n"
+    )
+    listed, found = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                              check=True).stdout)
+    assert listed == found
+    assert listed["segmentation"] == ["mobile_sam", "sam"]

@@ -13,11 +13,11 @@ import keyring
 import platformdirs
 from keyring.errors import KeyringError
 
-from core.config import APP_NAME
-from core.redact import register_secret
-from core.safe_output import atomic_output
+from groundlens.core.config import APP_NAME
+from groundlens.core.redact import X_TOKEN_ENV, register_secret
+from groundlens.core.safe_output import atomic_output
 
-TOKEN_ENV = "GROUNDLENS_X_BEARER_TOKEN"
+TOKEN_ENV = X_TOKEN_ENV
 KEYRING_SERVICE = APP_NAME
 KEYRING_USER = "x-bearer-token"
 TOKEN_FILE_NAME = "x-bearer-token"

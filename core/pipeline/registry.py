@@ -16,19 +16,24 @@ from typing import Any, Callable, Literal
 Stage = Literal["ner", "expression", "entailment", "grounding", "segmentation"]
 STAGES: tuple[Stage, ...] = ("ner", "expression", "entailment", "grounding", "segmentation")
 
-BUILTIN_BACKEND_MODULES = (
-    "core.pipeline.ner.transformers_ner",
-    "core.pipeline.ner.spacy_ner",
-    "core.pipeline.expression.template",
-    "core.pipeline.expression.causal_lm",
-    "core.pipeline.entailment.prior_judge",
-    "core.pipeline.entailment.evidence_judge",
-    "core.pipeline.entailment.clip",
-    "core.pipeline.grounding.evidence_grounder",
-    "core.pipeline.grounding.owlv2",
-    "core.pipeline.grounding.grounding_dino",
-    "core.pipeline.segmentation.sam",
-)
+# Where each built-in backend lives, so that listing backends (the Settings page) imports none of them and
+# creating or checking one imports only its own module. tests/test_pipeline_config.py checks that every
+# module registers exactly the names given here.
+_P = "groundlens.core.pipeline"
+BUILTIN_BACKENDS: dict[tuple[Stage, str], str] = {
+    ("ner", "transformers"): f"{_P}.ner.transformers_ner",
+    ("ner", "spacy"): f"{_P}.ner.spacy_ner",
+    ("expression", "template"): f"{_P}.expression.template",
+    ("expression", "causal_lm"): f"{_P}.expression.causal_lm",
+    ("entailment", "prior"): f"{_P}.entailment.prior_judge",
+    ("entailment", "evidence"): f"{_P}.entailment.evidence_judge",
+    ("entailment", "clip"): f"{_P}.entailment.clip",
+    ("grounding", "evidence"): f"{_P}.grounding.evidence_grounder",
+    ("grounding", "owlv2"): f"{_P}.grounding.owlv2",
+    ("grounding", "grounding_dino"): f"{_P}.grounding.grounding_dino",
+    ("segmentation", "mobile_sam"): f"{_P}.segmentation.sam",
+    ("segmentation", "sam"): f"{_P}.segmentation.sam",
+}
 
 Factory = Callable[..., Any]
 Validator = Callable[..., None]  # called with the factory's options; raises ValueError/OSError saying what is missing
@@ -58,18 +63,21 @@ def register(stage: Stage, name: str, validate: Validator | None = None) -> Call
     return decorate
 
 
-def load_builtin_backends() -> None:
-    for module in BUILTIN_BACKEND_MODULES:
+def _load(stage: Stage, name: str) -> None:
+    """Import the module of a built-in backend (it registers itself); unknown names are left to the caller."""
+    module = BUILTIN_BACKENDS.get((stage, name))
+    if module is not None:
         importlib.import_module(module)
 
 
 def available(stage: Stage) -> list[str]:
-    load_builtin_backends()
-    return sorted(name for (s, name) in _factories if s == stage)
+    """Backend names for a stage, built-in and registered, without importing any backend."""
+    names = {n for (s, n) in BUILTIN_BACKENDS if s == stage} | {n for (s, n) in _factories if s == stage}
+    return sorted(names)
 
 
 def create(stage: Stage, name: str, **options: Any) -> Any:
-    load_builtin_backends()
+    _load(stage, name)
     try:
         factory = _factories[(stage, name)]
     except KeyError:
@@ -82,7 +90,7 @@ def create(stage: Stage, name: str, **options: Any) -> Any:
 def check(stage: Stage, name: str, options: dict[str, Any]) -> None:
     """Raise BackendOptionsError unless `create(stage, name, **options)` can be attempted: the backend
     exists, every required option is given, none is unknown, and its validator accepts them."""
-    load_builtin_backends()
+    _load(stage, name)
     factory = _factories.get((stage, name))
     if factory is None:
         raise BackendOptionsError(f"no {stage} backend named {name!r}; available: {', '.join(available(stage)) or 'none'}")

@@ -1,7 +1,7 @@
 """Search syntax help: a short tooltip and a dialog with the store's own reference text.
 
-The dialog shows docs/SEARCH.md when the checkout has it, otherwise the syntax table that
-storage/search.py documents, so the help can never describe a language the store does not parse.
+The dialog shows the syntax table that storage/search.py documents, so the help can never describe a
+language the store does not parse (and an installed app needs no docs/ folder).
 """
 
 from __future__ import annotations
@@ -10,10 +10,7 @@ import html
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-import storage.search
-from core.config import REPO_ROOT
-
-SEARCH_DOC = REPO_ROOT / "docs" / "SEARCH.md"
+import groundlens.storage.search
 
 SEARCH_TOOLTIP = (
     "<b>Search syntax</b> (all terms must match)<br>"
@@ -28,8 +25,8 @@ SEARCH_TOOLTIP = (
 
 
 def reference_html() -> str:
-    """The syntax table from storage/search.py, for checkouts without docs/SEARCH.md."""
-    reference = (storage.search.__doc__ or "").strip()
+    """The syntax table from storage/search.py."""
+    reference = (groundlens.storage.search.__doc__ or "").strip()
     return f"<pre style='font-size:12px'>{html.escape(reference)}</pre>"
 
 
@@ -40,10 +37,7 @@ class SearchHelpDialog(QDialog):
         self.resize(820, 620)
         browser = QTextBrowser()
         browser.setOpenExternalLinks(True)
-        if SEARCH_DOC.exists():
-            browser.setMarkdown(SEARCH_DOC.read_text(encoding="utf-8"))
-        else:
-            browser.setHtml(reference_html())
+        browser.setHtml(reference_html())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

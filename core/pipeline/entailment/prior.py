@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from core.pipeline.types import Mention
-from core.safe_output import atomic_output, write_text_atomic
+from groundlens.core.config import RESOURCES_DIR
+from groundlens.core.pipeline.types import Mention
+from groundlens.core.safe_output import atomic_output, write_text_atomic
 
 if TYPE_CHECKING:
-    from core.pipeline.entailment.encoder_prior import EncoderPrior
+    from groundlens.core.pipeline.entailment.encoder_prior import EncoderPrior
 
-DEFAULT_DIR = Path(__file__).resolve().parents[3] / "resources" / "models" / "groundability"
+DEFAULT_DIR = RESOURCES_DIR / "models" / "groundability"
 WEIGHTS_FILE = "weights.npz"
 CONFIG_FILE = "config.json"
 FEATURES_VERSION = 1  # bump when mention_features changes: a model only fits the features it was trained on
@@ -126,9 +127,10 @@ class GroundabilityPrior:
             config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
             kind = config.get("kind", "logistic")
             if kind == "encoder":
-                from core.pipeline.entailment.encoder_prior import EncoderPrior
+                from groundlens.core.pipeline.entailment.encoder_prior import LOGISTIC_DIR, EncoderPrior
 
-                return EncoderPrior.load(folder, config)
+                logistic = cls.load(folder / LOGISTIC_DIR) if config.get("blend") else None
+                return EncoderPrior.load(folder, config, logistic)
             if kind != "logistic":
                 raise PriorModelError(f"{folder} holds a groundability prior of unknown kind {kind!r}")
             with np.load(folder / WEIGHTS_FILE, allow_pickle=False) as arrays:

@@ -1,4 +1,6 @@
-"""The `main.py` command line: a click group whose subcommands live one group per module."""
+"""The `groundlens` (or `python main.py`) command line: a click group whose subcommands live one group per module.
+
+The top layer: it may import gui/, core/ and storage/; nothing imports it."""
 
 from __future__ import annotations
 
@@ -7,9 +9,9 @@ import os
 
 import click
 
-from core.config import resolve_paths
-from core.cli import data_commands, eval_commands, import_commands, model_commands, ner_commands, pipeline_commands
-from core.diagnostics import configure_logging, install_crash_handler
+from groundlens.core.config import resolve_paths
+from groundlens.cli import data_commands, eval_commands, import_commands, model_commands, ner_commands, pipeline_commands
+from groundlens.core.diagnostics import configure_logging, install_crash_handler
 
 log = logging.getLogger("groundlens")
 
@@ -34,7 +36,7 @@ def cli(ctx: click.Context, data_dir: str | None, demo: bool) -> None:
     log.info("started: %s (process %d, data folder %s)", ctx.invoked_subcommand or "the app", os.getpid(),
              ctx.obj.data_dir)
     if ctx.invoked_subcommand is None:
-        from gui.app import launch
+        from groundlens.gui.app import launch
 
         raise SystemExit(launch(ctx.obj, demo=demo))
 
@@ -42,3 +44,8 @@ def cli(ctx: click.Context, data_dir: str | None, demo: bool) -> None:
 for module in (import_commands, data_commands, pipeline_commands, model_commands, ner_commands, eval_commands):
     for command in module.COMMANDS:
         cli.add_command(command)
+
+
+def run(argv: list[str] | None = None, prog_name: str = "groundlens") -> None:
+    """The console entry point."""
+    cli.main(args=argv, prog_name=prog_name)

@@ -1,4 +1,4 @@
-"""Box arithmetic shared by the grounding backends, kept free of models so it is unit-tested by hand.
+"""Box arithmetic shared by the grounding backends and the object detector, kept free of models so it is unit-tested by hand.
 
 Detector heads emit normalised (cx, cy, w, h) boxes relative to the tensor they saw: OWLv2
 pads the image to a square (bottom/right) before resizing, so its boxes are relative to a
@@ -13,7 +13,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from core.pipeline.types import Box
+from groundlens.core.pipeline.types import Box
 
 
 def cxcywh_to_xyxy(boxes: np.ndarray, width: float, height: float) -> np.ndarray:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from core.config import RESOURCES_DIR
 
 
 def parse_seeds(value: str) -> tuple[int, ...]:
@@ -22,8 +21,8 @@ def parse_seeds(value: str) -> tuple[int, ...]:
 @click.command("train-ner")
 @click.option("--data", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Twitter-GMNER folder (txt/train.txt, txt/dev.txt).")
-@click.option("--out", default=RESOURCES_DIR / "models" / "ner", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Folder to write the model and MODEL_CARD.md to.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the model and MODEL_CARD.md to (use it with the ner option model_dir).")
 @click.option("--epochs", default=6, show_default=True, type=click.IntRange(min=1))
 @click.option("--base", default=None, help="Encoder folder or hub id [default: the packaged all-MiniLM-L6-v2].")
 @click.option("--seed", default=13, show_default=True, type=int)
@@ -38,7 +37,7 @@ def parse_seeds(value: str) -> tuple[int, ...]:
 def train_ner(data: Path, out: Path, epochs: int, base: str | None, seed: int, word_shapes: bool,
               mention_swap: float, order_seeds: tuple[int, ...], threads: int) -> None:
     """Train the NER model: fit on train, choose on dev, write a transformers folder."""
-    from core.training.train_ner import TrainConfig, train
+    from groundlens.core.training.train_ner import TrainConfig, train
 
     config = TrainConfig(data=data, out=out, base=base, epochs=epochs, seed=seed, word_shapes=word_shapes,
                          mention_swap=mention_swap, order_seeds=order_seeds, threads=threads)

@@ -13,16 +13,17 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from core.cli.output import check_output, writing
-from core.cli.store_access import opened_store, refuse
-from core.safe_output import atomic_output, database_files
-from storage import QueryError, Store
-from storage import export as exporter
-from storage.faults import damaged
-from storage.normalize import normalize_entity
-from storage.query import parse_period
-from storage.records import ENTITY_TYPES
-from storage.summaries import COUNTED
+from groundlens.cli.output import check_output, writing
+from groundlens.cli.store_access import opened_store, refuse
+from groundlens.core.safe_output import atomic_output, database_files
+from groundlens.storage import QueryError, Store
+from groundlens.storage import export as exporter
+from groundlens.storage.faults import damaged
+from groundlens.storage.normalize import normalize_entity
+from groundlens.storage.query import parse_period
+from groundlens.storage.search import syntax_reference
+from groundlens.records import ENTITY_TYPES
+from groundlens.storage.summaries import COUNTED
 
 
 @contextmanager
@@ -82,7 +83,7 @@ class _QueryCommand(click.Command):
         return super().parse_args(ctx, options + ["--", *words])
 
 
-@click.command("search", cls=_QueryCommand)
+@click.command("search", cls=_QueryCommand, epilog="\b\n" + syntax_reference())
 @click.argument("query_words", metavar="QUERY", nargs=-1, required=True)
 @click.option("--entities", "entity_mode", is_flag=True, help="List matching entities instead of posts.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Rows to show.")
@@ -90,7 +91,7 @@ class _QueryCommand(click.Command):
 @click.pass_context
 def search_command(ctx: click.Context, query_words: tuple[str, ...], entity_mode: bool, limit: int,
                    as_json: bool) -> None:
-    """Search posts (or entities) with the query language of docs/SEARCH.md.
+    """Search posts (or entities) with the query language below.
 
     Example: search '"kevin durant" type:PER after:2024-01-01 -trade'
 

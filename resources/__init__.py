@@ -1,0 +1,1 @@
+"""Files shipped with GroundLens (icons, the demo, model weights), read through importlib.resources."""
