@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) main.py models install
 	touch $(STAMP)
 
-# the tests and benchmarks also need pytest and the optional Ray engine ("cluster" extra)
+# the tests and benchmarks also need pytest, the optional Ray engine ("cluster") and training/evaluation ("train")
 $(TEST_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e ".[test,cluster]"
+	$(PY) -m pip install --quiet -e ".[test,cluster,train]"
 	touch $(TEST_STAMP)
 
 install: $(STAMP)

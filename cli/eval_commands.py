@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from groundlens.cli.extras import require_extra
 from groundlens.cli.output import check_output, writing
 from groundlens.cli.pipeline_commands import build_engine, progress_bar, stage_options
 from groundlens.core.config import AppPaths
@@ -110,6 +111,7 @@ def eval_command(paths: AppPaths, gold_dir: Path, split: str, pred_path: Path | 
                  save_pred: Path | None, gold_masks: Path | None, json_path: Path | None, **overrides: Any) -> None:
     """Score predictions with the Twitter-GMNER protocol: MNER, EEG, GMNER (and SMNER) P/R/F1, groundability,
     and the grounding figures (box hits, false boxes, people boxed with the wrong name)."""
+    require_extra("scipy")
     from groundlens.core.evaluation.scoring import evaluate
 
     conll, xml_dir = dataset_paths(gold_dir, split)
@@ -164,6 +166,7 @@ def _predict(paths: AppPaths, overrides: dict[str, Any], gold: list[GmnerPost], 
                    "blended with it (needs torch; about an hour on 2 CPU cores).")
 def train_prior_command(data_dir: Path, out_dir: Path, seed: int, kind: str) -> None:
     """Fit the text-only groundability prior on train, choose it on dev, write it with its model card."""
+    require_extra("scipy", "sklearn")
     from groundlens.core.training.groundability import save_prior, train_prior
 
     for split in ("train", "dev"):

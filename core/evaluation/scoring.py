@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from groundlens.core.datasets.gmner import GmnerPost, GoldEntity
 from groundlens.core.evaluation.boxes import IOU_THRESHOLD, best_box_iou
@@ -38,6 +37,8 @@ def max_matching(gold: Sequence, predicted: Sequence, ok: Callable) -> list[tupl
     if not gold or not predicted:
         return []
     allowed = np.array([[ok(g, p) for p in predicted] for g in gold], dtype=float)
+    from scipy.optimize import linear_sum_assignment  # the [train] extra: evaluation is not in every app
+
     rows, cols = linear_sum_assignment(allowed, maximize=True)
     return [(r, c) for r, c in zip(rows, cols) if allowed[r, c]]
 

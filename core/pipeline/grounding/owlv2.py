@@ -2,7 +2,7 @@
 
 All of a post's expressions go in as text queries of one forward pass, so the image is
 encoded once; each query takes its best-scoring patch box. OWLv2 pads the image to a
-square before resizing, which `postprocess.from_padded_square` undoes.
+square before resizing, which `box_ops.from_padded_square` undoes.
 """
 
 from __future__ import annotations
