@@ -1,0 +1,73 @@
+"""What a report shows, read from the store: the figures over the chosen posts (storage/post_set.py)
+and a few sample posts with their pictures drawn over."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from core.report.overlay import overlay_png
+from storage import Store
+from storage import export as exporter
+from storage.post_set import PostSetSummary
+from storage.records import Entity, Post
+
+TREND_SERIES = 5  # lines on the trend chart: more are unreadable
+
+
+@dataclass
+class SamplePost:
+    post: Post
+    entities: list[Entity]  # predictions, in text order
+    overlay_png: bytes | None  # the picture with the entities drawn on it
+    problem: str | None = None  # why there is no overlay although the post has regions
+
+
+@dataclass
+class ReportData:
+    title: str
+    query: str | None  # None: every post, or a selection (`selection` posts)
+    selection: int | None
+    summary: PostSetSummary
+    samples: list[SamplePost] = field(default_factory=list)
+    last_post: datetime | None = None  # the newest dated post in the set: what the data reaches
+
+
+def gather(
+    store: Store, query: str | None, ids: list[int] | None = None, top: int = 15, samples: int = 6,
+    title: str | None = None,
+) -> ReportData:  # fmt: skip
+    """The report over the posts matching `query` (or the given ids). Samples are the newest posts
+    whose picture has regions; a picture that cannot be read still shows its post, saying why."""
+    chosen = list(dict.fromkeys(ids)) if ids is not None else store.post_ids(query, order="created_desc")
+    summary = store.summarize_posts(chosen, top=top, series=TREND_SERIES)
+    data = ReportData(title or _title(query, ids), query if ids is None else None,
+                      len(chosen) if ids is not None else None, summary)  # fmt: skip
+    for post, mentions, _seen in exporter.iter_posts(store, chosen):
+        if data.last_post is None and post.created_at is not None and ids is None:
+            data.last_post = post.created_at
+        predicted = [entity for entity in mentions if entity.origin == "pred"]
+        if len(data.samples) < samples and any(entity.regions for entity in predicted):
+            data.samples.append(_sample(store, post, predicted))
+        if len(data.samples) >= samples and (data.last_post is not None or ids is not None):
+            break
+    return data
+
+
+def _title(query: str | None, ids: list[int] | None) -> str:
+    if ids is not None:
+        return f"GroundLens report: {len(ids)} selected posts"
+    return f"GroundLens report: {query}" if query else "GroundLens report: all posts"
+
+
+def _sample(store: Store, post: Post, entities: list[Entity]) -> SamplePost:
+    first = next(region for entity in entities for region in entity.regions)
+    media = exporter.region_media(post, first.media_id)
+    path = media and exporter.image_file(store, media)
+    if not path:
+        return SamplePost(post, entities, None, "the picture is not stored")
+    try:
+        return SamplePost(post, entities, overlay_png(Path(path), entities, first.media_id))
+    except (OSError, ValueError) as error:
+        return SamplePost(post, entities, None, f"the picture cannot be read ({error})")
