@@ -51,7 +51,8 @@ class GraphCanvas(QGraphicsView):
     node_clicked = Signal(str)
 
     def __init__(self) -> None:
-        super().__init__(QGraphicsScene())
+        super().__init__()
+        self.setScene(QGraphicsScene(self))  # parented: Python must not collect it under the view
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.nodes: dict[str, QGraphicsEllipseItem] = {}
