@@ -150,3 +150,23 @@ def test_cancel_stops_the_export_and_leaves_no_file(qtbot, window, many_posts, t
     assert failed.args[0] == f"Cancelled: nothing was written to {out}."
     assert list(out.parent.iterdir()) == []  # not even the temporary file
     assert dialog.export_button.isEnabled()
+
+
+def test_the_cli_writes_what_the_dialog_writes(qtbot, window, tmp_path):  # noqa: F811
+    from_dialog, from_cli = tmp_path / "dialog.json", tmp_path / "cli.json"
+    export(qtbot, window, "coco", from_dialog)
+    result = CliRunner().invoke(cli, ["--data-dir", str(window.ctx.paths.data_dir), "export", str(from_cli)])
+    assert result.exit_code == 0 and "(coco)" in result.output, result.output
+    assert from_cli.read_bytes() == from_dialog.read_bytes()
+
+
+def test_a_missing_picture_fails_alone_in_the_crops(demo_paths, tmp_path):  # noqa: F811
+    with Store.open(demo_paths.db_path) as store:
+        rocket = next(p for p in store.get_posts(store.post_ids(None)).values() if p.native_id == "demo-003")
+    (demo_paths.data_dir / rocket.media[0].local_path).unlink()
+    out = tmp_path / "crops"
+    result = CliRunner().invoke(cli, ["--data-dir", str(demo_paths.data_dir), "export", str(out), "--format", "crops"])
+    assert result.exit_code == 0, result.output
+    assert "4 crops" in result.output and f"post {rocket.id} (Falcon 9)" in result.output
+    rows = list(csv.DictReader((out / CROP_INDEX).open(newline="", encoding="utf-8")))
+    assert len(rows) == 4 and "Falcon 9" not in {row["entity"] for row in rows}
