@@ -16,7 +16,13 @@ from pathlib import Path
 from PIL import Image
 
 from core.orientation import upright
-from core.safe_output import OutputError, atomic_output, database_files, refuse_overwriting, write_bytes_atomic
+from core.safe_output import (
+    OutputError,
+    atomic_output,
+    database_files,
+    refuse_overwriting,
+    write_bytes_atomic,
+)
 from storage import Store
 from storage import export as exporter
 from storage.export import CancelFlag, CsvWriter, Progress

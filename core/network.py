@@ -1,9 +1,10 @@
 """The co-occurrence network of a search: entities as nodes (coloured by type), an edge wherever two
 share posts, weighted by how many. One graph for the app's Network page, the `network` command and
-the GEXF file Gephi opens; its layout is seeded, so the same search always gives the same picture."""
+the GEXF file Gephi opens; its layout has no randomness, so the same search always gives the same picture."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,8 +13,8 @@ import networkx as nx
 from core.palette import type_hex
 from core.safe_output import atomic_output
 from storage import Store
+from storage.export import chosen_ids
 
-LAYOUT_SEED = 7
 DEFAULT_NODES = 40
 
 
@@ -30,8 +31,7 @@ class NodePlace:
 def build_graph(store: Store, query: str | None, ids: list[int] | None = None, nodes: int = DEFAULT_NODES) -> nx.Graph:
     """The `nodes` entities mentioned in the most posts of the search (or selection), and the posts each
     pair shares. Node attributes: label, type, posts, viz colour; edge attribute: weight."""
-    chosen = list(dict.fromkeys(ids)) if ids is not None else store.post_ids(query)
-    summary = store.summarize_posts(chosen, top=nodes)
+    summary = store.summarize_posts(chosen_ids(store, query, ids), top=nodes)
     graph = nx.Graph(query=query or "", posts=summary.posts)
     for entity in summary.entities:
         red, green, blue = (int(type_hex(entity.type)[i : i + 2], 16) for i in (1, 3, 5))
@@ -43,13 +43,30 @@ def build_graph(store: Store, query: str | None, ids: list[int] | None = None, n
 
 
 def layout(graph: nx.Graph) -> list[NodePlace]:
-    """Spring layout with a fixed seed, in [-1, 1]; nodes sorted so the input order never matters."""
+    """Positions in [-1, 1]: each group of connected entities laid out on its own (Kamada-Kawai: no
+    randomness) and the groups set side by side in rows, largest first, so unconnected groups neither
+    fly apart nor pile up. Nodes are sorted first, so the same graph always gives the same picture."""
     ordered = nx.Graph()
     ordered.add_nodes_from(sorted(graph.nodes(data=True)))
     ordered.add_edges_from(sorted(graph.edges(data=True)))
-    positions = nx.spring_layout(ordered, weight="weight", seed=LAYOUT_SEED) if len(ordered) else {}
+    groups = sorted((sorted(group) for group in nx.connected_components(ordered)), key=lambda g: (-len(g), g[0]))
+    positions: dict[str, tuple[float, float]] = {}
+    row_width = 2.4 * math.sqrt(len(ordered))  # about as wide as tall in the end
+    x = y = row_height = 0.0
+    for group in groups:
+        radius = math.sqrt(len(group)) * 0.5
+        if x > 0 and x + 2 * radius > row_width:
+            x, y, row_height = 0.0, y + row_height, 0.0
+        placed = nx.kamada_kawai_layout(ordered.subgraph(group), weight=None, scale=radius) if len(group) > 1 else {
+            group[0]: (0.0, 0.0)}  # fmt: skip
+        for norm, (px, py) in placed.items():
+            positions[norm] = (x + radius + float(px), y + radius + float(py))
+        x, row_height = x + 2 * radius + 0.6, max(row_height, 2 * radius + 0.6)
+    if positions:
+        fitted = nx.rescale_layout_dict(positions, scale=1.0)
+        positions = {norm: (float(px), float(py)) for norm, (px, py) in fitted.items()}
     return [
-        NodePlace(norm, data["label"], data["type"], data["posts"], float(positions[norm][0]), float(positions[norm][1]))
+        NodePlace(norm, data["label"], data["type"], data["posts"], *positions[norm])
         for norm, data in ordered.nodes(data=True)
     ]
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from storage.records import ENTITY_TYPES, Entity, ImageFindings, Media, Post, Region
 from storage.store import Store
@@ -68,9 +69,10 @@ class CancelFlag(Protocol):
 Progress = Callable[[int, int], None]  # (posts done, posts in all)
 
 
-def chosen_ids(store: Store, query: str | None, ids: list[int] | None) -> list[int]:
-    """The posts to export: the given ids (a selection, kept in its order), else the query's matches, oldest first."""
-    return list(dict.fromkeys(ids)) if ids is not None else store.post_ids(query, order="created_asc")
+def chosen_ids(store: Store, query: str | None, ids: list[int] | None, order: str = "created_asc") -> list[int]:
+    """The posts an export (report, network) is about: the given ids (a selection, kept in its order, each
+    once), else the query's matches in `order` (oldest first by default)."""
+    return list(dict.fromkeys(ids)) if ids is not None else store.post_ids(query, order=order)
 
 
 def iter_chosen(

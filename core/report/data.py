@@ -40,7 +40,7 @@ def gather(
 ) -> ReportData:  # fmt: skip
     """The report over the posts matching `query` (or the given ids). Samples are the newest posts
     whose picture has regions; a picture that cannot be read still shows its post, saying why."""
-    chosen = list(dict.fromkeys(ids)) if ids is not None else store.post_ids(query, order="created_desc")
+    chosen = exporter.chosen_ids(store, query, ids, order="created_desc")
     summary = store.summarize_posts(chosen, top=top, series=TREND_SERIES)
     data = ReportData(title or _title(query, ids), query if ids is None else None,
                       len(chosen) if ids is not None else None, summary)  # fmt: skip

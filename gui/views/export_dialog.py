@@ -30,7 +30,12 @@ from PySide6.QtWidgets import (
 from core.exporting import ExportRequest, check_target, default_name, run_export
 from core.output_folders import remember_folder, remembered_folder
 from core.report import gather, write_report
-from core.safe_output import OutputError, database_files, describe_write_error, refuse_overwriting
+from core.safe_output import (
+    OutputError,
+    database_files,
+    describe_write_error,
+    refuse_overwriting,
+)
 from gui.context import AppContext
 from gui.workers import run_in_pool
 from storage import Store

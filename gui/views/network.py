@@ -1,6 +1,6 @@
 """The Network page: entities of the current search as a co-occurrence graph (core/network.py), nodes
 coloured by type and sized by posts, edges as thick as the posts two entities share. The graph is read
-on the database thread and laid out on the pool, never on the main thread; clicking a node opens its
+and laid out on the pool, never on the main thread; clicking a node opens its
 entity page; Export GEXF… writes the same graph for Gephi."""
 
 from __future__ import annotations
@@ -29,13 +29,19 @@ from PySide6.QtWidgets import (
 
 from core import network
 from core.output_folders import remember_folder, remembered_folder
-from core.safe_output import OutputError, database_files, describe_write_error, refuse_overwriting
+from core.safe_output import (
+    OutputError,
+    database_files,
+    describe_write_error,
+    refuse_overwriting,
+)
 from gui.context import AppContext
 from gui.theme import MUTED, type_color
 from gui.widgets.common import label
 from gui.workers import Latest, run_in_pool
+from storage import Store
 
-SPREAD = 320.0  # scene units for the layout's [-1, 1]
+NODE_SPACE = 80.0  # scene units per sqrt(node): the layout's [-1, 1] grows with the graph, the nodes do not
 NORM_ROLE = 0  # QGraphicsItem.data key holding a node's entity norm
 
 
@@ -43,6 +49,12 @@ NORM_ROLE = 0  # QGraphicsItem.data key holding a node's entity norm
 class NetworkData:
     graph: nx.Graph
     places: list[network.NodePlace]
+
+
+def network_data(db_path: Path, query: str | None, nodes: int) -> NetworkData:
+    with Store.open(db_path) as store:
+        graph = network.build_graph(store, query, nodes=nodes)
+    return NetworkData(graph, network.layout(graph))
 
 
 class GraphCanvas(QGraphicsView):
@@ -62,19 +74,20 @@ class GraphCanvas(QGraphicsView):
         scene.clear()
         self.nodes = {}
         places = {place.norm: place for place in data.places}
+        spread = NODE_SPACE * math.sqrt(max(1, len(places)))
         heaviest = max((w for *_, w in data.graph.edges(data="weight")), default=1)
         for a, b, weight in data.graph.edges(data="weight"):
             pen = QPen(QColor(MUTED), 0.5 + 5.0 * weight / heaviest)
             pen.setCosmetic(True)
-            line = scene.addLine(places[a].x * SPREAD, places[a].y * SPREAD, places[b].x * SPREAD,
-                                 places[b].y * SPREAD, pen)  # fmt: skip
+            line = scene.addLine(places[a].x * spread, places[a].y * spread, places[b].x * spread,
+                                 places[b].y * spread, pen)  # fmt: skip
             line.setOpacity(0.55)
             line.setToolTip(f"{places[a].name} and {places[b].name}: {weight} posts")
         most = max((place.posts for place in data.places), default=1)
         for place in data.places:
             radius = 6 + 14 * math.sqrt(place.posts / most)
             node = QGraphicsEllipseItem(-radius, -radius, 2 * radius, 2 * radius)
-            node.setPos(QPointF(place.x * SPREAD, place.y * SPREAD))
+            node.setPos(QPointF(place.x * spread, place.y * spread))
             node.setBrush(QBrush(type_color(place.type)))
             node.setPen(QPen(Qt.GlobalColor.white, 1))
             node.setZValue(1)
@@ -96,7 +109,7 @@ class GraphCanvas(QGraphicsView):
             item = item.parentItem()
         return None
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         norm = self.node_at(self.itemAt(event.position().toPoint()))
         super().mouseReleaseEvent(event)
         if norm and event.button() == Qt.MouseButton.LeftButton:
@@ -155,19 +168,14 @@ class NetworkView(QWidget):
             self.reload()
 
     def reload(self) -> None:
+        """Read and lay out on the pool with a connection of its own: on 100k posts the figures take
+        seconds, which the shared database thread (the feed's, the inspector's) must not wait for."""
         self._stale = False
         token = self._latest.start()
-        query, nodes = self.query, self.nodes.value()
+        db_path, query, nodes = self.ctx.paths.db_path, self.query, self.nodes.value()
         self.status.setText("Loading…")
-        self.ctx.db.submit(
-            lambda store: network.build_graph(store, query, nodes=nodes),
-            self._latest.only(token, lambda graph: self._lay_out(token, graph)),
-            self._latest.only(token, self._on_error),
-        )
-
-    def _lay_out(self, token: int, graph: nx.Graph) -> None:
         run_in_pool(
-            lambda: NetworkData(graph, network.layout(graph)),
+            lambda: network_data(db_path, query, nodes),
             self._latest.only(token, self._on_data),
             self._latest.only(token, self._on_error),
         )
