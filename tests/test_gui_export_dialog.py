@@ -101,6 +101,15 @@ def test_report_action_writes_the_offline_report(qtbot, window, tmp_path):  # no
     assert "data:image/svg+xml;base64," in out.read_text(encoding="utf-8")
 
 
+def test_report_of_a_selection_counts_only_those_posts(qtbot, window, tmp_path):  # noqa: F811
+    with Store.open(window.ctx.paths.db_path) as store:
+        chosen = store.post_ids("Falcon")
+    out = tmp_path / "chosen.html"
+    assert "Wrote a report on 2 posts" in export(qtbot, window, "report", out, ids=chosen)
+    text = " ".join(out.read_text(encoding="utf-8").split())
+    assert "2 posts chosen by hand." in text and "Search:" not in text
+
+
 def test_each_kind_remembers_its_folder_in_the_settings(qtbot, window, tmp_path):  # noqa: F811
     settings_file = window.ctx.paths.settings_file
     before = json.loads(settings_file.read_text())

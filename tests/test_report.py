@@ -58,7 +58,7 @@ def test_report_opens_offline_with_chart_overlays_and_top_entities(demo_paths, t
     overlays = [image for image in page.images if image.get("class") == "overlay"]
     assert len(overlays) == 4  # the four demo posts whose pictures have entity regions
     with Image.open(BytesIO(decoded(overlays[0]["src"]))) as picture:
-        assert picture.format == "PNG" and max(picture.size) <= 640
+        assert picture.format == "JPEG" and max(picture.size) <= 640
     with Store.open(demo_paths.db_path) as store:
         top = store.summarize_posts(store.post_ids(None), top=3).entities
     text = " ".join(page.text)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from core.report.overlay import overlay_png
+from core.report.overlay import overlay_jpeg
 from storage import Store
 from storage import export as exporter
 from storage.post_set import PostSetSummary
@@ -20,7 +20,7 @@ TREND_SERIES = 5  # lines on the trend chart: more are unreadable
 class SamplePost:
     post: Post
     entities: list[Entity]  # predictions, in text order
-    overlay_png: bytes | None  # the picture with the entities drawn on it
+    overlay_jpeg: bytes | None  # the picture with the entities drawn on it
     problem: str | None = None  # why there is no overlay although the post has regions
 
 
@@ -68,6 +68,6 @@ def _sample(store: Store, post: Post, entities: list[Entity]) -> SamplePost:
     if not path:
         return SamplePost(post, entities, None, "the picture is not stored")
     try:
-        return SamplePost(post, entities, overlay_png(Path(path), entities, first.media_id))
+        return SamplePost(post, entities, overlay_jpeg(Path(path), entities, first.media_id))
     except (OSError, ValueError) as error:
         return SamplePost(post, entities, None, f"the picture cannot be read ({error})")

@@ -24,6 +24,11 @@ def data_uri(mime: str, data: bytes | str) -> str:
     return f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}"
 
 
+def plural(count: int, noun: str, nouns: str) -> str:
+    """'1 post', '2 posts', '1,204 posts'."""
+    return f"{count:,} {noun if count == 1 else nouns}"
+
+
 def render(data: ReportData) -> str:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True, undefined=jinja2.StrictUndefined
@@ -37,7 +42,8 @@ def render(data: ReportData) -> str:
         pairs=[(names[p.a], names[p.b], p.posts) for p in summary.pairs[:PAIRS_SHOWN]],
         trend_uri=trend and data_uri("image/svg+xml", trend),
         bars_uri=bars and data_uri("image/svg+xml", bars),
-        samples=[(sample, sample.overlay_png and data_uri("image/png", sample.overlay_png)) for sample in data.samples],
+        samples=[(sample, sample.overlay_jpeg and data_uri("image/jpeg", sample.overlay_jpeg)) for sample in data.samples],
+        plural=plural,
         colors=TYPE_COLORS,
         type_names=TYPE_NAMES,
     )
