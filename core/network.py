@@ -1,6 +1,6 @@
 """The co-occurrence network of a search: entities as nodes (coloured by type), an edge wherever two
 share posts, weighted by how many. One graph for the app's Network page, the `network` command and
-the GEXF file Gephi opens; its layout has no randomness, so the same search always gives the same picture."""
+the GEXF file Gephi opens; its layout is seeded, so the same search always gives the same picture."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from storage import Store
 from storage.export import chosen_ids
 
 DEFAULT_NODES = 40
+LAYOUT_SEED = 7
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,9 @@ def build_graph(store: Store, query: str | None, ids: list[int] | None = None, n
 
 
 def layout(graph: nx.Graph) -> list[NodePlace]:
-    """Positions in [-1, 1]: each group of connected entities laid out on its own (Kamada-Kawai: no
-    randomness) and the groups set side by side in rows, largest first, so unconnected groups neither
-    fly apart nor pile up. Nodes are sorted first, so the same graph always gives the same picture."""
+    """Positions in [-1, 1]: each group of connected entities laid out on its own (a spring layout with a
+    fixed seed) and the groups set side by side in rows, largest first, so unconnected groups neither fly
+    apart nor pile up. Nodes are sorted first, so the same graph always gives the same picture."""
     ordered = nx.Graph()
     ordered.add_nodes_from(sorted(graph.nodes(data=True)))
     ordered.add_edges_from(sorted(graph.edges(data=True)))
@@ -57,8 +58,8 @@ def layout(graph: nx.Graph) -> list[NodePlace]:
         radius = math.sqrt(len(group)) * 0.5
         if x > 0 and x + 2 * radius > row_width:
             x, y, row_height = 0.0, y + row_height, 0.0
-        placed = nx.kamada_kawai_layout(ordered.subgraph(group), weight=None, scale=radius) if len(group) > 1 else {
-            group[0]: (0.0, 0.0)}  # fmt: skip
+        spacing = 2.0 / math.sqrt(len(group))  # twice networkx's default: labels need the room
+        placed = nx.spring_layout(ordered.subgraph(group), k=spacing, weight=None, seed=LAYOUT_SEED, scale=radius)
         for norm, (px, py) in placed.items():
             positions[norm] = (x + radius + float(px), y + radius + float(py))
         x, row_height = x + 2 * radius + 0.6, max(row_height, 2 * radius + 0.6)

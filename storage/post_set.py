@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from storage.db import DAY_SECONDS
+from storage.db import DAY_SECONDS, from_epoch
 from storage.search import display_names
 from storage.summaries import EntityCount
 
@@ -39,27 +39,33 @@ class PostSetSummary:
     processed: int  # of those, posts with a finished pipeline result (under any configuration)
     undated: int  # posts without a date: counted in the rankings, never on the time line
     retweets: int  # retweets in the set, left out of every count below
+    newest: datetime | None = None  # the latest date in the set: how far the data reaches
     entities: list[EntityCount] = field(default_factory=list)  # count: posts mentioning it, most first
     pairs: list[Pair] = field(default_factory=list)  # among `entities`, heaviest first
     weekly: dict[str, dict[date, int]] = field(default_factory=dict)  # norm -> week start (Monday) -> mentions
+    located: list[int] = field(default_factory=list)  # the first originals (in the order given) with a predicted region
 
     @property
     def processed_share(self) -> float:
         return self.processed / self.posts if self.posts else 1.0
 
 
-def summarize(conn: sqlite3.Connection, ids: list[int], top: int, series: int = 0) -> PostSetSummary:
-    """The `top` entities mentioned in the most of these posts, the pairs among them, and weekly
-    mentions of the first `series` of them."""
+def summarize(
+    conn: sqlite3.Connection, ids: list[int], top: int, series: int = 0, located: int = 0
+) -> PostSetSummary:
+    """The `top` entities mentioned in the most of these posts, the pairs among them, weekly mentions of
+    the first `series` of them, and the first `located` posts whose picture has a predicted region."""
     params = {"ids": json.dumps(list(ids))}
-    posts, processed, undated, retweets = conn.execute(
+    posts, processed, undated, retweets, newest = conn.execute(
         f"""SELECT COUNT(*),
                    COALESCE(SUM(EXISTS (SELECT 1 FROM jobs WHERE jobs.post_id = posts.id AND jobs.state = 'done')), 0),
-                   COALESCE(SUM(created_at IS NULL), 0), COALESCE(SUM(retweet_of IS NOT NULL), 0)
+                   COALESCE(SUM(created_at IS NULL), 0), COALESCE(SUM(retweet_of IS NOT NULL), 0), MAX(created_at)
             FROM posts WHERE {_CHOSEN.replace("post_id", "id")}""",
         params,
     ).fetchone()
-    summary = PostSetSummary(posts, processed, undated, retweets)
+    summary = PostSetSummary(posts, processed, undated, retweets, from_epoch(newest))
+    if located > 0 and ids:
+        summary.located = _located(conn, params, ids, located)
     if top < 1 or not ids:
         return summary
     ranked = conn.execute(
@@ -73,6 +79,16 @@ def summarize(conn: sqlite3.Connection, ids: list[int], top: int, series: int = 
     summary.pairs = _pairs(conn, params, norms)
     summary.weekly = _weekly(conn, params, norms[:series])
     return summary
+
+
+def _located(conn: sqlite3.Connection, params: dict, ids: list[int], limit: int) -> list[int]:
+    rows = conn.execute(
+        f"""SELECT DISTINCT post_id FROM entities e WHERE {_COUNTED}
+            AND EXISTS (SELECT 1 FROM regions r WHERE r.entity_id = e.id)""",
+        params,
+    )
+    found = {post_id for (post_id,) in rows}
+    return [post_id for post_id in ids if post_id in found][:limit]
 
 
 def _among(column: str) -> str:

@@ -283,9 +283,9 @@ class Store:
             lambda conn: trends.cooccurring(conn, norm, limit, start, end, include_gold, include_retweets)
         )
 
-    def summarize_posts(self, ids: list[int], top: int = 20, series: int = 0) -> PostSetSummary:
+    def summarize_posts(self, ids: list[int], top: int = 20, series: int = 0, located: int = 0) -> PostSetSummary:
         """Top entities, their co-mentions and weekly series over just these posts (storage/post_set.py)."""
-        return self._read(lambda conn: post_set.summarize(conn, list(ids), top, series))
+        return self._read(lambda conn: post_set.summarize(conn, list(ids), top, series, located))
 
     def entity_profile(self, norm: str, include_gold: bool = False, include_retweets: bool = False) -> EntityProfile:
         return self._read(lambda conn: trends.entity_profile(conn, norm, include_gold, include_retweets))

@@ -4,7 +4,6 @@ and a few sample posts with their pictures drawn over."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from core.report.overlay import overlay_jpeg
@@ -31,7 +30,6 @@ class ReportData:
     selection: int | None
     summary: PostSetSummary
     samples: list[SamplePost] = field(default_factory=list)
-    last_post: datetime | None = None  # the newest dated post in the set: what the data reaches
 
 
 def gather(
@@ -39,19 +37,14 @@ def gather(
     title: str | None = None,
 ) -> ReportData:  # fmt: skip
     """The report over the posts matching `query` (or the given ids). Samples are the newest posts
-    whose picture has regions; a picture that cannot be read still shows its post, saying why."""
+    (for a selection: the first chosen) whose picture has regions; a picture that cannot be read still
+    shows its post, saying why."""
     chosen = exporter.chosen_ids(store, query, ids, order="created_desc")
-    summary = store.summarize_posts(chosen, top=top, series=TREND_SERIES)
+    summary = store.summarize_posts(chosen, top=top, series=TREND_SERIES, located=samples)
     data = ReportData(title or _title(query, ids), query if ids is None else None,
                       len(chosen) if ids is not None else None, summary)  # fmt: skip
-    for post, mentions, _seen in exporter.iter_posts(store, chosen):
-        if data.last_post is None and post.created_at is not None and ids is None:
-            data.last_post = post.created_at
-        predicted = [entity for entity in mentions if entity.origin == "pred"]
-        if len(data.samples) < samples and any(entity.regions for entity in predicted):
-            data.samples.append(_sample(store, post, predicted))
-        if len(data.samples) >= samples and (data.last_post is not None or ids is not None):
-            break
+    for post, mentions, _seen in exporter.iter_posts(store, summary.located):
+        data.samples.append(_sample(store, post, [entity for entity in mentions if entity.origin == "pred"]))
     return data
 
 
