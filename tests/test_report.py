@@ -9,6 +9,7 @@ from io import BytesIO
 from click.testing import CliRunner
 from PIL import Image
 from test_gui import demo_paths  # noqa: F401 - fixture: the real demo import with predictions and masks
+from test_storage_support import make_post
 
 from core.cli import cli
 from storage import Store
@@ -93,3 +94,14 @@ def test_report_refuses_to_overwrite_the_database(demo_paths):  # noqa: F811
     result = CliRunner().invoke(cli, ["--data-dir", str(demo_paths.data_dir), "report", "--out", str(db)])
     assert result.exit_code == 2 and "it is the database" in result.output
     assert db.stat().st_size == size
+
+
+def test_report_says_what_its_figures_leave_out(demo_paths, tmp_path):  # noqa: F811
+    """An unprocessed post lowers the processed share; an undated one is named as off the time line."""
+    with Store.open(demo_paths.db_path) as store:
+        store.upsert_posts([make_post("late", "NASA news without a date", None)])
+    _, page = report(demo_paths.data_dir, tmp_path / "r.html")
+    text = " ".join(" ".join(page.text).split())
+    assert "11 posts; the pipeline has processed 10 of them (91%)" in text
+    assert "1 post has no date: its mentions count in the top entities" in text
+    assert "0 retweets are left out" in text
