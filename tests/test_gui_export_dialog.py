@@ -18,7 +18,8 @@ from test_storage_support import make_post
 from core import masks
 from core.cli import cli
 from core.exporting import CROP_INDEX
-from core.output_folders import default_folder
+from core.config import RESOURCES_DIR
+from core.output_folders import default_folder, remember_folder, remembered_folder
 from storage import Store
 from storage.records import Entity
 
@@ -179,3 +180,13 @@ def test_a_missing_picture_fails_alone_in_the_crops(demo_paths, tmp_path):  # no
     assert "4 crops" in result.output and f"post {rocket.id} (Falcon 9)" in result.output
     rows = list(csv.DictReader((out / CROP_INDEX).open(newline="", encoding="utf-8")))
     assert len(rows) == 4 and "Falcon 9" not in {row["entity"] for row in rows}
+
+
+def test_the_install_folder_is_never_remembered_or_offered(tmp_path):
+    settings_file = tmp_path / "settings.json"
+    assert not remember_folder(settings_file, "csv", RESOURCES_DIR.parent)
+    assert not settings_file.exists()
+    settings_file.write_text(json.dumps({"output_folders": {"csv": str(RESOURCES_DIR / "demo")}}))
+    assert remembered_folder(settings_file, "csv") == default_folder()  # a hand-edited file cannot point there
+    assert remember_folder(settings_file, "csv", tmp_path)
+    assert remembered_folder(settings_file, "csv") == tmp_path
