@@ -17,8 +17,8 @@ from test_storage_support import make_post
 
 from core import masks
 from core.cli import cli
-from core.exporting import CROP_INDEX
 from core.config import RESOURCES_DIR
+from core.exporting import CROP_INDEX
 from core.output_folders import default_folder, remember_folder, remembered_folder
 from storage import Store
 from storage.records import Entity
