@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 from pycocotools.coco import COCO
+from PySide6.QtGui import QAction
 from test_gui import demo_paths, window  # noqa: F401 - fixtures: the real demo in a real window
 from test_storage_support import make_post
 
@@ -20,6 +21,7 @@ from core.cli import cli
 from core.config import RESOURCES_DIR
 from core.exporting import CROP_INDEX
 from core.output_folders import default_folder, remember_folder, remembered_folder
+from gui.views.export_dialog import ExportDialog
 from storage import Store
 from storage.records import Entity
 
@@ -96,9 +98,15 @@ def test_crops_are_pngs_of_each_box_listed_in_the_index(qtbot, window, tmp_path)
 
 
 def test_report_action_writes_the_offline_report(qtbot, window, tmp_path):  # noqa: F811
+    (action,) = [a for a in window.findChildren(QAction) if a.text() == "Report…"]
+    action.trigger()  # the toolbar's Report… opens the dialog on the report, for the current search
+    dialog = window.findChildren(ExportDialog)[-1]
+    assert dialog.isVisible() and dialog.current_kind() == "report"
     out = tmp_path / "r.html"
-    message = export(qtbot, window, "report", out)
-    assert "Wrote a report on 10 posts" in message
+    dialog.set_target(out)
+    with qtbot.waitSignal(dialog.done_export, timeout=30_000) as finished:
+        dialog.export_button.click()
+    assert "Wrote a report on 10 posts" in finished.args[0]
     assert "data:image/svg+xml;base64," in out.read_text(encoding="utf-8")
 
 
