@@ -15,17 +15,17 @@ from pathlib import Path
 
 from PIL import Image
 
-from core.orientation import upright
-from core.safe_output import (
+from groundlens.core.orientation import upright
+from groundlens.core.safe_output import (
     OutputError,
     atomic_output,
     database_files,
     refuse_overwriting,
     write_bytes_atomic,
 )
-from storage import Store
-from storage import export as exporter
-from storage.export import CancelFlag, CsvWriter, Progress
+from groundlens.storage import Store
+from groundlens.storage import export as exporter
+from groundlens.storage.export import CancelFlag, CsvWriter, Progress
 
 KINDS = (*exporter.FORMATS, "crops")
 SUFFIXES = {"jsonl": ".jsonl", "csv": ".csv", "coco": ".json", "crops": ""}

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import networkx as nx
 
-from core.palette import type_hex
-from core.safe_output import atomic_output
-from storage import Store
-from storage.export import chosen_ids
+from groundlens.core.palette import type_hex
+from groundlens.core.safe_output import atomic_output
+from groundlens.storage import Store
+from groundlens.storage.export import chosen_ids
 
 DEFAULT_NODES = 40
 LAYOUT_SEED = 7

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import platformdirs
 
-from core.config import RESOURCES_DIR
-from core.settings import Settings
+from groundlens.core.config import RESOURCES_DIR
+from groundlens.core.settings import Settings
 
 log = logging.getLogger(__name__)
 SETTINGS_KEY = "output_folders"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from core.palette import TYPE_COLORS, TYPE_NAMES  # noqa: F401 - the views import them from here
+from groundlens.core.palette import TYPE_COLORS, TYPE_NAMES  # noqa: F401 - the views import them from here
 
 GOLD_COLOR = "#F0E442"
 GOLD_TEXT = "#8A7A00"  # gold on white backgrounds, where the yellow would not read

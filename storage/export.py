@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from storage.records import ENTITY_TYPES, Entity, ImageFindings, Media, Post, Region
-from storage.store import Store
+from groundlens.records import ENTITY_TYPES, Entity, ImageFindings, Media, Post, Region
+from groundlens.storage.store import Store
 
 FORMATS = ("jsonl", "csv", "coco")
 CSV_COLUMNS = (

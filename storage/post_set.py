@@ -15,9 +15,9 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from storage.db import DAY_SECONDS, from_epoch
-from storage.search import display_names
-from storage.summaries import EntityCount
+from groundlens.storage.db import DAY_SECONDS, from_epoch
+from groundlens.storage.search import display_names
+from groundlens.storage.summaries import EntityCount
 
 _CHOSEN = "post_id IN (SELECT value FROM json_each(:ids))"
 _COUNTED = f"{_CHOSEN} AND origin = 'pred' AND retweet = 0"

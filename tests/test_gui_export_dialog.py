@@ -16,14 +16,14 @@ from PySide6.QtGui import QAction
 from test_gui import demo_paths, window  # noqa: F401 - fixtures: the real demo in a real window
 from test_storage_support import make_post
 
-from core import masks
-from core.cli import cli
-from core.config import RESOURCES_DIR
-from core.exporting import CROP_INDEX
-from core.output_folders import default_folder, remember_folder, remembered_folder
-from gui.views.export_dialog import ExportDialog
-from storage import Store
-from storage.records import Entity
+from groundlens.core import masks
+from groundlens.cli import cli
+from groundlens.core.config import RESOURCES_DIR
+from groundlens.core.exporting import CROP_INDEX
+from groundlens.core.output_folders import default_folder, remember_folder, remembered_folder
+from groundlens.gui.views.export_dialog import ExportDialog
+from groundlens.storage import Store
+from groundlens.records import Entity
 
 FORMULA = "=HYPERLINK(evil)"
 

@@ -10,9 +10,9 @@ import networkx as nx
 from click.testing import CliRunner
 from test_gui import demo_paths  # noqa: F401 - fixture: the real demo import with predictions
 
-from core import network
-from core.cli import cli
-from storage import Store
+from groundlens.core import network
+from groundlens.cli import cli
+from groundlens.storage import Store
 
 
 def co_mentions(store: Store, query: str | None) -> tuple[Counter, Counter]:

@@ -11,8 +11,8 @@ from PIL import Image
 from test_gui import demo_paths  # noqa: F401 - fixture: the real demo import with predictions and masks
 from test_storage_support import make_post
 
-from core.cli import cli
-from storage import Store
+from groundlens.cli import cli
+from groundlens.storage import Store
 
 
 class Page(HTMLParser):

@@ -8,8 +8,8 @@ from io import StringIO
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from core.palette import type_hex
-from storage.summaries import EntityCount
+from groundlens.core.palette import type_hex
+from groundlens.storage.summaries import EntityCount
 
 
 def trend_svg(weekly: dict[str, dict[date, int]], entities: list[EntityCount]) -> str | None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.report.overlay import overlay_jpeg
-from storage import Store
-from storage import export as exporter
-from storage.post_set import PostSetSummary
-from storage.records import Entity, Post
+from groundlens.core.report.overlay import overlay_jpeg
+from groundlens.storage import Store
+from groundlens.storage import export as exporter
+from groundlens.storage.post_set import PostSetSummary
+from groundlens.records import Entity, Post
 
 TREND_SERIES = 5  # lines on the trend chart: more are unreadable
 

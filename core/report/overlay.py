@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from core import masks
-from core.orientation import upright
-from core.palette import type_hex
-from storage.records import Entity
+from groundlens.core import masks
+from groundlens.core.orientation import upright
+from groundlens.core.palette import type_hex
+from groundlens.records import Entity
 
 MASK_ALPHA = 0.45
 JPEG_QUALITY = 85

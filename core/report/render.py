@@ -8,11 +8,11 @@ from pathlib import Path
 
 import jinja2
 
-from core.config import RESOURCES_DIR
-from core.palette import TYPE_COLORS, TYPE_NAMES
-from core.report.charts import top_bar_svg, trend_svg
-from core.report.data import ReportData
-from core.safe_output import write_text_atomic
+from groundlens.core.config import RESOURCES_DIR
+from groundlens.core.palette import TYPE_COLORS, TYPE_NAMES
+from groundlens.core.report.charts import top_bar_svg, trend_svg
+from groundlens.core.report.data import ReportData
+from groundlens.core.safe_output import write_text_atomic
 
 TEMPLATE_DIR = RESOURCES_DIR / "report"
 TEMPLATE = "report.html.j2"

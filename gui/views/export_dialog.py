@@ -27,19 +27,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.exporting import ExportRequest, check_target, default_name, run_export
-from core.output_folders import remember_folder, remembered_folder
-from core.report import gather, write_report
-from core.safe_output import (
+from groundlens.core.exporting import ExportRequest, check_target, default_name, run_export
+from groundlens.core.output_folders import remember_folder, remembered_folder
+from groundlens.core.report import gather, write_report
+from groundlens.core.safe_output import (
     OutputError,
     database_files,
     describe_write_error,
     refuse_overwriting,
 )
-from gui.context import AppContext
-from gui.workers import run_in_pool
-from storage import Store
-from storage.export import Cancelled
+from groundlens.gui.context import AppContext
+from groundlens.gui.workers import run_in_pool
+from groundlens.storage import Store
+from groundlens.storage.export import Cancelled
 
 KIND_LABELS = {
     "jsonl": "JSONL: one post per line, entities and regions",

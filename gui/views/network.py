@@ -27,19 +27,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import network
-from core.output_folders import remember_folder, remembered_folder
-from core.safe_output import (
+from groundlens.core import network
+from groundlens.core.output_folders import remember_folder, remembered_folder
+from groundlens.core.safe_output import (
     OutputError,
     database_files,
     describe_write_error,
     refuse_overwriting,
 )
-from gui.context import AppContext
-from gui.theme import MUTED, type_color
-from gui.widgets.common import label
-from gui.workers import Latest, run_in_pool
-from storage import Store
+from groundlens.gui.context import AppContext
+from groundlens.gui.theme import MUTED, type_color
+from groundlens.gui.widgets.common import label
+from groundlens.gui.workers import Latest, run_in_pool
+from groundlens.storage import Store
 
 NODE_SPACE = 80.0  # scene units per sqrt(node): the layout's [-1, 1] grows with the graph, the nodes do not
 NORM_ROLE = 0  # QGraphicsItem.data key holding a node's entity norm

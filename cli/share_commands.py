@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from core import network
-from core.cli.data_commands import _store
-from core.cli.output import check_output, writing
-from core.report import gather, write_report
-from core.safe_output import database_files
+from groundlens.core import network
+from groundlens.cli.data_commands import _store
+from groundlens.cli.output import check_output, writing
+from groundlens.core.report import gather, write_report
+from groundlens.core.safe_output import database_files
 
 
 @click.command("report")
