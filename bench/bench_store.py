@@ -134,6 +134,11 @@ def measure(store: Store, repeat: int, seed: int) -> dict[str, dict[str, float]]
     )
     results["co-occurring (top-50 entity)"] = _latency(lambda: store.cooccurring(rng.choice(top)), repeat)
     results["entity profile (top-50 entity)"] = _latency(lambda: store.entity_profile(rng.choice(top)), repeat)
+    for label, query in (("all posts", None), ("type:PER", "type:PER")):  # the Network page and the report
+        chosen = store.post_ids(query)
+        results[f"post-set figures, top 40 ({label})"] = _latency(
+            lambda chosen=chosen: store.summarize_posts(chosen, top=40, series=5, located=6), max(3, repeat // 10)
+        )
     return results
 
 

@@ -11,6 +11,7 @@ import click
 
 from groundlens.core.config import resolve_paths
 from groundlens.cli import data_commands, eval_commands, import_commands, model_commands, ner_commands, pipeline_commands
+from groundlens.cli import share_commands
 from groundlens.core.diagnostics import configure_logging, install_crash_handler
 
 log = logging.getLogger("groundlens")
@@ -41,7 +42,8 @@ def cli(ctx: click.Context, data_dir: str | None, demo: bool) -> None:
         raise SystemExit(launch(ctx.obj, demo=demo))
 
 
-for module in (import_commands, data_commands, pipeline_commands, model_commands, ner_commands, eval_commands):
+for module in (import_commands, data_commands, share_commands, pipeline_commands, model_commands, ner_commands,
+               eval_commands):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -13,11 +13,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from groundlens.cli.output import check_output, writing
+from groundlens.cli.output import writing
 from groundlens.cli.store_access import opened_store, refuse
-from groundlens.core.safe_output import atomic_output, database_files
+from groundlens.core.exporting import KINDS, ExportRequest, check_target, run_export
+from groundlens.core.safe_output import OutputError
 from groundlens.storage import QueryError, Store
-from groundlens.storage import export as exporter
 from groundlens.storage.faults import damaged
 from groundlens.storage.normalize import normalize_entity
 from groundlens.storage.query import parse_period
@@ -195,10 +195,11 @@ def trends_command(
 
 
 @click.command("export")
-@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(exporter.FORMATS), default=None,
-              help="jsonl: one post per line with entities and regions; csv: one row per mention. "
-                   "Default: from OUT's suffix, else jsonl.")  # fmt: skip
+@click.argument("out", type=click.Path(writable=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(KINDS), default=None,
+              help="jsonl: one post per line with entities and regions; csv: one row per mention; "
+                   "coco: COCO instances with masks; crops: OUT is a folder of one PNG per entity box "
+                   "with index.csv. Default: from OUT's suffix (.csv, .json), else jsonl.")  # fmt: skip
 @click.option("--query", default=None, help="Only posts matching this search query.")
 @click.pass_context
 def export_command(ctx: click.Context, out: Path, fmt: str | None, query: str | None) -> None:
@@ -206,11 +207,17 @@ def export_command(ctx: click.Context, out: Path, fmt: str | None, query: str | 
 
     OUT appears only when complete (an error leaves no file, or the old one), and is never the database.
     """
-    fmt = fmt or ("csv" if out.suffix.lower() == ".csv" else "jsonl")
-    check_output(out, {"the database": database_files(ctx.obj.db_path)})
-    with _store(ctx, check=True) as store, writing(out), atomic_output(out, newline="") as handle:
-        posts, mentions = exporter.write(store, handle, fmt, query)
-    click.echo(f"Wrote {posts} posts and {mentions} mentions to {out} ({fmt}).")
+    fmt = fmt or {".csv": "csv", ".json": "coco"}.get(out.suffix.lower(), "jsonl")
+    request = ExportRequest(fmt, out, query)
+    try:
+        check_target(request, ctx.obj.db_path)
+    except OutputError as error:
+        raise click.UsageError(str(error)) from None
+    with _store(ctx, check=True) as store, writing(out):
+        result = run_export(store, request)
+    click.echo(result.summary(request))
+    for problem in result.problems:
+        click.echo(f"warning: {problem}", err=True)
 
 
 @click.command("stats")

@@ -27,9 +27,11 @@ from groundlens.core.config import RESOURCES_DIR, AppPaths
 from groundlens.gui.context import AppContext, open_context
 from groundlens.gui.shortcuts import SHORTCUTS
 from groundlens.gui.views.entity_page import EntityPage
+from groundlens.gui.views.export_dialog import ExportDialog
 from groundlens.gui.views.feed import FeedView
 from groundlens.gui.views.inspector import InspectorView
 from groundlens.gui.views.jobs import JobsView
+from groundlens.gui.views.network import NetworkView
 from groundlens.gui.views.search import SearchView
 from groundlens.gui.views.settings import SettingsView
 from groundlens.gui.views.trends import TrendsView
@@ -66,6 +68,10 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(spacer)
         self.query_bar.setMaximumWidth(900)
         toolbar.addWidget(self.query_bar)
+        toolbar.addAction("Export…", lambda: self.export_posts()).setToolTip("Export the current search: JSONL, CSV, COCO, crops")
+        toolbar.addAction("Report…", lambda: self.export_posts(kind="report")).setToolTip(
+            "An offline HTML report on the current search"
+        )
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
 
         self.feed = FeedView(ctx)
@@ -81,6 +87,7 @@ class MainWindow(QMainWindow):
         self.search = SearchView(ctx)
         self.entity_page = EntityPage(ctx)
         self.trends = TrendsView(ctx)
+        self.network = NetworkView(ctx)
         self.jobs = JobsView(ctx)
         self.settings = SettingsView(ctx)
 
@@ -94,6 +101,7 @@ class MainWindow(QMainWindow):
             ("search", "Search", self.search),
             ("entity", "Entity", self.entity_page),
             ("trends", "Trends", self.trends),
+            ("network", "Network", self.network),
             ("jobs", "Jobs", self.jobs),
             ("settings", "Settings", self.settings),
         ):
@@ -142,6 +150,7 @@ class MainWindow(QMainWindow):
         self.entity_page.post_activated.connect(self.open_post)
         self.entity_page.entity_activated.connect(self.open_entity)
         self.trends.entity_activated.connect(self.open_entity)
+        self.network.entity_activated.connect(self.open_entity)
         self.trends.range_selected.connect(self.filter_by_range)
         self.trends.feed_requested.connect(lambda: self.show_page("explore"))
         self.jobs.activity.connect(self.activity_label.setText)
@@ -203,6 +212,13 @@ class MainWindow(QMainWindow):
     def run_query(self, query: str) -> None:
         self.feed.set_query(query or None)
         self.search.set_query(query)
+        self.network.set_query(query)
+
+    def export_posts(self, ids: list[int] | None = None, kind: str = "jsonl") -> ExportDialog:
+        """The Export dialog for these posts (a selection), else for the current search."""
+        dialog = ExportDialog(self.ctx, self.query_bar.text().strip() or None, ids, kind, self)
+        dialog.show()
+        return dialog
 
     def open_entity(self, norm: str) -> None:
         if norm:

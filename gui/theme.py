@@ -5,14 +5,8 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-# Colour-blind-safe hues (Okabe-Ito based), readable as text background at low alpha.
-TYPE_COLORS: dict[str, str] = {
-    "PER": "#0072B2",
-    "LOC": "#009E73",
-    "ORG": "#E69F00",
-    "OTHER": "#CC79A7",
-}
-TYPE_NAMES: dict[str, str] = {"PER": "Person", "LOC": "Location", "ORG": "Organisation", "OTHER": "Other"}
+from groundlens.core.palette import TYPE_COLORS, TYPE_NAMES  # noqa: F401 - the views import them from here
+
 GOLD_COLOR = "#F0E442"
 GOLD_TEXT = "#8A7A00"  # gold on white backgrounds, where the yellow would not read
 ACCENT = "#2F6FEB"

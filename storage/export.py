@@ -1,4 +1,5 @@
-"""Export posts with their mentions and regions: JSONL (one post per line) or CSV (one row per mention).
+"""Export posts with their mentions and regions: JSONL (one post per line), CSV (one row per mention)
+or COCO (one JSON object: images, categories, one annotation per region with its mask).
 
 Reads in chunks so a million posts stream through constant memory. Writes to a handle the caller
 opened (core.safe_output renames a complete file into place); `CsvWriter` is the one CSV writer
@@ -9,14 +10,16 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, Iterable, Iterator, TextIO
+from pathlib import Path
+from typing import Any, Protocol, TextIO
 
-from groundlens.records import Entity, ImageFindings, Post
+from groundlens.records import ENTITY_TYPES, Entity, ImageFindings, Media, Post, Region
 from groundlens.storage.store import Store
 
-FORMATS = ("jsonl", "csv")
+FORMATS = ("jsonl", "csv", "coco")
 CSV_COLUMNS = (
     "post_id", "source", "native_id", "author", "created_at", "lang", "post_url", "retweet_of", "quote_of", "reply_to",
     "image_url", "image_file",
@@ -55,22 +58,112 @@ def _entity_record(entity: Entity) -> dict[str, Any]:
     return record
 
 
-def write(store: Store, handle: TextIO, fmt: str, query: str | None) -> tuple[int, int]:
-    """Write the export to `handle` (opened with newline=""); returns (posts, mentions)."""
+class Cancelled(Exception):
+    """The caller asked the export to stop; the partial output is to be thrown away (atomic_output does)."""
+
+
+class CancelFlag(Protocol):
+    def is_set(self) -> bool: ...
+
+
+Progress = Callable[[int, int], None]  # (posts done, posts in all)
+
+
+def chosen_ids(store: Store, query: str | None, ids: list[int] | None, order: str = "created_asc") -> list[int]:
+    """The posts an export (report, network) is about: the given ids (a selection, kept in its order, each
+    once), else the query's matches in `order` (oldest first by default)."""
+    return list(dict.fromkeys(ids)) if ids is not None else store.post_ids(query, order=order)
+
+
+def iter_chosen(
+    store: Store, ids: list[int], progress: Progress | None = None, cancel: CancelFlag | None = None
+) -> Iterator[tuple[Post, list[Entity], ImageFindings]]:
+    """iter_posts that reports each post done and stops (Cancelled) between posts when asked to."""
+    for done, item in enumerate(iter_posts(store, ids), start=1):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(f"export cancelled after {done - 1} of {len(ids)} posts")
+        yield item
+        if progress is not None:
+            progress(done, len(ids))
+
+
+def write(
+    store: Store, handle: TextIO, fmt: str, query: str | None, ids: list[int] | None = None,
+    progress: Progress | None = None, cancel: CancelFlag | None = None,
+) -> tuple[int, int]:  # fmt: skip
+    """Write the export of `ids` (or of the query's matches) to `handle` (opened with newline="");
+    returns (posts, mentions), or for COCO (posts, annotations)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
-    ids = store.post_ids(query, order="created_asc")
+    chosen = iter_chosen(store, chosen_ids(store, query, ids), progress, cancel)
+    if fmt == "coco":
+        return write_coco(store, handle, chosen)
     posts = mentions = 0
     writer = CsvWriter(handle) if fmt == "csv" else None
     if writer:
         writer.writerow(CSV_COLUMNS)
-    for post, found, seen in iter_posts(store, ids):
+    for post, found, seen in chosen:
         posts, mentions = posts + 1, mentions + len(found)
         if writer:
             writer.writerows(_csv_rows(post, found))
         else:
             handle.write(json.dumps(post_record(post, found, seen), ensure_ascii=False) + "\n")
     return posts, mentions
+
+
+COCO_CATEGORIES = [{"id": number, "name": kind, "supercategory": "entity"} for number, kind in enumerate(ENTITY_TYPES, 1)]
+_CATEGORY_IDS = {category["name"]: category["id"] for category in COCO_CATEGORIES}
+
+
+def image_file(store: Store, media: Media) -> str | None:
+    """Where the image is on disk: cached paths are relative to the data folder (the database's folder)."""
+    if not media.local_path:
+        return None
+    path = Path(media.local_path)
+    return str(path if path.is_absolute() else store.path.parent / path)
+
+
+def region_media(post: Post, media_id: int | None) -> Media | None:
+    """The image a region was found on (its media id; older results: the post's first image)."""
+    return next((m for m in post.media if m.id == media_id), None) if media_id else (post.media or [None])[0]
+
+
+def write_coco(store: Store, handle: TextIO, chosen: Iterable[tuple[Post, list[Entity], ImageFindings]]) -> tuple[int, int]:
+    """COCO instances: one image per stored picture with a known size, one annotation per region
+    (pred and gold, told apart by `origin`), its mask as the compressed RLE pycocotools reads, or the
+    box as a polygon when the region has no mask. Extra keys name the post and the entity."""
+    images: dict[int, dict[str, Any]] = {}
+    annotations: list[dict[str, Any]] = []
+    posts = 0
+    for post, mentions, _seen in chosen:
+        posts += 1
+        for media in post.media:
+            if media.id is not None and media.width and media.height:
+                images[media.id] = {"id": media.id, "file_name": image_file(store, media) or media.url,
+                                    "width": media.width, "height": media.height, "post_id": post.id,
+                                    "coco_url": media.url}  # fmt: skip
+        for entity in mentions:
+            for region in entity.regions:
+                media = region_media(post, region.media_id)
+                if media is None or media.id not in images:
+                    continue
+                annotations.append(_coco_annotation(len(annotations) + 1, media.id, post, entity, region))
+    coco = {"info": {"description": "GroundLens export"}, "images": list(images.values()),
+            "categories": COCO_CATEGORIES, "annotations": annotations}  # fmt: skip
+    json.dump(coco, handle, ensure_ascii=False)
+    return posts, len(annotations)
+
+
+def _coco_annotation(number: int, image_id: int, post: Post, entity: Entity, region: Region) -> dict[str, Any]:
+    x0, y0, x1, y1 = region.box
+    polygon = [[x0, y0, x1, y0, x1, y1, x0, y1]]
+    return {
+        "id": number, "image_id": image_id, "category_id": _CATEGORY_IDS[entity.type], "iscrowd": 0,
+        "bbox": [x0, y0, x1 - x0, y1 - y0], "area": region.area or (x1 - x0) * (y1 - y0),
+        "segmentation": region.mask_rle or polygon, "score": region.score,
+        "post_id": post.id, "entity": entity.text, "norm": entity.norm, "origin": entity.origin,
+        "entity_score": entity.score,
+    }  # fmt: skip
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from groundlens.storage import entities as entity_rows
-from groundlens.storage import coverage, entity_search, feed, findings, job_images, jobs, posts, schema, trends
+from groundlens.storage import coverage, entity_search, feed, findings, job_images, jobs, post_set, posts, schema, trends
 from groundlens.storage.aggregates import ALL_TYPES
 from groundlens.storage.coverage import Coverage
 from groundlens.storage.db import connect, run_transaction
 from groundlens.storage.faults import StoreError, damaged, named_faults
+from groundlens.storage.post_set import PostSetSummary
 from groundlens.storage.posts import UpsertSummary
 from groundlens.records import ENTITY_TYPES, Entity, ImageFindings, Media, Post
 from groundlens.storage.summaries import EntityCount, EntityProfile, EntitySummary, PostSummary, SearchPage, SeriesPoint
@@ -281,6 +282,10 @@ class Store:
         return self._read(
             lambda conn: trends.cooccurring(conn, norm, limit, start, end, include_gold, include_retweets)
         )
+
+    def summarize_posts(self, ids: list[int], top: int = 20, series: int = 0, located: int = 0) -> PostSetSummary:
+        """Top entities, their co-mentions and weekly series over just these posts (storage/post_set.py)."""
+        return self._read(lambda conn: post_set.summarize(conn, list(ids), top, series, located))
 
     def entity_profile(self, norm: str, include_gold: bool = False, include_retweets: bool = False) -> EntityProfile:
         return self._read(lambda conn: trends.entity_profile(conn, norm, include_gold, include_retweets))
