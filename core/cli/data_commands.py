@@ -251,7 +251,7 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
 @click.command("doctor")
 @click.pass_context
 def doctor_command(ctx: click.Context) -> None:
-    """Check the whole database: SQLite's integrity_check, foreign keys, both full-text indexes.
+    """Check the whole database: SQLite's integrity_check, foreign keys, every full-text index.
 
     Reads every page (seconds per 100k posts); exit 1 with what is damaged and how to recover.
     """
