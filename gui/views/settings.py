@@ -32,6 +32,7 @@ from core.ingest import credentials
 from core.safe_output import describe_write_error
 from gui.context import AppContext
 from gui.theme import ERROR_COLOR
+from gui.widgets.appearance import appearance_card
 from gui.widgets.common import card, label
 from gui.workers import run_in_pool
 
@@ -93,6 +94,8 @@ class SettingsView(QWidget):
         note.setWordWrap(True)
         folder.addWidget(note)
         column.addWidget(folder_card)
+        appearance, self.per_instance_colors = appearance_card()
+        column.addWidget(appearance)
 
         models_card, models = card("Pipeline models")
         defaults = QLabel(DEFAULTS_NOTE)
