@@ -7,8 +7,8 @@ its own colour so that two people in one photo can be told apart; that choice is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
@@ -100,6 +100,8 @@ def readable(color: str, on: str | None = None) -> str:
     """`color` lightened (on a dark background) or darkened (on a light one) until small text in it reads
     on `on` (the scheme's base by default): a type's colour as text, in either scheme."""
     background = on or _current.base
+    if contrast(color, background) >= 4.5:
+        return color
     shade = QColor(color)
     lighten = contrast("#FFFFFF", background) > contrast("#000000", background)
     for _ in range(20):

@@ -215,13 +215,19 @@ FILTER_SPECS: tuple[FilterSpec, ...] = (
 )  # fmt: skip
 
 SYNTAX_NOTES: tuple[str, ...] = (
-    "Dates are `YYYY`, `YYYY-MM`, `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM`, in UTC: "
-    "`after:2024-01-01 before:2024-02-01` is January 2024.",
+    (
+        "Dates are `YYYY`, `YYYY-MM`, `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM`, in UTC: "
+        "`after:2024-01-01 before:2024-02-01` is January 2024."
+    ),
     'Values with spaces go in quotes: `author:"Jane Doe"`.',
-    "Leaving out a filter keeps posts where it is unknown: `-author:someone` keeps posts without an author, "
-    "`-date:2024` undated ones.",
-    "Name filters describe one name together: `type:PER groundable:yes` is a person visible in the photo; "
-    "`type:PER type:LOC` asks for a person and a place.",
+    (
+        "Leaving out a filter keeps posts where it is unknown: `-author:someone` keeps posts without an author, "
+        "`-date:2024` undated ones."
+    ),
+    (
+        "Name filters describe one name together: `type:PER groundable:yes` is a person visible in the photo; "
+        "`type:PER type:LOC` asks for a person and a place."
+    ),
 )
 
 FILTERS: dict[str, Callable[[str], Any]] = {spec.key: spec.parse for spec in FILTER_SPECS}
