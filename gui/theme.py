@@ -88,7 +88,8 @@ def contrast(a: str, b: str) -> float:
     """WCAG contrast ratio of two colours (1 to 21; 4.5 is the floor for small text)."""
 
     def luminance(color: str) -> float:
-        channels = [c / 255 for c in QColor(color).getRgb()[:3]]
+        shade = QColor(color)
+        channels = (shade.redF(), shade.greenF(), shade.blueF())
         r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
         return 0.2126 * r + 0.7152 * g + 0.0722 * b
 

@@ -142,12 +142,12 @@ class Syntax:
     meaning: str  # plain words for analysts; `code` in backquotes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FilterSpec(Syntax):
     """A key:value filter: its reference line and the parser of one value (ValueError: the reason)."""
 
-    key: str = ""
-    parse: Callable[[str], Any] = str
+    key: str
+    parse: Callable[[str], Any]
     several: bool = False  # key:a,b means any of a, b
 
 
