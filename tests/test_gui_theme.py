@@ -13,12 +13,15 @@ from PySide6.QtGui import QColor, QImage, QPalette
 from core.config import resolve_paths
 from gui.app import application
 from gui.context import open_context
+from gui.models.feed_model import SUMMARY_ROLE
 from gui.models.post_bundle import PostBundle, render_visuals
 from gui.theme import DARK, LIGHT, TYPE_COLORS, apply_theme, contrast, per_instance, readable, scheme
+from gui.views.feed import FeedView
 from gui.views.inspector import InspectorView
 from gui.views.settings import SettingsView
 from gui.widgets.entity_list import EntityList, EntityRow
 from gui.widgets.entity_text import EntityText, Span
+from gui.widgets.post_delegate import ROW_HEIGHT, THUMB
 from storage import Store
 from storage.records import Entity, Post, Region
 
@@ -70,13 +73,45 @@ def test_post_text_and_entity_chips_are_readable(qtbot, app, dark):
     chips.resize(320, 140)
     chips.set_rows([EntityRow("p0", "Grace Hopper", "PER", "grace hopper", "in image", confidence=0.9),
                     EntityRow("p1", "Alan Turing", "PER", "alan turing", "not in image")])  # fmt: skip
-    for widget in (text, chips):
+    for widget, words in ((text, (0, 0, 520, 120)), (chips, (60, 0, 150, 64))):  # chips: the names, between pills
         widget.show()
         qtbot.waitExposed(widget)
         shot = widget.grab().toImage()
         background = shot.pixelColor(shot.width() - 6, shot.height() - 6).name()
         assert (contrast(background, "#000000") < 3) == dark  # the widget itself follows the scheme
-        assert readable_pixels(shot, background) > 150, f"{type(widget).__name__}: no readable text"
+        assert readable_pixels(shot.copy(*words), background) > 25, f"{type(widget).__name__}: no readable text"
+
+
+def stored_post(tmp_path):
+    """A data folder holding one post with a person, a second person and an organisation found."""
+    paths = resolve_paths(tmp_path / "data")
+    ctx = open_context(paths)
+    with Store.open(paths.db_path) as store:
+        store.upsert_posts([Post("x", "1", TEXT, author="@hopper")])
+        post_id = store.post_ids(None)[0]
+        store.save_result(post_id, "test", [Entity(e.start, e.end, e.text, e.type) for e in PEOPLE], None)
+    return ctx, post_id
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_the_feed_is_readable(qtbot, app, tmp_path, dark):
+    apply_theme(app, dark)
+    ctx, _ = stored_post(tmp_path)
+    feed = FeedView(ctx)
+    qtbot.addWidget(feed)
+    feed.resize(380, 200)
+    feed.set_query(None)
+    qtbot.waitUntil(lambda: feed.model.rowCount() == 1, timeout=10_000)
+    feed.show()
+    qtbot.waitExposed(feed)
+    qtbot.waitUntil(lambda: feed.model.index(0, 0).data(SUMMARY_ROLE) is not None, timeout=10_000)  # not "Loading…"
+    feed.list.clearSelection()  # a row as most rows are: not selected, not hovered
+    shot = feed.list.viewport().grab().toImage()
+    background = shot.pixelColor(shot.width() - 4, 4).name()  # the row's own background
+    assert (contrast(background, "#000000") < 3) == dark
+    words = shot.copy(THUMB + 22, 0, shot.width() - THUMB - 32, ROW_HEIGHT - 26)  # author, date, text: no badges
+    assert readable_pixels(words, background) > 150
+    ctx.db.close()
 
 
 def test_type_colours_as_text_read_on_both_schemes(app):
@@ -112,12 +147,7 @@ def test_by_type_two_people_share_a_colour_and_per_instance_they_do_not(qtbot, a
 
 
 def test_the_inspector_redraws_when_the_colour_mode_changes(qtbot, app, tmp_path):
-    paths = resolve_paths(tmp_path / "data")
-    ctx = open_context(paths)
-    with Store.open(paths.db_path) as store:
-        store.upsert_posts([Post("x", "1", TEXT)])
-        post_id = store.post_ids(None)[0]
-        store.save_result(post_id, "test", [Entity(e.start, e.end, e.text, e.type) for e in PEOPLE], None)
+    ctx, post_id = stored_post(tmp_path)
     inspector = InspectorView(ctx)
     qtbot.addWidget(inspector)
     with qtbot.waitSignal(inspector.loaded, timeout=10_000):
