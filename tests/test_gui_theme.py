@@ -15,6 +15,7 @@ from gui.app import application
 from gui.context import open_context
 from gui.models.feed_model import SUMMARY_ROLE
 from gui.models.post_bundle import PostBundle, render_visuals
+from gui.models.record_table import Column, RecordTableModel
 from gui.theme import DARK, LIGHT, TYPE_COLORS, apply_theme, contrast, per_instance, readable, scheme
 from gui.views.feed import FeedView
 from gui.views.inspector import InspectorView
@@ -119,6 +120,16 @@ def test_type_colours_as_text_read_on_both_schemes(app):
         for color in TYPE_COLORS.values():
             assert contrast(readable(color, chosen.base), chosen.base) >= 4.5
         assert contrast(chosen.text, chosen.base) >= 7 and contrast(chosen.gold_text, chosen.base) >= 4.5
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_type_coloured_table_cells_read(app, dark):
+    apply_theme(app, dark)
+    table = RecordTableModel([Column("Type", lambda kind: kind, color=lambda kind: TYPE_COLORS[kind])])
+    table.set_records(list(TYPE_COLORS))
+    for row in range(table.rowCount()):
+        shown = table.data(table.index(row, 0), Qt.ItemDataRole.ForegroundRole)
+        assert contrast(shown.name(), scheme().base) >= 4.5, table.records[row]
 
 
 def bundle() -> PostBundle:
