@@ -33,9 +33,9 @@ PEOPLE = [Entity(0, 12, "Grace Hopper", "PER", regions=[Region(box=(10, 10, 60, 
 
 
 @pytest.fixture
-def app(tmp_path) -> Iterator:
-    """The app with per-user preferences in a temporary folder, back to the OS scheme afterwards."""
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "config"))
+def app() -> Iterator:
+    """The app with the default colour mode (QSettings live in the test run's folder: conftest), and back
+    to the OS scheme and that mode afterwards."""
     qt_app = application()
     QSettings().remove("appearance")
     yield qt_app
