@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QPoint, Qt
 
 from core.config import resolve_paths
 from gui.app import application
@@ -76,13 +77,26 @@ def test_help_dialog_shows_every_example_and_note_without_reading_the_docs_folde
     assert "type:PER" in SEARCH_TOOLTIP and "Press <b>?</b>" in SEARCH_TOOLTIP
 
 
-def test_help_button_opens_the_generated_help(qtbot, monkeypatch):
+def test_clicking_an_example_in_the_help_runs_it_in_the_bar(qtbot, monkeypatch):
     bar = QueryBar()
     qtbot.addWidget(bar)
-    opened: list[str] = []
-    monkeypatch.setattr(SearchHelpDialog, "exec", lambda self: opened.append(self.browser.toPlainText()) or 0)
+    submitted: list[str] = []
+    bar.submitted.connect(submitted.append)
+
+    def click_example(dialog: SearchHelpDialog) -> int:  # instead of a modal loop: show it and click a link
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        found = dialog.browser.document().find('author:"Jane Doe"')
+        assert not found.isNull()
+        dialog.browser.setTextCursor(found)
+        dialog.browser.ensureCursorVisible()
+        spot = dialog.browser.cursorRect(found).center() - QPoint(20, 0)  # inside the link, not at its end
+        qtbot.mouseClick(dialog.browser.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+        return int(dialog.result())
+
+    monkeypatch.setattr(SearchHelpDialog, "exec", click_example)
     bar.help_button.click()
-    assert opened and "ocr:nas*" in opened[0]
+    assert bar.text() == 'author:"Jane Doe"' and submitted[-1] == 'author:"Jane Doe"'
 
 
 # --- rewriting a query -------------------------------------------------------------------------------

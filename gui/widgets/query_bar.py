@@ -90,4 +90,6 @@ class QueryBar(QWidget):
         self.edit.selectAll()
 
     def show_help(self) -> None:
-        SearchHelpDialog(self.window()).exec()
+        dialog = SearchHelpDialog(self.window())
+        dialog.example_chosen.connect(self.set_text)
+        dialog.exec()

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import quote, unquote
 
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 from storage.query import FILTER_SPECS, SYNTAX_NOTES, TEXT_SYNTAX, Syntax
 
 TOOLTIP_FILTERS = ("type", "entity", "author", "date")  # the ones a first search most often needs
+TRY = "try:"
 _CODE = re.compile(r"`([^`]+)`")
 
 
@@ -23,7 +26,12 @@ def _inline(text: str) -> str:
 
 
 def _examples(line: Syntax) -> str:
-    return " &nbsp; ".join(f"<code>{html.escape(example, quote=False)}</code>" for example in line.examples)
+    """Each example a link that puts it in the search bar (try:<example, percent-encoded>)."""
+    return " &nbsp; ".join(
+        f"<a href='{TRY}{quote(example)}' style='text-decoration:none'>"
+        f"<code>{html.escape(example, quote=False)}</code></a>"
+        for example in line.examples
+    )
 
 
 def _table(lines: tuple[Syntax, ...]) -> str:
@@ -39,7 +47,7 @@ def help_html() -> str:
     return (
         "<h3>Find posts</h3>"
         "<p>Type words: you get the posts that contain all of them. Combine freely, for example "
-        "<code>nasa type:PER -is:retweet date:2024-01</code>.</p>"
+        "<code>nasa type:PER -is:retweet date:2024-01</code>. Click an example to try it.</p>"
         f"{_table(TEXT_SYNTAX)}"
         "<h3>Narrow down</h3>"
         "<p>A filter is a word, a colon and a value, with no space after the colon.</p>"
@@ -61,14 +69,24 @@ SEARCH_TOOLTIP = tooltip_html()
 
 
 class SearchHelpDialog(QDialog):
+    example_chosen = Signal(str)  # an example the analyst clicked: the dialog closes, the bar runs it
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("How to search")
         self.resize(820, 620)
         self.browser = QTextBrowser()
+        self.browser.setOpenLinks(False)
+        self.browser.anchorClicked.connect(self._clicked)
         self.browser.setHtml(help_html())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.browser)
         layout.addWidget(buttons)
+
+    def _clicked(self, url: QUrl) -> None:
+        link = url.toString(QUrl.ComponentFormattingOption.FullyEncoded)
+        if link.startswith(TRY):
+            self.example_chosen.emit(unquote(link[len(TRY) :]))
+            self.accept()
