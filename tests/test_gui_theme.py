@@ -164,9 +164,13 @@ def test_the_inspector_redraws_when_the_colour_mode_changes(qtbot, app, tmp_path
     with qtbot.waitSignal(inspector.loaded, timeout=10_000):
         inspector.show_post(post_id)
     assert len({row.color for row in inspector.entities.rows() if row.type == "PER"}) == 1
+    dot = inspector.legend.type_buttons["PER"].icon().pixmap(12, 12).toImage().pixelColor(6, 6)
+    assert dot == QColor(TYPE_COLORS["PER"])
     settings = SettingsView(ctx)
     qtbot.addWidget(settings)
     with qtbot.waitSignal(inspector.loaded, timeout=10_000):
         settings.per_instance_colors.setChecked(True)
     assert len({row.color for row in inspector.entities.rows()}) == 3
+    dot = inspector.legend.type_buttons["PER"].icon().pixmap(12, 12).toImage().pixelColor(6, 6)
+    assert dot == QColor(scheme().muted)  # the legend no longer claims that colours mean types
     ctx.db.close()
