@@ -179,7 +179,8 @@ FILTER_SPECS: tuple[FilterSpec, ...] = (
     ),
     FilterSpec(
         ("source:x", "source:csv"),
-        "imported from there: `x` (X collections, archives and the API), `jsonl`, `csv`, `folder`, `twitter-gmner`",
+        "imported from there: `x` (X collections, archives and the API), `jsonl`, `csv`, `folder`, "
+        "`twitter-gmner`",
         key="source", parse=_nonempty(str.strip), several=True,
     ),
     FilterSpec(
@@ -235,9 +236,14 @@ FILTERS: dict[str, Callable[[str], Any]] = {spec.key: spec.parse for spec in FIL
 
 def syntax_markdown() -> str:
     """The reference as docs/SEARCH.md holds it (a test compares the two): one table, then the notes."""
-    rows = [f"| {' · '.join(f'`{e}`' for e in line.examples)} | {line.meaning} |" for line in (*TEXT_SYNTAX, *FILTER_SPECS)]
+    rows = [
+        f"| {' · '.join(f'`{example}`' for example in line.examples)} | {line.meaning} |"
+        for line in (*TEXT_SYNTAX, *FILTER_SPECS)
+    ]
     notes = [f"- {note}" for note in SYNTAX_NOTES]
     return "\n".join(["| query | finds posts... |", "|---|---|", *rows, "", *notes]) + "\n"
+
+
 ENTITY_FILTERS = frozenset({"type", "entity", "groundable"})  # about one mention, not the post
 DATE_FILTERS = frozenset({"after", "before", "date"})
 OPERATORS = frozenset({"OR", "AND", "NOT"})
