@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Collection, Literal
 
-from storage.normalize import normalize_entity
-from storage.records import ENTITY_TYPES
+from groundlens.storage.normalize import normalize_entity
+from groundlens.records import ENTITY_TYPES
 
 
 class QueryError(ValueError):

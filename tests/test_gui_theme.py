@@ -10,21 +10,21 @@ from PIL import Image
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QImage, QPalette
 
-from core.config import resolve_paths
-from gui.app import application
-from gui.context import open_context
-from gui.models.feed_model import SUMMARY_ROLE
-from gui.models.post_bundle import PostBundle, render_visuals
-from gui.models.record_table import Column, RecordTableModel
-from gui.theme import DARK, LIGHT, TYPE_COLORS, apply_theme, contrast, per_instance, readable, scheme
-from gui.views.feed import FeedView
-from gui.views.inspector import InspectorView
-from gui.views.settings import SettingsView
-from gui.widgets.entity_list import EntityList, EntityRow
-from gui.widgets.entity_text import EntityText, Span
-from gui.widgets.post_delegate import ROW_HEIGHT, THUMB
-from storage import Store
-from storage.records import Entity, Post, Region
+from groundlens.core.config import resolve_paths
+from groundlens.gui.app import application
+from groundlens.gui.context import open_context
+from groundlens.gui.models.feed_model import SUMMARY_ROLE
+from groundlens.gui.models.post_bundle import PostBundle, render_visuals
+from groundlens.gui.models.record_table import Column, RecordTableModel
+from groundlens.gui.theme import DARK, LIGHT, TYPE_COLORS, apply_theme, contrast, per_instance, readable, scheme
+from groundlens.gui.views.feed import FeedView
+from groundlens.gui.views.inspector import InspectorView
+from groundlens.gui.views.settings import SettingsView
+from groundlens.gui.widgets.entity_list import EntityList, EntityRow
+from groundlens.gui.widgets.entity_text import EntityText, Span
+from groundlens.gui.widgets.post_delegate import ROW_HEIGHT, THUMB
+from groundlens.storage import Store
+from groundlens.records import Entity, Post, Region
 
 TEXT = "Grace Hopper met Alan Turing at NASA"
 PEOPLE = [Entity(0, 12, "Grace Hopper", "PER", regions=[Region(box=(10, 10, 60, 90))]),

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from core.config import resolve_paths
-from gui.app import application
-from gui.context import open_context
-from gui.main_window import MainWindow, with_date_range
-from gui.widgets.query_bar import QueryBar
-from gui.widgets.search_help import SEARCH_TOOLTIP, SearchHelpDialog
-from storage.query import (
+from groundlens.core.config import resolve_paths
+from groundlens.gui.app import application
+from groundlens.gui.context import open_context
+from groundlens.gui.main_window import MainWindow, with_date_range
+from groundlens.gui.widgets.query_bar import QueryBar
+from groundlens.gui.widgets.search_help import SEARCH_TOOLTIP, SearchHelpDialog
+from groundlens.storage.query import (
     DATE_FILTERS,
     FILTER_SPECS,
     FILTERS,
@@ -51,7 +51,7 @@ def test_docs_search_md_holds_the_generated_reference():
     docs = (DOCS / "SEARCH.md").read_text(encoding="utf-8")
     assert syntax_markdown() in docs, (
         "docs/SEARCH.md is out of date: paste the output of "
-        "`python -c 'from storage.query import syntax_markdown; print(syntax_markdown())'` between its markers"
+        "`python -c 'from groundlens.storage.query import syntax_markdown; print(syntax_markdown())'` between its markers"
     )
 
 

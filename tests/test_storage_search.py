@@ -7,9 +7,9 @@ import sqlite3
 import pytest
 from test_storage_support import make_post, mention, open_store
 
-from storage import QueryError
-from storage.feed import ORDERS, walk_feed_order
-from storage.query import parse_query
+from groundlens.storage import QueryError
+from groundlens.storage.feed import ORDERS, walk_feed_order
+from groundlens.storage.query import parse_query
 
 
 @pytest.fixture

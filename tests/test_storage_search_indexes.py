@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from core.cli import cli
+from groundlens.cli import cli
 
 
 def doctor(data: Path):

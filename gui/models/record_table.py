@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from gui.theme import readable
+from groundlens.gui.theme import readable
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
 

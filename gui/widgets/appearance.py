@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QFrame
 
-from gui.theme import per_instance, set_per_instance
-from gui.widgets.common import card, label
+from groundlens.gui.theme import per_instance, set_per_instance
+from groundlens.gui.widgets.common import card, label
 
 
 def appearance_card() -> tuple[QFrame, QCheckBox]:

@@ -13,7 +13,7 @@ from urllib.parse import quote, unquote
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from storage.query import FILTER_SPECS, SYNTAX_NOTES, TEXT_SYNTAX, Syntax
+from groundlens.storage.query import FILTER_SPECS, SYNTAX_NOTES, TEXT_SYNTAX, Syntax
 
 TOOLTIP_FILTERS = ("type", "entity", "author", "date")  # the ones a first search most often needs
 TRY = "try:"

@@ -7,8 +7,8 @@ from itertools import groupby
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
-from gui.shortcuts import SHORTCUTS
-from gui.theme import scheme
+from groundlens.gui.shortcuts import SHORTCUTS
+from groundlens.gui.theme import scheme
 
 
 def sheet_html() -> str:
