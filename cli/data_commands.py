@@ -20,8 +20,7 @@ from groundlens.core.safe_output import OutputError
 from groundlens.storage import QueryError, Store
 from groundlens.storage.faults import damaged
 from groundlens.storage.normalize import normalize_entity
-from groundlens.storage.query import parse_period
-from groundlens.storage.search import syntax_reference
+from groundlens.storage.query import parse_period, syntax_text
 from groundlens.records import ENTITY_TYPES
 from groundlens.storage.summaries import COUNTED
 
@@ -83,7 +82,7 @@ class _QueryCommand(click.Command):
         return super().parse_args(ctx, options + ["--", *words])
 
 
-@click.command("search", cls=_QueryCommand, epilog="\b\n" + syntax_reference())
+@click.command("search", cls=_QueryCommand, epilog="\b\n" + syntax_text().replace("\n\n", "\n\n\b\n"))  # \b: click keeps the lines as written
 @click.argument("query_words", metavar="QUERY", nargs=-1, required=True)
 @click.option("--entities", "entity_mode", is_flag=True, help="List matching entities instead of posts.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Rows to show.")
@@ -259,7 +258,7 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
 @click.command("doctor")
 @click.pass_context
 def doctor_command(ctx: click.Context) -> None:
-    """Check the whole database: SQLite's integrity_check, foreign keys, both full-text indexes.
+    """Check the whole database: SQLite's integrity_check, foreign keys, every full-text index.
 
     Reads every page (seconds per 100k posts); exit 1 with what is damaged and how to recover.
     """

@@ -39,6 +39,7 @@ from groundlens.gui.widgets.common import label
 from groundlens.gui.widgets.query_bar import QueryBar
 from groundlens.gui.widgets.shortcut_sheet import ShortcutSheet
 from groundlens.storage import StoreError
+from groundlens.storage.query import DATE_FILTERS, QueryError, rewrite_filters
 
 STATUS_INTERVAL_MS = 3000
 ICONS_DIR = RESOURCES_DIR / "icons"
@@ -278,13 +279,14 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-DATE_FILTERS = ("after:", "before:", "date:")
-
-
 def with_date_range(query: str, clause: str) -> str:
-    """`query` with its date filters replaced by `clause` ("" removes them)."""
-    kept = [term for term in query.split() if not term.lower().startswith(DATE_FILTERS)]
-    return " ".join([*kept, clause]).strip()
+    """`query` with its date filters replaced by `clause` ("" removes them), rewritten by the query parser so
+    phrases, exclusions and OR groups survive; a query that does not parse gets the clause appended (the bar
+    keeps showing what is wrong with it)."""
+    try:
+        return rewrite_filters(query, DATE_FILTERS, clause)
+    except QueryError:
+        return f"{query} {clause}".strip()
 
 
 def format_stats(stats: dict, config_key: str) -> str:

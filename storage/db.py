@@ -12,11 +12,14 @@ import sqlite3
 import stat
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from groundlens.storage.normalize import fold
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 15_000
@@ -78,6 +81,18 @@ def register_functions(conn: sqlite3.Connection) -> None:
 
 def _fold_or_null(text: str | None) -> str | None:
     return None if text is None else fold(text)  # a post's OCR text is NULL until its image is read
+
+
+def introspect(conn: sqlite3.Connection) -> "sqlite_utils.Database":
+    """sqlite-utils over this connection, for reading the schema (tables, columns, full-text indexes).
+
+    Imported here, not at module level: sqlite-utils imports pandas and numpy when they are installed
+    (0.5-1.8 s here), which the app, CLI and worker starts must not pay; only cold paths (doctor,
+    migrations) call this. No plugins and no recursive triggers: the connection keeps the Store's behaviour.
+    """
+    import sqlite_utils
+
+    return sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
 
 
 def _is_busy(error: BaseException) -> bool:

@@ -1,15 +1,18 @@
-"""Parser for the search language (documented in storage/search.py): user text in, a checked Query out.
+"""Parser for the search language: user text in, a checked Query out.
 
-Nothing here touches SQL; the compiler in search.py only ever sees validated values.
+The language is described once, here, beside the parser: TEXT_SYNTAX and FILTER_SPECS (syntax, meaning,
+examples, and each filter's value parser) are what the app's search help is generated from and what
+the tests check docs/SEARCH.md and README against. Adding a filter = one FilterSpec + its SQL in
+search.py. Nothing here touches SQL; the compiler in search.py only ever sees validated values.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Collection, Literal
 
 from groundlens.storage.normalize import normalize_entity
 from groundlens.records import ENTITY_TYPES
@@ -131,23 +134,126 @@ def _ocr_value(value: str) -> Text:
     return Text(text, "prefix" if prefix else "phrase" if " " in text else "word", 0)
 
 
-FILTERS: dict[str, Callable[[str], Any]] = {
-    "type": _type_value,
-    "entity": _nonempty(normalize_entity),
-    "groundable": _choice("groundable", {"yes": True, "true": True, "no": False, "false": False}),
-    "source": _nonempty(str.strip),
-    "author": _nonempty(lambda v: v.strip().lstrip("@")),
-    "lang": _nonempty(lambda v: v.strip().lower()),
-    "has": _choice("has", {"image": "image", "entities": "entities", "gold": "gold"}),
-    "is": _choice("is", {"retweet": "retweet", "quote": "quote", "reply": "reply"}),  # X's own operators
-    "after": _date_value("after"),
-    "before": _date_value("before"),
-    "date": _date_value("date"),
-    "ocr": _ocr_value,
-}
+@dataclass(frozen=True)
+class Syntax:
+    """One line of the language's reference: examples first (each must parse), then what they find."""
+
+    examples: tuple[str, ...]
+    meaning: str  # plain words for analysts; `code` in backquotes
+
+
+@dataclass(frozen=True, kw_only=True)
+class FilterSpec(Syntax):
+    """A key:value filter: its reference line and the parser of one value (ValueError: the reason)."""
+
+    key: str
+    parse: Callable[[str], Any]
+    several: bool = False  # key:a,b means any of a, b
+
+
+TEXT_SYNTAX: tuple[Syntax, ...] = (
+    Syntax(("durant",), "the word, in the post or in text read in its photo (capitals and accents ignored)"),
+    Syntax(('"kevin durant"',), "these words side by side, in this order"),
+    Syntax(("warri*", '"golden sta"*'), "words that start so: warriors, warrior..."),
+    Syntax(("-trade", "NOT trade", "-has:image"), "leaves out posts that match the word, phrase or filter"),
+    Syntax(("nba OR nfl",), "either one; `draft nba OR nfl` means draft and (nba or nfl)"),
+    Syntax(("draft AND nba",), "both; AND can be left out: every term must match anyway"),
+)
+
+FILTER_SPECS: tuple[FilterSpec, ...] = (
+    FilterSpec(
+        ("type:PER", "type:PER,LOC"),
+        "a name of that kind was found: person `PER`, place `LOC`, organisation `ORG`, `OTHER`; "
+        "`type:PER,LOC` (or `type:PER OR type:LOC`) either",
+        key="type", parse=_type_value, several=True,
+    ),
+    FilterSpec(
+        ('entity:"Kevin Durant"',),
+        "that name was found (capitals, accents, `@`, `#` and a possessive 's ignored)",
+        key="entity", parse=_nonempty(normalize_entity),
+    ),
+    FilterSpec(
+        ("groundable:yes", "groundable:no"),
+        "a name found in the post is judged visible (`yes`) or not visible (`no`) in its photo",
+        key="groundable", parse=_choice("groundable", {"yes": True, "true": True, "no": False, "false": False}),
+    ),
+    FilterSpec(
+        ("source:x", "source:csv"),
+        "imported from there: `x` (X collections, archives and the API), `jsonl`, `csv`, `folder`, "
+        "`twitter-gmner`",
+        key="source", parse=_nonempty(str.strip), several=True,
+    ),
+    FilterSpec(
+        ("author:@nasa", 'author:"Jane Doe"'), "written by that account (`@` and capitals optional)",
+        key="author", parse=_nonempty(lambda v: v.strip().lstrip("@")),
+    ),
+    FilterSpec(
+        ("lang:en", "lang:en,fr"), "written in that language", key="lang",
+        parse=_nonempty(lambda v: v.strip().lower()), several=True,
+    ),
+    FilterSpec(
+        ("has:image", "has:entities", "has:gold"),
+        "with a photo; with names found by the pipeline; with hand-made (gold) annotations",
+        key="has", parse=_choice("has", {"image": "image", "entities": "entities", "gold": "gold"}), several=True,
+    ),
+    FilterSpec(
+        ("is:retweet", "is:quote,reply", "-is:retweet"),
+        "retweets, quote posts or replies, as on X; `-is:retweet` leaves the copies out (originals only)",
+        key="is", parse=_choice("is", {"retweet": "retweet", "quote": "quote", "reply": "reply"}), several=True,
+    ),
+    FilterSpec(
+        ("after:2024-01-01",), "posted on or after the start of that day (UTC)", key="after", parse=_date_value("after")
+    ),
+    FilterSpec(("before:2024-02-01",), "posted before that day (UTC)", key="before", parse=_date_value("before")),
+    FilterSpec(
+        ("date:2024-01", "date:2024", "date:2024-01-15"), "posted in that month, year or day (UTC)",
+        key="date", parse=_date_value("date"),
+    ),
+    FilterSpec(
+        ("ocr:nasa", 'ocr:"kennedy space"', "ocr:nas*"),
+        "its photo shows that word, phrase or prefix (text read in the image)", key="ocr", parse=_ocr_value,
+    ),
+)  # fmt: skip
+
+SYNTAX_NOTES: tuple[str, ...] = (
+    (
+        "Dates are `YYYY`, `YYYY-MM`, `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM`, in UTC: "
+        "`after:2024-01-01 before:2024-02-01` is January 2024."
+    ),
+    'Values with spaces go in quotes: `author:"Jane Doe"`.',
+    (
+        "Leaving out a filter keeps posts where it is unknown: `-author:someone` keeps posts without an author, "
+        "`-date:2024` undated ones."
+    ),
+    (
+        "Name filters describe one name together: `type:PER groundable:yes` is a person visible in the photo; "
+        "`type:PER type:LOC` asks for a person and a place."
+    ),
+)
+
+FILTERS: dict[str, Callable[[str], Any]] = {spec.key: spec.parse for spec in FILTER_SPECS}
+
+
+def syntax_markdown() -> str:
+    """The reference as docs/SEARCH.md holds it (a test compares the two): one table, then the notes."""
+    rows = [
+        f"| {' · '.join(f'`{example}`' for example in line.examples)} | {line.meaning} |"
+        for line in (*TEXT_SYNTAX, *FILTER_SPECS)
+    ]
+    notes = [f"- {note}" for note in SYNTAX_NOTES]
+    return "\n".join(["| query | finds posts... |", "|---|---|", *rows, "", *notes]) + "\n"
+
+
+def syntax_text() -> str:
+    """The reference as a terminal shows it (`search --help`): each line's examples, then what they find."""
+    lines = [f"{', '.join(line.examples)}\n    {line.meaning}" for line in (*TEXT_SYNTAX, *FILTER_SPECS)]
+    return "\n".join(["Query syntax (every term must match):", *lines, "", *SYNTAX_NOTES])
+
+
 ENTITY_FILTERS = frozenset({"type", "entity", "groundable"})  # about one mention, not the post
 DATE_FILTERS = frozenset({"after", "before", "date"})
 OPERATORS = frozenset({"OR", "AND", "NOT"})
+_SEVERAL = frozenset(spec.key for spec in FILTER_SPECS if spec.several)
 
 
 # --- lexer ----------------------------------------------------------------------------------
@@ -161,6 +267,7 @@ class _Token:
     text: Text | None = None
     filter: Filter | None = None
     op: str = ""
+    end: int = 0  # where the token's text ends: rewrite_filters keeps the rest of a query as typed
 
 
 def _searchable(value: str, position: int, what: str) -> None:
@@ -183,7 +290,7 @@ def _filter_token(key: str, raw: str, start: int, value_position: int, negated: 
     if not raw.strip():
         raise QueryError(f"filter '{key}:' needs a value", value_position)
     values = []
-    for part in raw.split(",") if key in ("type", "lang", "source", "has", "is") else [raw]:
+    for part in raw.split(",") if key in _SEVERAL else [raw]:
         try:
             values.append(FILTERS[key](part))
         except ValueError as error:
@@ -212,7 +319,7 @@ def _tokens(query: str) -> list[_Token]:
             kind: Literal["phrase", "prefix"] = "phrase"
             if i < n and query[i] == "*":
                 kind, i = "prefix", i + 1
-            tokens.append(_Token("text", start, negated, text=Text(phrase, kind, start)))
+            tokens.append(_Token("text", start, negated, text=Text(phrase, kind, start), end=i))
             continue
         end = i
         while end < n and not query[end].isspace() and query[end] != '"':
@@ -224,11 +331,12 @@ def _tokens(query: str) -> list[_Token]:
             if not value and end < n and query[end] == '"':
                 closing = _closing_quote(query, end)
                 value, end = query[end + 1 : closing], closing + 1
-            tokens.append(_filter_token(key, value, start, value_position, negated))
+            token = _filter_token(key, value, start, value_position, negated)
         elif bare in OPERATORS and not negated:
-            tokens.append(_Token("op", start, op=bare))
+            token = _Token("op", start, op=bare)
         else:
-            tokens.append(_Token("text", start, negated, text=_word(bare, i)))
+            token = _Token("text", start, negated, text=_word(bare, i))
+        tokens.append(replace(token, end=end))
         i = end
     return tokens
 
@@ -251,10 +359,38 @@ def parse_query(query: str) -> Query:
 
     Control characters (a pasted NUL or escape) separate words like spaces: FTS5 strings end at a NUL.
     """
-    tokens = _tokens("".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in query))
+    return Query(tuple(clause for clause, _ in _clauses(_plain(query))))
+
+
+def rewrite_filters(query: str, keys: Collection[str], added: str = "") -> str:
+    """`query` without its clauses on these filter keys (excluded ones too), then `added` (query text).
+
+    The rest stays as typed: phrases, exclusions, OR groups and their order. A blank query gives `added`;
+    QueryError when `query` or `added` is malformed, so a rewrite never turns bad text into another meaning.
+    """
+    if added.strip():
+        parse_query(added)
+    text = _plain(query)
+    spans = _clauses(text) if text.strip() else []
+    kept = [text[start:end] for clause, (start, end) in spans if not _on_filters(clause, keys)]
+    return " ".join([*kept, added.strip()]).strip()
+
+
+def _on_filters(clause: Clause, keys: Collection[str]) -> bool:
+    term = clause.terms[0]
+    return isinstance(term, Filter) and term.key in keys
+
+
+def _plain(query: str) -> str:
+    return "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in query)
+
+
+def _clauses(query: str) -> list[tuple[Clause, tuple[int, int]]]:
+    """The AND-ed clauses, each with the span of text it was parsed from (an explicit AND left out)."""
+    tokens = _tokens(query)
     if not tokens:
         raise QueryError("empty query", 0)
-    clauses: list[Clause] = []
+    clauses: list[tuple[Clause, tuple[int, int]]] = []
     i = 0
     while i < len(tokens):
         term, i = _term(tokens, i)
@@ -263,12 +399,12 @@ def parse_query(query: str) -> Query:
             operator = tokens[i]
             nxt, i = _term(tokens, i + 1, after=operator)
             if operator.op == "AND":
-                clauses.append(_clause(group, operator.position))
+                clauses.append((_clause(group, operator.position), (group[0].position, group[-1].end)))
                 group = [nxt]
             else:
                 group.append(nxt)
-        clauses.append(_clause(group, group[0].position))
-    return Query(tuple(clauses))
+        clauses.append((_clause(group, group[0].position), (group[0].position, group[-1].end)))
+    return clauses
 
 
 def _term(tokens: list[_Token], i: int, after: _Token | None = None) -> tuple[_Token, int]:
@@ -280,7 +416,7 @@ def _term(tokens: list[_Token], i: int, after: _Token | None = None) -> tuple[_T
         if i + 1 >= len(tokens) or tokens[i + 1].kind == "op" or tokens[i + 1].negated:
             raise QueryError("NOT must be followed by a word, phrase or filter", token.position)
         target = tokens[i + 1]
-        return _Token(target.kind, token.position, True, target.text, target.filter), i + 2
+        return _Token(target.kind, token.position, True, target.text, target.filter, end=target.end), i + 2
     if token.kind == "op":
         where = f"after {after.op}" if after else "here"
         raise QueryError(f"{token.op} cannot stand {where}; it joins two words, phrases or filters", token.position)

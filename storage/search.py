@@ -1,42 +1,8 @@
 """Search: the query language, compiled to SQL with every user value bound as a parameter.
 
-Query syntax (docs/SEARCH.md explains it with examples)
--------------------------------------------------------
-Terms are separated by spaces and must all match (AND).
-
-=========================  ===========================================================================
-``durant``                 a word, anywhere in the post text or in the text read in its image
-                           (case and accents ignored)
-``"kevin durant"``         a phrase: these words, in this order
-``warri*``                 a prefix: warriors, warrior... (``"golden sta"*`` for a phrase prefix)
-``-trade``, ``NOT x``      exclude posts matching the word, phrase or filter
-``nba OR nfl``             either; OR binds tighter than the implicit AND:
-                           ``draft nba OR nfl`` = draft AND (nba OR nfl)
-``AND``                    optional, the default between terms
-``type:PER``               has a predicted entity of that type (PER, LOC, ORG, OTHER);
-                           ``type:PER,LOC`` or ``type:PER OR type:LOC`` for either
-``entity:"Kevin Durant"``  has a predicted mention of that entity (normalised name)
-``groundable:yes|no``      has a predicted entity judged (not) visible in the image
-``source:x``               imported from that source (case ignored): x, jsonl, csv, folder, twitter-gmner
-``author:@name``           written by that author (``@`` optional, case ignored)
-``lang:en``                in that language
-``has:image``              has an image (``has:entities``, ``has:gold`` likewise)
-``is:retweet``             a retweet (``is:quote``, ``is:reply`` likewise; ``-is:retweet``: originals)
-``after:2024-01-01``       created on or after the start of that day (UTC)
-``before:2024-02-01``      created before the start of that day (UTC)
-``date:2024-01``           created within that year, month or day (``date:2024``, ``date:2024-01-15``)
-``ocr:nasa``               the text read in the post's image (OCR) has that word;
-                           ``ocr:"kennedy space"`` a phrase, ``ocr:nas*`` a prefix
-=========================  ===========================================================================
-
-Dates are ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM``, in UTC; ``after:`` and
-``before:`` take the start of the given period. Filter values with spaces go in quotes:
-``author:"Jane Doe"``. An excluded filter keeps posts where the value is unknown:
-``-author:someone`` keeps posts without an author, ``-date:2024`` undated ones.
-
-Entity filters describe one mention together: ``type:PER groundable:yes`` finds posts with a
-person visible in the image; repeating one, ``type:PER type:LOC``, asks for two mentions (a
-person and a place).
+The language (words, phrases, prefixes, exclusions, OR, filters) is described once, beside its parser:
+TEXT_SYNTAX and FILTER_SPECS in storage/query.py, rendered in docs/SEARCH.md and the app's search help.
+Every filter a FilterSpec declares needs its SQL here (_post_filter, or _entity_filter for ENTITY_FILTERS).
 
 In entity search (``search --entities``, Store.search_entities) words match entity names and
 the filters select which mentions are counted.
@@ -58,12 +24,6 @@ from groundlens.storage.db import to_epoch
 from groundlens.storage.entities import TYPE_BITS
 from groundlens.storage.normalize import fold
 from groundlens.storage.query import ENTITY_FILTERS, Clause, Filter, Query, Text, parse_query
-
-
-def syntax_reference() -> str:
-    """The query syntax as this module's docstring writes it: what CLI and GUI help show."""
-    doc = __doc__ or ""
-    return doc[doc.index("Query syntax"):].strip()
 
 
 @dataclass

@@ -16,7 +16,7 @@ from groundlens.storage import entities as entity_rows
 from groundlens.storage import coverage, entity_search, feed, findings, job_images, jobs, post_set, posts, schema, trends
 from groundlens.storage.aggregates import ALL_TYPES
 from groundlens.storage.coverage import Coverage
-from groundlens.storage.db import connect, run_transaction
+from groundlens.storage.db import connect, introspect, run_transaction
 from groundlens.storage.faults import StoreError, damaged, named_faults
 from groundlens.storage.post_set import PostSetSummary
 from groundlens.storage.posts import UpsertSummary
@@ -36,10 +36,16 @@ def _check_types(types: Iterable[str] | None) -> None:
 _INTEGRITY_CHECKS = (
     ("integrity check", "PRAGMA integrity_check(100)"),
     ("foreign key (table, row, missing parent, key)", "PRAGMA foreign_key_check"),
-    ("full-text index posts_fts", "INSERT INTO posts_fts (posts_fts, rank) VALUES ('integrity-check', 1)"),
-    ("full-text index entity_names_fts",
-     "INSERT INTO entity_names_fts (entity_names_fts, rank) VALUES ('integrity-check', 1)"),
 )
+
+
+def _fts_checks(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """A check of every full-text index the file holds against its content table (rank 1), the indexes
+    found by sqlite-utils, so that one a later schema step adds is checked too."""
+    return [
+        (f"full-text index {name}", f"INSERT INTO \"{name}\" (\"{name}\", rank) VALUES ('integrity-check', 1)")
+        for name in introspect(conn).table_names(fts5=True)
+    ]
 
 
 def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
@@ -95,12 +101,16 @@ class Store:
             return run_transaction(self._conn, work, write=False)
 
     def integrity_problems(self) -> list[str]:
-        """Every problem SQLite's full integrity_check, the foreign keys and both full-text indexes show
+        """Every problem SQLite's full integrity_check, the foreign keys and every full-text index show
         (reads the whole file: `doctor`, not every open); [] when the database is sound."""
 
         def work(conn: sqlite3.Connection) -> list[str]:
             found: list[str] = []
-            for check, statement in _INTEGRITY_CHECKS:
+            try:
+                checks = [*_INTEGRITY_CHECKS, *_fts_checks(conn)]
+            except sqlite3.DatabaseError as error:  # the schema itself cannot be read
+                checks, found = list(_INTEGRITY_CHECKS), [f"full-text indexes: cannot be listed: {error}"]
+            for check, statement in checks:
                 try:
                     rows = conn.execute(statement).fetchall()
                 except sqlite3.DatabaseError as error:  # a check that cannot even run has found damage too

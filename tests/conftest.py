@@ -29,6 +29,15 @@ def _no_lasting_log_or_crash_hooks():
     sys.excepthook, threading.excepthook = hooks
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_qt_preferences(tmp_path_factory):
+    """Qt's per-user preferences (QSettings: per-instance colours) in a folder of the test run, so the suite
+    neither reads the user's choices (tests would depend on them) nor writes over them."""
+    from PySide6.QtCore import QSettings
+
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path_factory.mktemp("qt")))
+
+
 @pytest.fixture(scope="session")
 def gmner_data() -> Path:
     """The Twitter-GMNER train/dev data beside the repo (CI has it; a user's clone may not)."""

@@ -396,7 +396,7 @@ def test_shortcut_sheet_and_status_bar(qtbot, window):
 
 
 def test_entity_spans_render_in_type_colours_and_escape_text():
-    from groundlens.gui.theme import TYPE_COLORS
+    from groundlens.gui.theme import TYPE_COLORS, readable, tinted
     from groundlens.gui.widgets.entity_text import Span, render_html
 
     html = render_html(
@@ -406,7 +406,9 @@ def test_entity_spans_render_in_type_colours_and_escape_text():
     )
     assert "&lt;b&gt;" in html and 'href="ent:p0"' in html and 'href="ent:p1"' in html
     assert 'href="ent:p2"' not in html  # overlaps p0: left plain rather than nesting anchors
-    assert TYPE_COLORS["PER"] in html and TYPE_COLORS["ORG"] in html
+    for kind in ("PER", "ORG"):  # the highlight in the type's colour, its label in a shade that reads as text
+        assert tinted(TYPE_COLORS[kind], 0.18) in html or tinted(TYPE_COLORS[kind], 0.45) in html
+        assert f"color:{readable(TYPE_COLORS[kind])};" in html
     assert html.count("font-weight:600") == 1  # only the highlighted span is bold
 
 

@@ -60,7 +60,7 @@ def test_the_installed_command_runs_from_another_folder(installed: Path, tmp_pat
     where = subprocess.run([str(installed / "python"), "-c", "import groundlens.core as c; print(c.__file__)"],
                            cwd=tmp_path, capture_output=True, text=True, check=True).stdout
     assert str(installed.parent) in where and str(REPO) not in where
-    assert "author:@name" in run(installed, "search", "--help", cwd=tmp_path).stdout
+    assert "author:@nasa" in run(installed, "search", "--help", cwd=tmp_path).stdout
 
 
 def test_analyze_runs_the_shipped_models_from_the_wheel(installed: Path, tmp_path: Path):

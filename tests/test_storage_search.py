@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 import pytest
 from test_storage_support import make_post, mention, open_store
 
-import groundlens.storage.search
 from groundlens.storage import QueryError
 from groundlens.storage.feed import ORDERS, walk_feed_order
-from groundlens.storage.query import FILTERS, parse_query
+from groundlens.storage.query import parse_query
 
 
 @pytest.fixture
@@ -221,10 +219,3 @@ def test_a_page_of_a_common_word_walks_the_feed_order_with_the_same_result(tmp_p
             for offset in (0, 7):
                 page = store.search_posts(query, limit=10, offset=offset, order=order)
                 assert [p.id for p in page.items] == everything[offset : offset + 10]
-
-
-def test_every_filter_is_documented_in_the_module_and_docs_search_md():
-    docs = (Path(__file__).resolve().parent.parent / "docs" / "SEARCH.md").read_text(encoding="utf-8")
-    for key in FILTERS:
-        assert f"{key}:" in groundlens.storage.search.__doc__, key
-        assert f"`{key}:" in docs, key

@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QImage
 
 from groundlens.core import masks
 from groundlens.gui.mask_image import cropped_mask_image
-from groundlens.gui.theme import GOLD_COLOR, type_color
+from groundlens.gui.theme import GOLD_COLOR, entity_colors
 from groundlens.gui.widgets.entity_list import EntityRow, evidence_lines, grounding_label
 from groundlens.gui.widgets.entity_text import Span
 from groundlens.gui.widgets.image_canvas import Overlay
@@ -67,10 +67,16 @@ class PostBundle:
         why = media.error or ("not fetched yet" if media.status == "pending" else media.status)
         return f"{NOT_DOWNLOADED} ({why})."
 
+    def colors(self) -> dict[str, str]:
+        return colors_of(self.keyed())
+
     def spans(self, include_gold: bool) -> list[Span]:
-        return [Span(key, e.start, e.end, e.type) for key, e in self.keyed() if include_gold or e.origin != "gold"]
+        colors = self.colors()
+        return [Span(key, e.start, e.end, e.type, colors[key]) for key, e in self.keyed()
+                if include_gold or e.origin != "gold"]  # fmt: skip
 
     def rows(self, has_image: bool) -> list[EntityRow]:
+        colors = self.colors()
         return [
             EntityRow(
                 key=key,
@@ -82,6 +88,7 @@ class PostBundle:
                 gold=e.origin == "gold",
                 confidence=e.groundable_score if has_image else None,
                 evidence=evidence_lines(e),
+                color=colors[key],
             )
             for key, e in self.keyed()
         ]
@@ -103,6 +110,11 @@ def load_bundle(store: Store, post_id: int) -> PostBundle | None:
         store.image_findings([post_id])[post_id],
         linked,
     )
+
+
+def colors_of(keyed: list[tuple[str, Entity]]) -> dict[str, str]:
+    """Each entity's colour, the same in text, chip, mask and box (by type, or per instance: gui.theme)."""
+    return entity_colors([(key, entity.type) for key, entity in keyed])
 
 
 NO_IMAGE = "This post has no image."
@@ -139,11 +151,13 @@ def render_visuals(image_file: Path | None, keyed: list[tuple[str, Entity]],
     except OSError as exc:  # the cached file is gone or unreadable: the image is missing, not absent
         return Visuals(None, error=f"{NOT_DOWNLOADED} ({exc}).", retry=True)
     overlays: list[Overlay] = []
+    colors = colors_of(keyed)
     for key, entity in keyed:
         gold = entity.origin == "gold"
-        color = QColor(GOLD_COLOR) if gold else type_color(entity.type)
+        color = QColor(GOLD_COLOR if gold else colors[key])
         for region in entity.regions:
-            overlay = Overlay(key=key, label=entity.text, type=entity.type, box=tuple(region.box), gold=gold)
+            overlay = Overlay(key=key, label=entity.text, type=entity.type, box=tuple(region.box), gold=gold,
+                              color=colors[key])
             if region.mask_rle:
                 rendered = cropped_mask_image(masks.decode(region.mask_rle), color)
                 if rendered is not None:

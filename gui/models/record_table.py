@@ -13,6 +13,8 @@ from typing import Any, Callable, Sequence
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from groundlens.gui.theme import readable
+
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -71,7 +73,7 @@ class RecordTableModel(QAbstractTableModel):
             return record
         if role == Qt.ItemDataRole.ForegroundRole and column.color is not None:
             color = column.color(record)
-            return QColor(color) if color else None
+            return QColor(readable(color)) if color else None  # a type's colour as text, in either scheme
         if role == Qt.ItemDataRole.ToolTipRole and column.tooltip is not None:
             return column.tooltip(record)
         if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(column.value(record), (int, float)):

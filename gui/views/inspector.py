@@ -15,6 +15,7 @@ from groundlens.gui.widgets.entity_list import EntityList
 from groundlens.gui.widgets.entity_text import EntityText
 from groundlens.gui.widgets.image_canvas import ImageCanvas
 from groundlens.gui.widgets.overlay_bar import LegendBar, OverlayBar
+from groundlens.gui.theme import changes, scheme
 from groundlens.gui.workers import Latest, run_in_pool
 
 
@@ -98,6 +99,7 @@ class InspectorView(QWidget):
             source.entity_selected.connect(self._select)
         self.entities.entity_opened.connect(self.entity_opened)
         self.legend.gold_button.toggled.connect(lambda _on: self._show_text())
+        changes().changed.connect(self.reload)  # light/dark or per-instance colours switched: redraw in them
         self._show_message("Select a post in the feed.")
 
     # loading -------------------------------------------------------------------------------
@@ -139,7 +141,7 @@ class InspectorView(QWidget):
         web = post.url and post.url.lower().startswith(("https://", "http://"))
         link = f' · <a href="{html.escape(post.url, quote=True)}">open original</a>' if web else ""
         author = html.escape(post.author or "unknown author")
-        self.header.setText(f"<b style='color:#1F2328'>{author}</b> · {when} · {html.escape(post.source)}{link}")
+        self.header.setText(f"<b style='color:{scheme().text}'>{author}</b> · {when} · {html.escape(post.source)}{link}")
         lines = bundle.link_lines()
         self.links.setText("<br>".join(lines))
         self.links.setVisible(bool(lines))

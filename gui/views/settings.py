@@ -32,6 +32,7 @@ from groundlens.core.ingest import credentials
 from groundlens.core.safe_output import describe_write_error
 from groundlens.gui.context import AppContext
 from groundlens.gui.theme import ERROR_COLOR
+from groundlens.gui.widgets.appearance import appearance_card
 from groundlens.gui.widgets.common import card, label
 from groundlens.gui.workers import run_in_pool
 
@@ -93,6 +94,8 @@ class SettingsView(QWidget):
         note.setWordWrap(True)
         folder.addWidget(note)
         column.addWidget(folder_card)
+        appearance, self.per_instance_colors = appearance_card()
+        column.addWidget(appearance)
 
         models_card, models = card("Pipeline models")
         defaults = QLabel(DEFAULTS_NOTE)

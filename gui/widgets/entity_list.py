@@ -13,7 +13,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt,
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from groundlens.gui.theme import GOLD_TEXT, MUTED, TYPE_COLORS
+from groundlens.gui.theme import TYPE_COLORS, scheme
 from groundlens.records import Entity
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -31,6 +31,7 @@ class EntityRow:
     gold: bool = False
     confidence: float | None = None  # of the grounding verdict
     evidence: tuple[str, ...] = ()  # one line per observation behind the verdict
+    color: str = ""  # the entity's colour (gui.theme.entity_colors); "": its type's
 
     @property
     def status(self) -> str:
@@ -94,15 +95,16 @@ class _ChipDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if option.state & (QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_MouseOver):
-            painter.fillRect(option.rect, QColor("#EEF3FE"))
+            painter.fillRect(option.rect, QColor(scheme().selected))
         rect = option.rect.adjusted(8, 0, -8, 0)
-        color = QColor(GOLD_TEXT if row.gold else TYPE_COLORS.get(row.type, TYPE_COLORS["OTHER"]))
+        own = row.color or TYPE_COLORS.get(row.type, TYPE_COLORS["OTHER"])
+        color = QColor(scheme().gold_text if row.gold else own)
         font = painter.font()
         font.setPointSizeF(8.5)
         font.setBold(True)
         painter.setFont(font)
-        x = rect.left() + draw_pill(painter, rect, row.type, QColor(TYPE_COLORS.get(row.type, MUTED)), True) + 8
-        status_color = {"in image": QColor(color), "not in image": QColor(MUTED)}.get(row.grounding, QColor("#9CA3AF"))
+        x = rect.left() + draw_pill(painter, rect, row.type, QColor(own), True) + 8
+        status_color = {"in image": color, "not in image": QColor(scheme().muted)}.get(row.grounding, QColor("#9CA3AF"))
         status_width = painter.fontMetrics().horizontalAdvance(row.status) + 14
         draw_pill(
             painter,
@@ -115,7 +117,7 @@ class _ChipDelegate(QStyledItemDelegate):
         font.setBold(False)
         font.setPointSizeF(10)
         painter.setFont(font)
-        painter.setPen(QColor("#1F2328"))
+        painter.setPen(QColor(scheme().text))
         text = ("gold · " if row.gold else "") + row.text
         text_rect = QRect(x, rect.top(), rect.right() - status_width - 8 - x, rect.height())
         elided = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, text_rect.width())

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from groundlens.gui.theme import TYPE_COLORS, tinted
+from groundlens.gui.theme import TYPE_COLORS, readable, scheme, tinted
 
 ANCHOR_PREFIX = "ent:"
 
@@ -23,6 +23,7 @@ class Span:
     start: int
     end: int
     type: str
+    color: str = ""  # the entity's colour (gui.theme.entity_colors); "": its type's
 
 
 def render_html(text: str, spans: list[Span], highlight: str = "") -> str:
@@ -33,14 +34,14 @@ def render_html(text: str, spans: list[Span], highlight: str = "") -> str:
         if span.start < cursor or span.end > len(text) or span.start >= span.end:
             continue
         parts.append(html.escape(text[cursor : span.start]))
-        color = TYPE_COLORS.get(span.type, TYPE_COLORS["OTHER"])
+        color = span.color or TYPE_COLORS.get(span.type, TYPE_COLORS["OTHER"])
         strong = span.key == highlight
-        background = tinted(color, 0.45 if strong else 0.18)
+        background = tinted(color, (0.6 if strong else 0.32) if scheme().dark else (0.45 if strong else 0.18))
         weight = "font-weight:600;" if strong else ""
         parts.append(
-            f'<a href="{ANCHOR_PREFIX}{span.key}" style="text-decoration:none;color:#1F2328;'
+            f'<a href="{ANCHOR_PREFIX}{span.key}" style="text-decoration:none;color:{scheme().text};'
             f'background-color:{background};{weight}">&nbsp;{html.escape(text[span.start : span.end])}&nbsp;'
-            f'<span style="color:{color};font-size:9px;font-weight:700;">{span.type}</span>&nbsp;</a>'
+            f'<span style="color:{readable(color)};font-size:9px;font-weight:700;">{span.type}</span>&nbsp;</a>'
         )
         cursor = span.end
     parts.append(html.escape(text[cursor:]))

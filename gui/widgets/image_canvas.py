@@ -42,6 +42,7 @@ class Overlay:
     mask_offset: tuple[int, int] = (0, 0)  # where the (cropped) mask image's top-left sits
     gold: bool = False
     kind: str = "entity"  # or a FINDING_LAYERS key: drawn dashed, shown with that layer's toggle
+    color: str = ""  # the entity's colour (gui.theme.entity_colors); "": its type's
 
 
 class _RegionBox(QGraphicsRectItem):
@@ -140,8 +141,10 @@ class ImageCanvas(QGraphicsView):
     def _build(self, overlay: Overlay, z: int) -> dict[str, QGraphicsItem]:
         if overlay.kind in FINDING_COLORS:
             color = QColor(FINDING_COLORS[overlay.kind])
+        elif overlay.gold:
+            color = QColor(GOLD_COLOR)
         else:
-            color = QColor(GOLD_COLOR) if overlay.gold else type_color(overlay.type)
+            color = QColor(overlay.color) if overlay.color else type_color(overlay.type)
         x0, y0, x1, y1 = overlay.box
         items: dict[str, QGraphicsItem] = {}
         if overlay.mask is not None:

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QSlider, QToolBar, QWidget
 
-from groundlens.gui.theme import GOLD_COLOR, TYPE_COLORS, TYPE_NAMES
+from groundlens.gui.theme import GOLD_COLOR, TYPE_COLORS, TYPE_NAMES, changes, per_instance, scheme
 from groundlens.gui.widgets.image_canvas import FINDING_LAYERS, LAYERS, ImageCanvas
 
 
@@ -103,13 +103,19 @@ class LegendBar(QToolBar):
         self.addWidget(label_widget := QLabel("Legend  "))
         label_widget.setObjectName("Muted")
         self.type_buttons: dict[str, QPushButton] = {}
-        for entity_type, color in TYPE_COLORS.items():
+        for entity_type in TYPE_COLORS:
             button = _toggle(entity_type, f"{TYPE_NAMES[entity_type]}: show or hide its regions")
-            button.setIcon(dot_icon(color))
             button.toggled.connect(lambda on, t=entity_type: canvas.set_type_visible(t, on))
             self.type_buttons[entity_type] = button
             self.addWidget(button)
+        self._show_colors()
+        changes().changed.connect(self._show_colors)
         self.gold_button = _toggle("Gold", "Show gold annotations (dashed) beside predictions (G)", checked=False)
         self.gold_button.setIcon(dot_icon(GOLD_COLOR))
         self.gold_button.toggled.connect(canvas.set_gold_visible)
         self.addWidget(self.gold_button)
+
+    def _show_colors(self) -> None:
+        """Type dots in the types' colours; grey with per-instance colours on, where colour means one entity."""
+        for entity_type, button in self.type_buttons.items():
+            button.setIcon(dot_icon(scheme().muted if per_instance() else TYPE_COLORS[entity_type]))

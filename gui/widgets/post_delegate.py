@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from groundlens.gui.context import AppContext
 from groundlens.gui.models.feed_model import SUMMARY_ROLE
-from groundlens.gui.theme import ACCENT, GOLD_TEXT, MUTED, STATE_COLORS
+from groundlens.gui.theme import ACCENT, STATE_COLORS, scheme
 from groundlens.gui.widgets.entity_list import draw_pill
 
 ROW_HEIGHT = 88
@@ -31,11 +31,11 @@ class PostDelegate(QStyledItemDelegate):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = option.rect
         if option.state & QStyle.StateFlag.State_Selected:
-            painter.fillRect(rect, QColor("#E8EFFD"))
+            painter.fillRect(rect, QColor(scheme().selected))
             painter.fillRect(QRect(rect.left(), rect.top(), 3, rect.height()), QColor(ACCENT))
         elif option.state & QStyle.StateFlag.State_MouseOver:
-            painter.fillRect(rect, QColor("#F5F7FA"))
-        painter.setPen(QColor("#EEF0F2"))
+            painter.fillRect(rect, QColor(scheme().hover))
+        painter.setPen(QColor(scheme().divider))
         painter.drawLine(rect.bottomLeft(), rect.bottomRight())
 
         summary = index.data(SUMMARY_ROLE)
@@ -44,7 +44,7 @@ class PostDelegate(QStyledItemDelegate):
         text_left = thumb_rect.right() + 12
         body = QRect(text_left, rect.top() + 8, rect.right() - text_left - 10, rect.height() - 16)
         if summary is None:
-            painter.setPen(QColor(MUTED))
+            painter.setPen(QColor(scheme().muted))
             painter.drawText(body, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, "Loading…")
             painter.restore()
             return
@@ -53,7 +53,7 @@ class PostDelegate(QStyledItemDelegate):
         head = QFont(base)
         head.setBold(True)
         painter.setFont(head)
-        painter.setPen(QColor("#1F2328"))
+        painter.setPen(QColor(scheme().text))
         when = summary.created_at.strftime("%d %b %Y") if summary.created_at else ""
         when_width = painter.fontMetrics().horizontalAdvance(when)
         who = (summary.author or summary.source) + (" retweeted" if summary.retweet else "")
@@ -61,10 +61,10 @@ class PostDelegate(QStyledItemDelegate):
         line = painter.fontMetrics().height()
         painter.drawText(QRect(body.left(), body.top(), body.width(), line), Qt.AlignmentFlag.AlignLeft, author)
         painter.setFont(base)
-        painter.setPen(QColor(MUTED))
+        painter.setPen(QColor(scheme().muted))
         painter.drawText(QRect(body.left(), body.top(), body.width(), line), Qt.AlignmentFlag.AlignRight, when)
 
-        painter.setPen(QColor("#30343B"))
+        painter.setPen(QColor(scheme().secondary))
         text_rect = QRect(body.left(), body.top() + line + 2, body.width(), line * 2 + 2)
         text = " ".join(summary.snippet.split())
         # Eliding to two lines: elide to twice the width, then let word wrap split it.
@@ -77,11 +77,11 @@ class PostDelegate(QStyledItemDelegate):
         painter.setFont(badge_font)
         badges = QRect(body.left(), body.bottom() - 16, body.width(), 18)
         x = badges.left()
-        badges_to_draw = [(f"{summary.n_entities} entities", "#4B5058", False)]
+        badges_to_draw = [(f"{summary.n_entities} entities", scheme().secondary, False)]
         if summary.n_groundable:
             badges_to_draw.append((f"{summary.n_groundable} in image", ACCENT, True))
         if summary.n_gold:
-            badges_to_draw.append((f"{summary.n_gold} gold", GOLD_TEXT, False))
+            badges_to_draw.append((f"{summary.n_gold} gold", scheme().gold_text, False))
         for text, color, filled in badges_to_draw:
             x += draw_pill(painter, QRect(x, badges.top(), 0, badges.height()), text, QColor(color), filled) + 4
         state = summary.pipeline_state or "not queued"
@@ -99,12 +99,12 @@ class PostDelegate(QStyledItemDelegate):
     def _paint_thumbnail(self, painter: QPainter, rect: QRect, summary) -> None:
         path = QPainterPath()
         path.addRoundedRect(rect, 6, 6)
-        painter.fillPath(path, QColor("#E9ECEF"))
+        painter.fillPath(path, QColor(scheme().badge))
         image_file = self.ctx.media_file(summary.thumbnail_path) if summary is not None else None
         pixmap = self.ctx.thumbnails.get(str(image_file)) if image_file is not None else None
         if pixmap is None:
             if summary is not None and image_file is None:
-                painter.setPen(QColor("#A0A6AD"))
+                painter.setPen(QColor(scheme().muted))
                 painter.drawText(
                     rect, Qt.AlignmentFlag.AlignCenter, "image\nnot cached" if summary.has_image else "text\nonly"
                 )

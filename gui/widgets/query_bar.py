@@ -26,7 +26,7 @@ class QueryBar(QWidget):
         self.edit.setToolTip(SEARCH_TOOLTIP)
         self.edit.setMinimumWidth(300)
         self.help_button = QPushButton("?")
-        self.help_button.setToolTip("Search syntax")
+        self.help_button.setToolTip("How to search: examples and every filter")
         self.help_button.setFixedWidth(30)
         self.help_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.help_button.clicked.connect(self.show_help)
@@ -90,4 +90,6 @@ class QueryBar(QWidget):
         self.edit.selectAll()
 
     def show_help(self) -> None:
-        SearchHelpDialog(self.window()).exec()
+        dialog = SearchHelpDialog(self.window())
+        dialog.example_chosen.connect(self.set_text)
+        dialog.exec()

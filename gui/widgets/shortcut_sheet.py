@@ -8,17 +8,18 @@ from itertools import groupby
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from groundlens.gui.shortcuts import SHORTCUTS
+from groundlens.gui.theme import scheme
 
 
 def sheet_html() -> str:
     parts = ["<table cellspacing='0' cellpadding='4'>"]
     for group, items in groupby(SHORTCUTS, key=lambda s: s.group):
         parts.append(
-            f"<tr><td colspan='2' style='padding-top:10px;color:#6B7280;font-weight:600'>{group.upper()}</td></tr>"
+            f"<tr><td colspan='2' style='padding-top:10px;color:{scheme().muted};font-weight:600'>{group.upper()}</td></tr>"
         )
         for shortcut in items:
             keys = " ".join(
-                f"<span style='background:#EEF0F2;border:1px solid #D0D4D9;font-family:monospace'>&nbsp;{html.escape(k)}&nbsp;</span>"
+                f"<span style='background:{scheme().badge};border:1px solid {scheme().border};font-family:monospace'>&nbsp;{html.escape(k)}&nbsp;</span>"
                 for k in shortcut.keys
             )
             parts.append(
