@@ -144,6 +144,8 @@ FILTERS: dict[str, Callable[[str], Any]] = {
     "before": _date_value("before"),
     "date": _date_value("date"),
     "ocr": _ocr_value,
+    "tag": _nonempty(lambda v: " ".join(v.split())),  # storage/tags.py; names compare without case
+    "saved": _nonempty(lambda v: " ".join(v.split())),  # expanded by storage/saved_searches.py
 }
 ENTITY_FILTERS = frozenset({"type", "entity", "groundable"})  # about one mention, not the post
 DATE_FILTERS = frozenset({"after", "before", "date"})

@@ -291,6 +291,27 @@ ALTER TABLE jobs ADD COLUMN image TEXT;
 UPDATE jobs SET image = (SELECT sha256 FROM media WHERE media.post_id = jobs.post_id AND position = 0 AND status = 'ok');
 """
 
+# Analysts' own organisation of posts: tags on posts (storage/tags.py; a tag doubles as a "collection") and
+# saved searches, named queries kept as typed (storage/saved_searches.py). Self-contained and idempotent.
+_V8_TAGS_AND_SAVED_SEARCHES = """
+CREATE TABLE IF NOT EXISTS tags (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE
+);
+CREATE TABLE IF NOT EXISTS post_tags (
+    tag_id INTEGER NOT NULL REFERENCES tags (id) ON DELETE CASCADE,
+    post_id INTEGER NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    PRIMARY KEY (tag_id, post_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS post_tags_post ON post_tags (post_id);
+CREATE TABLE IF NOT EXISTS saved_searches (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    query TEXT NOT NULL,
+    created_at REAL NOT NULL         -- unix seconds
+);
+"""
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V1_TABLES),  # 1: posts, media, entities, regions, job queue
     _v2,  # 2: full-text search, feed counters, trend aggregates
@@ -299,6 +320,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V5_GROUNDING_EVIDENCE),  # 5: verdicts and evidence, OCR text (searchable), people not identified
     _v6,  # 6: one normalisation for post and entity search (folded post index with OCR text, recomputed keys)
     _script(_V7_JOB_IMAGES),  # 7: jobs.image, the image a result used (redone when the post's image changes)
+    _script(_V8_TAGS_AND_SAVED_SEARCHES),  # 8: tags on posts, saved searches (c3-workflow)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -27,6 +27,8 @@ Terms are separated by spaces and must all match (AND).
 ``date:2024-01``           created within that year, month or day (``date:2024``, ``date:2024-01-15``)
 ``ocr:nasa``               the text read in the post's image (OCR) has that word;
                            ``ocr:"kennedy space"`` a phrase, ``ocr:nas*`` a prefix
+``tag:urgent``             tagged so by an analyst (case ignored; ``tag:"to check"``)
+``saved:floods``           matches the saved search of that name (its query as it is now)
 =========================  ===========================================================================
 
 Dates are ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM``, in UTC; ``after:`` and
@@ -57,7 +59,9 @@ from typing import Any, Callable
 from storage.db import to_epoch
 from storage.entities import TYPE_BITS
 from storage.normalize import fold
-from storage.query import ENTITY_FILTERS, Clause, Filter, Query, Text, parse_query
+from storage import tags
+from storage.query import ENTITY_FILTERS, Clause, Filter, Query, QueryError, Text, parse_query
+from storage.saved_searches import SavedQuery
 
 
 @dataclass
@@ -126,7 +130,23 @@ def _post_filter(f: Filter) -> tuple[str, list[Any]]:
         return "(" + " OR ".join(tests[v] for v in f.values) + ")", []
     if f.key == "is":
         return "(" + " OR ".join(f"p.{_LINKS[v]} IS NOT NULL" for v in f.values) + ")", []
+    if f.key == "tag":
+        return tags.condition(f.values)
+    if f.key == "saved":
+        return _saved_condition(f)
     return date_condition(f, "p.created_at", to_epoch)
+
+
+def _saved_condition(f: Filter) -> tuple[str, list[Any]]:
+    """saved:NAME as the posts its query finds; the store expands names first (storage/saved_searches.py)."""
+    conditions, params = [], []
+    for value in f.values:
+        if not isinstance(value, SavedQuery):
+            raise QueryError(f"saved:{value} was not expanded (run the query through the Store)", f.position)
+        inner = post_where(value.query)
+        conditions.append(f"p.id IN (SELECT p.id FROM posts p WHERE {inner.sql()})")
+        params += inner.params
+    return "(" + " OR ".join(conditions) + ")", params
 
 
 _LINKS = {"retweet": "retweet_of", "quote": "quote_of", "reply": "reply_to"}  # is: value -> the post's link column

@@ -13,17 +13,21 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from storage import entities as entity_rows
-from storage import coverage, entity_search, feed, findings, job_images, jobs, posts, schema, trends
+from storage import coverage, deletion, entity_search, feed, findings, job_images, jobs, posts, saved_searches, schema
+from storage import tags, trends
 from storage.aggregates import ALL_TYPES
 from storage.coverage import Coverage
 from storage.db import connect, run_transaction
 from storage.faults import StoreError, damaged, named_faults
 from storage.posts import UpsertSummary
 from storage.records import ENTITY_TYPES, Entity, ImageFindings, Media, Post
+from storage.saved_searches import SavedCount, SavedSearch
+from storage.selection import PostSelection
 from storage.summaries import EntityCount, EntityProfile, EntitySummary, PostSummary, SearchPage, SeriesPoint
 from storage.trends import When
 
 T = TypeVar("T")
+BULK_BATCH = 2000  # posts per transaction in bulk actions: other readers get the database between batches
 
 
 def _check_types(types: Iterable[str] | None) -> None:
@@ -344,3 +348,60 @@ class Store:
     def failed_jobs(self, config_key: str, limit: int = 200) -> list[jobs.FailedJob]:
         """The most recent failures under this configuration, with their error messages."""
         return self._read(lambda conn: jobs.failed_jobs(conn, config_key, limit))
+
+    # --- the analyst's organisation: tags, saved searches, bulk actions ---------------------
+
+    def _in_batches(self, ids: Iterable[int], batch_size: int, work: Callable[[sqlite3.Connection, list[int]], int]) -> int:
+        """`work` over the ids a batch (one transaction each) at a time; returns the sum of its counts."""
+        total, iterator = 0, iter(ids)
+        while batch := list(islice(iterator, batch_size)):
+            total += self._write(lambda conn: work(conn, batch))
+        return total
+
+    def selection_ids(self, selection: PostSelection) -> list[int]:
+        """The posts a bulk action applies to, in feed order for "all matching" (read now, exclusions left out)."""
+        if not selection.all_matching:
+            return list(selection.ids)
+        return [post_id for post_id in self.post_ids(selection.query) if post_id not in selection.excluded]
+
+    def tag_posts(self, post_ids: Iterable[int], name: str, batch_size: int = BULK_BATCH) -> int:
+        """Put tag `name` on these posts; returns how many newly carry it. ValueError for a bad name."""
+        name = tags.check_name(name)
+        return self._in_batches(post_ids, batch_size, lambda conn, batch: tags.add(conn, batch, name))
+
+    def untag_posts(self, post_ids: Iterable[int], name: str, batch_size: int = BULK_BATCH) -> int:
+        return self._in_batches(post_ids, batch_size, lambda conn, batch: tags.remove(conn, batch, name))
+
+    def delete_tag(self, name: str) -> bool:
+        return self._write(lambda conn: tags.delete(conn, name))
+
+    def tag_counts(self) -> list[tags.TagCount]:
+        return self._read(tags.counts)
+
+    def tags_of_posts(self, post_ids: list[int]) -> dict[int, list[str]]:
+        return self._read(lambda conn: tags.of_posts(conn, list(post_ids)))
+
+    def delete_posts(self, post_ids: Iterable[int], batch_size: int = BULK_BATCH) -> int:
+        """Delete posts and everything derived from them (storage/deletion.py); returns how many went."""
+        return self._in_batches(post_ids, batch_size, deletion.delete_posts)
+
+    def requeue_posts(self, config_key: str, post_ids: Iterable[int], batch_size: int = BULK_BATCH) -> int:
+        """Queue exactly these posts (and originals whose result they share) for the pipeline again."""
+        return self._in_batches(post_ids, batch_size, lambda conn, batch: jobs.requeue(conn, config_key, batch))
+
+    def saved_searches(self) -> list[SavedSearch]:
+        return self._read(saved_searches.all_searches)
+
+    def save_search(self, name: str, query: str) -> SavedSearch:
+        """A new saved search; ValueError for a bad or taken name, QueryError for a query that cannot run."""
+        return self._write(lambda conn: saved_searches.create(conn, name, query))
+
+    def update_saved_search(self, search_id: int, name: str, query: str) -> SavedSearch:
+        return self._write(lambda conn: saved_searches.update(conn, search_id, name, query))
+
+    def delete_saved_search(self, search_id: int) -> bool:
+        return self._write(lambda conn: saved_searches.delete(conn, search_id))
+
+    def saved_search_counts(self) -> list[SavedCount]:
+        """Every saved search with the number of posts it matches now (one read)."""
+        return self._read(lambda conn: saved_searches.counts(conn, lambda query: feed.count_matching(conn, query)))
