@@ -1,0 +1,141 @@
+"""Bulk actions on the posts a view has selected: tag, untag, run the pipeline again, delete.
+
+The bar only holds a description of the selection (storage.selection.PostSelection); turning it into
+ids and every write happen in one job on the database thread, in batches (Store.BULK_BATCH), so
+acting on 100k posts never stalls the window. Confirming or rejecting entities needs the corrections
+layer (storage/corrections.py) and is not offered here yet.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
+
+from gui.context import AppContext
+from gui.theme import ERROR_COLOR
+from gui.widgets.common import label
+from storage import Store
+from storage.selection import PostSelection
+
+SelectionSource = Callable[[], PostSelection | None]
+
+
+def describe_count(count: int, all_matching: bool) -> str:
+    noun = "post" if count == 1 else "posts"
+    return f"all {count:,} matching {noun} selected" if all_matching else f"{count:,} {noun} selected"
+
+
+class BulkActionBar(QWidget):
+    changed = Signal(str)  # the store changed (tags, deletes, queue); the text says what was done
+    rerun_queued = Signal(int)  # posts queued again: the pipeline should start
+    finished = Signal(str)  # every action's outcome, done or failed (the status label's text)
+
+    def __init__(self, ctx: AppContext, selection: SelectionSource, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.selection = selection
+        self.config_key: Callable[[], str] | None = None  # the configuration the Jobs page runs
+        self.busy = False
+
+        self.count_label = label("", "Muted")
+        self.tag_name = QComboBox()
+        self.tag_name.setEditable(True)
+        self.tag_name.setMinimumWidth(120)
+        self.tag_name.setToolTip("Tag name: type a new one or pick an existing tag")
+        self.tag_name.lineEdit().setPlaceholderText("tag")
+        self.tag_button = QPushButton("Tag")
+        self.untag_button = QPushButton("Untag")
+        self.rerun_button = QPushButton("Re-run pipeline")
+        self.rerun_button.setToolTip("Queue the selected posts again and run the pipeline on them")
+        self.delete_button = QPushButton("Delete…")
+        self.status = QLabel()
+        self.tag_button.clicked.connect(lambda: self.tag(self.tag_name.currentText()))
+        self.untag_button.clicked.connect(lambda: self.untag(self.tag_name.currentText()))
+        self.rerun_button.clicked.connect(self.rerun)
+        self.delete_button.clicked.connect(self.ask_delete)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 2, 10, 4)
+        row.addWidget(self.count_label)
+        row.addWidget(self.status, 1)
+        for widget in (self.tag_name, self.tag_button, self.untag_button, self.rerun_button, self.delete_button):
+            row.addWidget(widget)
+        self.buttons = (self.tag_button, self.untag_button, self.rerun_button, self.delete_button)
+        self.set_count(0, False)
+        self.load_tags()
+
+    # state ---------------------------------------------------------------------------------
+    def set_count(self, count: int, all_matching: bool) -> None:
+        """What the view has selected now (shown, and enabling the actions)."""
+        self.count_label.setText(describe_count(count, all_matching) if count else "")
+        self._enable(count > 0)
+
+    def _enable(self, on: bool) -> None:
+        for button in self.buttons:
+            button.setEnabled(on and not self.busy)
+        self.rerun_button.setEnabled(on and not self.busy and self.config_key is not None)
+
+    def load_tags(self) -> None:
+        """The existing tags as choices (read on the database thread)."""
+        self.ctx.db.submit(lambda store: [t.name for t in store.tag_counts()], self._on_tags)
+
+    def _on_tags(self, names: list[str]) -> None:
+        typed = self.tag_name.currentText()
+        self.tag_name.clear()
+        self.tag_name.addItems(names)
+        self.tag_name.setEditText(typed)
+
+    # actions -------------------------------------------------------------------------------
+    def tag(self, name: str) -> None:
+        self._run(f"Tagged {{n:,}} posts '{name.strip()}'", lambda store, ids: store.tag_posts(ids, name))
+
+    def untag(self, name: str) -> None:
+        self._run(f"Took '{name.strip()}' off {{n:,}} posts", lambda store, ids: store.untag_posts(ids, name))
+
+    def rerun(self) -> None:
+        if self.config_key is None:
+            return
+        key = self.config_key()
+        self._run("Queued {n:,} posts for the pipeline", lambda store, ids: store.requeue_posts(key, ids),
+                  then=self.rerun_queued.emit)  # fmt: skip
+
+    def ask_delete(self) -> None:
+        answer = QMessageBox.question(
+            self, "Delete posts",
+            f"Delete {self.count_label.text().replace(' selected', '')} from this data folder, with their "
+            "entities, boxes and tags? Importing the same files again brings them back.",
+        )  # fmt: skip
+        if answer == QMessageBox.StandardButton.Yes:
+            self.delete()
+
+    def delete(self) -> None:
+        self._run("Deleted {n:,} posts", lambda store, ids: store.delete_posts(ids))
+
+    def _run(self, done: str, work: Callable[[Store, list[int]], int], then: Callable[[int], None] | None = None) -> None:
+        selection = self.selection()
+        if selection is None or self.busy:
+            return
+        self.busy = True
+        self._enable(False)
+        self.status.setStyleSheet("")
+        self.status.setText("Working…")
+
+        def job(store: Store) -> int:
+            return work(store, store.selection_ids(selection))
+
+        def on_done(count: int) -> None:
+            self._settle(done.format(n=count), failed=False)
+            self.load_tags()
+            self.changed.emit(done.format(n=count))
+            if then is not None:
+                then(count)
+
+        self.ctx.db.submit(job, on_done, lambda error: self._settle(f"Failed: {error}", failed=True))
+
+    def _settle(self, text: str, failed: bool) -> None:
+        self.busy = False
+        self._enable(bool(self.count_label.text()))
+        self.status.setText(text)
+        self.status.setStyleSheet(f"color: {ERROR_COLOR};" if failed else "")
+        self.finished.emit(text)
