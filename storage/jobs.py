@@ -48,7 +48,8 @@ def requeue(conn: sqlite3.Connection, config_key: str, post_ids: Sequence[int]) 
     ids = json.dumps(list(post_ids))
     return conn.execute(
         f"""INSERT INTO jobs (post_id, config_key, state, updated_at)
-            SELECT id, ?, 'pending', ? FROM posts WHERE id IN {IDS} OR id IN (SELECT result_of FROM posts WHERE id IN {IDS})
+            SELECT id, ?, 'pending', ? FROM posts
+            WHERE id IN {IDS} OR id IN (SELECT result_of FROM posts WHERE id IN {IDS})
             ON CONFLICT (post_id, config_key) DO UPDATE
             SET state = 'pending', worker = NULL, error = NULL, attempts = 0, updated_at = excluded.updated_at
             WHERE jobs.state != 'running'""",

@@ -46,7 +46,8 @@ _COLUMNS = "id, name, query"
 
 
 def all_searches(conn: sqlite3.Connection) -> list[SavedSearch]:
-    return [SavedSearch(*row) for row in conn.execute(f"SELECT {_COLUMNS} FROM saved_searches ORDER BY name COLLATE NOCASE")]
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM saved_searches ORDER BY name COLLATE NOCASE")
+    return [SavedSearch(*row) for row in rows]
 
 
 def find(conn: sqlite3.Connection, name: str) -> SavedSearch | None:

@@ -351,7 +351,9 @@ class Store:
 
     # --- the analyst's organisation: tags, saved searches, bulk actions ---------------------
 
-    def _in_batches(self, ids: Iterable[int], batch_size: int, work: Callable[[sqlite3.Connection, list[int]], int]) -> int:
+    def _in_batches(
+        self, ids: Iterable[int], batch_size: int, work: Callable[[sqlite3.Connection, list[int]], int]
+    ) -> int:
         """`work` over the ids a batch (one transaction each) at a time; returns the sum of its counts."""
         total, iterator = 0, iter(ids)
         while batch := list(islice(iterator, batch_size)):

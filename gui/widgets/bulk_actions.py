@@ -112,7 +112,9 @@ class BulkActionBar(QWidget):
     def delete(self) -> None:
         self._run("Deleted {n:,} posts", lambda store, ids: store.delete_posts(ids))
 
-    def _run(self, done: str, work: Callable[[Store, list[int]], int], then: Callable[[int], None] | None = None) -> None:
+    def _run(
+        self, done: str, work: Callable[[Store, list[int]], int], then: Callable[[int], None] | None = None
+    ) -> None:
         selection = self.selection()
         if selection is None or self.busy:
             return
