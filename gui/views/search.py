@@ -88,7 +88,7 @@ class SearchView(QWidget):
         self.select_all_button = QPushButton("Select all matching")
         self.select_all_button.clicked.connect(self.select_all_matching)
         self.bulk = BulkActionBar(ctx, self.selection)
-        self.bulk.changed.connect(lambda _text: self._reload(self.offset))
+        self.bulk.changed.connect(self._reload_page)
         self.entity_table.activated_record.connect(lambda e: self.entity_activated.emit(e.norm))
         self.tables = QStackedWidget()
         self.tables.addWidget(self.post_table)
@@ -127,6 +127,10 @@ class SearchView(QWidget):
         self.all_matching, self.excluded = False, set()
         if self.isVisible():
             self._reload(0)
+
+    def _reload_page(self) -> None:
+        """The page shown, read again (a bulk action changed or deleted some of its posts)."""
+        self._reload(self.offset)
 
     def mark_stale(self) -> None:
         """Posts changed elsewhere (an import, a bulk action in the feed): reload when next shown."""

@@ -44,7 +44,9 @@ class BulkActionBar(QWidget):
         self.tag_name.setEditable(True)
         self.tag_name.setMinimumWidth(120)
         self.tag_name.setToolTip("Tag name: type a new one or pick an existing tag")
-        self.tag_name.lineEdit().setPlaceholderText("tag")
+        editor = self.tag_name.lineEdit()
+        if editor is not None:  # always, for an editable combo box
+            editor.setPlaceholderText("tag")
         self.tag_button = QPushButton("Tag")
         self.untag_button = QPushButton("Untag")
         self.rerun_button = QPushButton("Re-run pipeline")
