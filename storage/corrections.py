@@ -25,11 +25,11 @@ import json
 import math
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Mapping
 
-from storage.db import IDS, from_epoch
+from storage.db import IDS, from_epoch, to_epoch
 from storage.normalize import normalize_entity
 from storage.records import ENTITY_TYPES, BoxTuple, Entity
 
@@ -70,6 +70,13 @@ class Correction:
     @property
     def reverted(self) -> bool:
         return self.reverted_at is not None
+
+    def record(self) -> dict[str, Any]:
+        """Plain JSON-ready fields (times in ISO 8601), as the CLI exports and lists them."""
+        fields = asdict(self)
+        for name in ("created_at", "reverted_at"):
+            fields[name] = None if fields[name] is None else fields[name].isoformat()
+        return fields
 
     def describe(self) -> str:
         """One line for lists and the CLI: what was changed into what."""
@@ -228,7 +235,7 @@ def set_mask(conn: sqlite3.Connection, correction_id: int, mask_rle: Mapping[str
     """The segmenter's mask for a drawn box arrived: kept in the correction (the view is recomputed by the caller)."""
     found = get(conn, correction_id)
     if found.kind not in ("box", "name"):
-        raise ValueError(f"correction {correction_id} is a {found.kind!r} correction, which has no box to mask")
+        raise ValueError(f"correction {correction_id} ({found.kind}) has no box to mask")
     counts = mask_rle["counts"]
     mask = {"size": list(mask_rle["size"]), "counts": counts.decode("ascii") if isinstance(counts, bytes) else counts}
     payload = {**found.payload, "mask_rle": mask, "area": area}
@@ -291,10 +298,10 @@ def select(
         params.append(author)
     if since is not None:
         conditions.append("created_at >= ?")
-        params.append(since.timestamp())
+        params.append(to_epoch(since))
     if until is not None:
         conditions.append("created_at < ?")
-        params.append(until.timestamp())
+        params.append(to_epoch(until))
     if not include_reverted:
         conditions.append("reverted_at IS NULL")
     rows = conn.execute(
