@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from storage import entities as entity_rows
 from storage import coverage, entity_search, feed, findings, job_images, jobs, posts, schema, trends
-from storage import aggregates, corrected_view, corrections
+from storage import aggregates, corrected_view, corrections, reposts
 from storage.corrections import Correction, Draft
 from storage.aggregates import ALL_TYPES
 from storage.coverage import Coverage
@@ -48,6 +48,12 @@ def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
     problems = [line for row in conn.execute("PRAGMA quick_check(3)") for line in row[0].splitlines()]
     if problems != ["ok"]:
         raise damaged(path, "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else ""))
+
+
+def _recompute(conn: sqlite3.Connection, post_ids: list[int]) -> None:
+    """The corrected view of these posts and of the retweets that share their results."""
+    entity_rows.rematerialise(conn, post_ids)
+    reposts.refresh_copies(conn, post_ids)
 
 
 class Store:
@@ -358,7 +364,7 @@ class Store:
         def work(conn: sqlite3.Connection) -> Correction:
             affected = corrections.affected_posts(conn, draft)
             correction_id = corrections.insert(conn, draft, author)
-            entity_rows.rematerialise(conn, affected)
+            _recompute(conn, affected)
             return corrections.get(conn, correction_id)
 
         return self._write(work)
@@ -375,7 +381,7 @@ class Store:
         def work(conn: sqlite3.Connection) -> Correction:
             affected = corrections.affected_posts(conn, corrections.get(conn, correction_id))
             found = corrections.set_reverted(conn, correction_id, reverted)
-            entity_rows.rematerialise(conn, affected)
+            _recompute(conn, affected)
             return corrections.get(conn, found.id)
 
         return self._write(work)
@@ -385,7 +391,7 @@ class Store:
 
         def work(conn: sqlite3.Connection) -> Correction:
             found = corrections.set_mask(conn, correction_id, mask_rle, area)
-            entity_rows.rematerialise(conn, corrections.affected_posts(conn, found))
+            _recompute(conn, corrections.affected_posts(conn, found))
             return corrections.get(conn, correction_id)
 
         return self._write(work)

@@ -263,3 +263,23 @@ def test_corrections_are_listed_with_filters(paris):
     assert store.corrections(since=now + timedelta(minutes=5)) == []
     assert store.corrections(limit=1)[0].id == third.id
     assert second.author == fix.author_name()
+
+
+def test_a_correction_to_an_original_holds_for_the_retweets_that_share_its_result(tmp_path):
+    store = open_store(tmp_path)
+    text = "Durant signs with Brooklyn"
+    original = make_post("1", text, "2024-04-01")
+    retweets = [make_post(str(10 + i), text, "2024-04-02", retweet_of="1") for i in range(3)]
+    store.upsert_posts([original, *retweets])
+    store.enqueue("cfg")
+    assert store.claim("cfg", "w", 10) == [original.id]  # the retweets wait for their original's result
+    predict(store, original, [("Durant", "PER"), ("Brooklyn", "LOC")])
+    correction = store.add_correction(fix.change_type(one(store, original.id, "Brooklyn"), "ORG"))
+    for retweet in retweets:
+        assert shown(store, retweet.id) == [("Durant", "PER", "durant", False), ("Brooklyn", "ORG", "brooklyn", True)]
+        assert one(store, retweet.id, "Brooklyn").corrected_by == [correction.id]
+    assert [(c.norm, c.count) for c in store.top_entities(type="ORG", include_retweets=True)] == [("brooklyn", 4)]
+    store.revert_correction(correction.id)
+    assert [(c.norm, c.count) for c in store.top_entities(type="LOC", include_retweets=True)] == [("brooklyn", 4)]
+    assert store.verify_aggregates() == []
+    store.close()
