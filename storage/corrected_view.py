@@ -20,7 +20,7 @@ from storage import corrections
 from storage.corrections import Aliases, Correction
 from storage.db import IDS
 from storage.normalize import normalize_entity
-from storage.records import Entity, Evidence, Region
+from storage.records import Entity, Evidence, ImageFindings, Region
 
 _CLOSE = 0.5  # pixels: a rejected box matches a stored one this close (float round trips)
 
@@ -60,6 +60,23 @@ def raw_predictions(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, 
     rows = conn.execute(f"SELECT post_id, entities FROM raw_predictions WHERE post_id IN {IDS}",
                         (json.dumps(post_ids),))  # fmt: skip
     return {post_id: _from_json(text) for post_id, text in rows}
+
+
+def without_named(conn: sqlite3.Connection, found: dict[int, ImageFindings]) -> dict[int, ImageFindings]:
+    """These posts' image findings less the people an analyst named ("this is ..."): each is now the box
+    of a mention, no longer someone not identified."""
+    named: dict[int, list[Any]] = {}
+    for correction in corrections.select(conn, list(found), ["name"], include_reverted=False):
+        if correction.status == "applied":
+            named.setdefault(correction.post_id, []).append(correction.payload["box"])  # type: ignore[arg-type]
+    for post_id, boxes in named.items():
+        seen = found[post_id]
+        seen.objects = [thing for thing in seen.objects if not any(_close(thing.box, box) for box in boxes)]
+    return found
+
+
+def _close(a: Any, b: Any) -> bool:
+    return max(abs(x - y) for x, y in zip(a, b)) <= _CLOSE
 
 
 def apply(
@@ -130,10 +147,7 @@ def _set_box(mentions: list[Entity], entity: Entity, text: str, correction: Corr
 
 def _reject_box(mentions: list[Entity], entity: Entity, text: str, correction: Correction) -> None:
     box = correction.payload.get("box")
-    entity.regions = [
-        region for region in entity.regions
-        if box is not None and max(abs(a - b) for a, b in zip(region.box, box)) > _CLOSE
-    ]  # fmt: skip
+    entity.regions = [region for region in entity.regions if box is not None and not _close(region.box, box)]
 
 
 _APPLY = {

@@ -192,8 +192,9 @@ class Store:
         return self._read(lambda conn: entity_rows.read(conn, list(post_ids), origin))
 
     def image_findings(self, post_ids: list[int]) -> dict[int, ImageFindings]:
-        """OCR lines and unidentified detections of these posts' images (empty for posts without)."""
-        return self._read(lambda conn: findings.read(conn, list(post_ids)))
+        """OCR lines and unidentified detections of these posts' images (empty for posts without); a person
+        the analyst named is no longer among them."""
+        return self._read(lambda conn: corrected_view.without_named(conn, findings.read(conn, list(post_ids))))
 
     def count_posts(self) -> int:
         return self._read(lambda conn: conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0])

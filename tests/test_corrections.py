@@ -198,6 +198,10 @@ def test_naming_a_detected_person_gives_the_entity_that_box(tmp_path):
     biden = one(store, post.id, "Biden")
     assert [r.box for r in biden.regions] == [person.box] and biden.verdict == "in_image"
     assert biden.corrected_by == [named.id] and "this is Biden" in biden.evidence[-1].detail
+    assert store.image_findings([post.id])[post.id].objects == []  # no longer someone not identified
+    store.revert_correction(named.id)
+    assert [o.box for o in store.image_findings([post.id])[post.id].objects] == [person.box]
+    assert one(store, post.id, "Biden").regions == []
     store.close()
 
 
