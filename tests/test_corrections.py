@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -11,6 +12,7 @@ from test_storage_support import make_post, mention, open_store
 from storage import Store
 from storage import corrections as fix
 from storage.records import Entity, ImageFindings, ImageObject, Region
+from storage.schema import SCHEMA_VERSION, migrate
 
 
 def predict(store: Store, post, found: list[tuple[str, str]], config: str = "cfg", **fields) -> None:
@@ -287,3 +289,25 @@ def test_a_correction_to_an_original_holds_for_the_retweets_that_share_its_resul
     assert [(c.norm, c.count) for c in store.top_entities(type="LOC", include_retweets=True)] == [("brooklyn", 4)]
     assert store.verify_aggregates() == []
     store.close()
+
+
+def test_a_database_from_before_corrections_is_upgraded_with_its_predictions(tmp_path):
+    def tables(conn: sqlite3.Connection) -> set[str]:
+        return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    probe = sqlite3.connect(":memory:")
+    steps = (v for v in range(1, SCHEMA_VERSION + 1) if migrate(probe, v) is not None and "corrections" in tables(probe))
+    before = next(steps) - 1  # the last version without corrections (found, not assumed: steps get renumbered)
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    migrate(conn, target=before)
+    with conn:
+        conn.execute("INSERT INTO posts (id, source, native_id, text) VALUES (1, 'x', '1', 'Paris in spring')")
+        conn.execute("INSERT INTO entities (post_id, origin, start, \"end\", text, norm, type)"
+                     " VALUES (1, 'pred', 0, 5, 'Paris', 'paris', 'ORG')")  # fmt: skip
+    conn.close()
+    with Store.open(path) as store:
+        assert shown(store, 1) == [("Paris", "ORG", "paris", False)]
+        store.add_correction(fix.change_type(one(store, 1, "Paris"), "LOC"))
+        assert shown(store, 1) == [("Paris", "LOC", "paris", True)]
+        assert store.raw_predictions([1])[1][0].type == "ORG"
