@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Mapping, TypeVar
 from storage import entities as entity_rows
 from storage import coverage, deletion, entity_search, feed, findings, job_images, jobs, posts, saved_searches, schema
 from storage import tags, trends
-from storage import aggregates, corrected_view, corrections, reposts
+from storage import aggregates, bulk_corrections, corrected_view, corrections, reposts
 from storage.corrections import Correction, Draft
 from storage.aggregates import ALL_TYPES
 from storage.coverage import Coverage
@@ -500,6 +500,22 @@ class Store:
     def requeue_posts(self, config_key: str, post_ids: Iterable[int], batch_size: int = BULK_BATCH) -> int:
         """Queue exactly these posts (and originals whose result they share) for the pipeline again."""
         return self._in_batches(post_ids, batch_size, lambda conn, batch: jobs.requeue(conn, config_key, batch))
+
+    def correct_mentions(
+        self, post_ids: Iterable[int], name: str, confirm: bool, author: str | None = None,
+        batch_size: int = BULK_BATCH,
+    ) -> int:  # fmt: skip
+        """Confirm or reject every predicted mention of entity `name` in these posts, one correction each
+        (storage/bulk_corrections.py); returns how many corrections were made."""
+
+        def work(conn: sqlite3.Connection, batch: list[int]) -> int:
+            found = bulk_corrections.drafts(conn, batch, name, confirm)
+            for draft in found:
+                corrections.insert(conn, draft, author)
+            _recompute(conn, sorted({draft.post_id for draft in found if draft.post_id is not None}))
+            return len(found)
+
+        return self._in_batches(post_ids, batch_size, work)
 
     def saved_searches(self) -> list[SavedSearch]:
         return self._read(saved_searches.all_searches)

@@ -221,3 +221,23 @@ def test_search_results_select_all_matching_across_pages(qtbot, window, paths):
     assert run_bulk(qtbot, search.bulk, search.bulk.tag_button) == "Tagged 799 posts 'sport'"
     tagged = posts_with(paths, "tag:sport")
     assert len(tagged) == 799 and first not in tagged
+
+
+def test_reject_and_confirm_an_entity_in_the_selected_posts(qtbot, window, paths):
+    feed = window.feed
+    window.query_bar.set_text("flood")
+    qtbot.waitUntil(lambda: feed.model.rowCount() == POSTS // 3)
+    click_row(qtbot, feed, 0)
+    click_row(qtbot, feed, 2, Qt.KeyboardModifier.ShiftModifier)
+    rejected = [feed.model.post_id(row) for row in range(3)]
+    feed.bulk.entity_name.setText("valencia")
+    assert run_bulk(qtbot, feed.bulk, feed.bulk.reject_button) == "Rejected 3 mentions of 'valencia'"
+    assert len(posts_with(paths, "entity:valencia")) == POSTS // 3 - 3
+    assert not set(rejected) & set(posts_with(paths, "entity:valencia"))
+    click_row(qtbot, feed, 3)
+    assert run_bulk(qtbot, feed.bulk, feed.bulk.confirm_button) == "Confirmed 1 mention of 'valencia'"
+    with Store.open(paths.db_path) as store:
+        made = store.corrections()
+        assert sorted((c.kind, c.post_id) for c in made) == sorted(
+            [("delete", post_id) for post_id in rejected] + [("type", feed.model.post_id(3))]
+        )

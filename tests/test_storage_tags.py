@@ -127,3 +127,23 @@ def test_requeue_queues_exactly_the_given_posts_again(store):
     assert store.claim("cfg", "test", 100) == sorted(every[:2])
     assert store.requeue_posts("other", every[2:]) == 2  # no job yet under that configuration: created
     assert store.claim("other", "test", 100) == sorted(every[2:])
+
+
+def test_bulk_reject_and_confirm_of_an_entity_are_corrections_that_outlast_a_rerun(store):
+    every = store.post_ids(None)
+    valencia = store.post_ids("entity:valencia")
+    assert len(valencia) == 3
+    assert store.correct_mentions(every, "VALENCIA", confirm=False, batch_size=2) == 3
+    assert store.post_ids("entity:valencia") == []
+    assert {c.kind for c in store.corrections()} == {"delete"}
+    assert store.correct_mentions(every, "Athens", confirm=True) == 1
+    assert store.correct_mentions(every, "Athens", confirm=True) == 0  # already confirmed
+    athens = store.post_ids("entity:athens")[0]
+    post = store.get_post(athens)
+    store.save_result(athens, "cfg", [], None)  # a re-run that no longer finds Athens
+    assert store.post_ids("entity:athens") == [athens]  # the confirmed mention stays
+    assert [e.text for e in store.entities_for_post(athens)] == ["Athens"] and post is not None
+    store.save_result(valencia[0], "cfg", [mention(store.get_post(valencia[0]), "Valencia", "LOC")], None)
+    assert store.post_ids("entity:valencia") == []  # the rejection outlasts the re-run too
+    with pytest.raises(ValueError, match="names no entity"):
+        store.correct_mentions(every, "  ", confirm=False)

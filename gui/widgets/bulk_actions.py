@@ -1,9 +1,9 @@
-"""Bulk actions on the posts a view has selected: tag, untag, run the pipeline again, delete.
+"""Bulk actions on the posts a view has selected: tag, untag, confirm or reject an entity's mentions,
+run the pipeline again, delete.
 
 The bar only holds a description of the selection (storage.selection.PostSelection); turning it into
 ids and every write happen in one job on the database thread, in batches (Store.BULK_BATCH), so
-acting on 100k posts never stalls the window. Confirming or rejecting entities needs the corrections
-layer (storage/corrections.py) and is not offered here yet.
+acting on 100k posts never stalls the window.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton, QWidget
 
 from gui.context import AppContext
 from gui.theme import ERROR_COLOR
@@ -22,9 +22,13 @@ from storage.selection import PostSelection
 SelectionSource = Callable[[], PostSelection | None]
 
 
+def counted(count: int, noun: str) -> str:
+    """'1 post', '2,000 posts'."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
 def describe_count(count: int, all_matching: bool) -> str:
-    noun = "post" if count == 1 else "posts"
-    return f"all {count:,} matching {noun} selected" if all_matching else f"{count:,} {noun} selected"
+    return f"all {counted(count, 'matching post')} selected" if all_matching else f"{counted(count, 'post')} selected"
 
 
 class BulkActionBar(QWidget):
@@ -49,6 +53,16 @@ class BulkActionBar(QWidget):
             editor.setPlaceholderText("tag")
         self.tag_button = QPushButton("Tag")
         self.untag_button = QPushButton("Untag")
+        self.entity_name = QLineEdit()
+        self.entity_name.setPlaceholderText("entity")
+        self.entity_name.setMinimumWidth(110)
+        self.entity_name.setToolTip("The entity whose mentions in the selected posts to confirm or reject")
+        self.confirm_button = QPushButton("Confirm")
+        self.confirm_button.setToolTip("Keep these mentions as predicted, whatever a later run says (a correction each)")
+        self.reject_button = QPushButton("Reject")
+        self.reject_button.setToolTip("These mentions are not named entities (a correction each, revertible)")
+        self.confirm_button.clicked.connect(lambda: self.correct(self.entity_name.text(), confirm=True))
+        self.reject_button.clicked.connect(lambda: self.correct(self.entity_name.text(), confirm=False))
         self.rerun_button = QPushButton("Re-run pipeline")
         self.rerun_button.setToolTip("Queue the selected posts again and run the pipeline on them")
         self.delete_button = QPushButton("Delete…")
@@ -61,9 +75,10 @@ class BulkActionBar(QWidget):
         row.setContentsMargins(10, 2, 10, 4)
         row.addWidget(self.count_label)
         row.addWidget(self.status, 1)
-        for widget in (self.tag_name, self.tag_button, self.untag_button, self.rerun_button, self.delete_button):
+        self.buttons = (self.tag_button, self.untag_button, self.confirm_button, self.reject_button,
+                        self.rerun_button, self.delete_button)  # fmt: skip
+        for widget in (self.tag_name, self.tag_button, self.untag_button, self.entity_name, *self.buttons[2:]):
             row.addWidget(widget)
-        self.buttons = (self.tag_button, self.untag_button, self.rerun_button, self.delete_button)
         self.set_count(0, False)
         self.load_tags()
 
@@ -90,16 +105,21 @@ class BulkActionBar(QWidget):
 
     # actions -------------------------------------------------------------------------------
     def tag(self, name: str) -> None:
-        self._run(f"Tagged {{n:,}} posts '{name.strip()}'", lambda store, ids: store.tag_posts(ids, name))
+        self._run(f"Tagged {{posts}} '{name.strip()}'", lambda store, ids: store.tag_posts(ids, name))
 
     def untag(self, name: str) -> None:
-        self._run(f"Took '{name.strip()}' off {{n:,}} posts", lambda store, ids: store.untag_posts(ids, name))
+        self._run(f"Took '{name.strip()}' off {{posts}}", lambda store, ids: store.untag_posts(ids, name))
+
+    def correct(self, name: str, confirm: bool) -> None:
+        verb = "Confirmed" if confirm else "Rejected"
+        self._run(f"{verb} {{mentions}} of '{name.strip()}'",
+                  lambda store, ids: store.correct_mentions(ids, name, confirm))  # fmt: skip
 
     def rerun(self) -> None:
         if self.config_key is None:
             return
         key = self.config_key()
-        self._run("Queued {n:,} posts for the pipeline", lambda store, ids: store.requeue_posts(key, ids),
+        self._run("Queued {posts} for the pipeline", lambda store, ids: store.requeue_posts(key, ids),
                   then=self.rerun_queued.emit)  # fmt: skip
 
     def ask_delete(self) -> None:
@@ -112,7 +132,7 @@ class BulkActionBar(QWidget):
             self.delete()
 
     def delete(self) -> None:
-        self._run("Deleted {n:,} posts", lambda store, ids: store.delete_posts(ids))
+        self._run("Deleted {posts}", lambda store, ids: store.delete_posts(ids))
 
     def _run(
         self, done: str, work: Callable[[Store, list[int]], int], then: Callable[[int], None] | None = None
@@ -129,9 +149,10 @@ class BulkActionBar(QWidget):
             return work(store, store.selection_ids(selection))
 
         def on_done(count: int) -> None:
-            self._settle(done.format(n=count), failed=False)
+            text = done.format(posts=counted(count, "post"), mentions=counted(count, "mention"))
+            self._settle(text, failed=False)
             self.load_tags()
-            self.changed.emit(done.format(n=count))
+            self.changed.emit(text)
             if then is not None:
                 then(count)
 
