@@ -221,6 +221,9 @@ def test_search_results_select_all_matching_across_pages(qtbot, window, paths):
     assert run_bulk(qtbot, search.bulk, search.bulk.tag_button) == "Tagged 799 posts 'sport'"
     tagged = posts_with(paths, "tag:sport")
     assert len(tagged) == 799 and first not in tagged
+    # the page shown again has a Tags column saying so
+    tags_column = [c.title for c in table.records.columns].index("Tags")
+    qtbot.waitUntil(lambda: table.records.index(0, tags_column).data() == "sport")
 
 
 def test_reject_and_confirm_an_entity_in_the_selected_posts(qtbot, window, paths):

@@ -63,6 +63,7 @@ class SearchView(QWidget):
         self.total: int | None = None  # posts the query matches, once counted
         self.all_matching = False  # "Select all N matching": every page, less `excluded`
         self.excluded: set[int] = set()
+        self.page_tags: dict[int, list[str]] = {}  # the tags of the posts on the page shown
 
         title = label("Search", "PageTitle")
         self.posts_button = QPushButton("Posts")
@@ -79,7 +80,8 @@ class SearchView(QWidget):
         self.previous_button.clicked.connect(lambda: self._reload(max(0, self.offset - PAGE)))
         self.next_button.clicked.connect(lambda: self._reload(self.offset + PAGE))
 
-        self.post_table = RecordTable(POST_COLUMNS)
+        tags_column = Column("Tags", lambda p: ", ".join(self.page_tags.get(p.id, ())))
+        self.post_table = RecordTable([*POST_COLUMNS[:-1], tags_column, POST_COLUMNS[-1]])
         self.entity_table = RecordTable(ENTITY_COLUMNS, stretch=0)
         self.post_table.activated_record.connect(lambda p: self.post_activated.emit(p.id))
         self.post_table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -155,8 +157,9 @@ class SearchView(QWidget):
         def work(store):
             search = store.search_entities if mode == "entities" else store.search_posts
             page = search(query, limit=PAGE, offset=offset)
-            total = store.count_matching(query) if mode == "posts" else None
-            return page, total
+            if mode == "entities":
+                return page, None, {}
+            return page, store.count_matching(query), store.tags_of_posts([post.id for post in page.items])
 
         self.ctx.db.submit(
             work,
@@ -164,8 +167,9 @@ class SearchView(QWidget):
             self._latest.only(token, self.query_failed.emit),
         )
 
-    def _on_page(self, mode: str, page, total: int | None) -> None:
+    def _on_page(self, mode: str, page, total: int | None, tags: dict[int, list[str]]) -> None:
         self.offset = page.offset
+        self.page_tags = tags
         table = self.entity_table if mode == "entities" else self.post_table
         self._programmatic = True
         table.set_records(page.items)
