@@ -74,7 +74,7 @@ class FeedView(QWidget):
         self.select_all_button = QPushButton("Select all")
         self.select_all_button.setToolTip("Select every post matching the search (Ctrl+A), for the actions below")
         self.select_all_button.clicked.connect(self.select_all_matching)
-        self.bulk = BulkActionBar(ctx, self.selection)
+        self.bulk = BulkActionBar(ctx, self.selection, compact=True)
         bar = QHBoxLayout()
         bar.setContentsMargins(10, 6, 10, 6)
         bar.addWidget(self.count_label, 1)

@@ -11,7 +11,16 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.context import AppContext
 from gui.theme import ERROR_COLOR
@@ -36,7 +45,10 @@ class BulkActionBar(QWidget):
     rerun_queued = Signal(int)  # posts queued again: the pipeline should start
     finished = Signal(str)  # every action's outcome, done or failed (the status label's text)
 
-    def __init__(self, ctx: AppContext, selection: SelectionSource, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: AppContext, selection: SelectionSource, compact: bool = False, parent: QWidget | None = None
+    ) -> None:
+        """`compact` stacks the controls in four rows, for a narrow column such as the feed."""
         super().__init__(parent)
         self.ctx = ctx
         self.selection = selection
@@ -71,14 +83,26 @@ class BulkActionBar(QWidget):
         self.untag_button.clicked.connect(lambda: self.untag(self.tag_name.currentText()))
         self.rerun_button.clicked.connect(self.rerun)
         self.delete_button.clicked.connect(self.ask_delete)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(10, 2, 10, 4)
-        row.addWidget(self.count_label)
-        row.addWidget(self.status, 1)
         self.buttons = (self.tag_button, self.untag_button, self.confirm_button, self.reject_button,
                         self.rerun_button, self.delete_button)  # fmt: skip
-        for widget in (self.tag_name, self.tag_button, self.untag_button, self.entity_name, *self.buttons[2:]):
-            row.addWidget(widget)
+        groups = [
+            [self.count_label, self.status],
+            [self.tag_name, self.tag_button, self.untag_button],
+            [self.entity_name, self.confirm_button, self.reject_button],
+            [self.rerun_button, self.delete_button],
+        ]
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 2, 10, 4)
+        layout.setSpacing(4)
+        row = QHBoxLayout()
+        for group in groups:
+            if compact and row.count():
+                layout.addLayout(row)
+                row = QHBoxLayout()
+                row.addStretch(0 if group[0] in (self.tag_name, self.entity_name) else 1)
+            for widget in group:
+                row.addWidget(widget, 1 if widget in (self.status, self.tag_name, self.entity_name) else 0)
+        layout.addLayout(row)
         self.set_count(0, False)
         self.load_tags()
 
