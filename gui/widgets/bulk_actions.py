@@ -70,7 +70,7 @@ class BulkActionBar(QWidget):
         self.entity_name.setMinimumWidth(110)
         self.entity_name.setToolTip("The entity whose mentions in the selected posts to confirm or reject")
         self.confirm_button = QPushButton("Confirm")
-        self.confirm_button.setToolTip("Keep these mentions as predicted, whatever a later run says (a correction each)")
+        self.confirm_button.setToolTip("Keep these mentions as predicted whatever a later run says (a correction each)")
         self.reject_button = QPushButton("Reject")
         self.reject_button.setToolTip("These mentions are not named entities (a correction each, revertible)")
         self.confirm_button.clicked.connect(lambda: self.correct(self.entity_name.text(), confirm=True))
