@@ -11,10 +11,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Sequence
 
-from storage import corrections
-from storage import entities as entity_rows
-from storage.corrections import Draft
-from storage.normalize import normalize_entity
+from groundlens.storage import corrections
+from groundlens.storage import entities as entity_rows
+from groundlens.storage.corrections import Draft
+from groundlens.storage.normalize import normalize_entity
 
 
 def drafts(conn: sqlite3.Connection, post_ids: Sequence[int], name: str, confirm: bool) -> list[Draft]:

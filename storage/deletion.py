@@ -12,8 +12,8 @@ import json
 import sqlite3
 from typing import Sequence
 
-from storage import aggregates
-from storage.db import IDS
+from groundlens.storage import aggregates
+from groundlens.storage.db import IDS
 
 
 def delete_posts(conn: sqlite3.Connection, post_ids: Sequence[int]) -> int:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from storage.db import IDS, from_epoch
-from storage.query import DATE_FILTERS, Query
-from storage.saved_searches import resolve
-from storage.search import fts_match, post_where
-from storage.summaries import PostSummary, SearchPage
+from groundlens.storage.db import IDS, from_epoch
+from groundlens.storage.query import DATE_FILTERS, Query
+from groundlens.storage.saved_searches import resolve
+from groundlens.storage.search import fts_match, post_where
+from groundlens.storage.summaries import PostSummary, SearchPage
 
 SNIPPET_CHARS = 280
 ORDERS = {

@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from storage.query import Clause, Filter, Query, QueryError, parse_query
-from storage.tags import check_name
+from groundlens.storage.query import Clause, Filter, Query, QueryError, parse_query
+from groundlens.storage.tags import check_name
 
 Lookup = Callable[[str], "SavedSearch | None"]
 

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Sequence
 
-from storage.db import IDS
+from groundlens.storage.db import IDS
 
 MAX_NAME_CHARS = 100
 

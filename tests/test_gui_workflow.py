@@ -10,15 +10,15 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from core.config import resolve_paths
-from core.settings import Settings
-from gui import import_tasks
-from gui.app import application
-from gui.context import open_context
-from gui.main_window import MainWindow
-from gui.views.feed import FeedView
-from storage import Store
-from storage.records import Entity, Post
+from groundlens.core.config import resolve_paths
+from groundlens.core.settings import Settings
+from groundlens.gui import import_tasks
+from groundlens.gui.app import application
+from groundlens.gui.context import open_context
+from groundlens.gui.main_window import MainWindow
+from groundlens.gui.views.feed import FeedView
+from groundlens.storage import Store
+from groundlens.records import Entity, Post
 
 POSTS = 1_200
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from test_storage_support import make_post, mention, open_store
 
-from storage import QueryError
-from storage.selection import PostSelection
+from groundlens.storage import QueryError
+from groundlens.storage.selection import PostSelection
 
 
 @pytest.fixture

@@ -18,12 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.context import AppContext
-from gui.models.feed_model import ORDERS, FeedModel
-from gui.widgets.bulk_actions import BulkActionBar
-from gui.widgets.common import label
-from gui.widgets.post_delegate import ROW_HEIGHT, PostDelegate
-from storage.selection import PostSelection
+from groundlens.gui.context import AppContext
+from groundlens.gui.models.feed_model import ORDERS, FeedModel
+from groundlens.gui.widgets.bulk_actions import BulkActionBar
+from groundlens.gui.widgets.common import label
+from groundlens.gui.widgets.post_delegate import ROW_HEIGHT, PostDelegate
+from groundlens.storage.selection import PostSelection
 
 
 class _FeedList(QTableView):

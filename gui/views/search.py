@@ -17,14 +17,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.context import AppContext
-from gui.models.record_table import Column
-from gui.theme import TYPE_COLORS
-from gui.widgets.bulk_actions import BulkActionBar
-from gui.widgets.common import label
-from gui.widgets.table_view import RecordTable
-from gui.workers import Latest
-from storage.selection import PostSelection
+from groundlens.gui.context import AppContext
+from groundlens.gui.models.record_table import Column
+from groundlens.gui.theme import TYPE_COLORS
+from groundlens.gui.widgets.bulk_actions import BulkActionBar
+from groundlens.gui.widgets.common import label
+from groundlens.gui.widgets.table_view import RecordTable
+from groundlens.gui.workers import Latest
+from groundlens.storage.selection import PostSelection
 
 PAGE = 50
 

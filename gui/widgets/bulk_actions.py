@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.context import AppContext
-from gui.theme import ERROR_COLOR
-from gui.widgets.common import label
-from storage import Store
-from storage.selection import PostSelection
+from groundlens.gui.context import AppContext
+from groundlens.gui.theme import ERROR_COLOR
+from groundlens.gui.widgets.common import label
+from groundlens.storage import Store
+from groundlens.storage.selection import PostSelection
 
 SelectionSource = Callable[[], PostSelection | None]
 

@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.context import AppContext
-from gui.widgets.common import label
-from gui.workers import Latest
-from storage.saved_searches import SavedCount, SavedSearch
+from groundlens.gui.context import AppContext
+from groundlens.gui.widgets.common import label
+from groundlens.gui.workers import Latest
+from groundlens.storage.saved_searches import SavedCount, SavedSearch
 
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
 
