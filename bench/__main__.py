@@ -44,7 +44,7 @@ BENCHMARKS: dict[str, list[str]] = {
 }
 QUICK: dict[str, list[str]] = {
     "bench_store": ["--posts", "3000", "--repeat", "5"],
-    "bench_gui": ["--posts", "3000", "--skip-pipeline"],
+    "bench_gui": ["--posts", "3000", "--skip-pipeline", "--bulk-posts", "3000"],
     "bench_ner": ["--repeat", "1"],
     "bench_groundability": [],
     "bench_segmentation": ["--repeat", "1", "--no-vit-b"],

@@ -37,11 +37,13 @@ from groundlens.gui.views.settings import SettingsView
 from groundlens.gui.views.trends import TrendsView
 from groundlens.gui.widgets.common import label
 from groundlens.gui.widgets.query_bar import QueryBar
+from groundlens.gui.widgets.saved_searches import SavedSearchPanel
 from groundlens.gui.widgets.shortcut_sheet import ShortcutSheet
 from groundlens.storage import StoreError
 from groundlens.storage.query import DATE_FILTERS, QueryError, rewrite_filters
 
 STATUS_INTERVAL_MS = 3000
+SIDEBAR_WIDTH = 180  # the navigation rail, and the saved searches under it
 ICONS_DIR = RESOURCES_DIR / "icons"
 
 
@@ -95,7 +97,7 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         self.nav = QListWidget()
         self.nav.setObjectName("NavRail")
-        self.nav.setFixedWidth(132)
+        self.nav.setFixedWidth(SIDEBAR_WIDTH)
         self.nav.setIconSize(QSize(18, 18))
         for name, text, page in (
             ("explore", "Explore", explore),
@@ -115,11 +117,19 @@ class MainWindow(QMainWindow):
         self.nav.currentRowChanged.connect(self._page_shown)
         self.nav.setCurrentRow(0)
 
+        self.saved_searches = SavedSearchPanel(ctx, self.query_bar.text)
+        self.saved_searches.setFixedWidth(SIDEBAR_WIDTH)
+        sidebar = QSplitter(Qt.Orientation.Vertical)
+        sidebar.addWidget(self.nav)
+        sidebar.addWidget(self.saved_searches)
+        sidebar.setChildrenCollapsible(False)
+        sidebar.setSizes([260, 400])
+
         body = QWidget()
         row = QHBoxLayout(body)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
-        row.addWidget(self.nav)
+        row.addWidget(sidebar)
         row.addWidget(self.pages, 1)
         self.setCentralWidget(body)
 
@@ -160,6 +170,12 @@ class MainWindow(QMainWindow):
         self.settings.saved.connect(self.jobs.set_settings)
         self.settings.data_folder_requested.connect(self.switch_data_folder)
         self.entity_page.search_requested.connect(self.show_in_feed)
+        self.saved_searches.query_requested.connect(self.show_in_feed)
+        self.saved_searches.changed.connect(self.feed.refresh)  # a shown saved: query may mean other posts now
+        for bulk in (self.feed.bulk, self.search.bulk):
+            bulk.config_key = lambda: self.jobs.config_key
+            bulk.changed.connect(self._results_changed)
+            bulk.rerun_queued.connect(lambda _n: self.jobs.start_pipeline())
 
     def _bind_shortcuts(self) -> None:
         canvas, bar = self.inspector.canvas, self.inspector.overlay_bar
@@ -266,9 +282,11 @@ class MainWindow(QMainWindow):
         self.counts_label.setText(format_stats(stats, self.jobs.config_key))
 
     def _results_changed(self) -> None:
+        self.saved_searches.refresh()
         self.feed.refresh()
         self.inspector.reload()
         self.trends.mark_stale()
+        self.search.mark_stale()
         self.refresh_status()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802

@@ -12,7 +12,8 @@ from datetime import datetime
 
 from groundlens.storage.aggregates import ALL_TYPES
 from groundlens.storage.db import DAY_SECONDS, from_epoch, to_epoch
-from groundlens.storage.query import DATE_FILTERS, Filter, Query, parse_query
+from groundlens.storage.query import DATE_FILTERS, Filter, Query
+from groundlens.storage.saved_searches import resolve
 from groundlens.records import ENTITY_TYPES
 from groundlens.storage.search import NAME_FTS, Where, add_text, date_condition, display_names, entity_where
 from groundlens.storage.trends import ranked_norms
@@ -137,7 +138,7 @@ def _from_mentions(conn: sqlite3.Connection, query: Query, limit: int, offset: i
 
 
 def search_entities(conn: sqlite3.Connection, query: str, limit: int, offset: int) -> SearchPage[EntitySummary]:
-    parsed = parse_query(query)
+    parsed = resolve(conn, query)
     search = _from_aggregates if _aggregated(parsed) else _from_mentions
     rows, types = search(conn, parsed, limit, offset)
     names = display_names(conn, list(types))

@@ -6,7 +6,8 @@ import json
 import sqlite3
 
 from groundlens.storage.db import IDS, from_epoch
-from groundlens.storage.query import DATE_FILTERS, Query, parse_query
+from groundlens.storage.query import DATE_FILTERS, Query
+from groundlens.storage.saved_searches import resolve
 from groundlens.storage.search import fts_match, post_where
 from groundlens.storage.summaries import PostSummary, SearchPage
 
@@ -42,7 +43,7 @@ def walk_feed_order(conn: sqlite3.Connection, query: Query) -> bool:
 def post_ids(
     conn: sqlite3.Connection, query: str | Query | None, order: str, limit: int | None = None, offset: int = 0
 ) -> list[int]:
-    parsed = parse_query(query) if isinstance(query, str) and query.strip() else query
+    parsed = resolve(conn, query) if isinstance(query, str) and query.strip() else query
     walk = limit is not None and isinstance(parsed, Query) and walk_feed_order(conn, parsed)
     where = post_where(parsed if isinstance(parsed, Query) else None, walk_matches=not walk)
     (ids,) = conn.execute(  # one JSON array: a third faster than a million result rows
@@ -53,8 +54,8 @@ def post_ids(
     return json.loads(ids)
 
 
-def count_matching(conn: sqlite3.Connection, query: str | None) -> int:
-    where = post_where(query)
+def count_matching(conn: sqlite3.Connection, query: str | Query | None) -> int:
+    where = post_where(resolve(conn, query) if isinstance(query, str) and query.strip() else query)
     return conn.execute(f"SELECT COUNT(*) FROM posts p WHERE {where.sql()}", where.params).fetchone()[0]
 
 
@@ -86,5 +87,5 @@ def post_summaries(conn: sqlite3.Connection, ids: list[int]) -> list[PostSummary
 def search_posts(
     conn: sqlite3.Connection, query: str, limit: int, offset: int, order: str
 ) -> SearchPage[PostSummary]:
-    ids = post_ids(conn, parse_query(query), order, limit + 1, offset)  # parse: blank text is an error here
+    ids = post_ids(conn, resolve(conn, query), order, limit + 1, offset)  # parse: blank text is an error here
     return SearchPage(post_summaries(conn, ids[:limit]), offset, limit, has_more=len(ids) > limit)

@@ -41,6 +41,22 @@ def enqueue(conn: sqlite3.Connection, config_key: str, post_ids: Iterable[int] |
     return queued
 
 
+def requeue(conn: sqlite3.Connection, config_key: str, post_ids: Sequence[int]) -> int:
+    """Run these posts again: their jobs for config_key back to pending (created where missing), whatever
+    their state, except those a worker holds now. A retweet that reuses its original's result brings the
+    original along, as enqueue does, so the retweet gets the new result. Returns how many jobs were queued."""
+    ids = json.dumps(list(post_ids))
+    return conn.execute(
+        f"""INSERT INTO jobs (post_id, config_key, state, updated_at)
+            SELECT id, ?, 'pending', ? FROM posts
+            WHERE id IN {IDS} OR id IN (SELECT result_of FROM posts WHERE id IN {IDS})
+            ON CONFLICT (post_id, config_key) DO UPDATE
+            SET state = 'pending', worker = NULL, error = NULL, attempts = 0, updated_at = excluded.updated_at
+            WHERE jobs.state != 'running'""",
+        (config_key, time.time(), ids, ids),
+    ).rowcount
+
+
 def claim(conn: sqlite3.Connection, config_key: str, worker: str, n: int) -> list[int]:
     """Up to n pending posts for the pipeline, in queue order. A retweet that reuses its original's result
     is never handed out while the original waits or runs (it gets the result when that is saved), and gets

@@ -213,6 +213,18 @@ FILTER_SPECS: tuple[FilterSpec, ...] = (
         ("ocr:nasa", 'ocr:"kennedy space"', "ocr:nas*"),
         "its photo shows that word, phrase or prefix (text read in the image)", key="ocr", parse=_ocr_value,
     ),
+    FilterSpec(
+        ("tag:urgent", 'tag:"to check"', "-tag:done"),
+        "posts an analyst tagged so (capitals ignored); `-tag:done` the others. A tag doubles as a collection: "
+        "a post may carry several",
+        key="tag", parse=_nonempty(lambda v: " ".join(v.split())),  # storage/tags.py
+    ),
+    FilterSpec(
+        ("saved:floods", 'saved:"recent floods"'),
+        "what the saved search of that name finds, as its query reads now (saved searches may use `saved:` "
+        "themselves, never in a circle)",
+        key="saved", parse=_nonempty(lambda v: " ".join(v.split())),  # expanded by storage/saved_searches.py
+    ),
 )  # fmt: skip
 
 SYNTAX_NOTES: tuple[str, ...] = (

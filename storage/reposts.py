@@ -130,3 +130,16 @@ def settle_queued(conn: sqlite3.Connection, config_key: str, post_ids: list[int]
         params,
     ).fetchall()
     return copy_results(conn, config_key, pairs)
+
+
+def refresh_copies(conn: sqlite3.Connection, original_ids: list[int]) -> None:
+    """Retweets holding a copy of these originals' results get their current view again (after a correction
+    to an original: what the analyst said of the original holds for its retweets)."""
+    pairs = conn.execute(
+        f"""SELECT p.id, p.result_of FROM posts p WHERE p.result_of IN {IDS} AND p.result_of IS NOT NULL
+            AND EXISTS (SELECT 1 FROM jobs j WHERE j.post_id = p.id AND j.state IN ('done', 'failed'))""",
+        (json.dumps(original_ids),),
+    ).fetchall()
+    found = entities.read(conn, sorted({original for _, original in pairs}), "pred")
+    copied = {retweet: _copies(found[original], _media_map(conn, original, retweet)) for retweet, original in pairs}
+    entities.replace(conn, copied, "pred")

@@ -23,7 +23,9 @@ from typing import Any, Callable
 from groundlens.storage.db import to_epoch
 from groundlens.storage.entities import TYPE_BITS
 from groundlens.storage.normalize import fold
-from groundlens.storage.query import ENTITY_FILTERS, Clause, Filter, Query, Text, parse_query
+from groundlens.storage import tags
+from groundlens.storage.query import ENTITY_FILTERS, Clause, Filter, Query, QueryError, Text, parse_query
+from groundlens.storage.saved_searches import SavedQuery
 
 
 @dataclass
@@ -92,7 +94,23 @@ def _post_filter(f: Filter) -> tuple[str, list[Any]]:
         return "(" + " OR ".join(tests[v] for v in f.values) + ")", []
     if f.key == "is":
         return "(" + " OR ".join(f"p.{_LINKS[v]} IS NOT NULL" for v in f.values) + ")", []
+    if f.key == "tag":
+        return tags.condition(f.values)
+    if f.key == "saved":
+        return _saved_condition(f)
     return date_condition(f, "p.created_at", to_epoch)
+
+
+def _saved_condition(f: Filter) -> tuple[str, list[Any]]:
+    """saved:NAME as the posts its query finds; the store expands names first (storage/saved_searches.py)."""
+    conditions, params = [], []
+    for value in f.values:
+        if not isinstance(value, SavedQuery):
+            raise QueryError(f"saved:{value} was not expanded (run the query through the Store)", f.position)
+        inner = post_where(value.query)
+        conditions.append(f"p.id IN (SELECT p.id FROM posts p WHERE {inner.sql()})")
+        params += inner.params
+    return "(" + " OR ".join(conditions) + ")", params
 
 
 _LINKS = {"retweet": "retweet_of", "quote": "quote_of", "reply": "reply_to"}  # is: value -> the post's link column

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from groundlens.storage import entities as entity_rows
-from groundlens.storage import coverage, entity_search, feed, findings, job_images, jobs, post_set, posts, schema, trends
+from groundlens.storage import aggregates, bulk_corrections, corrected_view, corrections, coverage, deletion
+from groundlens.storage import entity_search, feed, findings, job_images, jobs, post_set, posts, reposts
+from groundlens.storage import saved_searches, schema, tags, trends
+from groundlens.storage.corrections import Correction, Draft
 from groundlens.storage.aggregates import ALL_TYPES
 from groundlens.storage.coverage import Coverage
 from groundlens.storage.db import connect, introspect, run_transaction
@@ -21,10 +25,13 @@ from groundlens.storage.faults import StoreError, damaged, named_faults
 from groundlens.storage.post_set import PostSetSummary
 from groundlens.storage.posts import UpsertSummary
 from groundlens.records import ENTITY_TYPES, Entity, ImageFindings, Media, Post
+from groundlens.storage.saved_searches import SavedCount, SavedSearch
+from groundlens.storage.selection import PostSelection
 from groundlens.storage.summaries import EntityCount, EntityProfile, EntitySummary, PostSummary, SearchPage, SeriesPoint
 from groundlens.storage.trends import When
 
 T = TypeVar("T")
+BULK_BATCH = 2000  # posts per transaction in bulk actions: other readers get the database between batches
 
 
 def _check_types(types: Iterable[str] | None) -> None:
@@ -52,6 +59,12 @@ def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
     problems = [line for row in conn.execute("PRAGMA quick_check(3)") for line in row[0].splitlines()]
     if problems != ["ok"]:
         raise damaged(path, "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else ""))
+
+
+def _recompute(conn: sqlite3.Connection, post_ids: list[int]) -> None:
+    """The corrected view of these posts and of the retweets that share their results."""
+    entity_rows.rematerialise(conn, post_ids)
+    reposts.refresh_copies(conn, post_ids)
 
 
 class Store:
@@ -194,8 +207,9 @@ class Store:
         return self._read(lambda conn: entity_rows.read(conn, list(post_ids), origin))
 
     def image_findings(self, post_ids: list[int]) -> dict[int, ImageFindings]:
-        """OCR lines and unidentified detections of these posts' images (empty for posts without)."""
-        return self._read(lambda conn: findings.read(conn, list(post_ids)))
+        """OCR lines and unidentified detections of these posts' images (empty for posts without); a person
+        the analyst named is no longer among them."""
+        return self._read(lambda conn: corrected_view.without_named(conn, findings.read(conn, list(post_ids))))
 
     def count_posts(self) -> int:
         return self._read(lambda conn: conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0])
@@ -359,3 +373,178 @@ class Store:
     def failed_jobs(self, config_key: str, limit: int = 200) -> list[jobs.FailedJob]:
         """The most recent failures under this configuration, with their error messages."""
         return self._read(lambda conn: jobs.failed_jobs(conn, config_key, limit))
+
+    # --- corrections (storage/corrections.py) ----------------------------------------------
+
+    def add_correction(self, draft: Draft, author: str | None = None) -> Correction:
+        """Store the analyst's correction (author: the OS user) and recompute the views it changes.
+        ValueError or KeyError, naming the reason, for one that cannot apply (a span the post's text does
+        not hold, an unknown type, a merge into itself)."""
+
+        def work(conn: sqlite3.Connection) -> Correction:
+            affected = corrections.affected_posts(conn, draft)
+            correction_id = corrections.insert(conn, draft, author)
+            _recompute(conn, affected)
+            return corrections.get(conn, correction_id)
+
+        return self._write(work)
+
+    def revert_correction(self, correction_id: int) -> Correction:
+        """Take a correction back (undo): the view returns to what it was without it; it stays listed."""
+        return self._flip_correction(correction_id, reverted=True)
+
+    def restore_correction(self, correction_id: int) -> Correction:
+        """Put a reverted correction back in force (redo), in its original place among the others."""
+        return self._flip_correction(correction_id, reverted=False)
+
+    def _flip_correction(self, correction_id: int, reverted: bool) -> Correction:
+        def work(conn: sqlite3.Connection) -> Correction:
+            affected = corrections.affected_posts(conn, corrections.get(conn, correction_id))
+            found = corrections.set_reverted(conn, correction_id, reverted)
+            _recompute(conn, affected)
+            return corrections.get(conn, found.id)
+
+        return self._write(work)
+
+    def set_correction_mask(self, correction_id: int, mask_rle: Mapping[str, Any], area: int | None) -> Correction:
+        """The segmenter's mask for a drawn or named box (COCO RLE) joins that box in the corrected view."""
+
+        def work(conn: sqlite3.Connection) -> Correction:
+            found = corrections.set_mask(conn, correction_id, mask_rle, area)
+            _recompute(conn, corrections.affected_posts(conn, found))
+            return corrections.get(conn, correction_id)
+
+        return self._write(work)
+
+    def corrections(
+        self,
+        post_ids: Iterable[int] | None = None,
+        kinds: Iterable[str] | None = None,
+        author: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        include_reverted: bool = True,
+        limit: int | None = None,
+    ) -> list[Correction]:
+        """Corrections matching every filter given, newest first (`until` exclusive)."""
+        ids = None if post_ids is None else list(post_ids)
+        kind_list = None if kinds is None else list(kinds)
+        return self._read(
+            lambda conn: corrections.select(conn, ids, kind_list, author, since, until, include_reverted, limit)
+        )
+
+    def merge_entities(self, alias_norm: str, into_norm: str, author: str | None = None) -> Correction:
+        """Count every mention of `alias_norm` ("Trump") as `into_norm` ("Donald Trump"), in every post."""
+        return self.add_correction(corrections.merge(alias_norm, into_norm), author)
+
+    def split_entity(self, alias_norm: str, author: str | None = None) -> Correction:
+        """Undo a wrong merge: mentions of `alias_norm` count as their own entity again."""
+        return self.add_correction(corrections.split(alias_norm), author)
+
+    def entity_aliases(self, norm: str) -> list[str]:
+        """The names merged into this entity (what its page lists and can split off)."""
+        return self._read(lambda conn: corrections.merged_into(corrections.aliases(conn), norm))
+
+    def resolve_entity(self, norm: str) -> str:
+        """The entity a name counts as after merges (its own norm when not merged)."""
+        return self._read(lambda conn: corrections.resolve(corrections.aliases(conn), norm)[0])
+
+    def effective_entities_for_posts(self, post_ids: list[int]) -> dict[int, list[Entity]]:
+        """The corrected view of these posts' predictions (what every view shows); `Entity.corrected_by`
+        names the corrections that shaped each mention."""
+        return self.entities_for_posts(post_ids, "pred")
+
+    def raw_predictions(self, post_ids: list[int]) -> dict[int, list[Entity]]:
+        """What the pipeline itself predicted for these posts, before corrections (every id gets a list)."""
+
+        def work(conn: sqlite3.Connection) -> dict[int, list[Entity]]:
+            found = corrected_view.raw_predictions(conn, list(post_ids))
+            rest = [post_id for post_id in post_ids if post_id not in found]
+            return {**found, **entity_rows.read(conn, rest, "pred")}
+
+        return self._read(work)
+
+    # --- trend aggregates (storage/aggregates.py) ------------------------------------------
+
+    def verify_aggregates(self) -> list[str]:
+        """Where the trend counters disagree with the mentions they count ([] when they agree)."""
+        return self._read(aggregates.verify)
+
+    def rebuild_aggregates(self) -> None:
+        """Recount the trend counters from the mentions (a repair; `verify_aggregates` says when it is needed)."""
+        self._write(aggregates.rebuild)
+
+    # --- the analyst's organisation: tags, saved searches, bulk actions ---------------------
+
+    def _in_batches(
+        self, ids: Iterable[int], batch_size: int, work: Callable[[sqlite3.Connection, list[int]], int]
+    ) -> int:
+        """`work` over the ids a batch (one transaction each) at a time; returns the sum of its counts."""
+        total, iterator = 0, iter(ids)
+        while batch := list(islice(iterator, batch_size)):
+            total += self._write(lambda conn: work(conn, batch))
+        return total
+
+    def selection_ids(self, selection: PostSelection) -> list[int]:
+        """The posts a bulk action applies to, in feed order for "all matching" (read now, exclusions left out)."""
+        if not selection.all_matching:
+            return list(selection.ids)
+        return [post_id for post_id in self.post_ids(selection.query) if post_id not in selection.excluded]
+
+    def tag_posts(self, post_ids: Iterable[int], name: str, batch_size: int = BULK_BATCH) -> int:
+        """Put tag `name` on these posts; returns how many newly carry it. ValueError for a bad name."""
+        name = tags.check_name(name)
+        return self._in_batches(post_ids, batch_size, lambda conn, batch: tags.add(conn, batch, name))
+
+    def untag_posts(self, post_ids: Iterable[int], name: str, batch_size: int = BULK_BATCH) -> int:
+        return self._in_batches(post_ids, batch_size, lambda conn, batch: tags.remove(conn, batch, name))
+
+    def delete_tag(self, name: str) -> bool:
+        return self._write(lambda conn: tags.delete(conn, name))
+
+    def tag_counts(self) -> list[tags.TagCount]:
+        return self._read(tags.counts)
+
+    def tags_of_posts(self, post_ids: list[int]) -> dict[int, list[str]]:
+        return self._read(lambda conn: tags.of_posts(conn, list(post_ids)))
+
+    def delete_posts(self, post_ids: Iterable[int], batch_size: int = BULK_BATCH) -> int:
+        """Delete posts and everything derived from them (storage/deletion.py); returns how many went."""
+        return self._in_batches(post_ids, batch_size, deletion.delete_posts)
+
+    def requeue_posts(self, config_key: str, post_ids: Iterable[int], batch_size: int = BULK_BATCH) -> int:
+        """Queue exactly these posts (and originals whose result they share) for the pipeline again."""
+        return self._in_batches(post_ids, batch_size, lambda conn, batch: jobs.requeue(conn, config_key, batch))
+
+    def correct_mentions(
+        self, post_ids: Iterable[int], name: str, confirm: bool, author: str | None = None,
+        batch_size: int = BULK_BATCH,
+    ) -> int:  # fmt: skip
+        """Confirm or reject every predicted mention of entity `name` in these posts, one correction each
+        (storage/bulk_corrections.py); returns how many corrections were made."""
+
+        def work(conn: sqlite3.Connection, batch: list[int]) -> int:
+            found = bulk_corrections.drafts(conn, batch, name, confirm)
+            for draft in found:
+                corrections.insert(conn, draft, author)
+            _recompute(conn, sorted({draft.post_id for draft in found if draft.post_id is not None}))
+            return len(found)
+
+        return self._in_batches(post_ids, batch_size, work)
+
+    def saved_searches(self) -> list[SavedSearch]:
+        return self._read(saved_searches.all_searches)
+
+    def save_search(self, name: str, query: str) -> SavedSearch:
+        """A new saved search; ValueError for a bad or taken name, QueryError for a query that cannot run."""
+        return self._write(lambda conn: saved_searches.create(conn, name, query))
+
+    def update_saved_search(self, search_id: int, name: str, query: str) -> SavedSearch:
+        return self._write(lambda conn: saved_searches.update(conn, search_id, name, query))
+
+    def delete_saved_search(self, search_id: int) -> bool:
+        return self._write(lambda conn: saved_searches.delete(conn, search_id))
+
+    def saved_search_counts(self) -> list[SavedCount]:
+        """Every saved search with the number of posts it matches now (one read)."""
+        return self._read(lambda conn: saved_searches.counts(conn, lambda query: feed.count_matching(conn, query)))

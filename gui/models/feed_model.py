@@ -116,6 +116,15 @@ class FeedModel(QAbstractListModel):
     def post_id(self, row: int) -> int | None:
         return self._ids[row] if 0 <= row < len(self._ids) else None
 
+    def ids_of_rows(self, spans: list[tuple[int, int]]) -> list[int]:
+        """Post ids in these row spans (first and last row included), in feed order."""
+        return [post_id for first, last in spans for post_id in self._ids[first : last + 1]]
+
+    def ids_outside(self, spans: list[tuple[int, int]]) -> list[int]:
+        """Post ids of the rows outside these sorted, disjoint spans: what "all matching" leaves out."""
+        edges = [(-1, -1), *spans, (len(self._ids), len(self._ids))]
+        return [post_id for (_, end), (start, _) in zip(edges, edges[1:], strict=False) for post_id in self._ids[end + 1 : start]]
+
     def row_of(self, post_id: int) -> int:
         try:
             return self._ids.index(post_id)

@@ -1,14 +1,29 @@
-"""The feed: every post matching the search bar, newest first by default, one painted row each."""
+"""The feed: every post matching the search bar, newest first by default, one painted row each.
+
+Rows are selected as in any list (click, Shift, Ctrl, Ctrl+A or "Select all"); the bulk action bar acts
+on the selection. When most rows are selected it is handed over as the query and the rows left out, so a
+100k-post selection never becomes 100k ids on the main thread."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from groundlens.gui.context import AppContext
 from groundlens.gui.models.feed_model import ORDERS, FeedModel
+from groundlens.gui.widgets.bulk_actions import BulkActionBar
 from groundlens.gui.widgets.common import label
 from groundlens.gui.widgets.post_delegate import ROW_HEIGHT, PostDelegate
+from groundlens.storage.selection import PostSelection
 
 
 class _FeedList(QTableView):
@@ -46,8 +61,9 @@ class FeedView(QWidget):
         self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.list.verticalScrollBar().setSingleStep(ROW_HEIGHT // 3)
         self.list.setMouseTracking(True)
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.selectionModel().currentChanged.connect(lambda current, _prev: self._emit_current(current.row()))
+        self.list.selectionModel().selectionChanged.connect(lambda _on, _off: self._selection_changed())
         ctx.thumbnails.loaded.connect(lambda _path: self.list.viewport().update())
 
         self.count_label = label("", "Muted")
@@ -55,14 +71,20 @@ class FeedView(QWidget):
         self.order.addItems(list(ORDERS))
         self.order.setToolTip("Sort order")
         self.order.currentTextChanged.connect(lambda text: self.model.set_query(self.model.query, ORDERS[text]))
+        self.select_all_button = QPushButton("Select all")
+        self.select_all_button.setToolTip("Select every post matching the search (Ctrl+A), for the actions below")
+        self.select_all_button.clicked.connect(self.select_all_matching)
+        self.bulk = BulkActionBar(ctx, self.selection, compact=True)
         bar = QHBoxLayout()
         bar.setContentsMargins(10, 6, 10, 6)
         bar.addWidget(self.count_label, 1)
+        bar.addWidget(self.select_all_button)
         bar.addWidget(self.order)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(bar)
+        layout.addWidget(self.bulk)
         layout.addWidget(self.list, 1)
         self.model.reset_done.connect(self._on_reset)
         self._keep_id: int | None = None
@@ -97,6 +119,34 @@ class FeedView(QWidget):
         index = self.model.index(row)
         self.list.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         self.list.scrollTo(index)
+
+    # selection ---------------------------------------------------------------------------
+    def _selected_spans(self) -> list[tuple[int, int]]:
+        """Selected rows as sorted, merged (first, last) spans: a handful of ranges, whatever their size."""
+        spans: list[tuple[int, int]] = []
+        for first, last in sorted((r.top(), r.bottom()) for r in self.list.selectionModel().selection()):
+            if spans and first <= spans[-1][1] + 1:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], last))
+            else:
+                spans.append((first, last))
+        return spans
+
+    def selection(self) -> PostSelection | None:
+        """What the bulk actions apply to: None when nothing is selected; the query minus the rows left out
+        when most rows are selected; else the selected posts' ids."""
+        spans = self._selected_spans()
+        if not spans:
+            return None
+        if 2 * sum(last - first + 1 for first, last in spans) > self.model.rowCount():
+            return PostSelection.matching(self.model.query, frozenset(self.model.ids_outside(spans)))
+        return PostSelection.of(self.model.ids_of_rows(spans))
+
+    def select_all_matching(self) -> None:
+        self.list.selectAll()
+
+    def _selection_changed(self) -> None:
+        count = sum(last - first + 1 for first, last in self._selected_spans())
+        self.bulk.set_count(count, count == self.model.rowCount() and count > 1)
 
     def step(self, delta: int) -> None:
         """Next/previous post (J/K): moves the selection, which moves the inspector."""

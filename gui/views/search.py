@@ -1,17 +1,30 @@
 """Search results for the bar's query, as posts or as entities with counts (Datasette-style
-paging: a page at a time, "n of N" once the total is counted)."""
+paging: a page at a time, "n of N" once the total is counted).
+
+Post results can be selected (Shift, Ctrl) for the bulk actions; "Select all N matching" selects every
+post the query finds, on every page, held as the query and the posts unticked since."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QHBoxLayout,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from groundlens.gui.context import AppContext
 from groundlens.gui.models.record_table import Column
 from groundlens.gui.theme import TYPE_COLORS
+from groundlens.gui.widgets.bulk_actions import BulkActionBar
 from groundlens.gui.widgets.common import label
 from groundlens.gui.widgets.table_view import RecordTable
 from groundlens.gui.workers import Latest
+from groundlens.storage.selection import PostSelection
 
 PAGE = 50
 
@@ -47,6 +60,10 @@ class SearchView(QWidget):
         self.offset = 0
         self._latest = Latest(self)
         self._stale = True
+        self.total: int | None = None  # posts the query matches, once counted
+        self.all_matching = False  # "Select all N matching": every page, less `excluded`
+        self.excluded: set[int] = set()
+        self.page_tags: dict[int, list[str]] = {}  # the tags of the posts on the page shown
 
         title = label("Search", "PageTitle")
         self.posts_button = QPushButton("Posts")
@@ -63,9 +80,17 @@ class SearchView(QWidget):
         self.previous_button.clicked.connect(lambda: self._reload(max(0, self.offset - PAGE)))
         self.next_button.clicked.connect(lambda: self._reload(self.offset + PAGE))
 
-        self.post_table = RecordTable(POST_COLUMNS)
+        tags_column = Column("Tags", lambda p: ", ".join(self.page_tags.get(p.id, ())))
+        self.post_table = RecordTable([*POST_COLUMNS[:-1], tags_column, POST_COLUMNS[-1]])
         self.entity_table = RecordTable(ENTITY_COLUMNS, stretch=0)
         self.post_table.activated_record.connect(lambda p: self.post_activated.emit(p.id))
+        self.post_table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.post_table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self._programmatic = False  # selection changes made by paging, not by the analyst
+        self.select_all_button = QPushButton("Select all matching")
+        self.select_all_button.clicked.connect(self.select_all_matching)
+        self.bulk = BulkActionBar(ctx, self.selection)
+        self.bulk.changed.connect(self._reload_page)
         self.entity_table.activated_record.connect(lambda e: self.entity_activated.emit(e.norm))
         self.tables = QStackedWidget()
         self.tables.addWidget(self.post_table)
@@ -78,6 +103,7 @@ class SearchView(QWidget):
         top.addWidget(self.entities_button)
         top.addStretch(1)
         top.addWidget(self.summary)
+        top.addWidget(self.select_all_button)
         top.addWidget(self.previous_button)
         top.addWidget(self.next_button)
         hint = label(
@@ -89,6 +115,7 @@ class SearchView(QWidget):
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addLayout(top)
         layout.addWidget(hint)
+        layout.addWidget(self.bulk)
         layout.addWidget(self.tables, 1)
 
     @property
@@ -99,8 +126,17 @@ class SearchView(QWidget):
         """Remember the query; run it now if visible, otherwise when the page is next shown."""
         self.query = query
         self._stale = True
+        self.all_matching, self.excluded = False, set()
         if self.isVisible():
             self._reload(0)
+
+    def _reload_page(self) -> None:
+        """The page shown, read again (a bulk action changed or deleted some of its posts)."""
+        self._reload(self.offset)
+
+    def mark_stale(self) -> None:
+        """Posts changed elsewhere (an import, a bulk action in the feed): reload when next shown."""
+        self._stale = True
 
     def on_shown(self) -> None:
         if self._stale:
@@ -121,8 +157,9 @@ class SearchView(QWidget):
         def work(store):
             search = store.search_entities if mode == "entities" else store.search_posts
             page = search(query, limit=PAGE, offset=offset)
-            total = store.count_matching(query) if mode == "posts" else None
-            return page, total
+            if mode == "entities":
+                return page, None, {}
+            return page, store.count_matching(query), store.tags_of_posts([post.id for post in page.items])
 
         self.ctx.db.submit(
             work,
@@ -130,13 +167,66 @@ class SearchView(QWidget):
             self._latest.only(token, self.query_failed.emit),
         )
 
-    def _on_page(self, mode: str, page, total: int | None) -> None:
+    def _on_page(self, mode: str, page, total: int | None, tags: dict[int, list[str]]) -> None:
         self.offset = page.offset
+        self.page_tags = tags
         table = self.entity_table if mode == "entities" else self.post_table
+        self._programmatic = True
         table.set_records(page.items)
+        self._programmatic = False
         first, last = page.offset + 1, page.offset + len(page.items)
         of = f" of {total:,}" if total is not None else ""
         noun = "entities" if mode == "entities" else "posts"
         self.summary.setText(f"{first:,}–{last:,}{of} {noun}" if page.items else f"No {noun} match.")
         self.previous_button.setEnabled(page.offset > 0)
         self.next_button.setEnabled(page.has_more)
+        if mode == "posts":
+            self.total = total
+            self.select_all_button.setText(f"Select all {total:,} matching" if total else "Select all matching")
+            self.select_all_button.setEnabled(bool(total))
+            if self.all_matching:
+                self._tick_page()
+            self._show_count()
+
+    # selection -----------------------------------------------------------------------------
+    def select_all_matching(self) -> None:
+        self.all_matching, self.excluded = True, set()
+        self._tick_page()
+
+    def _tick_page(self) -> None:
+        """Select this page's rows that "all matching" has not had unticked."""
+        selection = QItemSelection()
+        records = self.post_table.records
+        for row, post in enumerate(records.records):
+            if post.id not in self.excluded:
+                selection.select(records.index(row, 0), records.index(row, records.columnCount() - 1))
+        self._programmatic = True
+        self.post_table.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self._programmatic = False
+
+    def _page_ids(self) -> list[int]:
+        """Ids of the selected posts on the page shown."""
+        rows = sorted({index.row() for index in self.post_table.selectionModel().selectedRows()})
+        return [self.post_table.records.record(row).id for row in rows]
+
+    def _ids(self, ranges: QItemSelection) -> set[int]:
+        records = self.post_table.records
+        return {records.record(row).id for r in ranges for row in range(r.top(), r.bottom() + 1) if records.record(row)}
+
+    def _selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
+        """In "all matching", rows the analyst unticks (on any page) are remembered as left out."""
+        if self.all_matching and not self._programmatic:
+            self.excluded = (self.excluded | self._ids(deselected)) - self._ids(selected)
+        self._show_count()
+
+    def _show_count(self) -> None:
+        if self.all_matching:
+            self.bulk.set_count(max(0, (self.total or 0) - len(self.excluded)), not self.excluded)
+        else:
+            self.bulk.set_count(len(self._page_ids()), False)
+
+    def selection(self) -> PostSelection | None:
+        if self.all_matching:
+            return PostSelection.matching(self.query, frozenset(self.excluded))
+        selected = self._page_ids()
+        return PostSelection.of(selected) if selected else None
