@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from core.config import RESOURCES_DIR, AppPaths
 from gui.context import AppContext, open_context
 from gui.shortcuts import SHORTCUTS
+from gui.views.corrections import CorrectionsView
 from gui.views.entity_page import EntityPage
 from gui.views.feed import FeedView
 from gui.views.inspector import InspectorView
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self.trends = TrendsView(ctx)
         self.jobs = JobsView(ctx)
         self.settings = SettingsView(ctx)
+        self.corrections = CorrectionsView(ctx)
 
         self.pages = QStackedWidget()
         self.nav = QListWidget()
@@ -96,6 +98,7 @@ class MainWindow(QMainWindow):
             ("trends", "Trends", self.trends),
             ("jobs", "Jobs", self.jobs),
             ("settings", "Settings", self.settings),
+            ("corrections", "Corrections", self.corrections),
         ):
             item = QListWidgetItem(icon(name), text)
             item.setData(Qt.ItemDataRole.UserRole, name)
@@ -150,6 +153,8 @@ class MainWindow(QMainWindow):
         self.settings.saved.connect(self.jobs.set_settings)
         self.settings.data_folder_requested.connect(self.switch_data_folder)
         self.entity_page.search_requested.connect(self.show_in_feed)
+        self.corrections.post_activated.connect(self.open_post)
+        self.ctx.corrections.failed.connect(lambda why: self.statusBar().showMessage(f"Correction not saved: {why}", 8000))
 
     def _bind_shortcuts(self) -> None:
         canvas, bar = self.inspector.canvas, self.inspector.overlay_bar
@@ -174,7 +179,8 @@ class MainWindow(QMainWindow):
             "page_settings": lambda: self.show_page("settings"),
             "import_files": self.jobs.import_files,
             "shortcut_sheet": self.show_shortcuts,
-        }
+            "page_corrections": lambda: self.show_page("corrections"),
+        } | self.inspector.correction_actions()
         self.shortcuts: dict[str, list[QShortcut]] = {}
         for shortcut in SHORTCUTS:
             bound = []

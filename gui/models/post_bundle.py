@@ -17,6 +17,7 @@ from gui.widgets.entity_text import Span
 from gui.widgets.image_canvas import Overlay
 from gui.workers import read_image
 from storage import Store
+from storage.corrections import Correction
 from storage.records import Entity, ImageFindings, Post
 
 
@@ -30,6 +31,14 @@ class PostBundle:
     gold: list[Entity]
     findings: ImageFindings = field(default_factory=ImageFindings)
     linked: dict[str, Post | None] = field(default_factory=dict)  # Post link field -> the stored post, or None
+    corrections: dict[int, Correction] = field(default_factory=dict)  # those in force that shape its entities
+
+    def correction_note(self, entity: Entity) -> str:
+        """Who corrected the entity, how and when: "by alice, 2026-12-01 13:10 (type 'COBOL': type=OTHER)"."""
+        notes = [self.corrections[i] for i in entity.corrected_by if i in self.corrections]
+        return "; ".join(f"by {c.author}, {c.created_at:%Y-%m-%d %H:%M} ({c.describe()})" for c in notes) or (
+            "by an analyst" if entity.corrected else ""
+        )
 
     def link_lines(self) -> list[str]:
         """What the post shares, quotes or answers, as HTML lines (imported text escaped)."""
@@ -67,10 +76,31 @@ class PostBundle:
         why = media.error or ("not fetched yet" if media.status == "pending" else media.status)
         return f"{NOT_DOWNLOADED} ({why})."
 
-    def spans(self, include_gold: bool) -> list[Span]:
-        return [Span(key, e.start, e.end, e.type) for key, e in self.keyed() if include_gold or e.origin != "gold"]
+    def gold_marks(self) -> dict[str, str]:
+        """Against the post's gold (when it has any): each prediction "matches gold" (same span and
+        type) or is "not in gold"; a gold mention no prediction matches was "missed"."""
+        if not self.gold:
+            return {}
+        gold = {(e.start, e.end, e.type) for e in self.gold}
+        predicted = {(e.start, e.end, e.type) for e in self.predictions}
+        return {
+            key: ("missed" if (e.start, e.end, e.type) not in predicted else "")
+            if e.origin == "gold"
+            else ("matches gold" if (e.start, e.end, e.type) in gold else "not in gold")
+            for key, e in self.keyed()
+        }
 
-    def rows(self, has_image: bool) -> list[EntityRow]:
+    def shown(self, include_gold: bool) -> list[tuple[str, Entity]]:
+        """What the text and the chips show: gold only when asked for (it is hidden by default)."""
+        return [(key, e) for key, e in self.keyed() if include_gold or e.origin != "gold"]
+
+    def spans(self, include_gold: bool) -> list[Span]:
+        marks = self.gold_marks() if include_gold else {}
+        return [Span(key, e.start, e.end, e.type, corrected=e.corrected, gold_mark=marks.get(key, ""))
+                for key, e in self.shown(include_gold)]
+
+    def rows(self, has_image: bool, include_gold: bool = False) -> list[EntityRow]:
+        marks = self.gold_marks() if include_gold else {}
         return [
             EntityRow(
                 key=key,
@@ -82,8 +112,10 @@ class PostBundle:
                 gold=e.origin == "gold",
                 confidence=e.groundable_score if has_image else None,
                 evidence=evidence_lines(e),
+                corrected=self.correction_note(e),
+                gold_mark=marks.get(key, ""),
             )
-            for key, e in self.keyed()
+            for key, e in self.shown(include_gold)
         ]
 
 
@@ -96,12 +128,18 @@ def load_bundle(store: Store, post_id: int) -> PostBundle | None:
         for field_name in LINK_VERBS
         if getattr(post, field_name) is not None
     }
+    predictions = store.entities_for_post(post_id)
+    used = {cid for entity in predictions for cid in entity.corrected_by}
+    in_force = store.corrections([post_id], include_reverted=False) if used else []
+    if used - {c.id for c in in_force}:  # merges hold in every post: they are not listed under it
+        in_force += store.corrections(kinds=["merge"], include_reverted=False)
     return PostBundle(
         post,
-        store.entities_for_post(post_id),
+        predictions,
         store.entities_for_post(post_id, origin="gold"),
         store.image_findings([post_id])[post_id],
         linked,
+        {c.id: c for c in in_force if c.id in used},
     )
 
 
@@ -124,7 +162,7 @@ def findings_overlays(findings: ImageFindings) -> list[Overlay]:
     for i, thing in enumerate(findings.objects):
         maybe = f" — maybe {' or '.join(thing.candidates)}" if thing.candidates else ""
         overlays.append(Overlay(f"u{i}", f"{thing.label}, not identified{maybe}", "OTHER", thing.box,
-                                kind="unidentified"))
+                                kind="unidentified", index=i))
     return overlays
 
 
@@ -142,8 +180,9 @@ def render_visuals(image_file: Path | None, keyed: list[tuple[str, Entity]],
     for key, entity in keyed:
         gold = entity.origin == "gold"
         color = QColor(GOLD_COLOR) if gold else type_color(entity.type)
-        for region in entity.regions:
-            overlay = Overlay(key=key, label=entity.text, type=entity.type, box=tuple(region.box), gold=gold)
+        for index, region in enumerate(entity.regions):
+            overlay = Overlay(key=key, label=entity.text, type=entity.type, box=tuple(region.box), gold=gold,
+                              index=index, corrected=entity.corrected)
             if region.mask_rle:
                 rendered = cropped_mask_image(masks.decode(region.mask_rle), color)
                 if rendered is not None:

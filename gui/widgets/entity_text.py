@@ -9,7 +9,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QPoint, QUrl, Signal
+from PySide6.QtGui import QContextMenuEvent, QTextCursor
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from gui.theme import TYPE_COLORS, tinted
@@ -23,34 +24,64 @@ class Span:
     start: int
     end: int
     type: str
+    corrected: bool = False  # an analyst's correction decided this span or its type
+    gold_mark: str = ""  # when gold is shown: "matches gold", "not in gold" or "missed" (a gold span)
+
+
+CORRECTED_MARK = "✎"
+GOLD_MARKS = {"matches gold": "✓", "not in gold": "✗", "missed": "missed"}
 
 
 def render_html(text: str, spans: list[Span], highlight: str = "") -> str:
-    """HTML for `text` with each span marked; overlapping spans after the first are left plain."""
+    """HTML for `text` with each span marked; overlapping spans after the first are left plain.
+
+    The highlighted span differs only in colour (a deeper background and an underline), never in
+    font weight: a bold span is wider and would reflow the whole text under the pointer."""
+    return _render(text, spans, highlight)[0]
+
+
+def _render(text: str, spans: list[Span], highlight: str) -> tuple[str, list[int]]:
+    """The HTML and, for each character of `text`, its position in the rendered document (which
+    also holds padding and type tags), so a selection in the view maps back to text offsets."""
     parts: list[str] = []
+    positions: list[int] = []
+    doc = 0  # characters of the document so far: an escaped entity or &nbsp; or <br> counts as one
+
+    def plain(start: int, end: int) -> None:
+        nonlocal doc
+        parts.append(html.escape(text[start:end]))
+        positions.extend(range(doc, doc + end - start))
+        doc += end - start
+
     cursor = 0
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
         if span.start < cursor or span.end > len(text) or span.start >= span.end:
             continue
-        parts.append(html.escape(text[cursor : span.start]))
+        plain(cursor, span.start)
         color = TYPE_COLORS.get(span.type, TYPE_COLORS["OTHER"])
         strong = span.key == highlight
         background = tinted(color, 0.45 if strong else 0.18)
-        weight = "font-weight:600;" if strong else ""
+        decoration = "underline" if strong else "none"
+        tag = span.type + (CORRECTED_MARK if span.corrected else "")
+        mark = GOLD_MARKS.get(span.gold_mark, "")
+        mark_html = f'<span style="color:#6B7280;font-size:9px;">&nbsp;{mark}</span>' if mark else ""
         parts.append(
-            f'<a href="{ANCHOR_PREFIX}{span.key}" style="text-decoration:none;color:#1F2328;'
-            f'background-color:{background};{weight}">&nbsp;{html.escape(text[span.start : span.end])}&nbsp;'
-            f'<span style="color:{color};font-size:9px;font-weight:700;">{span.type}</span>&nbsp;</a>'
+            f'<a href="{ANCHOR_PREFIX}{span.key}" style="text-decoration:{decoration};color:#1F2328;'
+            f'background-color:{background};">&nbsp;{html.escape(text[span.start : span.end])}&nbsp;'
+            f'<span style="color:{color};font-size:9px;font-weight:700;">{tag}</span>{mark_html}&nbsp;</a>'
         )
+        positions.extend(range(doc + 1, doc + 1 + span.end - span.start))
+        doc += 1 + (span.end - span.start) + 1 + len(tag) + (1 + len(mark) if mark else 0) + 1
         cursor = span.end
-    parts.append(html.escape(text[cursor:]))
+    plain(cursor, len(text))
     body = "".join(parts).replace("\n", "<br>")
-    return f'<div style="line-height:150%;">{body}</div>'
+    return f'<div style="line-height:150%;">{body}</div>', positions
 
 
 class EntityText(QTextBrowser):
     entity_hovered = Signal(str)
     entity_selected = Signal(str)
+    context_requested = Signal(str, QPoint)  # the entity key under the pointer ("" for none), global position
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +91,7 @@ class EntityText(QTextBrowser):
         self._text = ""
         self._spans: list[Span] = []
         self._highlight = ""
+        self._positions: list[int] = []
         self.highlighted.connect(lambda url: self.entity_hovered.emit(self._key(url)))
         self.anchorClicked.connect(lambda url: self.entity_selected.emit(self._key(url)))
 
@@ -79,5 +111,29 @@ class EntityText(QTextBrowser):
 
     def _render(self) -> None:
         scroll = self.verticalScrollBar().value()
-        self.setHtml(render_html(self._text, self._spans, self._highlight))
+        markup, self._positions = _render(self._text, self._spans, self._highlight)
+        self.setHtml(markup)
         self.verticalScrollBar().setValue(scroll)
+
+    def selected_range(self) -> tuple[int, int] | None:
+        """The selection as (start, end) offsets into the post's text, or None when it holds none of it."""
+        cursor = self.textCursor()
+        inside = [i for i, pos in enumerate(self._positions) if cursor.selectionStart() <= pos < cursor.selectionEnd()]
+        if not inside:
+            return None
+        start, end = inside[0], inside[-1] + 1
+        while start < end and self._text[start].isspace():  # a dragged selection often takes a space
+            start += 1
+        while end > start and self._text[end - 1].isspace():
+            end -= 1
+        return (start, end) if start < end else None
+
+    def select_range(self, start: int, end: int) -> None:
+        """Select text offsets [start, end) as the analyst would with the mouse."""
+        cursor = self.textCursor()
+        cursor.setPosition(self._positions[start])
+        cursor.setPosition(self._positions[end - 1] + 1, QTextCursor.MoveMode.KeepAnchor)
+        self.setTextCursor(cursor)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt override)
+        self.context_requested.emit(self._key(QUrl(self.anchorAt(event.pos()))), event.globalPos())
