@@ -155,11 +155,14 @@ class Visuals:
     retry: bool = False  # no picture, but the post has an image that fetching again may bring
 
 
-def findings_overlays(findings: ImageFindings) -> list[Overlay]:
-    """Text read in the image and people or objects not tied to a name, each on a layer of its own."""
+def findings_overlays(findings: ImageFindings, named: set[tuple[float, ...]] = frozenset()) -> list[Overlay]:
+    """Text read in the image and people or objects not tied to a name, each on a layer of its own;
+    `named`: boxes an entity now holds (an analyst said "this is ..."), whose finding is no longer unidentified."""
     overlays = [Overlay(f"t{i}", f"“{line.text}” {line.score:.2f}", "OTHER", line.box, kind="text")
                 for i, line in enumerate(findings.texts)]
     for i, thing in enumerate(findings.objects):
+        if tuple(round(v) for v in thing.box) in named:
+            continue
         maybe = f" — maybe {' or '.join(thing.candidates)}" if thing.candidates else ""
         overlays.append(Overlay(f"u{i}", f"{thing.label}, not identified{maybe}", "OTHER", thing.box,
                                 kind="unidentified", index=i))
@@ -188,4 +191,6 @@ def render_visuals(image_file: Path | None, keyed: list[tuple[str, Entity]],
                 if rendered is not None:
                     overlay.mask, overlay.mask_offset = rendered
             overlays.append(overlay)
-    return Visuals(image, overlays + findings_overlays(findings or ImageFindings()))
+    named = {tuple(round(v) for v in region.box) for _key, entity in keyed if entity.origin == "pred"
+             for region in entity.regions}
+    return Visuals(image, overlays + findings_overlays(findings or ImageFindings(), named))
