@@ -1,4 +1,8 @@
-"""Writing and reading entity mentions with their regions; one origin (pred or gold) at a time."""
+"""Writing and reading entity mentions with their regions; one origin (pred or gold) at a time.
+
+`replace` is the one write path for mentions: it keeps the trend aggregates and post facts in step,
+and predictions pass through the analyst's corrections on the way in (storage/corrected_view.py).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,14 @@ import json
 import sqlite3
 from typing import Any, Iterable, Mapping
 
-from storage import aggregates
+from storage import aggregates, corrected_view
 from storage.normalize import normalize_entity
 from storage.db import IDS
 from storage.records import ENTITY_TYPES, Entity, Evidence, Region
 
 _ENTITY_COLUMNS = (
     'id, post_id, origin, start, "end", text, norm, type, score, groundable, groundable_score, expression,'
-    " model_version, verdict, evidence"
+    " model_version, verdict, evidence, corrections"
 )
 _REGION_COLUMNS = "entity_id, media_id, x0, y0, x1, y1, score, mask_rle, area"
 
@@ -31,7 +35,9 @@ def validate(entities: Iterable[Entity]) -> None:
 
 
 def replace(conn: sqlite3.Connection, by_post: Mapping[int, list[Entity]], origin: str) -> list[int]:
-    """Replace the `origin` mentions of each post; returns the ids of the posts that exist (others are skipped)."""
+    """Replace the `origin` mentions of each post; returns the ids of the posts that exist (others are skipped).
+
+    Predictions are the pipeline's raw output: what is stored is their corrected view."""
     for found in by_post.values():
         validate(found)
     key = json.dumps(list(by_post))
@@ -43,6 +49,8 @@ def replace(conn: sqlite3.Connection, by_post: Mapping[int, list[Entity]], origi
     }
     post_ids = [post_id for post_id in by_post if post_id in stamps]
     key = json.dumps(post_ids)
+    if origin == "pred":
+        by_post = corrected_view.effective(conn, {post_id: by_post[post_id] for post_id in post_ids})
     aggregates.shift(conn, post_ids, -1, origin)
     conn.execute(f"DELETE FROM entities WHERE origin = ? AND post_id IN {IDS}", (origin, key))
     first_media = first_media_ids(conn, key)
@@ -56,13 +64,20 @@ def replace(conn: sqlite3.Connection, by_post: Mapping[int, list[Entity]], origi
             entity_rows.append(_entity_row(entity, *stamps[post_id]))
             region_rows.extend(_region_row(entity.id, region, first_media.get(post_id)) for region in entity.regions)
     conn.executemany(
-        f"INSERT INTO entities ({_ENTITY_COLUMNS}, created_at, retweet) VALUES ({'?, ' * 16}?)", entity_rows
+        f"INSERT INTO entities ({_ENTITY_COLUMNS}, created_at, retweet) VALUES ({'?, ' * 17}?)", entity_rows
     )
     conn.executemany(f"INSERT INTO regions ({_REGION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", region_rows)
     conn.executemany("INSERT OR IGNORE INTO entity_names (norm, name) VALUES (?, ?)", names.items())
     refresh_post_facts(conn, post_ids)
     aggregates.shift(conn, post_ids, +1, origin)
     return post_ids
+
+
+def rematerialise(conn: sqlite3.Connection, post_ids: list[int]) -> None:
+    """Recompute the corrected view of these posts' predictions (after a correction, a revert, a merge)."""
+    raw = corrected_view.raw_predictions(conn, post_ids)
+    raw.update(read(conn, [post_id for post_id in post_ids if post_id not in raw], "pred"))
+    replace(conn, raw, "pred")
 
 
 def first_media_ids(conn: sqlite3.Connection, post_ids_json: str) -> dict[int, int]:
@@ -100,7 +115,8 @@ def _entity_row(entity: Entity, created_at: int | None, retweet: int) -> tuple[A
     return (
         entity.id, entity.post_id, entity.origin, entity.start, entity.end, entity.text, entity.norm, entity.type,
         entity.score, groundable, entity.groundable_score, entity.expression, entity.model_version, entity.verdict,
-        _evidence_json(entity.evidence), created_at, retweet,
+        _evidence_json(entity.evidence), json.dumps(entity.corrected_by) if entity.corrected_by else None,
+        created_at, retweet,
     )  # fmt: skip
 
 
@@ -150,7 +166,7 @@ def read(conn: sqlite3.Connection, post_ids: list[int], origin: str | None) -> d
             id=row[0], post_id=row[1], origin=row[2], start=row[3], end=row[4], text=row[5], norm=row[6],
             type=row[7], score=row[8], groundable=None if row[9] is None else bool(row[9]),
             groundable_score=row[10], expression=row[11], model_version=row[12], verdict=row[13],
-            evidence=_evidence(row[14]),
+            evidence=_evidence(row[14]), corrected_by=json.loads(row[15]) if row[15] else [],
         )  # fmt: skip
         found[entity.post_id].append(entity)
         by_id[entity.id] = entity

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from storage import entities as entity_rows
 from storage import coverage, entity_search, feed, findings, job_images, jobs, posts, schema, trends
+from storage import aggregates, corrected_view, corrections
+from storage.corrections import Correction, Draft
 from storage.aggregates import ALL_TYPES
 from storage.coverage import Coverage
 from storage.db import connect, run_transaction
@@ -344,3 +347,103 @@ class Store:
     def failed_jobs(self, config_key: str, limit: int = 200) -> list[jobs.FailedJob]:
         """The most recent failures under this configuration, with their error messages."""
         return self._read(lambda conn: jobs.failed_jobs(conn, config_key, limit))
+
+    # --- corrections (storage/corrections.py) ----------------------------------------------
+
+    def add_correction(self, draft: Draft, author: str | None = None) -> Correction:
+        """Store the analyst's correction (author: the OS user) and recompute the views it changes.
+        ValueError or KeyError, naming the reason, for one that cannot apply (a span the post's text does
+        not hold, an unknown type, a merge into itself)."""
+
+        def work(conn: sqlite3.Connection) -> Correction:
+            affected = corrections.affected_posts(conn, draft)
+            correction_id = corrections.insert(conn, draft, author)
+            entity_rows.rematerialise(conn, affected)
+            return corrections.get(conn, correction_id)
+
+        return self._write(work)
+
+    def revert_correction(self, correction_id: int) -> Correction:
+        """Take a correction back (undo): the view returns to what it was without it; it stays listed."""
+        return self._flip_correction(correction_id, reverted=True)
+
+    def restore_correction(self, correction_id: int) -> Correction:
+        """Put a reverted correction back in force (redo), in its original place among the others."""
+        return self._flip_correction(correction_id, reverted=False)
+
+    def _flip_correction(self, correction_id: int, reverted: bool) -> Correction:
+        def work(conn: sqlite3.Connection) -> Correction:
+            affected = corrections.affected_posts(conn, corrections.get(conn, correction_id))
+            found = corrections.set_reverted(conn, correction_id, reverted)
+            entity_rows.rematerialise(conn, affected)
+            return corrections.get(conn, found.id)
+
+        return self._write(work)
+
+    def set_correction_mask(self, correction_id: int, mask_rle: Mapping[str, Any], area: int | None) -> Correction:
+        """The segmenter's mask for a drawn or named box (COCO RLE) joins that box in the corrected view."""
+
+        def work(conn: sqlite3.Connection) -> Correction:
+            found = corrections.set_mask(conn, correction_id, mask_rle, area)
+            entity_rows.rematerialise(conn, corrections.affected_posts(conn, found))
+            return corrections.get(conn, correction_id)
+
+        return self._write(work)
+
+    def corrections(
+        self,
+        post_ids: Iterable[int] | None = None,
+        kinds: Iterable[str] | None = None,
+        author: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        include_reverted: bool = True,
+        limit: int | None = None,
+    ) -> list[Correction]:
+        """Corrections matching every filter given, newest first (`until` exclusive)."""
+        ids = None if post_ids is None else list(post_ids)
+        kind_list = None if kinds is None else list(kinds)
+        return self._read(
+            lambda conn: corrections.select(conn, ids, kind_list, author, since, until, include_reverted, limit)
+        )
+
+    def merge_entities(self, alias_norm: str, into_norm: str, author: str | None = None) -> Correction:
+        """Count every mention of `alias_norm` ("Trump") as `into_norm` ("Donald Trump"), in every post."""
+        return self.add_correction(corrections.merge(alias_norm, into_norm), author)
+
+    def split_entity(self, alias_norm: str, author: str | None = None) -> Correction:
+        """Undo a wrong merge: mentions of `alias_norm` count as their own entity again."""
+        return self.add_correction(corrections.split(alias_norm), author)
+
+    def entity_aliases(self, norm: str) -> list[str]:
+        """The names merged into this entity (what its page lists and can split off)."""
+        return self._read(lambda conn: corrections.merged_into(corrections.aliases(conn), norm))
+
+    def resolve_entity(self, norm: str) -> str:
+        """The entity a name counts as after merges (its own norm when not merged)."""
+        return self._read(lambda conn: corrections.resolve(corrections.aliases(conn), norm)[0])
+
+    def effective_entities_for_posts(self, post_ids: list[int]) -> dict[int, list[Entity]]:
+        """The corrected view of these posts' predictions (what every view shows); `Entity.corrected_by`
+        names the corrections that shaped each mention."""
+        return self.entities_for_posts(post_ids, "pred")
+
+    def raw_predictions(self, post_ids: list[int]) -> dict[int, list[Entity]]:
+        """What the pipeline itself predicted for these posts, before corrections (every id gets a list)."""
+
+        def work(conn: sqlite3.Connection) -> dict[int, list[Entity]]:
+            found = corrected_view.raw_predictions(conn, list(post_ids))
+            rest = [post_id for post_id in post_ids if post_id not in found]
+            return {**found, **entity_rows.read(conn, rest, "pred")}
+
+        return self._read(work)
+
+    # --- trend aggregates (storage/aggregates.py) ------------------------------------------
+
+    def verify_aggregates(self) -> list[str]:
+        """Where the trend counters disagree with the mentions they count ([] when they agree)."""
+        return self._read(aggregates.verify)
+
+    def rebuild_aggregates(self) -> None:
+        """Recount the trend counters from the mentions (a repair; `verify_aggregates` says when it is needed)."""
+        self._write(aggregates.rebuild)
