@@ -12,7 +12,7 @@ import html
 from functools import partial
 from typing import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
@@ -31,6 +31,12 @@ from gui.workers import Latest, run_in_pool
 from storage import corrections as drafts
 from storage.corrections import Correction, Draft
 from storage.records import ENTITY_TYPES, BoxTuple, Entity
+
+
+def popup(menu: QMenu, where: QPoint) -> None:
+    """Show a context menu without blocking (tests and shortcuts go on); it is deleted once closed."""
+    menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    menu.popup(where)
 
 
 class InspectorView(QWidget):
@@ -117,9 +123,9 @@ class InspectorView(QWidget):
             source.entity_selected.connect(self._select)
         self.entities.entity_opened.connect(self.entity_opened)
         self.legend.gold_button.toggled.connect(lambda _on: self._show_entities())
-        self.text.context_requested.connect(lambda key, where: self.entity_menu(key).popup(where))
-        self.entities.context_requested.connect(lambda key, where: self.entity_menu(key).popup(where))
-        self.canvas.context_requested.connect(lambda overlay, where: self.region_menu(overlay).popup(where))
+        self.text.context_requested.connect(lambda key, where: popup(self.entity_menu(key), where))
+        self.entities.context_requested.connect(lambda key, where: popup(self.entity_menu(key), where))
+        self.canvas.context_requested.connect(lambda overlay, where: popup(self.region_menu(overlay), where))
         self.canvas.box_drawn.connect(self._box_drawn)
         self.canvas.box_moved.connect(lambda overlay, box: self.set_box(overlay.key, box))
         self.corrections = ctx.corrections
@@ -172,8 +178,9 @@ class InspectorView(QWidget):
         self.links.setText("<br>".join(lines))
         self.links.setVisible(bool(lines))
         self._show_entities()
-        if not same_post:
+        if not same_post:  # keys are per post: a selection must not carry over to another post's entity
             self.notice.clear()
+            self._set_selected("")
         image_file = self.ctx.media_file(bundle.local_path)
         keyed = bundle.keyed()
         token = self._latest.current  # the user may move on while pixels decode
@@ -226,9 +233,12 @@ class InspectorView(QWidget):
         return f"{row.text}: {row.status}\n" + "\n".join(f"• {line}" for line in lines)
 
     def _select(self, key: str) -> None:
-        self._selected = "" if key == self._selected else key
-        self.entities.select_key(self._selected)
-        self._hover(self._selected)
+        self._set_selected("" if key == self._selected else key)
+
+    def _set_selected(self, key: str) -> None:
+        self._selected = self.canvas.selected = key
+        self.entities.select_key(key)
+        self._hover(key)
 
     # corrections ---------------------------------------------------------------------------
     def entity(self, key: str) -> Entity | None:
@@ -254,7 +264,7 @@ class InspectorView(QWidget):
 
     def delete_entity(self, key: str) -> None:
         if entity := self.entity(key):
-            self._selected = ""
+            self._set_selected("")
             self._correct(f"{entity.text} is no entity", drafts.delete_entity(entity))
 
     def add_entity(self, start: int, end: int, entity_type: str) -> None:
@@ -319,7 +329,7 @@ class InspectorView(QWidget):
         menu.addSection("Box for…")
         for key, entity in self._predicted():
             menu.addAction(f"{entity.text} ({entity.type})", partial(self.set_box, key, box))
-        menu.popup(QCursor.pos())
+        popup(menu, QCursor.pos())
 
     def _predicted(self) -> list[tuple[str, Entity]]:
         return [(key, e) for key, e in self.bundle.keyed() if e.origin == "pred"] if self.bundle is not None else []
@@ -378,7 +388,7 @@ class InspectorView(QWidget):
         item = self.entities.item(row) if row >= 0 else None
         where = (self.entities.viewport().mapToGlobal(self.entities.visualItemRect(item).bottomLeft())
                  if item is not None else QCursor.pos())  # fmt: skip
-        build().popup(where)
+        popup(build(), where)
 
     def _type_menu(self) -> QMenu:
         menu = QMenu(self)

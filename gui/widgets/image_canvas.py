@@ -83,14 +83,21 @@ class _Label(QGraphicsRectItem):
         self.setPen(QPen(Qt.PenStyle.NoPen))
 
 
+def kept_inside(rect: QRectF, bounds: QRectF) -> QRectF:
+    """`rect` shifted (not resized) back inside `bounds` where it sticks out."""
+    dx = max(bounds.left() - rect.left(), 0.0) + min(bounds.right() - rect.right(), 0.0)
+    dy = max(bounds.top() - rect.top(), 0.0) + min(bounds.bottom() - rect.bottom(), 0.0)
+    return rect.translated(dx, dy)
+
+
 CLICK_SLOP = 4  # pixels the pointer may move between press and release and still be a click
 MIN_BOX_SIDE = 4.0  # image pixels: a smaller drawn box is a slip of the hand, not a box
 
 
 class ImageCanvas(QGraphicsView):
-    """Drag pans (also inside a box), click selects. In box-edit mode a drag on empty image draws a
-    box and a drag inside an entity's box moves it; the canvas only reports them (box_drawn,
-    box_moved): the inspector stores them as corrections."""
+    """Drag pans (also inside a box), click selects. In box-edit mode a drag draws a box, and a drag
+    inside a box of the selected entity (of any entity when none is selected) moves it; the canvas only
+    reports them (box_drawn, box_moved): the inspector stores them as corrections."""
 
     entity_hovered = Signal(str)  # "" when the pointer leaves a region
     entity_selected = Signal(str)
@@ -118,6 +125,7 @@ class ImageCanvas(QGraphicsView):
         self._highlight = ""
         self._fit_on_resize = True
         self.edit_mode = False
+        self.selected = ""  # the entity the analyst picked: in box-edit mode a drag draws its box
         self._press: QPointF | None = None  # where a left press began, in view coordinates
         self._drag: tuple[QGraphicsRectItem, QPointF, QRectF] | None = None  # item drawn or moved, start, first rect
         self._moving: _RegionBox | None = None
@@ -271,7 +279,8 @@ class ImageCanvas(QGraphicsView):
             start = self.mapToScene(event.position().toPoint())
             target = next((item for item in self.items(event.position().toPoint())
                            if isinstance(item, _RegionBox) and item.overlay.kind == "entity"
-                           and not item.overlay.gold and item.isVisible()), None)
+                           and not item.overlay.gold and item.isVisible()
+                           and self.selected in ("", item.overlay.key)), None)  # fmt: skip
             if target is not None:
                 self._moving = target
                 self._drag = (target, start, target.rect())
@@ -292,7 +301,7 @@ class ImageCanvas(QGraphicsView):
         item, start, first = self._drag
         here = self.mapToScene(event.position().toPoint())
         if self._moving is not None:
-            item.setRect(first.translated(here - start))
+            item.setRect(kept_inside(first.translated(here - start), self._image_rect()))
         else:
             item.setRect(QRectF(start, here).normalized().intersected(self._image_rect()))
 
