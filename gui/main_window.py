@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
         self.entity_page.search_requested.connect(self.show_in_feed)
         self.corrections.post_activated.connect(self.open_post)
         self.ctx.corrections.failed.connect(lambda why: self.statusBar().showMessage(f"Correction not saved: {why}", 8000))
+        self.ctx.corrections.changed.connect(lambda: (self.feed.refresh(), self.trends.mark_stale()))
 
     def _bind_shortcuts(self) -> None:
         canvas, bar = self.inspector.canvas, self.inspector.overlay_bar

@@ -407,7 +407,8 @@ def test_entity_spans_render_in_type_colours_and_escape_text():
     assert "&lt;b&gt;" in html and 'href="ent:p0"' in html and 'href="ent:p1"' in html
     assert 'href="ent:p2"' not in html  # overlaps p0: left plain rather than nesting anchors
     assert TYPE_COLORS["PER"] in html and TYPE_COLORS["ORG"] in html
-    assert html.count("font-weight:600") == 1  # only the highlighted span is bold
+    assert html.count("text-decoration:underline") == 1  # only the highlighted span, and in colour alone:
+    assert "font-weight:600" not in html  # bold would widen it and reflow the text under the pointer
 
 
 def test_mask_overlay_is_premultiplied_colour_inside_and_transparent_outside():

@@ -208,6 +208,9 @@ def drag(viewport: QWidget, to: QPoint) -> None:
 
 
 def test_naming_a_detected_person_and_rejecting_a_box(qtbot, window, demo_paths):
+    settings = Settings.load(demo_paths.settings_file)
+    settings.pipeline = settings.pipeline.with_stage("segmentation", None)  # this analyst turned masks off
+    settings.save(demo_paths.settings_file)
     open_native(qtbot, window, "demo-001")
     post_id = window.inspector.post_id
     from storage.records import ImageFindings, ImageObject
@@ -224,7 +227,9 @@ def test_naming_a_detected_person_and_rejecting_a_box(qtbot, window, demo_paths)
     person = next(o for o in canvas.overlays() if o.kind == "unidentified")
     at = canvas.mapFromScene(QPointF(150, 500))
     assert canvas.overlay_at(at) is person
-    choose(right_click(qtbot, canvas, at), "Remington Rand")
+    with qtbot.waitSignal(inspector.mask_finished, timeout=10_000) as finished:
+        choose(right_click(qtbot, canvas, at), "Remington Rand")
+    assert "segmentation is off" in finished.args[0] and "kept without a mask" in inspector.notice.text()
     qtbot.waitUntil(lambda: row_of(inspector, "Remington Rand").grounding == "in image", timeout=10_000)
     assert "said this is Remington Rand" in " ".join(row_of(inspector, "Remington Rand").evidence)
     qtbot.waitUntil(lambda: not any(o.kind == "unidentified" for o in canvas.overlays()))  # named: identified now

@@ -12,6 +12,7 @@ import html
 from functools import partial
 from typing import Callable
 
+import shiboken6
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget
@@ -311,6 +312,8 @@ class InspectorView(QWidget):
             return mask_for_box(image_file, box, settings.pipeline.segmentation)
 
         def store_mask(rle: masks.Rle) -> None:
+            if not shiboken6.isValid(self):  # the window closed while the model ran: the box stays without it
+                return
             self.corrections.run(lambda store: store.set_correction_mask(correction.id, rle, masks.area(rle)),
                                  lambda _stored: self._mask_done(""), lambda exc: self._mask_done(str(exc)))
 
