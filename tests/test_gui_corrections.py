@@ -14,6 +14,9 @@ from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from core import masks
 from core.settings import Settings
+from gui.app import application
+from gui.widgets.entity_list import EntityList, EntityRow
+from gui.widgets.entity_text import EntityText, Span
 from storage import Store
 from test_gui import demo_paths, find_entities, open_native, window  # noqa: F401 - the real demo in a real window
 
@@ -324,15 +327,17 @@ def test_dragging_inside_a_box_pans_and_a_click_selects(qtbot, window):
         QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, here)
 
 
-def test_hovering_an_entity_does_not_reflow_the_text(qtbot):
-    from gui.app import application
-    from gui.widgets.entity_text import EntityText, Span
+def shown(qtbot, widget: QWidget, width: int, height: int) -> QWidget:
+    """A widget on screen, as in the inspector, at the size given."""
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    return widget
 
+
+def test_hovering_an_entity_does_not_reflow_the_text(qtbot):
     application()
-    view = EntityText()
-    qtbot.addWidget(view)
-    view.resize(320, 300)
-    view.show()
+    view = shown(qtbot, EntityText(), 320, 300)
     text = "Rear Admiral Grace Hopper at the Navy's office in 1984. She led the team behind COBOL at Remington Rand."
     spans = [Span("p0", 13, 25, "PER"), Span("p1", 33, 37, "ORG"), Span("p2", 82, 87, "OTHER")]
     view.set_content(text, spans)
@@ -351,12 +356,8 @@ def test_hovering_an_entity_does_not_reflow_the_text(qtbot):
 
 
 def test_selected_text_maps_back_to_the_posts_offsets(qtbot):
-    from gui.app import application
-    from gui.widgets.entity_text import EntityText, Span
-
     application()
-    view = EntityText()
-    qtbot.addWidget(view)
+    view = shown(qtbot, EntityText(), 320, 300)
     text = "A <b> & NASA\nmet ESA in Köln."
     view.set_content(text, [Span("p0", 8, 12, "ORG", corrected=True), Span("p1", 17, 20, "ORG", gold_mark="missed")])
     for start, end in ((0, 1), (2, 5), (8, 12), (6, 20), (24, 28)):
@@ -365,14 +366,8 @@ def test_selected_text_maps_back_to_the_posts_offsets(qtbot):
 
 
 def test_long_entity_names_get_a_second_line_instead_of_being_cut(qtbot):
-    from gui.app import application
-    from gui.widgets.entity_list import EntityList, EntityRow
-
     application()
-    chips = EntityList()
-    qtbot.addWidget(chips)
-    chips.resize(300, 400)
-    chips.show()
+    chips = shown(qtbot, EntityList(), 300, 400)
     short = EntityRow("p0", "NASA", "ORG", "nasa", "not in image")
     long = EntityRow("p1", "Johnson Space Center in Houston", "LOC", "johnson space center", "probably, not located",
                      confidence=0.62)
