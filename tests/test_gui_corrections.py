@@ -267,6 +267,11 @@ def test_a_merge_on_the_entity_page_changes_the_page_and_trends_and_a_split_rest
     after = type_totals(qtbot, window)
     assert sum(after.values()) == sum(before.values()) + 1  # the Celebration's mention now counts as hers
 
+    page.merge_target.setText("Grace Hopper")  # into itself: refused, said, nothing changes
+    with qtbot.waitSignal(window.ctx.corrections.failed, timeout=10_000):
+        page.merge_button.click()
+    assert "into itself" in window.statusBar().currentMessage()
+
     window.show_page("entity")
     page.split_button.click()
     qtbot.waitUntil(lambda: page.data.profile.mentions == hopper_mentions and not page.aliases.count(), timeout=10_000)
@@ -410,3 +415,12 @@ def _no_popup_left():
 
 
 
+
+
+def test_the_shortcut_sheet_lists_the_correction_keys_and_fits_a_laptop_screen(qtbot, window):
+    from gui.widgets.shortcut_sheet import ShortcutSheet, sheet_html
+
+    assert "CORRECTIONS" in sheet_html() and "Undo the last correction" in sheet_html()
+    sheet = ShortcutSheet(window)
+    qtbot.addWidget(sheet)
+    assert sheet.height() <= 640
