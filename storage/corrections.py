@@ -81,7 +81,8 @@ class Correction:
     def describe(self) -> str:
         """One line for lists and the CLI: what was changed into what."""
         what = self.target.get("text") or self.target.get("norm")
-        said = ", ".join(f"{key}={value}" for key, value in self.payload.items() if key not in ("mask_rle",))
+        said = ", ".join(f"{key}={value}" for key, value in self.payload.items()
+                         if key != "mask_rle" and value is not None)  # fmt: skip
         return f"{self.kind} {what!r}" + (f": {said}" if said else "")
 
 
@@ -91,6 +92,8 @@ class Correction:
 def _mention(entity: Entity) -> dict[str, Any]:
     if entity.post_id is None:
         raise ValueError(f"entity {entity.text!r} is not a stored mention (post_id is None)")
+    if entity.origin != "pred":
+        raise ValueError(f"entity {entity.text!r} is gold: corrections are about predictions")
     return {"start": entity.start, "end": entity.end, "text": entity.text, "type": entity.type}
 
 
@@ -187,7 +190,7 @@ def check(conn: sqlite3.Connection, draft: Draft) -> None:
             f"post {draft.post_id} reads {text[target['start'] : target['end']]!r} at {target['start']}..{target['end']},"
             f" not {target.get('text')!r}"
         )
-    for kind in (target.get("type"), payload.get("type", "PER")):
+    for kind in (target.get("type"), *([payload["type"]] if "type" in payload else [])):
         if kind not in ENTITY_TYPES:
             raise ValueError(f"type {kind!r} is not one of {', '.join(ENTITY_TYPES)}")
     if draft.kind == "span":

@@ -94,12 +94,23 @@ def _of_post(select: str, origin: str, extra: str = "") -> str:
     return f"(SELECT {select} FROM entities WHERE post_id = posts.id AND origin = '{origin}'{extra})"
 
 
-_REFRESH_FACTS = f"""UPDATE posts SET
-    n_pred = {_of_post("COUNT(*)", "pred")},
-    n_gold = {_of_post("COUNT(*)", "gold")},
-    pred_types = {_of_post(f"COALESCE(SUM(DISTINCT {_BIT}), 0)", "pred")},
-    ground_types = {_of_post(f"COALESCE(SUM(DISTINCT {_BIT}), 0)", "pred", " AND groundable = 1")},
-    unground_types = {_of_post(f"COALESCE(SUM(DISTINCT {_BIT}), 0)", "pred", " AND groundable = 0")}"""
+_FACTS = {  # column of posts -> its recount from the post's mentions
+    "n_pred": _of_post("COUNT(*)", "pred"),
+    "n_gold": _of_post("COUNT(*)", "gold"),
+    "pred_types": _of_post(f"COALESCE(SUM(DISTINCT {_BIT}), 0)", "pred"),
+    "ground_types": _of_post(f"COALESCE(SUM(DISTINCT {_BIT}), 0)", "pred", " AND groundable = 1"),
+    "unground_types": _of_post(f"COALESCE(SUM(DISTINCT {_BIT}), 0)", "pred", " AND groundable = 0"),
+}
+_REFRESH_FACTS = "UPDATE posts SET " + ", ".join(f"{column} = {count}" for column, count in _FACTS.items())
+
+
+def post_fact_problems(conn: sqlite3.Connection) -> list[str]:
+    """Posts whose stored mention facts (feed counters, type bits for filters) differ from a recount."""
+    stored, recounted = ", ".join(_FACTS), ", ".join(_FACTS.values())
+    rows = conn.execute(f"SELECT id, {stored}, {recounted} FROM posts WHERE ({stored}) IS NOT ({recounted})")
+    width = len(_FACTS)
+    return [f"post {row[0]} ({', '.join(_FACTS)}): stored {row[1 : 1 + width]}, recounted {row[1 + width :]}"
+            for row in rows]  # fmt: skip
 
 
 def refresh_post_facts(conn: sqlite3.Connection, post_ids: list[int] | None) -> None:

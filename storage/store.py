@@ -448,9 +448,16 @@ class Store:
     # --- trend aggregates (storage/aggregates.py) ------------------------------------------
 
     def verify_aggregates(self) -> list[str]:
-        """Where the trend counters disagree with the mentions they count ([] when they agree)."""
-        return self._read(aggregates.verify)
+        """Where the trend counters and the posts' mention facts disagree with a recount of the mentions
+        ([] when they agree): what every write path must keep in step."""
+        return self._read(lambda conn: aggregates.verify(conn) + entity_rows.post_fact_problems(conn))
 
     def rebuild_aggregates(self) -> None:
-        """Recount the trend counters from the mentions (a repair; `verify_aggregates` says when it is needed)."""
-        self._write(aggregates.rebuild)
+        """Recount the trend counters and post facts from the mentions (a repair; `verify_aggregates` says
+        when it is needed)."""
+
+        def work(conn: sqlite3.Connection) -> None:
+            aggregates.rebuild(conn)
+            entity_rows.refresh_post_facts(conn, None)
+
+        self._write(work)

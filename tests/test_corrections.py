@@ -247,6 +247,8 @@ def test_unusable_corrections_are_refused_with_the_reason_and_nothing_is_stored(
         store.add_correction(fix.Draft("rename", a.id, {"start": 14, "end": 19, "text": "Paris", "type": "ORG"}))
     with pytest.raises(KeyError, match="no post"):
         store.add_correction(fix.add_entity(999, 0, 5, "Paris", "LOC"))
+    with pytest.raises(ValueError, match="gold"):
+        fix.change_type(Entity(14, 19, "Paris", "LOC", origin="gold", post_id=a.id), "ORG")
     with pytest.raises(KeyError, match="no correction"):
         store.revert_correction(42)
     assert store.corrections() == []

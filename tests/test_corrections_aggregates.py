@@ -1,4 +1,4 @@
-"""The trend counters stay equal to a recount of the mentions through every write path: pipeline results,
+"""The trend counters (and the posts' mention facts) stay equal to a recount of the mentions through every write path: pipeline results,
 gold, re-dated and re-worded posts, retweet links, corrections, reverts, merges and splits (random, seeded)."""
 
 from __future__ import annotations
@@ -109,11 +109,16 @@ def test_verify_names_a_counter_that_drifted_and_rebuild_repairs_it(tmp_path):
     with damage:
         damage.execute("UPDATE entity_totals SET mentions = 7 WHERE norm = 'alice' AND type = 'PER'")
         damage.execute("DELETE FROM mention_daily WHERE norm = 'bob'")
+        damage.execute("UPDATE posts SET n_pred = 5, pred_types = 0")
     damage.close()
     problems = store.verify_aggregates()
-    assert len(problems) == 2 and any("entity_totals" in p and "'alice'" in p and "stored (7" in p for p in problems)
+    assert len(problems) == 3 and any("entity_totals" in p and "'alice'" in p and "stored (7" in p for p in problems)
     assert any("mention_daily" in p and "'bob'" in p and "stored None" in p for p in problems)
+    assert f"post {post.id} (n_pred, n_gold, pred_types, ground_types, unground_types): stored (5, 0, 0, 0, 0)," \
+           " recounted (2, 0, 1, 0, 0)" in problems
+    assert store.search_posts("type:PER").items == []  # what a wrong fact does to search
     store.rebuild_aggregates()
     assert store.verify_aggregates() == []
     assert [(c.norm, c.count) for c in store.top_entities()] == [("alice", 1), ("bob", 1)]
+    assert [p.id for p in store.search_posts("type:PER").items] == [post.id]
     store.close()
