@@ -357,15 +357,7 @@ def merged_into(merged: Aliases, norm: str) -> list[str]:
     return sorted(alias for alias in merged if alias != norm and resolve(merged, alias)[0] == norm)
 
 
-def affected_posts(conn: sqlite3.Connection, correction: Draft | Correction) -> list[int]:
-    """The posts whose corrected view this correction changes; call before storing or flipping it.
-
-    A merge or split of `alias` changes the mentions that now count as `alias` or as what it resolves to."""
-    if correction.post_id is not None:
-        return [correction.post_id]
-    alias = correction.target["norm"]
-    norms = sorted({alias, resolve(aliases(conn), alias)[0]})
-    rows = conn.execute(
-        f"SELECT DISTINCT post_id FROM entities WHERE norm IN {IDS} AND origin = 'pred'", (json.dumps(norms),)
-    )
-    return [row[0] for row in rows]
+def alias_scope(conn: sqlite3.Connection, alias: str) -> list[str]:
+    """The names under which the mentions a merge or split of `alias` renames are counted now: the alias
+    itself and what it resolves to (every mention whose merges pass through the alias is counted as that)."""
+    return sorted({alias, resolve(aliases(conn), alias)[0]})

@@ -313,3 +313,34 @@ def test_a_database_from_before_corrections_is_upgraded_with_its_predictions(tmp
         store.add_correction(fix.change_type(one(store, 1, "Paris"), "LOC"))
         assert shown(store, 1) == [("Paris", "LOC", "paris", True)]
         assert store.raw_predictions([1])[1][0].type == "ORG"
+
+
+def test_merges_hold_for_retweet_copies_and_corrected_mentions_and_a_split_gives_back_their_names(tmp_path):
+    store = open_store(tmp_path)
+    text = "Durant signs with Brooklyn"
+    original = make_post("1", text, "2024-04-01")
+    retweet = make_post("10", text, "2024-04-02", retweet_of="1")
+    other = make_post("2", "Kevin Durant and Durant fans", "2024-04-03")
+    store.upsert_posts([original, retweet, other])
+    store.enqueue("cfg")
+    store.claim("cfg", "w", 10)
+    predict(store, original, [("Durant", "PER"), ("Brooklyn", "LOC")])
+    predict(store, other, [("Kevin Durant", "PER"), ("Durant", "ORG")])
+    type_fix = store.add_correction(fix.change_type(next(e for e in store.entities_for_post(other.id)
+                                                         if e.text == "Durant"), "PER"))  # fmt: skip
+    merge = store.merge_entities("durant", "kevin durant")
+    predict(store, original, [("Durant", "PER"), ("Brooklyn", "LOC")])  # re-run: copied onto the retweet again
+    for post in (original, retweet):
+        assert shown(store, post.id)[0] == ("Durant", "PER", "kevin durant", True)
+        assert one(store, post.id, "Durant").corrected_by == [merge.id]
+    assert [(e.norm, e.corrected_by) for e in store.entities_for_post(other.id)] == [
+        ("kevin durant", []), ("kevin durant", [type_fix.id, merge.id])]
+    assert store.entity_profile("kevin durant").mentions == 3  # originals only
+    assert store.entity_profile("kevin durant", include_retweets=True).mentions == 4
+    assert [e.norm for e in store.raw_predictions([other.id])[other.id]] == ["kevin durant", "durant"]
+    store.split_entity("durant")
+    assert [e.norm for post in (original, retweet, other) for e in store.entities_for_post(post.id)] == [
+        "durant", "brooklyn", "durant", "brooklyn", "kevin durant", "durant"]
+    assert one(store, other.id, "Durant").corrected_by == [type_fix.id]
+    assert store.entity_profile("kevin durant").mentions == 1 and store.verify_aggregates() == []
+    store.close()
