@@ -64,7 +64,7 @@ def without_named(conn: sqlite3.Connection, found: dict[int, ImageFindings]) -> 
     """These posts' image findings less the people an analyst named ("this is ..."): each is now the box
     of a mention, no longer someone not identified."""
     named: dict[int, list[Any]] = {}
-    for correction in corrections.select(conn, list(found), ["name"], include_reverted=False):
+    for correction in corrections.select(conn, list(found), kinds=["name"], include_reverted=False):
         if correction.status == "applied":
             named.setdefault(correction.post_id, []).append(correction.payload["box"])  # type: ignore[arg-type]
     for post_id, boxes in named.items():

@@ -27,7 +27,7 @@ import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Mapping
+from typing import Any, Iterable, Literal, Mapping
 
 from storage.db import IDS, from_epoch, to_epoch
 from storage.normalize import normalize_entity
@@ -278,7 +278,8 @@ def get(conn: sqlite3.Connection, correction_id: int) -> Correction:
 def select(
     conn: sqlite3.Connection,
     post_ids: list[int] | None = None,
-    kinds: list[str] | None = None,
+    *,
+    kinds: Iterable[str] | None = None,
     author: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -291,6 +292,7 @@ def select(
         conditions.append(f"post_id IN {IDS}")
         params.append(json.dumps(list(post_ids)))
     if kinds is not None:
+        kinds = list(kinds)
         unknown = set(kinds) - set(KINDS)
         if unknown:
             raise ValueError(f"unknown correction kind {sorted(unknown)[0]!r} (one of {', '.join(KINDS)})")

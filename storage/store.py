@@ -402,22 +402,11 @@ class Store:
 
         return self._write(work)
 
-    def corrections(
-        self,
-        post_ids: Iterable[int] | None = None,
-        kinds: Iterable[str] | None = None,
-        author: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        include_reverted: bool = True,
-        limit: int | None = None,
-    ) -> list[Correction]:
-        """Corrections matching every filter given, newest first (`until` exclusive)."""
+    def corrections(self, post_ids: Iterable[int] | None = None, **filters: Any) -> list[Correction]:
+        """Corrections matching every filter given, newest first: post_ids, kinds, author, since, until (exclusive),
+        include_reverted (default True), limit; see storage.corrections.select."""
         ids = None if post_ids is None else list(post_ids)
-        kind_list = None if kinds is None else list(kinds)
-        return self._read(
-            lambda conn: corrections.select(conn, ids, kind_list, author, since, until, include_reverted, limit)
-        )
+        return self._read(lambda conn: corrections.select(conn, ids, **filters))
 
     def merge_entities(self, alias_norm: str, into_norm: str, author: str | None = None) -> Correction:
         """Count every mention of `alias_norm` ("Trump") as `into_norm` ("Donald Trump"), in every post."""
