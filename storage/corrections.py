@@ -25,11 +25,11 @@ import json
 import math
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Mapping
+from typing import Any, Iterable, Literal, Mapping
 
-from storage.db import IDS, from_epoch
+from storage.db import IDS, from_epoch, to_epoch
 from storage.normalize import normalize_entity
 from storage.records import ENTITY_TYPES, BoxTuple, Entity
 
@@ -71,10 +71,18 @@ class Correction:
     def reverted(self) -> bool:
         return self.reverted_at is not None
 
+    def record(self) -> dict[str, Any]:
+        """Plain JSON-ready fields (times in ISO 8601), as the CLI exports and lists them."""
+        fields = asdict(self)
+        for name in ("created_at", "reverted_at"):
+            fields[name] = None if fields[name] is None else fields[name].isoformat()
+        return fields
+
     def describe(self) -> str:
         """One line for lists and the CLI: what was changed into what."""
         what = self.target.get("text") or self.target.get("norm")
-        said = ", ".join(f"{key}={value}" for key, value in self.payload.items() if key not in ("mask_rle",))
+        said = ", ".join(f"{key}={value}" for key, value in self.payload.items()
+                         if key != "mask_rle" and value is not None)  # fmt: skip
         return f"{self.kind} {what!r}" + (f": {said}" if said else "")
 
 
@@ -84,6 +92,8 @@ class Correction:
 def _mention(entity: Entity) -> dict[str, Any]:
     if entity.post_id is None:
         raise ValueError(f"entity {entity.text!r} is not a stored mention (post_id is None)")
+    if entity.origin != "pred":
+        raise ValueError(f"entity {entity.text!r} is gold: corrections are about predictions")
     return {"start": entity.start, "end": entity.end, "text": entity.text, "type": entity.type}
 
 
@@ -180,7 +190,7 @@ def check(conn: sqlite3.Connection, draft: Draft) -> None:
             f"post {draft.post_id} reads {text[target['start'] : target['end']]!r} at {target['start']}..{target['end']},"
             f" not {target.get('text')!r}"
         )
-    for kind in (target.get("type"), payload.get("type", "PER")):
+    for kind in (target.get("type"), *([payload["type"]] if "type" in payload else [])):
         if kind not in ENTITY_TYPES:
             raise ValueError(f"type {kind!r} is not one of {', '.join(ENTITY_TYPES)}")
     if draft.kind == "span":
@@ -228,7 +238,7 @@ def set_mask(conn: sqlite3.Connection, correction_id: int, mask_rle: Mapping[str
     """The segmenter's mask for a drawn box arrived: kept in the correction (the view is recomputed by the caller)."""
     found = get(conn, correction_id)
     if found.kind not in ("box", "name"):
-        raise ValueError(f"correction {correction_id} is a {found.kind!r} correction, which has no box to mask")
+        raise ValueError(f"correction {correction_id} ({found.kind}) has no box to mask")
     counts = mask_rle["counts"]
     mask = {"size": list(mask_rle["size"]), "counts": counts.decode("ascii") if isinstance(counts, bytes) else counts}
     payload = {**found.payload, "mask_rle": mask, "area": area}
@@ -268,7 +278,8 @@ def get(conn: sqlite3.Connection, correction_id: int) -> Correction:
 def select(
     conn: sqlite3.Connection,
     post_ids: list[int] | None = None,
-    kinds: list[str] | None = None,
+    *,
+    kinds: Iterable[str] | None = None,
     author: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -281,6 +292,7 @@ def select(
         conditions.append(f"post_id IN {IDS}")
         params.append(json.dumps(list(post_ids)))
     if kinds is not None:
+        kinds = list(kinds)
         unknown = set(kinds) - set(KINDS)
         if unknown:
             raise ValueError(f"unknown correction kind {sorted(unknown)[0]!r} (one of {', '.join(KINDS)})")
@@ -291,10 +303,10 @@ def select(
         params.append(author)
     if since is not None:
         conditions.append("created_at >= ?")
-        params.append(since.timestamp())
+        params.append(to_epoch(since))
     if until is not None:
         conditions.append("created_at < ?")
-        params.append(until.timestamp())
+        params.append(to_epoch(until))
     if not include_reverted:
         conditions.append("reverted_at IS NULL")
     rows = conn.execute(
@@ -347,15 +359,7 @@ def merged_into(merged: Aliases, norm: str) -> list[str]:
     return sorted(alias for alias in merged if alias != norm and resolve(merged, alias)[0] == norm)
 
 
-def affected_posts(conn: sqlite3.Connection, correction: Draft | Correction) -> list[int]:
-    """The posts whose corrected view this correction changes; call before storing or flipping it.
-
-    A merge or split of `alias` changes the mentions that now count as `alias` or as what it resolves to."""
-    if correction.post_id is not None:
-        return [correction.post_id]
-    alias = correction.target["norm"]
-    norms = sorted({alias, resolve(aliases(conn), alias)[0]})
-    rows = conn.execute(
-        f"SELECT DISTINCT post_id FROM entities WHERE norm IN {IDS} AND origin = 'pred'", (json.dumps(norms),)
-    )
-    return [row[0] for row in rows]
+def alias_scope(conn: sqlite3.Connection, alias: str) -> list[str]:
+    """The names under which the mentions a merge or split of `alias` renames are counted now: the alias
+    itself and what it resolves to (every mention whose merges pass through the alias is counted as that)."""
+    return sorted({alias, resolve(aliases(conn), alias)[0]})

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from storage import entities as entity_rows
 from storage import coverage, entity_search, feed, findings, job_images, jobs, posts, schema, trends
-from storage import aggregates, corrected_view, corrections
+from storage import aggregates, corrected_view, corrections, reposts
 from storage.corrections import Correction, Draft
 from storage.aggregates import ALL_TYPES
 from storage.coverage import Coverage
@@ -48,6 +48,21 @@ def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
     problems = [line for row in conn.execute("PRAGMA quick_check(3)") for line in row[0].splitlines()]
     if problems != ["ok"]:
         raise damaged(path, "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else ""))
+
+
+def _recomputing(conn: sqlite3.Connection, correction: Draft | Correction, change: Callable[[], int]) -> int:
+    """Make the change to the corrections (returning a correction id) and bring the views it alters in step:
+    the post's corrected view and its retweets' copies of it, or the names of every mention a merge or
+    split renames (those it touches are found before the change)."""
+    if correction.post_id is not None:
+        correction_id = change()
+        entity_rows.rematerialise(conn, [correction.post_id])
+        reposts.refresh_copies(conn, [correction.post_id])
+        return correction_id
+    named = corrections.alias_scope(conn, correction.target["norm"])
+    correction_id = change()
+    entity_rows.realias(conn, named)
+    return correction_id
 
 
 class Store:
@@ -186,8 +201,9 @@ class Store:
         return self._read(lambda conn: entity_rows.read(conn, list(post_ids), origin))
 
     def image_findings(self, post_ids: list[int]) -> dict[int, ImageFindings]:
-        """OCR lines and unidentified detections of these posts' images (empty for posts without)."""
-        return self._read(lambda conn: findings.read(conn, list(post_ids)))
+        """OCR lines and unidentified detections of these posts' images (empty for posts without); a person
+        the analyst named is no longer among them."""
+        return self._read(lambda conn: corrected_view.without_named(conn, findings.read(conn, list(post_ids))))
 
     def count_posts(self) -> int:
         return self._read(lambda conn: conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0])
@@ -356,10 +372,7 @@ class Store:
         not hold, an unknown type, a merge into itself)."""
 
         def work(conn: sqlite3.Connection) -> Correction:
-            affected = corrections.affected_posts(conn, draft)
-            correction_id = corrections.insert(conn, draft, author)
-            entity_rows.rematerialise(conn, affected)
-            return corrections.get(conn, correction_id)
+            return corrections.get(conn, _recomputing(conn, draft, lambda: corrections.insert(conn, draft, author)))
 
         return self._write(work)
 
@@ -373,10 +386,9 @@ class Store:
 
     def _flip_correction(self, correction_id: int, reverted: bool) -> Correction:
         def work(conn: sqlite3.Connection) -> Correction:
-            affected = corrections.affected_posts(conn, corrections.get(conn, correction_id))
-            found = corrections.set_reverted(conn, correction_id, reverted)
-            entity_rows.rematerialise(conn, affected)
-            return corrections.get(conn, found.id)
+            found = corrections.get(conn, correction_id)
+            _recomputing(conn, found, lambda: corrections.set_reverted(conn, correction_id, reverted).id)
+            return corrections.get(conn, correction_id)
 
         return self._write(work)
 
@@ -384,28 +396,17 @@ class Store:
         """The segmenter's mask for a drawn or named box (COCO RLE) joins that box in the corrected view."""
 
         def work(conn: sqlite3.Connection) -> Correction:
-            found = corrections.set_mask(conn, correction_id, mask_rle, area)
-            entity_rows.rematerialise(conn, corrections.affected_posts(conn, found))
+            found = corrections.get(conn, correction_id)
+            _recomputing(conn, found, lambda: corrections.set_mask(conn, correction_id, mask_rle, area).id)
             return corrections.get(conn, correction_id)
 
         return self._write(work)
 
-    def corrections(
-        self,
-        post_ids: Iterable[int] | None = None,
-        kinds: Iterable[str] | None = None,
-        author: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        include_reverted: bool = True,
-        limit: int | None = None,
-    ) -> list[Correction]:
-        """Corrections matching every filter given, newest first (`until` exclusive)."""
+    def corrections(self, post_ids: Iterable[int] | None = None, **filters: Any) -> list[Correction]:
+        """Corrections matching every filter given, newest first: post_ids, kinds, author, since, until (exclusive),
+        include_reverted (default True), limit; see storage.corrections.select."""
         ids = None if post_ids is None else list(post_ids)
-        kind_list = None if kinds is None else list(kinds)
-        return self._read(
-            lambda conn: corrections.select(conn, ids, kind_list, author, since, until, include_reverted, limit)
-        )
+        return self._read(lambda conn: corrections.select(conn, ids, **filters))
 
     def merge_entities(self, alias_norm: str, into_norm: str, author: str | None = None) -> Correction:
         """Count every mention of `alias_norm` ("Trump") as `into_norm` ("Donald Trump"), in every post."""
@@ -429,21 +430,22 @@ class Store:
         return self.entities_for_posts(post_ids, "pred")
 
     def raw_predictions(self, post_ids: list[int]) -> dict[int, list[Entity]]:
-        """What the pipeline itself predicted for these posts, before corrections (every id gets a list)."""
-
-        def work(conn: sqlite3.Connection) -> dict[int, list[Entity]]:
-            found = corrected_view.raw_predictions(conn, list(post_ids))
-            rest = [post_id for post_id in post_ids if post_id not in found]
-            return {**found, **entity_rows.read(conn, rest, "pred")}
-
-        return self._read(work)
+        """What the pipeline itself predicted for these posts, before corrections and merges (every id gets a list)."""
+        return self._read(lambda conn: entity_rows.raw_predictions(conn, list(post_ids)))
 
     # --- trend aggregates (storage/aggregates.py) ------------------------------------------
 
     def verify_aggregates(self) -> list[str]:
-        """Where the trend counters disagree with the mentions they count ([] when they agree)."""
-        return self._read(aggregates.verify)
+        """Where the trend counters and the posts' mention facts disagree with a recount of the mentions
+        ([] when they agree): what every write path must keep in step."""
+        return self._read(lambda conn: aggregates.verify(conn) + entity_rows.post_fact_problems(conn))
 
     def rebuild_aggregates(self) -> None:
-        """Recount the trend counters from the mentions (a repair; `verify_aggregates` says when it is needed)."""
-        self._write(aggregates.rebuild)
+        """Recount the trend counters and post facts from the mentions (a repair; `verify_aggregates` says
+        when it is needed)."""
+
+        def work(conn: sqlite3.Connection) -> None:
+            aggregates.rebuild(conn)
+            entity_rows.refresh_post_facts(conn, None)
+
+        self._write(work)
