@@ -146,9 +146,11 @@ def test_span_fix_add_and_in_image_from_the_text(qtbot, window):
     start = text.index("Rear Admiral")
     inspector.text.select_range(start, start + len("Rear Admiral"))
     assert inspector.text.selected_range() == (start, start + len("Rear Admiral"))
+    inspector.entities.entity_selected.emit(key_of(inspector, "COBOL"))
     choose(right_click(qtbot, inspector.text, QPoint(5, 5)), "Add “Rear Admiral” as", "OTHER")
     qtbot.waitUntil(lambda: row_of(inspector, "Rear Admiral") is not None, timeout=10_000)
     assert row_of(inspector, "Rear Admiral").type == "OTHER"
+    assert inspector.entity(inspector.selected_key()).text == "COBOL"  # keys shifted; the selection did not
 
     grace = text.index("Grace Hopper")
     inspector.text.select_range(start, grace + len("Grace Hopper"))  # the span should take her rank
@@ -368,6 +370,8 @@ def test_selected_text_maps_back_to_the_posts_offsets(qtbot):
     for start, end in ((0, 1), (2, 5), (8, 12), (6, 20), (24, 28)):
         view.select_range(start, end)
         assert view.selected_range() == (start, end), text[start:end]
+    view.highlight("p0")  # the pointer passes over an entity on its way to the right-click
+    assert view.selected_range() == (24, 28)
 
 
 def test_long_entity_names_get_a_second_line_instead_of_being_cut(qtbot):

@@ -164,6 +164,7 @@ class InspectorView(QWidget):
 
     def _on_bundle(self, bundle: PostBundle | None) -> None:
         same_post = self.bundle is not None and bundle is not None and self.bundle.post.id == bundle.post.id
+        was_selected = self.entity(self._selected)
         self.bundle = bundle
         if bundle is None:
             self._show_message("This post no longer exists.")
@@ -178,10 +179,15 @@ class InspectorView(QWidget):
         lines = bundle.link_lines()
         self.links.setText("<br>".join(lines))
         self.links.setVisible(bool(lines))
+        # Keys number a post's entities in order, so a correction (an added or deleted entity) can shift them:
+        # the selection follows its entity by span, and never carries over to another post's entity.
+        kept = next((key for key, e in bundle.keyed() if e.origin == "pred" and was_selected is not None
+                     and (e.start, e.end) == (was_selected.start, was_selected.end)), "") if same_post else ""
+        self._selected = kept
         self._show_entities()
-        if not same_post:  # keys are per post: a selection must not carry over to another post's entity
+        self._set_selected(kept)
+        if not same_post:
             self.notice.clear()
-            self._set_selected("")
         image_file = self.ctx.media_file(bundle.local_path)
         keyed = bundle.keyed()
         token = self._latest.current  # the user may move on while pixels decode

@@ -105,14 +105,23 @@ class EntityText(QTextBrowser):
         self._render()
 
     def highlight(self, key: str) -> None:
+        """Re-render with another span emphasised; the analyst's text selection survives it (the document
+        has the same characters), so hovering an entity never loses words selected for a correction."""
         if key != self._highlight:
             self._highlight = key
-            self._render()
+            self._render(keep_selection=True)
 
-    def _render(self) -> None:
+    def _render(self, keep_selection: bool = False) -> None:
         scroll = self.verticalScrollBar().value()
+        cursor = self.textCursor()
+        anchor, position = cursor.anchor(), cursor.position()
         markup, self._positions = _render(self._text, self._spans, self._highlight)
         self.setHtml(markup)
+        if keep_selection:
+            cursor = self.textCursor()
+            cursor.setPosition(anchor)
+            cursor.setPosition(position, QTextCursor.MoveMode.KeepAnchor)
+            self.setTextCursor(cursor)
         self.verticalScrollBar().setValue(scroll)
 
     def selected_range(self) -> tuple[int, int] | None:
