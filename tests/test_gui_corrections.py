@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QWidget
 from core import masks
 from core.settings import Settings
 from gui.app import application
-from gui.widgets.entity_list import EntityList, EntityRow
+from gui.widgets.entity_list import ROW_ROLE, EntityList, EntityRow
 from gui.widgets.entity_text import EntityText, Span
 from storage import Store
 from test_gui import demo_paths, find_entities, open_native, window  # noqa: F401 - the real demo in a real window
@@ -95,7 +95,12 @@ def test_a_type_correction_survives_a_pipeline_rerun_and_shows_in_search_and_tre
     choose(chip_menu(qtbot, inspector, "COBOL"), "Change type", "ORG")
     qtbot.waitUntil(lambda: row_of(inspector, "COBOL").type == "ORG", timeout=10_000)
     corrected = row_of(inspector, "COBOL")
-    assert corrected.corrected.startswith("by ") and "type" in corrected.corrected  # the chip's tooltip says who, when
+    assert corrected.corrected.startswith("by ") and "type" in corrected.corrected
+    chip = next(inspector.entities.item(i) for i in range(inspector.entities.count())
+                if inspector.entities.item(i).data(ROW_ROLE).text == "COBOL")
+    assert f"Corrected {corrected.corrected}." in chip.toolTip()  # who, when and how, on the chip
+    inspector.text.entity_hovered.emit(corrected.key)
+    assert "✎ corrected by" in inspector.evidence.text()  # and under the text while hovering it
     span = next(s for s in inspector.text._spans if s.start == inspector.bundle.post.text.index("COBOL"))
     assert span.type == "ORG" and span.corrected  # the text marks it too
 

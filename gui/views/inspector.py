@@ -237,7 +237,8 @@ class InspectorView(QWidget):
         if row is None:
             return ""
         lines = row.evidence or ("no evidence recorded for this verdict",)
-        return f"{row.text}: {row.status}\n" + "\n".join(f"• {line}" for line in lines)
+        corrected = f"\n✎ corrected {row.corrected}" if row.corrected else ""
+        return f"{row.text}: {row.status}\n" + "\n".join(f"• {line}" for line in lines) + corrected
 
     def _select(self, key: str) -> None:
         self._set_selected("" if key == self._selected else key)
