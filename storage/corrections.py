@@ -287,7 +287,8 @@ def select(
     limit: int | None = None,
 ) -> list[Correction]:
     """Corrections matching every filter given, newest first (`until` exclusive)."""
-    conditions, params = ["1"], []  # type: ignore[var-annotated]
+    conditions: list[str] = ["1"]
+    params: list[Any] = []
     if post_ids is not None:
         conditions.append(f"post_id IN {IDS}")
         params.append(json.dumps(list(post_ids)))
@@ -295,7 +296,7 @@ def select(
         kinds = list(kinds)
         unknown = set(kinds) - set(KINDS)
         if unknown:
-            raise ValueError(f"unknown correction kind {sorted(unknown)[0]!r} (one of {', '.join(KINDS)})")
+            raise ValueError(f"unknown correction kind {min(unknown)!r} (one of {', '.join(KINDS)})")
         conditions.append(f"kind IN {IDS}")
         params.append(json.dumps(list(kinds)))
     if author is not None:
