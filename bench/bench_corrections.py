@@ -22,10 +22,10 @@ from rich.table import Table
 from bench.results import write_json
 from storage import Store
 from storage import corrections as fix
-from storage.records import Entity, Post
+from storage.records import Entity, EntityType, Post
 
 BATCH = 1000
-_NAMES = [("Trump", "PER"), ("Biden", "PER"), ("Ohio", "LOC"), ("Nasa", "ORG")]
+_NAMES: list[tuple[str, EntityType]] = [("Trump", "PER"), ("Biden", "PER"), ("Ohio", "LOC"), ("Nasa", "ORG")]
 
 
 def _post(i: int) -> Post:
@@ -44,7 +44,7 @@ def _save_all(store: Store, posts: list[Post]) -> float:
     """Seconds to save every post's predictions in pipeline-sized batches."""
     started = time.perf_counter()
     for begin in range(0, len(posts), BATCH):
-        store.save_results("bench", [(p.id, _predictions(p), None) for p in posts[begin : begin + BATCH]])  # type: ignore[misc]
+        store.save_results("bench", [(p.id or 0, _predictions(p), None) for p in posts[begin : begin + BATCH]])
     return time.perf_counter() - started
 
 
@@ -62,7 +62,7 @@ def measure(store: Store, n: int, repeat: int) -> dict[str, dict[str, float]]:
     store.upsert_posts(posts)
     _save_all(store, posts)
     plain = _save_all(store, posts)  # a re-run of every post (replacing what the first run saved)
-    target = store.entities_for_post(posts[n // 2].id)[2]  # "Ohio" of one post
+    target = store.entities_for_post(posts[n // 2].id or 0)[2]  # "Ohio" of one post
     correction = store.add_correction(fix.change_type(target, "ORG"))
     figures = {
         "correct_one_post": _ms(lambda: store.add_correction(fix.change_type(target, "ORG")), repeat),

@@ -87,7 +87,7 @@ def apply(raw: list[Entity], text: str, in_force: list[Correction]) -> tuple[lis
 
 
 def _apply_one(mentions: list[Entity], text: str, correction: Correction) -> str:
-    target, payload = correction.target, correction.payload
+    target = correction.target
     start, end = target["start"], target["end"]
     if text[start:end] != target["text"]:
         return "stale"

@@ -25,7 +25,7 @@ import json
 import math
 import sqlite3
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Iterable, Literal, Mapping
 
@@ -36,7 +36,7 @@ from storage.records import ENTITY_TYPES, BoxTuple, Entity
 MENTION_KINDS = ("type", "span", "delete", "add", "in_image", "box", "reject_box", "name")
 ENTITY_KINDS = ("merge", "split")
 KINDS = MENTION_KINDS + ENTITY_KINDS
-Status = Literal["applied", "stale", "unmatched", "reverted"]
+Status = Literal["applied", "stale", "unmatched", "superseded", "reverted"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ class Draft:
 class Correction:
     """A stored correction. status: 'applied' (in force and shaping the view), 'stale' (in force, but the
     post's text no longer reads the same at its span), 'unmatched' (in force, but another mention now
-    covers its words) or 'reverted' (kept for the record and for redo)."""
+    covers its words), 'superseded' (a merge or split of an alias that a later one of the same alias
+    overrides) or 'reverted' (kept for the record and for redo)."""
 
     id: int
     kind: str
@@ -268,11 +269,28 @@ def _record(row: tuple[Any, ...]) -> Correction:
     )  # fmt: skip
 
 
+def _records(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[Correction]:
+    """Records of these rows; a merge or split that a later one of the same alias overrides is 'superseded'."""
+    found = [_record(row) for row in rows]
+    if any(c.kind in ENTITY_KINDS and not c.reverted for c in found):
+        latest: dict[str, int] = {}
+        for cid, target in conn.execute(
+            "SELECT id, target FROM corrections WHERE post_id IS NULL AND reverted_at IS NULL ORDER BY id"
+        ):
+            latest[json.loads(target)["norm"]] = cid
+        found = [
+            replace(c, status="superseded")
+            if c.kind in ENTITY_KINDS and not c.reverted and latest.get(c.target["norm"]) != c.id else c
+            for c in found
+        ]  # fmt: skip
+    return found
+
+
 def get(conn: sqlite3.Connection, correction_id: int) -> Correction:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM corrections WHERE id = ?", (correction_id,)).fetchone()
-    if row is None:
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM corrections WHERE id = ?", (correction_id,)).fetchall()
+    if not rows:
         raise KeyError(f"no correction with id {correction_id}")
-    return _record(row)
+    return _records(conn, rows)[0]
 
 
 def select(
@@ -287,7 +305,8 @@ def select(
     limit: int | None = None,
 ) -> list[Correction]:
     """Corrections matching every filter given, newest first (`until` exclusive)."""
-    conditions, params = ["1"], []  # type: ignore[var-annotated]
+    conditions: list[str] = ["1"]
+    params: list[Any] = []
     if post_ids is not None:
         conditions.append(f"post_id IN {IDS}")
         params.append(json.dumps(list(post_ids)))
@@ -295,7 +314,7 @@ def select(
         kinds = list(kinds)
         unknown = set(kinds) - set(KINDS)
         if unknown:
-            raise ValueError(f"unknown correction kind {sorted(unknown)[0]!r} (one of {', '.join(KINDS)})")
+            raise ValueError(f"unknown correction kind {min(unknown)!r} (one of {', '.join(KINDS)})")
         conditions.append(f"kind IN {IDS}")
         params.append(json.dumps(list(kinds)))
     if author is not None:
@@ -312,8 +331,8 @@ def select(
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM corrections WHERE {' AND '.join(conditions)} ORDER BY id DESC LIMIT ?",
         (*params, -1 if limit is None else limit),
-    )
-    return [_record(row) for row in rows]
+    ).fetchall()
+    return _records(conn, rows)
 
 
 def in_force_for_posts(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, list[Correction]]:

@@ -135,9 +135,11 @@ def test_a_merge_changes_entity_pages_trends_and_search_and_a_split_undoes_it(tm
     assert store.entity_profile("donald trump").mentions == 4
     split = store.split_entity("trump")
     assert store.entity_profile("donald trump").mentions == 1 and store.entity_profile("trump").mentions == 3
+    assert [(c.kind, c.status) for c in store.corrections()] == [("split", "applied"), ("merge", "superseded")]
     assert store.entity_aliases("donald trump") == [] and not one(store, posts[0].id, "Trump").corrected
     store.revert_correction(split.id)  # undo the split: merged again
     assert store.entity_profile("donald trump").mentions == 4
+    assert [(c.kind, c.status) for c in store.corrections()] == [("split", "reverted"), ("merge", "applied")]
     store.revert_correction(merge.id)
     assert store.entity_profile("trump").mentions == 3
     assert store.verify_aggregates() == []
