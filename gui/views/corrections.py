@@ -19,11 +19,12 @@ from storage import Store
 from storage.corrections import KINDS, Correction
 
 MAX_LISTED = 5000
-STATUS_COLORS = {"reverted": MUTED, "stale": ERROR_COLOR, "unmatched": ERROR_COLOR}
+STATUS_COLORS = {"reverted": MUTED, "superseded": MUTED, "stale": ERROR_COLOR, "unmatched": ERROR_COLOR}
 STATUS_HELP = {
     "applied": "in force: every view shows it",
     "stale": "in force, but the post's text no longer reads the same at its span (re-imported)",
     "unmatched": "in force, but another mention now covers its words",
+    "superseded": "a merge or split of a name that a later merge or split of the same name overrides",
     "reverted": "taken back: kept for the record; Restore puts it back",
 }
 COLUMNS = [
