@@ -165,7 +165,7 @@ def findings_overlays(findings: ImageFindings, named: set[tuple[float, ...]] = f
             continue
         maybe = f" — maybe {' or '.join(thing.candidates)}" if thing.candidates else ""
         overlays.append(Overlay(f"u{i}", f"{thing.label}, not identified{maybe}", "OTHER", thing.box,
-                                kind="unidentified", index=i))
+                                kind="unidentified"))
     return overlays
 
 
@@ -183,9 +183,9 @@ def render_visuals(image_file: Path | None, keyed: list[tuple[str, Entity]],
     for key, entity in keyed:
         gold = entity.origin == "gold"
         color = QColor(GOLD_COLOR) if gold else type_color(entity.type)
-        for index, region in enumerate(entity.regions):
+        for region in entity.regions:
             overlay = Overlay(key=key, label=entity.text, type=entity.type, box=tuple(region.box), gold=gold,
-                              index=index, corrected=entity.corrected)
+                              corrected=entity.corrected)
             if region.mask_rle:
                 rendered = cropped_mask_image(masks.decode(region.mask_rle), color)
                 if rendered is not None:

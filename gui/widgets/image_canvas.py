@@ -42,7 +42,6 @@ class Overlay:
     mask_offset: tuple[int, int] = (0, 0)  # where the (cropped) mask image's top-left sits
     gold: bool = False
     kind: str = "entity"  # or a FINDING_LAYERS key: drawn dashed, shown with that layer's toggle
-    index: int = 0  # which of the entity's regions (or which finding) it is
     corrected: bool = False  # an analyst drew or moved it: its label says so
 
 
