@@ -125,7 +125,10 @@ def test_a_type_correction_survives_a_pipeline_rerun_and_shows_in_search_and_tre
 def test_undo_and_redo_walk_over_the_sessions_corrections(qtbot, window):
     open_native(qtbot, window, "demo-001")
     inspector = window.inspector
-    choose(chip_menu(qtbot, inspector, "COBOL"), "Change type", "ORG")
+    inspector.entities.entity_selected.emit(key_of(inspector, "COBOL"))
+    keys(qtbot, window, "T")  # the type menu opens under the selected chip
+    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu))
+    choose(QApplication.activePopupWidget(), "ORG")
     qtbot.waitUntil(lambda: row_of(inspector, "COBOL").type == "ORG", timeout=10_000)
     inspector.entities.entity_selected.emit(key_of(inspector, "Navy"))
     keys(qtbot, window, "Del")  # Navy is no entity

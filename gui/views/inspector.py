@@ -9,20 +9,28 @@ goes through the shared CorrectionLog (undoable); a drawn box's mask is made off
 from __future__ import annotations
 
 import html
-from functools import partial
 from typing import Callable
 
 import shiboken6
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCursor
-from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core import masks
 from core.pipeline.segmentation.box_mask import mask_for_box
 from core.settings import Settings
 from gui.context import AppContext
 from gui.models.post_bundle import PostBundle, Visuals, load_bundle, render_visuals
-from gui.theme import TYPE_NAMES
+from gui.views import correction_menus as menus
+from gui.views.correction_menus import popup
 from gui.widgets.common import label, section
 from gui.widgets.entity_list import EntityList
 from gui.widgets.entity_text import EntityText
@@ -31,13 +39,7 @@ from gui.widgets.overlay_bar import LegendBar, OverlayBar
 from gui.workers import Latest, run_in_pool
 from storage import corrections as drafts
 from storage.corrections import Correction, Draft
-from storage.records import ENTITY_TYPES, BoxTuple, Entity
-
-
-def popup(menu: QMenu, where: QPoint) -> None:
-    """Show a context menu without blocking (tests and shortcuts go on); it is deleted once closed."""
-    menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    menu.popup(where)
+from storage.records import BoxTuple, Entity
 
 
 class InspectorView(QWidget):
@@ -124,9 +126,9 @@ class InspectorView(QWidget):
             source.entity_selected.connect(self._select)
         self.entities.entity_opened.connect(self.entity_opened)
         self.legend.gold_button.toggled.connect(lambda _on: self._show_entities())
-        self.text.context_requested.connect(lambda key, where: popup(self.entity_menu(key), where))
-        self.entities.context_requested.connect(lambda key, where: popup(self.entity_menu(key), where))
-        self.canvas.context_requested.connect(lambda overlay, where: popup(self.region_menu(overlay), where))
+        self.text.context_requested.connect(lambda key, where: popup(menus.entity_menu(self, key), where))
+        self.entities.context_requested.connect(lambda key, where: popup(menus.entity_menu(self, key), where))
+        self.canvas.context_requested.connect(lambda overlay, where: popup(menus.region_menu(self, overlay), where))
         self.canvas.box_drawn.connect(self._box_drawn)
         self.canvas.box_moved.connect(lambda overlay, box: self.set_box(overlay.key, box))
         self.corrections = ctx.corrections
@@ -334,87 +336,20 @@ class InspectorView(QWidget):
         """A box drawn in box-edit mode belongs to the selected entity, else to one picked from a menu."""
         if self.entity(self._selected):
             self.set_box(self._selected, box)
-            return
-        menu = QMenu(self)
-        menu.addSection("Box for…")
-        for key, entity in self._predicted():
-            menu.addAction(f"{entity.text} ({entity.type})", partial(self.set_box, key, box))
-        popup(menu, QCursor.pos())
+        else:
+            popup(menus.box_owner_menu(self, box), QCursor.pos())
 
-    def _predicted(self) -> list[tuple[str, Entity]]:
+    def predicted(self) -> list[tuple[str, Entity]]:
+        """The post's predicted (correctable) entities with their keys."""
         return [(key, e) for key, e in self.bundle.keyed() if e.origin == "pred"] if self.bundle is not None else []
 
-    def entity_menu(self, key: str) -> QMenu:
-        """Corrections for the entity under the pointer and for the selected text."""
-        menu = QMenu(self)
-        entity = self.entity(key)
-        selection = self.text.selected_range()
-        chosen = self.bundle.post.text[selection[0] : selection[1]] if selection and self.bundle else ""
-        if entity is not None:
-            menu.addSection(f"{entity.text} ({entity.type})")
-            types = menu.addMenu("Change type (T)")
-            for entity_type in ENTITY_TYPES:
-                action = types.addAction(f"{entity_type} — {TYPE_NAMES[entity_type]}",
-                                         partial(self.change_type, key, entity_type))  # fmt: skip
-                action.setEnabled(entity_type != entity.type)
-            if selection:
-                menu.addAction(f"Set span to “{chosen}” (S)", partial(self.fix_span, key, *selection))
-            menu.addAction("In image (I)", partial(self.mark_in_image, key, True))
-            menu.addAction("Not in image (Shift+I)", partial(self.mark_in_image, key, False))
-            if entity.regions:
-                menu.addAction("Reject its boxes", partial(self.reject_box, key, None))
-            menu.addAction("Delete: not an entity (Del)", partial(self.delete_entity, key))
-            menu.addAction("Open entity page", partial(self.entity_opened.emit, entity.norm))
-        if selection:
-            add = menu.addMenu(f"Add “{chosen}” as (A)")
-            for entity_type in ENTITY_TYPES:
-                add.addAction(f"{entity_type} — {TYPE_NAMES[entity_type]}",
-                              partial(self.add_entity, *selection, entity_type))  # fmt: skip
-        if menu.isEmpty():
-            menu.addAction("Select text to add a missed entity").setEnabled(False)
-        return menu
-
-    def region_menu(self, overlay) -> QMenu:
-        """Corrections for a region of the image: reject an entity's box, name a detected person."""
-        menu = QMenu(self)
-        if overlay is None:
-            menu.addAction("Edit boxes (E): drag to draw one", lambda: self.canvas.set_edit_mode(True))
-        elif overlay.kind == "entity" and self.entity(overlay.key):
-            entity = self.entity(overlay.key)
-            menu.addSection(f"{entity.text} ({entity.type})")
-            menu.addAction("Reject this box", partial(self.reject_box, overlay.key, overlay.box))
-            menu.addAction("Not in image", partial(self.mark_in_image, overlay.key, False))
-        elif overlay.kind == "unidentified":
-            menu.addSection("This is…")
-            people = sorted(self._predicted(), key=lambda ke: ke[1].type != "PER")
-            for key, entity in people:
-                menu.addAction(f"{entity.text} ({entity.type})", partial(self.name_person, key, overlay.box))
-            if not people:
-                menu.addAction("Add the name in the text first (select it, A)").setEnabled(False)
-        return menu
-
-    def _menu_at_selection(self, build: Callable[[], QMenu]) -> None:
+    def _menu_at_selection(self, build: Callable[[InspectorView], QMenu]) -> None:
+        """A correction key's menu, under the selected chip (or at the pointer)."""
         row = self.entities.currentRow()
         item = self.entities.item(row) if row >= 0 else None
         where = (self.entities.viewport().mapToGlobal(self.entities.visualItemRect(item).bottomLeft())
                  if item is not None else QCursor.pos())  # fmt: skip
-        popup(build(), where)
-
-    def _type_menu(self) -> QMenu:
-        menu = QMenu(self)
-        for entity_type in ENTITY_TYPES:
-            menu.addAction(f"{entity_type} — {TYPE_NAMES[entity_type]}",
-                           partial(self.change_type, self._selected, entity_type))  # fmt: skip
-        return menu
-
-    def _add_menu(self) -> QMenu:
-        menu = QMenu(self)
-        selection = self.text.selected_range()
-        if selection is None:
-            menu.addAction("Select text to add first").setEnabled(False)
-        for entity_type in ENTITY_TYPES if selection else ():
-            menu.addAction(f"{entity_type} — {TYPE_NAMES[entity_type]}", partial(self.add_entity, *selection, entity_type))
-        return menu
+        popup(build(self), where)
 
     def _fix_selected_span(self) -> None:
         if (selection := self.text.selected_range()) is not None:
@@ -424,9 +359,9 @@ class InspectorView(QWidget):
         """What the window's correction shortcuts do here (gui/shortcuts.py), on the selected entity."""
         return {
             "edit_boxes": self.overlay_bar.edit_button.toggle,
-            "correct_type": lambda: self.entity(self._selected) and self._menu_at_selection(self._type_menu),
+            "correct_type": lambda: self.entity(self._selected) and self._menu_at_selection(menus.type_menu),
             "correct_span": self._fix_selected_span,
-            "add_entity": lambda: self._menu_at_selection(self._add_menu),
+            "add_entity": lambda: self._menu_at_selection(menus.add_menu),
             "delete_entity": lambda: self.delete_entity(self._selected),
             "mark_in_image": lambda: self.mark_in_image(self._selected, True),
             "mark_not_in_image": lambda: self.mark_in_image(self._selected, False),
