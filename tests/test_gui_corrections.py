@@ -266,6 +266,10 @@ def test_a_merge_on_the_entity_page_changes_the_page_and_trends_and_a_split_rest
     with qtbot.waitSignal(page.loaded, timeout=10_000):
         window.open_entity("grace hopper celebration")
     assert page.data.profile.mentions == 1
+    page.merge_target.setText("Grace Hoper")  # a typo: refused, nothing stored
+    page.merge_button.click()
+    qtbot.waitUntil(lambda: "no entity is named “Grace Hoper”" in page.facts.text())
+    assert window.ctx.corrections.stack.count() == 0 and page.norm == "grace hopper celebration"
     page.merge_target.setText("Grace Hopper")
     page.merge_button.click()
     qtbot.waitUntil(lambda: page.norm == "grace hopper" and page.data.profile.mentions == hopper_mentions + 1,

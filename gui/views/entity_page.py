@@ -31,6 +31,7 @@ from gui.widgets.common import counting_choice, label, section
 from gui.widgets.table_view import RecordTable
 from gui.workers import Latest, run_in_pool
 from storage import Store
+from storage.normalize import normalize_entity
 
 MENTION_COLUMNS = [
     Column("Date", lambda m: m.created_at),
@@ -159,11 +160,22 @@ class EntityPage(QWidget):
         self._on_data(data)
 
     def merge_into_target(self) -> None:
-        """Merge the entity on the page into the one typed; the page then shows the merged entity."""
-        target = self.merge_target.text().strip()
-        if self.norm and target:
-            self.merge_target.clear()
-            self.ctx.corrections.merge(self.norm, target)
+        """Merge the entity on the page into the one typed, once the store knows that one (a typo must not
+        make the entity vanish into a name nothing else has); the page then shows the merged entity."""
+        target, alias = self.merge_target.text().strip(), self.norm
+        if not (alias and target):
+            return
+
+        def merge_if_known(known: bool) -> None:
+            if known:
+                self.merge_target.clear()
+                self.ctx.corrections.merge(alias, target)
+            else:
+                self.merge_target.setToolTip(f"No entity is named “{target}”: check the spelling")
+                self.facts.setText(f"Not merged: no entity is named “{target}”.")
+
+        self.ctx.db.submit(lambda store: store.entity_profile(normalize_entity(target)).name is not None,
+                           merge_if_known)  # fmt: skip
 
     def split_selected_alias(self) -> None:
         if alias := self.aliases.currentText():
