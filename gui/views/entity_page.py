@@ -171,7 +171,6 @@ class EntityPage(QWidget):
                 self.merge_target.clear()
                 self.ctx.corrections.merge(alias, target)
             else:
-                self.merge_target.setToolTip(f"No entity is named “{target}”: check the spelling")
                 self.facts.setText(f"Not merged: no entity is named “{target}”.")
 
         self.ctx.db.submit(lambda store: store.entity_profile(normalize_entity(target)).name is not None,
