@@ -131,6 +131,11 @@ def test_undo_and_redo_walk_over_the_sessions_corrections(qtbot, window):
     choose(QApplication.activePopupWidget(), "ORG")
     qtbot.waitUntil(lambda: row_of(inspector, "COBOL").type == "ORG", timeout=10_000)
     inspector.entities.entity_selected.emit(key_of(inspector, "Navy"))
+    window.show_page("search")
+    keys(qtbot, window, "Del")  # out of sight, the inspector's entities are safe from the key
+    qtbot.wait(300)
+    assert window.ctx.corrections.stack.count() == 1
+    window.show_page("explore")
     keys(qtbot, window, "Del")  # Navy is no entity
     qtbot.waitUntil(lambda: row_of(inspector, "Navy") is None, timeout=10_000)
 

@@ -9,6 +9,7 @@ goes through the shared CorrectionLog (undoable); a drawn box's mask is made off
 from __future__ import annotations
 
 import html
+from functools import partial
 from typing import Callable
 
 import shiboken6
@@ -356,8 +357,10 @@ class InspectorView(QWidget):
             self.fix_span(self._selected, *selection)
 
     def correction_actions(self) -> dict[str, Callable[[], None]]:
-        """What the window's correction shortcuts do here (gui/shortcuts.py), on the selected entity."""
-        return {
+        """What the window's correction shortcuts do (gui/shortcuts.py): on the selected entity, and only while
+        the inspector is on screen (Del on another page must not delete an entity out of sight); undo and
+        redo work on every page."""
+        on_entity = {
             "edit_boxes": self.overlay_bar.edit_button.toggle,
             "correct_type": lambda: self.entity(self._selected) and self._menu_at_selection(menus.type_menu),
             "correct_span": self._fix_selected_span,
@@ -365,6 +368,10 @@ class InspectorView(QWidget):
             "delete_entity": lambda: self.delete_entity(self._selected),
             "mark_in_image": lambda: self.mark_in_image(self._selected, True),
             "mark_not_in_image": lambda: self.mark_in_image(self._selected, False),
-            "undo": self.corrections.stack.undo,
-            "redo": self.corrections.stack.redo,
         }
+        shown = {name: partial(self._if_shown, action) for name, action in on_entity.items()}
+        return shown | {"undo": self.corrections.stack.undo, "redo": self.corrections.stack.redo}
+
+    def _if_shown(self, action: Callable[[], object]) -> None:
+        if self.isVisible():
+            action()
