@@ -165,6 +165,13 @@ def test_merges_chain_and_refuse_cycles(tmp_path):
     with pytest.raises(ValueError, match="not merged"):
         store.split_entity("biden")
     assert len(store.corrections()) == 2  # nothing stored for the refusals
+    split = store.split_entity("donald trump")  # then "president trump" into "donald trump" is allowed...
+    store.merge_entities("president trump", "donald trump")
+    with pytest.raises(ValueError, match="reverting correction .* would merge"):
+        store.revert_correction(split.id)  # ...so bringing back "donald trump" into "president trump" is refused
+    assert not any(c.reverted for c in store.corrections())  # the refused revert changed nothing
+    assert {e.norm for e in store.entities_for_post(post.id)} == {"donald trump"}
+    assert store.verify_aggregates() == []
     store.close()
 
 
