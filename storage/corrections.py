@@ -232,7 +232,22 @@ def set_reverted(conn: sqlite3.Connection, correction_id: int, reverted: bool) -
         conn.execute(
             "UPDATE corrections SET reverted_at = ? WHERE id = ?", (time.time() if reverted else None, correction_id)
         )
+        if found.kind in ENTITY_KINDS:
+            _refuse_cycles(aliases(conn), found)
     return get(conn, correction_id)
+
+
+def _refuse_cycles(merged: Aliases, flipped: Correction) -> None:  # flipped: as it was before
+    """Taking back a split brings its merge back, which may now close a loop ("a" into "b" into "a"): refused,
+    and the caller's transaction with it."""
+    for alias in merged:
+        norm, seen = alias, {alias}
+        while norm in merged:
+            norm = merged[norm][0]
+            if norm in seen:
+                raise ValueError(f"{'restoring' if flipped.reverted else 'reverting'} correction {flipped.id}"
+                                 f" would merge {alias!r} into itself")  # fmt: skip
+            seen.add(norm)
 
 
 def set_mask(conn: sqlite3.Connection, correction_id: int, mask_rle: Mapping[str, Any], area: int | None) -> Correction:

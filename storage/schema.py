@@ -322,6 +322,7 @@ def _v8(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE entities ADD COLUMN corrections TEXT")  # JSON ids of the mention corrections applied
     if "pred_norm" not in columns:
         conn.execute("ALTER TABLE entities ADD COLUMN pred_norm TEXT")  # the name before merges; NULL: not merged
+    conn.execute("CREATE INDEX IF NOT EXISTS entities_merged ON entities (pred_norm) WHERE pred_norm IS NOT NULL")
 
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [

@@ -126,6 +126,9 @@ def test_a_merge_changes_entity_pages_trends_and_search_and_a_split_undoes_it(tm
     assert [(c.norm, c.count) for c in store.top_entities(limit=1)] == [("donald trump", 3)]
     assert [c.norm for c in store.cooccurring("biden")] == ["donald trump"]
     assert sorted(p.id for p in store.search_posts("entity:\"donald trump\"").items) == [p.id for p in posts]
+    assert sorted(p.id for p in store.search_posts("entity:trump").items) == [p.id for p in posts]  # the alias too
+    assert [e.norm for e in store.search_entities("entity:trump").items] == ["donald trump"]
+    assert [e.norm for e in store.search_entities("entity:trump author:nobody").items] == []  # counted from mentions
     assert store.entity_aliases("donald trump") == ["trump"] and store.resolve_entity("trump") == "donald trump"
     assert one(store, posts[0].id, "Trump").corrected_by == [merge.id]
     # a post predicted after the merge is merged too
@@ -137,6 +140,8 @@ def test_a_merge_changes_entity_pages_trends_and_search_and_a_split_undoes_it(tm
     assert store.entity_profile("donald trump").mentions == 1 and store.entity_profile("trump").mentions == 3
     assert [(c.kind, c.status) for c in store.corrections()] == [("split", "applied"), ("merge", "superseded")]
     assert store.entity_aliases("donald trump") == [] and not one(store, posts[0].id, "Trump").corrected
+    assert [p.id for p in store.search_posts("entity:\"donald trump\"").items] == [posts[1].id]
+    assert sorted(p.id for p in store.search_posts("entity:trump").items) == [posts[0].id, posts[2].id, late.id]
     store.revert_correction(split.id)  # undo the split: merged again
     assert store.entity_profile("donald trump").mentions == 4
     assert [(c.kind, c.status) for c in store.corrections()] == [("split", "reverted"), ("merge", "applied")]
@@ -160,6 +165,13 @@ def test_merges_chain_and_refuse_cycles(tmp_path):
     with pytest.raises(ValueError, match="not merged"):
         store.split_entity("biden")
     assert len(store.corrections()) == 2  # nothing stored for the refusals
+    split = store.split_entity("donald trump")  # then "president trump" into "donald trump" is allowed...
+    store.merge_entities("president trump", "donald trump")
+    with pytest.raises(ValueError, match="reverting correction .* would merge"):
+        store.revert_correction(split.id)  # ...so bringing back "donald trump" into "president trump" is refused
+    assert not any(c.reverted for c in store.corrections())  # the refused revert changed nothing
+    assert {e.norm for e in store.entities_for_post(post.id)} == {"donald trump"}
+    assert store.verify_aggregates() == []
     store.close()
 
 
