@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.config import AppPaths
-from gui.models.correction_log import CorrectionLog
-from gui.workers import DbWorker, ThumbnailCache
-from storage import Store
+from groundlens.core.config import AppPaths
+from groundlens.gui.models.correction_log import CorrectionLog
+from groundlens.gui.workers import DbWorker, ThumbnailCache
+from groundlens.storage import Store
 
 
 @dataclass

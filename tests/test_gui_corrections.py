@@ -12,12 +12,12 @@ from PySide6.QtGui import QContextMenuEvent, QKeySequence, QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
-from core import masks
-from core.settings import Settings
-from gui.app import application
-from gui.widgets.entity_list import ROW_ROLE, EntityList, EntityRow
-from gui.widgets.entity_text import EntityText, Span
-from storage import Store
+from groundlens.core import masks
+from groundlens.core.settings import Settings
+from groundlens.gui.app import application
+from groundlens.gui.widgets.entity_list import ROW_ROLE, EntityList, EntityRow
+from groundlens.gui.widgets.entity_text import EntityText, Span
+from groundlens.storage import Store
 from test_gui import demo_paths, find_entities, open_native, window  # noqa: F401 - the real demo in a real window
 
 
@@ -231,7 +231,7 @@ def test_naming_a_detected_person_and_rejecting_a_box(qtbot, window, demo_paths)
     settings.save(demo_paths.settings_file)
     open_native(qtbot, window, "demo-001")
     post_id = window.inspector.post_id
-    from storage.records import ImageFindings, ImageObject
+    from groundlens.records import ImageFindings, ImageObject
 
     with Store.open(demo_paths.db_path) as store:  # the pipeline saw a person it could not name
         post = store.get_post(post_id)
@@ -419,8 +419,8 @@ def test_gold_is_hidden_by_default_and_marked_against_predictions_when_shown(qtb
 
 
 def test_a_feed_row_with_one_entity_says_entity():
-    from gui.widgets.post_delegate import summary_badges
-    from storage.feed import PostSummary
+    from groundlens.gui.widgets.post_delegate import summary_badges
+    from groundlens.storage.feed import PostSummary
 
     fields = {name: None for name in PostSummary.__dataclass_fields__}
     one = PostSummary(**{**fields, "n_entities": 1, "n_groundable": 0, "n_gold": 0})
@@ -439,7 +439,7 @@ def _no_popup_left():
 
 
 def test_the_shortcut_sheet_lists_the_correction_keys_and_fits_a_laptop_screen(qtbot, window):
-    from gui.widgets.shortcut_sheet import ShortcutSheet, sheet_html
+    from groundlens.gui.widgets.shortcut_sheet import ShortcutSheet, sheet_html
 
     assert "CORRECTIONS" in sheet_html() and "Undo the last correction" in sheet_html()
     sheet = ShortcutSheet(window)

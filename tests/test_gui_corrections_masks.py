@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import masks
-from core.config import RESOURCES_DIR
-from core.pipeline.config import StageConfig
-from core.pipeline.segmentation.box_mask import SegmentationOffError, mask_for_box, segmenter_for
+from groundlens.core import masks
+from groundlens.core.config import RESOURCES_DIR
+from groundlens.core.pipeline.config import StageConfig
+from groundlens.core.pipeline.segmentation.box_mask import SegmentationOffError, mask_for_box, segmenter_for
 
 ASTRONAUT = RESOURCES_DIR / "demo" / "images" / "astronaut.jpg"
 SHUTTLE = (355, 0, 470, 275)

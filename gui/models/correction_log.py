@@ -14,11 +14,11 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from gui.workers import DbWorker
-from storage import Store
-from storage.corrections import Correction, Draft
-from storage.corrections import merge as merge_draft
-from storage.corrections import split as split_draft
+from groundlens.gui.workers import DbWorker
+from groundlens.storage import Store
+from groundlens.storage.corrections import Correction, Draft
+from groundlens.storage.corrections import merge as merge_draft
+from groundlens.storage.corrections import split as split_draft
 
 StoreStep = Callable[[Store, int], Any]
 

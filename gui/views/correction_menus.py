@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Callable
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMenu
 
-from gui.theme import TYPE_NAMES
-from gui.widgets.image_canvas import Overlay
-from storage.records import ENTITY_TYPES, BoxTuple
+from groundlens.gui.theme import TYPE_NAMES
+from groundlens.gui.widgets.image_canvas import Overlay
+from groundlens.records import ENTITY_TYPES, BoxTuple
 
 if TYPE_CHECKING:
-    from gui.views.inspector import InspectorView
+    from groundlens.gui.views.inspector import InspectorView
 
 
 def popup(menu: QMenu, where: QPoint) -> None:

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from gui.context import AppContext
-from gui.models.record_table import Column
-from gui.theme import ERROR_COLOR, MUTED
-from gui.widgets.common import label
-from gui.widgets.table_view import RecordTable
-from gui.workers import Latest
-from storage import Store
-from storage.corrections import KINDS, Correction
+from groundlens.gui.context import AppContext
+from groundlens.gui.models.record_table import Column
+from groundlens.gui.theme import ERROR_COLOR, MUTED
+from groundlens.gui.widgets.common import label
+from groundlens.gui.widgets.table_view import RecordTable
+from groundlens.gui.workers import Latest
+from groundlens.storage import Store
+from groundlens.storage.corrections import KINDS, Correction
 
 MAX_LISTED = 5000
 STATUS_COLORS = {"reverted": MUTED, "superseded": MUTED, "stale": ERROR_COLOR, "unmatched": ERROR_COLOR}

@@ -25,22 +25,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import masks
-from core.pipeline.segmentation.box_mask import mask_for_box
-from core.settings import Settings
-from gui.context import AppContext
-from gui.models.post_bundle import PostBundle, Visuals, load_bundle, render_visuals
-from gui.views import correction_menus as menus
-from gui.views.correction_menus import popup
-from gui.widgets.common import label, section
-from gui.widgets.entity_list import EntityList
-from gui.widgets.entity_text import EntityText
-from gui.widgets.image_canvas import ImageCanvas
-from gui.widgets.overlay_bar import LegendBar, OverlayBar
-from gui.workers import Latest, run_in_pool
-from storage import corrections as drafts
-from storage.corrections import Correction, Draft
-from storage.records import BoxTuple, Entity
+from groundlens.core import masks
+from groundlens.core.pipeline.segmentation.box_mask import mask_for_box
+from groundlens.core.settings import Settings
+from groundlens.gui.context import AppContext
+from groundlens.gui.models.post_bundle import PostBundle, Visuals, load_bundle, render_visuals
+from groundlens.gui.views import correction_menus as menus
+from groundlens.gui.views.correction_menus import popup
+from groundlens.gui.widgets.common import label, section
+from groundlens.gui.widgets.entity_list import EntityList
+from groundlens.gui.widgets.entity_text import EntityText
+from groundlens.gui.widgets.image_canvas import ImageCanvas
+from groundlens.gui.widgets.overlay_bar import LegendBar, OverlayBar
+from groundlens.gui.workers import Latest, run_in_pool
+from groundlens.storage import corrections as drafts
+from groundlens.storage.corrections import Correction, Draft
+from groundlens.records import BoxTuple, Entity
 
 
 class InspectorView(QWidget):

@@ -13,7 +13,7 @@ from PySide6.QtCore import QPoint, QUrl, Signal
 from PySide6.QtGui import QContextMenuEvent, QTextCursor
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from gui.theme import TYPE_COLORS, tinted
+from groundlens.gui.theme import TYPE_COLORS, tinted
 
 ANCHOR_PREFIX = "ent:"
 

@@ -13,11 +13,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from core import masks
-from core.pipeline.config import StageConfig
-from core.pipeline.pipeline import load_image
-from core.pipeline.registry import create
-from storage.records import BoxTuple
+from groundlens.core import masks
+from groundlens.core.pipeline.config import StageConfig
+from groundlens.core.pipeline.pipeline import load_image
+from groundlens.core.pipeline.registry import create
+from groundlens.records import BoxTuple
 
 _lock = threading.Lock()
 _built: dict[str, Any] = {}  # canonical stage config -> segmenter
@@ -49,7 +49,7 @@ def mask_for_box(image_file: Path, box: BoxTuple, stage: StageConfig | None) -> 
         if not hasattr(segmenter, "embed"):  # another family: its own one-call interface
             (mask,) = segmenter.segment(load_image(image_file), [box])
             return masks.encode(mask)
-        from core.pipeline.segmentation.predictor import valid_boxes
+        from groundlens.core.pipeline.segmentation.predictor import valid_boxes
 
         info = Path(image_file).stat()
         image_key = f"{_key(stage)}|{image_file}|{info.st_size}|{info.st_mtime_ns}"
