@@ -41,7 +41,8 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 def _select(store: Store, kinds: tuple[str, ...], author: str | None, post_ids: tuple[int, ...],
             since: datetime | None, until: datetime | None, in_force: bool, limit: int | None) -> list[Correction]:
-    return store.corrections(post_ids or None, kinds or None, author, _utc(since), _utc(until), not in_force, limit)
+    return store.corrections(post_ids or None, kinds=kinds or None, author=author, since=_utc(since),
+                             until=_utc(until), include_reverted=not in_force, limit=limit)  # fmt: skip
 
 
 @click.group("corrections")

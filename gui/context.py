@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from groundlens.core.config import AppPaths
+from groundlens.gui.models.correction_log import CorrectionLog
 from groundlens.gui.workers import DbWorker, ThumbnailCache
 from groundlens.storage import Store
 
@@ -15,6 +16,10 @@ class AppContext:
     paths: AppPaths
     db: DbWorker
     thumbnails: ThumbnailCache
+    corrections: CorrectionLog = field(init=False)  # the analyst's corrections, undoable, shared by every view
+
+    def __post_init__(self) -> None:
+        self.corrections = CorrectionLog(self.db, parent=self.db)
 
     def media_file(self, local_path: str | None) -> Path | None:
         """Where a cached image lives; relative paths are inside the data folder. No disk access,

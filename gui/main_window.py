@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from groundlens.core.config import RESOURCES_DIR, AppPaths
 from groundlens.gui.context import AppContext, open_context
 from groundlens.gui.shortcuts import SHORTCUTS
+from groundlens.gui.views.corrections import CorrectionsView
 from groundlens.gui.views.entity_page import EntityPage
 from groundlens.gui.views.export_dialog import ExportDialog
 from groundlens.gui.views.feed import FeedView
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.network = NetworkView(ctx)
         self.jobs = JobsView(ctx)
         self.settings = SettingsView(ctx)
+        self.corrections = CorrectionsView(ctx)
 
         self.pages = QStackedWidget()
         self.nav = QListWidget()
@@ -107,6 +109,7 @@ class MainWindow(QMainWindow):
             ("network", "Network", self.network),
             ("jobs", "Jobs", self.jobs),
             ("settings", "Settings", self.settings),
+            ("corrections", "Corrections", self.corrections),
         ):
             item = QListWidgetItem(icon(name), text)
             item.setData(Qt.ItemDataRole.UserRole, name)
@@ -176,6 +179,9 @@ class MainWindow(QMainWindow):
             bulk.config_key = lambda: self.jobs.config_key
             bulk.changed.connect(self._results_changed)
             bulk.rerun_queued.connect(lambda _n: self.jobs.start_pipeline())
+        self.corrections.post_activated.connect(self.open_post)
+        self.ctx.corrections.failed.connect(lambda why: self.statusBar().showMessage(f"Correction not saved: {why}", 8000))
+        self.ctx.corrections.changed.connect(lambda: (self.feed.refresh(), self.trends.mark_stale()))
 
     def _bind_shortcuts(self) -> None:
         canvas, bar = self.inspector.canvas, self.inspector.overlay_bar
@@ -200,7 +206,8 @@ class MainWindow(QMainWindow):
             "page_settings": lambda: self.show_page("settings"),
             "import_files": self.jobs.import_files,
             "shortcut_sheet": self.show_shortcuts,
-        }
+            "page_corrections": lambda: self.show_page("corrections"),
+        } | self.inspector.correction_actions()
         self.shortcuts: dict[str, list[QShortcut]] = {}
         for shortcut in SHORTCUTS:
             bound = []

@@ -1,9 +1,10 @@
 """The corrected view of a post's predictions: the pipeline's mentions with the corrections in force applied.
 
 `entities` (origin 'pred') holds this view, so search, entity pages, trends and exports read the
-analyst's word without knowing corrections exist. The pipeline's own output of a post that any
-correction has touched (or whose mentions an alias merge renames) is kept in `raw_predictions`;
-a post without such a row holds its raw predictions in `entities`. `effective` is the one step
+analyst's word without knowing corrections exist. The pipeline's own output of a post that a mention
+correction has touched is kept in `raw_predictions`; a post without such a row holds its raw
+predictions in `entities`. Merges only rename, so they are not applied here but to every stored
+mention at once (storage.entities.realias), each row keeping the name it had before (`pred_norm`). `effective` is the one step
 every write of predictions goes through (storage.entities.replace), so a re-run, a re-import or
 a new configuration recomputes the view instead of overwriting the corrections.
 """
@@ -13,11 +14,12 @@ from __future__ import annotations
 import copy
 import json
 import sqlite3
-from dataclasses import asdict
 from typing import Any, Mapping
 
+import orjson
+
 from groundlens.storage import corrections
-from groundlens.storage.corrections import Aliases, Correction
+from groundlens.storage.corrections import Correction
 from groundlens.storage.db import IDS
 from groundlens.storage.normalize import normalize_entity
 from groundlens.records import Entity, Evidence, ImageFindings, Region
@@ -33,13 +35,9 @@ def effective(conn: sqlite3.Connection, raw_by_post: Mapping[int, list[Entity]])
     if not post_ids:
         return result
     key = json.dumps(post_ids)
-    merged = corrections.aliases(conn)
     in_force = corrections.in_force_for_posts(conn, post_ids)
     kept = {row[0] for row in conn.execute(f"SELECT post_id FROM raw_predictions WHERE post_id IN {IDS}", (key,))}
-    layered = [
-        post_id for post_id in post_ids
-        if post_id in kept or post_id in in_force or any(e.norm in merged for e in raw_by_post[post_id])
-    ]  # fmt: skip
+    layered = [post_id for post_id in post_ids if post_id in kept or post_id in in_force]
     if not layered:
         return result
     conn.executemany(
@@ -49,7 +47,7 @@ def effective(conn: sqlite3.Connection, raw_by_post: Mapping[int, list[Entity]])
     texts = dict(conn.execute(f"SELECT id, text FROM posts WHERE id IN {IDS}", (json.dumps(layered),)))
     statuses: dict[int, str] = {}
     for post_id in layered:
-        result[post_id], found = apply(raw_by_post[post_id], texts[post_id], in_force.get(post_id, []), merged)
+        result[post_id], found = apply(raw_by_post[post_id], texts[post_id], in_force.get(post_id, []))
         statuses.update(found)
     corrections.set_statuses(conn, statuses)
     return result
@@ -66,7 +64,7 @@ def without_named(conn: sqlite3.Connection, found: dict[int, ImageFindings]) -> 
     """These posts' image findings less the people an analyst named ("this is ..."): each is now the box
     of a mention, no longer someone not identified."""
     named: dict[int, list[Any]] = {}
-    for correction in corrections.select(conn, list(found), ["name"], include_reverted=False):
+    for correction in corrections.select(conn, list(found), kinds=["name"], include_reverted=False):
         if correction.status == "applied":
             named.setdefault(correction.post_id, []).append(correction.payload["box"])  # type: ignore[arg-type]
     for post_id, boxes in named.items():
@@ -79,22 +77,17 @@ def _close(a: Any, b: Any) -> bool:
     return max(abs(x - y) for x, y in zip(a, b)) <= _CLOSE
 
 
-def apply(
-    raw: list[Entity], text: str, in_force: list[Correction], merged: Aliases
-) -> tuple[list[Entity], dict[int, str]]:
-    """Pure: the mentions after these corrections (oldest first) and merges; returns them and each correction's
-    status. Mentions are matched by span, since each correction names the span as it was when made."""
-    mentions = [copy.deepcopy(entity) for entity in raw]
+def apply(raw: list[Entity], text: str, in_force: list[Correction]) -> tuple[list[Entity], dict[int, str]]:
+    """Pure: the mentions after these corrections (oldest first); returns them and each correction's status.
+    Mentions are matched by span, since each correction names the span as it was when made."""
+    mentions = [_copy(entity) for entity in raw]
     statuses = {c.id: _apply_one(mentions, text, c) for c in in_force}
-    for entity in mentions:
-        entity.norm, used = corrections.resolve(merged, entity.norm)
-        entity.corrected_by = sorted({*entity.corrected_by, *used})
     mentions.sort(key=lambda e: (e.start, e.end))
     return mentions, statuses
 
 
 def _apply_one(mentions: list[Entity], text: str, correction: Correction) -> str:
-    target, payload = correction.target, correction.payload
+    target = correction.target
     start, end = target["start"], target["end"]
     if text[start:end] != target["text"]:
         return "stale"
@@ -156,23 +149,27 @@ _APPLY = {
 }  # fmt: skip
 
 
+def _copy(entity: Entity) -> Entity:
+    """A copy the corrections may change without touching the caller's record (a retried transaction starts
+    again from the same raw predictions). Shallow: the rules below assign new lists, never change one in place."""
+    return copy.copy(entity)
+
+
+def _bytes_as_text(value: Any) -> str:
+    if isinstance(value, bytes):  # pycocotools gives a mask's counts as bytes
+        return value.decode("ascii")
+    raise TypeError(f"{type(value).__name__} cannot be kept in raw_predictions")
+
+
 def _to_json(mentions: list[Entity]) -> str:
-    records = []
-    for entity in mentions:
-        record = asdict(entity)
-        for name in ("id", "post_id", "origin"):
-            record.pop(name)
-        for region in record["regions"]:
-            counts = (region["mask_rle"] or {}).get("counts")
-            if isinstance(counts, bytes):  # pycocotools gives bytes
-                region["mask_rle"] = {**region["mask_rle"], "counts": counts.decode("ascii")}
-        records.append(record)
-    return json.dumps(records, ensure_ascii=False, separators=(",", ":"))
+    """orjson writes the records whole (5x asdict + json on the merge of a popular entity)."""
+    return orjson.dumps(mentions, default=_bytes_as_text).decode()
 
 
 def _from_json(text: str) -> list[Entity]:
     mentions = []
-    for record in json.loads(text):
+    for record in orjson.loads(text):
+        record.update(id=None, post_id=None, origin="pred")
         record["evidence"] = [Evidence(e["kind"], e["detail"], e["score"], None if e["box"] is None else tuple(e["box"]))
                               for e in record["evidence"]]  # fmt: skip
         record["regions"] = [Region(**{**r, "box": tuple(r["box"])}) for r in record["regions"]]

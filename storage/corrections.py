@@ -25,9 +25,9 @@ import json
 import math
 import sqlite3
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal, Mapping
+from typing import Any, Iterable, Literal, Mapping
 
 from groundlens.storage.db import IDS, from_epoch, to_epoch
 from groundlens.storage.normalize import normalize_entity
@@ -36,7 +36,7 @@ from groundlens.records import ENTITY_TYPES, BoxTuple, Entity
 MENTION_KINDS = ("type", "span", "delete", "add", "in_image", "box", "reject_box", "name")
 ENTITY_KINDS = ("merge", "split")
 KINDS = MENTION_KINDS + ENTITY_KINDS
-Status = Literal["applied", "stale", "unmatched", "reverted"]
+Status = Literal["applied", "stale", "unmatched", "superseded", "reverted"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ class Draft:
 class Correction:
     """A stored correction. status: 'applied' (in force and shaping the view), 'stale' (in force, but the
     post's text no longer reads the same at its span), 'unmatched' (in force, but another mention now
-    covers its words) or 'reverted' (kept for the record and for redo)."""
+    covers its words), 'superseded' (a merge or split of an alias that a later one of the same alias
+    overrides) or 'reverted' (kept for the record and for redo)."""
 
     id: int
     kind: str
@@ -81,7 +82,8 @@ class Correction:
     def describe(self) -> str:
         """One line for lists and the CLI: what was changed into what."""
         what = self.target.get("text") or self.target.get("norm")
-        said = ", ".join(f"{key}={value}" for key, value in self.payload.items() if key not in ("mask_rle",))
+        said = ", ".join(f"{key}={value}" for key, value in self.payload.items()
+                         if key != "mask_rle" and value is not None)  # fmt: skip
         return f"{self.kind} {what!r}" + (f": {said}" if said else "")
 
 
@@ -91,6 +93,8 @@ class Correction:
 def _mention(entity: Entity) -> dict[str, Any]:
     if entity.post_id is None:
         raise ValueError(f"entity {entity.text!r} is not a stored mention (post_id is None)")
+    if entity.origin != "pred":
+        raise ValueError(f"entity {entity.text!r} is gold: corrections are about predictions")
     return {"start": entity.start, "end": entity.end, "text": entity.text, "type": entity.type}
 
 
@@ -187,7 +191,7 @@ def check(conn: sqlite3.Connection, draft: Draft) -> None:
             f"post {draft.post_id} reads {text[target['start'] : target['end']]!r} at {target['start']}..{target['end']},"
             f" not {target.get('text')!r}"
         )
-    for kind in (target.get("type"), payload.get("type", "PER")):
+    for kind in (target.get("type"), *([payload["type"]] if "type" in payload else [])):
         if kind not in ENTITY_TYPES:
             raise ValueError(f"type {kind!r} is not one of {', '.join(ENTITY_TYPES)}")
     if draft.kind == "span":
@@ -228,7 +232,22 @@ def set_reverted(conn: sqlite3.Connection, correction_id: int, reverted: bool) -
         conn.execute(
             "UPDATE corrections SET reverted_at = ? WHERE id = ?", (time.time() if reverted else None, correction_id)
         )
+        if found.kind in ENTITY_KINDS:
+            _refuse_cycles(aliases(conn), found)
     return get(conn, correction_id)
+
+
+def _refuse_cycles(merged: Aliases, flipped: Correction) -> None:  # flipped: as it was before
+    """Taking back a split brings its merge back, which may now close a loop ("a" into "b" into "a"): refused,
+    and the caller's transaction with it."""
+    for alias in merged:
+        norm, seen = alias, {alias}
+        while norm in merged:
+            norm = merged[norm][0]
+            if norm in seen:
+                raise ValueError(f"{'restoring' if flipped.reverted else 'reverting'} correction {flipped.id}"
+                                 f" would merge {alias!r} into itself")  # fmt: skip
+            seen.add(norm)
 
 
 def set_mask(conn: sqlite3.Connection, correction_id: int, mask_rle: Mapping[str, Any], area: int | None) -> Correction:
@@ -265,17 +284,35 @@ def _record(row: tuple[Any, ...]) -> Correction:
     )  # fmt: skip
 
 
+def _records(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[Correction]:
+    """Records of these rows; a merge or split that a later one of the same alias overrides is 'superseded'."""
+    found = [_record(row) for row in rows]
+    if any(c.kind in ENTITY_KINDS and not c.reverted for c in found):
+        latest: dict[str, int] = {}
+        for cid, target in conn.execute(
+            "SELECT id, target FROM corrections WHERE post_id IS NULL AND reverted_at IS NULL ORDER BY id"
+        ):
+            latest[json.loads(target)["norm"]] = cid
+        found = [
+            replace(c, status="superseded")
+            if c.kind in ENTITY_KINDS and not c.reverted and latest.get(c.target["norm"]) != c.id else c
+            for c in found
+        ]  # fmt: skip
+    return found
+
+
 def get(conn: sqlite3.Connection, correction_id: int) -> Correction:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM corrections WHERE id = ?", (correction_id,)).fetchone()
-    if row is None:
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM corrections WHERE id = ?", (correction_id,)).fetchall()
+    if not rows:
         raise KeyError(f"no correction with id {correction_id}")
-    return _record(row)
+    return _records(conn, rows)[0]
 
 
 def select(
     conn: sqlite3.Connection,
     post_ids: list[int] | None = None,
-    kinds: list[str] | None = None,
+    *,
+    kinds: Iterable[str] | None = None,
     author: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -283,14 +320,16 @@ def select(
     limit: int | None = None,
 ) -> list[Correction]:
     """Corrections matching every filter given, newest first (`until` exclusive)."""
-    conditions, params = ["1"], []  # type: ignore[var-annotated]
+    conditions: list[str] = ["1"]
+    params: list[Any] = []
     if post_ids is not None:
         conditions.append(f"post_id IN {IDS}")
         params.append(json.dumps(list(post_ids)))
     if kinds is not None:
+        kinds = list(kinds)
         unknown = set(kinds) - set(KINDS)
         if unknown:
-            raise ValueError(f"unknown correction kind {sorted(unknown)[0]!r} (one of {', '.join(KINDS)})")
+            raise ValueError(f"unknown correction kind {min(unknown)!r} (one of {', '.join(KINDS)})")
         conditions.append(f"kind IN {IDS}")
         params.append(json.dumps(list(kinds)))
     if author is not None:
@@ -307,8 +346,8 @@ def select(
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM corrections WHERE {' AND '.join(conditions)} ORDER BY id DESC LIMIT ?",
         (*params, -1 if limit is None else limit),
-    )
-    return [_record(row) for row in rows]
+    ).fetchall()
+    return _records(conn, rows)
 
 
 def in_force_for_posts(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, list[Correction]]:
@@ -354,15 +393,7 @@ def merged_into(merged: Aliases, norm: str) -> list[str]:
     return sorted(alias for alias in merged if alias != norm and resolve(merged, alias)[0] == norm)
 
 
-def affected_posts(conn: sqlite3.Connection, correction: Draft | Correction) -> list[int]:
-    """The posts whose corrected view this correction changes; call before storing or flipping it.
-
-    A merge or split of `alias` changes the mentions that now count as `alias` or as what it resolves to."""
-    if correction.post_id is not None:
-        return [correction.post_id]
-    alias = correction.target["norm"]
-    norms = sorted({alias, resolve(aliases(conn), alias)[0]})
-    rows = conn.execute(
-        f"SELECT DISTINCT post_id FROM entities WHERE norm IN {IDS} AND origin = 'pred'", (json.dumps(norms),)
-    )
-    return [row[0] for row in rows]
+def alias_scope(conn: sqlite3.Connection, alias: str) -> list[str]:
+    """The names under which the mentions a merge or split of `alias` renames are counted now: the alias
+    itself and what it resolves to (every mention whose merges pass through the alias is counted as that)."""
+    return sorted({alias, resolve(aliases(conn), alias)[0]})

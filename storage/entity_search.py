@@ -15,7 +15,7 @@ from groundlens.storage.db import DAY_SECONDS, from_epoch, to_epoch
 from groundlens.storage.query import DATE_FILTERS, Filter, Query
 from groundlens.storage.saved_searches import resolve
 from groundlens.records import ENTITY_TYPES
-from groundlens.storage.search import NAME_FTS, Where, add_text, date_condition, display_names, entity_where
+from groundlens.storage.search import NAME_FTS, Where, add_text, date_condition, display_names, entity_named, entity_where
 from groundlens.storage.trends import ranked_norms
 from groundlens.storage.summaries import EntitySummary, SearchPage
 
@@ -53,9 +53,10 @@ def _aggregate_where(query: Query, names: bool = True) -> tuple[str, Where]:
             continue
         if f.key in DATE_FILTERS:
             condition, params = date_condition(f, "a.day", _day)
+        elif f.key == "entity":
+            condition, params = entity_named(f.values, "a.norm")
         else:
-            column = "a.type" if f.key == "type" else "a.norm"
-            condition, params = f"{column} IN ({', '.join('?' * len(f.values))})", list(f.values)
+            condition, params = f"a.type IN ({', '.join('?' * len(f.values))})", list(f.values)
         where.add(f"NOT {condition}" if negated else condition, *params)
     return ("mention_daily" if dated else "entity_totals"), where
 

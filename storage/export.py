@@ -55,10 +55,15 @@ def post_record(post: Post, mentions: list[Entity], seen: ImageFindings) -> dict
     return record
 
 
+def corrected_fields(entity: Entity) -> dict[str, Any]:
+    """What every export says of a mention the analyst corrected: whether, and by which corrections."""
+    return {"corrected": entity.corrected, "corrected_by": list(entity.corrected_by)}
+
+
 def _entity_record(entity: Entity) -> dict[str, Any]:
     record = asdict(entity)
     record.pop("post_id")
-    record["corrected"] = entity.corrected  # beside corrected_by (the corrections' ids)
+    record.update(corrected_fields(entity))
     return record
 
 

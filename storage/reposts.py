@@ -79,7 +79,7 @@ def copy_results(conn: sqlite3.Connection, config_key: str, pairs: Iterable[tupl
         by_original.setdefault(original, []).append(retweet)
     if not by_original:
         return 0
-    found = entities.read(conn, list(by_original), "pred")
+    found = entities.read(conn, list(by_original), "pred", before_merges=True)  # the merges hold for copies too
     seen = findings.read(conn, list(by_original))
     outcome = dict(
         (post_id, (state, error))
@@ -140,6 +140,6 @@ def refresh_copies(conn: sqlite3.Connection, original_ids: list[int]) -> None:
             AND EXISTS (SELECT 1 FROM jobs j WHERE j.post_id = p.id AND j.state IN ('done', 'failed'))""",
         (json.dumps(original_ids),),
     ).fetchall()
-    found = entities.read(conn, sorted({original for _, original in pairs}), "pred")
+    found = entities.read(conn, sorted({original for _, original in pairs}), "pred", before_merges=True)
     copied = {retweet: _copies(found[original], _media_map(conn, original, retweet)) for retweet, original in pairs}
     entities.replace(conn, copied, "pred")

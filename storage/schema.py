@@ -317,8 +317,12 @@ CREATE TABLE IF NOT EXISTS raw_predictions (
 
 def _v8(conn: sqlite3.Connection) -> None:
     _script(_V8_CORRECTIONS)(conn)
-    if "corrections" not in {row[1] for row in conn.execute("PRAGMA table_info(entities)")}:
-        conn.execute("ALTER TABLE entities ADD COLUMN corrections TEXT")  # JSON ids of the corrections applied
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(entities)")}
+    if "corrections" not in columns:
+        conn.execute("ALTER TABLE entities ADD COLUMN corrections TEXT")  # JSON ids of the mention corrections applied
+    if "pred_norm" not in columns:
+        conn.execute("ALTER TABLE entities ADD COLUMN pred_norm TEXT")  # the name before merges; NULL: not merged
+    conn.execute("CREATE INDEX IF NOT EXISTS entities_merged ON entities (pred_norm) WHERE pred_norm IS NOT NULL")
 
 
 # Analysts' own organisation of posts: tags on posts (storage/tags.py; a tag doubles as a "collection") and
@@ -350,8 +354,8 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V5_GROUNDING_EVIDENCE),  # 5: verdicts and evidence, OCR text (searchable), people not identified
     _v6,  # 6: one normalisation for post and entity search (folded post index with OCR text, recomputed keys)
     _script(_V7_JOB_IMAGES),  # 7: jobs.image, the image a result used (redone when the post's image changes)
-    _v8,  # 8: the analyst's corrections, raw predictions of corrected posts, entities.corrections
-    _script(_V9_TAGS_AND_SAVED_SEARCHES),  # 9: tags on posts, saved searches (c3-workflow)
+    _v8,  # 8: the analyst's corrections, raw predictions of corrected posts, entities.corrections and pred_norm
+    _script(_V9_TAGS_AND_SAVED_SEARCHES),  # 9: tags on posts, saved searches
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

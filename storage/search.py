@@ -129,9 +129,19 @@ def date_condition(f: Filter, column: str, encode: Callable[[datetime], int]) ->
 
 def _entity_filter(f: Filter) -> tuple[str, list[Any]]:
     """SQL on alias e for a filter about one mention."""
-    column = {"type": "e.type", "entity": "e.norm", "groundable": "e.groundable"}[f.key]
+    if f.key == "entity":
+        return entity_named(f.values, "e.norm")
+    column = {"type": "e.type", "groundable": "e.groundable"}[f.key]
     values = tuple(int(v) for v in f.values) if f.key == "groundable" else f.values
     return _any_of(column, values)
+
+
+def entity_named(norms: tuple[Any, ...], column: str) -> tuple[str, list[Any]]:
+    """SQL: `column` names one of these entities, or the entity one of them was merged into (an analyst's
+    correction: `entity:trump` finds "Donald Trump" once "Trump" is merged into it)."""
+    named, params = _any_of(column, norms)
+    merged, more = _any_of("m.pred_norm", norms)
+    return f"({named} OR {column} IN (SELECT m.norm FROM entities m WHERE {merged} AND m.origin = 'pred'))", params + more
 
 
 def _has_mention(filters: list[Filter]) -> tuple[str, list[Any]]:

@@ -61,10 +61,19 @@ def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
         raise damaged(path, "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else ""))
 
 
-def _recompute(conn: sqlite3.Connection, post_ids: list[int]) -> None:
-    """The corrected view of these posts and of the retweets that share their results."""
-    entity_rows.rematerialise(conn, post_ids)
-    reposts.refresh_copies(conn, post_ids)
+def _recomputing(conn: sqlite3.Connection, correction: Draft | Correction, change: Callable[[], int]) -> int:
+    """Make the change to the corrections (returning a correction id) and bring the views it alters in step:
+    the post's corrected view and its retweets' copies of it, or the names of every mention a merge or
+    split renames (those it touches are found before the change)."""
+    if correction.post_id is not None:
+        correction_id = change()
+        entity_rows.rematerialise(conn, [correction.post_id])
+        reposts.refresh_copies(conn, [correction.post_id])
+        return correction_id
+    named = corrections.alias_scope(conn, correction.target["norm"])
+    correction_id = change()
+    entity_rows.realias(conn, named)
+    return correction_id
 
 
 class Store:
@@ -382,10 +391,7 @@ class Store:
         not hold, an unknown type, a merge into itself)."""
 
         def work(conn: sqlite3.Connection) -> Correction:
-            affected = corrections.affected_posts(conn, draft)
-            correction_id = corrections.insert(conn, draft, author)
-            _recompute(conn, affected)
-            return corrections.get(conn, correction_id)
+            return corrections.get(conn, _recomputing(conn, draft, lambda: corrections.insert(conn, draft, author)))
 
         return self._write(work)
 
@@ -399,10 +405,9 @@ class Store:
 
     def _flip_correction(self, correction_id: int, reverted: bool) -> Correction:
         def work(conn: sqlite3.Connection) -> Correction:
-            affected = corrections.affected_posts(conn, corrections.get(conn, correction_id))
-            found = corrections.set_reverted(conn, correction_id, reverted)
-            _recompute(conn, affected)
-            return corrections.get(conn, found.id)
+            found = corrections.get(conn, correction_id)
+            _recomputing(conn, found, lambda: corrections.set_reverted(conn, correction_id, reverted).id)
+            return corrections.get(conn, correction_id)
 
         return self._write(work)
 
@@ -410,28 +415,17 @@ class Store:
         """The segmenter's mask for a drawn or named box (COCO RLE) joins that box in the corrected view."""
 
         def work(conn: sqlite3.Connection) -> Correction:
-            found = corrections.set_mask(conn, correction_id, mask_rle, area)
-            _recompute(conn, corrections.affected_posts(conn, found))
+            found = corrections.get(conn, correction_id)
+            _recomputing(conn, found, lambda: corrections.set_mask(conn, correction_id, mask_rle, area).id)
             return corrections.get(conn, correction_id)
 
         return self._write(work)
 
-    def corrections(
-        self,
-        post_ids: Iterable[int] | None = None,
-        kinds: Iterable[str] | None = None,
-        author: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        include_reverted: bool = True,
-        limit: int | None = None,
-    ) -> list[Correction]:
-        """Corrections matching every filter given, newest first (`until` exclusive)."""
+    def corrections(self, post_ids: Iterable[int] | None = None, **filters: Any) -> list[Correction]:
+        """Corrections matching every filter given, newest first: post_ids, kinds, author, since, until (exclusive),
+        include_reverted (default True), limit; see storage.corrections.select."""
         ids = None if post_ids is None else list(post_ids)
-        kind_list = None if kinds is None else list(kinds)
-        return self._read(
-            lambda conn: corrections.select(conn, ids, kind_list, author, since, until, include_reverted, limit)
-        )
+        return self._read(lambda conn: corrections.select(conn, ids, **filters))
 
     def merge_entities(self, alias_norm: str, into_norm: str, author: str | None = None) -> Correction:
         """Count every mention of `alias_norm` ("Trump") as `into_norm` ("Donald Trump"), in every post."""
@@ -455,24 +449,25 @@ class Store:
         return self.entities_for_posts(post_ids, "pred")
 
     def raw_predictions(self, post_ids: list[int]) -> dict[int, list[Entity]]:
-        """What the pipeline itself predicted for these posts, before corrections (every id gets a list)."""
-
-        def work(conn: sqlite3.Connection) -> dict[int, list[Entity]]:
-            found = corrected_view.raw_predictions(conn, list(post_ids))
-            rest = [post_id for post_id in post_ids if post_id not in found]
-            return {**found, **entity_rows.read(conn, rest, "pred")}
-
-        return self._read(work)
+        """What the pipeline itself predicted for these posts, before corrections and merges (every id gets a list)."""
+        return self._read(lambda conn: entity_rows.raw_predictions(conn, list(post_ids)))
 
     # --- trend aggregates (storage/aggregates.py) ------------------------------------------
 
     def verify_aggregates(self) -> list[str]:
-        """Where the trend counters disagree with the mentions they count ([] when they agree)."""
-        return self._read(aggregates.verify)
+        """Where the trend counters and the posts' mention facts disagree with a recount of the mentions
+        ([] when they agree): what every write path must keep in step."""
+        return self._read(lambda conn: aggregates.verify(conn) + entity_rows.post_fact_problems(conn))
 
     def rebuild_aggregates(self) -> None:
-        """Recount the trend counters from the mentions (a repair; `verify_aggregates` says when it is needed)."""
-        self._write(aggregates.rebuild)
+        """Recount the trend counters and post facts from the mentions (a repair; `verify_aggregates` says
+        when it is needed)."""
+
+        def work(conn: sqlite3.Connection) -> None:
+            aggregates.rebuild(conn)
+            entity_rows.refresh_post_facts(conn, None)
+
+        self._write(work)
 
     # --- the analyst's organisation: tags, saved searches, bulk actions ---------------------
 

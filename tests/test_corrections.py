@@ -126,6 +126,9 @@ def test_a_merge_changes_entity_pages_trends_and_search_and_a_split_undoes_it(tm
     assert [(c.norm, c.count) for c in store.top_entities(limit=1)] == [("donald trump", 3)]
     assert [c.norm for c in store.cooccurring("biden")] == ["donald trump"]
     assert sorted(p.id for p in store.search_posts("entity:\"donald trump\"").items) == [p.id for p in posts]
+    assert sorted(p.id for p in store.search_posts("entity:trump").items) == [p.id for p in posts]  # the alias too
+    assert [e.norm for e in store.search_entities("entity:trump").items] == ["donald trump"]
+    assert [e.norm for e in store.search_entities("entity:trump author:nobody").items] == []  # counted from mentions
     assert store.entity_aliases("donald trump") == ["trump"] and store.resolve_entity("trump") == "donald trump"
     assert one(store, posts[0].id, "Trump").corrected_by == [merge.id]
     # a post predicted after the merge is merged too
@@ -135,9 +138,13 @@ def test_a_merge_changes_entity_pages_trends_and_search_and_a_split_undoes_it(tm
     assert store.entity_profile("donald trump").mentions == 4
     split = store.split_entity("trump")
     assert store.entity_profile("donald trump").mentions == 1 and store.entity_profile("trump").mentions == 3
+    assert [(c.kind, c.status) for c in store.corrections()] == [("split", "applied"), ("merge", "superseded")]
     assert store.entity_aliases("donald trump") == [] and not one(store, posts[0].id, "Trump").corrected
+    assert [p.id for p in store.search_posts("entity:\"donald trump\"").items] == [posts[1].id]
+    assert sorted(p.id for p in store.search_posts("entity:trump").items) == [posts[0].id, posts[2].id, late.id]
     store.revert_correction(split.id)  # undo the split: merged again
     assert store.entity_profile("donald trump").mentions == 4
+    assert [(c.kind, c.status) for c in store.corrections()] == [("split", "reverted"), ("merge", "applied")]
     store.revert_correction(merge.id)
     assert store.entity_profile("trump").mentions == 3
     assert store.verify_aggregates() == []
@@ -158,6 +165,13 @@ def test_merges_chain_and_refuse_cycles(tmp_path):
     with pytest.raises(ValueError, match="not merged"):
         store.split_entity("biden")
     assert len(store.corrections()) == 2  # nothing stored for the refusals
+    split = store.split_entity("donald trump")  # then "president trump" into "donald trump" is allowed...
+    store.merge_entities("president trump", "donald trump")
+    with pytest.raises(ValueError, match="reverting correction .* would merge"):
+        store.revert_correction(split.id)  # ...so bringing back "donald trump" into "president trump" is refused
+    assert not any(c.reverted for c in store.corrections())  # the refused revert changed nothing
+    assert {e.norm for e in store.entities_for_post(post.id)} == {"donald trump"}
+    assert store.verify_aggregates() == []
     store.close()
 
 
@@ -247,6 +261,8 @@ def test_unusable_corrections_are_refused_with_the_reason_and_nothing_is_stored(
         store.add_correction(fix.Draft("rename", a.id, {"start": 14, "end": 19, "text": "Paris", "type": "ORG"}))
     with pytest.raises(KeyError, match="no post"):
         store.add_correction(fix.add_entity(999, 0, 5, "Paris", "LOC"))
+    with pytest.raises(ValueError, match="gold"):
+        fix.change_type(Entity(14, 19, "Paris", "LOC", origin="gold", post_id=a.id), "ORG")
     with pytest.raises(KeyError, match="no correction"):
         store.revert_correction(42)
     assert store.corrections() == []
@@ -311,3 +327,34 @@ def test_a_database_from_before_corrections_is_upgraded_with_its_predictions(tmp
         store.add_correction(fix.change_type(one(store, 1, "Paris"), "LOC"))
         assert shown(store, 1) == [("Paris", "LOC", "paris", True)]
         assert store.raw_predictions([1])[1][0].type == "ORG"
+
+
+def test_merges_hold_for_retweet_copies_and_corrected_mentions_and_a_split_gives_back_their_names(tmp_path):
+    store = open_store(tmp_path)
+    text = "Durant signs with Brooklyn"
+    original = make_post("1", text, "2024-04-01")
+    retweet = make_post("10", text, "2024-04-02", retweet_of="1")
+    other = make_post("2", "Kevin Durant and Durant fans", "2024-04-03")
+    store.upsert_posts([original, retweet, other])
+    store.enqueue("cfg")
+    store.claim("cfg", "w", 10)
+    predict(store, original, [("Durant", "PER"), ("Brooklyn", "LOC")])
+    predict(store, other, [("Kevin Durant", "PER"), ("Durant", "ORG")])
+    type_fix = store.add_correction(fix.change_type(next(e for e in store.entities_for_post(other.id)
+                                                         if e.text == "Durant"), "PER"))  # fmt: skip
+    merge = store.merge_entities("durant", "kevin durant")
+    predict(store, original, [("Durant", "PER"), ("Brooklyn", "LOC")])  # re-run: copied onto the retweet again
+    for post in (original, retweet):
+        assert shown(store, post.id)[0] == ("Durant", "PER", "kevin durant", True)
+        assert one(store, post.id, "Durant").corrected_by == [merge.id]
+    assert [(e.norm, e.corrected_by) for e in store.entities_for_post(other.id)] == [
+        ("kevin durant", []), ("kevin durant", [type_fix.id, merge.id])]
+    assert store.entity_profile("kevin durant").mentions == 3  # originals only
+    assert store.entity_profile("kevin durant", include_retweets=True).mentions == 4
+    assert [e.norm for e in store.raw_predictions([other.id])[other.id]] == ["kevin durant", "durant"]
+    store.split_entity("durant")
+    assert [e.norm for post in (original, retweet, other) for e in store.entities_for_post(post.id)] == [
+        "durant", "brooklyn", "durant", "brooklyn", "kevin durant", "durant"]
+    assert one(store, other.id, "Durant").corrected_by == [type_fix.id]
+    assert store.entity_profile("kevin durant").mentions == 1 and store.verify_aggregates() == []
+    store.close()

@@ -1,4 +1,4 @@
-"""The trend counters stay equal to a recount of the mentions through every write path: pipeline results,
+"""The trend counters (and the posts' mention facts) stay equal to a recount of the mentions through every write path: pipeline results,
 gold, re-dated and re-worded posts, retweet links, corrections, reverts, merges and splits (random, seeded)."""
 
 from __future__ import annotations
@@ -94,9 +94,30 @@ def test_trend_counters_equal_a_recount_after_random_edits_corrections_and_delet
             store.save_result(post_id, "cfg", [], None)  # the predictions go (corrections that add stay)
         done[operation] = done.get(operation, 0) + 1
         assert store.verify_aggregates() == [], f"step {step}: {operation} on {native}"
+        _check_names(store, [p.id for p in posts.values()], f"step {step}: {operation} on {native}")
     assert all(done.get(name, 0) >= 3 for name in operations), done  # every path was exercised
     assert any(c.status == "applied" for c in store.corrections(include_reverted=False))
+    for correction in store.corrections(include_reverted=False):  # newest first: every one taken back
+        store.revert_correction(correction.id)
+    ids = [post.id for post in posts.values()]
+    assert _shown(store.entities_for_posts(ids)) == _shown(store.raw_predictions(ids))  # exactly the predictions
+    assert store.verify_aggregates() == []
     store.close()
+
+
+def _check_names(store: Store, ids: list[int], step: str) -> None:
+    """Every mention is named as the merges say: no shown name is itself merged away, and a post without
+    mention corrections shows its predictions' names resolved through the merges in force."""
+    view, raw = store.entities_for_posts(ids), store.raw_predictions(ids)
+    assert all(store.resolve_entity(e.norm) == e.norm for found in view.values() for e in found), step
+    for post_id in ids:
+        if not store.corrections([post_id], include_reverted=False):
+            assert [e.norm for e in view[post_id]] == [store.resolve_entity(e.norm) for e in raw[post_id]], step
+
+
+def _shown(by_post: dict[int, list[Entity]]) -> dict[int, list[tuple]]:
+    return {post_id: [(e.start, e.end, e.text, e.norm, e.type, e.groundable, e.verdict, [r.box for r in e.regions],
+                       e.evidence, e.corrected_by) for e in found] for post_id, found in by_post.items()}  # fmt: skip
 
 
 def test_verify_names_a_counter_that_drifted_and_rebuild_repairs_it(tmp_path):
@@ -109,11 +130,16 @@ def test_verify_names_a_counter_that_drifted_and_rebuild_repairs_it(tmp_path):
     with damage:
         damage.execute("UPDATE entity_totals SET mentions = 7 WHERE norm = 'alice' AND type = 'PER'")
         damage.execute("DELETE FROM mention_daily WHERE norm = 'bob'")
+        damage.execute("UPDATE posts SET n_pred = 5, pred_types = 0")
     damage.close()
     problems = store.verify_aggregates()
-    assert len(problems) == 2 and any("entity_totals" in p and "'alice'" in p and "stored (7" in p for p in problems)
+    assert len(problems) == 3 and any("entity_totals" in p and "'alice'" in p and "stored (7" in p for p in problems)
     assert any("mention_daily" in p and "'bob'" in p and "stored None" in p for p in problems)
+    assert f"post {post.id} (n_pred, n_gold, pred_types, ground_types, unground_types): stored (5, 0, 0, 0, 0)," \
+           " recounted (2, 0, 1, 0, 0)" in problems
+    assert store.search_posts("type:PER").items == []  # what a wrong fact does to search
     store.rebuild_aggregates()
     assert store.verify_aggregates() == []
     assert [(c.norm, c.count) for c in store.top_entities()] == [("alice", 1), ("bob", 1)]
+    assert [p.id for p in store.search_posts("type:PER").items] == [post.id]
     store.close()

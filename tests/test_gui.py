@@ -409,7 +409,8 @@ def test_entity_spans_render_in_type_colours_and_escape_text():
     for kind in ("PER", "ORG"):  # the highlight in the type's colour, its label in a shade that reads as text
         assert tinted(TYPE_COLORS[kind], 0.18) in html or tinted(TYPE_COLORS[kind], 0.45) in html
         assert f"color:{readable(TYPE_COLORS[kind])};" in html
-    assert html.count("font-weight:600") == 1  # only the highlighted span is bold
+    assert html.count("text-decoration:underline") == 1  # only the highlighted span, and in colour alone:
+    assert "font-weight:600" not in html  # bold would widen it and reflow the text under the pointer
 
 
 def test_mask_overlay_is_premultiplied_colour_inside_and_transparent_outside():

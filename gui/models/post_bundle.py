@@ -17,6 +17,7 @@ from groundlens.gui.widgets.entity_text import Span
 from groundlens.gui.widgets.image_canvas import Overlay
 from groundlens.gui.workers import read_image
 from groundlens.storage import Store
+from groundlens.storage.corrections import Correction
 from groundlens.records import Entity, ImageFindings, Post
 
 
@@ -30,6 +31,14 @@ class PostBundle:
     gold: list[Entity]
     findings: ImageFindings = field(default_factory=ImageFindings)
     linked: dict[str, Post | None] = field(default_factory=dict)  # Post link field -> the stored post, or None
+    corrections: dict[int, Correction] = field(default_factory=dict)  # those in force that shape its entities
+
+    def correction_note(self, entity: Entity) -> str:
+        """Who corrected the entity, how and when: "by alice, 2026-12-01 13:10 (type 'COBOL': type=OTHER)"."""
+        notes = [self.corrections[i] for i in entity.corrected_by if i in self.corrections]
+        return "; ".join(f"by {c.author}, {c.created_at:%Y-%m-%d %H:%M} ({c.describe()})" for c in notes) or (
+            "by an analyst" if entity.corrected else ""
+        )
 
     def link_lines(self) -> list[str]:
         """What the post shares, quotes or answers, as HTML lines (imported text escaped)."""
@@ -70,12 +79,32 @@ class PostBundle:
     def colors(self) -> dict[str, str]:
         return colors_of(self.keyed())
 
-    def spans(self, include_gold: bool) -> list[Span]:
-        colors = self.colors()
-        return [Span(key, e.start, e.end, e.type, colors[key]) for key, e in self.keyed()
-                if include_gold or e.origin != "gold"]  # fmt: skip
+    def gold_marks(self) -> dict[str, str]:
+        """Against the post's gold (when it has any): each prediction "matches gold" (same span and
+        type) or is "not in gold"; a gold mention no prediction matches was "missed"."""
+        if not self.gold:
+            return {}
+        gold = {(e.start, e.end, e.type) for e in self.gold}
+        predicted = {(e.start, e.end, e.type) for e in self.predictions}
+        return {
+            key: ("missed" if (e.start, e.end, e.type) not in predicted else "")
+            if e.origin == "gold"
+            else ("matches gold" if (e.start, e.end, e.type) in gold else "not in gold")
+            for key, e in self.keyed()
+        }
 
-    def rows(self, has_image: bool) -> list[EntityRow]:
+    def shown(self, include_gold: bool) -> list[tuple[str, Entity]]:
+        """What the text and the chips show: gold only when asked for (it is hidden by default)."""
+        return [(key, e) for key, e in self.keyed() if include_gold or e.origin != "gold"]
+
+    def spans(self, include_gold: bool) -> list[Span]:
+        marks = self.gold_marks() if include_gold else {}
+        colors = self.colors()
+        return [Span(key, e.start, e.end, e.type, colors[key], corrected=e.corrected, gold_mark=marks.get(key, ""))
+                for key, e in self.shown(include_gold)]
+
+    def rows(self, has_image: bool, include_gold: bool = False) -> list[EntityRow]:
+        marks = self.gold_marks() if include_gold else {}
         colors = self.colors()
         return [
             EntityRow(
@@ -89,8 +118,10 @@ class PostBundle:
                 confidence=e.groundable_score if has_image else None,
                 evidence=evidence_lines(e),
                 color=colors[key],
+                corrected=self.correction_note(e),
+                gold_mark=marks.get(key, ""),
             )
-            for key, e in self.keyed()
+            for key, e in self.shown(include_gold)
         ]
 
 
@@ -103,12 +134,18 @@ def load_bundle(store: Store, post_id: int) -> PostBundle | None:
         for field_name in LINK_VERBS
         if getattr(post, field_name) is not None
     }
+    predictions = store.entities_for_post(post_id)
+    used = {cid for entity in predictions for cid in entity.corrected_by}
+    in_force = store.corrections([post_id], include_reverted=False) if used else []
+    if used - {c.id for c in in_force}:  # merges hold in every post: they are not listed under it
+        in_force += store.corrections(kinds=["merge"], include_reverted=False)
     return PostBundle(
         post,
-        store.entities_for_post(post_id),
+        predictions,
         store.entities_for_post(post_id, origin="gold"),
         store.image_findings([post_id])[post_id],
         linked,
+        {c.id: c for c in in_force if c.id in used},
     )
 
 
@@ -129,11 +166,14 @@ class Visuals:
     retry: bool = False  # no picture, but the post has an image that fetching again may bring
 
 
-def findings_overlays(findings: ImageFindings) -> list[Overlay]:
-    """Text read in the image and people or objects not tied to a name, each on a layer of its own."""
+def findings_overlays(findings: ImageFindings, named: set[tuple[float, ...]] = frozenset()) -> list[Overlay]:
+    """Text read in the image and people or objects not tied to a name, each on a layer of its own;
+    `named`: boxes an entity now holds (an analyst said "this is ..."), whose finding is no longer unidentified."""
     overlays = [Overlay(f"t{i}", f"“{line.text}” {line.score:.2f}", "OTHER", line.box, kind="text")
                 for i, line in enumerate(findings.texts)]
     for i, thing in enumerate(findings.objects):
+        if tuple(round(v) for v in thing.box) in named:
+            continue
         maybe = f" — maybe {' or '.join(thing.candidates)}" if thing.candidates else ""
         overlays.append(Overlay(f"u{i}", f"{thing.label}, not identified{maybe}", "OTHER", thing.box,
                                 kind="unidentified"))
@@ -157,10 +197,12 @@ def render_visuals(image_file: Path | None, keyed: list[tuple[str, Entity]],
         color = QColor(GOLD_COLOR if gold else colors[key])
         for region in entity.regions:
             overlay = Overlay(key=key, label=entity.text, type=entity.type, box=tuple(region.box), gold=gold,
-                              color=colors[key])
+                              color=colors[key], corrected=entity.corrected)
             if region.mask_rle:
                 rendered = cropped_mask_image(masks.decode(region.mask_rle), color)
                 if rendered is not None:
                     overlay.mask, overlay.mask_offset = rendered
             overlays.append(overlay)
-    return Visuals(image, overlays + findings_overlays(findings or ImageFindings()))
+    named = {tuple(round(v) for v in region.box) for _key, entity in keyed if entity.origin == "pred"
+             for region in entity.regions}
+    return Visuals(image, overlays + findings_overlays(findings or ImageFindings(), named))

@@ -1,13 +1,20 @@
 """Entity page: one entity across every post: its types, first/last seen, each mention in
-context, the entities it appears with, and a gallery of its image regions."""
+context, the entities it appears with, and a gallery of its image regions.
+
+It is also where aliases are merged ("Trump" into "Donald Trump": every mention of one counts as
+the other, in every view) and a wrong merge is split again; both are undoable corrections. A name
+merged into another opens the other's page."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
+    QComboBox,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListView,
     QListWidget,
     QListWidgetItem,
@@ -23,6 +30,8 @@ from groundlens.gui.theme import MUTED, TYPE_COLORS
 from groundlens.gui.widgets.common import counting_choice, label, section
 from groundlens.gui.widgets.table_view import RecordTable
 from groundlens.gui.workers import Latest, run_in_pool
+from groundlens.storage import Store
+from groundlens.storage.normalize import normalize_entity
 
 MENTION_COLUMNS = [
     Column("Date", lambda m: m.created_at),
@@ -37,6 +46,12 @@ COOCCURRING_COLUMNS = [
     Column("Shared posts", lambda c: c.count),
 ]
 POST_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def load_resolved(store: Store, norm: str, resolve_media, include_retweets: bool) -> tuple[str, EntityData, list[str]]:
+    """The entity `norm` counts as after merges, its page data and the names merged into it."""
+    resolved = store.resolve_entity(norm)
+    return resolved, load_entity(store, resolved, resolve_media, include_retweets), store.entity_aliases(resolved)
 
 
 class EntityPage(QWidget):
@@ -63,6 +78,20 @@ class EntityPage(QWidget):
             lambda: self.search_requested.emit(entity_query(self.norm, bool(self.counting.currentData())))
         )
 
+        self.merge_target = QLineEdit()
+        self.merge_target.setPlaceholderText("the entity it is another name of, e.g. Donald Trump")
+        self.merge_button = QPushButton("Merge into")
+        self.merge_button.setToolTip("Count every mention of this entity as the other one, in every view (undoable)")
+        self.merge_button.clicked.connect(self.merge_into_target)
+        self.merge_target.returnPressed.connect(self.merge_into_target)
+        self.aliases = QComboBox()
+        self.aliases.setToolTip("Names merged into this entity")
+        self.split_button = QPushButton("Split off")
+        self.split_button.setToolTip("Undo a wrong merge: the chosen name counts as its own entity again")
+        self.split_button.clicked.connect(self.split_selected_alias)
+        self.aliases_label = label("Also counted here:", "Muted")
+        ctx.corrections.changed.connect(lambda: self.show_entity(self.norm) if self.norm else None)
+
         self.mentions = RecordTable(MENTION_COLUMNS)
         self.mentions.activated_record.connect(lambda m: self.post_activated.emit(m.post_id))
         self.cooccurring = RecordTable(COOCCURRING_COLUMNS, stretch=0)
@@ -85,6 +114,14 @@ class EntityPage(QWidget):
         header.addWidget(self.title)
         header.addWidget(self.types)
         header.addWidget(self.facts)
+        corrections = QHBoxLayout()
+        corrections.addWidget(self.merge_button)
+        corrections.addWidget(self.merge_target, 1)
+        corrections.addSpacing(16)
+        corrections.addWidget(self.aliases_label)
+        corrections.addWidget(self.aliases)
+        corrections.addWidget(self.split_button)
+        header.addLayout(corrections)
         layout.addLayout(header, 0, 0)
         buttons = QVBoxLayout()
         buttons.addWidget(self.counting)
@@ -108,15 +145,46 @@ class EntityPage(QWidget):
         self.facts.setText("Loading…")
         retweets = bool(self.counting.currentData())
         self.ctx.db.submit(
-            lambda store: load_entity(store, norm, self.ctx.media_file, retweets),
-            self._latest.only(token, self._on_data),
+            lambda store: load_resolved(store, norm, self.ctx.media_file, retweets),
+            self._latest.only(token, self._on_resolved),
             self._latest.only(token, lambda exc: self.facts.setText(f"Could not load this entity: {exc}")),
         )
+
+    def _on_resolved(self, loaded: tuple[str, EntityData, list[str]]) -> None:
+        resolved, data, aliases = loaded
+        self.norm = resolved  # a merged name shows (and searches) the entity it was merged into
+        self.aliases.clear()
+        self.aliases.addItems(aliases)
+        for widget in (self.aliases_label, self.aliases, self.split_button):
+            widget.setVisible(bool(aliases))
+        self._on_data(data)
+
+    def merge_into_target(self) -> None:
+        """Merge the entity on the page into the one typed, once the store knows that one (a typo must not
+        make the entity vanish into a name nothing else has); the page then shows the merged entity."""
+        target, alias = self.merge_target.text().strip(), self.norm
+        if not (alias and target):
+            return
+
+        def merge_if_known(known: bool) -> None:
+            if known:
+                self.merge_target.clear()
+                self.ctx.corrections.merge(alias, target)
+            else:
+                self.facts.setText(f"Not merged: no entity is named “{target}”.")
+
+        self.ctx.db.submit(lambda store: store.entity_profile(normalize_entity(target)).name is not None,
+                           merge_if_known)  # fmt: skip
+
+    def split_selected_alias(self) -> None:
+        if alias := self.aliases.currentText():
+            self.ctx.corrections.split(alias)
 
     def _on_data(self, data: EntityData) -> None:
         self.data = data
         profile = data.profile
         self.feed_button.setEnabled(profile.name is not None)
+        self.merge_button.setEnabled(profile.name is not None)
         if profile.name is None:
             self.title.setText(self.norm)
             self.types.clear()

@@ -1,15 +1,37 @@
 """Post inspector: the image with overlays on the left, the text with highlighted entities and
-the entity chips on the right. Hover or select an entity anywhere and all three follow."""
+the entity chips on the right. Hover or select an entity anywhere and all three follow.
+
+It is also where the analyst corrects the pipeline: right-click (or the keys in gui/shortcuts.py)
+on a chip, a span, the selected text or a box; draw or move boxes in box-edit mode. Each correction
+goes through the shared CorrectionLog (undoable); a drawn box's mask is made off the main thread.
+"""
 
 from __future__ import annotations
 
 import html
+from functools import partial
+from typing import Callable
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import (
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
+from groundlens.core import masks
+from groundlens.core.pipeline.segmentation.box_mask import mask_for_box
+from groundlens.core.settings import Settings
 from groundlens.gui.context import AppContext
 from groundlens.gui.models.post_bundle import PostBundle, Visuals, load_bundle, render_visuals
+from groundlens.gui.views import correction_menus as menus
+from groundlens.gui.views.correction_menus import popup
 from groundlens.gui.widgets.common import label, section
 from groundlens.gui.widgets.entity_list import EntityList
 from groundlens.gui.widgets.entity_text import EntityText
@@ -17,12 +39,16 @@ from groundlens.gui.widgets.image_canvas import ImageCanvas
 from groundlens.gui.widgets.overlay_bar import LegendBar, OverlayBar
 from groundlens.gui.theme import changes, scheme
 from groundlens.gui.workers import Latest, run_in_pool
+from groundlens.storage import corrections as drafts
+from groundlens.storage.corrections import Correction, Draft
+from groundlens.records import BoxTuple, Entity
 
 
 class InspectorView(QWidget):
     entity_opened = Signal(str)  # norm of the entity whose page to open
     loaded = Signal(int)  # post id, once text and image are shown
     image_retry_requested = Signal()  # fetch the images that did not arrive (Jobs runs it)
+    mask_finished = Signal(str)  # a drawn box's mask was stored ("") or could not be made (why)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,6 +109,9 @@ class InspectorView(QWidget):
         self.evidence.setWordWrap(True)
         self.evidence.setTextFormat(Qt.TextFormat.PlainText)
         right_layout.addWidget(self.evidence)
+        self.notice = label("", "Muted")  # what happened to the last correction
+        self.notice.setWordWrap(True)
+        right_layout.addWidget(self.notice)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
@@ -98,8 +127,16 @@ class InspectorView(QWidget):
             source.entity_hovered.connect(self._hover)
             source.entity_selected.connect(self._select)
         self.entities.entity_opened.connect(self.entity_opened)
-        self.legend.gold_button.toggled.connect(lambda _on: self._show_text())
+        self.legend.gold_button.toggled.connect(lambda _on: self._show_entities())
+        self.text.context_requested.connect(lambda key, where: popup(menus.entity_menu(self, key), where))
+        self.entities.context_requested.connect(lambda key, where: popup(menus.entity_menu(self, key), where))
+        self.canvas.context_requested.connect(lambda overlay, where: popup(menus.region_menu(self, overlay), where))
+        self.canvas.box_drawn.connect(self._box_drawn)
+        self.canvas.box_moved.connect(lambda overlay, box: self.set_box(overlay.key, box))
+        self.corrections = ctx.corrections
+        self.corrections.changed.connect(self.reload)
         changes().changed.connect(self.reload)  # light/dark or per-instance colours switched: redraw in them
+        self.corrections.failed.connect(lambda why: self.notice.setText(f"Correction not saved: {why}"))
         self._show_message("Select a post in the feed.")
 
     # loading -------------------------------------------------------------------------------
@@ -113,6 +150,7 @@ class InspectorView(QWidget):
             self.text.set_content("", [])
             self.entities.set_rows([])
             self.evidence.clear()
+            self.notice.clear()
             self._show_message("Select a post in the feed.")
             return
         self.ctx.db.submit(
@@ -131,6 +169,7 @@ class InspectorView(QWidget):
 
     def _on_bundle(self, bundle: PostBundle | None) -> None:
         same_post = self.bundle is not None and bundle is not None and self.bundle.post.id == bundle.post.id
+        was_selected = self.entity(self._selected)
         self.bundle = bundle
         if bundle is None:
             self._show_message("This post no longer exists.")
@@ -145,10 +184,17 @@ class InspectorView(QWidget):
         lines = bundle.link_lines()
         self.links.setText("<br>".join(lines))
         self.links.setVisible(bool(lines))
-        self._show_text()
+        # Keys number a post's entities in order, so a correction (an added or deleted entity) can shift them:
+        # the selection follows its entity by span, and never carries over to another post's entity.
+        kept = next((key for key, e in bundle.keyed() if e.origin == "pred" and was_selected is not None
+                     and (e.start, e.end) == (was_selected.start, was_selected.end)), "") if same_post else ""
+        self._selected = kept
+        self._show_entities()
+        self._set_selected(kept)
+        if not same_post:
+            self.notice.clear()
         image_file = self.ctx.media_file(bundle.local_path)
         keyed = bundle.keyed()
-        self.entities.set_rows(bundle.rows(has_image=image_file is not None))
         token = self._latest.current  # the user may move on while pixels decode
         without = bundle.without_picture()
         run_in_pool(
@@ -168,9 +214,15 @@ class InspectorView(QWidget):
             self.canvas_stack.setCurrentWidget(self.canvas)
         self.loaded.emit(self.post_id)
 
-    def _show_text(self) -> None:
+    def _show_entities(self) -> None:
+        """Text spans and chips; gold (hidden by default) only while the Gold toggle is on, then marked
+        against the predictions."""
         if self.bundle is not None:
-            self.text.set_content(self.bundle.post.text, self.bundle.spans(self.legend.gold_button.isChecked()))
+            gold = self.legend.gold_button.isChecked()
+            has_image = self.ctx.media_file(self.bundle.local_path) is not None
+            self.text.set_content(self.bundle.post.text, self.bundle.spans(gold))
+            self.entities.set_rows(self.bundle.rows(has_image=has_image, include_gold=gold))
+            self.entities.select_key(self._selected)
 
     def _show_message(self, message: str, retry: bool = False) -> None:
         self.canvas_message.setText(message)
@@ -190,9 +242,138 @@ class InspectorView(QWidget):
         if row is None:
             return ""
         lines = row.evidence or ("no evidence recorded for this verdict",)
-        return f"{row.text}: {row.status}\n" + "\n".join(f"• {line}" for line in lines)
+        corrected = f"\n✎ corrected {row.corrected}" if row.corrected else ""
+        return f"{row.text}: {row.status}\n" + "\n".join(f"• {line}" for line in lines) + corrected
 
     def _select(self, key: str) -> None:
-        self._selected = "" if key == self._selected else key
-        self.entities.select_key(self._selected)
-        self._hover(self._selected)
+        self._set_selected("" if key == self._selected else key)
+
+    def _set_selected(self, key: str) -> None:
+        self._selected = self.canvas.selected = key
+        self.entities.select_key(key)
+        self._hover(key)
+
+    # corrections ---------------------------------------------------------------------------
+    def entity(self, key: str) -> Entity | None:
+        """The predicted (correctable) entity behind a key; gold and findings are not corrected here."""
+        entity = dict(self.bundle.keyed()).get(key) if self.bundle is not None else None
+        return entity if entity is not None and entity.origin == "pred" else None
+
+    def selected_key(self) -> str:
+        return self._selected
+
+    def _correct(self, description: str, draft: Draft, on_stored: Callable[[Correction], None] | None = None) -> None:
+        self.notice.setText(f"Saved: {description} (Ctrl+Z undoes it)")
+        self.corrections.add(description, draft, on_stored)
+
+    def change_type(self, key: str, entity_type: str) -> None:
+        if entity := self.entity(key):
+            self._correct(f"{entity.text} is {entity_type}", drafts.change_type(entity, entity_type))
+
+    def fix_span(self, key: str, start: int, end: int) -> None:
+        if (entity := self.entity(key)) and self.bundle is not None:
+            text = self.bundle.post.text[start:end]
+            self._correct(f"{entity.text} → {text}", drafts.fix_span(entity, start, end))
+
+    def delete_entity(self, key: str) -> None:
+        if entity := self.entity(key):
+            self._set_selected("")
+            self._correct(f"{entity.text} is no entity", drafts.delete_entity(entity))
+
+    def add_entity(self, start: int, end: int, entity_type: str) -> None:
+        if self.bundle is not None and self.bundle.post.id is not None:
+            text = self.bundle.post.text[start:end]
+            self._correct(f"added {text} ({entity_type})",
+                          drafts.add_entity(self.bundle.post.id, start, end, text, entity_type))
+
+    def mark_in_image(self, key: str, in_image: bool) -> None:
+        if entity := self.entity(key):
+            where = "in the image" if in_image else "not in the image"
+            self._correct(f"{entity.text} is {where}", drafts.mark_in_image(entity, in_image))
+
+    def reject_box(self, key: str, box: BoxTuple | None) -> None:
+        if entity := self.entity(key):
+            self._correct(f"{entity.text}: box rejected", drafts.reject_box(entity, box))
+
+    def set_box(self, key: str, box: BoxTuple) -> None:
+        """Draw or move the entity's box; its mask follows from the segmenter, in the background."""
+        if entity := self.entity(key):
+            self._correct(f"{entity.text}: box drawn", drafts.set_box(entity, box, self._media_id()),
+                          self._segment)  # fmt: skip
+
+    def name_person(self, key: str, box: BoxTuple) -> None:
+        """"This is <entity>": the detected, unidentified person's box becomes the entity's."""
+        if entity := self.entity(key):
+            self._correct(f"this is {entity.text}", drafts.name_person(entity, box, self._media_id()), self._segment)
+
+    def _media_id(self) -> int | None:
+        return self.bundle.post.media[0].id if self.bundle is not None and self.bundle.post.media else None
+
+    def _segment(self, correction: Correction) -> None:
+        """Make the stored box's mask on a pool thread (the model never runs on the GUI thread), then
+        attach it to the correction on the database thread."""
+        image_file = self.ctx.media_file(self.bundle.local_path) if self.bundle is not None else None
+        if image_file is None:
+            self.mask_finished.emit("no image on disk to segment")
+            return
+        settings_file, box = self.ctx.paths.settings_file, tuple(correction.payload["box"])
+        self.notice.setText(f"{self.notice.text()} · computing its mask…")
+
+        def make_mask() -> masks.Rle:
+            settings = Settings.load(settings_file) if settings_file.exists() else Settings()
+            return mask_for_box(image_file, box, settings.pipeline.segmentation)
+
+        def store_mask(rle: masks.Rle) -> None:
+            if not shiboken6.isValid(self):  # the window closed while the model ran: the box stays without it
+                return
+            self.corrections.run(lambda store: store.set_correction_mask(correction.id, rle, masks.area(rle)),
+                                 lambda _stored: self._mask_done(""), lambda exc: self._mask_done(str(exc)))
+
+        run_in_pool(make_mask, store_mask, lambda exc: self._mask_done(str(exc)))
+
+    def _mask_done(self, error: str) -> None:
+        self.notice.setText(f"Box kept without a mask: {error}" if error else "Box and its mask saved.")
+        self.mask_finished.emit(error)
+
+    def _box_drawn(self, box: BoxTuple) -> None:
+        """A box drawn in box-edit mode belongs to the selected entity, else to one picked from a menu."""
+        if self.entity(self._selected):
+            self.set_box(self._selected, box)
+        else:
+            popup(menus.box_owner_menu(self, box), QCursor.pos())
+
+    def predicted(self) -> list[tuple[str, Entity]]:
+        """The post's predicted (correctable) entities with their keys."""
+        return [(key, e) for key, e in self.bundle.keyed() if e.origin == "pred"] if self.bundle is not None else []
+
+    def _menu_at_selection(self, build: Callable[[InspectorView], QMenu]) -> None:
+        """A correction key's menu, under the selected chip (or at the pointer)."""
+        row = self.entities.currentRow()
+        item = self.entities.item(row) if row >= 0 else None
+        where = (self.entities.viewport().mapToGlobal(self.entities.visualItemRect(item).bottomLeft())
+                 if item is not None else QCursor.pos())  # fmt: skip
+        popup(build(self), where)
+
+    def _fix_selected_span(self) -> None:
+        if (selection := self.text.selected_range()) is not None:
+            self.fix_span(self._selected, *selection)
+
+    def correction_actions(self) -> dict[str, Callable[[], None]]:
+        """What the window's correction shortcuts do (gui/shortcuts.py): on the selected entity, and only while
+        the inspector is on screen (Del on another page must not delete an entity out of sight); undo and
+        redo work on every page."""
+        on_entity = {
+            "edit_boxes": self.overlay_bar.edit_button.toggle,
+            "correct_type": lambda: self.entity(self._selected) and self._menu_at_selection(menus.type_menu),
+            "correct_span": self._fix_selected_span,
+            "add_entity": lambda: self._menu_at_selection(menus.add_menu),
+            "delete_entity": lambda: self.delete_entity(self._selected),
+            "mark_in_image": lambda: self.mark_in_image(self._selected, True),
+            "mark_not_in_image": lambda: self.mark_in_image(self._selected, False),
+        }
+        shown = {name: partial(self._if_shown, action) for name, action in on_entity.items()}
+        return shown | {"undo": self.corrections.stack.undo, "redo": self.corrections.stack.redo}
+
+    def _if_shown(self, action: Callable[[], object]) -> None:
+        if self.isVisible():
+            action()

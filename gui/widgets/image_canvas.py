@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPixmap, QWheelEvent
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QContextMenuEvent, QImage, QMouseEvent, QPainter, QPen, QPixmap, QWheelEvent
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPixmapItem,
@@ -43,27 +43,25 @@ class Overlay:
     gold: bool = False
     kind: str = "entity"  # or a FINDING_LAYERS key: drawn dashed, shown with that layer's toggle
     color: str = ""  # the entity's colour (gui.theme.entity_colors); "": its type's
+    corrected: bool = False  # an analyst drew or moved it: its label says so
 
 
 class _RegionBox(QGraphicsRectItem):
-    """The box doubles as the hover/click target for its entity."""
+    """The box doubles as the hover target for its entity. It takes no mouse press: a drag that
+    starts inside a box pans the image like anywhere else (the view turns a click into a selection)."""
 
-    def __init__(self, canvas: "ImageCanvas", key: str, rect: QRectF) -> None:
+    def __init__(self, canvas: "ImageCanvas", overlay: Overlay, rect: QRectF) -> None:
         super().__init__(rect)
         self.canvas = canvas
-        self.key = key
+        self.overlay = overlay
+        self.key = overlay.key
         self.setAcceptHoverEvents(True)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
 
     def hoverEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.canvas.entity_hovered.emit(self.key)
 
     def hoverLeaveEvent(self, event) -> None:  # noqa: N802
         self.canvas.entity_hovered.emit("")
-
-    def mousePressEvent(self, event) -> None:  # noqa: N802
-        self.canvas.entity_selected.emit(self.key)
-        event.accept()
 
 
 class _Label(QGraphicsRectItem):
@@ -85,10 +83,29 @@ class _Label(QGraphicsRectItem):
         self.setPen(QPen(Qt.PenStyle.NoPen))
 
 
+def kept_inside(rect: QRectF, bounds: QRectF) -> QRectF:
+    """`rect` shifted (not resized) back inside `bounds` where it sticks out."""
+    dx = max(bounds.left() - rect.left(), 0.0) + min(bounds.right() - rect.right(), 0.0)
+    dy = max(bounds.top() - rect.top(), 0.0) + min(bounds.bottom() - rect.bottom(), 0.0)
+    return rect.translated(dx, dy)
+
+
+CLICK_SLOP = 4  # pixels the pointer may move between press and release and still be a click
+MIN_BOX_SIDE = 4.0  # image pixels: a smaller drawn box is a slip of the hand, not a box
+
+
 class ImageCanvas(QGraphicsView):
+    """Drag pans (also inside a box), click selects. In box-edit mode a drag draws a box, and a drag
+    inside a box of the selected entity (of any entity when none is selected) moves it; the canvas only
+    reports them (box_drawn, box_moved): the inspector stores them as corrections."""
+
     entity_hovered = Signal(str)  # "" when the pointer leaves a region
     entity_selected = Signal(str)
     zoom_changed = Signal(float)
+    box_drawn = Signal(tuple)  # (x0, y0, x1, y1) in image pixels
+    box_moved = Signal(object, tuple)  # the Overlay moved, its new box
+    context_requested = Signal(object, QPoint)  # the Overlay under the pointer (None: empty image), global position
+    edit_mode_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -107,6 +124,11 @@ class ImageCanvas(QGraphicsView):
         self.mask_opacity = 0.35
         self._highlight = ""
         self._fit_on_resize = True
+        self.edit_mode = False
+        self.selected = ""  # the entity the analyst picked: in box-edit mode a drag draws its box
+        self._press: QPointF | None = None  # where a left press began, in view coordinates
+        self._drag: tuple[QGraphicsRectItem, QPointF, QRectF] | None = None  # item drawn or moved, start, first rect
+        self._moving: _RegionBox | None = None
 
     # content -------------------------------------------------------------------------------
     def clear_content(self) -> None:
@@ -114,6 +136,7 @@ class ImageCanvas(QGraphicsView):
         self._image_item = None
         self._items.clear()
         self._highlight = ""
+        self._drag = self._moving = None
 
     def set_image(self, image: QImage | None) -> None:
         self.clear_content()
@@ -130,6 +153,8 @@ class ImageCanvas(QGraphicsView):
 
     def set_overlays(self, overlays: list[Overlay]) -> None:
         """Several overlays may share a key (one entity, several regions)."""
+        if self._moving is not None:  # the box being moved is about to go: the drag ends with it
+            self._drag = self._moving = None
         for _overlay, items in self._items:
             for item in items.values():
                 self.scene().removeItem(item)
@@ -153,7 +178,7 @@ class ImageCanvas(QGraphicsView):
             mask.setZValue(10 + z)
             mask.setOpacity(self.mask_opacity)
             items["masks"] = mask
-        box = _RegionBox(self, overlay.key, QRectF(x0, y0, x1 - x0, y1 - y0))
+        box = _RegionBox(self, overlay, QRectF(x0, y0, x1 - x0, y1 - y0))
         pen = QPen(color, 2.5)
         pen.setCosmetic(True)  # constant on-screen width at any zoom
         if overlay.gold or overlay.kind != "entity":
@@ -162,7 +187,8 @@ class ImageCanvas(QGraphicsView):
         box.setZValue(1000 + z)
         self.scene().addItem(box)
         items["boxes"] = box
-        label = _Label(("gold: " if overlay.gold else "") + overlay.label, color,
+        text = ("gold: " if overlay.gold else "") + overlay.label + (" ✎" if overlay.corrected else "")
+        label = _Label(text, color,
                        text_color="#111827" if overlay.kind == "text" else "white")
         label.setPos(QPointF(x0, y0))
         label.setZValue(2000 + z)
@@ -227,6 +253,86 @@ class ImageCanvas(QGraphicsView):
                     pen.setWidthF(4.0 if other == key else 2.5)
                     item.setPen(pen)
         self._apply_visibility()
+
+    def overlay_at(self, view_pos: QPoint) -> Overlay | None:
+        """The topmost shown region (entity or finding) under a point of the view."""
+        for item in self.items(view_pos):
+            if isinstance(item, _RegionBox) and item.isVisible():
+                return item.overlay
+        return None
+
+    def overlays(self) -> list[Overlay]:
+        return [overlay for overlay, _items in self._items]
+
+    # editing boxes -------------------------------------------------------------------------
+    def set_edit_mode(self, on: bool) -> None:
+        self.edit_mode = on
+        self.setDragMode(QGraphicsView.DragMode.NoDrag if on else QGraphicsView.DragMode.ScrollHandDrag)
+        self.viewport().setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.OpenHandCursor)
+        self.edit_mode_changed.emit(on)
+
+    def _image_rect(self) -> QRectF:
+        return self._image_item.boundingRect() if self._image_item is not None else QRectF()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._press = event.position()
+        if self.edit_mode and event.button() == Qt.MouseButton.LeftButton and self._image_item is not None:
+            start = self.mapToScene(event.position().toPoint())
+            target = next((item for item in self.items(event.position().toPoint())
+                           if isinstance(item, _RegionBox) and item.overlay.kind == "entity"
+                           and not item.overlay.gold and item.isVisible()
+                           and self.selected in ("", item.overlay.key)), None)  # fmt: skip
+            if target is not None:
+                self._moving = target
+                self._drag = (target, start, target.rect())
+            elif self._image_rect().contains(start):
+                pen = QPen(QColor("#FFFFFF"), 2, Qt.PenStyle.DashLine)
+                pen.setCosmetic(True)
+                drawn = self.scene().addRect(QRectF(start, start), pen)
+                drawn.setZValue(5000)
+                self._drag = (drawn, start, QRectF(start, start))
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._drag is None:
+            super().mouseMoveEvent(event)
+            return
+        item, start, first = self._drag
+        here = self.mapToScene(event.position().toPoint())
+        if self._moving is not None:
+            item.setRect(kept_inside(first.translated(here - start), self._image_rect()))
+        else:
+            item.setRect(QRectF(start, here).normalized().intersected(self._image_rect()))
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        press, self._press = self._press, None
+        if self._drag is not None:
+            self._finish_drag()
+            return
+        super().mouseReleaseEvent(event)
+        moved = press is None or (event.position() - press).manhattanLength() > CLICK_SLOP
+        if event.button() == Qt.MouseButton.LeftButton and not moved:
+            overlay = self.overlay_at(event.position().toPoint())
+            self.entity_selected.emit(overlay.key if overlay is not None and overlay.kind == "entity" else "")
+
+    def _finish_drag(self) -> None:
+        (item, _start, first), moving = self._drag, self._moving
+        self._drag = self._moving = None
+        rect = item.rect()
+        box = (round(rect.left(), 1), round(rect.top(), 1), round(rect.right(), 1), round(rect.bottom(), 1))
+        if moving is None:
+            self.scene().removeItem(item)  # the stored correction brings the real overlay
+            if rect.width() >= MIN_BOX_SIDE and rect.height() >= MIN_BOX_SIDE:
+                self.box_drawn.emit(box)
+        elif rect != first:
+            self.box_moved.emit(moving.overlay, box)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        if self._image_item is not None:
+            self.context_requested.emit(self.overlay_at(event.pos()), event.globalPos())
 
     # zoom ----------------------------------------------------------------------------------
     def current_scale(self) -> float:

@@ -74,6 +74,11 @@ class OverlayBar(QToolBar):
             self.layer_buttons[layer] = button
             self.addWidget(button)
         self.addSeparator()
+        self.edit_button = _toggle("Edit boxes", "Box-edit mode (E): drag on the image to draw a box, drag a box "
+                                   "to move it; right-click a box to reject it", checked=False)
+        self.edit_button.toggled.connect(canvas.set_edit_mode)
+        canvas.edit_mode_changed.connect(self.edit_button.setChecked)
+        self.addWidget(self.edit_button)
 
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)

@@ -77,12 +77,7 @@ class PostDelegate(QStyledItemDelegate):
         painter.setFont(badge_font)
         badges = QRect(body.left(), body.bottom() - 16, body.width(), 18)
         x = badges.left()
-        badges_to_draw = [(f"{summary.n_entities} entities", scheme().secondary, False)]
-        if summary.n_groundable:
-            badges_to_draw.append((f"{summary.n_groundable} in image", ACCENT, True))
-        if summary.n_gold:
-            badges_to_draw.append((f"{summary.n_gold} gold", scheme().gold_text, False))
-        for text, color, filled in badges_to_draw:
+        for text, color, filled in summary_badges(summary):
             x += draw_pill(painter, QRect(x, badges.top(), 0, badges.height()), text, QColor(color), filled) + 4
         state = summary.pipeline_state or "not queued"
         width = painter.fontMetrics().horizontalAdvance(state) + 14
@@ -115,3 +110,14 @@ class PostDelegate(QStyledItemDelegate):
         source = QRect((source.width() - side) // 2, (source.height() - side) // 2, side, side)
         painter.drawPixmap(rect, pixmap, source)
         painter.setClipping(False)
+
+
+def summary_badges(summary) -> list[tuple[str, str, bool]]:
+    """The feed row's badges as (text, colour, filled): "1 entity", "3 entities", "2 in image", ..."""
+    noun = "entity" if summary.n_entities == 1 else "entities"
+    badges = [(f"{summary.n_entities} {noun}", scheme().secondary, False)]
+    if summary.n_groundable:
+        badges.append((f"{summary.n_groundable} in image", ACCENT, True))
+    if summary.n_gold:
+        badges.append((f"{summary.n_gold} gold", scheme().gold_text, False))
+    return badges

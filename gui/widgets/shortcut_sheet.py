@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from itertools import groupby
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from groundlens.gui.shortcuts import SHORTCUTS
 from groundlens.gui.theme import scheme
@@ -34,8 +34,14 @@ class ShortcutSheet(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
         label = QLabel(sheet_html())
+        label.setMargin(8)
+        scroll = QScrollArea()  # the sheet is taller than a laptop screen since corrections have keys too
+        scroll.setWidget(label)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(label.sizeHint().width() + 30)
+        self.resize(scroll.minimumWidth() + 30, min(label.sizeHint().height() + 80, 640))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(label)
+        layout.addWidget(scroll)
         layout.addWidget(buttons)
