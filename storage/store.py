@@ -333,7 +333,8 @@ class Store:
         return self._write(lambda conn: jobs.claim(conn, config_key, worker, n))
 
     def save_result(self, post_id: int, config_key: str, entities: list[Entity], error: str | None) -> None:
-        """One transaction: replace the post's predictions and regions, mark its job done (or failed)."""
+        """One transaction: replace the post's predictions and regions, mark its job done (or failed). The
+        analyst's corrections still hold: what is shown is the new predictions with them applied."""
         if not self.save_results(config_key, [(post_id, entities, error)]):
             raise KeyError(f"no post with id {post_id}")
 
