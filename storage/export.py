@@ -171,7 +171,7 @@ def _coco_annotation(number: int, image_id: int, post: Post, entity: Entity, reg
         "bbox": [x0, y0, x1 - x0, y1 - y0], "area": region.area or (x1 - x0) * (y1 - y0),
         "segmentation": region.mask_rle or polygon, "score": region.score,
         "post_id": post.id, "entity": entity.text, "norm": entity.norm, "origin": entity.origin,
-        "entity_score": entity.score,
+        "entity_score": entity.score, **corrected_fields(entity),
     }  # fmt: skip
 
 

@@ -84,3 +84,29 @@ def test_corrections_list_filters_revert_restore_and_export(corrected, tmp_path)
     assert records[0]["target"] == {"start": 14, "end": 19, "text": "Paris", "type": "ORG"}
     assert records[0]["payload"] == {"type": "LOC"}
     assert run(data_dir, "corrections", "list", "--until", "2000-01-01").stdout.strip() == "No corrections."
+
+
+def test_a_coco_export_says_which_boxes_an_analyst_corrected(tmp_path):
+    from PIL import Image
+
+    from groundlens.records import Media, Region
+    from groundlens.storage import corrections as fix
+
+    data_dir = tmp_path / "data"
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (64, 48), "white").save(photo)
+    with Store.open(resolve_paths(data_dir).ensure().db_path) as store:
+        post = make_post("1", "Macron visits Paris")
+        post.media = [Media(url="https://example.org/p.png", local_path=str(photo), status="ok", width=64, height=48)]
+        store.upsert_posts([post])
+        store.save_result(post.id, "cfg", [mention(post, "Macron", "PER", regions=[Region(box=(1, 1, 20, 30))]),
+                                           mention(post, "Paris", "LOC", regions=[Region(box=(30, 5, 60, 40))])],
+                          None)  # fmt: skip
+        macron = next(e for e in store.entities_for_post(post.id) if e.text == "Macron")
+        moved = store.add_correction(fix.set_box(macron, (2, 2, 22, 32)), author="ana").id
+    out = tmp_path / "coco.json"
+    assert run(data_dir, "export", str(out), "--format", "coco").exit_code == 0
+    annotations = {a["entity"]: a for a in json.loads(out.read_text())["annotations"]}
+    assert (annotations["Macron"]["corrected"], annotations["Macron"]["corrected_by"]) == (True, [moved])
+    assert annotations["Macron"]["bbox"] == [2, 2, 20, 30]
+    assert (annotations["Paris"]["corrected"], annotations["Paris"]["corrected_by"]) == (False, [])
