@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from groundlens.core.config import AppPaths
+from groundlens.core.jobs.box_masks import BoxMasker
 from groundlens.gui.models.correction_log import CorrectionLog
 from groundlens.gui.workers import DbWorker, ThumbnailCache
 from groundlens.storage import Store
@@ -17,6 +18,7 @@ class AppContext:
     db: DbWorker
     thumbnails: ThumbnailCache
     corrections: CorrectionLog = field(init=False)  # the analyst's corrections, undoable, shared by every view
+    box_masker: BoxMasker = field(default_factory=BoxMasker)  # masks of drawn boxes, in a process of its own
 
     def __post_init__(self) -> None:
         self.corrections = CorrectionLog(self.db, parent=self.db)

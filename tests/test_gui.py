@@ -397,7 +397,8 @@ def test_shortcut_sheet_and_status_bar(qtbot, window):
 
 def test_entity_spans_render_in_type_colours_and_escape_text():
     from groundlens.gui.theme import TYPE_COLORS, readable, tinted
-    from groundlens.gui.widgets.entity_text import Span, render_html
+    from groundlens.gui.widgets.entity_text import render_html
+    from groundlens.gui.models.presentation import Span
 
     html = render_html(
         "<b>Grace Hopper</b> at MIT",

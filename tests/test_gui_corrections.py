@@ -15,8 +15,10 @@ from PySide6.QtWidgets import QApplication, QMenu, QWidget
 from groundlens.core import masks
 from groundlens.core.settings import Settings
 from groundlens.gui.app import application
-from groundlens.gui.widgets.entity_list import ROW_ROLE, EntityList, EntityRow
-from groundlens.gui.widgets.entity_text import EntityText, Span
+from groundlens.gui.widgets.entity_list import ROW_ROLE, EntityList
+from groundlens.gui.models.presentation import EntityRow
+from groundlens.gui.widgets.entity_text import EntityText
+from groundlens.gui.models.presentation import Span
 from groundlens.storage import Store
 from test_gui import demo_paths, find_entities, open_native, window  # noqa: F401 - the real demo in a real window
 

@@ -11,7 +11,8 @@ from PIL import Image
 from groundlens.core import masks
 from groundlens.core.config import RESOURCES_DIR
 from groundlens.core.pipeline.config import StageConfig
-from groundlens.core.pipeline.segmentation.box_mask import SegmentationOffError, mask_for_box, segmenter_for
+from groundlens.core.jobs.box_masks import BoxMasker, SegmentationOffError
+from groundlens.core.pipeline.segmentation.box_mask import mask_for_box, segmenter_for
 
 ASTRONAUT = RESOURCES_DIR / "demo" / "images" / "astronaut.jpg"
 SHUTTLE = (355, 0, 470, 275)
@@ -34,4 +35,4 @@ def test_a_drawn_box_gets_the_pipelines_mask_and_the_next_box_skips_the_encoder(
 
 def test_with_segmentation_off_a_box_gets_no_mask_and_says_why():
     with pytest.raises(SegmentationOffError, match="segmentation is off"):
-        mask_for_box(ASTRONAUT, SHUTTLE, None)
+        BoxMasker().mask(ASTRONAUT, SHUTTLE, None)

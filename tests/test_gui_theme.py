@@ -20,8 +20,10 @@ from groundlens.gui.theme import DARK, LIGHT, TYPE_COLORS, apply_theme, contrast
 from groundlens.gui.views.feed import FeedView
 from groundlens.gui.views.inspector import InspectorView
 from groundlens.gui.views.settings import SettingsView
-from groundlens.gui.widgets.entity_list import EntityList, EntityRow
-from groundlens.gui.widgets.entity_text import EntityText, Span
+from groundlens.gui.widgets.entity_list import EntityList
+from groundlens.gui.models.presentation import EntityRow
+from groundlens.gui.widgets.entity_text import EntityText
+from groundlens.gui.models.presentation import Span
 from groundlens.gui.widgets.post_delegate import ROW_HEIGHT, THUMB
 from groundlens.storage import Store
 from groundlens.records import Entity, Post, Region

@@ -12,9 +12,9 @@ from PySide6.QtGui import QColor, QImage
 from groundlens.core import masks
 from groundlens.gui.mask_image import cropped_mask_image
 from groundlens.gui.theme import GOLD_COLOR, entity_colors
-from groundlens.gui.widgets.entity_list import EntityRow, evidence_lines, grounding_label
-from groundlens.gui.widgets.entity_text import Span
-from groundlens.gui.widgets.image_canvas import Overlay
+from groundlens.gui.models.presentation import EntityRow, evidence_lines, grounding_label
+from groundlens.gui.models.presentation import Span
+from groundlens.gui.models.presentation import Overlay
 from groundlens.gui.workers import read_image
 from groundlens.storage import Store
 from groundlens.storage.corrections import Correction

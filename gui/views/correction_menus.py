@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMenu
 
 from groundlens.gui.theme import TYPE_NAMES
-from groundlens.gui.widgets.image_canvas import Overlay
+from groundlens.gui.models.presentation import Overlay
 from groundlens.records import ENTITY_TYPES, BoxTuple
 
 if TYPE_CHECKING:

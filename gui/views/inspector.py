@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 )
 
 from groundlens.core import masks
-from groundlens.core.pipeline.segmentation.box_mask import mask_for_box
 from groundlens.core.settings import Settings
 from groundlens.gui.context import AppContext
 from groundlens.gui.models.post_bundle import PostBundle, Visuals, load_bundle, render_visuals
@@ -321,7 +320,7 @@ class InspectorView(QWidget):
 
         def make_mask() -> masks.Rle:
             settings = Settings.load(settings_file) if settings_file.exists() else Settings()
-            return mask_for_box(image_file, box, settings.pipeline.segmentation)
+            return self.ctx.box_masker.mask(image_file, box, settings.pipeline.segmentation)
 
         def store_mask(rle: masks.Rle) -> None:
             if not shiboken6.isValid(self):  # the window closed while the model ran: the box stays without it

@@ -7,26 +7,15 @@ entity under the pointer without any hit-testing code.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 
 from PySide6.QtCore import QPoint, QUrl, Signal
 from PySide6.QtGui import QContextMenuEvent, QTextCursor
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from groundlens.gui.theme import TYPE_COLORS, readable, scheme, tinted
+from groundlens.gui.models.presentation import Span
 
 ANCHOR_PREFIX = "ent:"
-
-
-@dataclass(frozen=True)
-class Span:
-    key: str
-    start: int
-    end: int
-    type: str
-    color: str = ""  # the entity's colour (gui.theme.entity_colors); "": its type's
-    corrected: bool = False  # an analyst's correction decided this span or its type
-    gold_mark: str = ""  # when gold is shown: "matches gold", "not in gold" or "missed" (a gold span)
 
 
 CORRECTED_MARK = "✎"

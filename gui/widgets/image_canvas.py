@@ -6,7 +6,6 @@ The canvas knows nothing of the store: the inspector hands it an image and `Over
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QContextMenuEvent, QImage, QMouseEvent, QPainter, QPen, QPixmap, QWheelEvent
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from groundlens.gui.theme import GOLD_COLOR, type_color
+from groundlens.gui.models.presentation import Overlay
 
 LAYERS = ("masks", "boxes", "labels")
 # What the image showed besides the entities: text read in it, people or objects tied to no name.
@@ -28,22 +28,6 @@ FINDING_LAYERS = {"text": "Text in image", "unidentified": "Not identified"}
 FINDING_COLORS = {"text": "#E5E7EB", "unidentified": "#F97316"}
 ZOOM_STEP = 1.25
 MIN_SCALE, MAX_SCALE = 0.02, 40.0
-
-
-@dataclass
-class Overlay:
-    """One entity region as drawn: `key` ties it to the same entity in the text panel."""
-
-    key: str
-    label: str
-    type: str
-    box: tuple[float, float, float, float]
-    mask: QImage | None = None
-    mask_offset: tuple[int, int] = (0, 0)  # where the (cropped) mask image's top-left sits
-    gold: bool = False
-    kind: str = "entity"  # or a FINDING_LAYERS key: drawn dashed, shown with that layer's toggle
-    color: str = ""  # the entity's colour (gui.theme.entity_colors); "": its type's
-    corrected: bool = False  # an analyst drew or moved it: its label says so
 
 
 class _RegionBox(QGraphicsRectItem):

@@ -1,7 +1,7 @@
 """A mask for one box an analyst drew or moved, made by the segmenter the settings choose.
 
-The pipeline segments in its worker process; a correction happens in the app, one box at a time,
-so the app keeps one built segmenter per configuration (building MobileSAM takes seconds) and
+The pipeline segments in its worker process; a correction happens in the app, one box at a time, so
+the box-mask process (core/jobs/box_masks.py) keeps one built segmenter per configuration (building MobileSAM takes seconds) and
 serialises calls to it (a model is not safe to run from two threads at once). A SAM-family model
 also keeps the last image's embedding: the encoder is nearly all the cost, so the next box drawn or
 moved on the same photo only runs the decoder. Callers run this off the GUI thread.
@@ -24,10 +24,6 @@ _built: dict[str, Any] = {}  # canonical stage config -> segmenter
 _last_embedding: dict[str, Any] = {}  # at most one: (stage, file, size, mtime) -> (embedding, width, height)
 
 
-class SegmentationOffError(RuntimeError):
-    """The settings switch segmentation off, so a box cannot get a mask."""
-
-
 def _key(stage: StageConfig) -> str:
     return repr(sorted(stage.to_dict().items(), key=str))
 
@@ -40,10 +36,8 @@ def segmenter_for(stage: StageConfig) -> Any:
     return _built[key]
 
 
-def mask_for_box(image_file: Path, box: BoxTuple, stage: StageConfig | None) -> masks.Rle:
+def mask_for_box(image_file: Path, box: BoxTuple, stage: StageConfig) -> masks.Rle:
     """The COCO RLE mask, at the image's size, of what `box` (original pixels) holds."""
-    if stage is None:
-        raise SegmentationOffError("segmentation is off in the settings: the box is kept without a mask")
     with _lock:
         segmenter = segmenter_for(stage)
         if not hasattr(segmenter, "embed"):  # another family: its own one-call interface
