@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
 from core.datasets.gmner import GmnerPost, dataset_paths, read_split
+from core.training.extra_data import read_extra
 from core.pipeline.entailment.prior import FEATURES_VERSION, GroundabilityPrior, post_feature_indices
 from core.pipeline.types import Mention
 from core.safe_output import write_text_atomic
@@ -86,9 +88,12 @@ def accuracy(prior: GroundabilityPrior, split: Split) -> float:
     return float(((logits >= 0) == split.labels).mean())
 
 
-def train_prior(data_dir: Path, seed: int = 0, c_grid: tuple[float, ...] = C_GRID) -> tuple[GroundabilityPrior, PriorReport]:
-    """Fit one model per C on train; keep the one with the best dev accuracy (ties: the smaller C)."""
-    train = build_split(read_split(*dataset_paths(data_dir, "train")))
+def train_prior(data_dir: Path, seed: int = 0, c_grid: tuple[float, ...] = C_GRID,
+                extra: Sequence[Path] = ()) -> tuple[GroundabilityPrior, PriorReport]:
+    """Fit one model per C on train (plus the extra folders' posts, `extra_data`); keep the one
+    with the best dev accuracy (ties: the smaller C)."""
+    train_posts = read_split(*dataset_paths(data_dir, "train"))
+    train = build_split(train_posts + read_extra(extra, train_posts))
     dev = build_split(read_split(*dataset_paths(data_dir, "dev")))
     if not len(train.labels) or not len(dev.labels) or train.labels.all() or not train.labels.any():
         raise ValueError("training needs entities on both splits and both groundable and ungroundable ones in train")
@@ -113,6 +118,7 @@ def train_prior(data_dir: Path, seed: int = 0, c_grid: tuple[float, ...] = C_GRI
         "seed": seed,
         "dev_accuracy": round(report.dev_accuracy, 4),
         "type_only_dev_accuracy": round(report.type_only_dev_accuracy, 4),
+        "extra_data": [str(folder) for folder in extra],
     }
     chosen = candidates[best]
     return GroundabilityPrior(weights=chosen.weights, bias=chosen.bias, metadata=metadata), report
