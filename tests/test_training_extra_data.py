@@ -13,21 +13,43 @@ from click.testing import CliRunner
 from core.datasets.gmner import GmnerFormatError
 from core.pipeline.types import Mention
 
-WORDS = ["today", "again", "finally", "tonight", "this", "week", "with", "friends", "and", "news"]
+WORDS = [
+    "today",
+    "again",
+    "finally",
+    "tonight",
+    "this",
+    "week",
+    "with",
+    "friends",
+    "and",
+    "news",
+]
 
 
-def write_gmner(root: Path, split: str, posts: list[tuple[str, list[tuple[str, str]], list[str]]]) -> Path:
+def write_gmner(
+    root: Path, split: str, posts: list[tuple[str, list[tuple[str, str]], list[str]]]
+) -> Path:
     """posts: (image id, [(word, tag)], names of the entities that have a box)."""
     (root / "txt").mkdir(parents=True, exist_ok=True)
     (root / "xml").mkdir(exist_ok=True)
-    blocks = ["\n".join([f"IMGID:{image_id}"] + [f"{w}\t{t}" for w, t in words]) for image_id, words, _ in posts]
-    (root / "txt" / f"{split}.txt").write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
+    blocks = [
+        "\n".join([f"IMGID:{image_id}"] + [f"{w}\t{t}" for w, t in words])
+        for image_id, words, _ in posts
+    ]
+    (root / "txt" / f"{split}.txt").write_text(
+        "\n\n".join(blocks) + "\n", encoding="utf-8"
+    )
     for image_id, _, boxed in posts:
-        objects = "".join(f"<object><name>{name}</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>50</xmax>"
-                          f"<ymax>50</ymax></bndbox></object>" for name in boxed)
+        objects = "".join(
+            f"<object><name>{name}</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>50</xmax>"
+            f"<ymax>50</ymax></bndbox></object>"
+            for name in boxed
+        )
         (root / "xml" / f"{image_id}.xml").write_text(
             f"<annotation><size><width>100</width><height>100</height><depth>3</depth></size>{objects}</annotation>",
-            encoding="utf-8")
+            encoding="utf-8",
+        )
     return root
 
 
@@ -37,10 +59,16 @@ def sentence(rng: random.Random, name: list[tuple[str, str]]) -> list[tuple[str,
     return before + name + after
 
 
-def base_posts(prefix: str, n: int, seed: int) -> list[tuple[str, list[tuple[str, str]], list[str]]]:
+def base_posts(
+    prefix: str, n: int, seed: int
+) -> list[tuple[str, list[tuple[str, str]], list[str]]]:
     """People pictured, organisations not: "Jordan" is always a person here."""
     rng = random.Random(seed)
-    people = [[("Jordan", "B-PER")], [("Maria", "B-PER"), ("Lopez", "I-PER")], [("Kim", "B-PER")]]
+    people = [
+        [("Jordan", "B-PER")],
+        [("Maria", "B-PER"), ("Lopez", "I-PER")],
+        [("Kim", "B-PER")],
+    ]
     orgs = [[("Acme", "B-ORG")], [("Globex", "B-ORG")], [("Initech", "B-ORG")]]
     posts = []
     for i in range(n):
@@ -50,13 +78,17 @@ def base_posts(prefix: str, n: int, seed: int) -> list[tuple[str, list[tuple[str
     return posts
 
 
-def corrected_posts(n: int, seed: int) -> list[tuple[str, list[tuple[str, str]], list[str]]]:
+def corrected_posts(
+    n: int, seed: int
+) -> list[tuple[str, list[tuple[str, str]], list[str]]]:
     """What an analyst corrected, again and again: "Jordan" is the country, and "Zorblax" (an
     organisation) is pictured, its logo boxed."""
     rng = random.Random(seed)
     posts = []
     for i in range(n):
-        words = sentence(rng, [("Jordan", "B-LOC")]) + sentence(rng, [("Zorblax", "B-ORG")])
+        words = sentence(rng, [("Jordan", "B-LOC")]) + sentence(
+            rng, [("Zorblax", "B-ORG")]
+        )
         posts.append((f"corr{i}", words, ["Zorblax"]))
     return posts
 
@@ -70,16 +102,23 @@ def folders(tmp_path) -> tuple[Path, Path]:
     return data, extra
 
 
-def test_a_groundability_correction_repeated_in_extra_data_moves_the_prior_on_an_unseen_post(folders, tmp_path):
-    from core.pipeline.entailment.prior import GroundabilityPrior
+def test_a_groundability_correction_repeated_in_extra_data_moves_the_prior_on_an_unseen_post(
+    folders, tmp_path
+):
     from core.cli import cli
+    from core.pipeline.entailment.prior import GroundabilityPrior
 
     data, extra = folders
     text = "news Zorblax opens a store tonight"
     zorblax = [Mention(5, 12, "Zorblax", "ORG", 1.0)]
     runner = CliRunner()
-    for out, args in ((tmp_path / "plain", []), (tmp_path / "with", ["--extra", str(extra)])):
-        result = runner.invoke(cli, ["train-prior", "--data", str(data), "--out", str(out), *args])
+    for out, args in (
+        (tmp_path / "plain", []),
+        (tmp_path / "with", ["--extra", str(extra)]),
+    ):
+        result = runner.invoke(
+            cli, ["train-prior", "--data", str(data), "--out", str(out), *args]
+        )
         assert result.exit_code == 0, result.output
     [before] = GroundabilityPrior.load(tmp_path / "plain").predict(text, zorblax)
     [after] = GroundabilityPrior.load(tmp_path / "with").predict(text, zorblax)
@@ -87,8 +126,8 @@ def test_a_groundability_correction_repeated_in_extra_data_moves_the_prior_on_an
 
 
 def test_extra_data_must_have_a_train_split_and_its_own_image_ids(folders, tmp_path):
-    from core.training.extra_data import read_extra
     from core.datasets.gmner import dataset_paths, read_split
+    from core.training.extra_data import read_extra
 
     data, extra = folders
     base = read_split(*dataset_paths(data, "train"))
@@ -100,7 +139,9 @@ def test_extra_data_must_have_a_train_split_and_its_own_image_ids(folders, tmp_p
 
 
 @pytest.mark.slow
-def test_a_type_correction_repeated_in_extra_data_changes_the_recogniser_on_an_unseen_post(folders, tmp_path):
+def test_a_type_correction_repeated_in_extra_data_changes_the_recogniser_on_an_unseen_post(
+    folders, tmp_path
+):
     """A tiny encoder (one layer, random weights, the packaged tokenizer), a short fixed-seed training."""
     from transformers import AutoTokenizer, BertConfig, BertModel
 
@@ -111,16 +152,40 @@ def test_a_type_correction_repeated_in_extra_data_changes_the_recogniser_on_an_u
     tiny = tmp_path / "tiny"
     tokenizer = AutoTokenizer.from_pretrained(packaged_encoder())
     tokenizer.save_pretrained(tiny)
-    BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                         intermediate_size=64, max_position_embeddings=128)).save_pretrained(tiny)
+    BertModel(
+        BertConfig(
+            vocab_size=tokenizer.vocab_size,
+            hidden_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=128,
+        )
+    ).save_pretrained(tiny)
     text = "flying to Jordan tomorrow"
     found = {}
     for name, more in (("plain", ()), ("with", (extra,))):
-        config = TrainConfig(data=data, out=tmp_path / name, base=str(tiny), epochs=8, batch_size=8, lr=3e-3,
-                             head_lr=3e-3, average_last=1, mention_swap=0.0, threads=1, bf16=False, extra=more)
+        config = TrainConfig(
+            data=data,
+            out=tmp_path / name,
+            base=str(tiny),
+            epochs=8,
+            batch_size=8,
+            lr=3e-3,
+            head_lr=3e-3,
+            average_last=1,
+            mention_swap=0.0,
+            threads=1,
+            bf16=False,
+            extra=more,
+        )
         train(config, log=lambda _: None)
-        [mentions] = TransformersRecognizer(load_tagger(tmp_path / name), version="t").recognize([text])
+        [mentions] = TransformersRecognizer(
+            load_tagger(tmp_path / name), version="t"
+        ).recognize([text])
         found[name] = {(m.text, m.type) for m in mentions}
     assert ("Jordan", "PER") in found["plain"]
     assert ("Jordan", "LOC") in found["with"]
-    assert "--extra" in (tmp_path / "with" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "--extra" in (tmp_path / "with" / "MODEL_CARD.md").read_text(
+        encoding="utf-8"
+    )

@@ -9,15 +9,17 @@ split's or another extra folder's, since an id names one image's boxes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from core.datasets.gmner import GmnerFormatError, GmnerPost, dataset_paths, read_split
 
 SPLIT = "train"
 
 
-def read_extra(folders: Sequence[Path], taken: Sequence[GmnerPost] = ()) -> list[GmnerPost]:
+def read_extra(
+    folders: Sequence[Path], taken: Sequence[GmnerPost] = ()
+) -> list[GmnerPost]:
     """The train split of each folder, in the order given; a missing split or an image id seen
     before (in `taken` or an earlier folder) is an error that names the folder."""
     seen = {post.image_id for post in taken}
@@ -29,7 +31,9 @@ def read_extra(folders: Sequence[Path], taken: Sequence[GmnerPost] = ()) -> list
         found = read_split(conll, xml_dir if xml_dir.is_dir() else None)
         clashes = sorted({post.image_id for post in found} & seen)
         if clashes:
-            raise GmnerFormatError(f"{folder}: image ids already used by the training data: {', '.join(clashes[:5])}")
+            raise GmnerFormatError(
+                f"{folder}: image ids already used by the training data: {', '.join(clashes[:5])}"
+            )
         seen |= {post.image_id for post in found}
         posts += found
     return posts

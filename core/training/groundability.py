@@ -136,9 +136,9 @@ Probability that a post's image shows a named entity, from the post text alone
 - **Files**: `weights.npz` (non-zero columns and weights, float32; loads with
   `allow_pickle=False`), `config.json` (dim, bias, features version, training facts).
 - **Data**: Twitter-GMNER train ({train} gold entities, {rate:.1%} groundable) as published
-  by NUSTM (Yu et al., ACL 2023); label = the entity has a box in its image's VOC file. C chosen
+  by NUSTM (Yu et al., ACL 2023){extra}; label = the entity has a box in its image's VOC file. C chosen
   on dev ({dev} gold entities). The test split was not used.
-- **Command**: `python main.py train-prior --data ../shared/data/twitter-gmner --out resources/models/groundability`
+- **Command**: `python main.py train-prior --data ../shared/data/twitter-gmner --out resources/models/groundability{extra_args}`
 - **Trained**: {date} (UTC)
 
 | dev accuracy (gold entities, threshold 0.5) | |
@@ -164,6 +164,7 @@ words is pictured in one post and not in another. Tweets in other languages or d
 def save_prior(folder: Path, prior: GroundabilityPrior, report: PriorReport) -> None:
     """The model files and a MODEL_CARD.md that says how they were made and how well they do."""
     prior.save(folder)
+    extra = prior.metadata.get("extra_data", [])
     text = MODEL_CARD.format(
         c=report.c,
         seed=prior.metadata.get("seed"),
@@ -177,5 +178,7 @@ def save_prior(folder: Path, prior: GroundabilityPrior, report: PriorReport) -> 
         type_only=report.type_only_dev_accuracy,
         accuracy=report.dev_accuracy,
         by_c=", ".join(f"{c}: {a:.2%}" for c, a in report.accuracy_by_c.items()),
+        extra="".join(f", plus the train posts of `{folder}`" for folder in extra),
+        extra_args="".join(f" --extra {folder}" for folder in extra),
     )
     write_text_atomic(folder / "MODEL_CARD.md", text)
