@@ -10,7 +10,8 @@ entity search. Every table counts `original_mentions` beside `mentions`: the men
 are not retweets, for trends that count originals only. A post is saved whole, so per-key distinct
 post counts add up across writes.
 
-The daily tables count dated mentions only; entity_totals counts every mention. Every write
+The daily tables count dated mentions only; entity_totals counts every mention. Mentions are written
+through one path (storage.entities.replace, which corrections and merges use too); every write
 that changes a post's entities (or its date) calls
 `shift(conn, post_ids, -1)` before the change and `shift(conn, post_ids, +1)` after it, inside
 the same transaction.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from storage.db import IDS, day_sql
 
@@ -91,3 +92,30 @@ def rebuild(conn: sqlite3.Connection) -> None:
 
     for sql in _statements("", "+1", present):
         conn.execute(sql)
+
+
+def verify(conn: sqlite3.Connection) -> list[str]:
+    """Where the stored counters differ from a recount of `entities` (a check for `doctor` and tests): one line
+    per differing row, naming the table, its key and both counts; [] when every counter is right."""
+    problems = []
+    for table in dict.fromkeys(table for table, *_ in _TABLES):
+        keys = next(keys for name, keys, *_ in _TABLES if name == table)
+        stored = _rows(conn, f"SELECT {', '.join(keys + _counted(table))} FROM {table}", len(keys))
+        expected: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        for name, _, expressions, counted, counts in _TABLES:
+            if name == table:
+                select = ", ".join((*expressions, *(_COUNTS[c] for c in counts)))
+                group = ", ".join(str(i + 1) for i in range(len(keys)))
+                expected.update(_rows(conn, f"SELECT {select} FROM entities WHERE {counted} GROUP BY {group}", len(keys)))
+        for key in sorted(set(stored) | set(expected), key=repr):
+            if stored.get(key) != expected.get(key):
+                problems.append(f"{table} {key}: stored {stored.get(key)}, recounted {expected.get(key)}")
+    return problems
+
+
+def _counted(table: str) -> tuple[str, ...]:
+    return next(counts for name, _, _, _, counts in _TABLES if name == table)
+
+
+def _rows(conn: sqlite3.Connection, sql: str, n_keys: int) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    return {tuple(row[:n_keys]): tuple(row[n_keys:]) for row in conn.execute(sql)}

@@ -1,4 +1,10 @@
-"""Writing and reading entity mentions with their regions; one origin (pred or gold) at a time."""
+"""Writing and reading entity mentions with their regions; one origin (pred or gold) at a time.
+
+`replace` is the one write path for mentions: it keeps the trend aggregates and post facts in step,
+and predictions pass through the analyst's corrections on the way in (storage/corrected_view.py) and
+are named as the merges in force say. `realias` is the same write for a merge or split, which changes
+nothing but names: it renames the mentions in place instead of rewriting every post that has them.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,14 @@ import json
 import sqlite3
 from typing import Any, Iterable, Mapping
 
-from storage import aggregates
+from storage import aggregates, corrected_view, corrections
 from storage.normalize import normalize_entity
 from storage.db import IDS
 from storage.records import ENTITY_TYPES, Entity, Evidence, Region
 
 _ENTITY_COLUMNS = (
     'id, post_id, origin, start, "end", text, norm, type, score, groundable, groundable_score, expression,'
-    " model_version, verdict, evidence"
+    " model_version, verdict, evidence, corrections, pred_norm"
 )
 _REGION_COLUMNS = "entity_id, media_id, x0, y0, x1, y1, score, mask_rle, area"
 
@@ -31,7 +37,9 @@ def validate(entities: Iterable[Entity]) -> None:
 
 
 def replace(conn: sqlite3.Connection, by_post: Mapping[int, list[Entity]], origin: str) -> list[int]:
-    """Replace the `origin` mentions of each post; returns the ids of the posts that exist (others are skipped)."""
+    """Replace the `origin` mentions of each post; returns the ids of the posts that exist (others are skipped).
+
+    Predictions are the pipeline's raw output: what is stored is their corrected view."""
     for found in by_post.values():
         validate(found)
     key = json.dumps(list(by_post))
@@ -43,6 +51,10 @@ def replace(conn: sqlite3.Connection, by_post: Mapping[int, list[Entity]], origi
     }
     post_ids = [post_id for post_id in by_post if post_id in stamps]
     key = json.dumps(post_ids)
+    merged: corrections.Aliases = {}
+    if origin == "pred":
+        by_post = corrected_view.effective(conn, {post_id: by_post[post_id] for post_id in post_ids})
+        merged = corrections.aliases(conn)
     aggregates.shift(conn, post_ids, -1, origin)
     conn.execute(f"DELETE FROM entities WHERE origin = ? AND post_id IN {IDS}", (origin, key))
     first_media = first_media_ids(conn, key)
@@ -52,16 +64,61 @@ def replace(conn: sqlite3.Connection, by_post: Mapping[int, list[Entity]], origi
         for entity in by_post[post_id]:
             entity.id, entity.post_id, entity.origin = next_id, post_id, origin  # type: ignore[assignment]
             next_id += 1
-            names.setdefault(entity.norm, entity.text)
-            entity_rows.append(_entity_row(entity, *stamps[post_id]))
+            norm = corrections.resolve(merged, entity.norm)[0]  # entity.norm stays: a retried transaction reads it
+            names.setdefault(norm, entity.text)
+            entity_rows.append(_entity_row(entity, norm, *stamps[post_id]))
             region_rows.extend(_region_row(entity.id, region, first_media.get(post_id)) for region in entity.regions)
     conn.executemany(
-        f"INSERT INTO entities ({_ENTITY_COLUMNS}, created_at, retweet) VALUES ({'?, ' * 16}?)", entity_rows
+        f"INSERT INTO entities ({_ENTITY_COLUMNS}, created_at, retweet) VALUES ({'?, ' * 18}?)", entity_rows
     )
     conn.executemany(f"INSERT INTO regions ({_REGION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", region_rows)
     conn.executemany("INSERT OR IGNORE INTO entity_names (norm, name) VALUES (?, ?)", names.items())
     refresh_post_facts(conn, post_ids)
     aggregates.shift(conn, post_ids, +1, origin)
+    return post_ids
+
+
+def rematerialise(conn: sqlite3.Connection, post_ids: list[int]) -> None:
+    """Recompute the corrected view of these posts' predictions (after a mention correction or its revert)."""
+    replace(conn, raw_predictions(conn, post_ids), "pred")
+
+
+def raw_predictions(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, list[Entity]]:
+    """What the pipeline predicted for these posts, before corrections and merges (every id gets a list)."""
+    raw = corrected_view.raw_predictions(conn, post_ids)
+    return {**read(conn, [post_id for post_id in post_ids if post_id not in raw], "pred", before_merges=True), **raw}
+
+
+def realias(conn: sqlite3.Connection, norms: list[str]) -> list[int]:
+    """Name the predicted mentions now counted as one of `norms` as the merges in force say (after a merge, a
+    split, or the revert of either); returns the posts whose mentions were renamed."""
+    merged = corrections.aliases(conn)
+    renames = [
+        (new, None if new == base else base, old, base)
+        for base, old in conn.execute(
+            f"SELECT DISTINCT COALESCE(pred_norm, norm), norm FROM entities WHERE norm IN {IDS} AND origin = 'pred'",
+            (json.dumps(norms),),
+        )
+        if (new := corrections.resolve(merged, base)[0]) != old
+    ]
+    post_ids = [
+        row[0] for row in conn.execute(
+            f"SELECT DISTINCT post_id FROM entities WHERE norm IN {IDS} AND origin = 'pred'"
+            f" AND COALESCE(pred_norm, norm) IN {IDS}",
+            (json.dumps(sorted({old for _, _, old, _ in renames})), json.dumps(sorted({base for *_, base in renames}))),
+        )
+    ]  # fmt: skip
+    aggregates.shift(conn, post_ids, -1, "pred")
+    conn.executemany(
+        "UPDATE entities SET norm = ?, pred_norm = ? WHERE norm = ? AND origin = 'pred' AND COALESCE(pred_norm, norm) = ?",
+        renames,
+    )
+    conn.execute(  # a name to show for an entity only merges gave mentions
+        f"INSERT OR IGNORE INTO entity_names (norm, name) SELECT norm, MIN(text) FROM entities"
+        f" WHERE norm IN {IDS} AND origin = 'pred' GROUP BY norm",
+        (json.dumps(sorted({new for new, *_ in renames})),),
+    )
+    aggregates.shift(conn, post_ids, +1, "pred")
     return post_ids
 
 
@@ -79,12 +136,23 @@ def _of_post(select: str, origin: str, extra: str = "") -> str:
     return f"(SELECT {select} FROM entities WHERE post_id = posts.id AND origin = '{origin}'{extra})"
 
 
-_REFRESH_FACTS = f"""UPDATE posts SET
-    n_pred = {_of_post("COUNT(*)", "pred")},
-    n_gold = {_of_post("COUNT(*)", "gold")},
-    pred_types = {_of_post(f"COALESCE(SUM(DISTINCT {_BIT}), 0)", "pred")},
-    ground_types = {_of_post(f"COALESCE(SUM(DISTINCT {_BIT}), 0)", "pred", " AND groundable = 1")},
-    unground_types = {_of_post(f"COALESCE(SUM(DISTINCT {_BIT}), 0)", "pred", " AND groundable = 0")}"""
+_FACTS = {  # column of posts -> its recount from the post's mentions
+    "n_pred": _of_post("COUNT(*)", "pred"),
+    "n_gold": _of_post("COUNT(*)", "gold"),
+    "pred_types": _of_post(f"COALESCE(SUM(DISTINCT {_BIT}), 0)", "pred"),
+    "ground_types": _of_post(f"COALESCE(SUM(DISTINCT {_BIT}), 0)", "pred", " AND groundable = 1"),
+    "unground_types": _of_post(f"COALESCE(SUM(DISTINCT {_BIT}), 0)", "pred", " AND groundable = 0"),
+}
+_REFRESH_FACTS = "UPDATE posts SET " + ", ".join(f"{column} = {count}" for column, count in _FACTS.items())
+
+
+def post_fact_problems(conn: sqlite3.Connection) -> list[str]:
+    """Posts whose stored mention facts (feed counters, type bits for filters) differ from a recount."""
+    stored, recounted = ", ".join(_FACTS), ", ".join(_FACTS.values())
+    rows = conn.execute(f"SELECT id, {stored}, {recounted} FROM posts WHERE ({stored}) IS NOT ({recounted})")
+    width = len(_FACTS)
+    return [f"post {row[0]} ({', '.join(_FACTS)}): stored {row[1 : 1 + width]}, recounted {row[1 + width :]}"
+            for row in rows]  # fmt: skip
 
 
 def refresh_post_facts(conn: sqlite3.Connection, post_ids: list[int] | None) -> None:
@@ -95,12 +163,14 @@ def refresh_post_facts(conn: sqlite3.Connection, post_ids: list[int] | None) -> 
         conn.execute(f"{_REFRESH_FACTS} WHERE id IN {IDS}", (json.dumps(post_ids),))
 
 
-def _entity_row(entity: Entity, created_at: int | None, retweet: int) -> tuple[Any, ...]:
+def _entity_row(entity: Entity, norm: str, created_at: int | None, retweet: int) -> tuple[Any, ...]:
+    """The row of a mention counted as `norm` (its own norm, or the entity a merge put it in)."""
     groundable = None if entity.groundable is None else int(entity.groundable)
     return (
-        entity.id, entity.post_id, entity.origin, entity.start, entity.end, entity.text, entity.norm, entity.type,
+        entity.id, entity.post_id, entity.origin, entity.start, entity.end, entity.text, norm, entity.type,
         entity.score, groundable, entity.groundable_score, entity.expression, entity.model_version, entity.verdict,
-        _evidence_json(entity.evidence), created_at, retweet,
+        _evidence_json(entity.evidence), json.dumps(entity.corrected_by) if entity.corrected_by else None,
+        None if norm == entity.norm else entity.norm, created_at, retweet,
     )  # fmt: skip
 
 
@@ -134,8 +204,12 @@ def _region_row(entity_id: int | None, region: Region, default_media: int | None
     return (entity_id, region.media_id, x0, y0, x1, y1, region.score, mask, region.area)
 
 
-def read(conn: sqlite3.Connection, post_ids: list[int], origin: str | None) -> dict[int, list[Entity]]:
-    """Mentions of these posts (one origin, or both when None) in text order, with their regions."""
+def read(
+    conn: sqlite3.Connection, post_ids: list[int], origin: str | None, before_merges: bool = False
+) -> dict[int, list[Entity]]:
+    """Mentions of these posts (one origin, or both when None) in text order, with their regions. A merged
+    mention is named as the entity it was merged into, the merges among its `corrected_by`; `before_merges`
+    gives its own name instead (what a copy or a recomputation starts from)."""
     key = json.dumps(post_ids)
     origin_filter = "" if origin is None else "AND origin = ?"
     params = (key,) if origin is None else (key, origin)
@@ -145,13 +219,18 @@ def read(conn: sqlite3.Connection, post_ids: list[int], origin: str | None) -> d
     ).fetchall()
     found: dict[int, list[Entity]] = {post_id: [] for post_id in post_ids}
     by_id: dict[int, Entity] = {}
+    merged = corrections.aliases(conn) if not before_merges and any(row[16] for row in rows) else {}
     for row in rows:
         entity = Entity(
             id=row[0], post_id=row[1], origin=row[2], start=row[3], end=row[4], text=row[5], norm=row[6],
             type=row[7], score=row[8], groundable=None if row[9] is None else bool(row[9]),
             groundable_score=row[10], expression=row[11], model_version=row[12], verdict=row[13],
-            evidence=_evidence(row[14]),
+            evidence=_evidence(row[14]), corrected_by=json.loads(row[15]) if row[15] else [],
         )  # fmt: skip
+        if row[16] and before_merges:
+            entity.norm = row[16]
+        elif row[16]:
+            entity.corrected_by = sorted({*entity.corrected_by, *corrections.resolve(merged, row[16])[1]})
         found[entity.post_id].append(entity)
         by_id[entity.id] = entity
     region_rows = conn.execute(

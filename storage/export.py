@@ -1,5 +1,7 @@
 """Export posts with their mentions and regions: JSONL (one post per line) or CSV (one row per mention).
 
+Mentions are the corrected view (storage/corrections.py); each says whether the analyst corrected it.
+
 Reads in chunks so a million posts stream through constant memory. Writes to a handle the caller
 opened (core.safe_output renames a complete file into place); `CsvWriter` is the one CSV writer
 for every spreadsheet GroundLens writes (this export, the Trends page's), so none runs formulas.
@@ -22,6 +24,7 @@ CSV_COLUMNS = (
     "image_url", "image_file",
     "origin", "start", "end", "text", "norm", "type", "score", "groundable", "groundable_score", "verdict",
     "evidence", "expression", "model_version", "regions",
+    "corrected", "corrections",  # the analyst corrected this mention: yes/no, and the ids of those corrections
 )  # fmt: skip
 _CHUNK = 1000
 
@@ -52,6 +55,7 @@ def post_record(post: Post, mentions: list[Entity], seen: ImageFindings) -> dict
 def _entity_record(entity: Entity) -> dict[str, Any]:
     record = asdict(entity)
     record.pop("post_id")
+    record["corrected"] = entity.corrected  # beside corrected_by (the corrections' ids)
     return record
 
 
@@ -106,4 +110,5 @@ def _csv_rows(post: Post, mentions: list[Entity]) -> Iterator[list[Any]]:
             entity.norm, entity.type, entity.score, entity.groundable, entity.groundable_score, entity.verdict,
             "; ".join(e.detail for e in entity.evidence), entity.expression, entity.model_version,
             json.dumps(regions) if regions else "",
+            "yes" if entity.corrected else "no", " ".join(map(str, entity.corrected_by)),
         ]  # fmt: skip

@@ -140,3 +140,9 @@ class Entity:
     regions: list[Region] = field(default_factory=list)
     id: int | None = None
     post_id: int | None = None
+    corrected_by: list[int] = field(default_factory=list)  # ids of the analyst's corrections that shaped it
+
+    @property
+    def corrected(self) -> bool:
+        """An analyst corrected this mention (storage/corrections.py): the view shows their word, not the model's."""
+        return bool(self.corrected_by)

@@ -79,7 +79,7 @@ def copy_results(conn: sqlite3.Connection, config_key: str, pairs: Iterable[tupl
         by_original.setdefault(original, []).append(retweet)
     if not by_original:
         return 0
-    found = entities.read(conn, list(by_original), "pred")
+    found = entities.read(conn, list(by_original), "pred", before_merges=True)  # the merges hold for copies too
     seen = findings.read(conn, list(by_original))
     outcome = dict(
         (post_id, (state, error))
@@ -130,3 +130,16 @@ def settle_queued(conn: sqlite3.Connection, config_key: str, post_ids: list[int]
         params,
     ).fetchall()
     return copy_results(conn, config_key, pairs)
+
+
+def refresh_copies(conn: sqlite3.Connection, original_ids: list[int]) -> None:
+    """Retweets holding a copy of these originals' results get their current view again (after a correction
+    to an original: what the analyst said of the original holds for its retweets)."""
+    pairs = conn.execute(
+        f"""SELECT p.id, p.result_of FROM posts p WHERE p.result_of IN {IDS} AND p.result_of IS NOT NULL
+            AND EXISTS (SELECT 1 FROM jobs j WHERE j.post_id = p.id AND j.state IN ('done', 'failed'))""",
+        (json.dumps(original_ids),),
+    ).fetchall()
+    found = entities.read(conn, sorted({original for _, original in pairs}), "pred", before_merges=True)
+    copied = {retweet: _copies(found[original], _media_map(conn, original, retweet)) for retweet, original in pairs}
+    entities.replace(conn, copied, "pred")

@@ -291,6 +291,39 @@ ALTER TABLE jobs ADD COLUMN image TEXT;
 UPDATE jobs SET image = (SELECT sha256 FROM media WHERE media.post_id = jobs.post_id AND position = 0 AND status = 'ok');
 """
 
+# The analyst's corrections, a layer apart from predictions and gold (storage/corrections.py). `entities`
+# (origin 'pred') holds the corrected view every reader uses; the pipeline's own output of a post that a
+# correction touches is kept in `raw_predictions`, so a re-run or a revert recomputes that view exactly.
+_V8_CORRECTIONS = """
+CREATE TABLE IF NOT EXISTS corrections (
+    id INTEGER PRIMARY KEY,
+    post_id INTEGER REFERENCES posts (id) ON DELETE CASCADE,   -- NULL: about an entity in every post (merge, split)
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,            -- JSON: the mention (start, end, text, type) or the entity (norm) corrected
+    payload TEXT NOT NULL,           -- JSON: what the analyst said instead
+    author TEXT NOT NULL,            -- the OS user
+    created_at REAL NOT NULL,        -- unix seconds
+    reverted_at REAL,                -- NULL: in force
+    status TEXT NOT NULL DEFAULT 'applied' CHECK (status IN ('applied', 'stale', 'unmatched'))
+);
+CREATE INDEX IF NOT EXISTS corrections_post ON corrections (post_id) WHERE post_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS corrections_entity_level ON corrections (kind) WHERE post_id IS NULL;
+CREATE TABLE IF NOT EXISTS raw_predictions (
+    post_id INTEGER PRIMARY KEY REFERENCES posts (id) ON DELETE CASCADE,
+    entities TEXT NOT NULL           -- JSON list of the pipeline's mentions with their regions
+);
+"""
+
+
+def _v8(conn: sqlite3.Connection) -> None:
+    _script(_V8_CORRECTIONS)(conn)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(entities)")}
+    if "corrections" not in columns:
+        conn.execute("ALTER TABLE entities ADD COLUMN corrections TEXT")  # JSON ids of the mention corrections applied
+    if "pred_norm" not in columns:
+        conn.execute("ALTER TABLE entities ADD COLUMN pred_norm TEXT")  # the name before merges; NULL: not merged
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V1_TABLES),  # 1: posts, media, entities, regions, job queue
     _v2,  # 2: full-text search, feed counters, trend aggregates
@@ -299,6 +332,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(_V5_GROUNDING_EVIDENCE),  # 5: verdicts and evidence, OCR text (searchable), people not identified
     _v6,  # 6: one normalisation for post and entity search (folded post index with OCR text, recomputed keys)
     _script(_V7_JOB_IMAGES),  # 7: jobs.image, the image a result used (redone when the post's image changes)
+    _v8,  # 8: the analyst's corrections, raw predictions of corrected posts, entities.corrections and pred_norm
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

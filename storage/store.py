@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from storage import entities as entity_rows
 from storage import coverage, entity_search, feed, findings, job_images, jobs, posts, schema, trends
+from storage import aggregates, corrected_view, corrections, reposts
+from storage.corrections import Correction, Draft
 from storage.aggregates import ALL_TYPES
 from storage.coverage import Coverage
 from storage.db import connect, run_transaction
@@ -45,6 +48,21 @@ def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
     problems = [line for row in conn.execute("PRAGMA quick_check(3)") for line in row[0].splitlines()]
     if problems != ["ok"]:
         raise damaged(path, "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else ""))
+
+
+def _recomputing(conn: sqlite3.Connection, correction: Draft | Correction, change: Callable[[], int]) -> int:
+    """Make the change to the corrections (returning a correction id) and bring the views it alters in step:
+    the post's corrected view and its retweets' copies of it, or the names of every mention a merge or
+    split renames (those it touches are found before the change)."""
+    if correction.post_id is not None:
+        correction_id = change()
+        entity_rows.rematerialise(conn, [correction.post_id])
+        reposts.refresh_copies(conn, [correction.post_id])
+        return correction_id
+    named = corrections.alias_scope(conn, correction.target["norm"])
+    correction_id = change()
+    entity_rows.realias(conn, named)
+    return correction_id
 
 
 class Store:
@@ -183,8 +201,9 @@ class Store:
         return self._read(lambda conn: entity_rows.read(conn, list(post_ids), origin))
 
     def image_findings(self, post_ids: list[int]) -> dict[int, ImageFindings]:
-        """OCR lines and unidentified detections of these posts' images (empty for posts without)."""
-        return self._read(lambda conn: findings.read(conn, list(post_ids)))
+        """OCR lines and unidentified detections of these posts' images (empty for posts without); a person
+        the analyst named is no longer among them."""
+        return self._read(lambda conn: corrected_view.without_named(conn, findings.read(conn, list(post_ids))))
 
     def count_posts(self) -> int:
         return self._read(lambda conn: conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0])
@@ -344,3 +363,89 @@ class Store:
     def failed_jobs(self, config_key: str, limit: int = 200) -> list[jobs.FailedJob]:
         """The most recent failures under this configuration, with their error messages."""
         return self._read(lambda conn: jobs.failed_jobs(conn, config_key, limit))
+
+    # --- corrections (storage/corrections.py) ----------------------------------------------
+
+    def add_correction(self, draft: Draft, author: str | None = None) -> Correction:
+        """Store the analyst's correction (author: the OS user) and recompute the views it changes.
+        ValueError or KeyError, naming the reason, for one that cannot apply (a span the post's text does
+        not hold, an unknown type, a merge into itself)."""
+
+        def work(conn: sqlite3.Connection) -> Correction:
+            return corrections.get(conn, _recomputing(conn, draft, lambda: corrections.insert(conn, draft, author)))
+
+        return self._write(work)
+
+    def revert_correction(self, correction_id: int) -> Correction:
+        """Take a correction back (undo): the view returns to what it was without it; it stays listed."""
+        return self._flip_correction(correction_id, reverted=True)
+
+    def restore_correction(self, correction_id: int) -> Correction:
+        """Put a reverted correction back in force (redo), in its original place among the others."""
+        return self._flip_correction(correction_id, reverted=False)
+
+    def _flip_correction(self, correction_id: int, reverted: bool) -> Correction:
+        def work(conn: sqlite3.Connection) -> Correction:
+            found = corrections.get(conn, correction_id)
+            _recomputing(conn, found, lambda: corrections.set_reverted(conn, correction_id, reverted).id)
+            return corrections.get(conn, correction_id)
+
+        return self._write(work)
+
+    def set_correction_mask(self, correction_id: int, mask_rle: Mapping[str, Any], area: int | None) -> Correction:
+        """The segmenter's mask for a drawn or named box (COCO RLE) joins that box in the corrected view."""
+
+        def work(conn: sqlite3.Connection) -> Correction:
+            found = corrections.get(conn, correction_id)
+            _recomputing(conn, found, lambda: corrections.set_mask(conn, correction_id, mask_rle, area).id)
+            return corrections.get(conn, correction_id)
+
+        return self._write(work)
+
+    def corrections(self, post_ids: Iterable[int] | None = None, **filters: Any) -> list[Correction]:
+        """Corrections matching every filter given, newest first: post_ids, kinds, author, since, until (exclusive),
+        include_reverted (default True), limit; see storage.corrections.select."""
+        ids = None if post_ids is None else list(post_ids)
+        return self._read(lambda conn: corrections.select(conn, ids, **filters))
+
+    def merge_entities(self, alias_norm: str, into_norm: str, author: str | None = None) -> Correction:
+        """Count every mention of `alias_norm` ("Trump") as `into_norm` ("Donald Trump"), in every post."""
+        return self.add_correction(corrections.merge(alias_norm, into_norm), author)
+
+    def split_entity(self, alias_norm: str, author: str | None = None) -> Correction:
+        """Undo a wrong merge: mentions of `alias_norm` count as their own entity again."""
+        return self.add_correction(corrections.split(alias_norm), author)
+
+    def entity_aliases(self, norm: str) -> list[str]:
+        """The names merged into this entity (what its page lists and can split off)."""
+        return self._read(lambda conn: corrections.merged_into(corrections.aliases(conn), norm))
+
+    def resolve_entity(self, norm: str) -> str:
+        """The entity a name counts as after merges (its own norm when not merged)."""
+        return self._read(lambda conn: corrections.resolve(corrections.aliases(conn), norm)[0])
+
+    def effective_entities_for_posts(self, post_ids: list[int]) -> dict[int, list[Entity]]:
+        """The corrected view of these posts' predictions (what every view shows); `Entity.corrected_by`
+        names the corrections that shaped each mention."""
+        return self.entities_for_posts(post_ids, "pred")
+
+    def raw_predictions(self, post_ids: list[int]) -> dict[int, list[Entity]]:
+        """What the pipeline itself predicted for these posts, before corrections and merges (every id gets a list)."""
+        return self._read(lambda conn: entity_rows.raw_predictions(conn, list(post_ids)))
+
+    # --- trend aggregates (storage/aggregates.py) ------------------------------------------
+
+    def verify_aggregates(self) -> list[str]:
+        """Where the trend counters and the posts' mention facts disagree with a recount of the mentions
+        ([] when they agree): what every write path must keep in step."""
+        return self._read(lambda conn: aggregates.verify(conn) + entity_rows.post_fact_problems(conn))
+
+    def rebuild_aggregates(self) -> None:
+        """Recount the trend counters and post facts from the mentions (a repair; `verify_aggregates` says
+        when it is needed)."""
+
+        def work(conn: sqlite3.Connection) -> None:
+            aggregates.rebuild(conn)
+            entity_rows.refresh_post_facts(conn, None)
+
+        self._write(work)
