@@ -189,3 +189,72 @@ def test_a_type_correction_repeated_in_extra_data_changes_the_recogniser_on_an_u
     assert "--extra" in (tmp_path / "with" / "MODEL_CARD.md").read_text(
         encoding="utf-8"
     )
+
+
+def test_corrected_posts_export_as_gmner_training_data_that_train_prior_reads(tmp_path):
+    """A type correction and a drawn box reach the exported CoNLL and VOC files; uncorrected posts stay out."""
+    from test_storage_support import make_post, mention
+
+    from core.cli import cli
+    from core.config import resolve_paths
+    from core.datasets.gmner import dataset_paths, read_split
+    from storage import Store
+    from storage import corrections as fix
+
+    data_dir = tmp_path / "data"
+    with Store.open(resolve_paths(data_dir).ensure().db_path) as store:
+        posts = [
+            make_post("1", "Macron visits Paris with Merkel", "2024-03-01"),
+            make_post("2", "Trump in Ohio"),
+        ]
+        store.upsert_posts(posts)
+        found = [("Macron", "PER"), ("Paris", "ORG"), ("Merkel", "PER")]
+        store.save_result(
+            posts[0].id, "cfg", [mention(posts[0], s, k) for s, k in found], None
+        )
+        store.save_result(posts[1].id, "cfg", [mention(posts[1], "Trump", "PER")], None)
+        shown = {e.text: e for e in store.entities_for_post(posts[0].id)}
+        store.add_correction(fix.change_type(shown["Paris"], "LOC"))
+        store.add_correction(fix.set_box(shown["Macron"], (10.0, 20.0, 60.0, 90.0)))
+    out = tmp_path / "corrected"
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["--data-dir", str(data_dir), "export-training", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    [post] = read_split(*dataset_paths(out, "train"))
+    assert post.image_id == "twitter-1" and post.tokens == [
+        "Macron",
+        "visits",
+        "Paris",
+        "with",
+        "Merkel",
+    ]
+    assert post.tags == ["B-PER", "O", "B-LOC", "O", "B-PER"]
+    assert {e.text: e.boxes for e in post.entities} == {
+        "Macron": ((10, 20, 60, 90),),
+        "Paris": (),
+        "Merkel": (),
+    }
+    again = runner.invoke(
+        cli, ["--data-dir", str(data_dir), "export-training", str(out)]
+    )
+    assert (
+        again.exit_code != 0 and "already exists" in again.output
+    )  # never overwrites an export
+    data = tmp_path / "gmner"
+    write_gmner(data, "train", base_posts("t", 30, 1))
+    write_gmner(data, "dev", base_posts("d", 10, 2))
+    trained = runner.invoke(
+        cli,
+        [
+            "train-prior",
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "p"),
+            "--extra",
+            str(out),
+        ],
+    )
+    assert trained.exit_code == 0, trained.output

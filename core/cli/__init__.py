@@ -8,7 +8,7 @@ import os
 import click
 
 from core.config import resolve_paths
-from core.cli import correction_commands
+from core.cli import correction_commands, training_commands
 from core.cli import data_commands, eval_commands, import_commands, model_commands, ner_commands, pipeline_commands
 from core.diagnostics import configure_logging, install_crash_handler
 
@@ -41,6 +41,6 @@ def cli(ctx: click.Context, data_dir: str | None, demo: bool) -> None:
 
 
 for module in (import_commands, data_commands, pipeline_commands, model_commands, ner_commands, eval_commands,
-               correction_commands):
+               correction_commands, training_commands):
     for command in module.COMMANDS:
         cli.add_command(command)
