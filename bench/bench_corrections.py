@@ -20,9 +20,9 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.results import write_json
-from storage import Store
-from storage import corrections as fix
-from storage.records import Entity, EntityType, Post
+from groundlens.storage import Store
+from groundlens.storage import corrections as fix
+from groundlens.records import Entity, EntityType, Post
 
 BATCH = 1000
 _NAMES: list[tuple[str, EntityType]] = [("Trump", "PER"), ("Biden", "PER"), ("Ohio", "LOC"), ("Nasa", "ORG")]

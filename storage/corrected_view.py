@@ -18,11 +18,11 @@ from typing import Any, Mapping
 
 import orjson
 
-from storage import corrections
-from storage.corrections import Correction
-from storage.db import IDS
-from storage.normalize import normalize_entity
-from storage.records import Entity, Evidence, ImageFindings, Region
+from groundlens.storage import corrections
+from groundlens.storage.corrections import Correction
+from groundlens.storage.db import IDS
+from groundlens.storage.normalize import normalize_entity
+from groundlens.records import Entity, Evidence, ImageFindings, Region
 
 _CLOSE = 0.5  # pixels: a rejected box matches a stored one this close (float round trips)
 

@@ -29,9 +29,9 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Iterable, Literal, Mapping
 
-from storage.db import IDS, from_epoch, to_epoch
-from storage.normalize import normalize_entity
-from storage.records import ENTITY_TYPES, BoxTuple, Entity
+from groundlens.storage.db import IDS, from_epoch, to_epoch
+from groundlens.storage.normalize import normalize_entity
+from groundlens.records import ENTITY_TYPES, BoxTuple, Entity
 
 MENTION_KINDS = ("type", "span", "delete", "add", "in_image", "box", "reject_box", "name")
 ENTITY_KINDS = ("merge", "split")

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from test_storage_support import make_post, mention, open_store
 
-from storage import Store
-from storage import corrections as fix
-from storage.records import Entity, ImageFindings, ImageObject, Region
-from storage.schema import SCHEMA_VERSION, migrate
+from groundlens.storage import Store
+from groundlens.storage import corrections as fix
+from groundlens.records import Entity, ImageFindings, ImageObject, Region
+from groundlens.storage.schema import SCHEMA_VERSION, migrate
 
 
 def predict(store: Store, post, found: list[tuple[str, str]], config: str = "cfg", **fields) -> None:

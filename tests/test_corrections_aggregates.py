@@ -9,9 +9,9 @@ import sqlite3
 
 from test_storage_support import make_post, open_store
 
-from storage import Store
-from storage import corrections as fix
-from storage.records import ENTITY_TYPES, Entity, Region
+from groundlens.storage import Store
+from groundlens.storage import corrections as fix
+from groundlens.records import ENTITY_TYPES, Entity, Region
 
 WORDS = ["Alice", "Bob", "Paris", "Berlin", "Carol", "Acme", "Lyon", "Dave", "Nasa", "Eve"]
 DAYS = ["2024-01-01", "2024-01-02", "2024-01-09", "2024-02-01", None]

@@ -10,8 +10,8 @@ from datetime import date, datetime, timezone
 import pytest
 from test_storage_support import make_post, mention, open_store
 
-from storage import entity_search
-from storage.query import parse_query
+from groundlens.storage import entity_search
+from groundlens.storage.query import parse_query
 
 # (native id, day or None, text, [(surface, type)])
 CORPUS = [

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from core.datasets.gmner import GmnerFormatError
-from core.pipeline.types import Mention
+from groundlens.core.datasets.gmner import GmnerFormatError
+from groundlens.core.pipeline.types import Mention
 
 WORDS = [
     "today",
@@ -105,8 +105,8 @@ def folders(tmp_path) -> tuple[Path, Path]:
 def test_a_groundability_correction_repeated_in_extra_data_moves_the_prior_on_an_unseen_post(
     folders, tmp_path
 ):
-    from core.cli import cli
-    from core.pipeline.entailment.prior import GroundabilityPrior
+    from groundlens.cli import cli
+    from groundlens.core.pipeline.entailment.prior import GroundabilityPrior
 
     data, extra = folders
     text = "news Zorblax opens a store tonight"
@@ -126,8 +126,8 @@ def test_a_groundability_correction_repeated_in_extra_data_moves_the_prior_on_an
 
 
 def test_extra_data_must_have_a_train_split_and_its_own_image_ids(folders, tmp_path):
-    from core.datasets.gmner import dataset_paths, read_split
-    from core.training.extra_data import read_extra
+    from groundlens.core.datasets.gmner import dataset_paths, read_split
+    from groundlens.core.training.extra_data import read_extra
 
     data, extra = folders
     base = read_split(*dataset_paths(data, "train"))
@@ -145,8 +145,8 @@ def test_a_type_correction_repeated_in_extra_data_changes_the_recogniser_on_an_u
     """A tiny encoder (one layer, random weights, the packaged tokenizer), a short fixed-seed training."""
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from core.pipeline.ner.transformers_ner import TransformersRecognizer, load_tagger
-    from core.training.train_ner import TrainConfig, packaged_encoder, train
+    from groundlens.core.pipeline.ner.transformers_ner import TransformersRecognizer, load_tagger
+    from groundlens.core.training.train_ner import TrainConfig, packaged_encoder, train
 
     data, extra = folders
     tiny = tmp_path / "tiny"
@@ -195,11 +195,11 @@ def test_corrected_posts_export_as_gmner_training_data_that_train_prior_reads(tm
     """A type correction and a drawn box reach the exported CoNLL and VOC files; uncorrected posts stay out."""
     from test_storage_support import make_post, mention
 
-    from core.cli import cli
-    from core.config import resolve_paths
-    from core.datasets.gmner import dataset_paths, read_split
-    from storage import Store
-    from storage import corrections as fix
+    from groundlens.cli import cli
+    from groundlens.core.config import resolve_paths
+    from groundlens.core.datasets.gmner import dataset_paths, read_split
+    from groundlens.storage import Store
+    from groundlens.storage import corrections as fix
 
     data_dir = tmp_path / "data"
     with Store.open(resolve_paths(data_dir).ensure().db_path) as store:

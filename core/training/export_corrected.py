@@ -21,8 +21,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage import Store
-from storage.records import Entity, Post
+from groundlens.storage import Store
+from groundlens.records import Entity, Post
 
 _TOKEN = re.compile(r"\S+")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.datasets.gmner import GmnerFormatError, GmnerPost, dataset_paths, read_split
+from groundlens.core.datasets.gmner import GmnerFormatError, GmnerPost, dataset_paths, read_split
 
 SPLIT = "train"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from core.cli.store_access import opened_store
+from groundlens.cli.store_access import opened_store
 
 
 @click.command("export-training")
@@ -15,7 +15,7 @@ from core.cli.store_access import opened_store
 def export_training(ctx: click.Context, out: Path) -> None:
     """Write every post with a correction in force, as corrected, to the new folder OUT in the
     Twitter-GMNER layout (txt/train.txt CoNLL, xml/<id>.xml VOC boxes)."""
-    from core.training.export_corrected import export_corrected
+    from groundlens.core.training.export_corrected import export_corrected
 
     with opened_store(ctx.obj, check=True) as store:
         try:

@@ -11,11 +11,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from core.cli.output import check_output, writing
-from core.cli.store_access import opened_store
-from core.safe_output import atomic_output, database_files
-from storage import Store
-from storage.corrections import KINDS, Correction
+from groundlens.cli.output import check_output, writing
+from groundlens.cli.store_access import opened_store
+from groundlens.core.safe_output import atomic_output, database_files
+from groundlens.storage import Store
+from groundlens.storage.corrections import KINDS, Correction
 
 _DAY_OR_MOMENT = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
 
