@@ -10,7 +10,7 @@ import os
 import click
 
 from groundlens.core.config import resolve_paths
-from groundlens.cli import correction_commands
+from groundlens.cli import correction_commands, training_commands
 from groundlens.cli import data_commands, eval_commands, import_commands, model_commands, ner_commands, pipeline_commands
 from groundlens.cli import share_commands
 from groundlens.core.diagnostics import configure_logging, install_crash_handler
@@ -44,7 +44,7 @@ def cli(ctx: click.Context, data_dir: str | None, demo: bool) -> None:
 
 
 for module in (import_commands, data_commands, share_commands, pipeline_commands, model_commands, ner_commands,
-               eval_commands, correction_commands):
+               eval_commands, correction_commands, training_commands):
     for command in module.COMMANDS:
         cli.add_command(command)
 

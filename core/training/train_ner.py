@@ -25,6 +25,7 @@ from groundlens.core.pipeline.ner.encoding import encode
 from groundlens.core.pipeline.ner.shape import N_SHAPES
 from groundlens.core.pipeline.ner.tagger import MAX_LENGTH_CONFIG_KEY, SHAPES_CONFIG_KEY, WordTagger
 from groundlens.core.pipeline.ner.transformers_ner import TransformersRecognizer, load_tagger
+from groundlens.core.training.extra_data import read_extra
 from groundlens.core.training.mention_swap import MentionPool, augment
 from groundlens.core.training.model_card import write_model_card
 from groundlens.core.evaluation.metrics import PRF, mner_scores
@@ -58,6 +59,7 @@ class TrainConfig:
     mention_swap: float = 0.3  # chance per post and epoch that its entities are swapped (core/training/mention_swap.py)
     threads: int = 2
     bf16: bool = True  # autocast matmuls to bfloat16: ~2x faster on CPUs with AVX512-BF16, fp32 master weights
+    extra: tuple[Path, ...] = ()  # GMNER-layout folders whose train posts join the training split (extra_data)
 
     @property
     def orders(self) -> tuple[int, ...]:
@@ -229,8 +231,11 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict[str, 
 
     torch.set_num_threads(config.threads)
     train_posts = read_split(dataset_paths(config.data, "train")[0])
+    extra_posts = read_extra(config.extra, train_posts)
+    train_posts += extra_posts
     dev_posts = read_split(dataset_paths(config.data, "dev")[0])
-    log(f"train {len(train_posts)} posts, dev {len(dev_posts)} posts, base {config.base or packaged_encoder()}")
+    log(f"train {len(train_posts)} posts ({len(extra_posts)} from extra folders), dev {len(dev_posts)} posts, "
+        f"base {config.base or packaged_encoder()}")
     tokenizer = AutoTokenizer.from_pretrained(config.base or packaged_encoder())
     seed_everything(config.seed)
     model = build_model(config)  # holds each set of weights scored on dev, and finally the chosen one

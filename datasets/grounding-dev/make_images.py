@@ -1,7 +1,8 @@
 """Rebuild images/ from the packages named in SOURCES.md (run once by the annotator; not used at run time).
 
-Usage: python datasets/grounding-dev/make_images.py SKIMAGE_DATA MPL_SAMPLE_DATA OPENCV_EXAMPLES SKLEARN_IMAGES
-where each argument is the folder the file was unpacked to (see SOURCES.md). Photos are resized to at most
+Usage: python datasets/grounding-dev/make_images.py SKIMAGE_DATA MPL_SAMPLE_DATA OPENCV_EXAMPLES SKLEARN_IMAGES PYWT_DATA
+where each argument is the folder the file was unpacked to (see SOURCES.md; PyWavelets keeps its photos as
+8-bit arrays in .npz files). Photos are resized to at most
 800 px on the long side; composites put two photos side by side at a common height of 400 px.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 LONG_SIDE = 800
@@ -23,14 +25,14 @@ SOURCES: dict[str, list[tuple[str, str]]] = {
     "gd04": [("mpl", "grace_hopper.jpg"), ("sk", "astronaut.png")],
     "gd05": [("sk", "astronaut.png"), ("mpl", "grace_hopper.jpg")],
     "gd06": [("mpl", "grace_hopper.jpg")],
-    "gd07": [("cv", "data/messi5.jpg")],
+    "gd07": [("pw", "ascent.npz")],
     "gd08": [("cv", "data/basketball1.png")],
     "gd09": [("cv", "data/basketball2.png")],
     "gd10": [("sk", "camera.png")],
     "gd11": [("sk", "coffee.png")],
     "gd12": [("sk", "chelsea.png")],
     "gd13": [("sk", "rocket.jpg")],
-    "gd14": [("sk", "motorcycle_left.png")],
+    "gd14": [("cv", "text/scenetext04.jpg")],
     "gd15": [("cv", "text/scenetext01.jpg")],
     "gd16": [("cv", "text/scenetext02.jpg")],
     "gd17": [("cv", "text/scenetext03.jpg")],
@@ -46,7 +48,7 @@ SOURCES: dict[str, list[tuple[str, str]]] = {
     "gd27": [("sk", "coffee.png"), ("sk", "astronaut.png")],
     "gd28": [("cv", "text/scenetext05.jpg")],
     "gd29": [("skl", "flower.jpg")],
-    "gd30": [("cv", "data/messi5.jpg"), ("mpl", "grace_hopper.jpg")],
+    "gd30": [("sk", "camera.png"), ("sk", "astronaut.png")],
     "gd31": [("cv", "data/building.jpg")],
     "gd32": [("cv", "hfs/data/000.jpg")],
     "gd33": [("cv", "hfs/data/002.jpg")],
@@ -54,6 +56,9 @@ SOURCES: dict[str, list[tuple[str, str]]] = {
 
 
 def load(path: Path) -> Image.Image:
+    if path.suffix == ".npz":
+        with np.load(path) as arrays:
+            return Image.fromarray(arrays["data"].astype(np.uint8)).convert("RGB")
     return Image.open(path).convert("RGB")
 
 
@@ -73,8 +78,8 @@ def side_by_side(left: Image.Image, right: Image.Image) -> Image.Image:
     return canvas
 
 
-def main(sk: str, mpl: str, cv: str, skl: str) -> None:
-    roots = {"sk": Path(sk), "mpl": Path(mpl), "cv": Path(cv), "skl": Path(skl)}
+def main(sk: str, mpl: str, cv: str, skl: str, pw: str) -> None:
+    roots = {"sk": Path(sk), "mpl": Path(mpl), "cv": Path(cv), "skl": Path(skl), "pw": Path(pw)}
     out = Path(__file__).parent / "images"
     out.mkdir(exist_ok=True)
     for image_id, parts in SOURCES.items():
@@ -84,4 +89,4 @@ def main(sk: str, mpl: str, cv: str, skl: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:6])

@@ -11,9 +11,13 @@ A PER mention is tied to a person only when evidence says which one (`assign`), 
 3. a list, as photo captions write one: names listed together ("A and B", "A, B & C") or the
    names of a sentence carrying "L-R", "left to right", "from left"; when the list holds exactly
    as many names as there are untied people, names map to people left to right;
-4. one name, one person: the judge kept one PER mention, and the photo shows one person
-   (switchable: without face identification this is the caption's word, and a caption
-   naming someone else over a lone person is boxed too; the evidence says so).
+4. one name, one person: the judge kept one PER mention, and the photo shows one person whose
+   face a viewer could recognise (`Person.unrecognisable` is empty: a detected face, frontal
+   and not tiny). Without face identification the name is still only the post's word, and a
+   post naming someone else over that person is boxed too; the evidence says so and the tie's
+   confidence is discounted for it (`UNVERIFIED_IDENTITY`). A person whose face is hidden
+   (a visor, a camera held to the eye, a turned head) or too small stays "not identified":
+   nobody looking at the box could check the name. Switchable (`lone_person`).
 Text order alone never picks a box: in "Happy birthday A! B sent a message" the names are
 not a list, and two people there stay unidentified.
 """
@@ -36,6 +40,13 @@ BODY_WITH_FACE = 0.35
 BODY_ALONE = 0.55
 FACE_ALONE = 0.75
 PROMINENT_SHARE = 0.2  # a person smaller than this share of the largest one is background
+# When a lone person's face counts as recognisable (rule 4), measured on BlazeFace keypoints of
+# datasets/grounding-dev: frontal portraits have the nose within 0.03-0.12 of the ears' midpoint
+# (in ear spans), the cameraman with the camera at his eye 0.36.
+RECOGNISABLE_FACE = FACE_ALONE  # face score
+MAX_FACE_TURN = 0.25  # |nose - ears' midpoint| / ear span
+MIN_FACE_SHARE = 0.05  # face height as a share of the image's shorter side
+UNVERIFIED_IDENTITY = 0.6  # factor on a lone-person tie's confidence: the name is the post's word only
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class Person:
     score: float
     face: Box | None = None  # the face inside this body, when one was detected
     from_face: bool = False  # True: the box was derived from the face (no body detected)
+    unrecognisable: str = "face not checked"  # why a viewer could not tell who this is; "" when they could
 
     @property
     def centre_x(self) -> float:
@@ -82,6 +94,29 @@ def face_to_person(face: Box, width: int, height: int) -> Box:
     return (max(0.0, x0 - w), max(0.0, y0 - 0.5 * h), min(float(width), x1 + w), min(float(height), y0 + 3 * h))
 
 
+def face_turn(face: Detection) -> float | None:
+    """How far the face is turned from the camera: the nose's offset from the ears' midpoint in
+    ear spans (0 frontal, 0.5 profile); None without keypoints."""
+    if len(face.keypoints) < 6:
+        return None
+    (nose_x, _), (right_ear_x, _), (left_ear_x, _) = face.keypoints[2], face.keypoints[4], face.keypoints[5]
+    span = abs(left_ear_x - right_ear_x)
+    return 0.5 if span <= 0 else min(0.5, abs(nose_x - (left_ear_x + right_ear_x) / 2) / span)
+
+
+def unrecognisable(face: Detection | None, width: int, height: int) -> str:
+    """Why nobody could tell from the photo who this person is, or "" when their face is
+    detected, frontal and large enough to be recognised by someone who knows them."""
+    if face is None or face.score < RECOGNISABLE_FACE:
+        return "no clear face (turned away, or hidden by a helmet, a visor or a camera)"
+    if face.box[3] - face.box[1] < MIN_FACE_SHARE * min(width, height):
+        return "face too small to recognise"
+    turn = face_turn(face)
+    if turn is not None and turn > MAX_FACE_TURN:
+        return "face turned away or partly hidden"
+    return ""
+
+
 def find_people(objects: Sequence[Detection], faces: Sequence[Detection], width: int, height: int,
                 prominent_share: float = PROMINENT_SHARE) -> list[Person]:
     """Prominent people, left to right: detected bodies (each with the best face inside it),
@@ -90,16 +125,17 @@ def find_people(objects: Sequence[Detection], faces: Sequence[Detection], width:
     people: list[Person] = []
     free_faces = sorted(faces, key=lambda f: -f.score)
     for body in sorted(bodies, key=lambda d: -d.score):
-        person = Person(body.box, body.score)
-        inside = next((f for f in free_faces if person.contains(f.box)), None)
+        inside = next((f for f in free_faces if Person(body.box, body.score).contains(f.box)), None)
         if inside is not None:
             free_faces.remove(inside)
-            people.append(Person(body.box, body.score, face=inside.box))
+            people.append(Person(body.box, body.score, face=inside.box,
+                                 unrecognisable=unrecognisable(inside, width, height)))
         elif body.score >= BODY_ALONE:
-            people.append(person)
+            people.append(Person(body.box, body.score, unrecognisable=unrecognisable(None, width, height)))
     for face in free_faces:
         if face.score >= FACE_ALONE:
-            people.append(Person(face_to_person(face.box, width, height), face.score, face=face.box, from_face=True))
+            people.append(Person(face_to_person(face.box, width, height), face.score, face=face.box, from_face=True,
+                                 unrecognisable=unrecognisable(face, width, height)))
     if not people:
         return []
     largest = max(p.area for p in people)
@@ -159,6 +195,10 @@ def listed_names(text: str, mentions: Sequence[Mention]) -> list[list[int]]:
     return [run for run in runs if len(run) >= 2]
 
 
+LONE_PERSON_DETAIL = ("the only person in the photo, face frontal and clear, and the only name in the post; "
+                      "identity not verified (GroundLens does not recognise faces): the name is the post's word")
+
+
 def _ordinal(n: int) -> str:
     return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
@@ -214,10 +254,10 @@ def assign(people: Sequence[Person], text: str, mentions: Sequence[Mention], vis
                 taken.add(p)
             break
     per_mentions = [i for i, m in enumerate(mentions) if m.type == "PER"]
-    if lone_person and len(per_mentions) == 1 and per_mentions[0] in visible and per_mentions[0] not in ties and len(people) == 1 \
-            and not taken and not (tagged_other.get(0, set()) - {per_mentions[0]}):
-        ties[per_mentions[0]] = Tie(people[0], "person", "the only person in the photo, and the only name judged "
-                                                          "visible (identity not checked)", people[0].score)
+    if lone_person and len(per_mentions) == 1 and per_mentions[0] in visible and per_mentions[0] not in ties \
+            and len(people) == 1 and not people[0].unrecognisable and not taken \
+            and not (tagged_other.get(0, set()) - {per_mentions[0]}):
+        ties[per_mentions[0]] = Tie(people[0], "person", LONE_PERSON_DETAIL, UNVERIFIED_IDENTITY * people[0].score)
     return ties
 
 

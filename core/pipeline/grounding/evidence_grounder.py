@@ -2,7 +2,8 @@
 
 - PER: a detected person's box (the whole visible body; a face-derived box when no body was
   detected), only when `people.assign` ties the name to that person on evidence (name tag,
-  position cue, caption list, and unless `lone_person` is off, one name and one person). People tied to no name are returned as
+  position cue, caption list, and unless `lone_person` is off, one name and one person whose face
+  is clear, the name then being the post's word only). People tied to no name are returned as
   "person" objects with the untied names as candidates, and the mention stays unlocated
   ("2 people in the photo, not identified").
 - OTHER (products, vehicles): the best detected object of a class the lexicon gives for the
@@ -82,9 +83,11 @@ class EvidenceGrounder:
         untied_names = tuple(mentions[i].text for i in per if i not in ties)
         if untied_people:
             phrase = "one person" if len(untied_people) == 1 else f"{len(untied_people)} people"
+            reason = f": {untied_people[0].unrecognisable}" if len(untied_people) == 1 and untied_people[0].unrecognisable \
+                else ""
             for i in per:
                 if i not in ties:
-                    out[i] = Grounding(evidence=[Evidence("person", f"{phrase} detected, not identified",
+                    out[i] = Grounding(evidence=[Evidence("person", f"{phrase} detected, not identified{reason}",
                                                           max(p.score for p in untied_people))])
         return [ImageObject("person", p.box, p.score, candidates=untied_names) for p in untied_people]
 
