@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
 )
 
 from core.config import RESOURCES_DIR, AppPaths
+from core.demo import DemoSetup
 from gui.context import AppContext, open_context
 from gui.shortcuts import SHORTCUTS
 from gui.views.entity_page import EntityPage
 from gui.views.feed import FeedView
+from gui.views.first_run import FirstRunView
 from gui.views.inspector import InspectorView
 from gui.views.jobs import JobsView
 from gui.views.search import SearchView
@@ -78,6 +80,10 @@ class MainWindow(QMainWindow):
         explore.setStretchFactor(1, 1)
         self.feed.setMinimumWidth(300)
         explore.setSizes([360, 950])
+        self.first_run = FirstRunView(ctx.paths)
+        self.explore = QStackedWidget()  # the first-run screen while the data folder has no post
+        self.explore.addWidget(explore)
+        self.explore.addWidget(self.first_run)
         self.search = SearchView(ctx)
         self.entity_page = EntityPage(ctx)
         self.trends = TrendsView(ctx)
@@ -90,7 +96,7 @@ class MainWindow(QMainWindow):
         self.nav.setFixedWidth(132)
         self.nav.setIconSize(QSize(18, 18))
         for name, text, page in (
-            ("explore", "Explore", explore),
+            ("explore", "Explore", self.explore),
             ("search", "Search", self.search),
             ("entity", "Entity", self.entity_page),
             ("trends", "Trends", self.trends),
@@ -147,7 +153,8 @@ class MainWindow(QMainWindow):
         self.jobs.activity.connect(self.activity_label.setText)
         self.jobs.results_changed.connect(self._results_changed)
         self.jobs.post_activated.connect(self.open_post)
-        self.settings.saved.connect(self.jobs.set_settings)
+        self.first_run.import_requested.connect(lambda: self.jobs.import_files() and self.show_page("jobs"))
+        self.first_run.demo_ready.connect(self.open_demo)
         self.settings.data_folder_requested.connect(self.switch_data_folder)
         self.entity_page.search_requested.connect(self.show_in_feed)
 
@@ -226,17 +233,24 @@ class MainWindow(QMainWindow):
         """A trend range replaces any date filter in the query (other terms stay); the page stays put."""
         self.query_bar.set_text(with_date_range(self.query_bar.text(), clause))
 
-    def switch_data_folder(self, folder: Path) -> None:
+    def switch_data_folder(self, folder: Path, title_suffix: str = "") -> MainWindow | None:
         """Open a new window on another data folder and close this one (its jobs are cancelled)."""
         try:
             ctx = open_context(AppPaths(data_dir=folder.resolve(), models_dir=self.ctx.paths.models_dir))
         except (StoreError, OSError) as error:
             QMessageBox.warning(self, "GroundLens", f"Cannot open {folder}:\n{error}")
-            return
-        window = MainWindow(ctx)
+            return None
+        window = MainWindow(ctx, title_suffix)
         window.show()
         self.close()
         self.deleteLater()
+        return window
+
+    def open_demo(self, setup: DemoSetup) -> None:
+        """The first-run screen's demo, opened as `--demo` opens it: its own folder, its pipeline started."""
+        window = self.switch_data_folder(setup.paths.data_dir, " — demo")
+        if window is not None and setup.pending:
+            window.jobs.start_pipeline()
 
     def show_shortcuts(self) -> None:
         ShortcutSheet(self).exec()
@@ -247,6 +261,7 @@ class MainWindow(QMainWindow):
 
     def _show_stats(self, stats: dict) -> None:
         self.counts_label.setText(format_stats(stats, self.jobs.config_key))
+        self.explore.setCurrentWidget(self.explore.widget(0 if stats.get("posts", 0) else 1))
 
     def _results_changed(self) -> None:
         self.feed.refresh()
@@ -271,7 +286,7 @@ def with_date_range(query: str, clause: str) -> str:
     return " ".join([*kept, clause]).strip()
 
 
-def format_stats(stats: dict, config_key: str) -> str:
+def format_stats(stats: dict, config_key: str | None) -> str:
     """'1,204 posts · 980 images · 3,411 mentions of 1,020 entities · queue: 120 pending, 3 failed', the queue
     being the configuration's the Jobs page runs (jobs left by a one-off `process --ner spacy` never run here)."""
     images = stats.get("media", {}).get("ok", 0)
