@@ -209,3 +209,15 @@ def test_settings_choose_the_ray_engine_and_device_and_refuse_a_bad_one(qtbot, w
             assert field in str(error) and str(bad) in str(error)
         else:
             raise AssertionError(f"{field}={value!r} was accepted")
+
+
+def test_an_import_that_cannot_open_its_database_says_why_and_the_next_can_start(qtbot, window, tmp_path):  # noqa: F811
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(b"this is not a database" * 100)
+    jobs = window.jobs
+    with qtbot.waitSignal(jobs.imports.failed, timeout=30_000):
+        assert jobs.start_import("posts.jsonl", lambda progress, cancel: import_tasks.import_files(
+            damaged, [str(tmp_path / "posts.jsonl")], progress, cancel))  # fmt: skip
+    assert jobs.import_status.text().startswith("Import of posts.jsonl stopped: ")
+    assert all(button.isEnabled() for button in jobs.import_buttons) and not jobs.import_cancel_button.isEnabled()
+    assert not jobs.pipeline_running  # a failed import adds nothing to run on

@@ -22,7 +22,7 @@ class DemoController(QObject):
         if self.preparing:
             return
         self.preparing = True
-        worker = create_worker(prepare_demo, paths, _start_thread=False)
+        worker = create_worker(prepare_demo, paths, _start_thread=False, _ignore_errors=True)
         worker.returned.connect(self._ready)
         worker.errored.connect(lambda error: self._failed(f"{type(error).__name__}: {error}"))
         worker.start()

@@ -36,7 +36,7 @@ class ImportController(QObject):
         if self._cancel is not None:
             return False
         cancel = self._cancel = threading.Event()
-        worker = create_worker(work, self.progressed.emit, cancel, _start_thread=False)
+        worker = create_worker(work, self.progressed.emit, cancel, _start_thread=False, _ignore_errors=True)
         worker.returned.connect(lambda report: self._ended(label, report, None))
         worker.errored.connect(lambda error: self._ended(label, None, error))
         self.started.emit(label)
