@@ -46,7 +46,7 @@ def run_in_pool(
         worker.start()
     else:
         _in_flight.add(worker)
-        worker.finished.connect(lambda: _in_flight.discard(worker))
+        worker.finished.connect(lambda *_: _in_flight.discard(worker))
         pool.start(worker)
     return worker
 
@@ -105,13 +105,17 @@ class DbWorker(QObject):
     ) -> FunctionWorker[Any]:
         return run_in_pool(lambda: fn(self._store()), on_done, on_error, self._pool)
 
+    def _close_stores(self) -> None:
+        for store in self._stores:
+            store.close()
+
     def wait(self, msecs: int = -1) -> bool:
         return self._pool.waitForDone(msecs)
 
     def close(self) -> None:
         """Finish queued work, then close the connection on its own thread."""
         self._pool.waitForDone()
-        run_in_pool(lambda: [store.close() for store in self._stores], pool=self._pool)
+        run_in_pool(self._close_stores, pool=self._pool)
         self._pool.waitForDone()
         self._stores.clear()
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from core.config import resolve_paths
 from core.pipeline.config import PipelineConfig, StageConfig
 from core.settings import Settings
+from gui import import_tasks
 from gui.app import application
 from gui.context import open_context
 from gui.main_window import MainWindow
@@ -35,10 +36,10 @@ def empty_window(qtbot, tmp_path):
     return open_window
 
 
-def posts_file(tmp_path):
-    source = tmp_path / "posts.jsonl"
-    source.write_text("".join(json.dumps({"id": f"p{i}", "text": f"Grace Hopper spoke in Paris on day {i}."}) + "\n"
-                              for i in range(3)), encoding="utf-8")  # fmt: skip
+def posts_file(tmp_path, name: str = "posts"):
+    source = tmp_path / f"{name}.jsonl"
+    source.write_text("".join(json.dumps({"id": f"{name}{i}", "text": f"Grace Hopper spoke in Paris on day {i}."})
+                              + "\n" for i in range(3)), encoding="utf-8")  # fmt: skip
     return source
 
 
@@ -106,3 +107,19 @@ def test_open_the_demo_from_the_first_run_screen(qtbot, empty_window):
         assert demo.explore.currentWidget() is not demo.first_run
     finally:
         demo.close()
+
+
+def test_an_import_during_a_run_is_processed_by_a_run_that_follows(qtbot, empty_window, tmp_path, monkeypatch):
+    win = empty_window()
+    import_through_the_first_run_screen(qtbot, win, posts_file(tmp_path, "first"), monkeypatch)
+    qtbot.waitUntil(lambda: win.jobs.pipeline_running, timeout=10_000)
+    second = posts_file(tmp_path, "second")
+    with qtbot.waitSignal(win.jobs.imports.finished, timeout=60_000):  # while the first run loads its models
+        assert win.jobs.start_import(second.name, lambda progress, cancel: import_tasks.import_files(
+            win.ctx.paths.db_path, [str(second)], progress, cancel))  # fmt: skip
+
+    def all_done() -> bool:
+        with Store.open(win.ctx.paths.db_path) as store:
+            return store.job_counts(LIGHT.key())["done"] == 6
+
+    qtbot.waitUntil(lambda: all_done() and not win.jobs.pipeline_running, timeout=300_000)

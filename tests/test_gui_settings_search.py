@@ -221,3 +221,18 @@ def test_an_import_that_cannot_open_its_database_says_why_and_the_next_can_start
     assert jobs.import_status.text().startswith("Import of posts.jsonl stopped: ")
     assert all(button.isEnabled() for button in jobs.import_buttons) and not jobs.import_cancel_button.isEnabled()
     assert not jobs.pipeline_running  # a failed import adds nothing to run on
+
+
+def test_saving_the_settings_page_keeps_what_the_form_does_not_show(qtbot, window):  # noqa: F811
+    """Was: the page rebuilt the pipeline from its fields alone, so saving put the text reader back to
+    rapidocr for an analyst who had turned it off in settings.json."""
+    file = window.ctx.paths.settings_file
+    settings = json.loads(file.read_text())
+    settings["pipeline"] = {**settings.get("pipeline", {}), "text_reader": None}
+    file.write_text(json.dumps(settings))
+    qtbot.waitUntil(lambda: window.ctx.settings.settings.pipeline.text_reader is None, timeout=10_000)
+    page = show_settings(qtbot, window)
+    page.groundable.setValue(0.6)
+    page.save()
+    saved = json.loads(file.read_text())["pipeline"]
+    assert saved["groundable_threshold"] == 0.6 and saved["text_reader"] is None

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject, Signal
 
@@ -48,7 +48,7 @@ class QueueController(QObject):
         self.db.submit(lambda store: self._read(store, config_key), self._latest.only(self._latest.start(), self.loaded.emit))
 
     def add_import_report(self, report: ImportReport) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         new = [Failure(now, "import", e.location, e.reason) for e in report.errors if not kept_with_its_media(e)]
         again = {(f.where, f.reason) for f in new}  # a re-import that fails alike replaces, not repeats
         kept = [f for f in self.import_failures if (f.where, f.reason) not in again]

@@ -21,6 +21,7 @@ from gui.context import AppContext, SettingsState
 from gui.controllers.imports import ImportController, ImportWork
 from gui.controllers.pipeline import PipelineController
 from gui.controllers.queue import QueueController, QueueReport
+from gui.models.failures import FailureGroup
 from gui.models.record_table import Column
 from gui.theme import ERROR_COLOR
 from gui.widgets.common import card, label
@@ -124,7 +125,7 @@ class JobsView(QWidget):
 
         errors_card, errors = card("Failures")
         self.failures = RecordTable(FAILURE_COLUMNS)
-        self.failures.activated_record.connect(lambda g: g.post_ids and self.post_activated.emit(g.post_ids[0]))
+        self.failures.activated_record.connect(self._open_first_post)
         errors.addWidget(self.failures, 1)
         row = QHBoxLayout()
         self.failure_summary = label("", "Muted")
@@ -207,11 +208,9 @@ class JobsView(QWidget):
 
     def _on_queue(self, report: QueueReport) -> None:
         # posts never run with this configuration have no job yet: "0 pending" alone would read as "all done"
-        self.queue_label.setText(
-            "Queue for this configuration: " + ", ".join(f"{n:,} {state}" for state, n in report.counts.items())
-            + (f"; {report.unqueued:,} posts not run with it yet (Run pipeline queues them)" if report.unqueued > 0
-               else "")  # fmt: skip
-        )
+        counts = ", ".join(f"{n:,} {state}" for state, n in report.counts.items())
+        unqueued = f"; {report.unqueued:,} posts not run with it yet (Run pipeline queues them)" if report.unqueued else ""
+        self.queue_label.setText(f"Queue for this configuration: {counts}{unqueued}")
         self.failures.set_records(report.groups)
         self._failed_posts = report.counts.get("failed", 0)
         self._update_buttons()
@@ -219,6 +218,10 @@ class JobsView(QWidget):
             f"{report.pipeline_failures} pipeline, {report.image_failures} image, {report.import_failures} import "
             "failures, grouped by reason. Double-click a row to inspect its first post."
         )
+
+    def _open_first_post(self, group: FailureGroup) -> None:
+        if group.post_ids:
+            self.post_activated.emit(group.post_ids[0])
 
     def clear_import_failures(self) -> None:
         self.queue.clear_import_failures()

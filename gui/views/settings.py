@@ -5,7 +5,9 @@ SettingsStore (which saves <data>/settings.json): this page shows them and hands
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -27,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.pipeline import registry
-from core.pipeline.config import PipelineConfig, StageConfig
+from core.pipeline.config import StageConfig
 from core.pipeline.registry import STAGES
 from core.settings import DEVICES, ENGINES, Settings, SettingsError
 from core.ingest import credentials
@@ -124,8 +126,8 @@ class SettingsView(QWidget):
         self.threads.setRange(1, 64)
         self.batch = QSpinBox()
         self.batch.setRange(1, 512)
-        for spin in (self.groundable, self.box_threshold, self.threads, self.batch):
-            spin.setMaximumWidth(110)
+        for box in (self.groundable, self.box_threshold, self.threads, self.batch):
+            box.setMaximumWidth(110)
         form.addRow("Visible-in-image threshold", self.groundable)
         form.addRow("Minimum box score", self.box_threshold)
         form.addRow("CPU threads for models", self.threads)
@@ -236,7 +238,7 @@ class SettingsView(QWidget):
         """Settings from the form, checked as every other reader checks them (Settings.validate): a backend
         that cannot run (a required option missing, a model path that does not exist) is refused here, not
         saved to fail later in the worker. SettingsError names the field that is wrong."""
-        stages: dict[str, StageConfig | None] = {}
+        stages: dict[str, Any] = {}
         for stage in STAGES:
             backend = self.backends[stage].currentText()
             raw = self.options[stage].text().strip()
@@ -247,9 +249,9 @@ class SettingsView(QWidget):
             if not isinstance(options, dict):
                 raise SettingsError(f"{STAGE_LABELS[stage]}: options must be a JSON object")
             stages[stage] = None if backend == OFF else StageConfig(backend, options)
-        pipeline = PipelineConfig(
-            **stages, groundable_threshold=self.groundable.value(), box_threshold=self.box_threshold.value()
-        )
+        # what the form does not show (the text reader) is kept as the settings have it
+        pipeline = replace(self.ctx.settings.settings.pipeline, **stages,
+                           groundable_threshold=self.groundable.value(), box_threshold=self.box_threshold.value())
         settings = Settings(
             pipeline=pipeline, threads=self.threads.value(), batch_size=self.batch.value(),
             engine=self.engine.currentText(), ray_address=self.ray_address.text().strip() or None,
@@ -259,8 +261,8 @@ class SettingsView(QWidget):
         try:
             return settings.validate()
         except SettingsError as error:
-            stage = next((s for s in STAGES if str(error).startswith(f"pipeline.{s}:")), None)
-            raise SettingsError(f"{STAGE_LABELS[stage]}: {error}" if stage else str(error)) from None
+            stage_label = next((STAGE_LABELS[s] for s in STAGES if str(error).startswith(f"pipeline.{s}:")), None)
+            raise SettingsError(f"{stage_label}: {error}" if stage_label else str(error)) from None
 
     def save(self) -> None:
         try:
