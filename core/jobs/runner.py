@@ -167,9 +167,10 @@ class JobHandle:
         return self._process.pid
 
     def cancel(self) -> None:
-        """Asks the worker to stop after the batch in hand; returns at once."""
-        self._cancelled = True
-        self._cancel.set()
+        """Asks the worker to stop after the batch in hand (also one the supervisor is starting right now)."""
+        with self._lock:
+            self._cancelled = True
+            self._cancel.set()
 
     def terminate(self) -> None:
         """Kills the worker now and puts the posts it held back in the queue."""

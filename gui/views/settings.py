@@ -70,6 +70,7 @@ class SettingsView(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self._populated = False
+        self._file_error_shown = False
 
         body = QWidget()
         column = QVBoxLayout(body)
@@ -232,6 +233,9 @@ class SettingsView(QWidget):
         self.run_after_import.setChecked(settings.run_after_import)
         if state.error is not None:
             self._say(f"{state.error}. Showing defaults; saving will replace the file.", error=True)
+        elif self._file_error_shown:
+            self._say("")  # the file was fixed outside the app
+        self._file_error_shown = state.error is not None
 
     # saving --------------------------------------------------------------------------------
     def form_settings(self) -> Settings:
