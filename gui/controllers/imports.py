@@ -1,14 +1,17 @@
-"""One import at a time (files, a folder, the X API, failed images) on a worker thread, cancellable."""
+"""One import at a time (files or folders, the X API, failed images) on a worker thread, cancellable."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from superqt.utils import create_worker
 
 from core.ingest import ImportProgress, ImportReport
+from gui import import_tasks
+from gui.widgets.x_import_dialog import XRequest
 
 ImportWork = Callable[[Callable[[ImportProgress], None], threading.Event], ImportReport]
 SHUTDOWN_WAIT_MS = 5000
@@ -23,8 +26,9 @@ class ImportController(QObject):
     finished = Signal(str, object)  # what, ImportReport
     failed = Signal(str, object)  # what, the exception that stopped it
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, db_path: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.db_path = db_path
         self._cancel: threading.Event | None = None
 
     @property
@@ -42,6 +46,20 @@ class ImportController(QObject):
         self.started.emit(label)
         worker.start()
         return True
+
+    def import_paths(self, what: str, paths: list[str]) -> bool:
+        """Files and folders; their local images are copied into the data folder's cache."""
+        db = self.db_path
+        return self.start(what, lambda progress, cancel: import_tasks.import_files(db, paths, progress, cancel))
+
+    def import_from_x(self, request: XRequest, token: str) -> bool:
+        db = self.db_path
+        return self.start(f"X API {request.mode} “{request.query}”",
+                          lambda progress, cancel: import_tasks.import_from_x(db, request, token, progress, cancel))
+
+    def retry_images(self) -> bool:
+        db = self.db_path
+        return self.start("failed images", lambda progress, cancel: import_tasks.retry_images(db, progress, cancel))
 
     def cancel(self) -> None:
         if self._cancel is not None:

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
 
 from core.ingest import ImportProgress, ImportReport, credentials
 from core.jobs.progress import JobProgress, format_duration
-from gui import import_tasks
 from gui.context import AppContext, SettingsState
 from gui.controllers.imports import ImportController, ImportWork
 from gui.controllers.pipeline import PipelineController
@@ -64,7 +63,7 @@ class JobsView(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.imports = ImportController(self)
+        self.imports = ImportController(ctx.paths.db_path, self)
         self.pipeline = PipelineController(ctx, self)
         self.queue = QueueController(ctx.db, self)
 
@@ -281,33 +280,18 @@ class JobsView(QWidget):
     def import_files(self) -> bool:
         """Choose files and import them; False when nothing was chosen or an import is running."""
         files, _ = QFileDialog.getOpenFileNames(self, "Import posts", "", POST_FILES)
-        db = self.ctx.paths.db_path
-        return bool(files) and self.start_import(
-            f"{len(files)} file(s)", lambda progress, cancel: import_tasks.import_files(db, files, progress, cancel)
-        )
+        return bool(files) and self.imports.import_paths(f"{len(files)} file(s)", files)
 
     def import_folder(self) -> bool:
         folder = QFileDialog.getExistingDirectory(self, "Import a folder")
-        db = self.ctx.paths.db_path
-        return bool(folder) and self.start_import(
-            folder, lambda progress, cancel: import_tasks.import_files(db, [folder], progress, cancel)
-        )
+        return bool(folder) and self.imports.import_paths(folder, [folder])
 
     def import_from_x(self) -> bool:
         dialog = XImportDialog(self)
-        if not dialog.exec():
-            return False
-        request, token, db = dialog.request(), credentials.load_token() or "", self.ctx.paths.db_path
-        return self.start_import(
-            f"X API {request.mode} “{request.query}”",
-            lambda progress, cancel: import_tasks.import_from_x(db, request, token, progress, cancel),
-        )
+        return bool(dialog.exec()) and self.imports.import_from_x(dialog.request(), credentials.load_token() or "")
 
     def retry_images(self) -> bool:
-        db = self.ctx.paths.db_path
-        return self.start_import(
-            "failed images", lambda progress, cancel: import_tasks.retry_images(db, progress, cancel)
-        )
+        return self.imports.retry_images()
 
     def start_import(self, what: str, work: ImportWork) -> bool:
         """One import at a time; False when one is already running."""
