@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         ctx.db.setParent(self)
         ctx.thumbnails.setParent(self)
+        ctx.settings.setParent(self)  # destroyed with the window, on this thread (its file watcher too)
         self.setWindowTitle(f"GroundLens{title_suffix} — {ctx.paths.data_dir}")
         self.resize(1440, 900)
 
