@@ -106,6 +106,5 @@ def open_context(paths: AppPaths) -> AppContext:
     background read. Settings that cannot be used do not stop the app: the views say why and refuse to run."""
     paths.ensure()
     Store.open(paths.db_path).close()  # no quick_check: it would cost seconds of a 1M-post first paint
-    return AppContext(
-        paths=paths, db=DbWorker(paths.db_path), thumbnails=ThumbnailCache(), settings=SettingsStore(paths.settings_file)
-    )
+    settings = SettingsStore(paths.settings_file)
+    return AppContext(paths=paths, db=DbWorker(paths.db_path), thumbnails=ThumbnailCache(), settings=settings)

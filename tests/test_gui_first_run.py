@@ -18,8 +18,9 @@ from gui.main_window import MainWindow
 from storage import Store
 
 # real backends, light enough for a test: spaCy NER and templates, no image stages
-LIGHT = PipelineConfig(ner=StageConfig("spacy"), expression=StageConfig("template"), entailment=None,
-                       grounding=None, segmentation=None)
+LIGHT = PipelineConfig(
+    ner=StageConfig("spacy"), expression=StageConfig("template"), entailment=None, grounding=None, segmentation=None
+)
 
 
 @pytest.fixture
@@ -38,8 +39,13 @@ def empty_window(qtbot, tmp_path):
 
 def posts_file(tmp_path, name: str = "posts"):
     source = tmp_path / f"{name}.jsonl"
-    source.write_text("".join(json.dumps({"id": f"{name}{i}", "text": f"Grace Hopper spoke in Paris on day {i}."})
-                              + "\n" for i in range(3)), encoding="utf-8")  # fmt: skip
+    source.write_text(
+        "".join(
+            json.dumps({"id": f"{name}{i}", "text": f"Grace Hopper spoke in Paris on day {i}."}) + "\n"
+            for i in range(3)
+        ),
+        encoding="utf-8",
+    )
     return source
 
 
@@ -56,15 +62,17 @@ def test_an_empty_folder_offers_import_and_the_import_runs_the_pipeline(qtbot, e
     win = empty_window()  # the setting at its default: on
     import_through_the_first_run_screen(qtbot, win, posts_file(tmp_path), monkeypatch)
     assert "3 posts added" in win.jobs.import_status.text()
-    qtbot.waitUntil(lambda: win.jobs.pipeline_running or "finished" in win.jobs.pipeline_status.text().lower(),
-                    timeout=10_000)  # started without a click
+    qtbot.waitUntil(
+        lambda: win.jobs.pipeline_running or "finished" in win.jobs.pipeline_status.text().lower(), timeout=10_000
+    )  # started without a click
     qtbot.waitUntil(lambda: not win.jobs.pipeline_running, timeout=300_000)
     assert win.jobs.pipeline_status.text().startswith("Finished · 3 of 3 posts"), win.jobs.pipeline_status.text()
     with Store.open(win.ctx.paths.db_path) as store:
         assert store.job_counts(LIGHT.key()) == {"pending": 0, "running": 0, "done": 3, "failed": 0}
     win.show_page("explore")
-    qtbot.waitUntil(lambda: win.explore.currentWidget() is not win.first_run and win.feed.model.rowCount() == 3,
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: win.explore.currentWidget() is not win.first_run and win.feed.model.rowCount() == 3, timeout=10_000
+    )
 
 
 def test_with_the_setting_off_an_import_leaves_the_pipeline_to_the_analyst(qtbot, empty_window, tmp_path, monkeypatch):
@@ -93,9 +101,14 @@ def test_open_the_demo_from_the_first_run_screen(qtbot, empty_window):
     win.first_run.demo_button.click()
 
     def demo_window() -> MainWindow | None:
-        return next((w for w in QApplication.topLevelWidgets()
-                     if isinstance(w, MainWindow) and w is not win and w.windowTitle().startswith("GroundLens — demo")),
-                    None)  # fmt: skip
+        return next(
+            (
+                w
+                for w in QApplication.topLevelWidgets()
+                if isinstance(w, MainWindow) and w is not win and w.windowTitle().startswith("GroundLens — demo")
+            ),
+            None,
+        )
 
     qtbot.waitUntil(lambda: demo_window() is not None, timeout=60_000)
     demo = demo_window()
@@ -115,8 +128,10 @@ def test_an_import_during_a_run_is_processed_by_a_run_that_follows(qtbot, empty_
     qtbot.waitUntil(lambda: win.jobs.pipeline_running, timeout=10_000)
     second = posts_file(tmp_path, "second")
     with qtbot.waitSignal(win.jobs.imports.finished, timeout=60_000):  # while the first run loads its models
-        assert win.jobs.start_import(second.name, lambda progress, cancel: import_tasks.import_files(
-            win.ctx.paths.db_path, [str(second)], progress, cancel))  # fmt: skip
+        assert win.jobs.start_import(
+            second.name,
+            lambda progress, cancel: import_tasks.import_files(win.ctx.paths.db_path, [str(second)], progress, cancel),
+        )
 
     def all_done() -> bool:
         with Store.open(win.ctx.paths.db_path) as store:

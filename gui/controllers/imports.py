@@ -54,8 +54,10 @@ class ImportController(QObject):
 
     def import_from_x(self, request: XRequest, token: str) -> bool:
         db = self.db_path
-        return self.start(f"X API {request.mode} “{request.query}”",
-                          lambda progress, cancel: import_tasks.import_from_x(db, request, token, progress, cancel))
+        return self.start(
+            f"X API {request.mode} “{request.query}”",
+            lambda progress, cancel: import_tasks.import_from_x(db, request, token, progress, cancel),
+        )
 
     def retry_images(self) -> bool:
         db = self.db_path

@@ -45,7 +45,9 @@ class QueueController(QObject):
         self._latest = Latest(self)
 
     def refresh(self, config_key: str) -> None:
-        self.db.submit(lambda store: self._read(store, config_key), self._latest.only(self._latest.start(), self.loaded.emit))
+        self.db.submit(
+            lambda store: self._read(store, config_key), self._latest.only(self._latest.start(), self.loaded.emit)
+        )
 
     def add_import_report(self, report: ImportReport) -> None:
         now = datetime.now(UTC)
@@ -60,10 +62,26 @@ class QueueController(QObject):
     def _read(self, store: Store, key: str) -> QueueReport:
         counts, failed = store.job_counts(key), store.failed_jobs(key, MAX_FAILURES)
         images, posts = store.unusable_media(MAX_FAILURES), store.count_posts()
-        pipeline = [Failure(job.updated_at, "pipeline", f"post {job.post_id}", job.error or "unknown error", job.post_id)
-                    for job in failed]  # fmt: skip
-        image = [Failure(None, "image", f"post {post_id}", f"{media.url or media.local_path}: {media.error or media.status}",
-                         post_id) for post_id, media in images]  # fmt: skip
+        pipeline = [
+            Failure(job.updated_at, "pipeline", f"post {job.post_id}", job.error or "unknown error", job.post_id)
+            for job in failed
+        ]
+        image = [
+            Failure(
+                None,
+                "image",
+                f"post {post_id}",
+                f"{media.url or media.local_path}: {media.error or media.status}",
+                post_id,
+            )
+            for post_id, media in images
+        ]
         imports = list(self.import_failures)
-        return QueueReport(counts, posts - sum(counts.values()), group_failures(pipeline + image + imports),
-                           len(pipeline), len(image), len(imports))  # fmt: skip
+        return QueueReport(
+            counts,
+            posts - sum(counts.values()),
+            group_failures(pipeline + image + imports),
+            len(pipeline),
+            len(image),
+            len(imports),
+        )

@@ -208,7 +208,9 @@ class JobsView(QWidget):
     def _on_queue(self, report: QueueReport) -> None:
         # posts never run with this configuration have no job yet: "0 pending" alone would read as "all done"
         counts = ", ".join(f"{n:,} {state}" for state, n in report.counts.items())
-        unqueued = f"; {report.unqueued:,} posts not run with it yet (Run pipeline queues them)" if report.unqueued else ""
+        unqueued = ""
+        if report.unqueued > 0:
+            unqueued = f"; {report.unqueued:,} posts not run with it yet (Run pipeline queues them)"
         self.queue_label.setText(f"Queue for this configuration: {counts}{unqueued}")
         self.failures.set_records(report.groups)
         self._failed_posts = report.counts.get("failed", 0)
