@@ -29,7 +29,7 @@ from rich.console import Console
 from bench.results import (
     LATEST_NAME, RESULTS_DIR, SUMMARY_NAME, compare, headline_rows, machine, print_rows, summary_row, utc_now,
 )  # fmt: skip
-from core.safe_output import write_text_atomic
+from groundlens.core.safe_output import write_text_atomic
 
 BENCHMARKS: dict[str, list[str]] = {
     "bench_store": ["--posts", "1000000", "--repeat", "40"],

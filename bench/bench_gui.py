@@ -38,18 +38,18 @@ from rich.table import Table  # noqa: E402
 
 from bench.corpus import CorpusGenerator  # noqa: E402
 from bench.results import write_json  # noqa: E402
-from core import masks  # noqa: E402
-from core.config import AppPaths, resolve_paths  # noqa: E402
-from core.demo import prepare_demo  # noqa: E402
-from gui.app import application  # noqa: E402
-from gui.context import open_context  # noqa: E402
-from gui.main_window import MainWindow  # noqa: E402
-from gui.mask_image import cropped_mask_image, mask_to_qimage  # noqa: E402
-from gui.models.feed_model import PAGE_SIZE  # noqa: E402
-from gui.views.feed import FeedView  # noqa: E402
-from gui.widgets.image_canvas import ImageCanvas, Overlay  # noqa: E402
-from gui.widgets.query_bar import DEBOUNCE_MS  # noqa: E402
-from storage import Store  # noqa: E402
+from groundlens.core import masks  # noqa: E402
+from groundlens.core.config import AppPaths, resolve_paths  # noqa: E402
+from groundlens.core.demo import prepare_demo  # noqa: E402
+from groundlens.gui.app import application  # noqa: E402
+from groundlens.gui.context import open_context  # noqa: E402
+from groundlens.gui.main_window import MainWindow  # noqa: E402
+from groundlens.gui.mask_image import cropped_mask_image, mask_to_qimage  # noqa: E402
+from groundlens.gui.models.feed_model import PAGE_SIZE  # noqa: E402
+from groundlens.gui.views.feed import FeedView  # noqa: E402
+from groundlens.gui.widgets.image_canvas import ImageCanvas, Overlay  # noqa: E402
+from groundlens.gui.widgets.query_bar import DEBOUNCE_MS  # noqa: E402
+from groundlens.storage import Store  # noqa: E402
 
 HEARTBEAT_MS = 5
 MASK_SIDE = 2048

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, Signal
 
-from core.config import AppPaths
-from core.settings import Settings, SettingsError
-from gui.workers import DbWorker, ThumbnailCache
-from storage import Store
+from groundlens.core.config import AppPaths
+from groundlens.core.settings import Settings, SettingsError
+from groundlens.gui.workers import DbWorker, ThumbnailCache
+from groundlens.storage import Store
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QImageReader, QPixmap
 from superqt.utils import FunctionWorker, create_worker
 
-from storage import Store
+from groundlens.storage import Store
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ import json
 import sqlite3
 from typing import Any, Iterable, Mapping
 
-from storage import aggregates
-from storage.normalize import normalize_entity
-from storage.db import IDS
-from storage.records import ENTITY_TYPES, Entity, Evidence, Region
+from groundlens.storage import aggregates
+from groundlens.storage.normalize import normalize_entity
+from groundlens.storage.db import IDS
+from groundlens.records import ENTITY_TYPES, Entity, Evidence, Region
 
 _ENTITY_COLUMNS = (
     'id, post_id, origin, start, "end", text, norm, type, score, groundable, groundable_score, expression,'

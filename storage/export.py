@@ -13,8 +13,8 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Iterable, Iterator, TextIO
 
-from storage.records import Entity, ImageFindings, Post
-from storage.store import Store
+from groundlens.records import Entity, ImageFindings, Post
+from groundlens.storage.store import Store
 
 FORMATS = ("jsonl", "csv")
 CSV_COLUMNS = (

@@ -12,9 +12,9 @@ import json
 import sqlite3
 from typing import Any, Mapping
 
-from storage import entities, posts
-from storage.db import IDS
-from storage.records import ImageFindings, ImageObject, ImageText
+from groundlens.storage import entities, posts
+from groundlens.storage.db import IDS
+from groundlens.records import ImageFindings, ImageObject, ImageText
 
 
 

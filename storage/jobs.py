@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable, Mapping, Sequence
 
-from storage import entities, findings, reposts
-from storage.db import IDS
-from storage.records import Entity, ImageFindings
+from groundlens.storage import entities, findings, reposts
+from groundlens.storage.db import IDS
+from groundlens.records import Entity, ImageFindings
 
 STATES = ("pending", "running", "done", "failed")
 MAX_ATTEMPTS = 3  # times a post may be in hand when its worker dies before it is failed

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Literal
 
-from storage.normalize import normalize_entity
-from storage.records import ENTITY_TYPES
+from groundlens.storage.normalize import normalize_entity
+from groundlens.records import ENTITY_TYPES
 
 
 class QueryError(ValueError):

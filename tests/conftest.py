@@ -23,7 +23,7 @@ def _no_lasting_log_or_crash_hooks():
     """The CLI installs a log file and crash hooks per run; each test starts and ends without them."""
     hooks = sys.excepthook, threading.excepthook
     yield
-    from core.diagnostics import close_logging
+    from groundlens.core.diagnostics import close_logging
 
     close_logging()
     sys.excepthook, threading.excepthook = hooks
@@ -41,8 +41,8 @@ def gmner_data() -> Path:
 def mobile_sam_weights() -> Path:
     """The installed MobileSAM checkpoint, found through the model store. The README's set-up installs
     it, so a missing file fails (with the command to run) instead of skipping."""
-    from core.config import resolve_paths
-    from core.modelstore import ModelNotInstalledError, require
+    from groundlens.core.config import resolve_paths
+    from groundlens.core.modelstore import ModelNotInstalledError, require
 
     try:
         return require("mobile_sam", resolve_paths())

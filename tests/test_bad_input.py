@@ -17,8 +17,8 @@ from typing import Callable
 import pytest
 from PIL import Image
 
-from core.ingest import ImageLimits, ImportReport, import_paths
-from storage import Store
+from groundlens.core.ingest import ImageLimits, ImportReport, import_paths
+from groundlens.storage import Store
 
 pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 

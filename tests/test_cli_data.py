@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from test_storage_support import make_post, mention
 
-from core.cli import cli
-from core.config import resolve_paths
-from storage import Store
+from groundlens.cli import cli
+from groundlens.core.config import resolve_paths
+from groundlens.storage import Store
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ import psutil
 import pytest
 from click.testing import CliRunner
 
-from core.cli import cli
-from core.jobs.ray_engine import LOOPBACK_ONLY
-from storage import Store
-from storage.records import Media, Post
+from groundlens.cli import cli
+from groundlens.core.jobs.ray_engine import LOOPBACK_ONLY
+from groundlens.storage import Store
+from groundlens.records import Media, Post
 
 os.environ.update(LOOPBACK_ONLY)  # before ray is imported here: a Ray started in this process stays on loopback
 ray = pytest.importorskip("ray", reason="the Ray engine is the optional 'cluster' extra")

@@ -7,9 +7,9 @@ import csv
 import pytest
 from test_gui import demo_paths, window  # noqa: F401 - fixtures: the real demo in a real window
 
-from core.safe_output import OutputError
-from storage import Store
-from storage.records import Entity
+from groundlens.core.safe_output import OutputError
+from groundlens.storage import Store
+from groundlens.records import Entity
 
 FORMULA = "=HYPERLINK(evil)"
 

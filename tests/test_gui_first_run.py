@@ -8,14 +8,14 @@ import json
 import pytest
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from core.config import resolve_paths
-from core.pipeline.config import PipelineConfig, StageConfig
-from core.settings import Settings
-from gui import import_tasks
-from gui.app import application
-from gui.context import open_context
-from gui.main_window import MainWindow
-from storage import Store
+from groundlens.core.config import resolve_paths
+from groundlens.core.pipeline.config import PipelineConfig, StageConfig
+from groundlens.core.settings import Settings
+from groundlens.gui import import_tasks
+from groundlens.gui.app import application
+from groundlens.gui.context import open_context
+from groundlens.gui.main_window import MainWindow
+from groundlens.storage import Store
 
 # real backends, light enough for a test: spaCy NER and templates, no image stages
 LIGHT = PipelineConfig(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from test_gui import demo_paths, window  # noqa: F401 - fixtures: the real demo in a real window
 from test_storage_support import make_post
 
-from storage import Store
+from groundlens.storage import Store
 
 
 def test_status_bar_and_jobs_page_count_the_queue_of_the_configuration_the_app_runs(qtbot, window):  # noqa: F811

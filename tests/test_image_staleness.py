@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from core.cli import cli
-from core.pipeline.config import PipelineConfig, StageConfig
-from storage import Store
+from groundlens.cli import cli
+from groundlens.core.pipeline.config import PipelineConfig, StageConfig
+from groundlens.storage import Store
 from test_cli_import import served  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.slow

@@ -21,10 +21,10 @@ import urllib3
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from core.ingest import import_items, x_api
-from core.ingest.report import ItemError, ParsedItem
-from core.ingest.x_api import make_client, make_stream, search_recent, stream_posts, user_timeline
-from storage import Store
+from groundlens.core.ingest import import_items, x_api
+from groundlens.core.ingest.report import ItemError, ParsedItem
+from groundlens.core.ingest.x_api import make_client, make_stream, search_recent, stream_posts, user_timeline
+from groundlens.storage import Store
 
 X_API = Path(__file__).parent / "fixtures" / "ingest" / "x_api"
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid-test-bearer-Zq8Xv3"

@@ -17,15 +17,15 @@ from click.testing import CliRunner
 from test_ingest_x_api import serve
 from test_storage_support import mention
 
-from core.cli import cli
-from core.config import AppPaths
-from core.ingest import import_items, import_paths
-from core.ingest.x_api import search_recent
-from core.jobs.runner import JobRunner
-from core.pipeline.config import PipelineConfig, StageConfig
-from core.settings import Settings
-from storage import QueryError, Store
-from storage.records import Entity, Media, Post, Region
+from groundlens.cli import cli
+from groundlens.core.config import AppPaths
+from groundlens.core.ingest import import_items, import_paths
+from groundlens.core.ingest.x_api import search_recent
+from groundlens.core.jobs.runner import JobRunner
+from groundlens.core.pipeline.config import PipelineConfig, StageConfig
+from groundlens.core.settings import Settings
+from groundlens.storage import QueryError, Store
+from groundlens.records import Entity, Media, Post, Region
 
 COLLECTION = Path(__file__).parent / "fixtures" / "ingest" / "twarc2" / "collection.jsonl"
 ORIGINAL = "Kevin Durant and Stephen Curry met fans in Brooklyn before the game, then drove to Madison Square" \
@@ -409,7 +409,7 @@ def test_a_retweet_stored_before_its_original_reuses_its_result_once_the_origina
 
 
 def test_retweets_get_their_originals_verdicts_evidence_and_text_in_image(tmp_path):
-    from storage.records import Evidence, ImageFindings, ImageText
+    from groundlens.records import Evidence, ImageFindings, ImageText
 
     store = wave_store(tmp_path, retweets=3)
     store.enqueue("cfg")

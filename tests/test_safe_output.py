@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 from test_storage_support import make_post
 
-from core.cli import cli
-from core.config import resolve_paths
-from core.safe_output import OutputError, atomic_output, database_files, refuse_overwriting, write_text_atomic
-from storage import Store
+from groundlens.cli import cli
+from groundlens.core.config import resolve_paths
+from groundlens.core.safe_output import OutputError, atomic_output, database_files, refuse_overwriting, write_text_atomic
+from groundlens.storage import Store
 
 
 @pytest.fixture

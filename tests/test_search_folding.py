@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 from test_storage_support import make_post, mention, open_store
 
-from core.cli import cli
-from core.config import resolve_paths
-from storage import Store
-from storage.normalize import fold, normalize_entity
-from storage.schema import SCHEMA_VERSION, migrate
+from groundlens.cli import cli
+from groundlens.core.config import resolve_paths
+from groundlens.storage import Store
+from groundlens.storage.normalize import fold, normalize_entity
+from groundlens.storage.schema import SCHEMA_VERSION, migrate
 
 # (post text, its predicted entity, its type)
 POSTS = [

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from core.cli import cli
-from core.config import resolve_paths
-from core.settings import Settings, SettingsError
-from core.safe_output import describe_write_error
-from storage import Store
+from groundlens.cli import cli
+from groundlens.core.config import resolve_paths
+from groundlens.core.settings import Settings, SettingsError
+from groundlens.core.safe_output import describe_write_error
+from groundlens.storage import Store
 from test_storage_support import make_post
 
 

@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 import pytest
 from test_storage_support import fts_matches_posts, make_post, mention, open_store
 
-from storage import SCHEMA_VERSION, SchemaError, Store
-from storage.records import Entity, Media, Post, Region
-from storage.schema import migrate
+from groundlens.storage import SCHEMA_VERSION, SchemaError, Store
+from groundlens.records import Entity, Media, Post, Region
+from groundlens.storage.schema import migrate
 
 
 def test_open_sets_wal_foreign_keys_busy_timeout_and_schema_version(tmp_path):

@@ -9,7 +9,7 @@ import time
 
 from test_storage_support import make_post, mention, open_store
 
-from storage import Store
+from groundlens.storage import Store
 
 
 def _posts(store, n):

@@ -6,9 +6,9 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from storage import Store
-from storage.db import connect
-from storage.records import Entity, Media, Post
+from groundlens.storage import Store
+from groundlens.storage.db import connect
+from groundlens.records import Entity, Media, Post
 
 
 def open_store(tmp_path: Path, name: str = "test.db") -> Store:

@@ -10,9 +10,9 @@ from datetime import date, datetime, timezone
 import pytest
 from test_storage_support import make_post, mention, open_store
 
-from storage import aggregates, entity_search
-from storage.db import run_transaction
-from storage.query import parse_query
+from groundlens.storage import aggregates, entity_search
+from groundlens.storage.db import run_transaction
+from groundlens.storage.query import parse_query
 
 # (native id, day or None, text, [(surface, type)])
 CORPUS = [

@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Sequence
 
-from core.datasets.gmner import GoldEntity
-from core.evaluation.predictions import PredictedEntity
-from core.evaluation.boxes import IOU_THRESHOLD, best_box_iou
+from groundlens.core.datasets.gmner import GoldEntity
+from groundlens.core.evaluation.predictions import PredictedEntity
+from groundlens.core.evaluation.boxes import IOU_THRESHOLD, best_box_iou
 
 
 def _share(part: int, whole: int) -> float | None:

@@ -22,11 +22,11 @@ from typing import Any, Callable, Iterable, Iterator
 
 from dateutil import parser as dateparser
 
-from core.ingest.links import (
+from groundlens.core.ingest.links import (
     STORED_ORIGINALS, carries_post, export_references, set_links, share_original, v1_references, v2_references,
 )
-from core.ingest.report import ItemError, ParsedItem
-from storage.records import Media, Post
+from groundlens.core.ingest.report import ItemError, ParsedItem
+from groundlens.records import Media, Post
 
 log = logging.getLogger(__name__)
 

@@ -43,9 +43,9 @@ from tenacity import (
     Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, stop_when_event_set, wait_exponential,
 )
 
-from core.orientation import upright_size
-from core.safe_output import write_bytes_atomic
-from storage.records import Media
+from groundlens.core.orientation import upright_size
+from groundlens.core.safe_output import write_bytes_atomic
+from groundlens.records import Media
 
 _EXTENSIONS = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp", "BMP": ".bmp",
                "TIFF": ".tif"}

@@ -12,8 +12,8 @@ from typing import Protocol, Sequence
 import numpy as np
 from PIL import Image
 
-from core.pipeline.types import Box, Groundings, Judgment, Mention, PointPrompt
-from core.pipeline.vision.analysis import ImageAnalysis
+from groundlens.core.pipeline.types import Box, Groundings, Judgment, Mention, PointPrompt
+from groundlens.core.pipeline.vision.analysis import ImageAnalysis
 
 
 class Backend(Protocol):

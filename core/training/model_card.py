@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from core.evaluation.metrics import PRF
-from core.safe_output import write_text_atomic
+from groundlens.core.evaluation.metrics import PRF
+from groundlens.core.safe_output import write_text_atomic
 
 if TYPE_CHECKING:
-    from core.training.train_ner import TrainConfig
+    from groundlens.core.training.train_ner import TrainConfig
 
 
 def write_model_card(config: "TrainConfig", chosen: str, scores: dict[str, PRF], speed: float, when: datetime) -> None:

@@ -20,14 +20,14 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from core.datasets.gmner import GmnerPost, dataset_paths, read_split
-from core.pipeline.ner.encoding import encode
-from core.pipeline.ner.shape import N_SHAPES
-from core.pipeline.ner.tagger import MAX_LENGTH_CONFIG_KEY, SHAPES_CONFIG_KEY, WordTagger
-from core.pipeline.ner.transformers_ner import TransformersRecognizer, load_tagger
-from core.training.mention_swap import MentionPool, augment
-from core.training.model_card import write_model_card
-from core.evaluation.metrics import PRF, mner_scores
+from groundlens.core.datasets.gmner import GmnerPost, dataset_paths, read_split
+from groundlens.core.pipeline.ner.encoding import encode
+from groundlens.core.pipeline.ner.shape import N_SHAPES
+from groundlens.core.pipeline.ner.tagger import MAX_LENGTH_CONFIG_KEY, SHAPES_CONFIG_KEY, WordTagger
+from groundlens.core.pipeline.ner.transformers_ner import TransformersRecognizer, load_tagger
+from groundlens.core.training.mention_swap import MentionPool, augment
+from groundlens.core.training.model_card import write_model_card
+from groundlens.core.evaluation.metrics import PRF, mner_scores
 
 ENTITY_TYPES = ("PER", "LOC", "ORG", "OTHER")
 LABELS = ["O", *(f"{p}-{t}" for t in ENTITY_TYPES for p in ("B", "I"))]

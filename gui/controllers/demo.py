@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from superqt.utils import create_worker
 
-from core.config import AppPaths
-from core.demo import DemoSetup, prepare_demo
+from groundlens.core.config import AppPaths
+from groundlens.core.demo import DemoSetup, prepare_demo
 
 
 class DemoController(QObject):

@@ -9,9 +9,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from superqt.utils import create_worker
 
-from core.ingest import ImportProgress, ImportReport
-from gui import import_tasks
-from gui.widgets.x_import_dialog import XRequest
+from groundlens.core.ingest import ImportProgress, ImportReport
+from groundlens.gui import import_tasks
+from groundlens.gui.widgets.x_import_dialog import XRequest
 
 ImportWork = Callable[[Callable[[ImportProgress], None], threading.Event], ImportReport]
 SHUTDOWN_WAIT_MS = 5000

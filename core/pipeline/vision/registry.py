@@ -12,12 +12,12 @@ import importlib
 import threading
 from typing import Any, Callable
 
-from core.pipeline.registry import UnknownBackendError
+from groundlens.core.pipeline.registry import UnknownBackendError
 
 BUILTIN_ANALYSER_MODULES = (
-    "core.pipeline.vision.nanodet",
-    "core.pipeline.vision.blazeface",
-    "core.pipeline.vision.rapidocr_reader",
+    "groundlens.core.pipeline.vision.nanodet",
+    "groundlens.core.pipeline.vision.blazeface",
+    "groundlens.core.pipeline.vision.rapidocr_reader",
 )
 
 Factory = Callable[..., Any]

@@ -14,12 +14,12 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from core.cli.store_access import opened_store
-from core.config import AppPaths
-from core.diagnostics import log_file
-from core.ingest import FORMATS, ImportProgress, ImportReport, fetch_images, import_items, import_paths
-from core.ingest import credentials, x_api
-from storage import Store
+from groundlens.cli.store_access import opened_store
+from groundlens.core.config import AppPaths
+from groundlens.core.diagnostics import log_file
+from groundlens.core.ingest import FORMATS, ImportProgress, ImportReport, fetch_images, import_items, import_paths
+from groundlens.core.ingest import credentials, x_api
+from groundlens.storage import Store
 
 log = logging.getLogger(__name__)
 Work = Callable[[Store, Callable[[ImportProgress], None], threading.Event], ImportReport]
