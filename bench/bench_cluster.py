@@ -56,7 +56,7 @@ def engine_run(settings: Settings, posts: int) -> dict[str, float]:
         with Store.open(paths.db_path) as store:
             store.upsert_posts(demo_photo_posts(posts))
         started = time.perf_counter()
-        progress = JobRunner(paths, settings=settings).start().wait()
+        progress = JobRunner(paths, settings).start().wait()
         if progress.state != "finished":
             raise SystemExit(f"{settings.engine} run {progress.state}: {progress.message}")
         return {"posts": progress.done, "posts_per_min": 60 * progress.rate, "processing_s": progress.elapsed_s,

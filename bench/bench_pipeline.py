@@ -82,7 +82,7 @@ def job_runner_run(settings: Settings, seconds: float) -> dict[str, object]:
         settings.save(demo_paths(paths).ensure().settings_file)  # the demo queues its posts for this pipeline
         setup = prepare_demo(paths)
         started = time.perf_counter()
-        handle = JobRunner(setup.paths).start()
+        handle = JobRunner(setup.paths, settings).start()
         progress = handle.wait(seconds)
         if handle.running:
             handle.terminate()

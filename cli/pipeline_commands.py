@@ -120,7 +120,7 @@ def process(paths: AppPaths, limit: int | None, retry_failed: bool, **overrides:
     from groundlens.core.jobs.runner import JobRunner
 
     settings = configure(paths, overrides)
-    runner = JobRunner(paths, settings=settings, limit=limit, retry_failed=retry_failed)
+    runner = JobRunner(paths, settings, limit=limit, retry_failed=retry_failed)
     where = f" on Ray ({settings.ray_address or 'started here'})" if settings.engine == "ray" else ""
     console.print(f"pipeline {settings.pipeline.describe()} (key {runner.config_key}){where}")
     handle = runner.start()

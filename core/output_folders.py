@@ -5,8 +5,8 @@ folder or the working directory an app launcher happens to give: by default the 
 
 from __future__ import annotations
 
-import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import platformdirs
@@ -14,7 +14,6 @@ import platformdirs
 from groundlens.core.config import RESOURCES_DIR
 from groundlens.core.settings import Settings
 
-log = logging.getLogger(__name__)
 SETTINGS_KEY = "output_folders"
 
 
@@ -32,28 +31,19 @@ def _usable(folder: Path) -> bool:
     return folder.is_dir() and not any(resolved == root or root in resolved.parents for root in installed)
 
 
-def remembered_folder(settings_file: Path, kind: str) -> Path:
+def remembered_folder(settings: Settings, kind: str) -> Path:
     """The folder last used for `kind`, while it exists and is usable; else default_folder()."""
-    try:
-        chosen = Settings.load(settings_file).extra.get(SETTINGS_KEY, {}).get(kind)
-    except (ValueError, AttributeError):  # a malformed settings file is the Settings page's to report
-        chosen = None
+    folders = settings.extra.get(SETTINGS_KEY)
+    chosen = folders.get(kind) if isinstance(folders, dict) else None
     folder = Path(chosen) if isinstance(chosen, str) and chosen else None
     return folder if folder is not None and _usable(folder) else default_folder()
 
 
-def remember_folder(settings_file: Path, kind: str, folder: Path) -> bool:
-    """Keep `folder` for `kind`, other settings untouched. Not kept (False, logged) when the folder is
-    unusable or the settings file cannot be read or written: the output itself is already written, and a
-    malformed settings file is left for the Settings page to report rather than replaced."""
+def remembering(settings: Settings, kind: str, folder: Path) -> Settings | None:
+    """`settings` with `folder` kept for `kind` (its other keys untouched), for the settings' owner to save;
+    None when the folder is not one to offer again (GroundLens's own files, the Python installation)."""
     if not _usable(folder):
-        return False
-    try:
-        settings = Settings.load(settings_file)
-        folders = settings.extra.get(SETTINGS_KEY)
-        settings.extra[SETTINGS_KEY] = {**(folders if isinstance(folders, dict) else {}), kind: str(folder.resolve())}
-        settings.save(settings_file)
-    except (ValueError, OSError) as error:
-        log.warning("output folder for %s not remembered: %s", kind, error)
-        return False
-    return True
+        return None
+    folders = settings.extra.get(SETTINGS_KEY)
+    extra = {**settings.extra, SETTINGS_KEY: {**(folders if isinstance(folders, dict) else {}), kind: str(folder.resolve())}}
+    return replace(settings, extra=extra)

@@ -1,8 +1,10 @@
 """User settings kept as JSON in the data folder (`AppPaths.settings_file`), and their validation.
 
 Only what changes results lives in `PipelineConfig` (and so in its key); how fast it runs
-(threads, batch size) lives here beside it. Every reader (CLI, Jobs view, Settings view,
-JobRunner, worker) checks settings here, so each gets the same message naming the field.
+(threads, batch size) lives here beside it. `Settings.load` is the one way to read the file (the CLI, and
+the app's settings owner `gui.context.SettingsStore`); `validate` the one check before a run (JobRunner), so
+every reader gets the same message naming the file and field. JobRunner and the worker take a Settings
+object and read no file.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from groundlens.core.safe_output import atomic_output
 SPEED_FIELDS = ("threads", "batch_size")
 ENGINES = ("local", "ray")
 DEVICES = ("auto", "cpu", "cuda")
-_OWN_KEYS = ("pipeline", *SPEED_FIELDS, "engine", "ray_address", "ray_workers", "device")
+_OWN_KEYS = ("pipeline", *SPEED_FIELDS, "engine", "ray_address", "ray_workers", "device", "run_after_import")
 
 
 class SettingsError(ValueError):
@@ -37,12 +39,14 @@ class Settings:
     ray_address: str | None = None  # the cluster to join ("127.0.0.1:6379", "ray://host:10001"); None: start one here
     ray_workers: int | None = None  # pipeline actors on the cluster; None: as many as its CPUs (or GPUs) allow
     device: str = "auto"  # where torch and onnxruntime run the models: auto (a GPU when there is one), cpu, cuda
+    run_after_import: bool = True  # the app starts the pipeline when an import adds or changes posts
     extra: dict[str, Any] = field(default_factory=dict)  # other parts' keys, written back untouched
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.extra, "pipeline": self.pipeline.to_dict(), "threads": self.threads,
                 "batch_size": self.batch_size, "engine": self.engine, "ray_address": self.ray_address,
-                "ray_workers": self.ray_workers, "device": self.device}
+                "ray_workers": self.ray_workers, "device": self.device,
+                "run_after_import": self.run_after_import}
 
     @classmethod
     def from_dict(cls, data: Any) -> "Settings":
@@ -69,6 +73,9 @@ class Settings:
         workers = data.get("ray_workers")
         if workers is not None:
             _check_whole_number("ray_workers", workers)
+        run_after_import = data.get("run_after_import", defaults.run_after_import)
+        if not isinstance(run_after_import, bool):
+            raise SettingsError(f"run_after_import: must be true or false, not {run_after_import!r:.60}")
         return cls(
             pipeline=config,
             threads=_whole_number(data, "threads", defaults.threads),
@@ -77,6 +84,7 @@ class Settings:
             ray_address=address or None,
             ray_workers=workers,
             device=device,
+            run_after_import=run_after_import,
             extra={k: v for k, v in data.items() if k not in _OWN_KEYS},
         )
 
@@ -110,6 +118,8 @@ class Settings:
                 registry.check(stage, chosen.backend, chosen.options)
             except ValueError as error:
                 raise SettingsError(f"pipeline.{stage}: {error}") from None
+            except TypeError as error:  # a backend's own check given an option of the wrong kind (a number for a path)
+                raise SettingsError(f"pipeline.{stage}: {chosen.backend}: an option has the wrong type ({error})") from None
         return self
 
     def save(self, path: Path) -> None:

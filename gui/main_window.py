@@ -24,12 +24,14 @@ from PySide6.QtWidgets import (
 )
 
 from groundlens.core.config import RESOURCES_DIR, AppPaths
+from groundlens.core.demo import DemoSetup
 from groundlens.gui.context import AppContext, open_context
 from groundlens.gui.shortcuts import SHORTCUTS
 from groundlens.gui.views.corrections import CorrectionsView
 from groundlens.gui.views.entity_page import EntityPage
 from groundlens.gui.views.export_dialog import ExportDialog
 from groundlens.gui.views.feed import FeedView
+from groundlens.gui.views.first_run import FirstRunView
 from groundlens.gui.views.inspector import InspectorView
 from groundlens.gui.views.jobs import JobsView
 from groundlens.gui.views.network import NetworkView
@@ -58,6 +60,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         ctx.db.setParent(self)
         ctx.thumbnails.setParent(self)
+        ctx.settings.setParent(self)  # destroyed with the window, on this thread (its file watcher too)
         self.setWindowTitle(f"GroundLens{title_suffix} — {ctx.paths.data_dir}")
         self.resize(1440, 900)
 
@@ -88,6 +91,10 @@ class MainWindow(QMainWindow):
         explore.setStretchFactor(1, 1)
         self.feed.setMinimumWidth(300)
         explore.setSizes([360, 950])
+        self.first_run = FirstRunView(ctx.paths)
+        self.explore = QStackedWidget()  # the first-run screen while the data folder has no post
+        self.explore.addWidget(explore)
+        self.explore.addWidget(self.first_run)
         self.search = SearchView(ctx)
         self.entity_page = EntityPage(ctx)
         self.trends = TrendsView(ctx)
@@ -102,7 +109,7 @@ class MainWindow(QMainWindow):
         self.nav.setFixedWidth(SIDEBAR_WIDTH)
         self.nav.setIconSize(QSize(18, 18))
         for name, text, page in (
-            ("explore", "Explore", explore),
+            ("explore", "Explore", self.explore),
             ("search", "Search", self.search),
             ("entity", "Entity", self.entity_page),
             ("trends", "Trends", self.trends),
@@ -170,7 +177,8 @@ class MainWindow(QMainWindow):
         self.jobs.activity.connect(self.activity_label.setText)
         self.jobs.results_changed.connect(self._results_changed)
         self.jobs.post_activated.connect(self.open_post)
-        self.settings.saved.connect(self.jobs.set_settings)
+        self.first_run.import_requested.connect(lambda: self.jobs.import_files() and self.show_page("jobs"))
+        self.first_run.demo_ready.connect(self.open_demo)
         self.settings.data_folder_requested.connect(self.switch_data_folder)
         self.entity_page.search_requested.connect(self.show_in_feed)
         self.saved_searches.query_requested.connect(self.show_in_feed)
@@ -266,17 +274,24 @@ class MainWindow(QMainWindow):
         """A trend range replaces any date filter in the query (other terms stay); the page stays put."""
         self.query_bar.set_text(with_date_range(self.query_bar.text(), clause))
 
-    def switch_data_folder(self, folder: Path) -> None:
+    def switch_data_folder(self, folder: Path, title_suffix: str = "") -> MainWindow | None:
         """Open a new window on another data folder and close this one (its jobs are cancelled)."""
         try:
             ctx = open_context(AppPaths(data_dir=folder.resolve(), models_dir=self.ctx.paths.models_dir))
         except (StoreError, OSError) as error:
             QMessageBox.warning(self, "GroundLens", f"Cannot open {folder}:\n{error}")
-            return
-        window = MainWindow(ctx)
+            return None
+        window = MainWindow(ctx, title_suffix)
         window.show()
         self.close()
         self.deleteLater()
+        return window
+
+    def open_demo(self, setup: DemoSetup) -> None:
+        """The first-run screen's demo, opened as `--demo` opens it: its own folder, its pipeline started."""
+        window = self.switch_data_folder(setup.paths.data_dir, " — demo")
+        if window is not None and setup.pending:
+            window.jobs.start_pipeline()
 
     def show_shortcuts(self) -> None:
         ShortcutSheet(self).exec()
@@ -287,6 +302,7 @@ class MainWindow(QMainWindow):
 
     def _show_stats(self, stats: dict) -> None:
         self.counts_label.setText(format_stats(stats, self.jobs.config_key))
+        self.explore.setCurrentWidget(self.explore.widget(0 if stats.get("posts", 0) else 1))
 
     def _results_changed(self) -> None:
         self.saved_searches.refresh()
@@ -314,7 +330,7 @@ def with_date_range(query: str, clause: str) -> str:
         return f"{query} {clause}".strip()
 
 
-def format_stats(stats: dict, config_key: str) -> str:
+def format_stats(stats: dict, config_key: str | None) -> str:
     """'1,204 posts · 980 images · 3,411 mentions of 1,020 entities · queue: 120 pending, 3 failed', the queue
     being the configuration's the Jobs page runs (jobs left by a one-off `process --ner spacy` never run here)."""
     images = stats.get("media", {}).get("ok", 0)

@@ -1,4 +1,5 @@
-"""Off-main-thread work: one serial database thread and a pool for image decoding.
+"""Off-main-thread work: one serial database thread and a pool for image decoding, both through superqt's
+workers (napari's choice), whose signals deliver results on the GUI thread.
 
 Every store read or write from the GUI goes through `DbWorker`, which owns a single
 connection on a single long-lived thread, so SQLite never sees cross-thread use and the
@@ -9,52 +10,24 @@ from __future__ import annotations
 
 import logging
 import threading
-import traceback
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QImageReader, QPixmap
+from superqt.utils import FunctionWorker, create_worker
 
 from groundlens.storage import Store
 
 log = logging.getLogger(__name__)
 
 
-class _Signals(QObject):
-    done = Signal(object)
-    failed = Signal(object)
-
-
-class Task(QRunnable):
-    """Runs `fn()` on a pool thread; `done`/`failed` are delivered on the thread that created the task."""
-
-    def __init__(self, fn: Callable[[], Any]) -> None:
-        super().__init__()
-        self.fn = fn
-        self.signals = _Signals()
-
-    def run(self) -> None:
-        try:
-            result = self.fn()
-        except Exception as exc:  # reported to the caller, never swallowed
-            log.debug("task failed: %s", traceback.format_exc())
-            self._deliver(self.signals.failed, exc)
-        else:
-            self._deliver(self.signals.done, result)
-
-    def _deliver(self, signal, value: Any) -> None:
-        try:
-            signal.emit(value)
-        except RuntimeError:  # the app is shutting down and the receiver is gone: nobody to tell
-            log.debug("result of a background task dropped at shutdown")
-
-
-# Tasks whose result has not been delivered yet. Without this reference Python may collect a
-# task (and its signals object) while its queued signal is in flight, and the callback never runs.
-_in_flight: set[Task] = set()
+# Workers started on a pool of our own (the database thread) until they have finished: superqt keeps only
+# the workers it starts on the global pool alive, and one collected while its result is in flight never
+# delivers it.
+_in_flight: set[FunctionWorker[Any]] = set()
 
 
 def run_in_pool(
@@ -62,17 +35,20 @@ def run_in_pool(
     on_done: Callable[[Any], None] | None = None,
     on_error: Callable[[Exception], None] | None = None,
     pool: QThreadPool | None = None,
-) -> Task:
-    task = Task(fn)
-    task.setAutoDelete(False)  # Python owns it; released once the result is delivered
+) -> FunctionWorker[Any]:
+    """Run `fn()` on `pool` (default: Qt's global pool); `on_done(result)` or `on_error(exception)` run
+    on the thread that called this (superqt's worker signals). An error nobody handles is logged."""
+    worker: FunctionWorker[Any] = create_worker(fn, _start_thread=False, _ignore_errors=True)
     if on_done is not None:
-        task.signals.done.connect(on_done)
-    task.signals.failed.connect(on_error or _log_error)
-    task.signals.done.connect(lambda _result: _in_flight.discard(task))
-    task.signals.failed.connect(lambda _exc: _in_flight.discard(task))
-    _in_flight.add(task)
-    (pool or QThreadPool.globalInstance()).start(task)
-    return task
+        worker.returned.connect(on_done)
+    worker.errored.connect(on_error or _log_error)
+    if pool is None:
+        worker.start()
+    else:
+        _in_flight.add(worker)
+        worker.finished.connect(lambda *_: _in_flight.discard(worker))
+        pool.start(worker)
+    return worker
 
 
 def _log_error(exc: Exception) -> None:
@@ -126,8 +102,12 @@ class DbWorker(QObject):
         fn: Callable[[Store], Any],
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[Exception], None] | None = None,
-    ) -> Task:
+    ) -> FunctionWorker[Any]:
         return run_in_pool(lambda: fn(self._store()), on_done, on_error, self._pool)
+
+    def _close_stores(self) -> None:
+        for store in self._stores:
+            store.close()
 
     def wait(self, msecs: int = -1) -> bool:
         return self._pool.waitForDone(msecs)
@@ -135,8 +115,7 @@ class DbWorker(QObject):
     def close(self) -> None:
         """Finish queued work, then close the connection on its own thread."""
         self._pool.waitForDone()
-        task = Task(lambda: [store.close() for store in self._stores])
-        self._pool.start(task)
+        run_in_pool(self._close_stores, pool=self._pool)
         self._pool.waitForDone()
         self._stores.clear()
 

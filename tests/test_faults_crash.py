@@ -226,7 +226,7 @@ def test_a_post_that_crashes_the_worker_is_failed_and_the_rest_of_the_run_finish
     texts = [TEXT.format(i=i) for i in range(20)]
     texts[9] = f"{POISON} in Paris"
     paths = poisoned_store(tmp_path, texts)
-    handle = JobRunner(paths, POISONED, batch_size=4).start()
+    handle = JobRunner(paths, Settings(pipeline=POISONED, batch_size=4)).start()
     first = handle.pid
     state = handle.wait(120)
     assert handle.pid != first
@@ -247,7 +247,7 @@ def test_a_worker_that_crashes_before_taking_posts_is_not_restarted(tmp_path):
     paths = poisoned_store(tmp_path, [TEXT.format(i=i) for i in range(3)])
     config = PipelineConfig(ner=StageConfig("poison_test", {"crash_on_load": True}), expression=None,
                             entailment=None, grounding=None, segmentation=None)
-    handle = JobRunner(paths, config).start()
+    handle = JobRunner(paths, Settings(pipeline=config)).start()
     first = handle.pid
     state = handle.wait(60)
     assert handle.pid == first  # a crash no post caused would only repeat
@@ -261,7 +261,7 @@ def test_a_worker_failure_is_in_the_data_folders_log_with_its_traceback(tmp_path
     paths = poisoned_store(tmp_path, [TEXT.format(i=i) for i in range(3)])
     config = PipelineConfig(ner=StageConfig("poison_test", {"fail_on_load": True}), expression=None,
                             entailment=None, grounding=None, segmentation=None)
-    state = JobRunner(paths, config).start().wait(60)
+    state = JobRunner(paths, Settings(pipeline=config)).start().wait(60)
     assert state.state == "failed" and state.message == "RuntimeError: the model file is truncated"
     log = (paths.data_dir / "logs" / "groundlens.log").read_text(encoding="utf-8")
     assert "pipeline worker started" in log and "ERROR core.jobs.worker [MainThread] pipeline worker failed" in log

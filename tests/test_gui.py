@@ -353,9 +353,9 @@ def test_pipeline_run_starts_reports_and_cancels(qtbot, window):
         store.retry_failed(jobs.config_key)
         ids = store.post_ids(None)
     # A new configuration key makes every post pending again, so the run has work to cancel.
-    settings = Settings(pipeline=jobs.settings.pipeline.with_stage("expression", None), batch_size=1)
-    settings.save(window.ctx.paths.settings_file)
-    jobs.set_settings(settings)
+    settings = Settings(pipeline=window.ctx.settings.settings.pipeline.with_stage("expression", None), batch_size=1)
+    window.ctx.settings.save(settings)  # what the Settings page does; the Jobs page follows
+    assert jobs.config_key == settings.pipeline.key()
     window.show_page("jobs")
     jobs.start_pipeline()
     assert jobs.pipeline_running and not jobs.run_button.isEnabled()
@@ -378,7 +378,7 @@ def test_settings_save_and_reject_bad_options(qtbot, window):
     settings_page.save()
     saved = json.loads(window.ctx.paths.settings_file.read_text())
     assert saved["pipeline"]["groundable_threshold"] == pytest.approx(0.7)
-    assert window.jobs.settings.pipeline.groundable_threshold == pytest.approx(0.7)
+    assert window.ctx.settings.settings.pipeline.groundable_threshold == pytest.approx(0.7)
     settings_page.options["grounding"].setText("{not json")
     settings_page.save()
     assert "not valid JSON" in settings_page.message.text()

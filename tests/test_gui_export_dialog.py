@@ -20,7 +20,8 @@ from groundlens.core import masks
 from groundlens.cli import cli
 from groundlens.core.config import RESOURCES_DIR
 from groundlens.core.exporting import CROP_INDEX
-from groundlens.core.output_folders import default_folder, remember_folder, remembered_folder
+from groundlens.core.output_folders import default_folder, remembered_folder, remembering
+from groundlens.core.settings import Settings
 from groundlens.gui.views.export_dialog import ExportDialog
 from groundlens.storage import Store
 from groundlens.records import Entity
@@ -192,9 +193,9 @@ def test_a_missing_picture_fails_alone_in_the_crops(demo_paths, tmp_path):  # no
 
 def test_the_install_folder_is_never_remembered_or_offered(tmp_path):
     settings_file = tmp_path / "settings.json"
-    assert not remember_folder(settings_file, "csv", RESOURCES_DIR.parent)
-    assert not settings_file.exists()
-    settings_file.write_text(json.dumps({"output_folders": {"csv": str(RESOURCES_DIR / "demo")}}))
-    assert remembered_folder(settings_file, "csv") == default_folder()  # a hand-edited file cannot point there
-    assert remember_folder(settings_file, "csv", tmp_path)
-    assert remembered_folder(settings_file, "csv") == tmp_path
+    assert remembering(Settings(), "csv", RESOURCES_DIR.parent) is None
+    settings_file.write_text(json.dumps({"output_folders": {"csv": str(RESOURCES_DIR / "demo")}, "threads": 2}))
+    hand_edited = Settings.load(settings_file)
+    assert remembered_folder(hand_edited, "csv") == default_folder()  # a hand-edited file cannot point there
+    kept = remembering(hand_edited, "csv", tmp_path)
+    assert kept is not None and remembered_folder(kept, "csv") == tmp_path and kept.threads == 2

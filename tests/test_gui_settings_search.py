@@ -7,9 +7,13 @@ import json
 
 from test_gui import demo_paths, window  # noqa: F401 - the real demo database and main window
 
+from groundlens.core.config import resolve_paths
 from groundlens.core.ingest import credentials
 from groundlens.core.pipeline.config import PipelineConfig
 from groundlens.gui import import_tasks
+from groundlens.gui.app import application
+from groundlens.gui.context import open_context
+from groundlens.gui.main_window import MainWindow
 from groundlens.gui.widgets.entity_list import ROW_ROLE
 from groundlens.storage import Store
 from groundlens.records import Entity
@@ -36,16 +40,68 @@ def test_settings_refuse_a_backend_that_cannot_run(qtbot, window):  # noqa: F811
     page.save()
     assert f"option 'model': {missing} does not exist" in page.message.text()
     assert window.ctx.paths.settings_file.read_text() == before
-    assert window.jobs.settings.pipeline.grounding == PipelineConfig().grounding  # the default, unchanged
+    assert window.ctx.settings.settings.pipeline.grounding == PipelineConfig().grounding  # the default, unchanged
 
 
 def test_jobs_page_says_why_the_saved_settings_cannot_run(qtbot, window):  # noqa: F811
-    window.ctx.paths.settings_file.write_text('{"threads": "abc"}')
+    jobs = window.jobs
     window.show_page("jobs")
-    window.jobs.start_pipeline()
-    assert not window.jobs.pipeline_running
-    status = window.jobs.pipeline_status.text()
-    assert f"{window.ctx.paths.settings_file}: threads: must be a whole number of at least 1, not 'abc'" in status
+    assert jobs.run_button.isEnabled()
+    window.ctx.paths.settings_file.write_text('{"threads": "abc"}')  # edited outside the app
+    why = f"{window.ctx.paths.settings_file}: threads: must be a whole number of at least 1, not 'abc'"
+    qtbot.waitUntil(lambda: why in jobs.config_label.text(), timeout=10_000)
+    assert not jobs.run_button.isEnabled() and not jobs.retry_button.isEnabled()
+    assert jobs.queue_label.text() == ""  # no queue of the defaults shown as if they were the settings
+    assert not jobs.start_pipeline() and not jobs.pipeline_running  # the demo's start, a shortcut: refused
+    assert why in jobs.pipeline_status.text()
+
+
+def test_a_backend_option_of_the_wrong_kind_is_refused_in_the_jobs_page_not_raised(qtbot, window):  # noqa: F811
+    """Was: the file passed the Jobs page's reading, and Run pipeline raised TypeError inside its Qt slot."""
+    jobs = window.jobs
+    window.show_page("jobs")
+    settings = json.loads(window.ctx.paths.settings_file.read_text())
+    settings["pipeline"] = {"segmentation": {"backend": "mobile_sam", "options": {"checkpoint": 5}}}
+    window.ctx.paths.settings_file.write_text(json.dumps(settings))
+    qtbot.waitUntil(lambda: window.ctx.settings.settings.pipeline.segmentation.options == {"checkpoint": 5},
+                    timeout=10_000)
+    jobs.run_button.click()
+    assert not jobs.pipeline_running
+    assert "Cannot run: pipeline.segmentation: mobile_sam: an option has the wrong type" in jobs.pipeline_status.text()
+
+
+def test_a_setting_saved_in_the_settings_page_reaches_the_jobs_page(qtbot, window):  # noqa: F811
+    page = show_settings(qtbot, window)
+    page.backends["ner"].setCurrentText("spacy")
+    page.save()
+    saved = window.ctx.settings.settings.pipeline
+    assert saved.ner is not None and saved.ner.backend == "spacy"
+    assert f"Configuration {saved.key()}: ner=spacy" in window.jobs.config_label.text()
+    assert window.jobs.config_key == saved.key()
+    window.show_page("jobs")
+    qtbot.waitUntil(lambda: "10 posts not run with it yet" in window.jobs.queue_label.text(), timeout=10_000)
+
+
+def test_a_malformed_settings_file_is_reported_once_and_running_waits_for_the_fix(qtbot, tmp_path):
+    """Opened on a broken settings.json the app starts, says what is wrong, and runs once it is fixed."""
+    paths = resolve_paths(tmp_path / "data").ensure()
+    paths.settings_file.write_text('{"batch_size": 0,')
+    application()
+    win = MainWindow(open_context(paths))
+    qtbot.addWidget(win)
+    win.show_page("jobs")
+    jobs = win.jobs
+    assert f"settings file {paths.settings_file} is not valid JSON" in jobs.config_label.text()
+    assert not jobs.run_button.isEnabled()
+    jobs.run_button.click()  # disabled: nothing happens, nothing raises
+    assert not jobs.pipeline_running
+    page = show_settings(qtbot, win)
+    assert "is not valid JSON" in page.message.text() and "saving will replace the file" in page.message.text()
+    page.backends["segmentation"].setCurrentText("off")
+    page.save()
+    assert page.message.text().startswith("Saved."), page.message.text()
+    assert "Configuration" in jobs.config_label.text() and jobs.run_button.isEnabled()
+    win.close()
 
 
 def test_trends_export_to_a_missing_folder_names_the_path(qtbot, window, tmp_path):  # noqa: F811
@@ -153,3 +209,30 @@ def test_settings_choose_the_ray_engine_and_device_and_refuse_a_bad_one(qtbot, w
             assert field in str(error) and str(bad) in str(error)
         else:
             raise AssertionError(f"{field}={value!r} was accepted")
+
+
+def test_an_import_that_cannot_open_its_database_says_why_and_the_next_can_start(qtbot, window, tmp_path):  # noqa: F811
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(b"this is not a database" * 100)
+    jobs = window.jobs
+    with qtbot.waitSignal(jobs.imports.failed, timeout=30_000):
+        assert jobs.start_import("posts.jsonl", lambda progress, cancel: import_tasks.import_files(
+            damaged, [str(tmp_path / "posts.jsonl")], progress, cancel))  # fmt: skip
+    assert jobs.import_status.text().startswith("Import of posts.jsonl stopped: ")
+    assert all(button.isEnabled() for button in jobs.import_buttons) and not jobs.import_cancel_button.isEnabled()
+    assert not jobs.pipeline_running  # a failed import adds nothing to run on
+
+
+def test_saving_the_settings_page_keeps_what_the_form_does_not_show(qtbot, window):  # noqa: F811
+    """Was: the page rebuilt the pipeline from its fields alone, so saving put the text reader back to
+    rapidocr for an analyst who had turned it off in settings.json."""
+    file = window.ctx.paths.settings_file
+    settings = json.loads(file.read_text())
+    settings["pipeline"] = {**settings.get("pipeline", {}), "text_reader": None}
+    file.write_text(json.dumps(settings))
+    qtbot.waitUntil(lambda: window.ctx.settings.settings.pipeline.text_reader is None, timeout=10_000)
+    page = show_settings(qtbot, window)
+    page.groundable.setValue(0.6)
+    page.save()
+    saved = json.loads(file.read_text())["pipeline"]
+    assert saved["groundable_threshold"] == 0.6 and saved["text_reader"] is None

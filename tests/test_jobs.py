@@ -14,7 +14,7 @@ from PIL import Image
 from groundlens.core.config import AppPaths
 from groundlens.core.jobs.runner import JobRunner
 from groundlens.core.pipeline.config import PipelineConfig, StageConfig
-from groundlens.core.settings import SettingsError
+from groundlens.core.settings import Settings, SettingsError
 from groundlens.storage import Store
 from groundlens.records import Media, Post
 
@@ -46,6 +46,10 @@ def make_store(tmp_path: Path, n: int, image: Path | None = None) -> AppPaths:
     return paths
 
 
+def settings(config: PipelineConfig = CONFIG, **speed: int) -> Settings:
+    return Settings(pipeline=config, **speed)
+
+
 def counts(paths: AppPaths) -> dict[str, int]:
     with Store.open(paths.db_path) as store:
         return store.job_counts(CONFIG.key())
@@ -53,7 +57,7 @@ def counts(paths: AppPaths) -> dict[str, int]:
 
 def test_run_processes_every_post_once_and_reports_progress(tmp_path):
     paths = make_store(tmp_path, 6)
-    handle = JobRunner(paths, CONFIG, batch_size=4).start()
+    handle = JobRunner(paths, settings(batch_size=4)).start()
     seen = set()
     while not (state := handle.wait(0.05)).finished:
         seen.add(state.state)
@@ -70,16 +74,16 @@ def test_run_processes_every_post_once_and_reports_progress(tmp_path):
         assert "grounding=evidence@1" in hopper.model_version
     with_regions = [p for p, found in by_post.items() if any(e.regions for e in found)]
     assert len(with_regions) == 3  # the posts with the portrait
-    again = JobRunner(paths, CONFIG).start().wait(120)
+    again = JobRunner(paths, settings()).start().wait(120)
     assert (again.state, again.total, again.done) == ("finished", 0, 0)  # nothing is done twice
 
 
 def test_limit_and_a_second_runner_on_the_same_folder(tmp_path):
     paths = make_store(tmp_path, 5)
-    first = JobRunner(paths, CONFIG, limit=2, batch_size=1).start()
+    first = JobRunner(paths, settings(batch_size=1), limit=2).start()
     while first.progress().state in ("starting",):
         time.sleep(0.05)
-    second = JobRunner(paths, CONFIG).start().wait(120)
+    second = JobRunner(paths, settings()).start().wait(120)
     assert second.state == "failed" and "already processing" in second.message
     assert first.wait(120).state == "finished"
     assert counts(paths) == {"pending": 3, "running": 0, "done": 2, "failed": 0}
@@ -87,7 +91,7 @@ def test_limit_and_a_second_runner_on_the_same_folder(tmp_path):
 
 def test_cancel_stops_after_the_batch_in_hand_and_leaves_nothing_running(tmp_path):
     paths = make_store(tmp_path, 12)
-    handle = JobRunner(paths, CONFIG, batch_size=2).start()
+    handle = JobRunner(paths, settings(batch_size=2)).start()
     while (state := handle.progress()).done == 0 and not state.finished:
         time.sleep(0.02)
     handle.cancel()
@@ -101,11 +105,11 @@ def test_bad_image_fails_its_post_and_retry_failed_requeues_it(tmp_path):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff not an image")
     paths = make_store(tmp_path, 2, image=broken)
-    state = JobRunner(paths, CONFIG).start().wait(120)
+    state = JobRunner(paths, settings()).start().wait(120)
     assert (state.done, state.failed) == (2, 1)
     assert counts(paths)["failed"] == 1
     portrait(tmp_path).replace(broken)
-    state = JobRunner(paths, CONFIG, retry_failed=True).start().wait(120)
+    state = JobRunner(paths, settings(), retry_failed=True).start().wait(120)
     assert (state.total, state.failed) == (1, 0)
     assert counts(paths)["done"] == 2
 
@@ -114,7 +118,7 @@ def test_a_pipeline_that_cannot_be_built_reports_why(tmp_path):
     paths = make_store(tmp_path, 2)
     config = PipelineConfig(ner=StageConfig("no_such_ner"))
     with pytest.raises(SettingsError, match="pipeline.ner: no ner backend named 'no_such_ner'"):
-        JobRunner(paths, config)  # refused before a worker starts: nothing claimed, nothing failed
+        JobRunner(paths, settings(config))  # refused before a worker starts: nothing claimed, nothing failed
     with Store.open(paths.db_path) as store:
         assert store.job_counts(config.key())["running"] == store.job_counts(config.key())["failed"] == 0
 
@@ -122,13 +126,16 @@ def test_a_pipeline_that_cannot_be_built_reports_why(tmp_path):
 def test_kill_9_of_the_worker_mid_run_replaces_it_and_loses_nothing_and_duplicates_nothing(tmp_path):
     n = 20
     paths = make_store(tmp_path, n)
-    handle = JobRunner(paths, CONFIG, batch_size=2).start()
+    handle = JobRunner(paths, settings(batch_size=2)).start()
     deadline = time.monotonic() + 180
     while not ((c := counts(paths))["done"] >= 4 and c["running"] > 0):  # mid-run, holding claimed posts
         assert handle.running and time.monotonic() < deadline, handle.progress()
         time.sleep(0.02)
     killed = handle.pid
     os.kill(killed, signal.SIGKILL)  # what the OOM killer does
+    while handle.pid == killed:  # replaced by the handle's own supervisor: nobody calls progress() or wait() here
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     state = handle.wait(300)
     assert handle.pid != killed  # replaced by a new worker, which finished the run
     assert state.state == "finished" and "stopped unexpectedly (exit code -9)" in state.message
@@ -150,7 +157,7 @@ def test_kill_9_of_the_worker_mid_run_replaces_it_and_loses_nothing_and_duplicat
 
 def test_terminate_stops_at_once_and_requeues_what_the_worker_held(tmp_path):
     paths = make_store(tmp_path, 30)
-    handle = JobRunner(paths, CONFIG, batch_size=5).start()
+    handle = JobRunner(paths, settings(batch_size=5)).start()
     while counts(paths)["running"] == 0:
         assert not handle.progress().finished
         time.sleep(0.02)

@@ -23,6 +23,7 @@ from groundlens.core.ingest import import_items, import_paths
 from groundlens.core.ingest.x_api import search_recent
 from groundlens.core.jobs.runner import JobRunner
 from groundlens.core.pipeline.config import PipelineConfig, StageConfig
+from groundlens.core.settings import Settings
 from groundlens.storage import QueryError, Store
 from groundlens.records import Entity, Media, Post, Region
 
@@ -364,7 +365,7 @@ def test_processing_the_collection_gives_every_retweet_its_originals_result(tmp_
         assert import_paths(store, [COLLECTION], download=False).ok
     config = PipelineConfig(ner=StageConfig("spacy"), expression=StageConfig("template"), entailment=None,
                             grounding=None, segmentation=None)
-    state = JobRunner(paths, config, batch_size=16).start().wait(600)
+    state = JobRunner(paths, Settings(pipeline=config, batch_size=16)).start().wait(600)
     assert (state.state, state.done, state.total, state.failed) == ("finished", 164, 164, 0), state.message
     with Store.open(paths.db_path) as store:
         assert store.job_counts(config.key()) == {"pending": 0, "running": 0, "done": 164, "failed": 0}

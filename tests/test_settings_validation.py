@@ -1,5 +1,6 @@
 """Settings that cannot run, and outputs that cannot be written: one clear message naming the file,
-field or path, the same from the CLI, the JobRunner and the GUI (tests/test_gui_settings_search.py)."""
+field or path, the same from the CLI and the GUI (tests/test_gui_settings_search.py), both of which read
+the file through Settings.load."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from click.testing import CliRunner
 
 from groundlens.cli import cli
 from groundlens.core.config import resolve_paths
-from groundlens.core.jobs.runner import JobRunner
 from groundlens.core.settings import Settings, SettingsError
 from groundlens.core.safe_output import describe_write_error
 from groundlens.storage import Store
@@ -44,6 +44,7 @@ def run(paths, *args):
         ('{"threads": "abc"}', "threads: must be a whole number of at least 1, not 'abc'"),
         ('{"pipeline": []}', "pipeline: must be a JSON object"),
         ('{"pipeline": {"box_threshold": "high"}}', "pipeline: box_threshold: must be a number from 0 to 1"),
+        ('{"run_after_import": "yes"}', "run_after_import: must be true or false, not 'yes'"),
     ],
 )
 def test_a_settings_file_that_cannot_be_used_is_named_with_its_field(data_dir, content, field):
@@ -51,8 +52,8 @@ def test_a_settings_file_that_cannot_be_used_is_named_with_its_field(data_dir, c
     result, said = run(data_dir, "process")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert f"settings file {data_dir.settings_file}: {field}" in said
-    with pytest.raises(SettingsError) as raised:  # the GUI's Jobs view starts runs through this
-        JobRunner(data_dir)
+    with pytest.raises(SettingsError) as raised:  # what the app's settings owner reads the file with
+        Settings.load(data_dir.settings_file)
     assert f"{data_dir.settings_file}: {field}" in str(raised.value)
 
 
@@ -77,6 +78,14 @@ def test_a_model_path_that_does_not_exist_is_called_missing_not_an_invalid_hub_i
     assert result.exit_code == 1 and "pipeline.ner: transformers: option 'model': no/such/ner does not exist" in said
     result, said = run(data_dir, "process", "--grounding", "owlv2", "-O", "grounding.model=x", "-O", "grounding.modle=1")
     assert result.exit_code == 1 and "owlv2 has no option 'modle' (its options: model, threshold)" in said
+
+
+def test_an_option_of_the_wrong_kind_is_a_settings_error_not_a_crash(data_dir):
+    data_dir.settings_file.write_text(json.dumps({"pipeline": {"segmentation": {"backend": "mobile_sam",
+                                                                                "options": {"checkpoint": 5}}}}))
+    result, said = run(data_dir, "process")
+    assert result.exit_code == 1 and "Traceback" not in result.output, said
+    assert "pipeline.segmentation: mobile_sam: an option has the wrong type" in said
 
 
 def test_settings_validate_accepts_what_can_run_and_names_the_stage_otherwise():

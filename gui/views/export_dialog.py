@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from groundlens.core.exporting import ExportRequest, check_target, default_name, run_export
-from groundlens.core.output_folders import remember_folder, remembered_folder
+from groundlens.core.output_folders import remembered_folder
 from groundlens.core.report import gather, write_report
 from groundlens.core.safe_output import (
     OutputError,
@@ -130,7 +130,7 @@ class ExportDialog(QDialog):
         """Each kind starts in the folder last used for it, under its default name."""
         kind = self.current_kind()
         name = REPORT_NAME if kind == "report" else default_name(kind)
-        self.set_target(remembered_folder(self.ctx.paths.settings_file, kind) / name)
+        self.set_target(remembered_folder(self.ctx.settings.settings, kind) / name)
 
     def choose_target(self) -> None:
         kind, current = self.current_kind(), Path(self.target.text())
@@ -198,7 +198,7 @@ class ExportDialog(QDialog):
         if not shiboken6.isValid(self):
             return
         self._set_running(False)
-        remember_folder(self.ctx.paths.settings_file, kind, out.parent)
+        self.ctx.settings.remember_folder(kind, out.parent)
         self.status.setText(text)
         self.done_export.emit(text)
 

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 )
 
 from groundlens.core import masks
-from groundlens.core.settings import Settings
 from groundlens.gui.context import AppContext
 from groundlens.gui.models.post_bundle import PostBundle, Visuals, load_bundle, render_visuals
 from groundlens.gui.views import correction_menus as menus
@@ -315,12 +314,14 @@ class InspectorView(QWidget):
         if image_file is None:
             self.mask_finished.emit("no image on disk to segment")
             return
-        settings_file, box = self.ctx.paths.settings_file, tuple(correction.payload["box"])
+        box = tuple(correction.payload["box"])
         self.notice.setText(f"{self.notice.text()} · computing its mask…")
 
+        stage = self.ctx.settings.settings.pipeline.segmentation  # read here, on the GUI thread that owns them
+        masker = self.ctx.box_masker
+
         def make_mask() -> masks.Rle:
-            settings = Settings.load(settings_file) if settings_file.exists() else Settings()
-            return self.ctx.box_masker.mask(image_file, box, settings.pipeline.segmentation)
+            return masker.mask(image_file, box, stage)
 
         def store_mask(rle: masks.Rle) -> None:
             if not shiboken6.isValid(self):  # the window closed while the model ran: the box stays without it

@@ -1,14 +1,9 @@
-"""Jobs: imports (files, folder, X API) on a worker thread and pipeline runs in the JobRunner's
-worker process, with progress, rate, ETA and cancel; every failure listed, retryable."""
+"""Jobs: the page's widgets for imports (files, folder, X API), pipeline runs (progress, rate, ETA, cancel)
+and every failure, retryable. What they do lives in gui/controllers: this module only shows and wires."""
 
 from __future__ import annotations
 
-import threading
-import time
-from datetime import datetime, timezone
-from typing import Callable
-
-from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -19,26 +14,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from groundlens.core.ingest import ImportProgress, ImportReport
-from groundlens.core.ingest.report import ItemError
+from groundlens.core.ingest import ImportProgress, ImportReport, credentials
 from groundlens.core.jobs.progress import JobProgress, format_duration
-from groundlens.core.jobs.runner import JobHandle, JobRunner
-from groundlens.core.settings import Settings, SettingsError
-from groundlens.core.ingest import credentials
-from groundlens.gui import import_tasks
-from groundlens.gui.context import AppContext
-from groundlens.gui.models.failures import Failure, group_failures
+from groundlens.gui.context import AppContext, SettingsState
+from groundlens.gui.controllers.imports import ImportController, ImportWork
+from groundlens.gui.controllers.pipeline import PipelineController
+from groundlens.gui.controllers.queue import QueueController, QueueReport
+from groundlens.gui.models.failures import FailureGroup
 from groundlens.gui.models.record_table import Column
 from groundlens.gui.theme import ERROR_COLOR
 from groundlens.gui.widgets.common import card, label
 from groundlens.gui.widgets.table_view import RecordTable
 from groundlens.gui.widgets.x_import_dialog import XImportDialog
-from groundlens.gui.workers import run_in_pool
-
-POLL_MS = 200
-REFRESH_EVERY_S = 2.0  # how often views re-read results while a run saves them
-MAX_FAILURES = 500
-
 
 FAILURE_COLUMNS = [
     Column("Count", lambda g: g.count),
@@ -47,16 +34,11 @@ FAILURE_COLUMNS = [
     Column("Items", lambda g: g.items, tooltip=lambda g: g.details()),
     Column("Last", lambda g: g.last),
 ]
-
-
-def kept_with_its_media(error: ItemError) -> bool:
-    """An image that failed is kept failed with its media (Importer._record_media words it "image <url or
-    path>: <why>"); the page lists those from the store, current after every retry, not from old reports."""
-    return error.reason.startswith("image ") and not error.reason.startswith("image state could not be stored")
+POST_FILES = "Posts (*.jsonl *.ndjson *.json *.csv *.zip *.js *.txt);;All files (*)"
 
 
 def describe_progress(p: JobProgress) -> str:
-    parts = [p.state]
+    parts: list[str] = [p.state]
     if p.total:
         parts.append(f"{p.done:,} of {p.total:,} posts")
     if p.state == "running" and p.done:
@@ -69,8 +51,8 @@ def describe_progress(p: JobProgress) -> str:
     return " · ".join(parts)
 
 
-class _ImportSignals(QObject):
-    progress = Signal(object)
+def _error_style(on: bool) -> str:
+    return f"color: {ERROR_COLOR};" if on else ""
 
 
 class JobsView(QWidget):
@@ -81,22 +63,13 @@ class JobsView(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.settings = self._load_settings()
-        self.handle: JobHandle | None = None
-        self._import_cancel: threading.Event | None = None
-        self._import_pool = QThreadPool(self)
-        self._import_pool.setMaxThreadCount(1)
-        self._import_signals = _ImportSignals(self)
-        self._import_signals.progress.connect(self._on_import_progress)
-        self._last_refresh = 0.0
-        self._last_done = 0
-        self.import_failures: list[Failure] = []
-
-        title = label("Jobs", "PageTitle")
+        self.imports = ImportController(ctx.paths.db_path, self)
+        self.pipeline = PipelineController(ctx, self)
+        self.queue = QueueController(ctx.db, self)
 
         import_card, imports = card("Import")
         row = QHBoxLayout()
-        self.import_buttons = []
+        self.import_buttons: list[QPushButton] = []
         for text, slot in (
             ("Import files…", self.import_files),
             ("Import folder…", self.import_folder),
@@ -131,7 +104,7 @@ class JobsView(QWidget):
         self.run_button = QPushButton("Run pipeline")
         self.run_button.setObjectName("Primary")
         self.run_button.setToolTip("Process every post not yet processed with the current settings")
-        self.run_button.clicked.connect(self.start_pipeline)
+        self.run_button.clicked.connect(lambda: self.start_pipeline())
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop after the batch in hand; unfinished posts stay queued")
         self.cancel_button.setEnabled(False)
@@ -144,18 +117,20 @@ class JobsView(QWidget):
         row.addWidget(self.progress, 1)
         pipeline.addLayout(row)
         self.pipeline_status = QLabel("Idle.")
+        self.pipeline_status.setWordWrap(True)
         self.queue_label = label("", "Muted")
         pipeline.addWidget(self.pipeline_status)
         pipeline.addWidget(self.queue_label)
 
         errors_card, errors = card("Failures")
         self.failures = RecordTable(FAILURE_COLUMNS)
-        self.failures.activated_record.connect(lambda g: g.post_ids and self.post_activated.emit(g.post_ids[0]))
+        self.failures.activated_record.connect(self._open_first_post)
         errors.addWidget(self.failures, 1)
         row = QHBoxLayout()
         self.failure_summary = label("", "Muted")
         self.retry_button = QPushButton("Retry failed posts")
         self.retry_button.setToolTip("Queue the posts the pipeline failed on and run it again")
+        self.retry_button.setEnabled(False)
         self.retry_button.clicked.connect(lambda: self.start_pipeline(retry_failed=True))
         clear = QPushButton("Clear import errors")
         clear.clicked.connect(self.clear_import_failures)
@@ -167,244 +142,196 @@ class JobsView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.setSpacing(12)
-        layout.addWidget(title)
+        layout.addWidget(label("Jobs", "PageTitle"))
         layout.addWidget(import_card)
         layout.addWidget(pipeline_card)
         layout.addWidget(errors_card, 1)
 
-        self._timer = QTimer(self)
-        self._timer.setInterval(POLL_MS)
-        self._timer.timeout.connect(self._poll)
-        self.set_settings(self.settings)
+        self._failed_posts = 0
+        self._wire()
+        self._show_settings(ctx.settings.state)
+
+    def _wire(self) -> None:
+        self.ctx.settings.changed.connect(self._show_settings)
+        self.imports.started.connect(self._on_import_started)
+        self.imports.progressed.connect(self._on_import_progress)
+        self.imports.finished.connect(self._on_import_done)
+        self.imports.failed.connect(self._on_import_failed)
+        self.imports.finished.connect(lambda _what, report: self.pipeline.start_after_import(report))
+        self.pipeline.started.connect(self._on_run_started)
+        self.pipeline.progressed.connect(self._on_run_progress)
+        self.pipeline.results_saved.connect(self._results_changed)
+        self.pipeline.finished.connect(self._on_run_finished)
+        self.pipeline.refused.connect(self._on_run_refused)
+        self.queue.loaded.connect(self._on_queue)
 
     # settings ------------------------------------------------------------------------------
-    def _load_settings(self) -> Settings:
-        """The saved settings; for a malformed file the defaults are shown, and running says why it cannot."""
-        try:
-            return Settings.load(self.ctx.paths.settings_file)
-        except SettingsError:
-            return Settings()  # start_pipeline's JobRunner reads the file again and reports it
-
     @property
-    def config_key(self) -> str:
-        return self.settings.pipeline.key()
+    def config_key(self) -> str | None:
+        """The configuration the page runs; None while the settings file cannot be used."""
+        state = self.ctx.settings.state
+        return None if state.error else state.settings.pipeline.key()
 
-    def set_settings(self, settings: Settings) -> None:
-        self.settings = settings
-        self.config_label.setText(
-            f"Configuration {self.config_key}: {settings.pipeline.describe()} · "
-            f"{settings.threads} threads, batches of {settings.batch_size}"
-        )
+    def _show_settings(self, state: SettingsState) -> None:
+        settings = state.settings
+        if state.error is not None:
+            self.config_label.setText(
+                f"The settings cannot be used, so the pipeline cannot run: {state.error}. "
+                "Fix the file, or save the Settings page (which replaces it)."
+            )
+        else:
+            self.config_label.setText(
+                f"Configuration {settings.pipeline.key()}: {settings.pipeline.describe()} · "
+                f"{settings.threads} threads, batches of {settings.batch_size}"
+            )
+        self.config_label.setStyleSheet(_error_style(state.error is not None))
+        self._update_buttons()
         self.refresh_queue()
 
+    def _update_buttons(self) -> None:
+        usable = self.ctx.settings.state.error is None and not self.pipeline.running
+        self.run_button.setEnabled(usable)
+        self.retry_button.setEnabled(usable and self._failed_posts > 0)
+        self.cancel_button.setEnabled(self.pipeline.running)
+
+    # queue and failures --------------------------------------------------------------------
     def on_shown(self) -> None:
         self.refresh_queue()
 
     def refresh_queue(self) -> None:
         key = self.config_key
-        self.ctx.db.submit(
-            lambda store: (store.job_counts(key), store.failed_jobs(key, MAX_FAILURES), store.unusable_media(MAX_FAILURES),
-                           store.count_posts()),  # fmt: skip
-            self._on_queue,
-        )
+        if key is None:
+            self.queue_label.setText("")
+            return
+        self.queue.refresh(key)
 
-    def _on_queue(self, result) -> None:
-        counts, failed, images, posts = result
+    def _on_queue(self, report: QueueReport) -> None:
         # posts never run with this configuration have no job yet: "0 pending" alone would read as "all done"
-        unqueued = posts - sum(counts.values())
-        self.queue_label.setText(
-            "Queue for this configuration: " + ", ".join(f"{n:,} {state}" for state, n in counts.items())
-            + (f"; {unqueued:,} posts not run with it yet (Run pipeline queues them)" if unqueued > 0 else "")
-        )
-        pipeline_failures = [
-            Failure(job.updated_at, "pipeline", f"post {job.post_id}", job.error or "unknown error", job.post_id)
-            for job in failed
-        ]
-        image_failures = [
-            Failure(None, "image", f"post {post_id}", f"{media.url or media.local_path}: {media.error or media.status}",
-                    post_id)  # fmt: skip
-            for post_id, media in images
-        ]
-        self.failures.set_records(group_failures(pipeline_failures + image_failures + self.import_failures))
-        self.retry_button.setEnabled(bool(failed) and self.handle is None)
+        counts = ", ".join(f"{n:,} {state}" for state, n in report.counts.items())
+        unqueued = ""
+        if report.unqueued > 0:
+            unqueued = f"; {report.unqueued:,} posts not run with it yet (Run pipeline queues them)"
+        self.queue_label.setText(f"Queue for this configuration: {counts}{unqueued}")
+        self.failures.set_records(report.groups)
+        self._failed_posts = report.counts.get("failed", 0)
+        self._update_buttons()
         self.failure_summary.setText(
-            f"{len(pipeline_failures)} pipeline, {len(image_failures)} image, {len(self.import_failures)} import "
+            f"{report.pipeline_failures} pipeline, {report.image_failures} image, {report.import_failures} import "
             "failures, grouped by reason. Double-click a row to inspect its first post."
         )
+
+    def _open_first_post(self, group: FailureGroup) -> None:
+        if group.post_ids:
+            self.post_activated.emit(group.post_ids[0])
+
+    def clear_import_failures(self) -> None:
+        self.queue.clear_import_failures()
+        self.refresh_queue()
+
+    def _results_changed(self) -> None:
+        self.results_changed.emit()
+        self.refresh_queue()
 
     # pipeline ------------------------------------------------------------------------------
     @property
     def pipeline_running(self) -> bool:
-        return self.handle is not None
+        return self.pipeline.running
 
-    def start_pipeline(self, retry_failed: bool = False) -> None:
-        if self.handle is not None:
-            return
-        try:
-            runner = JobRunner(
-                self.ctx.paths,
-                self.settings.pipeline,
-                retry_failed=retry_failed,
-                threads=self.settings.threads,
-                batch_size=self.settings.batch_size,
-            )
-        except SettingsError as error:  # the same message as the CLI's and the Settings page's
-            self.pipeline_status.setText(f"Cannot run: {error}")
-            self.pipeline_status.setStyleSheet(f"color: {ERROR_COLOR};")
-            self.activity.emit("Pipeline: cannot run with these settings")
-            return
-        self.pipeline_status.setStyleSheet("")
-        self.handle = runner.start()
-        self._last_done = 0
-        self.run_button.setEnabled(False)
-        self.retry_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.progress.setRange(0, 0)  # busy until the worker knows its total
-        self.pipeline_status.setText("Starting the worker process…")
-        self.activity.emit("Pipeline: starting")
-        self._timer.start()
+    def start_pipeline(self, retry_failed: bool = False) -> bool:
+        return self.pipeline.start(retry_failed)
 
     def cancel_pipeline(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
+        if self.pipeline.running:
+            self.pipeline.cancel()
             self.cancel_button.setEnabled(False)
             self.pipeline_status.setText("Cancelling after the current batch…")
 
-    def _poll(self) -> None:
-        if self.handle is None:
-            return
-        state = self.handle.progress()  # non-blocking: drains the worker's queue
+    def wait_pipeline(self, timeout: float) -> JobProgress | None:
+        """Block until the run ends (tests); the page catches up on the controller's next poll."""
+        return self.pipeline.wait(timeout)
+
+    def _on_run_refused(self, why: str) -> None:
+        self.pipeline_status.setText(f"Cannot run: {why}")
+        self.pipeline_status.setStyleSheet(_error_style(True))
+        self.activity.emit("Pipeline: cannot run with these settings")
+
+    def _on_run_started(self) -> None:
+        self.pipeline_status.setStyleSheet("")
+        self._update_buttons()
+        self.progress.setRange(0, 0)  # busy until the worker knows its total
+        self.pipeline_status.setText("Starting the worker process…")
+        self.activity.emit("Pipeline: starting")
+
+    def _on_run_progress(self, state: JobProgress) -> None:
         if state.total:
             self.progress.setRange(0, state.total)
             self.progress.setValue(state.done)
         text = describe_progress(state)
         self.pipeline_status.setText(text.capitalize())
         self.activity.emit(f"Pipeline: {text}")
-        now = time.monotonic()
-        if state.done != self._last_done and now - self._last_refresh >= REFRESH_EVERY_S:
-            self._last_done, self._last_refresh = state.done, now
-            self.results_changed.emit()
-            self.refresh_queue()
-        if state.finished:
-            self._finish(state)
 
-    def _finish(self, state: JobProgress) -> None:
-        self._timer.stop()
-        self.handle = None
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+    def _on_run_finished(self, state: JobProgress) -> None:
+        self._update_buttons()
         if not state.total:
             self.progress.setRange(0, 1)
             self.progress.setValue(1 if state.state == "finished" else 0)
         self.activity.emit(f"Pipeline {state.state}" + (f": {state.message}" if state.message else ""))
-        self.results_changed.emit()
-        self.refresh_queue()
-
-    def wait_pipeline(self, timeout: float) -> JobProgress | None:
-        """Block until the run ends (tests, app shutdown); the UI catches up on its next poll."""
-        if self.handle is None:
-            return None
-        state = self.handle.wait(timeout)
-        self._poll()
-        return state
+        self._results_changed()
 
     # imports -------------------------------------------------------------------------------
-    def import_files(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(
-            self, "Import posts", "", "Posts (*.jsonl *.ndjson *.json *.csv *.zip *.js *.txt);;All files (*)"
-        )
-        if files:
-            self.start_import(
-                f"{len(files)} file(s)",
-                lambda progress, cancel: import_tasks.import_files(self.ctx.paths.db_path, files, progress, cancel),
-            )
+    def import_files(self) -> bool:
+        """Choose files and import them; False when nothing was chosen or an import is running."""
+        files, _ = QFileDialog.getOpenFileNames(self, "Import posts", "", POST_FILES)
+        return bool(files) and self.imports.import_paths(f"{len(files)} file(s)", files)
 
-    def import_folder(self) -> None:
+    def import_folder(self) -> bool:
         folder = QFileDialog.getExistingDirectory(self, "Import a folder")
-        if folder:
-            self.start_import(
-                folder,
-                lambda progress, cancel: import_tasks.import_files(self.ctx.paths.db_path, [folder], progress, cancel),
-            )
+        return bool(folder) and self.imports.import_paths(folder, [folder])
 
-    def import_from_x(self) -> None:
+    def import_from_x(self) -> bool:
         dialog = XImportDialog(self)
-        if dialog.exec():
-            request, token = dialog.request(), credentials.load_token() or ""
-            self.start_import(
-                f"X API {request.mode} “{request.query}”",
-                lambda progress, cancel: import_tasks.import_from_x(
-                    self.ctx.paths.db_path, request, token, progress, cancel
-                ),
-            )
+        return bool(dialog.exec()) and self.imports.import_from_x(dialog.request(), credentials.load_token() or "")
 
-    def retry_images(self) -> None:
-        self.start_import(
-            "failed images",
-            lambda progress, cancel: import_tasks.retry_images(self.ctx.paths.db_path, progress, cancel),
-        )
+    def retry_images(self) -> bool:
+        return self.imports.retry_images()
 
-    def start_import(self, label: str, work: Callable[[Callable, threading.Event], ImportReport]) -> bool:
-        """Run one import at a time on the import thread; False when one is already running."""
-        if self._import_cancel is not None:
-            return False
-        cancel = threading.Event()
-        self._import_cancel = cancel
-        for button in self.import_buttons:
-            button.setEnabled(False)
-        self.import_cancel_button.setEnabled(True)
-        self.import_status.setText(f"Importing {label}…")
-        self.activity.emit(f"Importing {label}")
-        emit = self._import_signals.progress.emit
-        run_in_pool(
-            lambda: work(emit, cancel),
-            lambda report: self._on_import_done(label, report),
-            lambda exc: self._on_import_failed(label, exc),
-            pool=self._import_pool,
-        )
-        return True
+    def start_import(self, what: str, work: ImportWork) -> bool:
+        """One import at a time; False when one is already running."""
+        return self.imports.start(what, work)
 
     def cancel_import(self) -> None:
-        if self._import_cancel is not None:
-            self._import_cancel.set()
+        if self.imports.running:
+            self.imports.cancel()
             self.import_status.setText("Cancelling the import…")
+
+    def _set_importing(self, on: bool) -> None:
+        for button in self.import_buttons:
+            button.setEnabled(not on)
+        self.import_cancel_button.setEnabled(on)
+
+    def _on_import_started(self, what: str) -> None:
+        self._set_importing(True)
+        self.import_status.setText(f"Importing {what}…")
+        self.activity.emit(f"Importing {what}")
 
     def _on_import_progress(self, progress: ImportProgress) -> None:
         images = f", images {progress.images_done:,}/{progress.images_total:,}" if progress.images_total else ""
         self.import_status.setText(f"Importing {progress.source}: {progress.posts_done:,} posts{images}")
 
-    def _import_ended(self) -> None:
-        self._import_cancel = None
-        for button in self.import_buttons:
-            button.setEnabled(True)
-        self.import_cancel_button.setEnabled(False)
-
-    def _on_import_done(self, label: str, report: ImportReport) -> None:
-        self._import_ended()
-        now = datetime.now(timezone.utc)
-        new = [Failure(now, "import", e.location, e.reason) for e in report.errors if not kept_with_its_media(e)]
-        again = {(f.where, f.reason) for f in new}  # a re-import that fails alike replaces, not repeats
-        self.import_failures = (new + [f for f in self.import_failures if (f.where, f.reason) not in again])[:MAX_FAILURES]
-        self.import_status.setText(f"Imported {label}: {report.summary()}.")
+    def _on_import_done(self, what: str, report: ImportReport) -> None:
+        self._set_importing(False)
+        self.queue.add_import_report(report)
+        self.import_status.setText(f"Imported {what}: {report.summary()}.")
         self.activity.emit(f"Import done: {report.summary()}")
-        self.results_changed.emit()
-        self.refresh_queue()
+        self._results_changed()
 
-    def _on_import_failed(self, label: str, exc: Exception) -> None:
-        self._import_ended()
-        self.import_status.setText(f"Import of {label} stopped: {exc}")
+    def _on_import_failed(self, what: str, error: Exception) -> None:
+        self._set_importing(False)
+        self.import_status.setText(f"Import of {what} stopped: {error}")
         self.activity.emit("Import failed")
-
-    def clear_import_failures(self) -> None:
-        self.import_failures = []
-        self.refresh_queue()
 
     # shutdown ------------------------------------------------------------------------------
     def shutdown(self) -> None:
         """On close: stop the worker now (its unsaved posts go back to the queue) and the import."""
-        self._timer.stop()
-        if self.handle is not None:
-            self.handle.terminate()
-            self.handle = None
-        self.cancel_import()
-        self._import_pool.waitForDone(5000)
+        self.pipeline.shutdown()
+        self.imports.shutdown()

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from groundlens.core import network
-from groundlens.core.output_folders import remember_folder, remembered_folder
+from groundlens.core.output_folders import remembered_folder
 from groundlens.core.safe_output import (
     OutputError,
     database_files,
@@ -197,7 +197,7 @@ class NetworkView(QWidget):
 
     # export --------------------------------------------------------------------------------
     def _ask_gexf_path(self) -> None:
-        folder = remembered_folder(self.ctx.paths.settings_file, "gexf")
+        folder = remembered_folder(self.ctx.settings.settings, "gexf")
         path, _ = QFileDialog.getSaveFileName(self, "Export GEXF", str(folder / "groundlens-network.gexf"),
                                               "GEXF (*.gexf)")  # fmt: skip
         if path:
@@ -210,7 +210,7 @@ class NetworkView(QWidget):
         try:
             refuse_overwriting(path, {"the database": database_files(self.ctx.paths.db_path)})
             network.write_gexf(self.data.graph, path)
-            remember_folder(self.ctx.paths.settings_file, "gexf", path.parent)
+            self.ctx.settings.remember_folder("gexf", path.parent)
         except OutputError as error:
             problem = str(error)
         except OSError as error:

@@ -1,13 +1,17 @@
-"""Settings: data folder, the backend (and its options) per pipeline stage, thresholds, threads,
-and the X API token. Saved to <data>/settings.json through core.settings.Settings."""
+"""Settings: data folder, the backend (and its options) per pipeline stage, thresholds, threads, whether
+imports start the pipeline, and the X API token. The settings themselves belong to the app context's
+SettingsStore (which saves <data>/settings.json): this page shows them and hands it what the form says."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -25,12 +29,12 @@ from PySide6.QtWidgets import (
 )
 
 from groundlens.core.pipeline import registry
-from groundlens.core.pipeline.config import PipelineConfig, StageConfig
+from groundlens.core.pipeline.config import StageConfig
 from groundlens.core.pipeline.registry import STAGES
 from groundlens.core.settings import DEVICES, ENGINES, Settings, SettingsError
 from groundlens.core.ingest import credentials
 from groundlens.core.safe_output import describe_write_error
-from groundlens.gui.context import AppContext
+from groundlens.gui.context import AppContext, SettingsState
 from groundlens.gui.theme import ERROR_COLOR
 from groundlens.gui.widgets.appearance import appearance_card
 from groundlens.gui.widgets.common import card, label
@@ -59,7 +63,6 @@ STAGE_LABELS = {
 
 
 class SettingsView(QWidget):
-    saved = Signal(object)  # the new Settings (the pipeline's config key may have changed)
     populated = Signal()
     token_shown = Signal()  # the token line was updated (after reading where runs read it)
     data_folder_requested = Signal(Path)  # reopen the app on another folder
@@ -67,8 +70,8 @@ class SettingsView(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.settings = Settings()
         self._populated = False
+        self._file_error_shown = False
 
         body = QWidget()
         column = QVBoxLayout(body)
@@ -127,8 +130,8 @@ class SettingsView(QWidget):
         self.threads.setRange(1, 64)
         self.batch = QSpinBox()
         self.batch.setRange(1, 512)
-        for spin in (self.groundable, self.box_threshold, self.threads, self.batch):
-            spin.setMaximumWidth(110)
+        for box in (self.groundable, self.box_threshold, self.threads, self.batch):
+            box.setMaximumWidth(110)
         form.addRow("Visible-in-image threshold", self.groundable)
         form.addRow("Minimum box score", self.box_threshold)
         form.addRow("CPU threads for models", self.threads)
@@ -152,6 +155,13 @@ class SettingsView(QWidget):
         form.addRow("Models run on (device)", self.device)
         models.addLayout(form)
         column.addWidget(models_card)
+
+        imports_card, imports = card("Imports")
+        self.run_after_import = QCheckBox("Run the pipeline after every import")
+        self.run_after_import.setToolTip("When an import adds or changes posts, the Jobs page starts the pipeline "
+                                         "on them (a run already going is followed by one more).")
+        imports.addWidget(self.run_after_import)
+        column.addWidget(imports_card)
 
         token_card, token = card("X API")
         self.token_state = QLabel()
@@ -190,15 +200,6 @@ class SettingsView(QWidget):
         layout.addWidget(scroll)
 
     # loading -------------------------------------------------------------------------------
-    def load_settings(self) -> Settings:
-        """The saved settings; a malformed file is reported and the defaults are shown instead."""
-        try:
-            self.settings = Settings.load(self.ctx.paths.settings_file)
-        except SettingsError as error:
-            self._say(f"{error}. Showing defaults; saving will replace the file.", error=True)
-            self.settings = Settings()
-        return self.settings
-
     def on_shown(self) -> None:
         if not self._populated:
             self._populated = True
@@ -208,13 +209,21 @@ class SettingsView(QWidget):
             self.refresh_token_state()  # the X import dialog or the CLI may have saved one meanwhile
 
     def populate(self, backends: dict[str, list[str]]) -> None:
-        settings = self.load_settings()
         for stage in STAGES:
             combo = self.backends[stage]
             combo.clear()
             combo.addItems([OFF, *backends[stage]])
+        self._fill(self.ctx.settings.state)
+        self.ctx.settings.changed.connect(self._fill)  # saved here, or the file edited outside the app
+        self._show_token(credentials.load_token())
+        self.populated.emit()
+
+    def _fill(self, state: SettingsState) -> None:
+        """The form shows `state`; a file that cannot be used is reported, with the defaults in the form."""
+        settings = state.settings
+        for stage in STAGES:
             chosen = settings.pipeline.stage(stage)
-            combo.setCurrentText(chosen.backend if chosen else OFF)
+            self.backends[stage].setCurrentText(chosen.backend if chosen else OFF)
             self.options[stage].setText(json.dumps(chosen.options) if chosen and chosen.options else "")
         self.groundable.setValue(settings.pipeline.groundable_threshold)
         self.box_threshold.setValue(settings.pipeline.box_threshold)
@@ -224,15 +233,19 @@ class SettingsView(QWidget):
         self.ray_address.setText(settings.ray_address or "")
         self.ray_workers.setValue(settings.ray_workers or 0)
         self.device.setCurrentText(settings.device)
-        self._show_token(credentials.load_token())
-        self.populated.emit()
+        self.run_after_import.setChecked(settings.run_after_import)
+        if state.error is not None:
+            self._say(f"{state.error}. Showing defaults; saving will replace the file.", error=True)
+        elif self._file_error_shown:
+            self._say("")  # the file was fixed outside the app
+        self._file_error_shown = state.error is not None
 
     # saving --------------------------------------------------------------------------------
     def form_settings(self) -> Settings:
         """Settings from the form, checked as every other reader checks them (Settings.validate): a backend
         that cannot run (a required option missing, a model path that does not exist) is refused here, not
         saved to fail later in the worker. SettingsError names the field that is wrong."""
-        stages: dict[str, StageConfig | None] = {}
+        stages: dict[str, Any] = {}
         for stage in STAGES:
             backend = self.backends[stage].currentText()
             raw = self.options[stage].text().strip()
@@ -243,19 +256,20 @@ class SettingsView(QWidget):
             if not isinstance(options, dict):
                 raise SettingsError(f"{STAGE_LABELS[stage]}: options must be a JSON object")
             stages[stage] = None if backend == OFF else StageConfig(backend, options)
-        pipeline = PipelineConfig(
-            **stages, groundable_threshold=self.groundable.value(), box_threshold=self.box_threshold.value()
-        )
+        # what the form does not show (the text reader) is kept as the settings have it
+        pipeline = replace(self.ctx.settings.settings.pipeline, **stages,
+                           groundable_threshold=self.groundable.value(), box_threshold=self.box_threshold.value())
         settings = Settings(
             pipeline=pipeline, threads=self.threads.value(), batch_size=self.batch.value(),
             engine=self.engine.currentText(), ray_address=self.ray_address.text().strip() or None,
-            ray_workers=self.ray_workers.value() or None, device=self.device.currentText(), extra=self.settings.extra,
+            ray_workers=self.ray_workers.value() or None, device=self.device.currentText(),
+            run_after_import=self.run_after_import.isChecked(), extra=self.ctx.settings.settings.extra,
         )
         try:
             return settings.validate()
         except SettingsError as error:
-            stage = next((s for s in STAGES if str(error).startswith(f"pipeline.{s}:")), None)
-            raise SettingsError(f"{STAGE_LABELS[stage]}: {error}" if stage else str(error)) from None
+            stage_label = next((STAGE_LABELS[s] for s in STAGES if str(error).startswith(f"pipeline.{s}:")), None)
+            raise SettingsError(f"{stage_label}: {error}" if stage_label else str(error)) from None
 
     def save(self) -> None:
         try:
@@ -263,13 +277,12 @@ class SettingsView(QWidget):
         except SettingsError as error:
             self._say(f"Not saved: {error}", error=True)
             return
-        changed = settings.pipeline.key() != self.settings.pipeline.key()
+        changed = settings.pipeline.key() != self.ctx.settings.settings.pipeline.key()
         try:
-            settings.save(self.ctx.paths.settings_file)
+            self.ctx.settings.save(settings)  # the Jobs page and the status bar follow its `changed` signal
         except OSError as error:
             self._say(f"Not saved: {describe_write_error(self.ctx.paths.settings_file, error)}", error=True)
             return
-        self.settings = settings
         self._say(
             "Saved."
             + (
@@ -278,7 +291,6 @@ class SettingsView(QWidget):
                 else ""
             )
         )
-        self.saved.emit(settings)
 
     def _say(self, text: str, error: bool = False) -> None:
         self.message.setStyleSheet(f"color: {ERROR_COLOR};" if error else "")
