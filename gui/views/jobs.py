@@ -206,6 +206,8 @@ class JobsView(QWidget):
         self.queue.refresh(key)
 
     def _on_queue(self, report: QueueReport) -> None:
+        if self.config_key is None:  # read before the settings became unusable: no queue of theirs to show
+            return
         # posts never run with this configuration have no job yet: "0 pending" alone would read as "all done"
         counts = ", ".join(f"{n:,} {state}" for state, n in report.counts.items())
         unqueued = ""
