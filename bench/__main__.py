@@ -21,13 +21,21 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 
 from bench.results import (
-    LATEST_NAME, RESULTS_DIR, SUMMARY_NAME, compare, headline_rows, machine, print_rows, summary_row, utc_now,
+    LATEST_NAME,
+    RESULTS_DIR,
+    SUMMARY_NAME,
+    compare,
+    headline_rows,
+    machine,
+    print_rows,
+    summary_row,
+    utc_now,
 )  # fmt: skip
 from core.safe_output import write_text_atomic
 
@@ -82,7 +90,7 @@ def run_one(name: str, arguments: list[str]) -> Ran:
 
 def new_run_dir(results_dir: Path) -> Path:
     """bench/results/<UTC time>, with a suffix when a run already started in that second."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir, n = results_dir / stamp, 1
     while run_dir.exists():
         n += 1

@@ -23,33 +23,33 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QPoint, QTimer  # noqa: E402
-from PySide6.QtGui import QColor, QImage  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+import numpy as np
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QPoint, QTimer
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from rich.console import Console
+from rich.table import Table
 
-from bench.corpus import CorpusGenerator  # noqa: E402
-from bench.results import write_json  # noqa: E402
-from core import masks  # noqa: E402
-from core.config import AppPaths, resolve_paths  # noqa: E402
-from core.demo import prepare_demo  # noqa: E402
-from gui.app import application  # noqa: E402
-from gui.context import open_context  # noqa: E402
-from gui.main_window import MainWindow  # noqa: E402
-from gui.mask_image import cropped_mask_image, mask_to_qimage  # noqa: E402
-from gui.models.feed_model import PAGE_SIZE  # noqa: E402
-from gui.views.feed import FeedView  # noqa: E402
-from gui.widgets.image_canvas import ImageCanvas, Overlay  # noqa: E402
-from gui.widgets.query_bar import DEBOUNCE_MS  # noqa: E402
-from storage import Store  # noqa: E402
+from bench.corpus import CorpusGenerator
+from bench.results import write_json
+from core import masks
+from core.config import AppPaths, resolve_paths
+from core.demo import prepare_demo
+from gui.app import application
+from gui.context import open_context
+from gui.main_window import MainWindow
+from gui.mask_image import cropped_mask_image, mask_to_qimage
+from gui.models.feed_model import PAGE_SIZE
+from gui.views.feed import FeedView
+from gui.widgets.image_canvas import ImageCanvas, Overlay
+from gui.widgets.query_bar import DEBOUNCE_MS
+from storage import Store
 
 HEARTBEAT_MS = 5
 MASK_SIDE = 2048
@@ -70,7 +70,7 @@ class Heartbeat:
         self.gaps.append(max(0.0, self._clock.nsecsElapsed() / 1e6 - HEARTBEAT_MS))
         self._clock.restart()
 
-    def __enter__(self) -> "Heartbeat":
+    def __enter__(self) -> Heartbeat:
         self._clock.start()
         self._timer.start()
         return self

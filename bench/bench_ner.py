@@ -19,7 +19,7 @@ from core.datasets.gmner import read_split
 from core.pipeline import registry
 
 DEV_FILE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "twitter-gmner" / "txt" / "dev.txt"
-WORDS = "the a new game tonight with Barack Obama in Paris at Google love this photo of NEW YORK".split()
+WORDS = ["the", "a", "new", "game", "tonight", "with", "Barack", "Obama", "in", "Paris", "at", "Google", "love", "this", "photo", "of", "NEW", "YORK"]
 EXTRAS = ["@ESPN", "#WorldCup", "https://t.co/x1Y2z3", "😂", "RT", ":", "!", "."]
 
 

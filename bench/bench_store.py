@@ -12,10 +12,10 @@ import argparse
 import random
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
-from typing import Callable
 
 from rich.console import Console
 from rich.table import Table
@@ -119,7 +119,7 @@ def measure(store: Store, repeat: int, seed: int) -> dict[str, dict[str, float]]
         lambda: store.post_summaries(ids[(start := rng.randrange(len(ids) - 100)) : start + 100]), repeat
     )
     top = [c.norm for c in store.top_entities(limit=50)]
-    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
     window = lambda: start + timedelta(days=rng.randrange(150))  # noqa: E731
     results["trends: 3 entities per day"] = _latency(
         lambda: store.mention_series(rng.sample(top, 3), bucket="day"), repeat

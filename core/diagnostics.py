@@ -22,11 +22,11 @@ import sqlite3
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Callable
 
 from core.config import private_data_folder
 from core.ingest.credentials import TOKEN_ENV
@@ -157,7 +157,7 @@ def crash_report(exc_type: type[BaseException], exc: BaseException, tb: Tracebac
     """The report's text, already redacted: when, where, versions, the traceback, each frame's locals."""
     text = "\n".join([
         "GroundLens crash report",
-        f"time: {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC",
+        f"time: {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC",
         f"thread: {thread}",
         f"command: {' '.join(sys.argv)}",
         _versions(),

@@ -11,8 +11,9 @@ import logging
 import threading
 import traceback
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal

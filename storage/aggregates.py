@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from storage.db import IDS, day_sql
 

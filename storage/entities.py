@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from storage import aggregates
-from storage.normalize import normalize_entity
 from storage.db import IDS
+from storage.normalize import normalize_entity
 from storage.records import ENTITY_TYPES, Entity, Evidence, Region
 
 _ENTITY_COLUMNS = (

@@ -15,8 +15,8 @@ from storage.db import DAY_SECONDS, from_epoch, to_epoch
 from storage.query import DATE_FILTERS, Filter, Query, parse_query
 from storage.records import ENTITY_TYPES
 from storage.search import NAME_FTS, Where, add_text, date_condition, display_names, entity_where
-from storage.trends import ranked_norms
 from storage.summaries import EntitySummary, SearchPage
+from storage.trends import ranked_norms
 
 _AGGREGATED = DATE_FILTERS | {"type", "entity"}
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, Iterable, Iterator, TextIO
+from typing import Any, TextIO
 
 from storage.records import Entity, ImageFindings, Post
 from storage.store import Store

@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from storage import entities, posts
 from storage.db import IDS
 from storage.records import ImageFindings, ImageObject, ImageText
-
 
 
 def ocr_document(texts: list[ImageText]) -> str | None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 
 from storage import entities, findings, reposts
 from storage.db import IDS
@@ -171,5 +171,5 @@ def failed_jobs(conn: sqlite3.Connection, config_key: str, limit: int) -> list[F
         " ORDER BY updated_at DESC, post_id LIMIT ?",
         (config_key, limit),
     ).fetchall()
-    return [FailedJob(post_id, error, attempts, datetime.fromtimestamp(updated, timezone.utc))
+    return [FailedJob(post_id, error, attempts, datetime.fromtimestamp(updated, UTC))
             for post_id, error, attempts, updated in rows]

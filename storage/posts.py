@@ -26,7 +26,7 @@ class UpsertSummary:
     updated: int = 0  # existed and something changed
     unchanged: int = 0  # existed and identical
 
-    def __iadd__(self, other: "UpsertSummary") -> "UpsertSummary":
+    def __iadd__(self, other: UpsertSummary) -> UpsertSummary:
         self.inserted += other.inserted
         self.updated += other.updated
         self.unchanged += other.unchanged

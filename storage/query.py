@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from storage.normalize import normalize_entity
 from storage.records import ENTITY_TYPES
@@ -70,14 +71,14 @@ def parse_period(value: str) -> tuple[datetime, datetime]:
     if not match:
         raise ValueError(value)
     year, month, day, hour, minute, second = (int(g) if g else None for g in match.groups())
-    start = datetime(year, month or 1, day or 1, hour or 0, minute or 0, second or 0, tzinfo=timezone.utc)
+    start = datetime(year, month or 1, day or 1, hour or 0, minute or 0, second or 0, tzinfo=UTC)
     if hour is not None:
         return start, start + timedelta(seconds=1 if second is not None else 60)
     if day is not None:
         return start, start + timedelta(days=1)
     if month is not None:
-        return start, datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
-    return start, datetime(year + 1, 1, 1, tzinfo=timezone.utc)
+        return start, datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+    return start, datetime(year + 1, 1, 1, tzinfo=UTC)
 
 
 def _date_value(key: str) -> Callable[[str], Any]:

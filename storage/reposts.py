@@ -18,12 +18,11 @@ import dataclasses
 import json
 import sqlite3
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from storage import entities, findings
 from storage.db import IDS
 from storage.records import Entity
-
 
 
 def _images(post: str) -> str:

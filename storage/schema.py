@@ -8,7 +8,7 @@ Never edit a released step: append a new one.
 from __future__ import annotations
 
 import sqlite3
-from typing import Callable
+from collections.abc import Callable
 
 from storage import aggregates, entities
 from storage.db import register_functions, run_transaction

@@ -50,9 +50,10 @@ special: every term is quoted before it reaches FTS5, so they are searched as pl
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from storage.db import to_epoch
 from storage.entities import TYPE_BITS

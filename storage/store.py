@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable, Iterable, Mapping
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from typing import Any, TypeVar
 
-from storage import entities as entity_rows
 from storage import coverage, entity_search, feed, findings, job_images, jobs, posts, schema, trends
+from storage import entities as entity_rows
 from storage.aggregates import ALL_TYPES
 from storage.coverage import Coverage
 from storage.db import connect, run_transaction
@@ -54,7 +55,7 @@ class Store:
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, path: str | Path, check: bool = False) -> "Store":
+    def open(cls, path: str | Path, check: bool = False) -> Store:
         """Open (creating or migrating) the database at `path`; StoreError when it cannot be used.
 
         `check`, for commands about to write (or read everything), also runs SQLite's quick_check
@@ -79,7 +80,7 @@ class Store:
         with self._lock:
             self._conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from storage.aggregates import ALL_TYPES
 from storage.db import DAY_SECONDS, from_epoch, to_epoch
@@ -27,7 +27,7 @@ BUCKETS = ("day", "week")
 
 
 def _moment(value: date | datetime) -> datetime:
-    return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
 def day_range(start: When, end: When) -> tuple[int | None, int | None]:

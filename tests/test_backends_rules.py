@@ -7,11 +7,10 @@ import numpy as np
 import pytest
 
 from core.pipeline.entailment.prior_judge import PriorJudge, shift_probability
+from core.pipeline.evidence.people import face_to_person
 from core.pipeline.expression.template import TemplateExpressionWriter
 from core.pipeline.grounding import postprocess as pp
-from core.pipeline.evidence.people import face_to_person
 from core.pipeline.types import Mention
-
 
 
 def m(text, type_):

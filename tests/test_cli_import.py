@@ -10,12 +10,12 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 from PIL import Image
+from test_ingest_x_api import TOKEN, RecordedAdapter, fixture
 
 from core.cli.import_commands import import_command, x_group
 from core.config import resolve_paths
 from core.ingest import credentials, x_api
 from storage import Store
-from test_ingest_x_api import TOKEN, RecordedAdapter, fixture
 
 
 @pytest.fixture()

@@ -19,10 +19,10 @@ from test_ingest_x_api import RecordedAdapter, fixture
 from core import diagnostics
 from core.cli import cli
 from core.config import resolve_paths
-from core.jobs.worker import lock_for
-from core.settings import Settings
 from core.diagnostics import CRASH_DIR_NAME, LOG_LEVEL_ENV, close_logging, configure_logging, install_crash_handler
 from core.ingest import credentials, x_api
+from core.jobs.worker import lock_for
+from core.settings import Settings
 from storage import Store
 from storage.records import Entity
 

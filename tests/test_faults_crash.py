@@ -12,8 +12,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from core.config import AppPaths
 from core.jobs.runner import JobRunner

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from test_faults_crash import assert_sound
@@ -18,7 +18,7 @@ from storage.records import Entity, Post
 KEY = "wal-test"
 BATCH = 40
 WRITE_SECONDS = 2.5
-START = datetime(2024, 3, 1, tzinfo=timezone.utc)
+START = datetime(2024, 3, 1, tzinfo=UTC)
 
 
 def write_for(db_path: Path, seconds: float) -> None:

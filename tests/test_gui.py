@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
@@ -469,7 +470,7 @@ def test_thumbnails_load_off_the_main_thread_and_are_cached(qtbot):
 
 
 def test_feed_reads_only_the_rows_on_screen(qtbot, tmp_path):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from gui.models.feed_model import PAGE_SIZE
     from gui.views.feed import FeedView
@@ -477,7 +478,7 @@ def test_feed_reads_only_the_rows_on_screen(qtbot, tmp_path):
 
     application()
     paths = resolve_paths(tmp_path / "big").ensure()
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     with Store.open(paths.db_path) as store:
         store.upsert_posts(
             Post("bench", str(i), f"post {i}", created_at=start + timedelta(minutes=i)) for i in range(3000)

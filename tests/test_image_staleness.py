@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from PIL import Image
+from test_cli_import import served  # noqa: F401 - fixture
 
 from core.cli import cli
 from core.pipeline.config import PipelineConfig, StageConfig
 from storage import Store
-from test_cli_import import served  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.slow
 

@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.ingest import fetch_images, import_paths
-from core.ingest import images
+from core.ingest import fetch_images, images, import_paths
 from core.ingest.images import PRIVATE_HOSTS_ENV, ImageCache, ImageLimits
 from storage import Store
 from storage.records import Media

@@ -16,7 +16,6 @@ from core.pipeline.types import Grounding, Groundings, Judgment, Mention, PointP
 from storage.records import Evidence, ImageObject
 
 
-
 class KeywordRecognizer:
     """Finds fixed names; raises on texts containing 'BOOM' (to test isolation)."""
 

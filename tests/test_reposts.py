@@ -9,7 +9,7 @@ search pages in the X API v2 response shape: 150 tweets, 76 of them retweets (43
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -322,7 +322,7 @@ def test_retweets_that_differ_from_their_original_run_on_their_own(tmp_path):
 
 def test_counting_choice_changes_trends_and_entity_pages(tmp_path):
     store = processed_wave(tmp_path, retweets=6)  # original on March 1, retweets on March 2, 3 and 4 (two each)
-    first, stop = datetime(2024, 3, 1, tzinfo=timezone.utc), datetime(2024, 3, 5, tzinfo=timezone.utc)
+    first, stop = datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 3, 5, tzinfo=UTC)
     originals = store.mention_series(["Kevin Durant"], bucket="day", start=first, end=stop)
     everything = store.mention_series(["Kevin Durant"], bucket="day", start=first, end=stop, include_retweets=True)
     assert [(p.bucket, p.count) for p in originals] == [(date(2024, 3, 1), 1), (date(2024, 3, 2), 0),

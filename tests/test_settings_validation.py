@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_storage_support import make_post
 
 from core.cli import cli
 from core.config import resolve_paths
 from core.jobs.runner import JobRunner
-from core.settings import Settings, SettingsError
 from core.safe_output import describe_write_error
+from core.settings import Settings, SettingsError
 from storage import Store
-from test_storage_support import make_post
 
 
 @pytest.fixture
@@ -108,9 +108,8 @@ def test_analyze_refuses_an_output_in_a_missing_folder_before_loading_models(dat
 
 
 def test_a_full_device_is_named_as_such():
-    with pytest.raises(OSError) as raised:
-        with open("/dev/full", "w", encoding="utf-8") as handle:
-            handle.write("x" * 10_000)
+    with pytest.raises(OSError) as raised, open("/dev/full", "w", encoding="utf-8") as handle:
+        handle.write("x" * 10_000)
     assert raised.value.errno == errno.ENOSPC
     assert describe_write_error(Path("/dev/full"), raised.value) == (
         "cannot write /dev/full: no space left on the device holding /dev"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from test_storage_support import fts_matches_posts, make_post, mention, open_store
@@ -77,7 +77,7 @@ def test_post_round_trip_keeps_metadata_and_raw_payload(tmp_path):
         "twitter", "9", "@someone", "en", "https://x/9",
     )  # fmt: skip
     assert stored.raw == {"id": "9", "n": [1, 2]}
-    assert stored.created_at == datetime(2024, 1, 10, 12, tzinfo=timezone.utc)
+    assert stored.created_at == datetime(2024, 1, 10, 12, tzinfo=UTC)
     assert store.get_post(12345) is None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from storage import Store
@@ -17,7 +17,7 @@ def open_store(tmp_path: Path, name: str = "test.db") -> Store:
 
 def make_post(native_id: str, text: str, when: str | None = "2024-01-10", **fields) -> Post:
     """A post dated at noon UTC of `when` (YYYY-MM-DD), or undated when None."""
-    created = None if when is None else datetime.fromisoformat(when).replace(hour=12, tzinfo=timezone.utc)
+    created = None if when is None else datetime.fromisoformat(when).replace(hour=12, tzinfo=UTC)
     image = fields.pop("image", None)
     return Post(
         source=fields.pop("source", "twitter"), native_id=native_id, text=text, created_at=created,

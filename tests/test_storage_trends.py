@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from test_storage_support import make_post, mention, open_store
@@ -70,7 +70,7 @@ def test_weekly_series_per_entity_and_type_filter(trends):
 
 def test_series_per_type_over_a_date_range(trends):
     store, _ = trends
-    got = series(store.mention_series(start=date(2024, 1, 1), end=datetime(2024, 1, 3, tzinfo=timezone.utc)))
+    got = series(store.mention_series(start=date(2024, 1, 1), end=datetime(2024, 1, 3, tzinfo=UTC)))
     assert got == {
         "PER": [("2024-01-01", 2), ("2024-01-02", 1)],
         "LOC": [("2024-01-01", 1), ("2024-01-02", 0)],
@@ -146,8 +146,8 @@ def test_entity_profile(trends):
     store, _ = trends
     obama = store.entity_profile("Obama")
     assert (obama.norm, obama.name, obama.types, obama.mentions, obama.posts) == ("obama", "Obama", {"PER": 5}, 5, 5)
-    assert obama.first_seen == datetime(2024, 1, 1, 12, tzinfo=timezone.utc)
-    assert obama.last_seen == datetime(2024, 1, 9, 12, tzinfo=timezone.utc)  # the undated post has no say
+    assert obama.first_seen == datetime(2024, 1, 1, 12, tzinfo=UTC)
+    assert obama.last_seen == datetime(2024, 1, 9, 12, tzinfo=UTC)  # the undated post has no say
     assert store.entity_profile("obama", include_gold=True).mentions == 6
     berlin = store.entity_profile("berlin")
     assert (berlin.types, berlin.mentions) == ({"LOC": 3, "ORG": 1}, 4)

@@ -7,8 +7,8 @@ import os
 
 import click
 
-from core.config import resolve_paths
 from core.cli import data_commands, eval_commands, import_commands, model_commands, ner_commands, pipeline_commands
+from core.config import resolve_paths
 from core.diagnostics import configure_logging, install_crash_handler
 
 log = logging.getLogger("groundlens")

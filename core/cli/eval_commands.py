@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from contextlib import closing
 import tempfile
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import click
 from rich.console import Console
@@ -17,8 +17,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from core.cli.store_access import opened_store
 from core.config import AppPaths
 from core.diagnostics import log_file
-from core.ingest import FORMATS, ImportProgress, ImportReport, fetch_images, import_items, import_paths
-from core.ingest import credentials, x_api
+from core.ingest import (
+    FORMATS,
+    ImportProgress,
+    ImportReport,
+    credentials,
+    fetch_images,
+    import_items,
+    import_paths,
+    x_api,
+)
 from storage import Store
 
 log = logging.getLogger(__name__)

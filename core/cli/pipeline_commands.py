@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from contextlib import closing
 import os
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -87,7 +88,7 @@ def _with_option(config: PipelineConfig, item: str) -> PipelineConfig:
     return config.with_stage(stage, {"backend": current.backend, "options": {**current.options, key: value}})
 
 
-def build_engine(paths: AppPaths, overrides: dict[str, Any]) -> tuple[Settings, "Engine"]:
+def build_engine(paths: AppPaths, overrides: dict[str, Any]) -> tuple[Settings, Engine]:
     """The configured pipeline on the chosen engine for a file-to-file run (`analyze`, `eval --dataset`),
     with its models loaded, or a clear error."""
     from core.jobs.engine import open_engine

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 IMGID_PREFIX = "IMGID:"
 Box = tuple[float, float, float, float]

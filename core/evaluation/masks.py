@@ -16,9 +16,10 @@ exact first, then case-insensitively.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from pycocotools import mask as mask_utils
 

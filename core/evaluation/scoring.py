@@ -7,8 +7,8 @@ can lose a match. Counts are summed over posts (micro P/R/F1).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -17,8 +17,8 @@ from core.datasets.gmner import GmnerPost, GoldEntity
 from core.evaluation.boxes import IOU_THRESHOLD, best_box_iou
 from core.evaluation.grounding import GroundingFigures
 from core.evaluation.masks import GoldMasks, best_mask_iou
-from core.evaluation.predictions import PredictedEntity, PredictionFile
 from core.evaluation.metrics import PRF
+from core.evaluation.predictions import PredictedEntity, PredictionFile
 
 MAX_LISTED_IDS = 10
 

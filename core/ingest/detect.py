@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from core.ingest.archive import read_archive
 from core.ingest.csvfile import declared_delimiter, read_csv

@@ -8,8 +8,8 @@ the dataset is distributed without its images.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from core.datasets.gmner import GmnerFormatError, GmnerPost, build_post, read_conll
 from core.ingest.report import ItemError, ParsedItem

@@ -35,13 +35,18 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import requests
+from PIL import Image, UnidentifiedImageError
 from requests.adapters import HTTPAdapter
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    stop_when_event_set,
+    wait_exponential,
+)
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from PIL import Image, UnidentifiedImageError
-from tenacity import (
-    Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, stop_when_event_set, wait_exponential,
-)
 
 from core.orientation import upright_size
 from core.safe_output import write_bytes_atomic
@@ -68,7 +73,7 @@ class ImageLimits:
     allow_private_hosts: bool = False  # fetch from loopback/private/link-local addresses too
 
     @classmethod
-    def from_environment(cls) -> "ImageLimits":
+    def from_environment(cls) -> ImageLimits:
         """The defaults, with private hosts allowed when $GROUNDLENS_ALLOW_PRIVATE_HOSTS is 1."""
         return cls(allow_private_hosts=os.environ.get(PRIVATE_HOSTS_ENV, "").strip() == "1")
 

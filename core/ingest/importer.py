@@ -15,9 +15,9 @@ import os
 import queue
 import sqlite3
 import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
 
 from core.config import IMAGE_CACHE_NAME
 from core.ingest.detect import READERS, FormatError, detect_format

@@ -11,7 +11,8 @@ place costs that one tweet, or only its author or photo, never the page.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from core.ingest.fields import X_SOURCE, RecordError, fails_alone, native_id, parse_time, tweet_url
 from core.ingest.links import STORED_ORIGINALS, set_links, share_original, v2_references

@@ -19,7 +19,8 @@ import queue
 import sys
 import threading
 import time
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import requests
 import tweepy

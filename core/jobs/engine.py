@@ -7,7 +7,8 @@ place that claims posts and writes results, with the same guarantees whatever ru
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Protocol
+from collections.abc import Iterable, Iterator
+from typing import Protocol
 
 from core.pipeline.types import PostInput, PostResult
 from core.settings import Settings

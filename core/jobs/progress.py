@@ -8,8 +8,9 @@ mostly text run 20x too long, and a first batch of text made it far too short.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 JobState = Literal["starting", "loading", "running", "finished", "cancelled", "failed"]
 TERMINAL_STATES = ("finished", "cancelled", "failed")

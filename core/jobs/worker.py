@@ -24,11 +24,12 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from filelock import FileLock, Timeout
 
@@ -113,7 +114,7 @@ def run_worker(paths: AppPaths, settings: dict[str, Any], limit: int | None, ret
     except StoreError as exc:  # full, read-only or damaged: the message says what to do
         log.error("pipeline worker stopped: %s", exc)
         report(state="failed", message=str(exc))
-    except Exception as exc:  # noqa: BLE001 - reported to the GUI/CLI instead of a silent dead process
+    except Exception as exc:
         log.exception("pipeline worker failed")
         report(state="failed", message=f"{type(exc).__name__}: {exc}")
     log.info("pipeline worker ended: %s", report.state.state)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import tarfile
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from core.safe_output import atomic_output
 

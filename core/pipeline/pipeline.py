@@ -12,8 +12,9 @@ from __future__ import annotations
 import io
 import os
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from PIL import Image
 
@@ -59,7 +60,7 @@ def _stage(name: str, result: PostResult, share: int = 1, analysis: ImageAnalysi
         yield
     except StageError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a backend may fail in any way; the post records it
+    except Exception as exc:
         raise StageError(f"{name}: {type(exc).__name__}: {exc}") from exc
     finally:
         elapsed = time.perf_counter() - start
@@ -80,7 +81,7 @@ class Pipeline:
         self.reader = reader  # reads every photo's text (config.text_reader), whatever its entities
 
     @classmethod
-    def from_config(cls, config: PipelineConfig) -> "Pipeline":
+    def from_config(cls, config: PipelineConfig) -> Pipeline:
         """Builds every switched-on stage's backend through the registry (loads the models).
         Every backend and its options are checked before any model loads, so a typo or a missing
         file fails in a second with its name (BackendOptionsError), not a minute later as a TypeError."""
@@ -153,7 +154,7 @@ class Pipeline:
         with _stage("image", result):  # even without entities: a broken image is reported, not hidden
             try:
                 image = load_image(post.image)
-            except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
+            except Exception as exc:
                 raise StageError(f"image: cannot read {post.image}: {exc}") from exc
         analysis = ImageAnalysis(image)
         queries = [e.expression or e.mention.text for e in entities]

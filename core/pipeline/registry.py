@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 Stage = Literal["ner", "expression", "entailment", "grounding", "segmentation"]
 STAGES: tuple[Stage, ...] = ("ner", "expression", "entailment", "grounding", "segmentation")

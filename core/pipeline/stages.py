@@ -7,7 +7,8 @@ Every backend has `name` and `version` so results record what produced them.
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 from PIL import Image

@@ -8,7 +8,7 @@ scikit-learn is needed here only; the shipped model is plain arrays read by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -105,7 +105,7 @@ def train_prior(data_dir: Path, seed: int = 0, c_grid: tuple[float, ...] = C_GRI
         dev_ungroundable_rate=float(1 - dev.labels.mean()),
         accuracy_by_c=scores,
     )
-    trained = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    trained = datetime.now(UTC).strftime("%Y-%m-%d")
     metadata = {
         "version": f"lr-hashed-v{FEATURES_VERSION}-{trained}",
         "trained": trained,

@@ -12,10 +12,11 @@ from __future__ import annotations
 import copy
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -180,8 +181,8 @@ def train_encoder_prior(
         type_only_dev_accuracy=type_only_accuracy(build_split(train), build_split(dev)),
         dev_by_epoch=dev_by_epoch,
         blend=blend,
-        train_entities=int(len(fit_y)),
-        dev_entities=int(len(dev_y)),
+        train_entities=len(fit_y),
+        dev_entities=len(dev_y),
     )
     return model, tokenizer, report, logistic
 
@@ -235,7 +236,7 @@ def save_encoder_prior(folder: Path, model: Any, tokenizer: Any, report: Encoder
     model.bert.config.save_pretrained(encoder)
     tokenizer.save_pretrained(encoder)
     save_file({k: v.half().contiguous() for k, v in model.state_dict().items()}, encoder / WEIGHTS)
-    trained = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    trained = datetime.now(UTC).strftime("%Y-%m-%d")
     blend = list(report.blend) if report.variant == "blend" else None
     if blend:
         logistic.save(folder / LOGISTIC_DIR)

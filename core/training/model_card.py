@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from core.training.train_ner import TrainConfig
 
 
-def write_model_card(config: "TrainConfig", chosen: str, scores: dict[str, PRF], speed: float, when: datetime) -> None:
+def write_model_card(config: TrainConfig, chosen: str, scores: dict[str, PRF], speed: float, when: datetime) -> None:
     rows = "\n".join(
         f"| {kind} | {100 * s.precision:.2f} | {100 * s.recall:.2f} | {100 * s.f1:.2f} | {s.gold} |"
         for kind, s in sorted(scores.items(), key=lambda item: (item[0] == "ALL", item[0]))

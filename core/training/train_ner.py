@@ -12,22 +12,22 @@ import copy
 import importlib.resources
 import random
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import torch
 
 from core.datasets.gmner import GmnerPost, dataset_paths, read_split
+from core.evaluation.metrics import PRF, mner_scores
 from core.pipeline.ner.encoding import encode
 from core.pipeline.ner.shape import N_SHAPES
 from core.pipeline.ner.tagger import MAX_LENGTH_CONFIG_KEY, SHAPES_CONFIG_KEY, WordTagger
 from core.pipeline.ner.transformers_ner import TransformersRecognizer, load_tagger
 from core.training.mention_swap import MentionPool, augment
 from core.training.model_card import write_model_card
-from core.evaluation.metrics import PRF, mner_scores
 
 ENTITY_TYPES = ("PER", "LOC", "ORG", "OTHER")
 LABELS = ["O", *(f"{p}-{t}" for t in ENTITY_TYPES for p in ("B", "I"))]
@@ -259,5 +259,5 @@ def publish(config: TrainConfig, chosen: str, dev_posts: list[GmnerPost], log: C
     scores = evaluate(load_tagger(config.out), dev_posts)
     speed = len(dev_posts) / (time.time() - started)
     log(f"shipped (fp16 file, int8 at load): dev {scores['ALL']}, {speed:.0f} posts/s")
-    write_model_card(config, chosen, scores, speed, datetime.now(timezone.utc))
+    write_model_card(config, chosen, scores, speed, datetime.now(UTC))
     return scores

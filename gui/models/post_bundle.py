@@ -19,7 +19,6 @@ from gui.workers import read_image
 from storage import Store
 from storage.records import Entity, ImageFindings, Post
 
-
 LINK_VERBS = {"retweet_of": "Retweet of", "quote_of": "Quotes", "reply_to": "Reply to"}
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -19,12 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.ingest import ImportProgress, ImportReport
+from core.ingest import ImportProgress, ImportReport, credentials
 from core.ingest.report import ItemError
 from core.jobs.progress import JobProgress, format_duration
 from core.jobs.runner import JobHandle, JobRunner
 from core.settings import Settings, SettingsError
-from core.ingest import credentials
 from gui import import_tasks
 from gui.context import AppContext
 from gui.models.failures import Failure, group_failures
@@ -381,7 +380,7 @@ class JobsView(QWidget):
 
     def _on_import_done(self, label: str, report: ImportReport) -> None:
         self._import_ended()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         new = [Failure(now, "import", e.location, e.reason) for e in report.errors if not kept_with_its_media(e)]
         again = {(f.where, f.reason) for f in new}  # a re-import that fails alike replaces, not repeats
         self.import_failures = (new + [f for f in self.import_failures if (f.where, f.reason) not in again])[:MAX_FAILURES]

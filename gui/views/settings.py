@@ -24,12 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.ingest import credentials
 from core.pipeline import registry
 from core.pipeline.config import PipelineConfig, StageConfig
 from core.pipeline.registry import STAGES
-from core.settings import DEVICES, ENGINES, Settings, SettingsError
-from core.ingest import credentials
 from core.safe_output import describe_write_error
+from core.settings import DEVICES, ENGINES, Settings, SettingsError
 from gui.context import AppContext
 from gui.theme import ERROR_COLOR
 from gui.widgets.common import card, label

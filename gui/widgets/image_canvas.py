@@ -47,7 +47,7 @@ class Overlay:
 class _RegionBox(QGraphicsRectItem):
     """The box doubles as the hover/click target for its entity."""
 
-    def __init__(self, canvas: "ImageCanvas", key: str, rect: QRectF) -> None:
+    def __init__(self, canvas: ImageCanvas, key: str, rect: QRectF) -> None:
         super().__init__(rect)
         self.canvas = canvas
         self.key = key

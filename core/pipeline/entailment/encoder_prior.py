@@ -8,9 +8,10 @@ dev point (see the model card).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -114,7 +115,7 @@ class EncoderPrior:
         return np.log(probs / (1 - probs))
 
     @classmethod
-    def load(cls, folder: Path, config: dict[str, Any]) -> "EncoderPrior":
+    def load(cls, folder: Path, config: dict[str, Any]) -> EncoderPrior:
         from safetensors.torch import load_file
         from transformers import AutoTokenizer, BertConfig, BertModel
 

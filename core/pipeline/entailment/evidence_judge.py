@@ -16,12 +16,13 @@ grounder's decision.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Sequence
+from typing import Any
 
+from core.pipeline.entailment.prior_judge import prior_evidence, shift_probability
 from core.pipeline.evidence.analysers import Analysers, shared_analysers
 from core.pipeline.evidence.lexicon import object_classes
-from core.pipeline.entailment.prior_judge import prior_evidence, shift_probability
 from core.pipeline.evidence.people import count_phrase
 from core.pipeline.evidence.text_match import TextHit
 from core.pipeline.registry import register

@@ -21,8 +21,8 @@ not a list, and two people there stay unidentified.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from core.pipeline.evidence.text_match import TextHit
 from core.pipeline.types import Box, Mention, PointPrompt

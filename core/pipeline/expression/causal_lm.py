@@ -11,8 +11,8 @@ the expression always names the entity even when a small model rambles.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from core.pipeline import device
 from core.pipeline.registry import check_model_source, register

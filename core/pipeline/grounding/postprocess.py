@@ -8,7 +8,7 @@ image itself. Everything leaves this module in original image pixels (x0, y0, x1
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np

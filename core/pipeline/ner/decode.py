@@ -7,7 +7,7 @@ fragments that per-word argmax produces; `repair_bio` is the cheaper alternative
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -21,7 +21,7 @@ used; that changes a handful of spans, for 3x the speed.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from core.pipeline.ner.tokenize import URL_PATTERN
 from core.pipeline.registry import register

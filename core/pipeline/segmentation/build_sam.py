@@ -7,9 +7,10 @@ Released checkpoints only fit `image_size=1024`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 

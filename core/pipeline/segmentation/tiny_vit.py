@@ -11,7 +11,7 @@ classifier (`norm_head`, `head`) is unused by SAM but kept because the checkpoin
 from __future__ import annotations
 
 import itertools
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn

@@ -10,7 +10,8 @@ kept apart so that benchmarks can report it as a stage of its own.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Hashable, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from PIL import Image
 
