@@ -36,7 +36,7 @@ from bench.results import (
     print_rows,
     summary_row,
     utc_now,
-)  # fmt: skip
+)
 from core.safe_output import write_text_atomic
 
 BENCHMARKS: dict[str, list[str]] = {
@@ -126,14 +126,14 @@ def run_all(names: list[str], quick: bool, results_dir: Path, keep_db: bool, con
     summary = {
         "machine": facts, "started_utc": started, "finished_utc": utc_now(), "quick": quick,
         "benchmarks": {name: asdict(run) for name, run in runs.items()}, "figures": rows, "results": results,
-    }  # fmt: skip
+    }
     text = json.dumps(summary, indent=2, default=str)
     write_text_atomic(run_dir / SUMMARY_NAME, text)
     complete = not quick and names == list(BENCHMARKS) and all(run.exit_code == 0 for run in runs.values())
     if complete:
         write_text_atomic(results_dir / LATEST_NAME, text)
     title = (f"{'Quick run (figures not comparable)' if quick else 'Benchmarks'}: {facts['cpu_model']}, "
-             f"{facts['cpu_cores']} cores, commit {str(facts['git_commit'])[:10]}")  # fmt: skip
+             f"{facts['cpu_cores']} cores, commit {str(facts['git_commit'])[:10]}")
     print_rows(console, title, rows)
     console.print(f"figures in {run_dir}" + (f" and {results_dir / LATEST_NAME}" if complete else ""))
     return max(run.exit_code for run in runs.values())

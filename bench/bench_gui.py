@@ -81,7 +81,7 @@ class Heartbeat:
     def summary(self) -> dict[str, float]:
         ordered = sorted(self.gaps) or [0.0]
         return {"stall_max_ms": ordered[-1], "stall_p99_ms": ordered[int(0.99 * (len(ordered) - 1))],
-                "heartbeats": len(self.gaps)}  # fmt: skip
+                "heartbeats": len(self.gaps)}
 
 
 def pump(app: QApplication, seconds: float, until: Callable[[], bool] | None = None) -> None:
@@ -323,7 +323,7 @@ def main() -> None:
     show("Idle baseline (this app doing nothing)", idle)
     overlay = bench_masks(app)
     show("Mask overlay, 2048x2048 (median ms)", overlay,
-         {"full_argb_qimage_ms": "< 30 ms", "cropped_overlay_ms": "< 30 ms"})  # fmt: skip
+         {"full_argb_qimage_ms": "< 30 ms", "cropped_overlay_ms": "< 30 ms"})
     with tempfile.TemporaryDirectory(prefix="gl-bench-gui-") as scratch:
         paths, posts, build_s = feed_paths(args, Path(scratch))
         window, feed = bench_feed(app, paths, posts)

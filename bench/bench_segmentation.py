@@ -50,7 +50,7 @@ class Timings:
     def report(self, label: str, unit: str) -> dict[str, float]:
         """Print the figures and return them; the CPU median is the steadier basis for ratios on shared cores."""
         figures = {"wall_best_s": min(self.wall), "wall_median_s": statistics.median(self.wall),
-                   "cpu_median_s": statistics.median(self.cpu), "n": len(self.wall)}  # fmt: skip
+                   "cpu_median_s": statistics.median(self.cpu), "n": len(self.wall)}
         print(f"{label}: wall best {figures['wall_best_s']:.3f} s, median {figures['wall_median_s']:.3f} s; "
               f"CPU median {figures['cpu_median_s']:.3f} s {unit} (n={len(self.wall)})")
         return figures
@@ -95,9 +95,9 @@ def main() -> None:
     mobile_sam = {"encoder": encode.report("MobileSAM encoder", "per image")}
     if args.boxes:
         mobile_sam["decoder_per_box"] = decode.report(
-            f"prompt encoder + mask decoder ({args.boxes} boxes/image, one batch)", "per box")  # fmt: skip
+            f"prompt encoder + mask decoder ({args.boxes} boxes/image, one batch)", "per box")
     report: dict[str, object] = {"images": len(IMAGES), "threads": args.threads, "boxes_per_image": args.boxes,
-                                 "mobile_sam": mobile_sam}  # fmt: skip
+                                 "mobile_sam": mobile_sam}
     if not args.no_vit_b:
         vit_b = SamSegmenter(build_sam_vit_b(), name="sam", version="random-init")
         vit_encoder = measure(vit_b, IMAGES[:2], 1, 0)[0].report("SAM ViT-B encoder", "per image")

@@ -42,7 +42,7 @@ _FALLBACK_NAMES = [
     ("Barack Obama", "PER", 5), ("NBA", "ORG", 15), ("NFL", "ORG", 9), ("Premier League", "ORG", 4),
     ("Golden State Warriors", "ORG", 3), ("New York", "LOC", 8), ("London", "LOC", 6), ("Paris", "LOC", 5),
     ("Texas", "LOC", 3), ("Star Wars", "OTHER", 4), ("Game of Thrones", "OTHER", 3), ("iPhone", "OTHER", 2),
-]  # fmt: skip
+]
 
 
 @dataclass
@@ -63,7 +63,7 @@ class SyntheticPost:
             {
                 "id": self.native_id, "text": self.text, "author": self.author,
                 "created_at": self.created_at.isoformat(), "lang": self.lang, "image_url": self.image_url,
-            },  # fmt: skip
+            },
             ensure_ascii=False,
         )
 
@@ -80,7 +80,7 @@ class SyntheticPost:
                 Entity(start, end, surface, kind, score=0.9, groundable=groundable,  # type: ignore[arg-type]
                        groundable_score=None if groundable is None else (0.8 if groundable else 0.2),
                        expression=f"{surface}, a {kind.lower()}", model_version="bench", regions=regions)
-            )  # fmt: skip
+            )
         return entities
 
 
@@ -124,7 +124,7 @@ class CorpusGenerator:
     def __init__(
         self, seed: int = 0, start: datetime = datetime(2024, 1, 1, tzinfo=UTC), days: int = 180,
         image_share: float = 0.5, novel_share: float = 0.2, authors: int = 20_000,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.rng = random.Random(seed)
         shape = _gmner_shape(GMNER_DIR)
         self.from_dataset = shape is not None

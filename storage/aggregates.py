@@ -42,7 +42,7 @@ _TABLES = [
      ("mentions", "original_mentions")),
     ("entity_totals", ("origin", "type", "norm"), ("origin", "type", "norm"), "1", _ALL_COUNTS),
     ("entity_totals", ("origin", "type", "norm"), ("origin", f"'{ALL_TYPES}'", "norm"), "1", _ALL_COUNTS),
-]  # fmt: skip
+]
 
 
 def _statements(scope: str, factor: str, present: Callable[[str], set[str]] | None = None) -> list[str]:

@@ -102,7 +102,7 @@ def _entity_row(entity: Entity, created_at: int | None, retweet: int) -> tuple[A
         entity.id, entity.post_id, entity.origin, entity.start, entity.end, entity.text, entity.norm, entity.type,
         entity.score, groundable, entity.groundable_score, entity.expression, entity.model_version, entity.verdict,
         _evidence_json(entity.evidence), created_at, retweet,
-    )  # fmt: skip
+    )
 
 
 def _evidence_json(evidence: list[Evidence]) -> str | None:
@@ -152,7 +152,7 @@ def read(conn: sqlite3.Connection, post_ids: list[int], origin: str | None) -> d
             type=row[7], score=row[8], groundable=None if row[9] is None else bool(row[9]),
             groundable_score=row[10], expression=row[11], model_version=row[12], verdict=row[13],
             evidence=_evidence(row[14]),
-        )  # fmt: skip
+        )
         found[entity.post_id].append(entity)
         by_id[entity.id] = entity
     region_rows = conn.execute(

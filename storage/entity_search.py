@@ -146,7 +146,7 @@ def search_entities(conn: sqlite3.Connection, query: str, limit: int, offset: in
             norm=norm, name=names.get(norm, norm), type=max(types[norm], key=types[norm].__getitem__),
             types=types[norm], mentions=mentions, posts=posts, groundable=groundable,
             first_seen=from_epoch(first), last_seen=from_epoch(last),
-        )  # fmt: skip
+        )
         for norm, mentions, posts, groundable, first, last in rows[:limit]
     ]
     return SearchPage(items, offset, limit, has_more=len(rows) > limit)

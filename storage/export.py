@@ -23,7 +23,7 @@ CSV_COLUMNS = (
     "image_url", "image_file",
     "origin", "start", "end", "text", "norm", "type", "score", "groundable", "groundable_score", "verdict",
     "evidence", "expression", "model_version", "regions",
-)  # fmt: skip
+)
 _CHUNK = 1000
 
 
@@ -107,4 +107,4 @@ def _csv_rows(post: Post, mentions: list[Entity]) -> Iterator[list[Any]]:
             entity.norm, entity.type, entity.score, entity.groundable, entity.groundable_score, entity.verdict,
             "; ".join(e.detail for e in entity.evidence), entity.expression, entity.model_version,
             json.dumps(regions) if regions else "",
-        ]  # fmt: skip
+        ]

@@ -79,7 +79,7 @@ def post_summaries(conn: sqlite3.Connection, ids: list[int]) -> list[PostSummary
             id=pid, source=source, native_id=native_id, author=author, created_at=from_epoch(created),
             snippet=snippet, has_image=bool(has_image), thumbnail_path=thumb, n_entities=n_pred,
             n_groundable=n_ground, n_gold=n_gold, pipeline_state=state, retweet=bool(rt),
-        )  # fmt: skip
+        )
     return [by_id[i] for i in ids if i in by_id]
 
 

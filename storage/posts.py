@@ -233,7 +233,7 @@ def get_posts(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, Post]:
             id=post_id, source=source, native_id=native_id, author=author, created_at=from_epoch(created_at),
             text=text, lang=lang, url=url, raw=None if raw is None else json.loads(raw),
             retweet_of=retweet_of, quote_of=quote_of, reply_to=reply_to,
-        )  # fmt: skip
+        )
     media = conn.execute(
         f"SELECT post_id, id, {', '.join(_MEDIA_FIELDS)} FROM media WHERE post_id IN {IDS} ORDER BY post_id, position",
         (key,),

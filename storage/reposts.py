@@ -58,7 +58,7 @@ def _copies(found: list[Entity], media_map: dict[int, int]) -> list[Entity]:
         dataclasses.replace(
             entity, id=None, post_id=None,
             regions=[dataclasses.replace(region, media_id=media_map.get(region.media_id)) for region in entity.regions],
-        )  # fmt: skip
+        )
         for entity in found
     ]
 

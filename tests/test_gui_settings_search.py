@@ -63,7 +63,7 @@ def import_into(qtbot, win, source) -> None:
     with qtbot.waitSignal(win.jobs.results_changed, timeout=60_000):
         assert win.jobs.start_import(
             source.name, lambda progress, cancel: import_tasks.import_files(win.ctx.paths.db_path, [str(source)],
-                                                                            progress, cancel))  # fmt: skip
+                                                                            progress, cancel))
 
 
 def failure_rows(qtbot, win, kind: str) -> list:
@@ -77,7 +77,7 @@ def test_failures_from_one_unreachable_host_are_one_row_also_after_a_retry(qtbot
     source.write_text("".join(
         json.dumps({"id": f"h{i}", "text": f"Photo {i} from the harbour", "image": f"http://127.0.0.1:9/p/{i}.jpg"}) + "\n"
         for i in range(30)
-    ) + "{not json\n", encoding="utf-8")  # fmt: skip
+    ) + "{not json\n", encoding="utf-8")
     import_into(qtbot, window, source)
     [images] = failure_rows(qtbot, window, "image")
     assert images.count == 30 and images.cause.startswith("http://127.0.0.1:9/…: refused")

@@ -632,7 +632,7 @@ def test_the_inspector_header_shows_markup_as_text_and_links_only_the_web(qtbot,
     paths = resolve_paths(tmp_path / "data").ensure()
     with Store.open(paths.db_path) as store:
         store.upsert_posts([Post("jsonl", "h1", "hello", author="<img src=x onerror=alert(1)>",
-                                 url="file:///etc/passwd")])  # fmt: skip
+                                 url="file:///etc/passwd")])
     application()
     window = MainWindow(open_context(paths))
     qtbot.addWidget(window)

@@ -238,7 +238,7 @@ def test_excel_sep_line_names_the_delimiter(tmp_path):
     ("lists.jsonl", [{"data": [{"id": "9", "name": "hoops", "member_count": 3, "follower_count": 1}]}], "list"),
     ("jobs.jsonl", [{"data": [{"id": "5", "type": "tweets", "status": "complete", "resumable": False,
                                "upload_url": "https://storage.googleapis.com/u"}]}], "compliance job"),
-])  # fmt: skip
+])
 def test_files_of_other_twarc2_objects_get_one_message_naming_them(tmp_path, name, lines, kind):
     path = tmp_path / name
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
@@ -334,7 +334,7 @@ def test_counting_choice_changes_trends_and_entity_pages(tmp_path):
     assert [p.count for p in store.mention_series(types=["PER"], bucket="week", include_retweets=True)] == [5, 2]
     assert [p.count for p in store.mention_series(types=["PER"], bucket="week")] == [1]  # the week of March 1
     assert (store.entity_profile("Kevin Durant").posts, store.entity_profile("Kevin Durant", include_retweets=True)
-            .posts) == (1, 7)  # fmt: skip
+            .posts) == (1, 7)
     assert [c.count for c in store.cooccurring("Kevin Durant")] == [1]
     assert [c.count for c in store.cooccurring("Kevin Durant", include_retweets=True)] == [7]
 

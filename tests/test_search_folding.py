@@ -32,7 +32,7 @@ QUERIES = [
     ("diyarbakir", 2), ("Diyarbakır", 2), ("DİYARBAKIR", 2), ("DIYARBAKIR", 2),
     ("istanbul", 3), ("İstanbul", 3), ("ıstanbul", 3), ("ISTANBUL", 3),
     ("strasse", 4), ("straße", 4), ("STRASSE", 4),
-]  # fmt: skip
+]
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def _database_with_old_keys(path):
     rows = [(i + 1, text, name, kind) for i, (text, name, kind) in enumerate(POSTS)]
     for post_id, text, name, kind in rows:
         conn.execute("INSERT INTO posts (id, source, native_id, created_at, text) VALUES (?, 'x', ?, 1704888000, ?)",
-                     (post_id, str(post_id - 1), text))  # fmt: skip
+                     (post_id, str(post_id - 1), text))
         start = text.index(name)
         old_key = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
         for origin in ("pred", "gold"):
@@ -120,7 +120,7 @@ def data_dir(tmp_path):
     paths = resolve_paths(tmp_path / "data").ensure()
     with Store.open(paths.db_path) as store:
         store.upsert_posts([make_post("1", "Obama meets Trump"), make_post("2", "Trump rally"),
-                            make_post("3", "Obama library")])  # fmt: skip
+                            make_post("3", "Obama library")])
     return paths
 
 

@@ -50,7 +50,7 @@ def test_full_text_index_follows_inserts_edits_and_deletes_exactly(tmp_path, sta
     store = Store.open(path)
     store.upsert_posts([make_post(str(i), f"post {i} about Paris") for i in range(50)], batch_size=20)
     store.upsert_posts([make_post("3", "now about Rome"), make_post("4", "post 4 about Paris"),
-                        make_post("99", "a new one about Oslo")])  # fmt: skip
+                        make_post("99", "a new one about Oslo")])
     assert fts_matches_posts(store.path)
     assert (store.count_matching("paris"), store.count_matching("rome"), store.count_matching("oslo")) == (49, 1, 1)
     store._conn.execute("DELETE FROM posts WHERE native_id = '5'")
@@ -75,7 +75,7 @@ def test_post_round_trip_keeps_metadata_and_raw_payload(tmp_path):
     stored = store.get_post(post.id)
     assert (stored.source, stored.native_id, stored.author, stored.lang, stored.url) == (
         "twitter", "9", "@someone", "en", "https://x/9",
-    )  # fmt: skip
+    )
     assert stored.raw == {"id": "9", "n": [1, 2]}
     assert stored.created_at == datetime(2024, 1, 10, 12, tzinfo=UTC)
     assert store.get_post(12345) is None
@@ -152,12 +152,12 @@ def test_save_result_replaces_predictions_and_regions(tmp_path):
     rle = {"size": [4, 6], "counts": b"3;2N0"}
     kd = mention(post, "Kevin Durant", "PER", score=0.98, groundable=True, groundable_score=0.8,
                  expression="Kevin Durant, the basketball player", model_version="ner-1",
-                 regions=[Region((1, 2, 30, 40), 0.9, rle, 12)])  # fmt: skip
+                 regions=[Region((1, 2, 30, 40), 0.9, rle, 12)])
     store.save_result(post.id, "cfg", [kd, mention(post, "Warriors", "ORG", groundable=False)], None)
     (stored, warriors) = store.entities_for_post(post.id)
     assert (stored.norm, stored.score, stored.groundable, stored.expression) == (
         "kevin durant", 0.98, True, "Kevin Durant, the basketball player",
-    )  # fmt: skip
+    )
     assert stored.regions == [
         Region((1.0, 2.0, 30.0, 40.0), 0.9, {"size": [4, 6], "counts": "3;2N0"}, 12, post.media[0].id)
     ]

@@ -22,7 +22,7 @@ def make_post(native_id: str, text: str, when: str | None = "2024-01-10", **fiel
     return Post(
         source=fields.pop("source", "twitter"), native_id=native_id, text=text, created_at=created,
         media=[Media(url=image)] if image else [], **fields,
-    )  # fmt: skip
+    )
 
 
 def mention(post: Post, surface: str, kind: str, occurrence: int = 0, **fields) -> Entity:

@@ -117,14 +117,14 @@ def search_command(ctx: click.Context, query_words: tuple[str, ...], entity_mode
             table.add_column(column, justify="left" if column in ("entity", "type") else "right")
         for e in page.items:
             table.add_row(e.name, e.type, str(e.mentions), str(e.posts), str(e.groundable),
-                          _day(e.first_seen), _day(e.last_seen))  # fmt: skip
+                          _day(e.first_seen), _day(e.last_seen))
     else:
         for column in ("id", "created", "author", "source", "entities", "text"):
             table.add_column(column, justify="right" if column in ("id", "entities") else "left",
-                             overflow="fold" if column == "text" else "ellipsis")  # fmt: skip
+                             overflow="fold" if column == "text" else "ellipsis")
         for p in page.items:
             table.add_row(str(p.id), _day(p.created_at), p.author or "", p.source, str(p.n_entities),
-                          " ".join(p.snippet.split()))  # fmt: skip
+                          " ".join(p.snippet.split()))
     if not page.items:
         console.print("No matches.")
         return
@@ -140,12 +140,12 @@ COUNTING = {"originals": COUNTED[False], "all": COUNTED[True]}
 @click.command("trends")
 @click.option("--entity", "entities", multiple=True, help="Entity name (repeatable): one series per entity.")
 @click.option("--type", "types", multiple=True, type=click.Choice(ENTITY_TYPES, case_sensitive=False),
-              help="Only mentions of this type (repeatable).")  # fmt: skip
+              help="Only mentions of this type (repeatable).")
 @click.option("--bucket", type=click.Choice(["day", "week"]), default="week", show_default=True)
 @click.option("--since", help="First day counted: YYYY, YYYY-MM or YYYY-MM-DD (UTC).")
 @click.option("--until", help="Last period counted, inclusive: YYYY, YYYY-MM or YYYY-MM-DD (UTC).")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(0, 1000),
-              help="Also list the N most mentioned entities in the range (0: do not).")  # fmt: skip
+              help="Also list the N most mentioned entities in the range (0: do not).")
 @click.option("--include-gold", is_flag=True, help="Count gold mentions too (default: predictions only).")
 @click.option("--count", "counting", type=click.Choice(tuple(COUNTING)), default="originals", show_default=True,
               help="originals: each post once, retweets left out; all: every post, retweets included (amplification).")
@@ -153,7 +153,7 @@ COUNTING = {"originals": COUNTED[False], "all": COUNTED[True]}
 def trends_command(
     ctx: click.Context, entities: tuple[str, ...], types: tuple[str, ...], bucket: str,
     since: str | None, until: str | None, top: int, include_gold: bool, counting: str,
-) -> None:  # fmt: skip
+) -> None:
     """Mentions over time: per entity (--entity) or per type, and the top entities of the range."""
     start, end = _when(since, False, "--since"), _when(until, True, "--until")
     kinds = [t.upper() for t in types] or None
@@ -166,7 +166,7 @@ def trends_command(
         names = {norm: store.entity_profile(norm, include_gold).name or norm for norm in norms}
         leaders = [
             (kind, store.top_entities(start, end, kind, top, include_gold, retweets)) for kind in (kinds or [None])
-        ] if top else []  # fmt: skip
+        ] if top else []
         coverage = store.coverage(start, end)
     keys = list(dict.fromkeys(point.key for point in series))
     title = f"Mentions per {bucket}, {COUNTING[counting]}" + (" (pred + gold)" if include_gold else "")
@@ -198,7 +198,7 @@ def trends_command(
 @click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(exporter.FORMATS), default=None,
               help="jsonl: one post per line with entities and regions; csv: one row per mention. "
-                   "Default: from OUT's suffix, else jsonl.")  # fmt: skip
+                   "Default: from OUT's suffix, else jsonl.")
 @click.option("--query", default=None, help="Only posts matching this search query.")
 @click.pass_context
 def export_command(ctx: click.Context, out: Path, fmt: str | None, query: str | None) -> None:

@@ -203,7 +203,7 @@ class JobsView(QWidget):
         key = self.config_key
         self.ctx.db.submit(
             lambda store: (store.job_counts(key), store.failed_jobs(key, MAX_FAILURES), store.unusable_media(MAX_FAILURES),
-                           store.count_posts()),  # fmt: skip
+                           store.count_posts()),
             self._on_queue,
         )
 
@@ -221,7 +221,7 @@ class JobsView(QWidget):
         ]
         image_failures = [
             Failure(None, "image", f"post {post_id}", f"{media.url or media.local_path}: {media.error or media.status}",
-                    post_id)  # fmt: skip
+                    post_id)
             for post_id, media in images
         ]
         self.failures.set_records(group_failures(pipeline_failures + image_failures + self.import_failures))

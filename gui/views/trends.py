@@ -373,4 +373,4 @@ class TrendsView(QWidget):
                 writer.writerow(
                     [point.bucket.isoformat(), point.key, self.data.names.get(point.key, point.key), point.count,
                      counted]
-                )  # fmt: skip
+                )

@@ -81,7 +81,7 @@ class WordTagger:
                 input_ids=[self.tokenizer.cls_token_id, *ids[window.first_token : stop], self.tokenizer.sep_token_id],
                 token_types=[0, *(shapes[window.first_word + w] for w in local), 0],
                 word_ids=[None, *local, None],
-            ))  # fmt: skip
+            ))
         return encoded
 
     def logprobs(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
