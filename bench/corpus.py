@@ -138,7 +138,7 @@ class CorpusGenerator:
         self.image_share, self.novel_share = image_share, novel_share
         self.authors = [f"user{i}" for i in range(authors)]
         self.author_weights = list(accumulate(1 / (rank + 1) for rank in range(authors)))  # Zipf-like
-        self.langs, self.lang_weights = [l for l, _ in LANGS], list(accumulate(w for _, w in LANGS))
+        self.langs, self.lang_weights = [lang for lang, _ in LANGS], list(accumulate(w for _, w in LANGS))
         self.masks = _masks(16, self.rng)
 
     def _name(self, kind: str) -> str:

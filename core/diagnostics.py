@@ -146,7 +146,7 @@ def _frame_locals(tb: TracebackType | None) -> list[str]:
                 continue
             try:
                 shown = _LOCALS.repr(value)
-            except Exception as error:  # a broken __repr__ must not lose the report
+            except Exception as error:  # noqa: BLE001 - a broken __repr__ must not lose the report
                 shown = f"<repr failed: {type(error).__name__}>"
             lines.append(f"    {name} = {shown}")
         tb = tb.tb_next

@@ -19,7 +19,7 @@ import errno
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
@@ -68,10 +68,8 @@ def refuse_overwriting(target: Path, protected: Mapping[str, Iterable[Path]]) ->
 
 def _set_mode(temporary: str, target: Path, permissions: int | None) -> None:
     """`permissions` when given; else a replaced file keeps its own and a new one stays private (mkstemp's 0600)."""
-    try:
+    with suppress(FileNotFoundError):
         os.chmod(temporary, permissions if permissions is not None else target.stat().st_mode & 0o7777)
-    except FileNotFoundError:
-        pass
 
 
 @contextmanager

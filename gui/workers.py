@@ -40,7 +40,7 @@ class Task(QRunnable):
     def run(self) -> None:
         try:
             result = self.fn()
-        except Exception as exc:  # reported to the caller, never swallowed
+        except Exception as exc:  # noqa: BLE001 - reported to the caller, never swallowed
             log.debug("task failed: %s", traceback.format_exc())
             self._deliver(self.signals.failed, exc)
         else:

@@ -569,7 +569,7 @@ HOSTILE_QUERIES = [
 ]
 
 
-@pytest.mark.parametrize("query", HOSTILE_QUERIES + [
+@pytest.mark.parametrize("query", [*HOSTILE_QUERIES,
     "before\x00afterword",
 ])
 def test_hostile_search_queries_answer_or_explain(hostile_store, query):
@@ -613,10 +613,10 @@ def test_the_app_shows_every_kept_hostile_post(qtbot, tmp_path):
     model = window.feed.model
     qtbot.waitUntil(lambda: model.rowCount() == len(shown) + 1, timeout=10_000)
     for row in range(model.rowCount()):
-        qtbot.waitUntil(lambda: model.summary(row) is not None)
+        qtbot.waitUntil(lambda: model.summary(row) is not None)  # noqa: B023 - waitUntil runs it in this iteration
         window.feed.select_row(row)
         inspector = window.inspector
-        qtbot.waitUntil(lambda: inspector.bundle is not None and inspector.bundle.post.id == model.post_id(row))
+        qtbot.waitUntil(lambda: inspector.bundle is not None and inspector.bundle.post.id == model.post_id(row))  # noqa: B023 - waitUntil runs it in this iteration
         native_id = inspector.bundle.post.native_id
         assert shown.get(native_id, "short") in window.inspector.text.toPlainText(), native_id
     window.close()

@@ -15,6 +15,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from PIL import Image
@@ -47,8 +48,8 @@ BIG = jpeg_bytes(size=(1500, 1500), color=(1, 2, 3))  # noise-free but still wel
 
 
 class ImageServer(BaseHTTPRequestHandler):
-    hits: dict[str, int] = {}
-    routes: dict[str, object] = {}
+    hits: ClassVar[dict[str, int]] = {}
+    routes: ClassVar[dict[str, object]] = {}
 
     def log_message(self, *args):  # keep test output quiet
         pass

@@ -3,6 +3,7 @@ code path (random weights, small input), the input geometry, and the registered 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -85,9 +86,9 @@ def test_missing_weights_say_how_to_install(tmp_path, monkeypatch):
     from core.pipeline.segmentation.sam import mobile_sam, sam
 
     monkeypatch.setenv("GROUNDLENS_MODELS_DIR", str(tmp_path))
-    with pytest.raises(ModelNotInstalledError, match="python main.py models install mobile_sam"):
+    with pytest.raises(ModelNotInstalledError, match=re.escape("python main.py models install mobile_sam")):
         mobile_sam()
     with pytest.raises(FileNotFoundError, match="not found"):
         mobile_sam(checkpoint=str(tmp_path / "nope.pt"))
-    with pytest.raises(ModelNotInstalledError, match="sam_vit_b_01ec64.pth"):
+    with pytest.raises(ModelNotInstalledError, match=re.escape("sam_vit_b_01ec64.pth")):
         sam(variant="vit_b")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -84,7 +85,7 @@ def test_settings_validate_accepts_what_can_run_and_names_the_stage_otherwise():
     hub = Settings(pipeline=Settings().pipeline.with_stage("grounding", {"backend": "owlv2", "options": {"model": "a/b"}}))
     assert hub.validate() is hub  # a hub id can only be checked by loading it
     sam = Settings(pipeline=Settings().pipeline.with_stage("segmentation", {"backend": "sam", "options": {"variant": "vit_x"}}))
-    with pytest.raises(SettingsError, match="pipeline.segmentation: sam: unknown SAM variant 'vit_x'"):
+    with pytest.raises(SettingsError, match=re.escape("pipeline.segmentation: sam: unknown SAM variant 'vit_x'")):
         sam.validate()
 
 

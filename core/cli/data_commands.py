@@ -80,7 +80,7 @@ class _QueryCommand(click.Command):
                 raise click.NoSuchOption(arg.split("=", 1)[0], ctx=ctx)
             else:
                 words.append(arg)
-        return super().parse_args(ctx, options + ["--", *words])
+        return super().parse_args(ctx, [*options, "--", *words])
 
 
 @click.command("search", cls=_QueryCommand)

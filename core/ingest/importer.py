@@ -117,7 +117,7 @@ def _settled(
                 return
             try:
                 done.put((location, media, settle(media)))
-            except Exception as error:  # handed to the caller, which decides what it means
+            except Exception as error:  # noqa: BLE001 - handed to the caller, which decides what it means
                 done.put((location, media, error))
 
     for n in range(max(1, min(workers, len(jobs)))):
@@ -309,7 +309,7 @@ class Importer:
         def settle(media: Media) -> Media:
             return self.cache.settle(media, self.download, self.copy_images)
 
-        for location, media, outcome in _settled(jobs, settle, self.workers, self.cancel):
+        for location, _media, outcome in _settled(jobs, settle, self.workers, self.cancel):
             if isinstance(outcome, OSError) and (fault := _disk_fault(outcome, self.cache.root)) is not None:
                 raise fault from outcome
             if isinstance(outcome, Exception):  # a bug in one image's handling fails that image alone

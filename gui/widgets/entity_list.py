@@ -84,7 +84,7 @@ def draw_pill(painter: QPainter, rect: QRect, text: str, color: QColor, filled: 
 
 
 class _ChipDelegate(QStyledItemDelegate):
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802 (Qt override)
         return QSize(200, 32)
 
     def paint(
