@@ -22,6 +22,7 @@ from core.orientation import upright
 from core.pipeline import registry
 from core.pipeline.config import PipelineConfig
 from core.pipeline.registry import STAGES, Stage
+from core.pipeline.stages import StageBackends
 from core.pipeline.types import GroundedEntity, ImageBytes, Mention, PostInput, PostResult
 from core.pipeline.vision.analysis import ImageAnalysis
 from core.pipeline.vision.registry import shared_analyser
@@ -75,9 +76,13 @@ def _check_len(stage: str, values: Sequence[Any], mentions: Sequence[Mention]) -
 
 
 class Pipeline:
-    def __init__(self, config: PipelineConfig, backends: Mapping[Stage, Any | None], reader: TextReader | None = None):
+    def __init__(self, config: PipelineConfig, backends: StageBackends, reader: TextReader | None = None):
         self.config = config
-        self.backends = {stage: backends.get(stage) for stage in STAGES}
+        self.backends: StageBackends = {
+            "ner": backends.get("ner"), "expression": backends.get("expression"),
+            "entailment": backends.get("entailment"), "grounding": backends.get("grounding"),
+            "segmentation": backends.get("segmentation"),
+        }
         self.reader = reader  # reads every photo's text (config.text_reader), whatever its entities
 
     @classmethod
@@ -89,7 +94,15 @@ class Pipeline:
         for stage, sc in chosen.items():
             if sc is not None:
                 registry.check(stage, sc.backend, sc.options)
-        backends = {s: registry.create(s, sc.backend, **sc.options) if sc else None for s, sc in chosen.items()}
+        ner, expression, entailment, grounding, segmentation = (chosen[stage] for stage in STAGES)
+        backends: StageBackends = {
+            "ner": registry.create("ner", ner.backend, **ner.options) if ner else None,
+            "expression": registry.create("expression", expression.backend, **expression.options) if expression else None,
+            "entailment": registry.create("entailment", entailment.backend, **entailment.options) if entailment else None,
+            "grounding": registry.create("grounding", grounding.backend, **grounding.options) if grounding else None,
+            "segmentation": (registry.create("segmentation", segmentation.backend, **segmentation.options)
+                             if segmentation else None),
+        }
         reader = shared_analyser(config.text_reader) if config.text_reader and any(
             backends[s] is not None for s in IMAGE_STAGES) else None
         return cls(config, backends, reader)
@@ -97,7 +110,8 @@ class Pipeline:
     @property
     def versions(self) -> dict[str, str]:
         """stage -> 'backend@version' for the stages that are on."""
-        return {s: f"{b.name}@{b.version}" for s, b in self.backends.items() if b is not None}
+        on = ((stage, self.backends.get(stage)) for stage in STAGES)
+        return {stage: f"{b.name}@{b.version}" for stage, b in on if b is not None}
 
     def run(self, posts: Sequence[PostInput]) -> list[PostResult]:
         results = [PostResult(post_id=p.post_id, model_versions=self.versions) for p in posts]

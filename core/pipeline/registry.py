@@ -12,7 +12,9 @@ import importlib
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, overload
+
+from core.pipeline.stages import Backend, EntailmentJudge, EntityRecognizer, ExpressionWriter, Grounder, Segmenter
 
 Stage = Literal["ner", "expression", "entailment", "grounding", "segmentation"]
 STAGES: tuple[Stage, ...] = ("ner", "expression", "entailment", "grounding", "segmentation")
@@ -31,8 +33,15 @@ BUILTIN_BACKEND_MODULES = (
     "core.pipeline.segmentation.sam",
 )
 
-Factory = Callable[..., Any]
+Factory = Callable[..., Backend]
 Validator = Callable[..., None]  # called with the factory's options; raises ValueError/OSError saying what is missing
+# One bound per stage: `register("ner", ...)` accepts only a factory whose return type satisfies EntityRecognizer,
+# so mypy checks every backend against its stage's protocol where it registers.
+NerFactory = TypeVar("NerFactory", bound=Callable[..., EntityRecognizer])
+ExpressionFactory = TypeVar("ExpressionFactory", bound=Callable[..., ExpressionWriter])
+EntailmentFactory = TypeVar("EntailmentFactory", bound=Callable[..., EntailmentJudge])
+GroundingFactory = TypeVar("GroundingFactory", bound=Callable[..., Grounder])
+SegmentationFactory = TypeVar("SegmentationFactory", bound=Callable[..., Segmenter])
 _factories: dict[tuple[Stage, str], Factory] = {}
 _validators: dict[tuple[Stage, str], Validator] = {}
 
@@ -45,7 +54,21 @@ class BackendOptionsError(ValueError):
     """A backend cannot be built from these options; the message names the option and what is wrong."""
 
 
-def register(stage: Stage, name: str, validate: Validator | None = None) -> Callable[[Factory], Factory]:
+@overload
+def register(stage: Literal["ner"], name: str, validate: Validator | None = None) -> Callable[[NerFactory], NerFactory]: ...
+@overload
+def register(stage: Literal["expression"], name: str,
+             validate: Validator | None = None) -> Callable[[ExpressionFactory], ExpressionFactory]: ...
+@overload
+def register(stage: Literal["entailment"], name: str,
+             validate: Validator | None = None) -> Callable[[EntailmentFactory], EntailmentFactory]: ...
+@overload
+def register(stage: Literal["grounding"], name: str,
+             validate: Validator | None = None) -> Callable[[GroundingFactory], GroundingFactory]: ...
+@overload
+def register(stage: Literal["segmentation"], name: str,
+             validate: Validator | None = None) -> Callable[[SegmentationFactory], SegmentationFactory]: ...
+def register(stage: Stage, name: str, validate: Validator | None = None) -> Callable[[Any], Any]:
     """`validate(**options)`: the backend's own cheap check (files in place, values in range); no weights load."""
     if stage not in STAGES:
         raise ValueError(f"unknown pipeline stage {stage!r}; stages are {', '.join(STAGES)}")
@@ -69,7 +92,18 @@ def available(stage: Stage) -> list[str]:
     return sorted(name for (s, name) in _factories if s == stage)
 
 
-def create(stage: Stage, name: str, **options: Any) -> Any:
+@overload
+def create(stage: Literal["ner"], name: str, **options: Any) -> EntityRecognizer: ...
+@overload
+def create(stage: Literal["expression"], name: str, **options: Any) -> ExpressionWriter: ...
+@overload
+def create(stage: Literal["entailment"], name: str, **options: Any) -> EntailmentJudge: ...
+@overload
+def create(stage: Literal["grounding"], name: str, **options: Any) -> Grounder: ...
+@overload
+def create(stage: Literal["segmentation"], name: str, **options: Any) -> Segmenter: ...
+def create(stage: Stage, name: str, **options: Any) -> Backend:
+    """The backend `name` of `stage`, of that stage's protocol (register checked the factory's type)."""
     load_builtin_backends()
     try:
         factory = _factories[(stage, name)]
