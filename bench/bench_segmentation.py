@@ -22,7 +22,7 @@ from bench.results import write_json
 from core.config import RESOURCES_DIR
 from core.modelstore import require
 from core.pipeline.pipeline import load_image
-from core.pipeline.segmentation.build_sam import build_mobile_sam, build_sam_vit_b
+from core.pipeline.segmentation.build_sam import build_mobile_sam, build_sam_vit
 from core.pipeline.segmentation.predictor import SamSegmenter, valid_boxes
 
 IMAGES = sorted((RESOURCES_DIR / "demo" / "images").glob("*.jpg"))
@@ -99,7 +99,7 @@ def main() -> None:
     report: dict[str, object] = {"images": len(IMAGES), "threads": args.threads, "boxes_per_image": args.boxes,
                                  "mobile_sam": mobile_sam}
     if not args.no_vit_b:
-        vit_b = SamSegmenter(build_sam_vit_b(), name="sam", version="random-init")
+        vit_b = SamSegmenter(build_sam_vit("vit_b"), name="sam", version="random-init")
         vit_encoder = measure(vit_b, IMAGES[:2], 1, 0)[0].report("SAM ViT-B encoder", "per image")
         report["sam_vit_b"] = {"encoder": vit_encoder}
         report["vit_b_over_mobile_cpu"] = ratio = vit_encoder["cpu_median_s"] / mobile_sam["encoder"]["cpu_median_s"]

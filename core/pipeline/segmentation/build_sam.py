@@ -7,7 +7,6 @@ Released checkpoints only fit `image_size=1024`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -107,7 +106,3 @@ def build_sam_vit(variant: str, checkpoint: str | Path | None = None, image_size
         load_checkpoint(sam, checkpoint, f"SAM {variant}")
     return sam.eval()
 
-
-build_sam_vit_b: Callable[..., torch.nn.Module] = partial(build_sam_vit, "vit_b")
-build_sam_vit_l: Callable[..., torch.nn.Module] = partial(build_sam_vit, "vit_l")
-build_sam_vit_h: Callable[..., torch.nn.Module] = partial(build_sam_vit, "vit_h")
