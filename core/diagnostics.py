@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from core.config import private_data_folder
 from core.ingest.credentials import TOKEN_ENV
@@ -188,7 +189,7 @@ def write_crash_report(crash_dir: Path, text: str) -> Path:
 class _CrashHandler:
     crash_dir: Path
     on_crash: CrashCallback | None
-    previous_hook: Callable
+    previous_hook: Callable[..., Any]
 
     def handle(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None, thread: str) -> None:
         if _handler() is not None:  # only to the log file: Python's last-resort stderr handler does not redact

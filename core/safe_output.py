@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO
+from typing import Any, IO
 
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
@@ -76,7 +76,7 @@ def _set_mode(temporary: str, target: Path, permissions: int | None) -> None:
 def atomic_output(
     target: str | os.PathLike[str], mode: str = "w", *, encoding: str | None = "utf-8", newline: str | None = None,
     permissions: int | None = None,
-) -> Iterator[IO]:
+) -> Iterator[IO[Any]]:
     """A handle on a temporary file beside `target`, renamed onto it when the block ends without error."""
     target = Path(target)
     binary = "b" in mode

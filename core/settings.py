@@ -122,7 +122,7 @@ class Settings:
 def _whole_number(data: dict[str, Any], name: str, default: int) -> int:
     value = data.get(name, default)
     _check_whole_number(name, value)
-    return value
+    return int(value)
 
 
 def _check_whole_number(name: str, value: Any) -> None:

@@ -13,7 +13,7 @@ import stat
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
@@ -113,6 +113,10 @@ def run_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection
     return _retrying()(attempt)
 
 
+@overload
+def to_epoch(moment: datetime) -> int: ...
+@overload
+def to_epoch(moment: None) -> None: ...
 def to_epoch(moment: datetime | None) -> int | None:
     """Whole UTC seconds; a naive datetime is taken as UTC."""
     if moment is None:

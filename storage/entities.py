@@ -10,7 +10,7 @@ from typing import Any
 from storage import aggregates
 from storage.db import IDS
 from storage.normalize import normalize_entity
-from storage.records import ENTITY_TYPES, Entity, Evidence, Region
+from storage.records import ENTITY_TYPES, Entity, EntityOrigin, Evidence, Region
 
 _ENTITY_COLUMNS = (
     'id, post_id, origin, start, "end", text, norm, type, score, groundable, groundable_score, expression,'
@@ -31,7 +31,7 @@ def validate(entities: Iterable[Entity]) -> None:
             raise ValueError(f"entity {entity.text!r}: nothing left after normalisation")
 
 
-def replace(conn: sqlite3.Connection, by_post: Mapping[int, list[Entity]], origin: str) -> list[int]:
+def replace(conn: sqlite3.Connection, by_post: Mapping[int, list[Entity]], origin: EntityOrigin) -> list[int]:
     """Replace the `origin` mentions of each post; returns the ids of the posts that exist (others are skipped)."""
     for found in by_post.values():
         validate(found)
@@ -48,10 +48,12 @@ def replace(conn: sqlite3.Connection, by_post: Mapping[int, list[Entity]], origi
     conn.execute(f"DELETE FROM entities WHERE origin = ? AND post_id IN {IDS}", (origin, key))
     first_media = first_media_ids(conn, key)
     next_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM entities").fetchone()[0]
-    entity_rows, region_rows, names = [], [], {}
+    entity_rows: list[tuple[Any, ...]] = []
+    region_rows: list[tuple[Any, ...]] = []
+    names: dict[str, str] = {}
     for post_id in post_ids:
         for entity in by_post[post_id]:
-            entity.id, entity.post_id, entity.origin = next_id, post_id, origin  # type: ignore[assignment]
+            entity.id, entity.post_id, entity.origin = next_id, post_id, origin
             next_id += 1
             names.setdefault(entity.norm, entity.text)
             entity_rows.append(_entity_row(entity, *stamps[post_id]))
@@ -153,8 +155,8 @@ def read(conn: sqlite3.Connection, post_ids: list[int], origin: str | None) -> d
             groundable_score=row[10], expression=row[11], model_version=row[12], verdict=row[13],
             evidence=_evidence(row[14]),
         )
-        found[entity.post_id].append(entity)
-        by_id[entity.id] = entity
+        found[row[1]].append(entity)
+        by_id[row[0]] = entity
     region_rows = conn.execute(
         f"SELECT {_REGION_COLUMNS} FROM regions WHERE entity_id IN {IDS} ORDER BY id", (json.dumps(list(by_id)),)
     )

@@ -8,6 +8,7 @@ anything else (author:, source:, groundable:, a time of day...) counts the menti
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 from datetime import datetime
 
 from storage.aggregates import ALL_TYPES
@@ -59,6 +60,10 @@ def _aggregate_where(query: Query, names: bool = True) -> tuple[str, Where]:
     return ("mention_daily" if dated else "entity_totals"), where
 
 
+# (norm, mentions, posts, groundable, first seen, last seen) rows, and each norm's mentions per type
+_Found = tuple[list[tuple[Any, ...]], dict[str, dict[str, int]]]
+
+
 def _seen(conn: sqlite3.Connection, query: Query, norm: str) -> tuple[int | None, int | None]:
     """Exact first and last mention times within the query's types and dates.
 
@@ -74,10 +79,11 @@ def _seen(conn: sqlite3.Connection, query: Query, norm: str) -> tuple[int | None
         elif f.key == "type":
             where.add(f"e.type {'NOT ' if negated else ''}IN ({', '.join('?' * len(f.values))})", *f.values)
     first, last = (f"(SELECT {fn}(e.created_at) FROM entities e WHERE {where.sql()})" for fn in ("MIN", "MAX"))
-    return conn.execute(f"SELECT {first}, {last}", (*where.params, *where.params)).fetchone()
+    seen: tuple[int | None, int | None] = conn.execute(f"SELECT {first}, {last}", (*where.params, *where.params)).fetchone()
+    return seen
 
 
-def _from_aggregates(conn: sqlite3.Connection, query: Query, limit: int, offset: int) -> tuple[list, dict]:
+def _from_aggregates(conn: sqlite3.Connection, query: Query, limit: int, offset: int) -> _Found:
     (table, where), (_, counting) = _aggregate_where(query), _aggregate_where(query, names=False)
     kinds = [(f.values, negated) for f, negated in query.filters() if f.key == "type"]
     if table == "entity_totals":  # it keeps an all-types row per entity: count on it unless types are picked
@@ -116,7 +122,7 @@ def _from_aggregates(conn: sqlite3.Connection, query: Query, limit: int, offset:
     return [(norm, *counts[norm], *_seen(conn, query, norm)) for norm in norms], types
 
 
-def _from_mentions(conn: sqlite3.Connection, query: Query, limit: int, offset: int) -> tuple[list, dict]:
+def _from_mentions(conn: sqlite3.Connection, query: Query, limit: int, offset: int) -> _Found:
     where = entity_where(query)
     rows = conn.execute(
         f"""SELECT e.norm, COUNT(*), COUNT(DISTINCT e.post_id), COALESCE(SUM(e.groundable = 1), 0),
@@ -143,7 +149,7 @@ def search_entities(conn: sqlite3.Connection, query: str, limit: int, offset: in
     names = display_names(conn, list(types))
     items = [
         EntitySummary(
-            norm=norm, name=names.get(norm, norm), type=max(types[norm], key=types[norm].__getitem__),
+            norm=norm, name=names[norm] if norm in names else norm, type=max(types[norm], key=types[norm].__getitem__),
             types=types[norm], mentions=mentions, posts=posts, groundable=groundable,
             first_seen=from_epoch(first), last_seen=from_epoch(last),
         )

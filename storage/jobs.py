@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from storage import entities, findings, reposts
 from storage.db import IDS
@@ -117,7 +118,7 @@ def requeue_stale(
     """Release running jobs whose worker stopped; returns how many. Each claim counted an attempt, so a
     post that was in hand MAX_ATTEMPTS times when its worker died (a native crash, the OOM killer) is
     failed with a reason instead of crashing every restart; the others go back to pending."""
-    where, params = "config_key = ? AND state = 'running'", [config_key]
+    where, params = "config_key = ? AND state = 'running'", list[Any]([config_key])
     if workers is not None:
         where, params = f"{where} AND worker IN {IDS}", [*params, json.dumps(list(workers))]
     if older_than is not None:
@@ -148,11 +149,11 @@ def job_counts(conn: sqlite3.Connection, config_key: str | None) -> dict[str, in
 
 def pending_with_image(conn: sqlite3.Connection, config_key: str) -> int:
     """Pending posts whose first image is downloaded: they cost the image stages (the run's ETA)."""
-    return conn.execute(
+    return int(conn.execute(
         """SELECT COUNT(*) FROM jobs j WHERE j.config_key = ? AND j.state = 'pending' AND EXISTS
            (SELECT 1 FROM media m WHERE m.post_id = j.post_id AND m.position = 0 AND m.status = 'ok')""",
         (config_key,),
-    ).fetchone()[0]
+    ).fetchone()[0])
 
 
 @dataclass(frozen=True)

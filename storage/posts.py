@@ -109,7 +109,7 @@ def upsert_batch(conn: sqlite3.Connection, batch: list[Post]) -> UpsertSummary:
     _restamp_entities(conn, restamped)
     _reset_jobs(conn, text_changed)
     _sync_media(conn, list(latest.values()), has_old=bool(existing))
-    reposts.relink(conn, [post.id for post in latest.values()])
+    reposts.relink(conn, [post.id for post in latest.values() if post.id is not None])  # all stored by now
     return summary
 
 
@@ -164,7 +164,7 @@ def _media_values(media: Media) -> tuple[Any, ...]:
 
 def _sync_media(conn: sqlite3.Connection, posts: list[Post], has_old: bool) -> None:
     """Media are keyed by (post, position); re-ingesting the same URL keeps what was downloaded."""
-    old: dict[tuple[int, int], tuple[Any, ...]] = {}
+    old: dict[tuple[int | None, int], tuple[Any, ...]] = {}
     if has_old:
         rows = conn.execute(
             f"SELECT post_id, position, id, url FROM media WHERE post_id IN {IDS}",

@@ -71,6 +71,7 @@ def parse_period(value: str) -> tuple[datetime, datetime]:
     if not match:
         raise ValueError(value)
     year, month, day, hour, minute, second = (int(g) if g else None for g in match.groups())
+    assert year is not None  # _DATE requires the year
     start = datetime(year, month or 1, day or 1, hour or 0, minute or 0, second or 0, tzinfo=UTC)
     if hour is not None:
         return start, start + timedelta(seconds=1 if second is not None else 60)
@@ -295,7 +296,7 @@ def _clause(group: list[_Token], position: int) -> Clause:
     if any(token.negated for token in group):
         raise QueryError("a negated term cannot be part of an OR", next(t.position for t in group if t.negated))
     if all(token.kind == "text" for token in group):
-        return Clause(tuple(token.text for token in group))  # type: ignore[misc]
+        return Clause(tuple(token.text for token in group if token.text is not None))  # every one is a text token
     keys = {token.filter.key for token in group if token.filter}
     if all(token.kind == "filter" for token in group) and len(keys) == 1:
         values = tuple(value for token in group for value in token.filter.values)  # type: ignore[union-attr]

@@ -57,7 +57,8 @@ def _copies(found: list[Entity], media_map: dict[int, int]) -> list[Entity]:
     return [
         dataclasses.replace(
             entity, id=None, post_id=None,
-            regions=[dataclasses.replace(region, media_id=media_map.get(region.media_id)) for region in entity.regions],
+            regions=[dataclasses.replace(region, media_id=None if region.media_id is None else media_map.get(region.media_id))
+                     for region in entity.regions],
         )
         for entity in found
     ]

@@ -188,7 +188,7 @@ class Store:
         return self._read(lambda conn: findings.read(conn, list(post_ids)))
 
     def count_posts(self) -> int:
-        return self._read(lambda conn: conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0])
+        return self._read(lambda conn: int(conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0]))
 
     def stats(self) -> dict[str, Any]:
         """Counts for the status bar and `stats` command."""

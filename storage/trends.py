@@ -93,7 +93,10 @@ def mention_series(
     ).fetchall()
     counts = {(key, bucket_day): count for key, bucket_day, count in rows if count}
     first, stop = day_range(start, end)
-    align = (lambda d: d) if size == 1 else (lambda d: d - ((d + 3) % 7))
+
+    def align(day: int) -> int:  # a week starts on Monday
+        return day if size == 1 else day - ((day + 3) % 7)
+
     days = [bucket_day for _, bucket_day in counts]
     low = align(first) if first is not None else min(days, default=None)
     high = align(stop - 1) if stop is not None else max(days, default=None)
