@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, IO
+from typing import IO, Any
 
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 

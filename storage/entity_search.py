@@ -8,8 +8,8 @@ anything else (author:, source:, groundable:, a time of day...) counts the menti
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
 from datetime import datetime
+from typing import Any
 
 from storage.aggregates import ALL_TYPES
 from storage.db import DAY_SECONDS, from_epoch, to_epoch
@@ -61,7 +61,7 @@ def _aggregate_where(query: Query, names: bool = True) -> tuple[str, Where]:
 
 
 # (norm, mentions, posts, groundable, first seen, last seen) rows, and each norm's mentions per type
-_Found = tuple[list[tuple[Any, ...]], dict[str, dict[str, int]]]
+_Found = tuple[list[tuple[str, int, int, int, int | None, int | None]], dict[str, dict[str, int]]]
 
 
 def _seen(conn: sqlite3.Connection, query: Query, norm: str) -> tuple[int | None, int | None]:
@@ -149,7 +149,7 @@ def search_entities(conn: sqlite3.Connection, query: str, limit: int, offset: in
     names = display_names(conn, list(types))
     items = [
         EntitySummary(
-            norm=norm, name=names[norm] if norm in names else norm, type=max(types[norm], key=types[norm].__getitem__),
+            norm=norm, name=names.get(norm, norm), type=max(types[norm], key=types[norm].__getitem__),
             types=types[norm], mentions=mentions, posts=posts, groundable=groundable,
             first_seen=from_epoch(first), last_seen=from_epoch(last),
         )

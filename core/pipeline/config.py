@@ -73,13 +73,15 @@ class PipelineConfig:
     text_reader: str | None = "rapidocr"
 
     def stage(self, stage: Stage) -> StageConfig | None:
-        return getattr(self, stage)
+        config: StageConfig | None = getattr(self, stage)
+        return config
 
     def with_stage(self, stage: Stage, value: Any) -> PipelineConfig:
         """A copy with one stage replaced (value as accepted by `StageConfig.from_value`)."""
         if stage not in STAGES:
             raise ValueError(f"unknown pipeline stage {stage!r}; stages are {', '.join(STAGES)}")
-        return replace(self, **{stage: StageConfig.from_value(value)})
+        changed: dict[str, Any] = {stage: StageConfig.from_value(value)}
+        return replace(self, **changed)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,7 +23,7 @@ from core.pipeline import registry
 from core.pipeline.config import PipelineConfig
 from core.pipeline.registry import STAGES, Stage
 from core.pipeline.stages import StageBackends
-from core.pipeline.types import GroundedEntity, ImageBytes, Mention, PostInput, PostResult
+from core.pipeline.types import GroundedEntity, ImageBytes, Mention, PostInput, PostResult, as_box
 from core.pipeline.vision.analysis import ImageAnalysis
 from core.pipeline.vision.registry import shared_analyser
 from core.pipeline.vision.types import TextReader
@@ -38,14 +38,17 @@ class StageError(Exception):
 def load_image(source: str | os.PathLike[str] | ImageBytes | Image.Image) -> Image.Image:
     """Decode fully now (PIL is lazy), so a truncated file fails here and not inside a model; turned
     as displayed (EXIF orientation), so boxes and masks match what the GUI shows."""
+    readable: str | os.PathLike[str] | io.BytesIO | Image.Image
     if isinstance(source, ImageBytes):
         if source.data is None:
             raise OSError(source.error)
-        source = io.BytesIO(source.data)
-    if isinstance(source, Image.Image):
-        image = upright(source)
+        readable = io.BytesIO(source.data)
     else:
-        with Image.open(source) as opened:
+        readable = source
+    if isinstance(readable, Image.Image):
+        image = upright(readable)
+    else:
+        with Image.open(readable) as opened:
             opened.load()
             image = upright(opened)
     return image if image.mode == "RGB" else image.convert("RGB")
@@ -215,7 +218,7 @@ class Pipeline:
         for i, hit in zip(chosen, found.per_mention):
             entities[i].evidence.extend(e for e in hit.evidence if e not in entities[i].evidence)
             if hit.box is not None and hit.score >= self.config.box_threshold:
-                entities[i].box = tuple(float(v) for v in hit.box)
+                entities[i].box = as_box(hit.box)
                 entities[i].box_score = float(hit.score)
                 entities[i].points = tuple(hit.points)
 
@@ -235,7 +238,7 @@ class Pipeline:
         if segmenter is None or not boxed:
             return
         with _stage("segmentation", result):
-            masks = segmenter.segment(image, [e.box for e in boxed], [e.points for e in boxed])
+            masks = segmenter.segment(image, [e.box for e in boxed if e.box is not None], [e.points for e in boxed])
             if len(masks) != len(boxed):
                 raise StageError(f"segmentation: backend returned {len(masks)} masks for {len(boxed)} boxes")
         for entity, mask in zip(boxed, masks):

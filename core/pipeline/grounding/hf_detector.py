@@ -16,6 +16,7 @@ from storage.records import Evidence
 
 
 class TransformersDetector:
+    name: str  # each subclass's backend name
     model_class = ""  # a transformers class name, imported lazily
 
     def __init__(self, model: str, threshold: float):

