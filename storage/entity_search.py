@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
-from typing import Any
 
 from storage.aggregates import ALL_TYPES
 from storage.db import DAY_SECONDS, from_epoch, to_epoch

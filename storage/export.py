@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, TextIO
+from typing import IO, Any
 
 from storage.records import Entity, ImageFindings, Post
 from storage.store import Store
@@ -56,7 +56,7 @@ def _entity_record(entity: Entity) -> dict[str, Any]:
     return record
 
 
-def write(store: Store, handle: TextIO, fmt: str, query: str | None) -> tuple[int, int]:
+def write(store: Store, handle: IO[str], fmt: str, query: str | None) -> tuple[int, int]:
     """Write the export to `handle` (opened with newline=""); returns (posts, mentions)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
@@ -86,7 +86,7 @@ class CsvWriter:
     """The CSV writer for every spreadsheet GroundLens writes: csv.writer whose text cells can never
     start a formula, since names and texts come from strangers' posts."""
 
-    def __init__(self, handle: TextIO):
+    def __init__(self, handle: IO[str]):
         self._writer = csv.writer(handle)
 
     def writerow(self, row: Iterable[Any]) -> None:

@@ -63,7 +63,7 @@ class _QueryCommand(click.Command):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         flags = set(ctx.help_option_names)
-        valued = set()
+        valued: set[str] = set()
         for param in self.params:
             if isinstance(param, click.Option):
                 (flags if param.is_flag else valued).update(param.opts + param.secondary_opts)
@@ -165,7 +165,7 @@ def trends_command(
         norms = map(normalize_entity, entities)
         names = {norm: store.entity_profile(norm, include_gold).name or norm for norm in norms}
         leaders = [
-            (kind, store.top_entities(start, end, kind, top, include_gold, retweets)) for kind in (kinds or [None])
+            (kind, store.top_entities(start, end, kind, top, include_gold, retweets)) for kind in ([*kinds] if kinds else [None])
         ] if top else []
         coverage = store.coverage(start, end)
     keys = list(dict.fromkeys(point.key for point in series))

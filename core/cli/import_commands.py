@@ -148,7 +148,7 @@ def _paged_command(name: str, argument: str, help_text: str, items) -> click.Com
     @_max
     @_no_download
     @click.pass_obj
-    def command(app: AppPaths, max_posts: int | None, no_download: bool, **values: str) -> None:
+    def command(app: AppPaths, /, max_posts: int | None, no_download: bool, **values: str) -> None:
         client = x_api.make_client(_client_token())
         value = values[argument]
         _import_from_api(app, f"{name} {value!r}",

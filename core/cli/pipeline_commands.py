@@ -113,7 +113,7 @@ def progress_bar() -> Progress:
 @click.option("--retry-failed", is_flag=True, help="Put posts that failed under this configuration back in the queue.")
 @stage_options
 @click.pass_obj
-def process(paths: AppPaths, limit: int | None, retry_failed: bool, **overrides: Any) -> None:
+def process(paths: AppPaths, /, limit: int | None, retry_failed: bool, **overrides: Any) -> None:
     """Run the pipeline over every post not yet processed with the current configuration.
 
     Resumable: interrupted runs (Ctrl-C, a crash, kill -9) continue where they stopped.
@@ -158,7 +158,7 @@ def process(paths: AppPaths, limit: int | None, retry_failed: bool, **overrides:
               help="Where to write one JSON result per input line.")
 @stage_options
 @click.pass_obj
-def analyze(paths: AppPaths, input_path: Path, output_path: Path, **overrides: Any) -> None:
+def analyze(paths: AppPaths, /, input_path: Path, output_path: Path, **overrides: Any) -> None:
     """Run the pipeline on a JSON-lines file ({"id", "text", "image"} per line) without the database."""
     from core.jobs.analyze_file import analyze_jsonl
 

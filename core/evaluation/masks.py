@@ -41,7 +41,7 @@ class GoldMasks:
     malformed: list[str] = field(default_factory=list)
 
     def for_entity(self, post_id: str, name: str) -> tuple[Rle, ...]:
-        return boxes_for(name, self.by_post.get(post_id, {}))  # type: ignore[arg-type]
+        return boxes_for(name, self.by_post.get(post_id, {}))
 
 
 def compressed(rle: Rle) -> Rle:

@@ -113,8 +113,9 @@ def parse_line(line: str) -> PredictedPost:
     entities = raw.get("entities", [])
     if not isinstance(entities, list):
         raise PredictionFormatError("'entities' must be a list")
-    error = raw.get("error")
-    return PredictedPost(id=str(post_id), entities=[_entity(e) for e in entities], error=None if error is None else str(error))
+    failure = raw.get("error")
+    return PredictedPost(id=str(post_id), entities=[_entity(e) for e in entities],
+                         error=None if failure is None else str(failure))
 
 
 def read_predictions(path: Path) -> PredictionFile:

@@ -272,9 +272,9 @@ def record_to_post(
     if text is None:
         raise RecordError("no text field (looked for text, full_text, tweet, content, body, message, caption)")
     found_id = lookup(record, ID, keyed=keyed)
-    if found_id is None and default_id is None:
-        raise RecordError("no id field (looked for id, id_str, tweet_id, post_id)")
     post_id = native_id(found_id[1], found_id[0]) if found_id else default_id
+    if post_id is None:
+        raise RecordError("no id field (looked for id, id_str, tweet_id, post_id)")
     author = lookup(record, AUTHOR, keyed=keyed)
     created = lookup(record, CREATED, keyed=keyed)
     lang = lookup(record, LANG, keyed=keyed)

@@ -173,7 +173,7 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         return []
-    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in found]
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
 
 
 def check_resolved(url: str, redirected: bool = False) -> None:
@@ -320,7 +320,7 @@ class ImageCache:
             stop=stop_after_attempt(self.limits.attempts) | stop_after_delay(self.limits.deadline)
             | stop_when_event_set(self.cancel),
             wait=wait_exponential(multiplier=self.limits.backoff, max=self.limits.deadline),
-            sleep=self.cancel.wait,  # a cancel cuts the wait short
+            sleep=self.cancel.wait,  # type: ignore[arg-type]  # a cancel cuts the wait short; tenacity ignores the bool it returns
             reraise=True,
         )
         return self._accept(retrying(self._get, url, deadline), None)

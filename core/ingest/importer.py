@@ -259,6 +259,7 @@ class Importer:
                 for entity in item.gold:
                     for region in entity.regions:
                         region.media_id = media_id
+                assert item.post.id is not None, "upsert_posts gave every stored post its id"
                 try:
                     self.store.add_gold_entities(item.post.id, item.gold)
                     self.report.gold_entities += len(item.gold)
@@ -272,7 +273,8 @@ class Importer:
         self.report.images_missing += sum(m.status == "missing" for item in stored for m in item.post.media)
         # id None: an earlier duplicate of a post later in the same batch (the store keeps the last)
         jobs = [(item.location, m) for item in stored for m in item.post.media if m.status == "pending" and m.id]
-        remote = {item.post.id for item in stored if any(m.url and not m.local_path for m in item.post.media)}
+        remote = {item.post.id for item in stored
+                  if item.post.id is not None and any(m.url and not m.local_path for m in item.post.media)}
         if remote and not all_new:
             held = self.store.get_posts(sorted(remote))
             done = {m.id for post in held.values() for m in post.media if m.status == "ok"}

@@ -113,9 +113,10 @@ def posts_from_page(page: Any, location: str) -> Iterator[ParsedItem | ItemError
     if not isinstance(tweets, list):
         yield ItemError(location, f"'data' must be a list or an object, got {type(data).__name__}")
         return
-    includes = page.get("includes") if isinstance(page.get("includes"), dict) else {}
+    found = page.get("includes")
+    includes: dict[str, Any] = found if isinstance(found, dict) else {}
     users, media = _index(includes, "users", "id"), _index(includes, "media", "media_key")
-    included, seen = _index(includes, "tweets", "id"), set()
+    included, seen = _index(includes, "tweets", "id"), set[str]()
     for index, tweet in enumerate(tweets):
         where = location if isinstance(data, dict) else f"{location} [tweet {index}]"
         try:

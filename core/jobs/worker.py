@@ -41,7 +41,7 @@ from core.jobs.progress import JobProgress, PostCost, RemainingTime
 from core.pipeline.types import PostInput, PostResult
 from core.settings import Settings
 from storage import Store, StoreError
-from storage.records import ImageFindings, Media, Post
+from storage.records import Entity, ImageFindings, Media, Post
 
 LOCK_FILE = "pipeline.lock"
 log = logging.getLogger(__name__)
@@ -211,11 +211,13 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
 def _save(store: Store, key: str, batch: Batch, results: list[PostResult]) -> int:
     """One batch's results, with what each image showed and which image each used, in one transaction;
     returns how many carry an error."""
-    saved, seen = [], {}
+    saved: list[tuple[int, list[Entity], str | None]] = []
+    seen: dict[int, ImageFindings] = {}
     for post, result in zip(batch.posts, results):
+        assert post.id is not None, "a batch holds posts read from the store"
         media_id = post.media[0].id if post.media else None
         version = model_version(result)
         saved.append((post.id, [to_entity(e, version, media_id) for e in result.entities], result.error))
         seen[post.id] = ImageFindings(result.image_text, result.image_objects)
-    store.save_results(key, saved, seen, images={post.id: sha for post, sha in zip(batch.posts, batch.images)})
+    store.save_results(key, saved, seen, images={post.id: sha for post, sha in zip(batch.posts, batch.images) if post.id is not None})
     return sum(result.error is not None for result in results)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -49,7 +50,9 @@ def mentions_of(post: GmnerPost) -> list[Mention]:
 
 
 def build_split(posts: list[GmnerPost], dim: int = DIM) -> Split:
-    rows, labels, types = [], [], []
+    rows: list[Any] = []
+    labels: list[bool | None] = []
+    types: list[str] = []
     for post in posts:
         rows.extend(post_feature_indices(post.text, mentions_of(post), dim))
         labels.extend(e.groundable for e in post.entities)

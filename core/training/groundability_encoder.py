@@ -122,7 +122,7 @@ def train_encoder_prior(
     def logits(items: list) -> np.ndarray:
         model.eval()
         order = np.argsort([len(x) for x, _ in items], kind="stable")
-        parts = [None] * len(items)
+        parts: list[Any] = [None] * len(items)  # every one filled below
         for begin in range(0, len(order), 64):
             chunk = order[begin : begin + 64]
             out = run(items, chunk).numpy()

@@ -9,13 +9,16 @@ The folder written is a plain transformers model (fp16 weights) plus MODEL_CARD.
 from __future__ import annotations
 
 import copy
+import functools
 import importlib.resources
+import operator
 import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -28,6 +31,9 @@ from core.pipeline.ner.tagger import MAX_LENGTH_CONFIG_KEY, SHAPES_CONFIG_KEY, W
 from core.pipeline.ner.transformers_ner import TransformersRecognizer, load_tagger
 from core.training.mention_swap import MentionPool, augment
 from core.training.model_card import write_model_card
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 ENTITY_TYPES = ("PER", "LOC", "ORG", "OTHER")
 LABELS = ["O", *(f"{p}-{t}" for t in ENTITY_TYPES for p in ("B", "I"))]
@@ -70,7 +76,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def build_model(config: TrainConfig) -> torch.nn.Module:
+def build_model(config: TrainConfig) -> PreTrainedModel:
     from transformers import AutoModelForTokenClassification
 
     model = AutoModelForTokenClassification.from_pretrained(
@@ -86,9 +92,9 @@ def build_model(config: TrainConfig) -> torch.nn.Module:
     return model
 
 
-def widen_token_types(model: torch.nn.Module, rows: int) -> None:
+def widen_token_types(model: PreTrainedModel, rows: int) -> None:
     """Give every shape id its own token-type row, all starting at the pretrained row 0."""
-    embeddings = model.base_model.embeddings
+    embeddings: Any = model.base_model.embeddings  # a BERT-style embeddings module (untyped submodules)
     old = embeddings.token_type_embeddings
     new = torch.nn.Embedding(rows, old.embedding_dim)
     with torch.no_grad():
@@ -131,10 +137,11 @@ def evaluate(tagger: WordTagger, posts: list[GmnerPost], constrained: bool = Tru
 
 
 def average_states(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    return {k: sum(s[k].float() for s in states) / len(states) if states[0][k].is_floating_point() else states[0][k] for k in states[0]}
+    return {k: functools.reduce(operator.add, (s[k].float() for s in states)) / len(states)
+            if states[0][k].is_floating_point() else states[0][k] for k in states[0]}
 
 
-def save_half(model: torch.nn.Module, tokenizer, out: Path) -> None:
+def save_half(model: PreTrainedModel, tokenizer, out: Path) -> None:
     """fp16 weights (half the size; the backend computes in fp32/int8) plus the tokenizer."""
     out.mkdir(parents=True, exist_ok=True)
     copy.deepcopy(model).half().save_pretrained(out)
@@ -189,7 +196,7 @@ def fit_run(config: TrainConfig, order_seed: int, train_posts: list[GmnerPost], 
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup * steps), steps)
     rng = random.Random(order_seed)
 
-    best, recent = Run({}, -1.0, ""), []
+    best, recent = Run({}, -1.0, ""), list[dict[str, torch.Tensor]]()
     for epoch in range(1, config.epochs + 1):
         model.train()
         started, total = time.time(), 0.0
