@@ -28,7 +28,10 @@ demo: $(STAMP)
 app: $(STAMP)
 	$(PY) main.py
 
+# lint and type checks first (config in pyproject.toml): they fail in seconds, the suite takes minutes
 test: $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 bench: $(TEST_STAMP)
