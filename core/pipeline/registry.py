@@ -158,12 +158,3 @@ def model_validator(model: Any = None, **_: Any) -> None:
     """The validator of backends whose weights are named by a `model` option (folder or hub id)."""
     if model is not None:
         check_model_source(model)
-
-
-def check_file(value: Any, option: str) -> None:
-    """An option naming a weights file: it must be a file that exists."""
-    if not isinstance(value, (str, Path)) or not str(value).strip():
-        raise ValueError(f"option {option!r} must be a file path, not {value!r}")
-    path = Path(str(value)).expanduser()
-    if not path.is_file():
-        raise FileNotFoundError(f"option {option!r}: {path} {'is not a file' if path.exists() else 'does not exist'}")
