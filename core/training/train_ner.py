@@ -30,7 +30,7 @@ from core.pipeline.ner.shape import N_SHAPES
 from core.pipeline.ner.tagger import MAX_LENGTH_CONFIG_KEY, SHAPES_CONFIG_KEY, WordTagger
 from core.pipeline.ner.transformers_ner import TransformersRecognizer, load_tagger
 from core.training.mention_swap import MentionPool, augment
-from core.training.model_card import write_model_card
+from core.training.model_card import RunFacts, write_model_card
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
@@ -234,6 +234,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict[str, 
     """
     from transformers import AutoTokenizer
 
+    started = time.perf_counter()
     torch.set_num_threads(config.threads)
     train_posts = read_split(dataset_paths(config.data, "train")[0])
     dev_posts = read_split(dataset_paths(config.data, "dev")[0])
@@ -257,14 +258,18 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict[str, 
     with dev.autocast:
         log(f"argmax + repair instead of Viterbi: dev {evaluate(dev.tagger, dev_posts, constrained=False)['ALL']}")
     save_half(model, tokenizer, config.out)
-    return publish(config, chosen_name, dev_posts, log)
+    return publish(config, chosen_name, dev_posts, started, log)
 
 
-def publish(config: TrainConfig, chosen: str, dev_posts: list[GmnerPost], log: Callable[[str], None] = print) -> dict[str, PRF]:
-    """Score the saved folder as the backend loads it (int8) and write its MODEL_CARD.md."""
-    started = time.time()
-    scores = evaluate(load_tagger(config.out), dev_posts)
-    speed = len(dev_posts) / (time.time() - started)
-    log(f"shipped (fp16 file, int8 at load): dev {scores['ALL']}, {speed:.0f} posts/s")
-    write_model_card(config, chosen, scores, speed, datetime.now(UTC))
+def publish(config: TrainConfig, chosen: str, dev_posts: list[GmnerPost], started: float,
+            log: Callable[[str], None] = print) -> dict[str, PRF]:
+    """Score the saved folder as the backend loads it (int8) and write its MODEL_CARD.md with what this run
+    measured (`started`: time.perf_counter() when training began)."""
+    tagger = load_tagger(config.out)
+    scoring = time.perf_counter()
+    scores = evaluate(tagger, dev_posts)
+    speed = len(dev_posts) / (time.perf_counter() - scoring)
+    facts = RunFacts.measure(started)
+    log(f"shipped (fp16 file, int8 at load): dev {scores['ALL']}, {speed:.0f} posts/s ({facts.machine()})")
+    write_model_card(config, chosen, scores, speed, datetime.now(UTC), facts, tagger.batch_size)
     return scores
