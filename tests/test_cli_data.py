@@ -7,11 +7,11 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from test_storage_support import make_post, mention
 
 from core.cli import cli
 from core.config import resolve_paths
 from storage import Store
+from tests.helpers.storage import make_post, mention
 
 
 @pytest.fixture

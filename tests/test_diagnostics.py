@@ -14,7 +14,6 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 from click.testing import CliRunner
-from test_ingest_x_api import RecordedAdapter, fixture
 
 from core import diagnostics
 from core.cli import cli
@@ -25,6 +24,7 @@ from core.jobs.worker import lock_for
 from core.settings import Settings
 from storage import Store
 from storage.records import Entity
+from tests.helpers.x_api import RecordedAdapter, fixture
 
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAGLdiag%2Bnostics-Qz7Xk2Lw0PmN4vR8tY6uJ3hF9sD1aW5eR7tG0yH2jK4lZ"
 PIECES = [TOKEN[i : i + 12].encode() for i in range(21, len(TOKEN) - 11)]  # any 12 characters after the A's

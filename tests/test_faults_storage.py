@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
-from test_faults_crash import app, read_only, wait_for
 
 from core.cli import cli
 from storage import SCHEMA_VERSION, Store
+from tests.helpers.faults import app, read_only, wait_for
 
 PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER = 24, 1, 2, 3  # linux/prctl.h, capability.h
 

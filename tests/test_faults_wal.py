@@ -9,11 +9,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from test_faults_crash import assert_sound
-
 from core.config import AppPaths
 from storage import Store
 from storage.records import Entity, Post
+from tests.helpers.faults import assert_sound
 
 KEY = "wal-test"
 BATCH = 40

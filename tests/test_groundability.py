@@ -13,15 +13,7 @@ from click.testing import CliRunner
 
 from core.cli import cli
 from core.pipeline.entailment.prior import DEFAULT_DIR, GroundabilityPrior, PriorModelError, mention_features
-from core.pipeline.types import Mention
-
-
-def mentions(text: str, *names: tuple[str, str]) -> list[Mention]:
-    found = []
-    for name, kind in names:
-        start = text.index(name)
-        found.append(Mention(start=start, end=start + len(name), text=name, type=kind, score=1.0))  # type: ignore[arg-type]
-    return found
+from tests.helpers.gmner import mentions
 
 
 @pytest.fixture(scope="module")

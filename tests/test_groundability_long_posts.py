@@ -4,9 +4,9 @@ from the [CLS] piece of a post cut at 64 word pieces."""
 from __future__ import annotations
 
 import pytest
-from test_groundability import mentions
 
 from core.pipeline.entailment.prior import DEFAULT_DIR, GroundabilityPrior
+from tests.helpers.gmner import mentions
 
 pytestmark = pytest.mark.slow
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-from test_gui import demo_paths, window  # noqa: F401 - the real demo database and main window
-
 from core.ingest import credentials
 from core.pipeline.config import PipelineConfig
 from gui import import_tasks
@@ -22,7 +20,7 @@ def show_settings(qtbot, win):
     return page
 
 
-def test_settings_refuse_a_backend_that_cannot_run(qtbot, window):  # noqa: F811
+def test_settings_refuse_a_backend_that_cannot_run(qtbot, window):
     page = show_settings(qtbot, window)
     before = window.ctx.paths.settings_file.read_text()
     page.backends["grounding"].setCurrentText("owlv2")
@@ -39,7 +37,7 @@ def test_settings_refuse_a_backend_that_cannot_run(qtbot, window):  # noqa: F811
     assert window.jobs.settings.pipeline.grounding == PipelineConfig().grounding  # the default, unchanged
 
 
-def test_jobs_page_says_why_the_saved_settings_cannot_run(qtbot, window):  # noqa: F811
+def test_jobs_page_says_why_the_saved_settings_cannot_run(qtbot, window):
     window.ctx.paths.settings_file.write_text('{"threads": "abc"}')
     window.show_page("jobs")
     window.jobs.start_pipeline()
@@ -48,7 +46,7 @@ def test_jobs_page_says_why_the_saved_settings_cannot_run(qtbot, window):  # noq
     assert f"{window.ctx.paths.settings_file}: threads: must be a whole number of at least 1, not 'abc'" in status
 
 
-def test_trends_export_to_a_missing_folder_names_the_path(qtbot, window, tmp_path):  # noqa: F811
+def test_trends_export_to_a_missing_folder_names_the_path(qtbot, window, tmp_path):
     trends = window.trends
     with qtbot.waitSignal(trends.loaded, timeout=10_000):
         window.show_page("trends")
@@ -72,7 +70,7 @@ def failure_rows(qtbot, win, kind: str) -> list:
     return [g for g in win.jobs.failures.records.records if g.kind == kind]
 
 
-def test_failures_from_one_unreachable_host_are_one_row_also_after_a_retry(qtbot, window, tmp_path):  # noqa: F811
+def test_failures_from_one_unreachable_host_are_one_row_also_after_a_retry(qtbot, window, tmp_path):
     source = tmp_path / "host-down.jsonl"
     source.write_text("".join(
         json.dumps({"id": f"h{i}", "text": f"Photo {i} from the harbour", "image": f"http://127.0.0.1:9/p/{i}.jpg"}) + "\n"
@@ -92,7 +90,7 @@ def test_failures_from_one_unreachable_host_are_one_row_also_after_a_retry(qtbot
     assert len(window.jobs.failures.records.records) == 2
 
 
-def test_a_post_whose_image_did_not_arrive_says_so_and_offers_a_retry(qtbot, window, tmp_path):  # noqa: F811
+def test_a_post_whose_image_did_not_arrive_says_so_and_offers_a_retry(qtbot, window, tmp_path):
     source = tmp_path / "one.jsonl"
     source.write_text(json.dumps({"id": "gone", "text": "Grace Hopper in Paris", "image": "http://127.0.0.1:9/a.jpg"})
                       + "\n" + json.dumps({"id": "plain", "text": "Only words here"}) + "\n", encoding="utf-8")
@@ -117,7 +115,7 @@ def test_a_post_whose_image_did_not_arrive_says_so_and_offers_a_retry(qtbot, win
         inspector.retry_image_button.click()  # the Jobs page fetches the images that did not arrive
 
 
-def test_settings_show_a_token_saved_elsewhere_a_moment_ago(qtbot, window, tmp_path, monkeypatch):  # noqa: F811
+def test_settings_show_a_token_saved_elsewhere_a_moment_ago(qtbot, window, tmp_path, monkeypatch):
     monkeypatch.delenv(credentials.TOKEN_ENV, raising=False)
     monkeypatch.setattr(credentials, "_keyring_usable", lambda: False)
     monkeypatch.setattr(credentials, "default_config_dir", lambda: tmp_path / "config")
@@ -133,7 +131,7 @@ def test_settings_show_a_token_saved_elsewhere_a_moment_ago(qtbot, window, tmp_p
     assert page.token_state.text() == "Bearer token: no token saved"
 
 
-def test_settings_choose_the_ray_engine_and_device_and_refuse_a_bad_one(qtbot, window, tmp_path):  # noqa: F811
+def test_settings_choose_the_ray_engine_and_device_and_refuse_a_bad_one(qtbot, window, tmp_path):
     from core.settings import Settings, SettingsError
 
     page = show_settings(qtbot, window)

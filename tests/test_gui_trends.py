@@ -7,13 +7,13 @@ from datetime import date
 
 import matplotlib.dates as mdates
 import pytest
-from test_storage_support import make_post, mention
 
 from core.config import resolve_paths
 from gui.app import application
 from gui.context import open_context
 from gui.views.trends import TrendsView
 from storage import Store
+from tests.helpers.storage import make_post, mention
 
 
 def fill(data_dir, dated: list[str], undated: int, unprocessed: int = 0):

@@ -106,13 +106,13 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, PngImagePlugin
-from test_bad_input import CASES as BAD_INPUT_CASES
-from test_bad_input import Case, gmner_root, good_jsonl, import_cases, jpeg, jsonl
 
 from core.ingest import import_paths
 from core.ingest.fields import MAX_TEXT_CHARS
 from storage import QueryError, Store
 from storage.records import Post
+from tests.helpers.bad_input import CASES as BAD_INPUT_CASES
+from tests.helpers.bad_input import Case, gmner_root, good_jsonl, import_cases, jpeg, jsonl
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -12,7 +12,12 @@ import time
 
 import pytest
 import requests
-from test_ingest_x_api import (  # noqa: F401 (token_never_logged is an autouse fixture)
+
+from core.ingest import import_items, x_api
+from core.ingest.report import ItemError, ParsedItem
+from core.ingest.x_api import search_recent, stream_posts, user_timeline
+from storage import Store
+from tests.helpers.x_api import (
     TOKEN,
     X_API,
     DroppedConnection,
@@ -20,15 +25,10 @@ from test_ingest_x_api import (  # noqa: F401 (token_never_logged is an autouse 
     items_of,
     serve,
     serve_stream,
-    stream_waits,
-    token_never_logged,
-    waits,
 )
 
-from core.ingest import import_items, x_api
-from core.ingest.report import ItemError, ParsedItem
-from core.ingest.x_api import search_recent, stream_posts, user_timeline
-from storage import Store
+# DEBUG logging on (where tweepy prints request headers): no log line may show the token
+pytestmark = pytest.mark.usefixtures("token_never_logged")
 
 SEARCH = ("GET", "/2/tweets/search/recent")
 TIMELINE = ("GET", "/2/users/2244994945/tweets")

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_ingest_x_api import serve
-from test_storage_support import mention
 
 from core.cli import cli
 from core.config import AppPaths
@@ -24,44 +22,34 @@ from core.ingest.x_api import search_recent
 from core.jobs.runner import JobRunner
 from core.pipeline.config import PipelineConfig, StageConfig
 from storage import QueryError, Store
-from storage.records import Entity, Media, Post, Region
+from storage.records import Media, Post
+from tests.helpers.reposts import (
+    ORIGINAL,
+    PHOTO,
+    by_native,
+    cut,
+    durant,
+    original_tweet,
+    page,
+    retweet,
+    tweet,
+    write_pages,
+)
+from tests.helpers.x_api import serve
 
 COLLECTION = Path(__file__).parent / "fixtures" / "ingest" / "twarc2" / "collection.jsonl"
-ORIGINAL = "Kevin Durant and Stephen Curry met fans in Brooklyn before the game, then drove to Madison Square" \
-           " Garden where the Knicks were waiting for a long night of basketball"
-PHOTO = {"media_key": "3_900", "type": "photo", "url": "https://pbs.twimg.com/media/Wave.jpg", "width": 800,
-         "height": 600}
 
 
-def cut(text: str, username: str) -> str:
-    """A retweet's own text as X API v2 sends it: "RT @user: " and the original, cut at 140 characters."""
-    full = f"RT @{username}: {text}"
-    return full if len(full) <= 140 else full[:139] + "\u2026"
 
 
-def tweet(tweet_id: str, text: str, day: int, author: str = "20", **fields) -> dict:
-    return {"id": tweet_id, "text": text, "author_id": author, "created_at": f"2024-03-{day:02d}T10:00:00.000Z",
-            "lang": "en", "edit_history_tweet_ids": [tweet_id], **fields}
 
 
-def retweet(tweet_id: str, day: int, original: str = "1", text: str = ORIGINAL) -> dict:
-    return tweet(tweet_id, cut(text, "nba"), day, referenced_tweets=[{"type": "retweeted", "id": original}],
-                 attachments={"media_keys": ["3_900"]})
 
 
-def page(data: list[dict], tweets: list[dict], **extra) -> dict:
-    users = [{"id": "10", "name": "NBA", "username": "nba"}, {"id": "20", "name": "Fan", "username": "fan"}]
-    return {"data": data, "includes": {"users": users, "tweets": tweets, "media": [PHOTO]},
-            "meta": {"result_count": len(data)}, **extra}
 
 
-def original_tweet() -> dict:
-    return tweet("1", ORIGINAL, 1, author="10", attachments={"media_keys": ["3_900"]})
 
 
-def write_pages(path: Path, *pages: dict) -> Path:
-    path.write_text("".join(json.dumps(p) + "\n" for p in pages), encoding="utf-8")
-    return path
 
 
 def wave_store(tmp_path: Path, retweets: int = 30) -> Store:
@@ -82,14 +70,8 @@ def processed_wave(tmp_path: Path, retweets: int) -> Store:
     return store
 
 
-def by_native(store: Store, native_id: str):
-    return store.post_by_native_id("x", native_id)
 
 
-def durant(store: Store, native_id: str) -> list[Entity]:
-    post = by_native(store, native_id)
-    return [mention(post, "Kevin Durant", "PER", score=0.9, regions=[Region((1, 2, 30, 40), 0.8)]),
-            mention(post, "Brooklyn", "LOC", score=0.8)]
 
 
 # --- readers ---------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ for real; the original's result is saved through the store (its retweets then sh
 from __future__ import annotations
 
 import pytest
-from test_reposts import ORIGINAL, by_native, durant, original_tweet, page, retweet, tweet, write_pages
 
 from core.config import resolve_paths
 from core.ingest import import_paths
@@ -13,6 +12,7 @@ from gui.app import application
 from gui.context import open_context
 from gui.main_window import MainWindow
 from storage import Store
+from tests.helpers.reposts import ORIGINAL, by_native, durant, original_tweet, page, retweet, tweet, write_pages
 
 
 @pytest.fixture

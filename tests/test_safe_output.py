@@ -7,12 +7,12 @@ import os
 
 import pytest
 from click.testing import CliRunner
-from test_storage_support import make_post
 
 from core.cli import cli
 from core.config import resolve_paths
 from core.safe_output import OutputError, atomic_output, database_files, refuse_overwriting, write_text_atomic
 from storage import Store
+from tests.helpers.storage import make_post
 
 
 @pytest.fixture

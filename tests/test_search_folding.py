@@ -9,13 +9,13 @@ import unicodedata
 
 import pytest
 from click.testing import CliRunner
-from test_storage_support import make_post, mention, open_store
 
 from core.cli import cli
 from core.config import resolve_paths
 from storage import Store
 from storage.normalize import fold, normalize_entity
 from storage.schema import SCHEMA_VERSION, migrate
+from tests.helpers.storage import make_post, mention, open_store
 
 # (post text, its predicted entity, its type)
 POSTS = [

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_storage_support import make_post
 
 from core.cli import cli
 from core.config import resolve_paths
@@ -18,6 +17,7 @@ from core.jobs.runner import JobRunner
 from core.safe_output import describe_write_error
 from core.settings import Settings, SettingsError
 from storage import Store
+from tests.helpers.storage import make_post
 
 
 @pytest.fixture

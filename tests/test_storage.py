@@ -6,11 +6,11 @@ import sqlite3
 from datetime import UTC, datetime
 
 import pytest
-from test_storage_support import fts_matches_posts, make_post, mention, open_store
 
 from storage import SCHEMA_VERSION, SchemaError, Store
 from storage.records import Entity, Media, Post, Region
 from storage.schema import migrate
+from tests.helpers.storage import fts_matches_posts, make_post, mention, open_store
 
 
 def test_open_sets_wal_foreign_keys_busy_timeout_and_schema_version(tmp_path):

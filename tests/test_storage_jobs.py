@@ -8,9 +8,8 @@ import sqlite3
 import threading
 import time
 
-from test_storage_support import make_post, mention, open_store
-
 from storage import Store
+from tests.helpers.storage import make_post, mention, open_store
 
 
 def _posts(store, n):

@@ -6,12 +6,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from test_storage_support import make_post, mention, open_store
 
 import storage.search
 from storage import QueryError
 from storage.feed import ORDERS, walk_feed_order
 from storage.query import FILTERS, parse_query
+from tests.helpers.storage import make_post, mention, open_store
 
 
 @pytest.fixture

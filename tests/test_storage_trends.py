@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from test_storage_support import make_post, mention, open_store
 
 from storage import aggregates, entity_search
 from storage.db import run_transaction
 from storage.query import parse_query
+from tests.helpers.storage import make_post, mention, open_store
 
 # (native id, day or None, text, [(surface, type)])
 CORPUS = [

@@ -1,4 +1,4 @@
-"""Builders shared by the storage tests (no tests here): small posts and mentions with known dates."""
+"""Builders shared by the storage tests: small posts and mentions with known dates, and a second look at the file."""
 
 from __future__ import annotations
 
