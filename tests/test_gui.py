@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QFont, QKeySequence, QTextCursor
+from PySide6.QtWidgets import QApplication, QTextBrowser
 
 from core.config import resolve_paths
 from core.demo import prepare_demo
@@ -122,13 +122,29 @@ def test_entity_text_chips_and_regions_highlight_each_other(qtbot, window):
     rows = {row.text: row for row in inspector.bundle.rows(has_image=True)}
     assert rows["Grace Hopper"].grounding == "in image"
     assert rows["COBOL"].grounding == "not in image"  # shown as a dashed "not in image" chip
-    inspector.canvas.entity_hovered.emit("p0")
-    assert inspector.text._highlight == "p0"
-    inspector.text.entity_hovered.emit("p1")
-    assert inspector.canvas._highlight == "p1"
+    canvas = inspector.canvas
+    assert bold_entities(inspector.text) == set()
+    canvas.entity_hovered.emit("p0")  # hovering Grace Hopper's region puts her name in bold
+    assert bold_entities(inspector.text) == {"p0"}
+    canvas.set_layer_visible("boxes", False)  # with boxes off, a box shows only for the entity in focus
+    inspector.text.entity_hovered.emit("p0")
+    assert canvas.visible_keys("boxes") == ["p0"]
     inspector.text.entity_hovered.emit("")
+    assert canvas.visible_keys("boxes") == []
     inspector.entities.entity_selected.emit("p0")
-    assert inspector.canvas._highlight == "p0" and inspector.entities.currentRow() == 0
+    assert canvas.visible_keys("boxes") == ["p0"] and inspector.entities.currentRow() == 0
+
+
+def bold_entities(text: QTextBrowser) -> set[str]:
+    """Links (entity anchors) of the rendered post text drawn semi-bold, the weight of the entity in focus."""
+    document, found = text.document(), set()
+    cursor = QTextCursor(document)
+    for position in range(1, document.characterCount()):
+        cursor.setPosition(position)  # charFormat: of the character before the cursor
+        character = cursor.charFormat()
+        if character.isAnchor() and character.fontWeight() == QFont.Weight.DemiBold.value:
+            found.add(character.anchorHref().rpartition(":")[2])
+    return found
 
 
 def test_search_filters_feed_and_shows_malformed_query_inline(qtbot, window):

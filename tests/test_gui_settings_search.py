@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from PySide6.QtWidgets import QPushButton
+
 from core.ingest import credentials
 from core.pipeline.config import PipelineConfig
 from gui import import_tasks
@@ -127,7 +129,7 @@ def test_settings_show_a_token_saved_elsewhere_a_moment_ago(qtbot, window, tmp_p
         window.show_page("settings")
     assert page.token_state.text() == "Bearer token: ••••••••9876"
     with qtbot.waitSignal(page.token_shown, timeout=10_000):
-        page._forget_token()
+        next(b for b in page.findChildren(QPushButton) if b.text() == "Forget token").click()
     assert page.token_state.text() == "Bearer token: no token saved"
 
 

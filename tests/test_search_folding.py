@@ -15,7 +15,7 @@ from core.config import resolve_paths
 from storage import Store
 from storage.normalize import fold, normalize_entity
 from storage.schema import SCHEMA_VERSION, migrate
-from tests.helpers.storage import make_post, mention, open_store
+from tests.helpers.storage import make_post, mention, open_store, scalar
 
 # (post text, its predicted entity, its type)
 POSTS = [
@@ -102,7 +102,7 @@ def test_migration_recomputes_old_entity_keys_and_the_post_index(tmp_path):
     path = tmp_path / "old.db"
     _database_with_old_keys(path)
     with Store.open(path) as store:
-        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert scalar(path, "PRAGMA user_version") == SCHEMA_VERSION
         for word, index in QUERIES:
             posts, entities, _ = found_by_both(store, word)
             assert posts == {str(index)} and entities == {normalize_entity(POSTS[index][1])}, word

@@ -10,17 +10,16 @@ import pytest
 from storage import SCHEMA_VERSION, SchemaError, Store
 from storage.records import Entity, Media, Post, Region
 from storage.schema import migrate
-from tests.helpers.storage import fts_matches_posts, make_post, mention, open_store
+from tests.helpers.storage import fts_matches_posts, make_post, mention, open_store, outside, scalar
 
 
 def test_open_sets_wal_foreign_keys_busy_timeout_and_schema_version(tmp_path):
-    store = open_store(tmp_path)
-    conn = store._conn
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    store.close()
+    open_store(tmp_path).close()
+    with outside(tmp_path / "test.db") as conn:  # a connection opened as the store opens each of its own
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     Store.open(tmp_path / "test.db").close()  # reopening an up-to-date database changes nothing
 
 
@@ -53,9 +52,11 @@ def test_full_text_index_follows_inserts_edits_and_deletes_exactly(tmp_path, sta
                         make_post("99", "a new one about Oslo")])
     assert fts_matches_posts(store.path)
     assert (store.count_matching("paris"), store.count_matching("rome"), store.count_matching("oslo")) == (49, 1, 1)
-    store._conn.execute("DELETE FROM posts WHERE native_id = '5'")
+    with outside(store.path) as conn:
+        conn.execute("DELETE FROM posts WHERE native_id = '5'")
     assert fts_matches_posts(store.path) and store.count_matching("paris") == 48
-    store._conn.execute("UPDATE posts SET text = 'tampered' WHERE native_id = '6'")  # bypasses the store
+    with outside(store.path) as conn:
+        conn.execute("UPDATE posts SET text = 'tampered' WHERE native_id = '6'")  # bypasses the store
     assert not fts_matches_posts(store.path)  # so the check above can fail
 
 
@@ -165,7 +166,7 @@ def test_save_result_replaces_predictions_and_regions(tmp_path):
 
     store.save_result(post.id, "cfg", [mention(post, "Warriors", "ORG")], None)
     assert [e.text for e in store.entities_for_post(post.id)] == ["Warriors"]
-    assert store._conn.execute("SELECT COUNT(*) FROM regions").fetchone()[0] == 0  # regions went with them
+    assert scalar(store.path, "SELECT COUNT(*) FROM regions") == 0  # regions went with them
 
 
 def test_bad_entities_are_rejected_before_anything_is_written(tmp_path):
@@ -248,7 +249,7 @@ def test_migrates_a_version_1_database_and_keeps_its_data(tmp_path):
     path = tmp_path / "old.db"
     _v1_database(path)
     store = Store.open(path)
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert scalar(path, "PRAGMA user_version") == SCHEMA_VERSION
     post = store.get_post(1)
     assert (post.native_id, post.text, post.media[0].url) == ("42", "Obama visits Berlin", "https://img/1.jpg")
     obama, berlin = store.entities_for_post(1)

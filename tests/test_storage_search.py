@@ -11,7 +11,7 @@ import storage.search
 from storage import QueryError
 from storage.feed import ORDERS, walk_feed_order
 from storage.query import FILTERS, parse_query
-from tests.helpers.storage import make_post, mention, open_store
+from tests.helpers.storage import make_post, mention, open_store, outside
 
 
 @pytest.fixture
@@ -212,9 +212,10 @@ def test_a_page_of_a_common_word_walks_the_feed_order_with_the_same_result(tmp_p
         for i in range(60)
     ]
     store.upsert_posts(posts)
-    assert walk_feed_order(store._conn, parse_query("common"))  # the plan this test is about
-    assert not walk_feed_order(store._conn, parse_query("rare"))
-    assert not walk_feed_order(store._conn, parse_query("common lang:en"))
+    with outside(store.path) as conn:
+        assert walk_feed_order(conn, parse_query("common"))  # the plan this test is about
+        assert not walk_feed_order(conn, parse_query("rare"))
+        assert not walk_feed_order(conn, parse_query("common lang:en"))
     for query in ("common", "common -rare", "common after:2024-01-10 before:2024-01-20", "word OR rare"):
         for order in ORDERS:
             everything = store.post_ids(query, order=order)  # all matches: the match-driven plan

@@ -12,7 +12,7 @@ import pytest
 from storage import aggregates, entity_search
 from storage.db import run_transaction
 from storage.query import parse_query
-from tests.helpers.storage import make_post, mention, open_store
+from tests.helpers.storage import make_post, mention, open_store, outside, scalar
 
 # (native id, day or None, text, [(surface, type)])
 CORPUS = [
@@ -156,10 +156,11 @@ def test_entity_profile(trends):
 
 
 def _aggregate_rows(store):
-    return {
-        table: sorted(store._conn.execute(f"SELECT * FROM {table}").fetchall())
-        for table in ("mention_daily", "type_daily", "entity_totals")
-    }
+    with outside(store.path) as conn:
+        return {
+            table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall())
+            for table in ("mention_daily", "type_daily", "entity_totals")
+        }
 
 
 def test_aggregates_follow_replaced_results_and_changed_dates(trends):
@@ -174,10 +175,11 @@ def test_aggregates_follow_replaced_results_and_changed_dates(trends):
     store.upsert_posts([make_post("p7", "Obama undated", "2024-01-21")])  # an undated post gets a date
     assert store.top_entities(type="PER", limit=1)[0].count == 4
     incremental = _aggregate_rows(store)
-    run_transaction(store._conn, aggregates.rebuild, write=True)
+    with outside(store.path) as conn:
+        run_transaction(conn, aggregates.rebuild, write=True)
     assert _aggregate_rows(store) == incremental
     for table in incremental:  # nothing left at zero
-        assert store._conn.execute(f"SELECT COUNT(*) FROM {table} WHERE mentions <= 0").fetchone()[0] == 0
+        assert scalar(store.path, f"SELECT COUNT(*) FROM {table} WHERE mentions <= 0") == 0
 
 
 @pytest.mark.parametrize(
@@ -189,9 +191,10 @@ def test_entity_search_from_aggregates_equals_counting_mentions(trends, query):
     store, _ = trends
     parsed = parse_query(query)
     assert entity_search._aggregated(parsed)
-    for limit, offset in ((20, 0), (1, 1)):
-        fast = entity_search._from_aggregates(store._conn, parsed, limit, offset)
-        slow = entity_search._from_mentions(store._conn, parsed, limit, offset)
-        assert fast[0] == slow[0] and fast[1] == slow[1]
+    with outside(store.path) as conn:
+        for limit, offset in ((20, 0), (1, 1)):
+            fast = entity_search._from_aggregates(conn, parsed, limit, offset)
+            slow = entity_search._from_mentions(conn, parsed, limit, offset)
+            assert fast[0] == slow[0] and fast[1] == slow[1]
     assert not entity_search._aggregated(parse_query("obama groundable:yes"))
     assert not entity_search._aggregated(parse_query("obama after:2024-01-02T10:00"))

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from storage import Store
 from storage.db import connect
@@ -53,3 +56,20 @@ def fts_matches_posts(db_path: Path) -> bool:
                    for a, b in (("held_terms", "fresh_terms"), ("fresh_terms", "held_terms")))
     finally:
         conn.close()
+
+
+@contextmanager
+def outside(db_path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection of our own to a store's file, opened the way the store opens each of its own
+    (storage.db.connect: same pragmas and SQL functions): what another process sees and can do."""
+    conn = connect(db_path)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def scalar(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    """One value read from the file from outside the store."""
+    with outside(db_path) as conn:
+        return conn.execute(sql, params).fetchone()[0]
