@@ -89,7 +89,10 @@ def query_sets(store: Store, rng: random.Random) -> dict[str, list[str]]:
         " ORDER BY m DESC LIMIT 400) t ON t.norm = n.norm")]
     single = [n for n in names if n.isalpha() and len(n) > 3]
     multi = [n for n in names if len(n.split()) > 1 and all(w.isalnum() for w in n.split())]
-    pick = lambda pool: rng.sample(pool, min(len(pool), 40))  # noqa: E731
+
+    def pick(pool: list[str]) -> list[str]:
+        return rng.sample(pool, min(len(pool), 40))
+
     months = ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05", "2024-06"]
     return {
         "entity name": pick(single),
@@ -120,7 +123,10 @@ def measure(store: Store, repeat: int, seed: int) -> dict[str, dict[str, float]]
     )
     top = [c.norm for c in store.top_entities(limit=50)]
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    window = lambda: start + timedelta(days=rng.randrange(150))  # noqa: E731
+
+    def window() -> datetime:
+        return start + timedelta(days=rng.randrange(150))
+
     results["trends: 3 entities per day"] = _latency(
         lambda: store.mention_series(rng.sample(top, 3), bucket="day"), repeat
     )

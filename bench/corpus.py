@@ -77,7 +77,7 @@ class SyntheticPost:
         for (start, end, surface, kind), groundable, mask in zip(self.mentions, self.groundable, self.masks):
             regions = [Region((40.0, 30.0, 220.0, 310.0), 0.7, mask, 24_000)] if groundable else []
             entities.append(
-                Entity(start, end, surface, kind, score=0.9, groundable=groundable,  # type: ignore[arg-type]
+                Entity(start, end, surface, kind, score=0.9, groundable=groundable,  # type: ignore[arg-type]  # a str type from GMNER data: PER/LOC/ORG/OTHER
                        groundable_score=None if groundable is None else (0.8 if groundable else 0.2),
                        expression=f"{surface}, a {kind.lower()}", model_version="bench", regions=regions)
             )

@@ -25,9 +25,10 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from io import TextIOWrapper
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from core.config import private_data_folder
 from core.ingest.credentials import TOKEN_ENV
@@ -77,9 +78,9 @@ class RedactingFormatter(logging.Formatter):
 class _PrivateLogFile(logging.handlers.RotatingFileHandler):
     """The rotating log, each file created (or found) readable by the user alone."""
 
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _open(self) -> TextIOWrapper:
         fd = open_private(Path(self.baseFilename), os.O_WRONLY | os.O_APPEND)
-        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+        return cast(TextIOWrapper, open(fd, self.mode, encoding=self.encoding, errors=self.errors))  # text mode
 
 
 def _handler() -> logging.Handler | None:
@@ -108,7 +109,7 @@ def configure_logging(data_dir: Path, level: str | int | None = None) -> Path | 
     except (OSError, ValueError) as error:  # ValueError: an unknown level name
         print(f"warning: no log file: {error}", file=sys.stderr)
         return None
-    handler.groundlens = True  # type: ignore[attr-defined]
+    handler.groundlens = True  # type: ignore[attr-defined]  # marks the handler ours, for close_logging to find
     handler.addFilter(RedactingFilter())
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"))
     root = logging.getLogger()

@@ -254,7 +254,7 @@ class MainWindow(QMainWindow):
         self.trends.mark_stale()
         self.refresh_status()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self._status_timer.stop()
         self.jobs.shutdown()
         QThreadPool.globalInstance().waitForDone(2000)

@@ -292,14 +292,18 @@ def _term(tokens: list[_Token], i: int, after: _Token | None = None) -> tuple[_T
 def _clause(group: list[_Token], position: int) -> Clause:
     if len(group) == 1:
         token = group[0]
-        return Clause((token.text,) if token.text else (token.filter,), token.negated)  # type: ignore[arg-type]
+        if token.text is not None:
+            return Clause((token.text,), token.negated)
+        if token.filter is not None:
+            return Clause((token.filter,), token.negated)
+        raise QueryError("an operator needs terms on both sides", token.position)
     if any(token.negated for token in group):
         raise QueryError("a negated term cannot be part of an OR", next(t.position for t in group if t.negated))
     if all(token.kind == "text" for token in group):
         return Clause(tuple(token.text for token in group if token.text is not None))  # every one is a text token
     keys = {token.filter.key for token in group if token.filter}
     if all(token.kind == "filter" for token in group) and len(keys) == 1:
-        values = tuple(value for token in group for value in token.filter.values)  # type: ignore[union-attr]
+        values = tuple(value for token in group if token.filter for value in token.filter.values)
         return Clause((Filter(keys.pop(), values, group[0].position),))
     raise QueryError(
         "OR joins words and phrases, or values of one filter (type:PER OR type:LOC), not a mix", group[1].position

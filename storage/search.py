@@ -84,7 +84,7 @@ def fts_term(text: Text) -> str:
 
 
 def _fts_clause(clause: Clause) -> str:
-    terms = [fts_term(term) for term in clause.terms]  # type: ignore[arg-type]
+    terms = [fts_term(term) for term in clause.terms if isinstance(term, Text)]  # query.texts(): text clauses only
     return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
 
 

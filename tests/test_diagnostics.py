@@ -69,7 +69,7 @@ def no_token_under(*roots: Path) -> None:
 
 def call_the_api(header: str) -> None:
     authorization = f"Bearer {header}"  # locals the crash report lists, this one cut short there
-    sent = "GET /2/tweets/search/recent " + "." * 200 + f" Authorization: {authorization} " + "." * 40  # noqa: F841
+    sent = "GET /2/tweets/search/recent " + "." * 200 + f" Authorization: {authorization} " + "." * 40  # noqa: F841 - unused on purpose: a local the crash report must cut short
     raise RuntimeError(f"HTTP 401 sending Authorization: {authorization}")
 
 

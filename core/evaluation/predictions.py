@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from core.ingest.jsonl import JSONProblem, parse_json
-from core.pipeline.types import Box
+from core.pipeline.types import Box, as_box
 
 MAX_MESSAGES = 20  # problems listed one by one; beyond this only counted
 
@@ -70,7 +70,7 @@ def _box(value: Any) -> Box | None:
         raise PredictionFormatError(f"box must be null or [x0, y0, x1, y1], got {value!r}")
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value):
         raise PredictionFormatError(f"box has a non-numeric coordinate: {value!r}")
-    return tuple(float(v) for v in value)  # type: ignore[return-value]
+    return as_box(value)
 
 
 def _mask(value: Any) -> dict[str, Any] | None:

@@ -53,7 +53,7 @@ def gold_entities(sample: GmnerPost) -> list[Entity]:
             start=gold.start,
             end=gold.end,
             text=gold.text,
-            type=gold.type,  # type: ignore[arg-type]
+            type=gold.type,  # type: ignore[arg-type]  # a str type from GMNER data: PER/LOC/ORG/OTHER
             norm=normalize_entity(gold.text),
             groundable=gold.groundable,
             origin="gold",

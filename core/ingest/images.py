@@ -193,7 +193,7 @@ class _PublicPeer:
     host: str
 
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()  # type: ignore[misc]
+        sock = super()._new_conn()  # type: ignore[misc]  # a mix-in: the urllib3 connection class after it has _new_conn
         peer = ipaddress.ip_address(sock.getpeername()[0].split("%")[0])
         if not is_public(peer):
             sock.close()

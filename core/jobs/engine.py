@@ -45,7 +45,7 @@ class LocalEngine:
         return (self.pipeline.run(batch) for batch in batches)
 
     def close(self) -> None:
-        self.pipeline = None  # type: ignore[assignment]
+        self.pipeline = None  # type: ignore[assignment]  # released on close: the models' memory goes with it
 
 
 def open_engine(settings: Settings) -> Engine:

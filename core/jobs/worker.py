@@ -177,7 +177,7 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
                 posts = store.get_posts(ids)  # a post deleted meanwhile has no job left
                 live = [posts[i] for i in ids if i in posts]
                 used = [image_of(post) for post in live]
-                on_disk = [m is not None and Path(m.local_path).is_file() for m in used]  # type: ignore[arg-type]
+                on_disk = [m is not None and m.local_path is not None and Path(m.local_path).is_file() for m in used]
                 store.update_media_many(images_gone(live))  # fetched again by import --retry-images, then redone
                 claimed.append(Batch(live, [m.sha256 if m and here else None for m, here in zip(used, on_disk)]))
                 yield [PostInput(str(post.id), post.text, m.local_path if m else None) for post, m in zip(live, used)]

@@ -49,7 +49,7 @@ class PriorReport:
 
 
 def mentions_of(post: GmnerPost) -> list[Mention]:
-    return [Mention(start=e.start, end=e.end, text=e.text, type=e.type, score=1.0) for e in post.entities]  # type: ignore[arg-type]
+    return [Mention(start=e.start, end=e.end, text=e.text, type=e.type, score=1.0) for e in post.entities]  # type: ignore[arg-type]  # a str type from GMNER data: PER/LOC/ORG/OTHER
 
 
 def build_split(posts: list[GmnerPost], dim: int = DIM) -> Split:

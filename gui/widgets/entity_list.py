@@ -157,7 +157,7 @@ class EntityList(QListWidget):
     def rows(self) -> list[EntityRow]:
         return [self.item(i).data(ROW_ROLE) for i in range(self.count())]
 
-    def leaveEvent(self, event) -> None:  # noqa: N802
+    def leaveEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().leaveEvent(event)
         self.entity_hovered.emit("")
 
