@@ -6,7 +6,7 @@ import sys
 
 
 def run(argv: list[str] | None = None) -> None:
-    from core.cli import cli
+    from groundlens.cli import cli
 
     cli.main(args=argv, prog_name="main.py")
 

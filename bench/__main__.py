@@ -37,7 +37,7 @@ from bench.results import (
     summary_row,
     utc_now,
 )
-from core.safe_output import write_text_atomic
+from groundlens.core.safe_output import write_text_atomic
 
 BENCHMARKS: dict[str, list[str]] = {
     "bench_store": ["--posts", "1000000", "--repeat", "40"],

@@ -27,15 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.results import write_json
-from core import masks
-from core.config import resolve_paths
-from core.jobs.convert import to_entity
-from core.jobs.ray_engine import shipped
-from core.jobs.runner import JobRunner
-from core.pipeline.types import PostInput
-from core.settings import Settings
-from storage import Store
-from storage.records import Media, Post
+from groundlens.core import masks
+from groundlens.core.config import resolve_paths
+from groundlens.core.jobs.convert import to_entity
+from groundlens.core.jobs.ray_engine import shipped
+from groundlens.core.jobs.runner import JobRunner
+from groundlens.core.pipeline.types import PostInput
+from groundlens.core.settings import Settings
+from groundlens.storage import Store
+from groundlens.records import Media, Post
 
 DEMO = Path(__file__).resolve().parent.parent / "resources" / "demo"
 
@@ -65,7 +65,7 @@ def engine_run(settings: Settings, posts: int) -> dict[str, float]:
 
 def writer_rate(settings: Settings, posts: int = 2000) -> dict[str, float]:
     """Results per second the store accepts, batch by batch as the driver saves them, with real masks."""
-    from core.pipeline.pipeline import Pipeline
+    from groundlens.core.pipeline.pipeline import Pipeline
 
     photo = next(p for p in demo_photo_posts(10) if "Grace Hopper" in p.text)
     [result] = Pipeline.from_config(settings.pipeline).run([PostInput("0", photo.text, photo.media[0].local_path)])
@@ -86,7 +86,7 @@ def writer_rate(settings: Settings, posts: int = 2000) -> dict[str, float]:
 
 def shipping_ms(repeat: int = 20) -> dict[str, float]:
     """One photo's bytes read on the driver, sent to an actor and acknowledged (loopback object store)."""
-    from core.jobs.ray_engine import LOCAL_RAY, LOOPBACK_ONLY
+    from groundlens.core.jobs.ray_engine import LOCAL_RAY, LOOPBACK_ONLY
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ.update(LOOPBACK_ONLY)

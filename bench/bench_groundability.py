@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from bench.results import write_json
-from core.datasets.gmner import dataset_paths, read_split
-from core.pipeline.entailment.prior import DEFAULT_DIR, GroundabilityPrior
-from core.training.groundability import mentions_of
+from groundlens.core.datasets.gmner import dataset_paths, read_split
+from groundlens.core.pipeline.entailment.prior import DEFAULT_DIR, GroundabilityPrior
+from groundlens.core.training.groundability import mentions_of
 
 
 def main() -> None:

@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 from bench.results import write_json
-from core.datasets.gmner import dataset_paths, read_split
-from core.evaluation.dataset_run import predict_split
-from core.evaluation.predictions import read_predictions
-from core.evaluation.scoring import EvalReport, evaluate
-from core.jobs.engine import LocalEngine
-from core.settings import Settings
+from groundlens.core.datasets.gmner import dataset_paths, read_split
+from groundlens.core.evaluation.dataset_run import predict_split
+from groundlens.core.evaluation.predictions import read_predictions
+from groundlens.core.evaluation.scoring import EvalReport, evaluate
+from groundlens.core.jobs.engine import LocalEngine
+from groundlens.core.settings import Settings
 
 DATASET = Path(__file__).resolve().parent.parent / "datasets" / "grounding-dev"
 

@@ -38,18 +38,18 @@ from rich.table import Table
 
 from bench.corpus import CorpusGenerator
 from bench.results import write_json
-from core import masks
-from core.config import AppPaths, resolve_paths
-from core.demo import prepare_demo
-from gui.app import application
-from gui.context import open_context
-from gui.main_window import MainWindow
-from gui.mask_image import cropped_mask_image, mask_to_qimage
-from gui.models.feed_model import PAGE_SIZE
-from gui.views.feed import FeedView
-from gui.widgets.image_canvas import ImageCanvas, Overlay
-from gui.widgets.query_bar import DEBOUNCE_MS
-from storage import Store
+from groundlens.core import masks
+from groundlens.core.config import AppPaths, resolve_paths
+from groundlens.core.demo import prepare_demo
+from groundlens.gui.app import application
+from groundlens.gui.context import open_context
+from groundlens.gui.main_window import MainWindow
+from groundlens.gui.mask_image import cropped_mask_image, mask_to_qimage
+from groundlens.gui.models.feed_model import PAGE_SIZE
+from groundlens.gui.views.feed import FeedView
+from groundlens.gui.widgets.image_canvas import ImageCanvas, Overlay
+from groundlens.gui.widgets.query_bar import DEBOUNCE_MS
+from groundlens.storage import Store
 
 HEARTBEAT_MS = 5
 MASK_SIDE = 2048

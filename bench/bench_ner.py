@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from bench.results import write_json
-from core.datasets.gmner import read_split
-from core.pipeline import registry
+from groundlens.core.datasets.gmner import read_split
+from groundlens.core.pipeline import registry
 
 DEV_FILE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "twitter-gmner" / "txt" / "dev.txt"
 WORDS = ["the", "a", "new", "game", "tonight", "with", "Barack", "Obama", "in", "Paris", "at", "Google", "love", "this", "photo", "of", "NEW", "YORK"]

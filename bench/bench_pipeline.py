@@ -32,14 +32,14 @@ from pathlib import Path
 
 from bench.bench_ner import bench_texts
 from bench.results import peak_rss_mib, write_json
-from core.config import resolve_paths
-from core.demo import demo_paths, prepare_demo
-from core.jobs.runner import JobRunner
-from core.pipeline.config import PipelineConfig
-from core.pipeline.pipeline import Pipeline, load_image
-from core.pipeline.registry import STAGES
-from core.pipeline.types import PostInput, PostResult
-from core.settings import Settings
+from groundlens.core.config import resolve_paths
+from groundlens.core.demo import demo_paths, prepare_demo
+from groundlens.core.jobs.runner import JobRunner
+from groundlens.core.pipeline.config import PipelineConfig
+from groundlens.core.pipeline.pipeline import Pipeline, load_image
+from groundlens.core.pipeline.registry import STAGES
+from groundlens.core.pipeline.types import PostInput, PostResult
+from groundlens.core.settings import Settings
 
 DEMO = Path(__file__).resolve().parent.parent / "resources" / "demo"
 STAGE_ROWS = ("ner", "expression", "image", *STAGES[2:])
@@ -185,8 +185,8 @@ def main() -> None:
               f"{worst:.2f}x (target <= 2x, OCR included)")
 
     if args.sam_posts and segmenter is not None:
-        from core.pipeline.segmentation.build_sam import build_sam_vit
-        from core.pipeline.segmentation.predictor import SamSegmenter
+        from groundlens.core.pipeline.segmentation.build_sam import build_sam_vit
+        from groundlens.core.pipeline.segmentation.predictor import SamSegmenter
 
         vit_b = SamSegmenter(build_sam_vit("vit_b"), name="sam", version="vit_b-random")
         pairs = []

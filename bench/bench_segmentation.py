@@ -19,11 +19,11 @@ from pathlib import Path
 from PIL import Image
 
 from bench.results import write_json
-from core.config import RESOURCES_DIR
-from core.modelstore import require
-from core.pipeline.pipeline import load_image
-from core.pipeline.segmentation.build_sam import build_mobile_sam, build_sam_vit
-from core.pipeline.segmentation.predictor import SamSegmenter, valid_boxes
+from groundlens.core.config import RESOURCES_DIR
+from groundlens.core.modelstore import require
+from groundlens.core.pipeline.pipeline import load_image
+from groundlens.core.pipeline.segmentation.build_sam import build_mobile_sam, build_sam_vit
+from groundlens.core.pipeline.segmentation.predictor import SamSegmenter, valid_boxes
 
 IMAGES = sorted((RESOURCES_DIR / "demo" / "images").glob("*.jpg"))
 

@@ -22,9 +22,9 @@ from rich.table import Table
 
 from bench.corpus import CorpusGenerator, write_jsonl
 from bench.results import write_json
-from core.ingest import import_paths
-from core.ingest.jsonl import FLAT_SOURCE
-from storage import Store
+from groundlens.core.ingest import import_paths
+from groundlens.core.ingest.jsonl import FLAT_SOURCE
+from groundlens.storage import Store
 
 BATCH = 1000
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from PIL import Image
 
 from bench.results import write_json
-from core.config import RESOURCES_DIR
-from core.pipeline.vision.registry import available_analysers, create_analyser
+from groundlens.core.config import RESOURCES_DIR
+from groundlens.core.pipeline.vision.registry import available_analysers, create_analyser
 
 IMAGES = sorted((RESOURCES_DIR / "demo" / "images").glob("*.jpg"))
 

@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
 
-from core.safe_output import atomic_output
-from storage.records import Entity, Media, Post, Region
+from groundlens.core.safe_output import atomic_output
+from groundlens.records import Entity, Media, Post, Region
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GMNER_DIR = REPO_ROOT.parent / "shared" / "data" / "twitter-gmner"
@@ -89,7 +89,7 @@ def _gmner_shape(root: Path) -> tuple[list, list[tuple[str, str, int]], float] |
     """(templates, (name, type, count) of every entity, share of groundable mentions) of the train split."""
     if not (root / "txt" / "train.txt").exists():
         return None
-    from core.datasets.gmner import dataset_paths, read_split  # bench may read ../shared; the product never does
+    from groundlens.core.datasets.gmner import dataset_paths, read_split  # bench may read ../shared; the product never does
 
     conll, xml_dir = dataset_paths(root, "train")
     posts = read_split(conll, xml_dir)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import platformdirs
 
-from core.private import private_folder
+from groundlens.core.private import private_folder
 
 APP_NAME = "GroundLens"
 DATA_DIR_ENV = "GROUNDLENS_DATA_DIR"

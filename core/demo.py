@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.config import RESOURCES_DIR, AppPaths
-from core.ingest.importer import import_paths
-from core.ingest.report import ImportReport
-from core.settings import Settings
-from storage import Store
+from groundlens.core.config import RESOURCES_DIR, AppPaths
+from groundlens.core.ingest.importer import import_paths
+from groundlens.core.ingest.report import ImportReport
+from groundlens.core.settings import Settings
+from groundlens.storage import Store
 
 DEMO_DIR = RESOURCES_DIR / "demo"
 DEMO_POSTS = DEMO_DIR / "posts.jsonl"

@@ -30,10 +30,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
-from core.config import private_data_folder
-from core.ingest.credentials import TOKEN_ENV
-from core.private import open_private, private_folder
-from core.redact import RedactingFilter, redact, register_secret
+from groundlens.core.config import private_data_folder
+from groundlens.core.ingest.credentials import TOKEN_ENV
+from groundlens.core.private import open_private, private_folder
+from groundlens.core.redact import RedactingFilter, redact, register_secret
 
 LOG_DIR_NAME = "logs"
 LOG_FILE_NAME = "groundlens.log"

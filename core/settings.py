@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.pipeline import registry
-from core.pipeline.config import PipelineConfig
-from core.pipeline.registry import STAGES
-from core.safe_output import atomic_output
+from groundlens.core.pipeline import registry
+from groundlens.core.pipeline.config import PipelineConfig
+from groundlens.core.pipeline.registry import STAGES
+from groundlens.core.safe_output import atomic_output
 
 SPEED_FIELDS = ("threads", "batch_size")
 ENGINES = ("local", "ray")

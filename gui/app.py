@@ -10,13 +10,13 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from core.config import AppPaths
-from core.demo import prepare_demo
-from core.diagnostics import install_crash_handler
-from gui.context import open_context
-from gui.main_window import ICONS_DIR, MainWindow
-from gui.theme import apply_theme
-from storage import StoreError
+from groundlens.core.config import AppPaths
+from groundlens.core.demo import prepare_demo
+from groundlens.core.diagnostics import install_crash_handler
+from groundlens.gui.context import open_context
+from groundlens.gui.main_window import ICONS_DIR, MainWindow
+from groundlens.gui.theme import apply_theme
+from groundlens.storage import StoreError
 
 
 def application() -> QApplication:

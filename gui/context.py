@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.config import AppPaths
-from gui.workers import DbWorker, ThumbnailCache
-from storage import Store
+from groundlens.core.config import AppPaths
+from groundlens.gui.workers import DbWorker, ThumbnailCache
+from groundlens.storage import Store
 
 
 @dataclass

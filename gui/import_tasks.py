@@ -8,9 +8,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from core.ingest import ImportProgress, ImportReport, fetch_images, import_items, import_paths
-from gui.widgets.x_import_dialog import XRequest
-from storage import Store
+from groundlens.core.ingest import ImportProgress, ImportReport, fetch_images, import_items, import_paths
+from groundlens.gui.widgets.x_import_dialog import XRequest
+from groundlens.storage import Store
 
 Progress = Callable[[ImportProgress], None]
 STREAM_BATCH = 20  # streamed posts trickle in: store them in small batches so they show up soon
@@ -31,7 +31,7 @@ def retry_images(db_path: Path, progress: Progress, cancel: threading.Event) -> 
 def import_from_x(
     db_path: Path, request: XRequest, token: str, progress: Progress, cancel: threading.Event
 ) -> ImportReport:
-    from core.ingest import x_api  # tweepy is only needed when someone uses the API
+    from groundlens.core.ingest import x_api  # tweepy is only needed when someone uses the API
 
     batch_size = None
     if request.mode == "stream":

@@ -23,20 +23,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.config import RESOURCES_DIR, AppPaths
-from gui.context import AppContext, open_context
-from gui.shortcuts import SHORTCUTS
-from gui.views.entity_page import EntityPage
-from gui.views.feed import FeedView
-from gui.views.inspector import InspectorView
-from gui.views.jobs import JobsView
-from gui.views.search import SearchView
-from gui.views.settings import SettingsView
-from gui.views.trends import TrendsView
-from gui.widgets.common import label
-from gui.widgets.query_bar import QueryBar
-from gui.widgets.shortcut_sheet import ShortcutSheet
-from storage import StoreError
+from groundlens.core.config import RESOURCES_DIR, AppPaths
+from groundlens.gui.context import AppContext, open_context
+from groundlens.gui.shortcuts import SHORTCUTS
+from groundlens.gui.views.entity_page import EntityPage
+from groundlens.gui.views.feed import FeedView
+from groundlens.gui.views.inspector import InspectorView
+from groundlens.gui.views.jobs import JobsView
+from groundlens.gui.views.search import SearchView
+from groundlens.gui.views.settings import SettingsView
+from groundlens.gui.views.trends import TrendsView
+from groundlens.gui.widgets.common import label
+from groundlens.gui.widgets.query_bar import QueryBar
+from groundlens.gui.widgets.shortcut_sheet import ShortcutSheet
+from groundlens.storage import StoreError
 
 STATUS_INTERVAL_MS = 3000
 ICONS_DIR = RESOURCES_DIR / "icons"

@@ -19,7 +19,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QImageReader, QPixmap
 
-from storage import Store
+from groundlens.storage import Store
 
 log = logging.getLogger(__name__)
 

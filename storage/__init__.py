@@ -3,13 +3,13 @@
 Knows nothing of models or Qt. Use `Store.open(path)`; see docs/ARCHITECTURE.md.
 """
 
-from storage.faults import StoreError
-from storage.normalize import normalize_entity
-from storage.posts import UpsertSummary
-from storage.query import QueryError
-from storage.schema import SCHEMA_VERSION, SchemaError
-from storage.store import Store
-from storage.summaries import EntityCount, EntityProfile, EntitySummary, PostSummary, SearchPage, SeriesPoint
+from groundlens.storage.faults import StoreError
+from groundlens.storage.normalize import normalize_entity
+from groundlens.storage.posts import UpsertSummary
+from groundlens.storage.query import QueryError
+from groundlens.storage.schema import SCHEMA_VERSION, SchemaError
+from groundlens.storage.store import Store
+from groundlens.storage.summaries import EntityCount, EntityProfile, EntitySummary, PostSummary, SearchPage, SeriesPoint
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -22,7 +22,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Sequence
 
-from storage.db import IDS, day_sql
+from groundlens.storage.db import IDS, day_sql
 
 ALL_TYPES = "*"
 _SCOPE = f"post_id IN {IDS}"

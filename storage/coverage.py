@@ -10,9 +10,9 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from storage.db import DAY_SECONDS, from_epoch
-from storage.search import Where
-from storage.trends import When, day_range
+from groundlens.storage.db import DAY_SECONDS, from_epoch
+from groundlens.storage.search import Where
+from groundlens.storage.trends import When, day_range
 
 _PROCESSED = "EXISTS (SELECT 1 FROM jobs WHERE jobs.post_id = posts.id AND jobs.state = 'done')"
 

@@ -17,7 +17,7 @@ from typing import TypeVar, overload
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from storage.normalize import fold
+from groundlens.storage.normalize import fold
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 15_000

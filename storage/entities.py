@@ -7,10 +7,10 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from storage import aggregates
-from storage.db import IDS
-from storage.normalize import normalize_entity
-from storage.records import ENTITY_TYPES, Entity, EntityOrigin, Evidence, Region
+from groundlens.storage import aggregates
+from groundlens.storage.db import IDS
+from groundlens.storage.normalize import normalize_entity
+from groundlens.records import ENTITY_TYPES, Entity, EntityOrigin, Evidence, Region
 
 _ENTITY_COLUMNS = (
     'id, post_id, origin, start, "end", text, norm, type, score, groundable, groundable_score, expression,'

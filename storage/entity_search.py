@@ -10,13 +10,13 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from storage.aggregates import ALL_TYPES
-from storage.db import DAY_SECONDS, from_epoch, to_epoch
-from storage.query import DATE_FILTERS, Filter, Query, parse_query
-from storage.records import ENTITY_TYPES
-from storage.search import NAME_FTS, Where, add_text, date_condition, display_names, entity_where
-from storage.summaries import EntitySummary, SearchPage
-from storage.trends import ranked_norms
+from groundlens.storage.aggregates import ALL_TYPES
+from groundlens.storage.db import DAY_SECONDS, from_epoch, to_epoch
+from groundlens.storage.query import DATE_FILTERS, Filter, Query, parse_query
+from groundlens.records import ENTITY_TYPES
+from groundlens.storage.search import NAME_FTS, Where, add_text, date_condition, display_names, entity_where
+from groundlens.storage.summaries import EntitySummary, SearchPage
+from groundlens.storage.trends import ranked_norms
 
 _AGGREGATED = DATE_FILTERS | {"type", "entity"}
 

@@ -14,8 +14,8 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import IO, Any
 
-from storage.records import Entity, ImageFindings, Post
-from storage.store import Store
+from groundlens.records import Entity, ImageFindings, Post
+from groundlens.storage.store import Store
 
 FORMATS = ("jsonl", "csv")
 CSV_COLUMNS = (

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from storage.db import IDS, from_epoch
-from storage.query import DATE_FILTERS, Query, parse_query
-from storage.search import fts_match, post_where
-from storage.summaries import PostSummary, SearchPage
+from groundlens.storage.db import IDS, from_epoch
+from groundlens.storage.query import DATE_FILTERS, Query, parse_query
+from groundlens.storage.search import fts_match, post_where
+from groundlens.storage.summaries import PostSummary, SearchPage
 
 SNIPPET_CHARS = 280
 ORDERS = {

@@ -13,9 +13,9 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from storage import entities, posts
-from storage.db import IDS
-from storage.records import ImageFindings, ImageObject, ImageText
+from groundlens.storage import entities, posts
+from groundlens.storage.db import IDS
+from groundlens.records import ImageFindings, ImageObject, ImageText
 
 
 def ocr_document(texts: list[ImageText]) -> str | None:

@@ -14,7 +14,7 @@ import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 
-from storage.db import IDS
+from groundlens.storage.db import IDS
 
 # The image a result would use now: the post's first image (regions refer to it) when it is downloaded.
 CURRENT_IMAGE = "(SELECT sha256 FROM media WHERE media.post_id = jobs.post_id AND position = 0 AND status = 'ok')"

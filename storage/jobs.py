@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from storage import entities, findings, reposts
-from storage.db import IDS
-from storage.records import Entity, ImageFindings
+from groundlens.storage import entities, findings, reposts
+from groundlens.storage.db import IDS
+from groundlens.records import Entity, ImageFindings
 
 STATES = ("pending", "running", "done", "failed")
 MAX_ATTEMPTS = 3  # times a post may be in hand when its worker dies before it is failed

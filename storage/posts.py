@@ -10,9 +10,9 @@ from typing import Any
 
 import orjson
 
-from storage import aggregates, reposts
-from storage.db import IDS, from_epoch, to_epoch
-from storage.records import Media, Post
+from groundlens.storage import aggregates, reposts
+from groundlens.storage.db import IDS, from_epoch, to_epoch
+from groundlens.records import Media, Post
 
 _RECORD_FIELDS = ("author", "created_at", "text", "lang", "url", "raw", "retweet_of", "quote_of", "reply_to")
 _POST_FIELDS = (*_RECORD_FIELDS, "has_media")  # as stored: the record's fields and facts derived from it

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from storage.normalize import normalize_entity
-from storage.records import ENTITY_TYPES
+from groundlens.storage.normalize import normalize_entity
+from groundlens.records import ENTITY_TYPES
 
 
 class QueryError(ValueError):

@@ -20,9 +20,9 @@ import sqlite3
 import time
 from collections.abc import Iterable
 
-from storage import entities, findings
-from storage.db import IDS
-from storage.records import Entity
+from groundlens.storage import entities, findings
+from groundlens.storage.db import IDS
+from groundlens.records import Entity
 
 
 def _images(post: str) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from storage import aggregates, entities
-from storage.db import register_functions, run_transaction
-from storage.faults import StoreError
-from storage.normalize import normalize_entity
+from groundlens.storage import aggregates, entities
+from groundlens.storage.db import register_functions, run_transaction
+from groundlens.storage.faults import StoreError
+from groundlens.storage.normalize import normalize_entity
 
 
 class SchemaError(StoreError):

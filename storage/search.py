@@ -55,10 +55,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from storage.db import to_epoch
-from storage.entities import TYPE_BITS
-from storage.normalize import fold
-from storage.query import ENTITY_FILTERS, Clause, Filter, Query, Text, parse_query
+from groundlens.storage.db import to_epoch
+from groundlens.storage.entities import TYPE_BITS
+from groundlens.storage.normalize import fold
+from groundlens.storage.query import ENTITY_FILTERS, Clause, Filter, Query, Text, parse_query
 
 
 @dataclass

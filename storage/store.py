@@ -13,16 +13,16 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
-from storage import coverage, entity_search, feed, findings, job_images, jobs, posts, schema, trends
-from storage import entities as entity_rows
-from storage.aggregates import ALL_TYPES
-from storage.coverage import Coverage
-from storage.db import connect, run_transaction
-from storage.faults import StoreError, damaged, named_faults
-from storage.posts import UpsertSummary
-from storage.records import ENTITY_TYPES, Entity, ImageFindings, Media, Post
-from storage.summaries import EntityCount, EntityProfile, EntitySummary, PostSummary, SearchPage, SeriesPoint
-from storage.trends import When
+from groundlens.storage import coverage, entity_search, feed, findings, job_images, jobs, posts, schema, trends
+from groundlens.storage import entities as entity_rows
+from groundlens.storage.aggregates import ALL_TYPES
+from groundlens.storage.coverage import Coverage
+from groundlens.storage.db import connect, run_transaction
+from groundlens.storage.faults import StoreError, damaged, named_faults
+from groundlens.storage.posts import UpsertSummary
+from groundlens.records import ENTITY_TYPES, Entity, ImageFindings, Media, Post
+from groundlens.storage.summaries import EntityCount, EntityProfile, EntitySummary, PostSummary, SearchPage, SeriesPoint
+from groundlens.storage.trends import When
 
 T = TypeVar("T")
 

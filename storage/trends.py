@@ -15,11 +15,11 @@ import math
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 
-from storage.aggregates import ALL_TYPES
-from storage.db import DAY_SECONDS, from_epoch, to_epoch
-from storage.normalize import normalize_entity
-from storage.search import Where, display_names
-from storage.summaries import EntityCount, EntityProfile, SeriesPoint
+from groundlens.storage.aggregates import ALL_TYPES
+from groundlens.storage.db import DAY_SECONDS, from_epoch, to_epoch
+from groundlens.storage.normalize import normalize_entity
+from groundlens.storage.search import Where, display_names
+from groundlens.storage.summaries import EntityCount, EntityProfile, SeriesPoint
 
 When = date | datetime | None  # a date means its midnight UTC
 EPOCH = date(1970, 1, 1)

@@ -26,7 +26,7 @@ def _no_lasting_log_or_crash_hooks():
     """The CLI installs a log file and crash hooks per run; each test starts and ends without them."""
     hooks = sys.excepthook, threading.excepthook
     yield
-    from core.diagnostics import close_logging
+    from groundlens.core.diagnostics import close_logging
 
     close_logging()
     sys.excepthook, threading.excepthook = hooks
@@ -44,8 +44,8 @@ def gmner_data() -> Path:
 def mobile_sam_weights() -> Path:
     """The installed MobileSAM checkpoint, found through the model store. The README's set-up installs
     it, so a missing file fails (with the command to run) instead of skipping."""
-    from core.config import resolve_paths
-    from core.modelstore import ModelNotInstalledError, require
+    from groundlens.core.config import resolve_paths
+    from groundlens.core.modelstore import ModelNotInstalledError, require
 
     try:
         return require("mobile_sam", resolve_paths())
@@ -67,9 +67,9 @@ def demo_paths(tmp_path):
 @pytest.fixture
 def window(qtbot, demo_paths):
     """The main window on the demo, shown, with its feed and inspector filled."""
-    from gui.app import application
-    from gui.context import open_context
-    from gui.main_window import MainWindow
+    from groundlens.gui.app import application
+    from groundlens.gui.context import open_context
+    from groundlens.gui.main_window import MainWindow
 
     application()
     win = MainWindow(open_context(demo_paths))
@@ -97,7 +97,7 @@ def token_never_logged(caplog):
 @pytest.fixture
 def waits(monkeypatch) -> list[float]:
     """The retry waits x_api asks for, recorded instead of slept."""
-    from core.ingest import x_api
+    from groundlens.core.ingest import x_api
 
     asked: list[float] = []
     monkeypatch.setattr(x_api, "_cancellable_sleep", lambda cancel: asked.append)

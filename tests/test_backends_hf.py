@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.pipeline import registry
-from core.pipeline.config import PipelineConfig, StageConfig
-from core.pipeline.pipeline import Pipeline
-from core.pipeline.types import Mention, PostInput
-from core.pipeline.vision.analysis import ImageAnalysis
+from groundlens.core.pipeline import registry
+from groundlens.core.pipeline.config import PipelineConfig, StageConfig
+from groundlens.core.pipeline.pipeline import Pipeline
+from groundlens.core.pipeline.types import Mention, PostInput
+from groundlens.core.pipeline.vision.analysis import ImageAnalysis
 
 pytestmark = pytest.mark.slow
 
@@ -154,7 +154,7 @@ def test_grounding_dino_grounder_maps_phrases_to_boxes(grounding_dino_dir, image
 
 
 def test_grounding_dino_caption_spans_cover_each_phrase():
-    from core.pipeline.grounding.grounding_dino import build_caption, phrase_token_mask
+    from groundlens.core.pipeline.grounding.grounding_dino import build_caption, phrase_token_mask
 
     caption, spans = build_caption(["Kevin Durant, a person", "St. Louis"])
     assert caption == "kevin durant, a person . st louis ."
@@ -178,7 +178,7 @@ def test_causal_lm_writer_names_the_entity_and_returns_one_line(causal_lm_dir, t
 
 
 def test_reply_cleaning():
-    from core.pipeline.expression.causal_lm import clean_reply, compose
+    from groundlens.core.pipeline.expression.causal_lm import clean_reply, compose
 
     assert clean_reply('\n "The basketball player."\nmore text') == "The basketball player"
     assert clean_reply("Answer: a football club!") == "a football club"

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.pipeline.entailment.prior_judge import PriorJudge, shift_probability
-from core.pipeline.evidence.people import face_to_person
-from core.pipeline.expression.template import TemplateExpressionWriter
-from core.pipeline.grounding import postprocess as pp
-from core.pipeline.types import Mention
+from groundlens.core.pipeline.entailment.prior_judge import PriorJudge, shift_probability
+from groundlens.core.pipeline.evidence.people import face_to_person
+from groundlens.core.pipeline.expression.template import TemplateExpressionWriter
+from groundlens.core.pipeline import box_ops as pp
+from groundlens.core.pipeline.types import Mention
 
 
 def m(text, type_):

@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from core.ingest import import_paths
-from storage import Store
+from groundlens.core.ingest import import_paths
+from groundlens.storage import Store
 from tests.helpers.bad_input import (
     CASES,
     import_cases,

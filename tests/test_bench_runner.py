@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bench.results import compare, headline_rows
-from storage import Store
+from groundlens.storage import Store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 QUICK_STORE_POSTS = 3000  # bench/__main__.py QUICK["bench_store"]

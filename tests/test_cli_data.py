@@ -8,9 +8,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from core.cli import cli
-from core.config import resolve_paths
-from storage import Store
+from groundlens.cli import cli
+from groundlens.core.config import resolve_paths
+from groundlens.storage import Store
 from tests.helpers.storage import make_post, mention
 
 

@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from core.cli.import_commands import import_command, x_group
-from core.config import resolve_paths
-from core.ingest import credentials, x_api
-from storage import Store
+from groundlens.cli.import_commands import import_command, x_group
+from groundlens.core.config import resolve_paths
+from groundlens.core.ingest import credentials, x_api
+from groundlens.storage import Store
 from tests.helpers.x_api import TOKEN, RecordedAdapter, fixture
 
 

@@ -16,10 +16,10 @@ import psutil
 import pytest
 from click.testing import CliRunner
 
-from core.cli import cli
-from core.jobs.ray_engine import LOOPBACK_ONLY
-from storage import Store
-from storage.records import Media, Post
+from groundlens.cli import cli
+from groundlens.core.jobs.ray_engine import LOOPBACK_ONLY
+from groundlens.storage import Store
+from groundlens.records import Media, Post
 from tests.helpers.storage import outside
 
 os.environ.update(LOOPBACK_ONLY)  # before ray is imported here: a Ray started in this process stays on loopback

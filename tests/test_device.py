@@ -8,7 +8,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from core.pipeline import device
+from groundlens.core.pipeline import device
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +44,7 @@ def test_onnxruntime_gets_cuda_only_where_it_was_built_with_it(monkeypatch):
 
 
 def test_the_analysers_open_their_sessions_on_the_chosen_providers():
-    from core.pipeline.vision.onnx_model import open_session
+    from groundlens.core.pipeline.vision.onnx_model import open_session
 
     device.use("cpu")
     session = open_session("blazeface_short_range")

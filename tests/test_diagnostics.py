@@ -15,15 +15,15 @@ from urllib.parse import quote, quote_plus
 import pytest
 from click.testing import CliRunner
 
-from core import diagnostics
-from core.cli import cli
-from core.config import resolve_paths
-from core.diagnostics import CRASH_DIR_NAME, LOG_LEVEL_ENV, close_logging, configure_logging, install_crash_handler
-from core.ingest import credentials, x_api
-from core.jobs.worker import lock_for
-from core.settings import Settings
-from storage import Store
-from storage.records import Entity
+from groundlens.core import diagnostics
+from groundlens.cli import cli
+from groundlens.core.config import resolve_paths
+from groundlens.core.diagnostics import CRASH_DIR_NAME, LOG_LEVEL_ENV, close_logging, configure_logging, install_crash_handler
+from groundlens.core.ingest import credentials, x_api
+from groundlens.core.jobs.worker import lock_for
+from groundlens.core.settings import Settings
+from groundlens.storage import Store
+from groundlens.records import Entity
 from tests.helpers.x_api import RecordedAdapter, fixture
 
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAGLdiag%2Bnostics-Qz7Xk2Lw0PmN4vR8tY6uJ3hF9sD1aW5eR7tG0yH2jK4lZ"
@@ -171,7 +171,7 @@ def test_x_search_log_database_and_exports_never_hold_the_token(tmp_path, hooks,
 
 
 def test_the_app_shows_a_crash_in_a_non_modal_box(qtbot, tmp_path):
-    from gui.app import CrashNotice, application
+    from groundlens.gui.app import CrashNotice, application
 
     application()
     notice = CrashNotice()

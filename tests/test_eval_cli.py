@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from core.cli import cli
+from groundlens.cli import cli
 
 CONLL = """IMGID:p1
 Ted\tB-PER

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from core.cli import cli
+from groundlens.cli import cli
 
 pytestmark = pytest.mark.slow
 

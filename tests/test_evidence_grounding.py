@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.pipeline import registry
-from core.pipeline.config import PipelineConfig
-from core.pipeline.grounding.postprocess import iou
-from core.pipeline.pipeline import Pipeline
-from core.pipeline.types import Mention, PostInput
+from groundlens.core.pipeline import registry
+from groundlens.core.pipeline.config import PipelineConfig
+from groundlens.core.pipeline.box_ops import iou
+from groundlens.core.pipeline.pipeline import Pipeline
+from groundlens.core.pipeline.types import Mention, PostInput
 
 pytestmark = pytest.mark.slow
 
@@ -164,7 +164,7 @@ def test_analysers_run_only_for_entities_that_can_use_them_and_sam_only_for_boxe
 def test_every_photo_is_read_even_a_post_without_entities():
     """Issue 12 item 2: what a photo says is stored and searchable whatever the post's entities; with
     text_reader off, text is read only for entities that can use it (here: none, so nothing is read)."""
-    from core.pipeline.vision.registry import shared_analyser
+    from groundlens.core.pipeline.vision.registry import shared_analyser
 
     text = "what a day"  # no entities at all
     backends = {"ner": GivenMentions({text: []}), "entailment": registry.create("entailment", "evidence"),

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.pipeline.evidence.lexicon import object_classes
-from core.pipeline.evidence.people import Person, assign, face_to_person, find_people, list_cue_names, slot_cue
-from core.pipeline.evidence.text_match import find_name, tokens
-from core.pipeline.types import Mention
-from core.pipeline.vision.types import Detection
-from storage.records import ImageText
+from groundlens.core.pipeline.evidence.lexicon import object_classes
+from groundlens.core.pipeline.evidence.people import Person, assign, face_to_person, find_people, list_cue_names, slot_cue
+from groundlens.core.pipeline.evidence.text_match import find_name, tokens
+from groundlens.core.pipeline.types import Mention
+from groundlens.core.pipeline.vision.types import Detection
+from groundlens.records import ImageText
 
 
 def line(text: str, box=(0.0, 0.0, 10.0, 10.0), score: float = 0.95) -> ImageText:
@@ -222,10 +222,10 @@ class HalfPrior:
 def judge_and_ground(text, spans, objects=(), faces=(), lines=(), detectors=True):
     from PIL import Image
 
-    from core.pipeline.entailment.evidence_judge import EvidenceJudge
-    from core.pipeline.evidence.analysers import Analysers
-    from core.pipeline.grounding.evidence_grounder import EvidenceGrounder
-    from core.pipeline.vision.analysis import ImageAnalysis
+    from groundlens.core.pipeline.entailment.evidence_judge import EvidenceJudge
+    from groundlens.core.pipeline.evidence.analysers import Analysers
+    from groundlens.core.pipeline.grounding.evidence_grounder import EvidenceGrounder
+    from groundlens.core.pipeline.vision.analysis import ImageAnalysis
 
     analysers = Analysers(Listed("objects", list(objects)) if detectors else None,
                           Listed("faces", list(faces)) if detectors else None, Listed("ocr", list(lines)))

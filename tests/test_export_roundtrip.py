@@ -12,7 +12,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from core.cli import cli
+from groundlens.cli import cli
 
 COLLECTION = Path(__file__).parent / "fixtures" / "ingest" / "twarc2" / "collection.jsonl"
 

@@ -13,16 +13,16 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.config import AppPaths
-from core.jobs.runner import JobRunner
-from core.jobs.worker import lock_for
-from core.pipeline.config import PipelineConfig, StageConfig
-from core.pipeline.registry import register
-from core.pipeline.types import Mention
-from core.settings import Settings
-from storage import Store
-from storage.jobs import MAX_ATTEMPTS
-from storage.records import Post
+from groundlens.core.config import AppPaths
+from groundlens.core.jobs.runner import JobRunner
+from groundlens.core.jobs.worker import lock_for
+from groundlens.core.pipeline.config import PipelineConfig, StageConfig
+from groundlens.core.pipeline.registry import register
+from groundlens.core.pipeline.types import Mention
+from groundlens.core.settings import Settings
+from groundlens.storage import Store
+from groundlens.storage.jobs import MAX_ATTEMPTS
+from groundlens.records import Post
 from tests.helpers.faults import app, assert_sound, read_only, wait_for
 
 POISON = "POISON"

@@ -22,8 +22,8 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from core.cli import cli
-from storage import SCHEMA_VERSION, Store
+from groundlens.cli import cli
+from groundlens.storage import SCHEMA_VERSION, Store
 from tests.helpers.faults import app, read_only, wait_for
 
 PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER = 24, 1, 2, 3  # linux/prctl.h, capability.h

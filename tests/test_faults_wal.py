@@ -9,9 +9,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from core.config import AppPaths
-from storage import Store
-from storage.records import Entity, Post
+from groundlens.core.config import AppPaths
+from groundlens.storage import Store
+from groundlens.records import Entity, Post
 from tests.helpers.faults import assert_sound
 
 KEY = "wal-test"
@@ -75,9 +75,9 @@ def test_store_reads_never_fail_and_only_grow_while_a_process_writes(tmp_path):
 
 
 def test_the_feed_and_status_bar_refresh_while_a_process_writes(qtbot, tmp_path, caplog):
-    from gui.app import application
-    from gui.context import open_context
-    from gui.main_window import MainWindow
+    from groundlens.gui.app import application
+    from groundlens.gui.context import open_context
+    from groundlens.gui.main_window import MainWindow
 
     paths = data_folder(tmp_path)
     application()
@@ -86,7 +86,7 @@ def test_the_feed_and_status_bar_refresh_while_a_process_writes(qtbot, tmp_path,
     win.show()
     failures: list[Exception] = []
     win.feed.model.query_failed.connect(failures.append)
-    caplog.set_level(logging.WARNING, logger="gui.workers")  # where a failed background read is logged
+    caplog.set_level(logging.WARNING, logger="groundlens.gui.workers")  # where a failed background read is logged
     writer = start_writer(paths.db_path)
     rows = []
     while writer.is_alive():

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from core.cli import cli
-from core.pipeline.entailment.prior import DEFAULT_DIR, GroundabilityPrior, PriorModelError, mention_features
+from groundlens.cli import cli
+from groundlens.core.pipeline.entailment.prior import DEFAULT_DIR, GroundabilityPrior, PriorModelError, mention_features
 from tests.helpers.gmner import mentions
 
 
@@ -113,8 +113,8 @@ def tiny_encoder_folder(folder: Path, blend: bool) -> None:
     torch = pytest.importorskip("torch")
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from core.pipeline.entailment.encoder_net import SpanGroundabilityModel
-    from core.training.groundability_encoder import EncoderReport, EncoderSettings, base_model_dir, save_encoder_prior
+    from groundlens.core.pipeline.entailment.encoder_net import SpanGroundabilityModel
+    from groundlens.core.training.groundability_encoder import EncoderReport, EncoderSettings, base_model_dir, save_encoder_prior
 
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
@@ -131,7 +131,7 @@ def tiny_encoder_folder(folder: Path, blend: bool) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("blend", [False, True])
 def test_encoder_prior_loads_and_predicts_in_batches(tmp_path: Path, blend: bool):
-    from core.pipeline.entailment.encoder_prior import EncoderPrior
+    from groundlens.core.pipeline.entailment.encoder_prior import EncoderPrior
 
     tiny_encoder_folder(tmp_path / "enc", blend)
     prior = GroundabilityPrior.load(tmp_path / "enc")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.pipeline.entailment.prior import DEFAULT_DIR, GroundabilityPrior
+from groundlens.core.pipeline.entailment.prior import DEFAULT_DIR, GroundabilityPrior
 from tests.helpers.gmner import mentions
 
 pytestmark = pytest.mark.slow

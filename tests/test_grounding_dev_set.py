@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from core.datasets.gmner import dataset_paths, read_conll, read_split, read_voc
+from groundlens.core.datasets.gmner import dataset_paths, read_conll, read_split, read_voc
 
 ROOT = Path(__file__).resolve().parent.parent / "datasets" / "grounding-dev"
 CONLL, XML = dataset_paths(ROOT, "dev")

@@ -15,16 +15,16 @@ import pytest
 from PySide6.QtGui import QFont, QKeySequence, QTextCursor
 from PySide6.QtWidgets import QApplication, QTextBrowser
 
-from core.config import resolve_paths
-from core.demo import prepare_demo
-from core.settings import Settings
-from gui import import_tasks
-from gui.app import application
-from gui.context import open_context
-from gui.main_window import MainWindow, with_date_range
-from gui.shortcuts import SHORTCUTS
-from gui.widgets.image_canvas import LAYERS
-from storage import Store
+from groundlens.core.config import resolve_paths
+from groundlens.core.demo import prepare_demo
+from groundlens.core.settings import Settings
+from groundlens.gui import import_tasks
+from groundlens.gui.app import application
+from groundlens.gui.context import open_context
+from groundlens.gui.main_window import MainWindow, with_date_range
+from groundlens.gui.shortcuts import SHORTCUTS
+from groundlens.gui.widgets.image_canvas import LAYERS
+from groundlens.storage import Store
 
 
 def press(qtbot, win, keys: str) -> None:
@@ -291,7 +291,7 @@ def test_settings_save_and_reject_bad_options(qtbot, window):
 
 
 def test_shortcut_sheet_and_status_bar(qtbot, window):
-    from gui.widgets.shortcut_sheet import sheet_html
+    from groundlens.gui.widgets.shortcut_sheet import sheet_html
 
     html = sheet_html()
     assert all(s.description.split(" (")[0] in html.replace("&#x27;", "'") for s in SHORTCUTS)
@@ -302,8 +302,8 @@ def test_shortcut_sheet_and_status_bar(qtbot, window):
 
 
 def test_entity_spans_render_in_type_colours_and_escape_text():
-    from gui.theme import TYPE_COLORS
-    from gui.widgets.entity_text import Span, render_html
+    from groundlens.gui.theme import TYPE_COLORS
+    from groundlens.gui.widgets.entity_text import Span, render_html
 
     html = render_html(
         "<b>Grace Hopper</b> at MIT",
@@ -319,7 +319,7 @@ def test_entity_spans_render_in_type_colours_and_escape_text():
 def test_mask_overlay_is_premultiplied_colour_inside_and_transparent_outside():
     from PySide6.QtGui import QColor
 
-    from gui.mask_image import cropped_mask_image, mask_to_qimage
+    from groundlens.gui.mask_image import cropped_mask_image, mask_to_qimage
 
     mask = np.zeros((40, 60), bool)
     mask[10:20, 30:50] = True
@@ -334,8 +334,8 @@ def test_mask_overlay_is_premultiplied_colour_inside_and_transparent_outside():
 
 
 def test_gui_docs_list_every_shortcut():
-    from core.config import REPO_ROOT
-    from gui.shortcuts import shortcuts_markdown
+    from groundlens.core.config import REPO_ROOT
+    from groundlens.gui.shortcuts import shortcuts_markdown
 
     assert shortcuts_markdown() in (REPO_ROOT / "docs" / "GUI.md").read_text(encoding="utf-8")
 
@@ -357,8 +357,8 @@ def test_demo_is_imported_once_and_queued(tmp_path):
 
 
 def test_thumbnails_load_off_the_main_thread_and_are_cached(qtbot):
-    from core.demo import DEMO_DIR
-    from gui.workers import ThumbnailCache
+    from groundlens.core.demo import DEMO_DIR
+    from groundlens.gui.workers import ThumbnailCache
 
     application()
     cache = ThumbnailCache(side=48)
@@ -377,9 +377,9 @@ def test_thumbnails_load_off_the_main_thread_and_are_cached(qtbot):
 def test_feed_reads_only_the_rows_on_screen(qtbot, tmp_path):
     from datetime import datetime, timedelta
 
-    from gui.models.feed_model import PAGE_SIZE
-    from gui.views.feed import FeedView
-    from storage.records import Post
+    from groundlens.gui.models.feed_model import PAGE_SIZE
+    from groundlens.gui.views.feed import FeedView
+    from groundlens.records import Post
 
     application()
     paths = resolve_paths(tmp_path / "big").ensure()
@@ -411,7 +411,7 @@ def test_feed_reads_only_the_rows_on_screen(qtbot, tmp_path):
 def test_without_a_display_the_app_explains_instead_of_aborting(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from core.cli import cli
+    from groundlens.cli import cli
 
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
         monkeypatch.delenv(name, raising=False)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from core.config import resolve_paths
-from core.demo import prepare_demo
-from gui.app import application
-from gui.context import open_context
-from gui.models.post_bundle import findings_overlays
-from gui.views.inspector import InspectorView
-from storage import Store
-from storage.records import Entity, Evidence, ImageFindings, ImageObject, ImageText, Region
+from groundlens.core.config import resolve_paths
+from groundlens.core.demo import prepare_demo
+from groundlens.gui.app import application
+from groundlens.gui.context import open_context
+from groundlens.gui.models.post_bundle import findings_overlays
+from groundlens.gui.views.inspector import InspectorView
+from groundlens.storage import Store
+from groundlens.records import Entity, Evidence, ImageFindings, ImageObject, ImageText, Region
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import csv
 
 import pytest
 
-from core.safe_output import OutputError
-from storage import Store
-from storage.records import Entity
+from groundlens.core.safe_output import OutputError
+from groundlens.storage import Store
+from groundlens.records import Entity
 
 FORMULA = "=HYPERLINK(evil)"
 

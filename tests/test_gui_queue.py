@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import Store
+from groundlens.storage import Store
 from tests.helpers.storage import make_post
 
 

@@ -7,12 +7,12 @@ import json
 
 from PySide6.QtWidgets import QPushButton
 
-from core.ingest import credentials
-from core.pipeline.config import PipelineConfig
-from gui import import_tasks
-from gui.widgets.entity_list import ROW_ROLE
-from storage import Store
-from storage.records import Entity
+from groundlens.core.ingest import credentials
+from groundlens.core.pipeline.config import PipelineConfig
+from groundlens.gui import import_tasks
+from groundlens.gui.widgets.entity_list import ROW_ROLE
+from groundlens.storage import Store
+from groundlens.records import Entity
 
 
 def show_settings(qtbot, win):
@@ -134,7 +134,7 @@ def test_settings_show_a_token_saved_elsewhere_a_moment_ago(qtbot, window, tmp_p
 
 
 def test_settings_choose_the_ray_engine_and_device_and_refuse_a_bad_one(qtbot, window, tmp_path):
-    from core.settings import Settings, SettingsError
+    from groundlens.core.settings import Settings, SettingsError
 
     page = show_settings(qtbot, window)
     page.engine.setCurrentText("ray")

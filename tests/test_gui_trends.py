@@ -8,11 +8,11 @@ from datetime import date
 import matplotlib.dates as mdates
 import pytest
 
-from core.config import resolve_paths
-from gui.app import application
-from gui.context import open_context
-from gui.views.trends import TrendsView
-from storage import Store
+from groundlens.core.config import resolve_paths
+from groundlens.gui.app import application
+from groundlens.gui.context import open_context
+from groundlens.gui.views.trends import TrendsView
+from groundlens.storage import Store
 from tests.helpers.storage import make_post, mention
 
 

@@ -107,10 +107,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, PngImagePlugin
 
-from core.ingest import import_paths
-from core.ingest.fields import MAX_TEXT_CHARS
-from storage import QueryError, Store
-from storage.records import Post
+from groundlens.core.ingest import import_paths
+from groundlens.core.ingest.fields import MAX_TEXT_CHARS
+from groundlens.storage import QueryError, Store
+from groundlens.records import Post
 from tests.helpers.bad_input import CASES as BAD_INPUT_CASES
 from tests.helpers.bad_input import Case, gmner_root, good_jsonl, import_cases, jpeg, jsonl
 
@@ -591,10 +591,10 @@ def test_zero_width_characters_do_not_hide_a_word_from_search(hostile_store):
 def test_the_app_shows_every_kept_hostile_post(qtbot, tmp_path):
     """The feed and the inspector take the megabyte text, control characters, RTL, emoji and
     zero-width posts like any other, and show their words."""
-    from core.config import resolve_paths
-    from gui.app import application
-    from gui.context import open_context
-    from gui.main_window import MainWindow
+    from groundlens.core.config import resolve_paths
+    from groundlens.gui.app import application
+    from groundlens.gui.context import open_context
+    from groundlens.gui.main_window import MainWindow
 
     shown = {"long-1": "zanzibarquux", "ctl-1": "afterword", "rtl-1": "بيروت", "emo-1": "🔥", "emo-2": "fire",
              "zw-1": "met Ali"}
@@ -624,10 +624,10 @@ def test_the_app_shows_every_kept_hostile_post(qtbot, tmp_path):
 
 def test_the_inspector_header_shows_markup_as_text_and_links_only_the_web(qtbot, tmp_path):
     """An author name is text, not HTML; a post's file:// link is not clickable (it would open a local file)."""
-    from core.config import resolve_paths
-    from gui.app import application
-    from gui.context import open_context
-    from gui.main_window import MainWindow
+    from groundlens.core.config import resolve_paths
+    from groundlens.gui.app import application
+    from groundlens.gui.context import open_context
+    from groundlens.gui.main_window import MainWindow
 
     paths = resolve_paths(tmp_path / "data").ensure()
     with Store.open(paths.db_path) as store:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from core.cli import cli
-from core.pipeline.config import PipelineConfig, StageConfig
-from storage import Store
+from groundlens.cli import cli
+from groundlens.core.pipeline.config import PipelineConfig, StageConfig
+from groundlens.storage import Store
 
 pytestmark = pytest.mark.slow
 

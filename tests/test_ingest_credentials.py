@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from core.ingest import credentials
+from groundlens.core.ingest import credentials
 
 
 def test_token_file_is_private_and_never_shown_in_full(tmp_path, monkeypatch):

@@ -20,10 +20,10 @@ from typing import ClassVar
 import pytest
 from PIL import Image
 
-from core.ingest import fetch_images, images, import_paths
-from core.ingest.images import PRIVATE_HOSTS_ENV, ImageCache, ImageLimits
-from storage import Store
-from storage.records import Media
+from groundlens.core.ingest import fetch_images, images, import_paths
+from groundlens.core.ingest.images import PRIVATE_HOSTS_ENV, ImageCache, ImageLimits
+from groundlens.storage import Store
+from groundlens.records import Media
 
 LIMITS = ImageLimits(max_bytes=200_000, connect_timeout=2, read_timeout=2, deadline=3, attempts=3, backoff=0.01,
                      allow_private_hosts=True)

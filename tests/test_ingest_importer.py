@@ -8,8 +8,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from core.ingest import ImportProgress, import_paths
-from storage import Store
+from groundlens.core.ingest import ImportProgress, import_paths
+from groundlens.storage import Store
 
 
 def write_posts(path: Path, count: int, text="post {i}", **extra) -> Path:
@@ -74,7 +74,7 @@ def test_copy_images_files_local_images_into_the_cache(tmp_path):
 def test_an_unforeseen_error_in_one_record_or_image_fails_only_that_one(tmp_path, monkeypatch):
     """The safety nets behind issue 11 item 2: a converter or image check that raises something nobody
     foresaw (a bug, simulated here) fails its own record or image with the reason; the file goes on."""
-    from core.ingest import fields, images
+    from groundlens.core.ingest import fields, images
 
     real_author, real_check = fields._author, images.ImageCache.check_local
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.ingest.archive import read_archive
-from core.ingest.csvfile import read_csv
-from core.ingest.detect import FormatError, detect_format
-from core.ingest.folder import read_folder
-from core.ingest.gmner_import import read_gmner
-from core.ingest.jsonl import read_jsonl
-from core.ingest.report import ItemError, ParsedItem
+from groundlens.core.ingest.archive import read_archive
+from groundlens.core.ingest.csvfile import read_csv
+from groundlens.core.ingest.detect import FormatError, detect_format
+from groundlens.core.ingest.folder import read_folder
+from groundlens.core.ingest.gmner_import import read_gmner
+from groundlens.core.ingest.jsonl import read_jsonl
+from groundlens.core.ingest.report import ItemError, ParsedItem
 
 X_API = Path(__file__).parent / "fixtures" / "ingest" / "x_api"
 
@@ -264,7 +264,7 @@ def test_folder_with_a_txt_subfolder_is_not_mistaken_for_gmner(tmp_path):
 
 
 def test_read_conll_reports_through_on_error_and_still_raises_without_it(tmp_path):
-    from core.datasets.gmner import GmnerFormatError, read_conll
+    from groundlens.core.datasets.gmner import GmnerFormatError, read_conll
 
     path = tmp_path / "dev.txt"
     path.write_text("IMGID:1\nno tab here\nx\tO\n\nIMGID:2\nParis\tB-LOC\n")

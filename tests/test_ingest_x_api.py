@@ -13,9 +13,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from core.ingest import import_items
-from core.ingest.x_api import search_recent, stream_posts, user_timeline
-from storage import Store
+from groundlens.core.ingest import import_items
+from groundlens.core.ingest.x_api import search_recent, stream_posts, user_timeline
+from groundlens.storage import Store
 from tests.helpers.x_api import TOKEN, X_API, fixture, items_of, serve, serve_stream
 
 # DEBUG logging on (where tweepy prints request headers): no log line may show the token

@@ -13,10 +13,10 @@ import time
 import pytest
 import requests
 
-from core.ingest import import_items, x_api
-from core.ingest.report import ItemError, ParsedItem
-from core.ingest.x_api import search_recent, stream_posts, user_timeline
-from storage import Store
+from groundlens.core.ingest import import_items, x_api
+from groundlens.core.ingest.report import ItemError, ParsedItem
+from groundlens.core.ingest.x_api import search_recent, stream_posts, user_timeline
+from groundlens.storage import Store
 from tests.helpers.x_api import (
     TOKEN,
     X_API,

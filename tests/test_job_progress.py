@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.jobs.progress import JobProgress, PostCost, RemainingTime, format_duration
+from groundlens.core.jobs.progress import JobProgress, PostCost, RemainingTime, format_duration
 
 # Stage timings measured on this machine for the default pipeline (demo posts, 2 threads): a photo of a
 # person costs ~8 s (segmentation most of it), a post without an image ~0.1 s.

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.config import AppPaths
-from core.jobs.runner import JobRunner
-from core.pipeline.config import PipelineConfig, StageConfig
-from core.settings import SettingsError
-from storage import Store
-from storage.records import Media, Post
+from groundlens.core.config import AppPaths
+from groundlens.core.jobs.runner import JobRunner
+from groundlens.core.pipeline.config import PipelineConfig, StageConfig
+from groundlens.core.settings import SettingsError
+from groundlens.storage import Store
+from groundlens.records import Media, Post
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from core import masks
+from groundlens.core import masks
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (5, 7), (64, 33), (480, 640)])

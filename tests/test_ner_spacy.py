@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.pipeline import registry
-from core.pipeline.ner.spacy_ner import LABEL_MAP, to_mention
+from groundlens.core.pipeline import registry
+from groundlens.core.pipeline.ner.spacy_ner import LABEL_MAP, to_mention
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.pipeline.ner.shape import LOWER, MIXED, N_CASES, TITLE, UPPER, case_class, word_shapes
-from core.pipeline.ner.tokenize import is_url, tokenize
+from groundlens.core.pipeline.ner.shape import LOWER, MIXED, N_CASES, TITLE, UPPER, case_class, word_shapes
+from groundlens.core.pipeline.ner.tokenize import is_url, tokenize
 
 
 def words(text: str) -> list[str]:

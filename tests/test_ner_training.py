@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.datasets.gmner import GmnerPost
-from core.evaluation.metrics import mner_scores
+from groundlens.core.datasets.gmner import GmnerPost
+from groundlens.core.evaluation.metrics import mner_scores
 
 
 def test_mner_scores_match_text_and_type_one_to_one() -> None:
@@ -32,7 +32,7 @@ def test_mner_scores_refuse_misaligned_inputs() -> None:
 def test_labels_sit_on_first_subtokens_and_shapes_on_token_types(tmp_path: Path) -> None:
     from transformers import BertTokenizerFast
 
-    from core.training.train_ner import IGNORE, LABELS, TrainConfig, batches
+    from groundlens.core.training.train_ner import IGNORE, LABELS, TrainConfig, batches
 
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "ob", "##ama", "paris"]
     tokenizer = BertTokenizerFast(vocab={word: i for i, word in enumerate(vocab)})
@@ -48,7 +48,7 @@ def test_widened_token_types_start_from_the_pretrained_row() -> None:
     import torch
     from transformers import BertConfig, BertForTokenClassification
 
-    from core.training.train_ner import widen_token_types
+    from groundlens.core.training.train_ner import widen_token_types
 
     model = BertForTokenClassification(BertConfig(vocab_size=10, hidden_size=8, num_hidden_layers=1,
                                                   num_attention_heads=2, intermediate_size=16))
@@ -60,8 +60,8 @@ def test_widened_token_types_start_from_the_pretrained_row() -> None:
 
 
 def test_mention_swap_keeps_the_frame_and_relabels_the_new_name() -> None:
-    from core.datasets.gmner import bio_spans
-    from core.training.mention_swap import MentionPool, augment, swap_mentions
+    from groundlens.core.datasets.gmner import bio_spans
+    from groundlens.core.training.mention_swap import MentionPool, augment, swap_mentions
 
     donor = GmnerPost(image_id="d", tokens=["Kevin", "Durant", "at", "Oracle", "Arena"],
                       tags=["B-PER", "I-PER", "O", "B-LOC", "I-LOC"])

@@ -7,8 +7,8 @@ import itertools
 
 import pytest
 
-from core.pipeline import registry
-from core.pipeline.ner.windows import plan_windows, word_token_bounds
+from groundlens.core.pipeline import registry
+from groundlens.core.pipeline.ner.windows import plan_windows, word_token_bounds
 
 HOPPER = "The computer scientist Grace Hopper studied at Yale before joining the Navy"
 OTHERS = [

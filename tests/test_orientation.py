@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from core.cli import cli
-from storage import Store
+from groundlens.cli import cli
+from groundlens.storage import Store
 
 DEMO = Path(__file__).resolve().parent.parent / "resources" / "demo" / "images" / "grace_hopper.jpg"
 LIGHT = ["--ner", "spacy", "--entailment", "off", "--segmentation", "off"]  # person_detector grounds
@@ -31,7 +31,7 @@ def run(data: Path, *args: str):
 
 
 def test_imported_size_is_the_displayed_size(tmp_path, qapp) -> None:
-    from gui.workers import read_image
+    from groundlens.gui.workers import read_image
 
     photo = sideways(Image.new("RGB", (60, 40), "red"), tmp_path / "photo.jpg")  # shown 60 wide, 40 high
     posts = tmp_path / "posts.jsonl"

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.pipeline.config import PipelineConfig, StageConfig
-from core.pipeline.expression.template import TemplateExpressionWriter
-from core.pipeline.pipeline import Pipeline
-from core.pipeline.types import Grounding, Groundings, Judgment, Mention, PointPrompt, PostInput
-from storage.records import Evidence, ImageObject
+from groundlens.core.pipeline.config import PipelineConfig, StageConfig
+from groundlens.core.pipeline.expression.template import TemplateExpressionWriter
+from groundlens.core.pipeline.pipeline import Pipeline
+from groundlens.core.pipeline.types import Grounding, Groundings, Judgment, Mention, PointPrompt, PostInput
+from groundlens.records import Evidence, ImageObject
 
 
 class KeywordRecognizer:

@@ -14,11 +14,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from core import masks
-from core.cli import cli
-from core.pipeline.config import PipelineConfig, StageConfig
-from storage import Store
-from storage.records import Post
+from groundlens.core import masks
+from groundlens.cli import cli
+from groundlens.core.pipeline.config import PipelineConfig, StageConfig
+from groundlens.storage import Store
+from groundlens.records import Post
 
 pytestmark = pytest.mark.slow
 
@@ -121,8 +121,8 @@ def test_analyze_rejects_unknown_backends_and_bad_options_without_traceback(tmp_
 
 
 def _default_models_installed() -> bool:
-    from core.config import resolve_paths
-    from core.modelstore import get, status
+    from groundlens.core.config import resolve_paths
+    from groundlens.core.modelstore import get, status
 
     paths = resolve_paths()
     return all(status(get(name), paths).present for name in ("ner", "groundability", "mobile_sam"))

@@ -8,15 +8,15 @@ import sys
 
 import pytest
 
-from core.pipeline.config import PipelineConfig, StageConfig
-from core.settings import Settings
+from groundlens.core.pipeline.config import PipelineConfig, StageConfig
+from groundlens.core.settings import Settings
 
 
 def test_key_is_stable_across_processes_and_option_order():
     a = PipelineConfig(grounding=StageConfig("owlv2", {"model": "m", "threshold": 0.2}))
     b = PipelineConfig(grounding=StageConfig("owlv2", {"threshold": 0.2, "model": "m"}))
     assert a.key() == b.key()
-    code = ("from core.pipeline.config import PipelineConfig, StageConfig;"
+    code = ("from groundlens.core.pipeline.config import PipelineConfig, StageConfig;"
             "print(PipelineConfig(grounding=StageConfig('owlv2', {'model': 'm', 'threshold': 0.2})).key())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == a.key()

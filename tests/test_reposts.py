@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from core.cli import cli
-from core.config import AppPaths
-from core.ingest import import_items, import_paths
-from core.ingest.x_api import search_recent
-from core.jobs.runner import JobRunner
-from core.pipeline.config import PipelineConfig, StageConfig
-from storage import QueryError, Store
-from storage.records import Media, Post
+from groundlens.cli import cli
+from groundlens.core.config import AppPaths
+from groundlens.core.ingest import import_items, import_paths
+from groundlens.core.ingest.x_api import search_recent
+from groundlens.core.jobs.runner import JobRunner
+from groundlens.core.pipeline.config import PipelineConfig, StageConfig
+from groundlens.storage import QueryError, Store
+from groundlens.records import Media, Post
 from tests.helpers.reposts import (
     ORIGINAL,
     PHOTO,
@@ -390,7 +390,7 @@ def test_a_retweet_stored_before_its_original_reuses_its_result_once_the_origina
 
 
 def test_retweets_get_their_originals_verdicts_evidence_and_text_in_image(tmp_path):
-    from storage.records import Evidence, ImageFindings, ImageText
+    from groundlens.records import Evidence, ImageFindings, ImageText
 
     store = wave_store(tmp_path, retweets=3)
     store.enqueue("cfg")

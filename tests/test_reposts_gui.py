@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from core.config import resolve_paths
-from core.ingest import import_paths
-from gui.app import application
-from gui.context import open_context
-from gui.main_window import MainWindow
-from storage import Store
+from groundlens.core.config import resolve_paths
+from groundlens.core.ingest import import_paths
+from groundlens.gui.app import application
+from groundlens.gui.context import open_context
+from groundlens.gui.main_window import MainWindow
+from groundlens.storage import Store
 from tests.helpers.reposts import ORIGINAL, by_native, durant, original_tweet, page, retweet, tweet, write_pages
 
 

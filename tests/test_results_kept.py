@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from core.cli import cli
-from core.config import resolve_paths
-from gui import import_tasks
-from storage import Store
+from groundlens.cli import cli
+from groundlens.core.config import resolve_paths
+from groundlens.gui import import_tasks
+from groundlens.storage import Store
 
 pytestmark = pytest.mark.slow
 

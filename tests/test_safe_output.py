@@ -8,10 +8,10 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from core.cli import cli
-from core.config import resolve_paths
-from core.safe_output import OutputError, atomic_output, database_files, refuse_overwriting, write_text_atomic
-from storage import Store
+from groundlens.cli import cli
+from groundlens.core.config import resolve_paths
+from groundlens.core.safe_output import OutputError, atomic_output, database_files, refuse_overwriting, write_text_atomic
+from groundlens.storage import Store
 from tests.helpers.storage import make_post
 
 

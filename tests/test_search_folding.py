@@ -10,11 +10,11 @@ import unicodedata
 import pytest
 from click.testing import CliRunner
 
-from core.cli import cli
-from core.config import resolve_paths
-from storage import Store
-from storage.normalize import fold, normalize_entity
-from storage.schema import SCHEMA_VERSION, migrate
+from groundlens.cli import cli
+from groundlens.core.config import resolve_paths
+from groundlens.storage import Store
+from groundlens.storage.normalize import fold, normalize_entity
+from groundlens.storage.schema import SCHEMA_VERSION, migrate
 from tests.helpers.storage import make_post, mention, open_store, scalar
 
 # (post text, its predicted entity, its type)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.config import RESOURCES_DIR
+from groundlens.core.config import RESOURCES_DIR
 
 IMAGES = RESOURCES_DIR / "demo" / "images"
 HOPPER_PERSON = (15, 20, 512, 600)  # grace_hopper.jpg, 512x600: the whole person
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def segmenter(mobile_sam_weights):
-    from core.pipeline.segmentation.sam import mobile_sam
+    from groundlens.core.pipeline.segmentation.sam import mobile_sam
 
     return mobile_sam(checkpoint=str(mobile_sam_weights))
 
@@ -35,7 +35,7 @@ def hopper(segmenter):
 
 
 def prompt(segmenter, hopper, boxes) -> list[np.ndarray]:
-    from core.pipeline.segmentation.predictor import valid_boxes
+    from groundlens.core.pipeline.segmentation.predictor import valid_boxes
 
     image, embedding = hopper
     return segmenter.decode(embedding, valid_boxes(boxes, image.width, image.height))
@@ -103,7 +103,7 @@ def test_boxes_partly_outside_are_clipped(segmenter, hopper):
 def test_fused_encoder_gives_the_same_embedding_as_the_checkpoint_layout():
     import torch
 
-    from core.pipeline.segmentation.build_sam import build_mobile_sam
+    from groundlens.core.pipeline.segmentation.build_sam import build_mobile_sam
 
     torch.manual_seed(0)
     unfused = build_mobile_sam(image_size=256, fuse=False)
@@ -113,7 +113,7 @@ def test_fused_encoder_gives_the_same_embedding_as_the_checkpoint_layout():
             module.running_var.uniform_(0.5, 2.0)
     fused = build_mobile_sam(image_size=256, fuse=False)
     fused.load_state_dict(unfused.state_dict())
-    from core.pipeline.segmentation.tiny_vit import Conv2dBN, fuse_conv_bn
+    from groundlens.core.pipeline.segmentation.tiny_vit import Conv2dBN, fuse_conv_bn
 
     fuse_conv_bn(fused.image_encoder)
     assert not any(isinstance(m, Conv2dBN) for m in fused.image_encoder.modules())
@@ -125,7 +125,7 @@ def test_fused_encoder_gives_the_same_embedding_as_the_checkpoint_layout():
 def test_checkpoint_loads_strictly_and_tampering_is_refused(mobile_sam_weights, tmp_path):
     import torch
 
-    from core.pipeline.segmentation.build_sam import CheckpointError, build_mobile_sam, build_sam_vit
+    from groundlens.core.pipeline.segmentation.build_sam import CheckpointError, build_mobile_sam, build_sam_vit
 
     checkpoint = mobile_sam_weights
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)

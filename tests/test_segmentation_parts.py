@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.config import REPO_ROOT, RESOURCES_DIR
-from core.modelstore import ModelNotInstalledError
-from core.pipeline.segmentation.transforms import ResizeLongestSide
+from groundlens.core.config import REPO_ROOT, RESOURCES_DIR
+from groundlens.core.modelstore import ModelNotInstalledError
+from groundlens.core.pipeline.segmentation.transforms import ResizeLongestSide
 
 
 def run_probe(code: str) -> None:
@@ -25,12 +25,12 @@ def run_probe(code: str) -> None:
 def test_modeling_imports_without_running_the_package_init():
     probe = (
         "import sys\n"
-        "from core.pipeline.segmentation.sam_modeling import sam_modeling\n"
+        "from groundlens.core.pipeline.segmentation.sam_modeling import sam_modeling\n"
         "m = sam_modeling()\n"
         "assert {'Sam', 'ImageEncoderViT', 'PromptEncoder', 'MaskDecoder', 'TwoWayTransformer'} <= set(dir(m))\n"
         "assert not [name for name in sys.modules if name.startswith('segment_anything')], 'no package faked or run'\n"
         "assert 'torchvision' not in sys.modules\n"
-        "import core.pipeline.segmentation.sam\n"
+        "import groundlens.core.pipeline.segmentation.sam\n"
     )
     run_probe(probe)
 
@@ -38,7 +38,7 @@ def test_modeling_imports_without_running_the_package_init():
 def test_backend_modules_register_without_torch():
     probe = (
         "import sys\n"
-        "from core.pipeline import registry\n"
+        "from groundlens.core.pipeline import registry\n"
         "assert {'mobile_sam', 'sam'} <= set(registry.available('segmentation'))\n"
         "assert 'torch' not in sys.modules, 'registering and listing backends must stay cheap'\n"
     )
@@ -59,8 +59,8 @@ def test_resize_longest_side_geometry():
 def test_sam_vit_b_runs_the_same_code_path_with_random_weights():
     import torch
 
-    from core.pipeline.segmentation.build_sam import build_sam_vit
-    from core.pipeline.segmentation.predictor import SamSegmenter
+    from groundlens.core.pipeline.segmentation.build_sam import build_sam_vit
+    from groundlens.core.pipeline.segmentation.predictor import SamSegmenter
 
     torch.manual_seed(0)
     model = build_sam_vit("vit_b", image_size=224)  # a single 14x14 attention window: quick
@@ -74,14 +74,14 @@ def test_sam_vit_b_runs_the_same_code_path_with_random_weights():
 
 
 def test_unknown_sam_variant_is_refused():
-    from core.pipeline.segmentation.sam import sam
+    from groundlens.core.pipeline.segmentation.sam import sam
 
     with pytest.raises(ValueError, match="vit_b, vit_l, vit_h"):
         sam(variant="vit_x")
 
 
 def test_missing_weights_say_how_to_install(tmp_path, monkeypatch):
-    from core.pipeline.segmentation.sam import mobile_sam, sam
+    from groundlens.core.pipeline.segmentation.sam import mobile_sam, sam
 
     monkeypatch.setenv("GROUNDLENS_MODELS_DIR", str(tmp_path))
     with pytest.raises(ModelNotInstalledError, match=re.escape("python main.py models install mobile_sam")):

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from core.cli import cli
-from core.config import resolve_paths
-from core.jobs.runner import JobRunner
-from core.safe_output import describe_write_error
-from core.settings import Settings, SettingsError
-from storage import Store
+from groundlens.cli import cli
+from groundlens.core.config import resolve_paths
+from groundlens.core.jobs.runner import JobRunner
+from groundlens.core.safe_output import describe_write_error
+from groundlens.core.settings import Settings, SettingsError
+from groundlens.storage import Store
 from tests.helpers.storage import make_post
 
 

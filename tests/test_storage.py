@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from storage import SCHEMA_VERSION, SchemaError, Store
-from storage.records import Entity, Media, Post, Region
-from storage.schema import migrate
+from groundlens.storage import SCHEMA_VERSION, SchemaError, Store
+from groundlens.records import Entity, Media, Post, Region
+from groundlens.storage.schema import migrate
 from tests.helpers.storage import fts_matches_posts, make_post, mention, open_store, outside, scalar
 
 

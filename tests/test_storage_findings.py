@@ -7,10 +7,10 @@ import sqlite3
 
 import pytest
 
-from storage import QueryError, Store
-from storage.db import connect
-from storage.records import Evidence, ImageFindings, ImageObject, ImageText, Region
-from storage.schema import migrate
+from groundlens.storage import QueryError, Store
+from groundlens.storage.db import connect
+from groundlens.records import Evidence, ImageFindings, ImageObject, ImageText, Region
+from groundlens.storage.schema import migrate
 from tests.helpers.storage import fts_matches_posts, make_post, mention, open_store
 
 
@@ -109,7 +109,7 @@ def test_exports_carry_verdicts_evidence_and_what_the_image_showed(tmp_path):
     import csv
     import json
 
-    from storage.export import write
+    from groundlens.storage.export import write
 
     store = open_store(tmp_path)
     post = _photo_post(store, "1", "NASA rocket")

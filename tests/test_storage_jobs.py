@@ -8,7 +8,7 @@ import sqlite3
 import threading
 import time
 
-from storage import Store
+from groundlens.storage import Store
 from tests.helpers.storage import make_post, mention, open_store, outside, scalar
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-import storage.search
-from storage import QueryError
-from storage.feed import ORDERS, walk_feed_order
-from storage.query import FILTERS, parse_query
+import groundlens.storage.search
+from groundlens.storage import QueryError
+from groundlens.storage.feed import ORDERS, walk_feed_order
+from groundlens.storage.query import FILTERS, parse_query
 from tests.helpers.storage import make_post, mention, open_store, outside
 
 
@@ -227,5 +227,5 @@ def test_a_page_of_a_common_word_walks_the_feed_order_with_the_same_result(tmp_p
 def test_every_filter_is_documented_in_the_module_and_docs_search_md():
     docs = (Path(__file__).resolve().parent.parent / "docs" / "SEARCH.md").read_text(encoding="utf-8")
     for key in FILTERS:
-        assert f"{key}:" in storage.search.__doc__, key
+        assert f"{key}:" in groundlens.storage.search.__doc__, key
         assert f"`{key}:" in docs, key

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from storage import aggregates, entity_search
-from storage.db import run_transaction
-from storage.query import parse_query
+from groundlens.storage import aggregates, entity_search
+from groundlens.storage.db import run_transaction
+from groundlens.storage.query import parse_query
 from tests.helpers.storage import make_post, mention, open_store, outside, scalar
 
 # (native id, day or None, text, [(surface, type)])

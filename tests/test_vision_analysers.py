@@ -13,17 +13,17 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from core.cli.model_commands import models_group
-from core.config import RESOURCES_DIR, AppPaths
-from core.modelstore import get, verify
-from core.modelstore.status import sha256_file
-from core.pipeline.grounding.postprocess import iou
-from core.pipeline.registry import UnknownBackendError
-from core.pipeline.vision.blazeface import BlazeFaceDetector
-from core.pipeline.vision.nanodet import NanoDetDetector
-from core.pipeline.vision.onnx_model import ModelFileError
-from core.pipeline.vision.rapidocr_reader import RapidOcrReader
-from core.pipeline.vision.registry import available_analysers, shared_analyser
+from groundlens.cli.model_commands import models_group
+from groundlens.core.config import RESOURCES_DIR, AppPaths
+from groundlens.core.modelstore import get, verify
+from groundlens.core.modelstore.status import sha256_file
+from groundlens.core.pipeline.box_ops import iou
+from groundlens.core.pipeline.registry import UnknownBackendError
+from groundlens.core.pipeline.vision.blazeface import BlazeFaceDetector
+from groundlens.core.pipeline.vision.nanodet import NanoDetDetector
+from groundlens.core.pipeline.vision.onnx_model import ModelFileError
+from groundlens.core.pipeline.vision.rapidocr_reader import RapidOcrReader
+from groundlens.core.pipeline.vision.registry import available_analysers, shared_analyser
 
 pytestmark = pytest.mark.slow
 

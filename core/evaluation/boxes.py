@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.pipeline.types import Box
+from groundlens.core.pipeline.types import Box
 
 IOU_THRESHOLD = 0.5
 

@@ -13,9 +13,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from core.datasets.gmner import GmnerPost
-from core.jobs.analyze_file import AnalyzeSummary, analyze_jsonl
-from core.jobs.engine import Engine
+from groundlens.core.datasets.gmner import GmnerPost
+from groundlens.core.jobs.analyze_file import AnalyzeSummary, analyze_jsonl
+from groundlens.core.jobs.engine import Engine
 
 
 def analyze_rows(posts: list[GmnerPost], images_dir: Path | None) -> list[dict]:

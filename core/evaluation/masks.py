@@ -23,8 +23,8 @@ from typing import Any
 
 from pycocotools import mask as mask_utils
 
-from core.datasets.gmner import boxes_for
-from core.ingest.jsonl import parse_json
+from groundlens.core.datasets.gmner import boxes_for
+from groundlens.core.ingest.jsonl import parse_json
 
 Rle = dict[str, Any]
 

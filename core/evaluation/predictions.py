@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.ingest.jsonl import JSONProblem, parse_json
-from core.pipeline.types import Box, as_box
+from groundlens.core.ingest.jsonl import JSONProblem, parse_json
+from groundlens.core.pipeline.types import Box, as_box
 
 MAX_MESSAGES = 20  # problems listed one by one; beyond this only counted
 

@@ -13,12 +13,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from core.datasets.gmner import GmnerPost, GoldEntity
-from core.evaluation.boxes import IOU_THRESHOLD, best_box_iou
-from core.evaluation.grounding import GroundingFigures
-from core.evaluation.masks import GoldMasks, best_mask_iou
-from core.evaluation.metrics import PRF
-from core.evaluation.predictions import PredictedEntity, PredictionFile
+from groundlens.core.datasets.gmner import GmnerPost, GoldEntity
+from groundlens.core.evaluation.boxes import IOU_THRESHOLD, best_box_iou
+from groundlens.core.evaluation.grounding import GroundingFigures
+from groundlens.core.evaluation.masks import GoldMasks, best_mask_iou
+from groundlens.core.evaluation.metrics import PRF
+from groundlens.core.evaluation.predictions import PredictedEntity, PredictionFile
 
 MAX_LISTED_IDS = 10
 

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from core.ingest.fields import X_SOURCE, record_items, tweet_url
-from core.ingest.jsonl import JSONProblem, parse_json
-from core.ingest.report import ItemError, ParsedItem
-from core.ingest.textio import sniff_encoding
-from storage.records import Post
+from groundlens.core.ingest.fields import X_SOURCE, record_items, tweet_url
+from groundlens.core.ingest.jsonl import JSONProblem, parse_json
+from groundlens.core.ingest.report import ItemError, ParsedItem
+from groundlens.core.ingest.textio import sniff_encoding
+from groundlens.records import Post
 
 _PREFIX = re.compile(r"\s*window\.YTD\.[\w.]+\s*=\s*")
 MEDIA_FOLDERS = ("tweets_media", "tweet_media")

@@ -14,9 +14,9 @@ import keyring
 import platformdirs
 from keyring.errors import KeyringError
 
-from core.config import APP_NAME
-from core.redact import register_secret
-from core.safe_output import atomic_output
+from groundlens.core.config import APP_NAME
+from groundlens.core.redact import register_secret
+from groundlens.core.safe_output import atomic_output
 
 TOKEN_ENV = "GROUNDLENS_X_BEARER_TOKEN"
 KEYRING_SERVICE = APP_NAME

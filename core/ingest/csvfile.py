@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from itertools import chain, islice
 from pathlib import Path
 
-from core.ingest.fields import MAX_TEXT_CHARS, RecordError, record_to_post
-from core.ingest.report import ItemError, ParsedItem
-from core.ingest.textio import encoding_problem, text_lines
+from groundlens.core.ingest.fields import MAX_TEXT_CHARS, RecordError, record_to_post
+from groundlens.core.ingest.report import ItemError, ParsedItem
+from groundlens.core.ingest.textio import encoding_problem, text_lines
 
 CSV_SOURCE = "csv"
 _DELIMITERS = ",;\t|"

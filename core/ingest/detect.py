@@ -6,14 +6,14 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from core.ingest.archive import read_archive
-from core.ingest.csvfile import declared_delimiter, read_csv
-from core.ingest.fields import TEXT
-from core.ingest.folder import read_folder
-from core.ingest.gmner_import import read_gmner
-from core.ingest.jsonl import read_jsonl
-from core.ingest.report import ItemError, ParsedItem
-from core.ingest.textio import sniff_encoding
+from groundlens.core.ingest.archive import read_archive
+from groundlens.core.ingest.csvfile import declared_delimiter, read_csv
+from groundlens.core.ingest.fields import TEXT
+from groundlens.core.ingest.folder import read_folder
+from groundlens.core.ingest.gmner_import import read_gmner
+from groundlens.core.ingest.jsonl import read_jsonl
+from groundlens.core.ingest.report import ItemError, ParsedItem
+from groundlens.core.ingest.textio import sniff_encoding
 
 Reader = Callable[[Path, Path | None], Iterator[ParsedItem | ItemError]]
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from dateutil import parser as dateparser
 
-from core.ingest.links import (
+from groundlens.core.ingest.links import (
     STORED_ORIGINALS,
     carries_post,
     export_references,
@@ -32,8 +32,8 @@ from core.ingest.links import (
     v1_references,
     v2_references,
 )
-from core.ingest.report import ItemError, ParsedItem
-from storage.records import Media, Post
+from groundlens.core.ingest.report import ItemError, ParsedItem
+from groundlens.records import Media, Post
 
 log = logging.getLogger(__name__)
 

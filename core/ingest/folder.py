@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.ingest.fields import RecordError, record_to_post
-from core.ingest.jsonl import JSONProblem, parse_json
-from core.ingest.report import ItemError, ParsedItem
-from core.ingest.textio import encoding_problem, text_lines
-from storage.records import Media
+from groundlens.core.ingest.fields import RecordError, record_to_post
+from groundlens.core.ingest.jsonl import JSONProblem, parse_json
+from groundlens.core.ingest.report import ItemError, ParsedItem
+from groundlens.core.ingest.textio import encoding_problem, text_lines
+from groundlens.records import Media
 
 FOLDER_SOURCE = "folder"
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"})

@@ -11,10 +11,10 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from core.datasets.gmner import GmnerFormatError, GmnerPost, build_post, read_conll
-from core.ingest.report import ItemError, ParsedItem
-from storage.normalize import normalize_entity
-from storage.records import Entity, Media, Post, Region
+from groundlens.core.datasets.gmner import GmnerFormatError, GmnerPost, build_post, read_conll
+from groundlens.core.ingest.report import ItemError, ParsedItem
+from groundlens.storage.normalize import normalize_entity
+from groundlens.records import Entity, Media, Post, Region
 
 GMNER_SOURCE = "twitter-gmner"
 IMAGE_FOLDERS = ("images", "image", "img")

@@ -48,9 +48,9 @@ from tenacity import (
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from core.orientation import upright_size
-from core.safe_output import write_bytes_atomic
-from storage.records import Media
+from groundlens.core.orientation import upright_size
+from groundlens.core.safe_output import write_bytes_atomic
+from groundlens.records import Media
 
 _EXTENSIONS = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp", "BMP": ".bmp",
                "TIFF": ".tif"}

@@ -19,13 +19,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from core.config import IMAGE_CACHE_NAME
-from core.ingest.detect import READERS, FormatError, detect_format
-from core.ingest.images import ImageCache, ImageLimits
-from core.ingest.report import ImportProgress, ImportReport, ItemError, ParsedItem
-from core.ingest.vanished import recheck_downloaded
-from storage import Store, StoreError, UpsertSummary
-from storage.records import Media
+from groundlens.core.config import IMAGE_CACHE_NAME
+from groundlens.core.ingest.detect import READERS, FormatError, detect_format
+from groundlens.core.ingest.images import ImageCache, ImageLimits
+from groundlens.core.ingest.report import ImportProgress, ImportReport, ItemError, ParsedItem
+from groundlens.core.ingest.vanished import recheck_downloaded
+from groundlens.storage import Store, StoreError, UpsertSummary
+from groundlens.records import Media
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from core.ingest.fields import record_items
-from core.ingest.report import ItemError, ParsedItem
-from core.ingest.textio import encoding_problem, sniff_encoding, text_lines
-from core.ingest.v2 import is_v2_page, non_post_kind, posts_from_page, records_in
+from groundlens.core.ingest.fields import record_items
+from groundlens.core.ingest.report import ItemError, ParsedItem
+from groundlens.core.ingest.textio import encoding_problem, sniff_encoding, text_lines
+from groundlens.core.ingest.v2 import is_v2_page, non_post_kind, posts_from_page, records_in
 
 FLAT_SOURCE = "jsonl"
 MAX_DEPTH = 100  # tweets nest about 6 deep; the interpreter's own limit is near 1000

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.records import Media, Post
+from groundlens.records import Media, Post
 
 # v2 referenced_tweets type -> the Post field holding the link
 V2_LINKS = {"retweeted": "retweet_of", "quoted": "quote_of", "replied_to": "reply_to"}

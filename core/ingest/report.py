@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 
-from storage.records import Entity, Post
+from groundlens.records import Entity, Post
 
 # Control characters (terminal escape sequences among them), line breaks, bidi overrides and the
 # lone surrogates of undecodable file names: a file name or a value quoted in a reason could

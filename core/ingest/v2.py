@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from core.ingest.fields import X_SOURCE, RecordError, fails_alone, native_id, parse_time, tweet_url
-from core.ingest.links import STORED_ORIGINALS, set_links, share_original, v2_references
-from core.ingest.report import ItemError, ParsedItem
-from storage.records import Media, Post
+from groundlens.core.ingest.fields import X_SOURCE, RecordError, fails_alone, native_id, parse_time, tweet_url
+from groundlens.core.ingest.links import STORED_ORIGINALS, set_links, share_original, v2_references
+from groundlens.core.ingest.report import ItemError, ParsedItem
+from groundlens.records import Media, Post
 
 
 def _index(includes: dict[str, Any], name: str, key: str) -> dict[str, dict[str, Any]]:

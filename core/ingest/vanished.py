@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage import Store
-from storage.records import Media
+from groundlens.storage import Store
+from groundlens.records import Media
 
 
 def file_is_gone(media: Media) -> bool:

@@ -26,10 +26,10 @@ import requests
 import tweepy
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
-from core.ingest.jsonl import JSONProblem, parse_json
-from core.ingest.report import ItemError, ParsedItem
-from core.ingest.v2 import page_errors, posts_from_page
-from core.redact import RedactingFilter, redact, register_secret
+from groundlens.core.ingest.jsonl import JSONProblem, parse_json
+from groundlens.core.ingest.report import ItemError, ParsedItem
+from groundlens.core.ingest.v2 import page_errors, posts_from_page
+from groundlens.core.redact import RedactingFilter, redact, register_secret
 
 # The referenced_tweets expansions bring a retweet's original (whole text, author, photos) into
 # `includes`: a retweet's own text is cut at 140 characters (core/ingest/links.py). note_tweet holds

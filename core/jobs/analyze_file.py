@@ -18,11 +18,11 @@ from itertools import islice
 from pathlib import Path
 from typing import TextIO
 
-from core.ingest.jsonl import JSONProblem, parse_json
-from core.jobs.convert import result_to_json
-from core.jobs.engine import Engine
-from core.pipeline.types import PostInput
-from core.safe_output import atomic_output, refuse_overwriting
+from groundlens.core.ingest.jsonl import JSONProblem, parse_json
+from groundlens.core.jobs.convert import result_to_json
+from groundlens.core.jobs.engine import Engine
+from groundlens.core.pipeline.types import PostInput
+from groundlens.core.safe_output import atomic_output, refuse_overwriting
 
 
 @dataclass

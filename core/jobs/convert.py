@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from core import masks
-from core.pipeline.types import GroundedEntity, PostResult
-from storage.normalize import normalize_entity
-from storage.records import Entity, Region
+from groundlens.core import masks
+from groundlens.core.pipeline.types import GroundedEntity, PostResult
+from groundlens.storage.normalize import normalize_entity
+from groundlens.records import Entity, Region
 
 
 def model_version(result: PostResult) -> str:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
-from core.pipeline.types import PostInput, PostResult
-from core.settings import Settings
+from groundlens.core.pipeline.types import PostInput, PostResult
+from groundlens.core.settings import Settings
 
 
 class Engine(Protocol):
@@ -31,8 +31,8 @@ class LocalEngine:
     name = "local"
 
     def __init__(self, settings: Settings) -> None:
-        from core.pipeline import device
-        from core.pipeline.pipeline import Pipeline
+        from groundlens.core.pipeline import device
+        from groundlens.core.pipeline.pipeline import Pipeline
 
         device.use(settings.device)
         if settings.threads:
@@ -51,7 +51,7 @@ class LocalEngine:
 def open_engine(settings: Settings) -> Engine:
     """The engine the settings name, with its models loaded (on the cluster for Ray)."""
     if settings.engine == "ray":
-        from core.jobs.ray_engine import RayEngine
+        from groundlens.core.jobs.ray_engine import RayEngine
 
         return RayEngine(settings)
     return LocalEngine(settings)

@@ -25,8 +25,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from core.pipeline.types import ImageBytes, PostInput, PostResult
-from core.settings import Settings
+from groundlens.core.pipeline.types import ImageBytes, PostInput, PostResult
+from groundlens.core.settings import Settings
 
 IN_FLIGHT_PER_ACTOR = 2  # one batch running and one waiting, so an actor never idles on the driver
 # A Ray started here for this run has this machine's CPUs and listens on loopback only: on Linux Ray
@@ -56,7 +56,7 @@ class PipelineWorker:
     GPUs from an actor that asked for none, so 'auto' is then the CPU)."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
-        from core.jobs.engine import LocalEngine
+        from groundlens.core.jobs.engine import LocalEngine
 
         self.engine = LocalEngine(Settings.from_dict(settings))
 

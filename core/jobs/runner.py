@@ -29,12 +29,12 @@ from dataclasses import replace
 
 from filelock import Timeout
 
-from core.config import AppPaths
-from core.jobs.progress import JobProgress
-from core.jobs.worker import lock_for, run_worker
-from core.pipeline.config import PipelineConfig
-from core.settings import Settings
-from storage import Store, StoreError
+from groundlens.core.config import AppPaths
+from groundlens.core.jobs.progress import JobProgress
+from groundlens.core.jobs.worker import lock_for, run_worker
+from groundlens.core.pipeline.config import PipelineConfig
+from groundlens.core.settings import Settings
+from groundlens.storage import Store, StoreError
 
 _SPAWN = mp.get_context("spawn")
 # Workers replaced per run after dying with posts in hand. Each such death brings a post nearer to done or

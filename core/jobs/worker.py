@@ -33,15 +33,15 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from core.config import AppPaths
-from core.diagnostics import configure_logging, install_crash_handler
-from core.ingest.vanished import file_is_gone, mark_gone
-from core.jobs.convert import model_version, to_entity
-from core.jobs.progress import JobProgress, PostCost, RemainingTime
-from core.pipeline.types import PostInput, PostResult
-from core.settings import Settings
-from storage import Store, StoreError
-from storage.records import Entity, ImageFindings, Media, Post
+from groundlens.core.config import AppPaths
+from groundlens.core.diagnostics import configure_logging, install_crash_handler
+from groundlens.core.ingest.vanished import file_is_gone, mark_gone
+from groundlens.core.jobs.convert import model_version, to_entity
+from groundlens.core.jobs.progress import JobProgress, PostCost, RemainingTime
+from groundlens.core.pipeline.types import PostInput, PostResult
+from groundlens.core.settings import Settings
+from groundlens.storage import Store, StoreError
+from groundlens.records import Entity, ImageFindings, Media, Post
 
 LOCK_FILE = "pipeline.lock"
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
         if total == 0:
             report(state="finished")
             return
-        from core.jobs.engine import open_engine
+        from groundlens.core.jobs.engine_choice import open_engine
 
         engine = open_engine(settings)
         claimed: deque[Batch] = deque()  # each batch handed to the engine, in order

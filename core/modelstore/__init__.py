@@ -4,9 +4,9 @@ Backends call `require(name)` for the path of an installed model; `models list` 
 `models install` (core/cli/model_commands.py) are the user's side of the same catalogue.
 """
 
-from core.modelstore.catalog import CATALOG, ModelEntry, Source, UnknownModelError, defaults, get
-from core.modelstore.installer import InstallResult, install
-from core.modelstore.status import ModelNotInstalledError, ModelStatus, require, status, verify
+from groundlens.core.modelstore.catalog import CATALOG, ModelEntry, Source, UnknownModelError, defaults, get
+from groundlens.core.modelstore.installer import InstallResult, install
+from groundlens.core.modelstore.status import ModelNotInstalledError, ModelStatus, require, status, verify
 
 __all__ = [
     "CATALOG",

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from core.safe_output import atomic_output
+from groundlens.core.safe_output import atomic_output
 
 
 class ArchiveError(RuntimeError):

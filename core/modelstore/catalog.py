@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from core.config import RESOURCES_DIR, AppPaths
+from groundlens.core.config import RESOURCES_DIR, AppPaths
 
 SourceKind = Literal["repo", "pip_sdist", "pip_wheel", "python_package", "hub", "manual"]
 

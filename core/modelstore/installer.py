@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from core.config import AppPaths
-from core.modelstore.archive import ArchiveError, extract_member
-from core.modelstore.catalog import ModelEntry
-from core.modelstore.status import verify
+from groundlens.core.config import AppPaths
+from groundlens.core.modelstore.archive import ArchiveError, extract_member
+from groundlens.core.modelstore.catalog import ModelEntry
+from groundlens.core.modelstore.status import verify
 
 PIP_TIMEOUT_S = 600
 HUB_PROBE_TIMEOUT_S = 5.0

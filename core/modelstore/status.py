@@ -12,8 +12,8 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.config import AppPaths, resolve_paths
-from core.modelstore.catalog import ModelEntry, get
+from groundlens.core.config import AppPaths, resolve_paths
+from groundlens.core.modelstore.catalog import ModelEntry, get
 
 
 @dataclass(frozen=True)

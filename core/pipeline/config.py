@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from core.pipeline.registry import STAGES, Stage
+from groundlens.core.pipeline.registry import STAGES, Stage
 
 
 @dataclass(frozen=True)

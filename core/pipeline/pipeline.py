@@ -18,15 +18,15 @@ from typing import Any
 
 from PIL import Image
 
-from core.orientation import upright
-from core.pipeline import registry
-from core.pipeline.config import PipelineConfig
-from core.pipeline.registry import STAGES, Stage
-from core.pipeline.stages import StageBackends
-from core.pipeline.types import GroundedEntity, ImageBytes, Mention, PostInput, PostResult, as_box
-from core.pipeline.vision.analysis import ImageAnalysis
-from core.pipeline.vision.registry import shared_analyser
-from core.pipeline.vision.types import TextReader
+from groundlens.core.orientation import upright
+from groundlens.core.pipeline import registry
+from groundlens.core.pipeline.config import PipelineConfig
+from groundlens.core.pipeline.registry import STAGES, Stage
+from groundlens.core.pipeline.stages import StageBackends
+from groundlens.core.pipeline.types import GroundedEntity, ImageBytes, Mention, PostInput, PostResult, as_box
+from groundlens.core.pipeline.vision.analysis import ImageAnalysis
+from groundlens.core.pipeline.vision.registry import shared_analyser
+from groundlens.core.pipeline.vision.types import TextReader
 
 IMAGE_STAGES: tuple[Stage, ...] = ("entailment", "grounding", "segmentation")
 

@@ -14,23 +14,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar, overload
 
-from core.pipeline.stages import Backend, EntailmentJudge, EntityRecognizer, ExpressionWriter, Grounder, Segmenter
+from groundlens.core.pipeline.stages import Backend, EntailmentJudge, EntityRecognizer, ExpressionWriter, Grounder, Segmenter
 
 Stage = Literal["ner", "expression", "entailment", "grounding", "segmentation"]
 STAGES: tuple[Stage, ...] = ("ner", "expression", "entailment", "grounding", "segmentation")
 
 BUILTIN_BACKEND_MODULES = (
-    "core.pipeline.ner.transformers_ner",
-    "core.pipeline.ner.spacy_ner",
-    "core.pipeline.expression.template",
-    "core.pipeline.expression.causal_lm",
-    "core.pipeline.entailment.prior_judge",
-    "core.pipeline.entailment.evidence_judge",
-    "core.pipeline.entailment.clip",
-    "core.pipeline.grounding.evidence_grounder",
-    "core.pipeline.grounding.owlv2",
-    "core.pipeline.grounding.grounding_dino",
-    "core.pipeline.segmentation.sam",
+    "groundlens.core.pipeline.ner.transformers_ner",
+    "groundlens.core.pipeline.ner.spacy_ner",
+    "groundlens.core.pipeline.expression.template",
+    "groundlens.core.pipeline.expression.causal_lm",
+    "groundlens.core.pipeline.entailment.prior_judge",
+    "groundlens.core.pipeline.entailment.evidence_judge",
+    "groundlens.core.pipeline.entailment.clip",
+    "groundlens.core.pipeline.grounding.evidence_grounder",
+    "groundlens.core.pipeline.grounding.owlv2",
+    "groundlens.core.pipeline.grounding.grounding_dino",
+    "groundlens.core.pipeline.segmentation.sam",
 )
 
 Factory = Callable[..., Backend]

@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from core.pipeline.types import Box, Groundings, Judgment, Mention, PointPrompt
-from core.pipeline.vision.analysis import ImageAnalysis
+from groundlens.core.pipeline.types import Box, Groundings, Judgment, Mention, PointPrompt
+from groundlens.core.pipeline.vision.analysis import ImageAnalysis
 
 
 class Backend(Protocol):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from storage.records import EntityType, Evidence, ImageObject, ImageText, Verdict
+from groundlens.records import EntityType, Evidence, ImageObject, ImageText, Verdict
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in original image pixels
 

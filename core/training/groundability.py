@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from core.datasets.gmner import GmnerPost, dataset_paths, read_split
-from core.pipeline.entailment.prior import FEATURES_VERSION, GroundabilityPrior, post_feature_indices
-from core.pipeline.types import Mention
-from core.safe_output import write_text_atomic
-from core.training.model_card import RunFacts
+from groundlens.core.datasets.gmner import GmnerPost, dataset_paths, read_split
+from groundlens.core.pipeline.entailment.prior import FEATURES_VERSION, GroundabilityPrior, post_feature_indices
+from groundlens.core.pipeline.types import Mention
+from groundlens.core.safe_output import write_text_atomic
+from groundlens.core.training.model_card import RunFacts
 
 DIM = 2**18
 C_GRID = (0.05, 0.1, 0.2, 0.4)

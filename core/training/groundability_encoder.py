@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from core.datasets.gmner import GmnerPost, dataset_paths, read_split
-from core.pipeline.entailment.encoder_prior import ENCODER_DIR, LOGISTIC_DIR, WEIGHTS, collate, encode_posts
-from core.pipeline.entailment.prior import CONFIG_FILE, WEIGHTS_FILE
-from core.safe_output import write_text_atomic
-from core.training.groundability import build_split, fit, mentions_of, type_only_accuracy
-from core.training.model_card import RunFacts
+from groundlens.core.datasets.gmner import GmnerPost, dataset_paths, read_split
+from groundlens.core.pipeline.entailment.encoder_prior import ENCODER_DIR, LOGISTIC_DIR, WEIGHTS, collate, encode_posts
+from groundlens.core.pipeline.entailment.prior import CONFIG_FILE, WEIGHTS_FILE
+from groundlens.core.safe_output import write_text_atomic
+from groundlens.core.training.groundability import build_split, fit, mentions_of, type_only_accuracy
+from groundlens.core.training.model_card import RunFacts
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def train_encoder_prior(
     from sklearn.linear_model import LogisticRegression
     from transformers import AutoModel, AutoTokenizer
 
-    from core.pipeline.entailment.encoder_net import SpanGroundabilityModel
+    from groundlens.core.pipeline.entailment.encoder_net import SpanGroundabilityModel
 
     started = time.perf_counter()
     torch.manual_seed(settings.seed)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from core.datasets.gmner import GmnerPost, bio_spans
+from groundlens.core.datasets.gmner import GmnerPost, bio_spans
 
 
 @dataclass(frozen=True)

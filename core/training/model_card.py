@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from core.evaluation.metrics import PRF
-from core.safe_output import write_text_atomic
+from groundlens.core.evaluation.metrics import PRF
+from groundlens.core.safe_output import write_text_atomic
 
 if TYPE_CHECKING:
-    from core.training.train_ner import TrainConfig
+    from groundlens.core.training.train_ner import TrainConfig
 
 
 @dataclass(frozen=True)

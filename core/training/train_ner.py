@@ -23,14 +23,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from core.datasets.gmner import GmnerPost, dataset_paths, read_split
-from core.evaluation.metrics import PRF, mner_scores
-from core.pipeline.ner.encoding import encode
-from core.pipeline.ner.shape import N_SHAPES
-from core.pipeline.ner.tagger import MAX_LENGTH_CONFIG_KEY, SHAPES_CONFIG_KEY, WordTagger
-from core.pipeline.ner.transformers_ner import TransformersRecognizer, load_tagger
-from core.training.mention_swap import MentionPool, augment
-from core.training.model_card import RunFacts, write_model_card
+from groundlens.core.datasets.gmner import GmnerPost, dataset_paths, read_split
+from groundlens.core.evaluation.metrics import PRF, mner_scores
+from groundlens.core.pipeline.ner.encoding import encode
+from groundlens.core.pipeline.ner.shape import N_SHAPES
+from groundlens.core.pipeline.ner.tagger import MAX_LENGTH_CONFIG_KEY, SHAPES_CONFIG_KEY, WordTagger
+from groundlens.core.pipeline.ner.transformers_ner import TransformersRecognizer, load_tagger
+from groundlens.core.training.mention_swap import MentionPool, augment
+from groundlens.core.training.model_card import RunFacts, write_model_card
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel

@@ -9,13 +9,13 @@ from datetime import datetime
 from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
-from core import masks
-from gui.mask_image import mask_to_qimage
-from gui.theme import type_color
-from gui.widgets.entity_list import grounding_label
-from gui.workers import read_image
-from storage import Store
-from storage.summaries import EntityCount, EntityProfile
+from groundlens.core import masks
+from groundlens.gui.mask_image import mask_to_qimage
+from groundlens.gui.theme import type_color
+from groundlens.gui.widgets.entity_list import grounding_label
+from groundlens.gui.workers import read_image
+from groundlens.storage import Store
+from groundlens.storage.summaries import EntityCount, EntityProfile
 
 MAX_POSTS = 500  # mentions listed; the profile's counts still cover every post
 MAX_CROPS = 60

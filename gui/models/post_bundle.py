@@ -9,15 +9,15 @@ from pathlib import Path
 
 from PySide6.QtGui import QColor, QImage
 
-from core import masks
-from gui.mask_image import cropped_mask_image
-from gui.theme import GOLD_COLOR, type_color
-from gui.widgets.entity_list import EntityRow, evidence_lines, grounding_label
-from gui.widgets.entity_text import Span
-from gui.widgets.image_canvas import Overlay
-from gui.workers import read_image
-from storage import Store
-from storage.records import Entity, ImageFindings, Post
+from groundlens.core import masks
+from groundlens.gui.mask_image import cropped_mask_image
+from groundlens.gui.theme import GOLD_COLOR, type_color
+from groundlens.gui.widgets.entity_list import EntityRow, evidence_lines, grounding_label
+from groundlens.gui.widgets.entity_text import Span
+from groundlens.gui.widgets.image_canvas import Overlay
+from groundlens.gui.workers import read_image
+from groundlens.storage import Store
+from groundlens.records import Entity, ImageFindings, Post
 
 LINK_VERBS = {"retweet_of": "Retweet of", "quote_of": "Quotes", "reply_to": "Reply to"}
 

@@ -16,13 +16,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.context import AppContext
-from gui.models.entity_data import CROP_SIDE, EntityData, entity_query, load_entity, render_crops
-from gui.models.record_table import Column
-from gui.theme import MUTED, TYPE_COLORS
-from gui.widgets.common import counting_choice, label, section
-from gui.widgets.table_view import RecordTable
-from gui.workers import Latest, run_in_pool
+from groundlens.gui.context import AppContext
+from groundlens.gui.models.entity_data import CROP_SIDE, EntityData, entity_query, load_entity, render_crops
+from groundlens.gui.models.record_table import Column
+from groundlens.gui.theme import MUTED, TYPE_COLORS
+from groundlens.gui.widgets.common import counting_choice, label, section
+from groundlens.gui.widgets.table_view import RecordTable
+from groundlens.gui.workers import Latest, run_in_pool
 
 MENTION_COLUMNS = [
     Column("Date", lambda m: m.created_at),

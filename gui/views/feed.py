@@ -5,10 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QTableView, QVBoxLayout, QWidget
 
-from gui.context import AppContext
-from gui.models.feed_model import ORDERS, FeedModel
-from gui.widgets.common import label
-from gui.widgets.post_delegate import ROW_HEIGHT, PostDelegate
+from groundlens.gui.context import AppContext
+from groundlens.gui.models.feed_model import ORDERS, FeedModel
+from groundlens.gui.widgets.common import label
+from groundlens.gui.widgets.post_delegate import ROW_HEIGHT, PostDelegate
 
 
 class _FeedList(QTableView):

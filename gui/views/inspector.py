@@ -8,14 +8,14 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
-from gui.context import AppContext
-from gui.models.post_bundle import PostBundle, Visuals, load_bundle, render_visuals
-from gui.widgets.common import label, section
-from gui.widgets.entity_list import EntityList
-from gui.widgets.entity_text import EntityText
-from gui.widgets.image_canvas import ImageCanvas
-from gui.widgets.overlay_bar import LegendBar, OverlayBar
-from gui.workers import Latest, run_in_pool
+from groundlens.gui.context import AppContext
+from groundlens.gui.models.post_bundle import PostBundle, Visuals, load_bundle, render_visuals
+from groundlens.gui.widgets.common import label, section
+from groundlens.gui.widgets.entity_list import EntityList
+from groundlens.gui.widgets.entity_text import EntityText
+from groundlens.gui.widgets.image_canvas import ImageCanvas
+from groundlens.gui.widgets.overlay_bar import LegendBar, OverlayBar
+from groundlens.gui.workers import Latest, run_in_pool
 
 
 class InspectorView(QWidget):

@@ -19,20 +19,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.ingest import ImportProgress, ImportReport, credentials
-from core.ingest.report import ItemError
-from core.jobs.progress import JobProgress, format_duration
-from core.jobs.runner import JobHandle, JobRunner
-from core.settings import Settings, SettingsError
-from gui import import_tasks
-from gui.context import AppContext
-from gui.models.failures import Failure, group_failures
-from gui.models.record_table import Column
-from gui.theme import ERROR_COLOR
-from gui.widgets.common import card, label
-from gui.widgets.table_view import RecordTable
-from gui.widgets.x_import_dialog import XImportDialog
-from gui.workers import run_in_pool
+from groundlens.core.ingest import ImportProgress, ImportReport, credentials
+from groundlens.core.ingest.report import ItemError
+from groundlens.core.jobs.progress import JobProgress, format_duration
+from groundlens.core.jobs.runner import JobHandle, JobRunner
+from groundlens.core.settings import Settings, SettingsError
+from groundlens.gui import import_tasks
+from groundlens.gui.context import AppContext
+from groundlens.gui.models.failures import Failure, group_failures
+from groundlens.gui.models.record_table import Column
+from groundlens.gui.theme import ERROR_COLOR
+from groundlens.gui.widgets.common import card, label
+from groundlens.gui.widgets.table_view import RecordTable
+from groundlens.gui.widgets.x_import_dialog import XImportDialog
+from groundlens.gui.workers import run_in_pool
 
 POLL_MS = 200
 REFRESH_EVERY_S = 2.0  # how often views re-read results while a run saves them

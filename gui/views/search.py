@@ -6,12 +6,12 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
-from gui.context import AppContext
-from gui.models.record_table import Column
-from gui.theme import TYPE_COLORS
-from gui.widgets.common import label
-from gui.widgets.table_view import RecordTable
-from gui.workers import Latest
+from groundlens.gui.context import AppContext
+from groundlens.gui.models.record_table import Column
+from groundlens.gui.theme import TYPE_COLORS
+from groundlens.gui.widgets.common import label
+from groundlens.gui.widgets.table_view import RecordTable
+from groundlens.gui.workers import Latest
 
 PAGE = 50
 

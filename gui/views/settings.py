@@ -24,16 +24,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.ingest import credentials
-from core.pipeline import registry
-from core.pipeline.config import PipelineConfig, StageConfig
-from core.pipeline.registry import STAGES
-from core.safe_output import describe_write_error
-from core.settings import DEVICES, ENGINES, Settings, SettingsError
-from gui.context import AppContext
-from gui.theme import ERROR_COLOR
-from gui.widgets.common import card, label
-from gui.workers import run_in_pool
+from groundlens.core.ingest import credentials
+from groundlens.core.pipeline import registry
+from groundlens.core.pipeline.config import PipelineConfig, StageConfig
+from groundlens.core.pipeline.registry import STAGES
+from groundlens.core.safe_output import describe_write_error
+from groundlens.core.settings import DEVICES, ENGINES, Settings, SettingsError
+from groundlens.gui.context import AppContext
+from groundlens.gui.theme import ERROR_COLOR
+from groundlens.gui.widgets.common import card, label
+from groundlens.gui.workers import run_in_pool
 
 OFF = "off"
 DEFAULTS_NOTE = (

@@ -33,15 +33,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.safe_output import OutputError, atomic_output, database_files, describe_write_error, refuse_overwriting
-from gui.context import AppContext
-from gui.theme import ACCENT, TYPE_COLORS
-from gui.widgets.common import counting_choice, label
-from gui.workers import Latest
-from storage.coverage import Coverage
-from storage.export import CsvWriter
-from storage.normalize import normalize_entity
-from storage.summaries import COUNTED, EntityCount, SeriesPoint
+from groundlens.core.safe_output import OutputError, atomic_output, database_files, describe_write_error, refuse_overwriting
+from groundlens.gui.context import AppContext
+from groundlens.gui.theme import ACCENT, TYPE_COLORS
+from groundlens.gui.widgets.common import counting_choice, label
+from groundlens.gui.workers import Latest
+from groundlens.storage.coverage import Coverage
+from groundlens.storage.export import CsvWriter
+from groundlens.storage.normalize import normalize_entity
+from groundlens.storage.summaries import COUNTED, EntityCount, SeriesPoint
 
 TOP_N = 12
 SERIES_PALETTE = ["#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"]

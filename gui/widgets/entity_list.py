@@ -13,8 +13,8 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt,
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from gui.theme import GOLD_TEXT, MUTED, TYPE_COLORS
-from storage.records import Entity
+from groundlens.gui.theme import GOLD_TEXT, MUTED, TYPE_COLORS
+from groundlens.records import Entity
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2

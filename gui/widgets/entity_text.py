@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from gui.theme import TYPE_COLORS, tinted
+from groundlens.gui.theme import TYPE_COLORS, tinted
 
 ANCHOR_PREFIX = "ent:"
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.theme import GOLD_COLOR, type_color
+from groundlens.gui.theme import GOLD_COLOR, type_color
 
 LAYERS = ("masks", "boxes", "labels")
 # What the image showed besides the entities: text read in it, people or objects tied to no name.

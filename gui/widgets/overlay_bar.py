@@ -7,8 +7,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QSlider, QToolBar, QWidget
 
-from gui.theme import GOLD_COLOR, TYPE_COLORS, TYPE_NAMES
-from gui.widgets.image_canvas import FINDING_LAYERS, LAYERS, ImageCanvas
+from groundlens.gui.theme import GOLD_COLOR, TYPE_COLORS, TYPE_NAMES
+from groundlens.gui.widgets.image_canvas import FINDING_LAYERS, LAYERS, ImageCanvas
 
 
 def dot_icon(color: str, size: int = 12) -> QIcon:

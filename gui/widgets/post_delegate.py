@@ -7,10 +7,10 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from gui.context import AppContext
-from gui.models.feed_model import SUMMARY_ROLE
-from gui.theme import ACCENT, GOLD_TEXT, MUTED, STATE_COLORS
-from gui.widgets.entity_list import draw_pill
+from groundlens.gui.context import AppContext
+from groundlens.gui.models.feed_model import SUMMARY_ROLE
+from groundlens.gui.theme import ACCENT, GOLD_TEXT, MUTED, STATE_COLORS
+from groundlens.gui.widgets.entity_list import draw_pill
 
 ROW_HEIGHT = 88
 THUMB = 68

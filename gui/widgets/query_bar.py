@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from gui.widgets.search_help import SEARCH_TOOLTIP, SearchHelpDialog
+from groundlens.gui.widgets.search_help import SEARCH_TOOLTIP, SearchHelpDialog
 
 DEBOUNCE_MS = 300
 

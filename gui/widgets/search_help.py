@@ -10,8 +10,8 @@ import html
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-import storage.search
-from core.config import REPO_ROOT
+import groundlens.storage.search
+from groundlens.core.config import REPO_ROOT
 
 SEARCH_DOC = REPO_ROOT / "docs" / "SEARCH.md"
 
@@ -29,7 +29,7 @@ SEARCH_TOOLTIP = (
 
 def reference_html() -> str:
     """The syntax table from storage/search.py, for checkouts without docs/SEARCH.md."""
-    reference = (storage.search.__doc__ or "").strip()
+    reference = (groundlens.storage.search.__doc__ or "").strip()
     return f"<pre style='font-size:12px'>{html.escape(reference)}</pre>"
 
 

@@ -7,7 +7,7 @@ from itertools import groupby
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
-from gui.shortcuts import SHORTCUTS
+from groundlens.gui.shortcuts import SHORTCUTS
 
 
 def sheet_html() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from gui.models.record_table import Column, RecordTableModel
+from groundlens.gui.models.record_table import Column, RecordTableModel
 
 
 class RecordTable(QTableView):

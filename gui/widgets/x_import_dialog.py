@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.ingest import credentials
+from groundlens.core.ingest import credentials
 
 MODES = {
     "search": "Recent search (last 7 days)",

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from core.ingest import ImageLimits, ImportReport, import_paths
-from storage import Store
+from groundlens.core.ingest import ImageLimits, ImportReport, import_paths
+from groundlens.storage import Store
 
 
 @dataclass

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from core import masks
-from core.config import AppPaths, resolve_paths
-from core.demo import prepare_demo
-from storage import Store
-from storage.records import Entity, Region
+from groundlens.core import masks
+from groundlens.core.config import AppPaths, resolve_paths
+from groundlens.core.demo import prepare_demo
+from groundlens.storage import Store
+from groundlens.records import Entity, Region
 
 # (surface text, type) found in the demo posts, and where some of them are in their photo.
 NAMES = {

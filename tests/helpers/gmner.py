@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.pipeline.types import Mention
+from groundlens.core.pipeline.types import Mention
 
 
 def mentions(text: str, *names: tuple[str, str]) -> list[Mention]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from storage import Store
-from storage.records import Entity, Region
+from groundlens.storage import Store
+from groundlens.records import Entity, Region
 from tests.helpers.storage import mention
 
 ORIGINAL = "Kevin Durant and Stephen Curry met fans in Brooklyn before the game, then drove to Madison Square" \

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from storage import Store
-from storage.db import connect
-from storage.records import Entity, Media, Post
+from groundlens.storage import Store
+from groundlens.storage.db import connect
+from groundlens.records import Entity, Media, Post
 
 
 def open_store(tmp_path: Path, name: str = "test.db") -> Store:

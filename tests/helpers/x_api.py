@@ -13,8 +13,8 @@ import urllib3
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from core.ingest.report import ItemError, ParsedItem
-from core.ingest.x_api import make_client, make_stream
+from groundlens.core.ingest.report import ItemError, ParsedItem
+from groundlens.core.ingest.x_api import make_client, make_stream
 
 X_API = Path(__file__).resolve().parents[1] / "fixtures" / "ingest" / "x_api"
 

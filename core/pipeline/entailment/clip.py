@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.pipeline import device
-from core.pipeline.registry import model_validator, register
-from core.pipeline.types import Judgment, Mention
-from core.pipeline.vision.analysis import ImageAnalysis
-from storage.records import Evidence
+from groundlens.core.pipeline import device
+from groundlens.core.pipeline.registry import model_validator, register
+from groundlens.core.pipeline.types import Judgment, Mention
+from groundlens.core.pipeline.vision.analysis import ImageAnalysis
+from groundlens.records import Evidence
 
 
 class ClipJudge:

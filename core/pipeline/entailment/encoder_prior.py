@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from core.pipeline import device
-from core.pipeline.entailment.mention_views import mention_views
-from core.pipeline.types import Mention
+from groundlens.core.pipeline import device
+from groundlens.core.pipeline.entailment.mention_views import mention_views
+from groundlens.core.pipeline.types import Mention
 
 ENCODER_DIR = "encoder"  # BERT config, fp16 safetensors with the head, tokenizer
 LOGISTIC_DIR = "logistic"  # the logistic prior the blend uses, when there is one
@@ -32,7 +32,7 @@ def span_pieces(offsets: Sequence[tuple[int, int]], start: int, end: int) -> tup
 
 def encode_posts(tokenizer: Any, posts: Sequence[tuple[str, Sequence[Mention]]], max_length: int) -> list[tuple[list[int], list[tuple[int, int, int]]]]:
     """Per post: word-piece ids and (first piece, end piece, type index) per mention."""
-    from core.pipeline.entailment.encoder_net import TYPES
+    from groundlens.core.pipeline.entailment.encoder_net import TYPES
 
     encoded = tokenizer([text for text, _ in posts], truncation=True, max_length=max_length, return_offsets_mapping=True)
     return [
@@ -119,8 +119,8 @@ class EncoderPrior:
         from safetensors.torch import load_file
         from transformers import AutoTokenizer, BertConfig, BertModel
 
-        from core.pipeline.entailment.encoder_net import SpanGroundabilityModel
-        from core.pipeline.entailment.prior import GroundabilityPrior
+        from groundlens.core.pipeline.entailment.encoder_net import SpanGroundabilityModel
+        from groundlens.core.pipeline.entailment.prior import GroundabilityPrior
 
         model = SpanGroundabilityModel(BertModel(BertConfig.from_pretrained(folder / ENCODER_DIR), add_pooling_layer=False))
         model.load_state_dict({k: v.float() for k, v in load_file(folder / ENCODER_DIR / WEIGHTS).items()})

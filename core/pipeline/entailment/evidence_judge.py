@@ -20,15 +20,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from core.pipeline.entailment.prior_judge import prior_evidence, shift_probability
-from core.pipeline.evidence.analysers import Analysers, shared_analysers
-from core.pipeline.evidence.lexicon import object_classes
-from core.pipeline.evidence.people import count_phrase
-from core.pipeline.evidence.text_match import TextHit
-from core.pipeline.registry import register
-from core.pipeline.types import Judgment, Mention
-from core.pipeline.vision.analysis import ImageAnalysis
-from storage.records import Evidence
+from groundlens.core.pipeline.entailment.prior_judge import prior_evidence, shift_probability
+from groundlens.core.pipeline.evidence.analysers import Analysers, shared_analysers
+from groundlens.core.pipeline.evidence.lexicon import object_classes
+from groundlens.core.pipeline.evidence.people import count_phrase
+from groundlens.core.pipeline.evidence.text_match import TextHit
+from groundlens.core.pipeline.registry import register
+from groundlens.core.pipeline.types import Judgment, Mention
+from groundlens.core.pipeline.vision.analysis import ImageAnalysis
+from groundlens.records import Evidence
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def read_evidence(hit: TextHit) -> Evidence:
 @register("entailment", "evidence")
 def create_evidence_judge(path: str | None = None, objects: str | None = "nanodet", faces: str | None = "blazeface",
                           reader: str | None = "rapidocr", **weights: float) -> EvidenceJudge:
-    from core.pipeline.entailment.prior import GroundabilityPrior
+    from groundlens.core.pipeline.entailment.prior import GroundabilityPrior
 
     known = {f.name for f in fields(EvidenceWeights)}
     unknown = set(weights) - {f"{k}_weight" for k in known}

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from core.pipeline.types import Mention
+from groundlens.core.pipeline.types import Mention
 
 SPECIAL_PIECES = 2  # [CLS] ... [SEP]
 

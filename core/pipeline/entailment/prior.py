@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from core.pipeline.types import Mention
-from core.safe_output import atomic_output, write_text_atomic
+from groundlens.core.pipeline.types import Mention
+from groundlens.core.safe_output import atomic_output, write_text_atomic
 
 if TYPE_CHECKING:
-    from core.pipeline.entailment.encoder_prior import EncoderPrior
+    from groundlens.core.pipeline.entailment.encoder_prior import EncoderPrior
 
 DEFAULT_DIR = Path(__file__).resolve().parents[3] / "resources" / "models" / "groundability"
 WEIGHTS_FILE = "weights.npz"
@@ -127,7 +127,7 @@ class GroundabilityPrior:
             config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
             kind = config.get("kind", "logistic")
             if kind == "encoder":
-                from core.pipeline.entailment.encoder_prior import EncoderPrior
+                from groundlens.core.pipeline.entailment.encoder_prior import EncoderPrior
 
                 return EncoderPrior.load(folder, config)
             if kind != "logistic":

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from core.pipeline.registry import register
-from core.pipeline.types import Judgment, Mention
-from core.pipeline.vision.analysis import ImageAnalysis
-from storage.records import Evidence
+from groundlens.core.pipeline.registry import register
+from groundlens.core.pipeline.types import Judgment, Mention
+from groundlens.core.pipeline.vision.analysis import ImageAnalysis
+from groundlens.records import Evidence
 
 
 def shift_probability(p: float, shift: float) -> float:
@@ -52,6 +52,6 @@ def _validate_prior(path: str | None = None, **_: object) -> None:
 
 @register("entailment", "prior", validate=_validate_prior)
 def create_prior_judge(path: str | None = None) -> PriorJudge:
-    from core.pipeline.entailment.prior import GroundabilityPrior
+    from groundlens.core.pipeline.entailment.prior import GroundabilityPrior
 
     return PriorJudge(GroundabilityPrior.load(path))

@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.pipeline.evidence.people import Person, find_people
-from core.pipeline.evidence.text_match import TextHit, find_name
-from core.pipeline.types import Mention
-from core.pipeline.vision.analysis import ImageAnalysis
-from core.pipeline.vision.types import Detection, ObjectDetector, TextReader
+from groundlens.core.pipeline.evidence.people import Person, find_people
+from groundlens.core.pipeline.evidence.text_match import TextHit, find_name
+from groundlens.core.pipeline.types import Mention
+from groundlens.core.pipeline.vision.analysis import ImageAnalysis
+from groundlens.core.pipeline.vision.types import Detection, ObjectDetector, TextReader
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def shared_analysers(objects: str | None = "nanodet", faces: str | None = "blaze
     from the same settings share their models and, through `ImageAnalysis`, their results."""
     key = (objects, faces, reader)
     if key not in _shared:
-        from core.pipeline.vision.registry import shared_analyser
+        from groundlens.core.pipeline.vision.registry import shared_analyser
 
         _shared[key] = Analysers(
             objects=shared_analyser(objects) if objects else None,

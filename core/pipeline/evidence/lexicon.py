@@ -10,8 +10,8 @@ makers only, since an organisation's name is rarely a description of it.
 
 from __future__ import annotations
 
-from core.pipeline.evidence.text_match import tokens
-from core.pipeline.types import Mention
+from groundlens.core.pipeline.evidence.text_match import tokens
+from groundlens.core.pipeline.types import Mention
 
 CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "bicycle": ("bicycle", "bike", "bikes", "bicycles", "cycling"),

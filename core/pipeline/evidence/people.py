@@ -24,9 +24,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.pipeline.evidence.text_match import TextHit
-from core.pipeline.types import Box, Mention, PointPrompt
-from core.pipeline.vision.types import Detection
+from groundlens.core.pipeline.evidence.text_match import TextHit
+from groundlens.core.pipeline.types import Box, Mention, PointPrompt
+from groundlens.core.pipeline.vision.types import Detection
 
 CORNER_INSET = 0.05  # where, as a share of the box, the background points sit inside its top corners
 # Score floors, measured on datasets/grounding-dev: a body with a face inside is two detectors

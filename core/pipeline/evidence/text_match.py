@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
-from core.pipeline.types import Box
-from storage.records import ImageText
+from groundlens.core.pipeline.types import Box
+from groundlens.records import ImageText
 
 _WORD = re.compile(r"[^\W_]+")
 SURNAME_DISCOUNT = 0.9  # a surname alone is weaker evidence than the full name

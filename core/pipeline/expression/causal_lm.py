@@ -14,9 +14,9 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.pipeline import device
-from core.pipeline.registry import check_model_source, register
-from core.pipeline.types import Mention
+from groundlens.core.pipeline import device
+from groundlens.core.pipeline.registry import check_model_source, register
+from groundlens.core.pipeline.types import Mention
 
 TYPE_WORDS = {"PER": "person", "LOC": "place", "ORG": "organisation", "OTHER": "thing"}
 SYSTEM = "You name what an entity in a social-media post is, in a few words, for an image search."
@@ -93,7 +93,7 @@ class CausalLMExpressionWriter:
 def _validate_causal_lm(model: str | None = None, gguf_file: str | None = None, **_: object) -> None:
     """Without `model`, the packaged GGUF must be installed; with one, a folder must exist."""
     if model is None:
-        from core.modelstore import require
+        from groundlens.core.modelstore import require
 
         require("smollm2")
     else:
@@ -105,7 +105,7 @@ def create_causal_lm_writer(model: str | None = None, gguf_file: str | None = No
                             ) -> CausalLMExpressionWriter:
     """Without `model`: the packaged SmolLM2-135M-Instruct GGUF from the model store."""
     if model is None:
-        from core.modelstore import require
+        from groundlens.core.modelstore import require
 
         path = require("smollm2")
         model, gguf_file = str(path.parent), path.name

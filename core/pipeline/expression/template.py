@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.pipeline.registry import register
-from core.pipeline.types import Mention
+from groundlens.core.pipeline.registry import register
+from groundlens.core.pipeline.types import Mention
 
 TEMPLATES: dict[str, str] = {
     "PER": "{name}, a person",

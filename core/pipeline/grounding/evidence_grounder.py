@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.pipeline.evidence.analysers import Analysers, shared_analysers
-from core.pipeline.evidence.lexicon import object_classes
-from core.pipeline.evidence.people import Person, assign
-from core.pipeline.registry import register
-from core.pipeline.types import Grounding, Groundings, Mention
-from core.pipeline.vision.analysis import ImageAnalysis
-from core.pipeline.vision.types import Detection
-from storage.records import Evidence, ImageObject
+from groundlens.core.pipeline.evidence.analysers import Analysers, shared_analysers
+from groundlens.core.pipeline.evidence.lexicon import object_classes
+from groundlens.core.pipeline.evidence.people import Person, assign
+from groundlens.core.pipeline.registry import register
+from groundlens.core.pipeline.types import Grounding, Groundings, Mention
+from groundlens.core.pipeline.vision.analysis import ImageAnalysis
+from groundlens.core.pipeline.vision.types import Detection
+from groundlens.records import Evidence, ImageObject
 
 OBJECT_FLOOR = 0.4  # detections below this score are neither boxes nor reported objects
 

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from core.pipeline.grounding.hf_detector import TransformersDetector
-from core.pipeline.grounding.postprocess import best_per_query, from_unpadded
-from core.pipeline.registry import model_validator, register
-from core.pipeline.types import Box
+from groundlens.core.pipeline.grounding.hf_detector import TransformersDetector
+from groundlens.core.pipeline.box_ops import best_per_query, from_unpadded
+from groundlens.core.pipeline.registry import model_validator, register
+from groundlens.core.pipeline.types import Box
 
 
 def build_caption(expressions: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from core.pipeline import device
-from core.pipeline.types import Box, Grounding, Groundings, Mention
-from core.pipeline.vision.analysis import ImageAnalysis
-from storage.records import Evidence
+from groundlens.core.pipeline import device
+from groundlens.core.pipeline.types import Box, Grounding, Groundings, Mention
+from groundlens.core.pipeline.vision.analysis import ImageAnalysis
+from groundlens.records import Evidence
 
 
 class TransformersDetector:

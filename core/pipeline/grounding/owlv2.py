@@ -11,10 +11,10 @@ from collections.abc import Sequence
 
 from PIL import Image
 
-from core.pipeline.grounding.hf_detector import TransformersDetector
-from core.pipeline.grounding.postprocess import best_per_query, from_padded_square
-from core.pipeline.registry import model_validator, register
-from core.pipeline.types import Box
+from groundlens.core.pipeline.grounding.hf_detector import TransformersDetector
+from groundlens.core.pipeline.box_ops import best_per_query, from_padded_square
+from groundlens.core.pipeline.registry import model_validator, register
+from groundlens.core.pipeline.types import Box
 
 
 class Owlv2Grounder(TransformersDetector):

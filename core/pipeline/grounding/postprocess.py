@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from core.pipeline.types import Box, as_box
+from groundlens.core.pipeline.types import Box, as_box
 
 
 def cxcywh_to_xyxy(boxes: np.ndarray, width: float, height: float) -> np.ndarray:

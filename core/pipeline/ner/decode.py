@@ -11,10 +11,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from core.datasets.gmner import bio_spans
-from core.pipeline.ner.tokenize import Token
-from core.pipeline.types import Mention
-from storage.records import ENTITY_TYPES
+from groundlens.core.datasets.gmner import bio_spans
+from groundlens.core.pipeline.ner.tokenize import Token
+from groundlens.core.pipeline.types import Mention
+from groundlens.records import ENTITY_TYPES
 
 OUTSIDE = "O"
 

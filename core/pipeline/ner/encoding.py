@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.pipeline.ner.shape import word_shapes
-from core.pipeline.ner.tokenize import is_url
+from groundlens.core.pipeline.ner.shape import word_shapes
+from groundlens.core.pipeline.ner.tokenize import is_url
 
 URL_STANDIN = "http"  # URLs carry no entity; one sub-token keeps sequences short
 MAX_WORD_CHARS = 40  # runaway words (long hashtags, junk) would eat the length budget

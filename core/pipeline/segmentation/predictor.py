@@ -22,9 +22,9 @@ import torch
 from PIL import Image
 from torch.nn import functional as F
 
-from core.pipeline import device
-from core.pipeline.segmentation.transforms import ResizeLongestSide
-from core.pipeline.types import Box, PointPrompt
+from groundlens.core.pipeline import device
+from groundlens.core.pipeline.segmentation.transforms import ResizeLongestSide
+from groundlens.core.pipeline.types import Box, PointPrompt
 
 DECODER_BATCH = 32  # boxes per decoder call; bounds memory for posts with many entities
 

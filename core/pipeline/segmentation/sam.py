@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.pipeline.registry import register
+from groundlens.core.pipeline.registry import register
 
 if TYPE_CHECKING:  # the predictor imports torch: only when a backend is built
-    from core.pipeline.segmentation.predictor import SamSegmenter
+    from groundlens.core.pipeline.segmentation.predictor import SamSegmenter
 
 SAM_VARIANTS = ("vit_b", "vit_l", "vit_h")
 
@@ -23,14 +23,14 @@ def _checkpoint(explicit: str | Path | None, store_name: str) -> Path:
         if not path.is_file():
             raise FileNotFoundError(f"segmentation checkpoint not found: {path}")
         return path
-    from core.modelstore import require
+    from groundlens.core.modelstore import require
 
     return require(store_name)
 
 
 def _weights_version(path: Path) -> str:
     """First 12 hex digits of the checkpoint's sha256, so results say which weights made them."""
-    from core.modelstore.status import sha256_file
+    from groundlens.core.modelstore.status import sha256_file
 
     return sha256_file(path)[:12]
 
@@ -59,8 +59,8 @@ def _check_variant(variant: str) -> None:
 @register("segmentation", "mobile_sam", validate=_validate_mobile_sam)
 def mobile_sam(checkpoint: str | None = None, threads: int | None = None) -> SamSegmenter:
     """MobileSAM: TinyViT encoder (about 1 s per image on 2 cores) with SAM's prompt encoder and decoder."""
-    from core.pipeline.segmentation.build_sam import build_mobile_sam
-    from core.pipeline.segmentation.predictor import SamSegmenter
+    from groundlens.core.pipeline.segmentation.build_sam import build_mobile_sam
+    from groundlens.core.pipeline.segmentation.predictor import SamSegmenter
 
     _set_threads(threads)
     path = _checkpoint(checkpoint, "mobile_sam")
@@ -71,8 +71,8 @@ def mobile_sam(checkpoint: str | None = None, threads: int | None = None) -> Sam
 def sam(checkpoint: str | None = None, variant: str = "vit_b", threads: int | None = None) -> SamSegmenter:
     """Original SAM; much slower on CPU, for users who have a ViT-B/L/H checkpoint."""
     _check_variant(variant)
-    from core.pipeline.segmentation.build_sam import build_sam_vit
-    from core.pipeline.segmentation.predictor import SamSegmenter
+    from groundlens.core.pipeline.segmentation.build_sam import build_sam_vit
+    from groundlens.core.pipeline.segmentation.predictor import SamSegmenter
 
     _set_threads(threads)
     path = _checkpoint(checkpoint, f"sam_{variant}")

@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from core.pipeline.segmentation.sam_modeling import sam_modeling
+from groundlens.core.pipeline.segmentation.sam_modeling import sam_modeling
 
 
 class Conv2dBN(nn.Sequential):

@@ -15,8 +15,8 @@ from typing import Any, TypeVar, cast
 
 from PIL import Image
 
-from core.pipeline.vision.types import Detection, ObjectDetector, TextReader
-from storage.records import ImageText
+from groundlens.core.pipeline.vision.types import Detection, ObjectDetector, TextReader
+from groundlens.records import ImageText
 
 T = TypeVar("T")
 

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from core.pipeline.vision.memo import LastImageMemo
-from core.pipeline.vision.onnx_model import open_session
-from core.pipeline.vision.registry import register_analyser
-from core.pipeline.vision.types import Detection
+from groundlens.core.pipeline.vision.memo import LastImageMemo
+from groundlens.core.pipeline.vision.onnx_model import open_session
+from groundlens.core.pipeline.vision.registry import register_analyser
+from groundlens.core.pipeline.vision.types import Detection
 
 KEYPOINTS = 6
 RAW_SCORE_LIMIT = 80.0  # MediaPipe clips at 100; 80 keeps exp() finite in float32

@@ -17,12 +17,12 @@ import os
 import numpy as np
 from PIL import Image
 
-from core.pipeline.grounding.postprocess import nms
-from core.pipeline.types import as_box
-from core.pipeline.vision.memo import LastImageMemo
-from core.pipeline.vision.onnx_model import open_session
-from core.pipeline.vision.registry import register_analyser
-from core.pipeline.vision.types import Detection
+from groundlens.core.pipeline.box_ops import nms
+from groundlens.core.pipeline.types import as_box
+from groundlens.core.pipeline.vision.memo import LastImageMemo
+from groundlens.core.pipeline.vision.onnx_model import open_session
+from groundlens.core.pipeline.vision.registry import register_analyser
+from groundlens.core.pipeline.vision.types import Detection
 
 COCO_CLASSES = (
     "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",

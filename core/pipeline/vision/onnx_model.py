@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 from typing import Any  # onnxruntime ships no types: its InferenceSession is Any
 
-from core.modelstore.catalog import get
-from core.modelstore.status import require, sha256_file
+from groundlens.core.modelstore.catalog import get
+from groundlens.core.modelstore.status import require, sha256_file
 
 
 class ModelFileError(RuntimeError):
@@ -46,7 +46,7 @@ def open_session(name: str, threads: int | None = None, path: str | os.PathLike[
     device (core.pipeline.device: the CUDA provider where there is one and the GPU was chosen)."""
     import onnxruntime as ort
 
-    from core.pipeline import device
+    from groundlens.core.pipeline import device
 
     file = verified_model_path(name, path)
     options = ort.SessionOptions()

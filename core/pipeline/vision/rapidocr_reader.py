@@ -16,10 +16,10 @@ from typing import Any
 
 from PIL import Image
 
-from core.pipeline.vision.memo import LastImageMemo
-from core.pipeline.vision.onnx_model import default_threads, verified_model_path
-from core.pipeline.vision.registry import register_analyser
-from storage.records import ImageText
+from groundlens.core.pipeline.vision.memo import LastImageMemo
+from groundlens.core.pipeline.vision.onnx_model import default_threads, verified_model_path
+from groundlens.core.pipeline.vision.registry import register_analyser
+from groundlens.records import ImageText
 
 MODELS = {"Det": "ppocr_det", "Rec": "ppocr_rec", "Cls": "ppocr_cls"}
 MAX_SIDE = 2000  # rapidocr's Global.max_side_len: longer photos are scaled down to it

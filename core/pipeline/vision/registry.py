@@ -13,12 +13,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from core.pipeline.registry import UnknownBackendError
+from groundlens.core.pipeline.registry import UnknownBackendError
 
 BUILTIN_ANALYSER_MODULES = (
-    "core.pipeline.vision.nanodet",
-    "core.pipeline.vision.blazeface",
-    "core.pipeline.vision.rapidocr_reader",
+    "groundlens.core.pipeline.vision.nanodet",
+    "groundlens.core.pipeline.vision.blazeface",
+    "groundlens.core.pipeline.vision.rapidocr_reader",
 )
 
 Factory = Callable[..., Any]

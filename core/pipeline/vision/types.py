@@ -7,8 +7,8 @@ from typing import Protocol
 
 from PIL import Image
 
-from core.pipeline.types import Box
-from storage.records import ImageText
+from groundlens.core.pipeline.types import Box
+from groundlens.records import ImageText
 
 
 @dataclass(frozen=True)

@@ -12,15 +12,15 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from core.cli.output import check_output, writing
-from core.cli.pipeline_commands import build_engine, progress_bar, stage_options
-from core.config import AppPaths
-from core.datasets.gmner import GmnerFormatError, GmnerPost, dataset_paths, read_split
-from core.evaluation.masks import read_gold_masks
-from core.evaluation.predictions import PredictionFile, read_predictions
-from core.evaluation.scoring import EvalReport
-from core.ingest.gmner_import import IMAGE_FOLDERS
-from core.safe_output import write_text_atomic
+from groundlens.cli.output import check_output, writing
+from groundlens.cli.pipeline_commands import build_engine, progress_bar, stage_options
+from groundlens.core.config import AppPaths
+from groundlens.core.datasets.gmner import GmnerFormatError, GmnerPost, dataset_paths, read_split
+from groundlens.core.evaluation.masks import read_gold_masks
+from groundlens.core.evaluation.predictions import PredictionFile, read_predictions
+from groundlens.core.evaluation.scoring import EvalReport
+from groundlens.core.ingest.gmner_import import IMAGE_FOLDERS
+from groundlens.core.safe_output import write_text_atomic
 
 
 def _render(report: EvalReport, console: Console) -> None:
@@ -110,7 +110,7 @@ def eval_command(paths: AppPaths, /, gold_dir: Path, split: str, pred_path: Path
                  save_pred: Path | None, gold_masks: Path | None, json_path: Path | None, **overrides: Any) -> None:
     """Score predictions with the Twitter-GMNER protocol: MNER, EEG, GMNER (and SMNER) P/R/F1, groundability,
     and the grounding figures (box hits, false boxes, people boxed with the wrong name)."""
-    from core.evaluation.scoring import evaluate
+    from groundlens.core.evaluation.scoring import evaluate
 
     conll, xml_dir = dataset_paths(gold_dir, split)
     if json_path is not None:
@@ -138,7 +138,7 @@ def eval_command(paths: AppPaths, /, gold_dir: Path, split: str, pred_path: Path
 def _predict(paths: AppPaths, overrides: dict[str, Any], gold: list[GmnerPost], images: Path | None,
              save_pred: Path | None) -> PredictionFile:
     """Run the configured pipeline on the gold posts as `analyze` would, and read its output back."""
-    from core.evaluation.dataset_run import analyze_rows, predict_split
+    from groundlens.core.evaluation.dataset_run import analyze_rows, predict_split
 
     settings, engine = build_engine(paths, overrides)
     with tempfile.TemporaryDirectory(prefix="groundlens-eval-") as work, closing(engine):
@@ -164,7 +164,7 @@ def _predict(paths: AppPaths, overrides: dict[str, Any], gold: list[GmnerPost], 
                    "blended with it (needs torch; about an hour on 2 CPU cores).")
 def train_prior_command(data_dir: Path, out_dir: Path, seed: int, kind: str) -> None:
     """Fit the text-only groundability prior on train, choose it on dev, write it with its model card."""
-    from core.training.groundability import save_prior, train_prior
+    from groundlens.core.training.groundability import save_prior, train_prior
 
     for split in ("train", "dev"):
         if not dataset_paths(data_dir, split)[0].exists():
@@ -184,7 +184,7 @@ def train_prior_command(data_dir: Path, out_dir: Path, seed: int, kind: str) -> 
 
 
 def _train_encoder_prior(data_dir: Path, out_dir: Path, seed: int) -> None:
-    from core.training.groundability_encoder import EncoderSettings, save_encoder_prior, train_encoder_prior
+    from groundlens.core.training.groundability_encoder import EncoderSettings, save_encoder_prior, train_encoder_prior
 
     settings = EncoderSettings(seed=seed)
     try:

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 
 import click
 
-from core.config import AppPaths
-from storage import Store, StoreError
+from groundlens.core.config import AppPaths
+from groundlens.storage import Store, StoreError
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ import os
 
 import click
 
-from core.cli import data_commands, eval_commands, import_commands, model_commands, ner_commands, pipeline_commands
-from core.config import resolve_paths
-from core.diagnostics import configure_logging, install_crash_handler
+from groundlens.cli import data_commands, eval_commands, import_commands, model_commands, ner_commands, pipeline_commands
+from groundlens.core.config import resolve_paths
+from groundlens.core.diagnostics import configure_logging, install_crash_handler
 
 log = logging.getLogger("groundlens")
 
@@ -34,7 +34,7 @@ def cli(ctx: click.Context, data_dir: str | None, demo: bool) -> None:
     log.info("started: %s (process %d, data folder %s)", ctx.invoked_subcommand or "the app", os.getpid(),
              ctx.obj.data_dir)
     if ctx.invoked_subcommand is None:
-        from gui.app import launch
+        from groundlens.gui.app import launch
 
         raise SystemExit(launch(ctx.obj, demo=demo))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from core.config import RESOURCES_DIR
+from groundlens.core.config import RESOURCES_DIR
 
 
 def parse_seeds(value: str) -> tuple[int, ...]:
@@ -38,7 +38,7 @@ def parse_seeds(value: str) -> tuple[int, ...]:
 def train_ner(data: Path, out: Path, epochs: int, base: str | None, seed: int, word_shapes: bool,
               mention_swap: float, order_seeds: tuple[int, ...], threads: int) -> None:
     """Train the NER model: fit on train, choose on dev, write a transformers folder."""
-    from core.training.train_ner import TrainConfig, train
+    from groundlens.core.training.train_ner import TrainConfig, train
 
     config = TrainConfig(data=data, out=out, base=base, epochs=epochs, seed=seed, word_shapes=word_shapes,
                          mention_swap=mention_swap, order_seeds=order_seeds, threads=threads)

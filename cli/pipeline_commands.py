@@ -13,16 +13,16 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from core.cli.output import check_output, writing
-from core.config import AppPaths
-from core.jobs.progress import format_duration
-from core.pipeline.config import PipelineConfig
-from core.pipeline.registry import STAGES
-from core.safe_output import check_writable, database_files
-from core.settings import DEVICES, ENGINES, Settings, SettingsError
+from groundlens.cli.output import check_output, writing
+from groundlens.core.config import AppPaths
+from groundlens.core.jobs.progress import format_duration
+from groundlens.core.pipeline.config import PipelineConfig
+from groundlens.core.pipeline.registry import STAGES
+from groundlens.core.safe_output import check_writable, database_files
+from groundlens.core.settings import DEVICES, ENGINES, Settings, SettingsError
 
 if TYPE_CHECKING:
-    from core.jobs.engine import Engine
+    from groundlens.core.jobs.engine import Engine
 
 console = Console(stderr=True)
 
@@ -91,7 +91,7 @@ def _with_option(config: PipelineConfig, item: str) -> PipelineConfig:
 def build_engine(paths: AppPaths, overrides: dict[str, Any]) -> tuple[Settings, Engine]:
     """The configured pipeline on the chosen engine for a file-to-file run (`analyze`, `eval --dataset`),
     with its models loaded, or a clear error."""
-    from core.jobs.engine import open_engine
+    from groundlens.core.jobs.engine_choice import open_engine
 
     settings = configure(paths, overrides)
     console.print(f"pipeline {settings.pipeline.describe()}")
@@ -118,7 +118,7 @@ def process(paths: AppPaths, /, limit: int | None, retry_failed: bool, **overrid
 
     Resumable: interrupted runs (Ctrl-C, a crash, kill -9) continue where they stopped.
     """
-    from core.jobs.runner import JobRunner
+    from groundlens.core.jobs.runner import JobRunner
 
     settings = configure(paths, overrides)
     runner = JobRunner(paths, settings=settings, limit=limit, retry_failed=retry_failed)
@@ -160,7 +160,7 @@ def process(paths: AppPaths, /, limit: int | None, retry_failed: bool, **overrid
 @click.pass_obj
 def analyze(paths: AppPaths, /, input_path: Path, output_path: Path, **overrides: Any) -> None:
     """Run the pipeline on a JSON-lines file ({"id", "text", "image"} per line) without the database."""
-    from core.jobs.analyze_file import analyze_jsonl
+    from groundlens.core.jobs.analyze_file import analyze_jsonl
 
     check_output(output_path, {"the input": [input_path], "the database": database_files(paths.db_path)})
     with writing(output_path):

@@ -6,8 +6,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from core.config import AppPaths
-from core.modelstore import CATALOG, ModelEntry, ModelStatus, UnknownModelError, defaults, get, install, status
+from groundlens.core.config import AppPaths
+from groundlens.core.modelstore import CATALOG, ModelEntry, ModelStatus, UnknownModelError, defaults, get, install, status
 
 
 def _size(entry: ModelEntry) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from core.safe_output import OutputError, describe_write_error, refuse_overwriting
+from groundlens.core.safe_output import OutputError, describe_write_error, refuse_overwriting
 
 
 def check_output(target: Path, protected: Mapping[str, Iterable[Path]]) -> None:

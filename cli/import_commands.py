@@ -14,10 +14,10 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from core.cli.store_access import opened_store
-from core.config import AppPaths
-from core.diagnostics import log_file
-from core.ingest import (
+from groundlens.cli.store_access import opened_store
+from groundlens.core.config import AppPaths
+from groundlens.core.diagnostics import log_file
+from groundlens.core.ingest import (
     FORMATS,
     ImportProgress,
     ImportReport,
@@ -27,7 +27,7 @@ from core.ingest import (
     import_paths,
     x_api,
 )
-from storage import Store
+from groundlens.storage import Store
 
 log = logging.getLogger(__name__)
 Work = Callable[[Store, Callable[[ImportProgress], None], threading.Event], ImportReport]

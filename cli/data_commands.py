@@ -14,16 +14,16 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from core.cli.output import check_output, writing
-from core.cli.store_access import opened_store, refuse
-from core.safe_output import atomic_output, database_files
-from storage import QueryError, Store
-from storage import export as exporter
-from storage.faults import damaged
-from storage.normalize import normalize_entity
-from storage.query import parse_period
-from storage.records import ENTITY_TYPES
-from storage.summaries import COUNTED
+from groundlens.cli.output import check_output, writing
+from groundlens.cli.store_access import opened_store, refuse
+from groundlens.core.safe_output import atomic_output, database_files
+from groundlens.storage import QueryError, Store
+from groundlens.storage import export as exporter
+from groundlens.storage.faults import damaged
+from groundlens.storage.normalize import normalize_entity
+from groundlens.storage.query import parse_period
+from groundlens.records import ENTITY_TYPES
+from groundlens.storage.summaries import COUNTED
 
 
 @contextmanager
