@@ -28,8 +28,12 @@ demo: $(STAMP)
 app: $(STAMP)
 	$(PY) main.py
 
-# the layer rules (pyproject.toml [tool.importlinter]) first, then the suite
+# the checks first (config in pyproject.toml; they fail in seconds, the suite takes minutes):
+# lint and format, types, the layer rules
 test: $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 

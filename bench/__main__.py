@@ -21,14 +21,22 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 
 from bench.results import (
-    LATEST_NAME, RESULTS_DIR, SUMMARY_NAME, compare, headline_rows, machine, print_rows, summary_row, utc_now,
-)  # fmt: skip
+    LATEST_NAME,
+    RESULTS_DIR,
+    SUMMARY_NAME,
+    compare,
+    headline_rows,
+    machine,
+    print_rows,
+    summary_row,
+    utc_now,
+)
 from groundlens.core.safe_output import write_text_atomic
 
 BENCHMARKS: dict[str, list[str]] = {
@@ -82,7 +90,7 @@ def run_one(name: str, arguments: list[str]) -> Ran:
 
 def new_run_dir(results_dir: Path) -> Path:
     """bench/results/<UTC time>, with a suffix when a run already started in that second."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir, n = results_dir / stamp, 1
     while run_dir.exists():
         n += 1
@@ -118,14 +126,14 @@ def run_all(names: list[str], quick: bool, results_dir: Path, keep_db: bool, con
     summary = {
         "machine": facts, "started_utc": started, "finished_utc": utc_now(), "quick": quick,
         "benchmarks": {name: asdict(run) for name, run in runs.items()}, "figures": rows, "results": results,
-    }  # fmt: skip
+    }
     text = json.dumps(summary, indent=2, default=str)
     write_text_atomic(run_dir / SUMMARY_NAME, text)
     complete = not quick and names == list(BENCHMARKS) and all(run.exit_code == 0 for run in runs.values())
     if complete:
         write_text_atomic(results_dir / LATEST_NAME, text)
     title = (f"{'Quick run (figures not comparable)' if quick else 'Benchmarks'}: {facts['cpu_model']}, "
-             f"{facts['cpu_cores']} cores, commit {str(facts['git_commit'])[:10]}")  # fmt: skip
+             f"{facts['cpu_cores']} cores, commit {str(facts['git_commit'])[:10]}")
     print_rows(console, title, rows)
     console.print(f"figures in {run_dir}" + (f" and {results_dir / LATEST_NAME}" if complete else ""))
     return max(run.exit_code for run in runs.values())

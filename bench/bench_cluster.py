@@ -69,16 +69,15 @@ def writer_rate(settings: Settings, posts: int = 2000) -> dict[str, float]:
 
     photo = next(p for p in demo_photo_posts(10) if "Grace Hopper" in p.text)
     [result] = Pipeline.from_config(settings.pipeline).run([PostInput("0", photo.text, photo.media[0].local_path)])
-    with tempfile.TemporaryDirectory(prefix="gl-bench-writer-") as folder:
-        with Store.open(Path(folder) / "w.db") as store:
-            batch = demo_photo_posts(posts)
-            store.upsert_posts(batch)
-            start = time.perf_counter()
-            for i in range(0, posts, settings.batch_size):
-                chunk = batch[i : i + settings.batch_size]
-                store.save_results("bench", [(p.id, [to_entity(e, "bench") for e in result.entities], None)
-                                             for p in chunk])
-            seconds = time.perf_counter() - start
+    with tempfile.TemporaryDirectory(prefix="gl-bench-writer-") as folder, Store.open(Path(folder) / "w.db") as store:
+        batch = demo_photo_posts(posts)
+        store.upsert_posts(batch)
+        start = time.perf_counter()
+        for i in range(0, posts, settings.batch_size):
+            chunk = batch[i : i + settings.batch_size]
+            store.save_results("bench", [(p.id, [to_entity(e, "bench") for e in result.entities], None)
+                                         for p in chunk])
+        seconds = time.perf_counter() - start
     boxed = sum(1 for e in result.entities if e.mask is not None)
     rle_bytes = sum(len(masks.encode(e.mask)["counts"]) for e in result.entities if e.mask is not None)
     return {"posts": posts, "posts_per_s": posts / seconds, "entities_per_post": len(result.entities),

@@ -53,7 +53,7 @@ def main() -> None:
         "model": f"{type(prior).__name__}@{prior.version}", "threads": args.threads, "entities": len(labels),
         "accuracy": accuracy, "seconds": seconds, "entities_per_s": len(labels) / seconds,
         "posts_per_s": len(posts) / seconds,
-    })  # fmt: skip
+    })
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ def main() -> None:
         "box_hit_rate": report.grounding.box_hit_rate, "false_box_rate": report.grounding.false_box_rate,
         "wrong_name_rate": report.grounding.wrong_name_rate, "grounding": report.grounding.to_dict(),
         "mner_f1": report.mner.f1, "eeg_f1": report.eeg.f1, "gmner_f1": report.gmner.f1,
-    })  # fmt: skip
+    })
 
 
 if __name__ == "__main__":

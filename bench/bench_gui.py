@@ -27,33 +27,33 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QPoint, QTimer  # noqa: E402
-from PySide6.QtGui import QColor, QImage  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+import numpy as np
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QPoint, QTimer
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from rich.console import Console
+from rich.table import Table
 
-from bench.corpus import CorpusGenerator  # noqa: E402
-from bench.results import write_json  # noqa: E402
-from groundlens.core import masks  # noqa: E402
-from groundlens.core.config import AppPaths, resolve_paths  # noqa: E402
-from groundlens.core.demo import prepare_demo  # noqa: E402
-from groundlens.gui.app import application  # noqa: E402
-from groundlens.gui.context import open_context  # noqa: E402
-from groundlens.gui.main_window import MainWindow  # noqa: E402
-from groundlens.gui.mask_image import cropped_mask_image, mask_to_qimage  # noqa: E402
-from groundlens.gui.models.feed_model import PAGE_SIZE  # noqa: E402
-from groundlens.gui.views.feed import FeedView  # noqa: E402
-from groundlens.gui.widgets.image_canvas import ImageCanvas, Overlay  # noqa: E402
-from groundlens.gui.widgets.query_bar import DEBOUNCE_MS  # noqa: E402
-from groundlens.storage import Store  # noqa: E402
+from bench.corpus import CorpusGenerator
+from bench.results import write_json
+from groundlens.core import masks
+from groundlens.core.config import AppPaths, resolve_paths
+from groundlens.core.demo import prepare_demo
+from groundlens.gui.app import application
+from groundlens.gui.context import open_context
+from groundlens.gui.main_window import MainWindow
+from groundlens.gui.mask_image import cropped_mask_image, mask_to_qimage
+from groundlens.gui.models.feed_model import PAGE_SIZE
+from groundlens.gui.views.feed import FeedView
+from groundlens.gui.widgets.image_canvas import ImageCanvas, Overlay
+from groundlens.gui.widgets.query_bar import DEBOUNCE_MS
+from groundlens.storage import Store
 
 HEARTBEAT_MS = 5
 MASK_SIDE = 2048
@@ -74,7 +74,7 @@ class Heartbeat:
         self.gaps.append(max(0.0, self._clock.nsecsElapsed() / 1e6 - HEARTBEAT_MS))
         self._clock.restart()
 
-    def __enter__(self) -> "Heartbeat":
+    def __enter__(self) -> Heartbeat:
         self._clock.start()
         self._timer.start()
         return self
@@ -85,7 +85,7 @@ class Heartbeat:
     def summary(self) -> dict[str, float]:
         ordered = sorted(self.gaps) or [0.0]
         return {"stall_max_ms": ordered[-1], "stall_p99_ms": ordered[int(0.99 * (len(ordered) - 1))],
-                "heartbeats": len(self.gaps)}  # fmt: skip
+                "heartbeats": len(self.gaps)}
 
 
 def pump(app: QApplication, seconds: float, until: Callable[[], bool] | None = None) -> None:
@@ -248,7 +248,7 @@ def bench_typing(app: QApplication, window: MainWindow, queries: list[str]) -> d
             waiting_for = len(answered) + 1
             QTest.keyClicks(edit, query)
             typed_at = time.perf_counter()
-            if wait_ms(app, typed_at, lambda: len(answered) >= waiting_for, timeout=30) is None:
+            if wait_ms(app, typed_at, lambda: len(answered) >= waiting_for, timeout=30) is None:  # noqa: B023 - called within this iteration
                 continue
             query_ms.append((answered[-1] - submitted[-1]) * 1000)
             typed_ms.append((answered[-1] - typed_at) * 1000)
@@ -384,7 +384,7 @@ def main() -> None:
     show("Idle baseline (this app doing nothing)", idle)
     overlay = bench_masks(app)
     show("Mask overlay, 2048x2048 (median ms)", overlay,
-         {"full_argb_qimage_ms": "< 30 ms", "cropped_overlay_ms": "< 30 ms"})  # fmt: skip
+         {"full_argb_qimage_ms": "< 30 ms", "cropped_overlay_ms": "< 30 ms"})
     with tempfile.TemporaryDirectory(prefix="gl-bench-gui-") as scratch:
         paths, posts, build_s = feed_paths(args, Path(scratch))
         window, feed = bench_feed(app, paths, posts)

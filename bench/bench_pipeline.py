@@ -95,12 +95,12 @@ def job_runner_run(settings: Settings, seconds: float) -> dict[str, object]:
         "posts_per_min": 60 * progress.rate,  # model loading excluded
         "worker_peak_rss_mib": peak_rss_mib(resource.RUSAGE_CHILDREN),
         "parent_peak_rss_mib": peak_rss_mib(),
-    }  # fmt: skip
+    }
 
 
 def throughput(results: list[PostResult], seconds: float) -> dict[str, float]:
     return {"posts": len(results), "seconds": seconds, "posts_per_min": 60 * len(results) / seconds,
-            "errors": sum(1 for r in results if r.error)}  # fmt: skip
+            "errors": sum(1 for r in results if r.error)}
 
 
 def main() -> None:
@@ -120,7 +120,7 @@ def main() -> None:
         settings.pipeline = settings.pipeline.with_stage(stage, backend)
     config: PipelineConfig = settings.pipeline
     report: dict[str, object] = {"pipeline": config.describe(), "threads": settings.threads,
-                                 "batch_size": settings.batch_size}  # fmt: skip
+                                 "batch_size": settings.batch_size}
     print(f"pipeline: {config.describe()}  threads={settings.threads}  batch={settings.batch_size}  "
           f"load average {os.getloadavg()[0]:.1f}")
     if args.job_seconds:
@@ -200,7 +200,7 @@ def main() -> None:
             pairs.append(pair)
         mobile, vit = (statistics.median(v) for v in zip(*pairs))
         report["sam_vit_b"] = {"posts": len(pairs), "post_ms": 1000 * vit, "mobile_sam_post_ms": 1000 * mobile,
-                               "slowdown": vit / mobile}  # fmt: skip
+                               "slowdown": vit / mobile}
         print(f"SAM ViT-B encoder (random weights, same code), {len(pairs)} photo post(s): {1000 * vit:.0f} ms per "
               f"post vs {1000 * mobile:.0f} ms with MobileSAM: {vit / mobile:.1f}x")
 

@@ -22,7 +22,7 @@ from bench.results import write_json
 from groundlens.core.config import RESOURCES_DIR
 from groundlens.core.modelstore import require
 from groundlens.core.pipeline.pipeline import load_image
-from groundlens.core.pipeline.segmentation.build_sam import build_mobile_sam, build_sam_vit_b
+from groundlens.core.pipeline.segmentation.build_sam import build_mobile_sam, build_sam_vit
 from groundlens.core.pipeline.segmentation.predictor import SamSegmenter, valid_boxes
 
 IMAGES = sorted((RESOURCES_DIR / "demo" / "images").glob("*.jpg"))
@@ -50,7 +50,7 @@ class Timings:
     def report(self, label: str, unit: str) -> dict[str, float]:
         """Print the figures and return them; the CPU median is the steadier basis for ratios on shared cores."""
         figures = {"wall_best_s": min(self.wall), "wall_median_s": statistics.median(self.wall),
-                   "cpu_median_s": statistics.median(self.cpu), "n": len(self.wall)}  # fmt: skip
+                   "cpu_median_s": statistics.median(self.cpu), "n": len(self.wall)}
         print(f"{label}: wall best {figures['wall_best_s']:.3f} s, median {figures['wall_median_s']:.3f} s; "
               f"CPU median {figures['cpu_median_s']:.3f} s {unit} (n={len(self.wall)})")
         return figures
@@ -95,11 +95,11 @@ def main() -> None:
     mobile_sam = {"encoder": encode.report("MobileSAM encoder", "per image")}
     if args.boxes:
         mobile_sam["decoder_per_box"] = decode.report(
-            f"prompt encoder + mask decoder ({args.boxes} boxes/image, one batch)", "per box")  # fmt: skip
+            f"prompt encoder + mask decoder ({args.boxes} boxes/image, one batch)", "per box")
     report: dict[str, object] = {"images": len(IMAGES), "threads": args.threads, "boxes_per_image": args.boxes,
-                                 "mobile_sam": mobile_sam}  # fmt: skip
+                                 "mobile_sam": mobile_sam}
     if not args.no_vit_b:
-        vit_b = SamSegmenter(build_sam_vit_b(), name="sam", version="random-init")
+        vit_b = SamSegmenter(build_sam_vit("vit_b"), name="sam", version="random-init")
         vit_encoder = measure(vit_b, IMAGES[:2], 1, 0)[0].report("SAM ViT-B encoder", "per image")
         report["sam_vit_b"] = {"encoder": vit_encoder}
         report["vit_b_over_mobile_cpu"] = ratio = vit_encoder["cpu_median_s"] / mobile_sam["encoder"]["cpu_median_s"]

@@ -12,10 +12,10 @@ import argparse
 import random
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
-from typing import Callable
 
 from rich.console import Console
 from rich.table import Table
@@ -40,7 +40,7 @@ def ingest(store: Store, jsonl: Path) -> dict[str, float]:
     if report.errors:
         raise RuntimeError(f"the generated corpus did not import cleanly: {report.errors[0]}")
     return {"posts": report.posts_inserted, "seconds": seconds, "posts_per_s": report.posts_inserted / seconds,
-            "cpu_seconds": cpu, "posts_per_cpu_s": report.posts_inserted / cpu}  # fmt: skip
+            "cpu_seconds": cpu, "posts_per_cpu_s": report.posts_inserted / cpu}
 
 
 def save_predictions(store: Store, generator: CorpusGenerator, n: int) -> dict[str, float]:
@@ -55,7 +55,7 @@ def save_predictions(store: Store, generator: CorpusGenerator, n: int) -> dict[s
         seconds += time.perf_counter() - started
         cpu += time.process_time() - cpu_started
     return {"mentions": mentions, "seconds": seconds, "mentions_per_s": mentions / seconds,
-            "cpu_seconds": cpu, "mentions_per_cpu_s": mentions / cpu}  # fmt: skip
+            "cpu_seconds": cpu, "mentions_per_cpu_s": mentions / cpu}
 
 
 def _latency(call: Callable[[], object], repeat: int) -> dict[str, float]:
@@ -68,7 +68,7 @@ def _latency(call: Callable[[], object], repeat: int) -> dict[str, float]:
         wall.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - cpu_started) * 1000)
     return {"p50_ms": _percentile(wall, 50), "p95_ms": _percentile(wall, 95), "max_ms": max(wall),
-            "cpu_p50_ms": _percentile(cpu, 50), "cpu_p95_ms": _percentile(cpu, 95)}  # fmt: skip
+            "cpu_p50_ms": _percentile(cpu, 50), "cpu_p95_ms": _percentile(cpu, 95)}
 
 
 def _percentile(values: list[float], q: int) -> float:
@@ -86,10 +86,13 @@ def query_sets(store: Store, rng: random.Random) -> dict[str, list[str]]:
     """Realistic queries drawn from the entities actually stored (weighted by mentions)."""
     names = [row[0] for row in store._conn.execute(
         "SELECT name FROM entity_names n JOIN (SELECT norm, SUM(mentions) AS m FROM mention_daily GROUP BY norm"
-        " ORDER BY m DESC LIMIT 400) t ON t.norm = n.norm")]  # fmt: skip
+        " ORDER BY m DESC LIMIT 400) t ON t.norm = n.norm")]
     single = [n for n in names if n.isalpha() and len(n) > 3]
     multi = [n for n in names if len(n.split()) > 1 and all(w.isalnum() for w in n.split())]
-    pick = lambda pool: rng.sample(pool, min(len(pool), 40))  # noqa: E731
+
+    def pick(pool: list[str]) -> list[str]:
+        return rng.sample(pool, min(len(pool), 40))
+
     months = ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05", "2024-06"]
     return {
         "entity name": pick(single),
@@ -97,7 +100,7 @@ def query_sets(store: Store, rng: random.Random) -> dict[str, list[str]]:
         "prefix": [f"{name[:4]}*" for name in pick(single)],
         "filtered": [f"{name} type:{kind} has:image date:{rng.choice(months)}"
                      for name, kind in zip(pick(single), rng.choices(["PER", "ORG", "LOC", "OTHER"], k=40))]
-                    + [f"type:LOC groundable:yes lang:en after:{m}-10" for m in months],  # fmt: skip
+                    + [f"type:LOC groundable:yes lang:en after:{m}-10" for m in months],
     }
 
 
@@ -119,8 +122,11 @@ def measure(store: Store, repeat: int, seed: int) -> dict[str, dict[str, float]]
         lambda: store.post_summaries(ids[(start := rng.randrange(len(ids) - 100)) : start + 100]), repeat
     )
     top = [c.norm for c in store.top_entities(limit=50)]
-    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    window = lambda: start + timedelta(days=rng.randrange(150))  # noqa: E731
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+
+    def window() -> datetime:
+        return start + timedelta(days=rng.randrange(150))
+
     results["trends: 3 entities per day"] = _latency(
         lambda: store.mention_series(rng.sample(top, 3), bucket="day"), repeat
     )
@@ -158,7 +164,7 @@ def main() -> None:
         generator = CorpusGenerator(seed=args.seed)
         write_jsonl(jsonl, args.posts, generator)
         console.print(f"generated {args.posts:,} posts in {time.perf_counter() - generator_started:.1f} s "
-                      f"({'Twitter-GMNER train' if generator.from_dataset else 'built-in'} distribution)")  # fmt: skip
+                      f"({'Twitter-GMNER train' if generator.from_dataset else 'built-in'} distribution)")
         with Store.open(db_path) as store:
             loaded = ingest(store, jsonl)
             saved = save_predictions(store, CorpusGenerator(seed=args.seed), args.posts)
@@ -169,7 +175,7 @@ def main() -> None:
     report = {
         "posts": args.posts, "mentions": saved["mentions"], "distinct_entities": stats["distinct_entities"],
         "ingest": loaded, "save_predictions": saved, "database_bytes": size, "latency_ms": latencies,
-    }  # fmt: skip
+    }
     summary = Table(title=f"Store benchmark, {args.posts:,} posts")
     summary.add_column("figure")
     summary.add_column("value", justify="right")
@@ -177,7 +183,7 @@ def main() -> None:
         "JSONL ingest", f"{loaded['posts_per_s']:,.0f} posts/s ({loaded['posts_per_cpu_s']:,.0f} per CPU s)"
     )
     summary.add_row("save predictions", f"{saved['mentions_per_s']:,.0f} mentions/s "
-                    f"({saved['mentions_per_cpu_s']:,.0f} per CPU s; {saved['mentions']:,} in all)")  # fmt: skip
+                    f"({saved['mentions_per_cpu_s']:,.0f} per CPU s; {saved['mentions']:,} in all)")
     summary.add_row("distinct entities", f"{stats['distinct_entities']:,}")
     summary.add_row("database size", f"{size / 2**20:,.0f} MiB")
     console.print(summary)

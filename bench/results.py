@@ -14,11 +14,12 @@ import resource
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -32,7 +33,7 @@ LATEST_NAME = "latest.json"
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
@@ -168,7 +169,7 @@ HEADLINES = [
     Figure("cluster: Ray overhead per post", "bench_cluster", ("ray_overhead_ms_per_post",), "ms"),
     Figure("cluster: store writer", "bench_cluster", ("store_writer", "posts_per_s"), "posts/s"),
     Figure("cluster: image shipping per photo", "bench_cluster", ("image_shipping", "median_ms"), "ms"),
-]  # fmt: skip
+]
 
 
 def store_latency_figures(report: dict[str, Any]) -> Iterator[Figure]:
@@ -201,7 +202,7 @@ def headline_rows(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     timed out) shows as missing its target."""
     store = [figure for figure in HEADLINES if figure.benchmark == "bench_store"]
     figures = [*store, *store_latency_figures(results.get("bench_store", {})),
-               *(figure for figure in HEADLINES if figure.benchmark != "bench_store")]  # fmt: skip
+               *(figure for figure in HEADLINES if figure.benchmark != "bench_store")]
     rows = []
     for figure in figures:
         value = _lookup(results.get(figure.benchmark, {}), figure.path)
@@ -215,7 +216,7 @@ def headline_rows(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 def summary_row(
     figure: str, value: float | None, unit: str, target: str = "", op: str | None = None,
     limit: float | None = None, ok: bool | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """A summary row as stored in summary.json (plain JSON, so old summaries stay readable without this code)."""
     return {"figure": figure, "value": value, "unit": unit, "target": target, "op": op, "limit": limit, "ok": ok}
 
@@ -264,11 +265,11 @@ def compare(console: Console, old_location: Path, new_location: Path) -> None:
         change = (row["value"] - previous["value"]) / previous["value"] if previous["value"] else None
         better = {">=": 1, "<": -1, "<=": -1}.get(row["op"] or "", 0) * (row["value"] - previous["value"])
         verdict = "" if not better or change is None or abs(change) < 0.05 else (
-            "[green]better[/]" if better > 0 else "[red]worse[/]")  # fmt: skip
+            "[green]better[/]" if better > 0 else "[red]worse[/]")
         table.add_row(row["figure"], _format(previous["value"], row["unit"]), _format(row["value"], row["unit"]),
-                      "—" if change is None else f"{change:+.0%}", verdict)  # fmt: skip
+                      "—" if change is None else f"{change:+.0%}", verdict)
     console.print(table)
     for label, summary in (("old", old), ("new", new)):
         facts = summary.get("machine", {})
         console.print(f"{label}: {facts.get('date_utc')}  {facts.get('cpu_model')} x{facts.get('cpu_cores')}  "
-                      f"commit {str(facts.get('git_commit'))[:10]}  load {facts.get('load_average_1m', 0):.1f}")  # fmt: skip
+                      f"commit {str(facts.get('git_commit'))[:10]}  load {facts.get('load_average_1m', 0):.1f}")

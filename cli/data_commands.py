@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import click
 from rich.console import Console
@@ -62,7 +63,7 @@ class _QueryCommand(click.Command):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         flags = set(ctx.help_option_names)
-        valued = set()
+        valued: set[str] = set()
         for param in self.params:
             if isinstance(param, click.Option):
                 (flags if param.is_flag else valued).update(param.opts + param.secondary_opts)
@@ -79,7 +80,7 @@ class _QueryCommand(click.Command):
                 raise click.NoSuchOption(arg.split("=", 1)[0], ctx=ctx)
             else:
                 words.append(arg)
-        return super().parse_args(ctx, options + ["--", *words])
+        return super().parse_args(ctx, [*options, "--", *words])
 
 
 @click.command("search", cls=_QueryCommand, epilog="\b\n" + syntax_text().replace("\n\n", "\n\n\b\n"))  # \b: click keeps the lines as written
@@ -116,14 +117,14 @@ def search_command(ctx: click.Context, query_words: tuple[str, ...], entity_mode
             table.add_column(column, justify="left" if column in ("entity", "type") else "right")
         for e in page.items:
             table.add_row(e.name, e.type, str(e.mentions), str(e.posts), str(e.groundable),
-                          _day(e.first_seen), _day(e.last_seen))  # fmt: skip
+                          _day(e.first_seen), _day(e.last_seen))
     else:
         for column in ("id", "created", "author", "source", "entities", "text"):
             table.add_column(column, justify="right" if column in ("id", "entities") else "left",
-                             overflow="fold" if column == "text" else "ellipsis")  # fmt: skip
+                             overflow="fold" if column == "text" else "ellipsis")
         for p in page.items:
             table.add_row(str(p.id), _day(p.created_at), p.author or "", p.source, str(p.n_entities),
-                          " ".join(p.snippet.split()))  # fmt: skip
+                          " ".join(p.snippet.split()))
     if not page.items:
         console.print("No matches.")
         return
@@ -139,12 +140,12 @@ COUNTING = {"originals": COUNTED[False], "all": COUNTED[True]}
 @click.command("trends")
 @click.option("--entity", "entities", multiple=True, help="Entity name (repeatable): one series per entity.")
 @click.option("--type", "types", multiple=True, type=click.Choice(ENTITY_TYPES, case_sensitive=False),
-              help="Only mentions of this type (repeatable).")  # fmt: skip
+              help="Only mentions of this type (repeatable).")
 @click.option("--bucket", type=click.Choice(["day", "week"]), default="week", show_default=True)
 @click.option("--since", help="First day counted: YYYY, YYYY-MM or YYYY-MM-DD (UTC).")
 @click.option("--until", help="Last period counted, inclusive: YYYY, YYYY-MM or YYYY-MM-DD (UTC).")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(0, 1000),
-              help="Also list the N most mentioned entities in the range (0: do not).")  # fmt: skip
+              help="Also list the N most mentioned entities in the range (0: do not).")
 @click.option("--include-gold", is_flag=True, help="Count gold mentions too (default: predictions only).")
 @click.option("--count", "counting", type=click.Choice(tuple(COUNTING)), default="originals", show_default=True,
               help="originals: each post once, retweets left out; all: every post, retweets included (amplification).")
@@ -152,7 +153,7 @@ COUNTING = {"originals": COUNTED[False], "all": COUNTED[True]}
 def trends_command(
     ctx: click.Context, entities: tuple[str, ...], types: tuple[str, ...], bucket: str,
     since: str | None, until: str | None, top: int, include_gold: bool, counting: str,
-) -> None:  # fmt: skip
+) -> None:
     """Mentions over time: per entity (--entity) or per type, and the top entities of the range."""
     start, end = _when(since, False, "--since"), _when(until, True, "--until")
     kinds = [t.upper() for t in types] or None
@@ -164,8 +165,8 @@ def trends_command(
         norms = map(normalize_entity, entities)
         names = {norm: store.entity_profile(norm, include_gold).name or norm for norm in norms}
         leaders = [
-            (kind, store.top_entities(start, end, kind, top, include_gold, retweets)) for kind in (kinds or [None])
-        ] if top else []  # fmt: skip
+            (kind, store.top_entities(start, end, kind, top, include_gold, retweets)) for kind in ([*kinds] if kinds else [None])
+        ] if top else []
         coverage = store.coverage(start, end)
     keys = list(dict.fromkeys(point.key for point in series))
     title = f"Mentions per {bucket}, {COUNTING[counting]}" + (" (pred + gold)" if include_gold else "")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from contextlib import closing
 import tempfile
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,7 @@ def _render_grounding(report: EvalReport, console: Console) -> None:
               help="Also write the full report here as JSON.")
 @stage_options
 @click.pass_obj
-def eval_command(paths: AppPaths, gold_dir: Path, split: str, pred_path: Path | None, images_dir: Path | None,
+def eval_command(paths: AppPaths, /, gold_dir: Path, split: str, pred_path: Path | None, images_dir: Path | None,
                  save_pred: Path | None, gold_masks: Path | None, json_path: Path | None, **overrides: Any) -> None:
     """Score predictions with the Twitter-GMNER protocol: MNER, EEG, GMNER (and SMNER) P/R/F1, groundability,
     and the grounding figures (box hits, false boxes, people boxed with the wrong name)."""

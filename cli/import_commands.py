@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import click
 from rich.console import Console
@@ -17,8 +17,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from groundlens.cli.store_access import opened_store
 from groundlens.core.config import AppPaths
 from groundlens.core.diagnostics import log_file
-from groundlens.core.ingest import FORMATS, ImportProgress, ImportReport, fetch_images, import_items, import_paths
-from groundlens.core.ingest import credentials, x_api
+from groundlens.core.ingest import (
+    FORMATS,
+    ImportProgress,
+    ImportReport,
+    credentials,
+    fetch_images,
+    import_items,
+    import_paths,
+    x_api,
+)
 from groundlens.storage import Store
 
 log = logging.getLogger(__name__)
@@ -140,7 +148,7 @@ def _paged_command(name: str, argument: str, help_text: str, items) -> click.Com
     @_max
     @_no_download
     @click.pass_obj
-    def command(app: AppPaths, max_posts: int | None, no_download: bool, **values: str) -> None:
+    def command(app: AppPaths, /, max_posts: int | None, no_download: bool, **values: str) -> None:
         client = x_api.make_client(_client_token())
         value = values[argument]
         _import_from_api(app, f"{name} {value!r}",

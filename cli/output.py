@@ -3,9 +3,9 @@ one that cannot be written (missing folder, read-only place, full device) one me
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
 
 import click
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from contextlib import closing
 import os
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -87,7 +88,7 @@ def _with_option(config: PipelineConfig, item: str) -> PipelineConfig:
     return config.with_stage(stage, {"backend": current.backend, "options": {**current.options, key: value}})
 
 
-def build_engine(paths: AppPaths, overrides: dict[str, Any]) -> tuple[Settings, "Engine"]:
+def build_engine(paths: AppPaths, overrides: dict[str, Any]) -> tuple[Settings, Engine]:
     """The configured pipeline on the chosen engine for a file-to-file run (`analyze`, `eval --dataset`),
     with its models loaded, or a clear error."""
     from groundlens.core.jobs.engine_choice import open_engine
@@ -112,7 +113,7 @@ def progress_bar() -> Progress:
 @click.option("--retry-failed", is_flag=True, help="Put posts that failed under this configuration back in the queue.")
 @stage_options
 @click.pass_obj
-def process(paths: AppPaths, limit: int | None, retry_failed: bool, **overrides: Any) -> None:
+def process(paths: AppPaths, /, limit: int | None, retry_failed: bool, **overrides: Any) -> None:
     """Run the pipeline over every post not yet processed with the current configuration.
 
     Resumable: interrupted runs (Ctrl-C, a crash, kill -9) continue where they stopped.
@@ -157,7 +158,7 @@ def process(paths: AppPaths, limit: int | None, retry_failed: bool, **overrides:
               help="Where to write one JSON result per input line.")
 @stage_options
 @click.pass_obj
-def analyze(paths: AppPaths, input_path: Path, output_path: Path, **overrides: Any) -> None:
+def analyze(paths: AppPaths, /, input_path: Path, output_path: Path, **overrides: Any) -> None:
     """Run the pipeline on a JSON-lines file ({"id", "text", "image"} per line) without the database."""
     from groundlens.core.jobs.analyze_file import analyze_jsonl
 

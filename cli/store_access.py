@@ -4,8 +4,8 @@ damaged, full, read-only, from a newer GroundLens) ends the command with one mes
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import click
 

@@ -43,7 +43,7 @@ class AppPaths:
     def settings_file(self) -> Path:
         return self.data_dir / SETTINGS_FILE_NAME
 
-    def ensure(self) -> "AppPaths":
+    def ensure(self) -> AppPaths:
         """The folders made; the data folder and its image cache readable by the user alone (core.private)."""
         private_data_folder(self.data_dir)
         private_folder(self.image_cache_dir)

@@ -22,11 +22,13 @@ import sqlite3
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from io import TextIOWrapper
 from pathlib import Path
 from types import TracebackType
-from typing import Callable
+from typing import Any, cast
 
 from groundlens.core.config import private_data_folder
 from groundlens.core.private import open_private, private_folder
@@ -75,9 +77,9 @@ class RedactingFormatter(logging.Formatter):
 class _PrivateLogFile(logging.handlers.RotatingFileHandler):
     """The rotating log, each file created (or found) readable by the user alone."""
 
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _open(self) -> TextIOWrapper:
         fd = open_private(Path(self.baseFilename), os.O_WRONLY | os.O_APPEND)
-        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+        return cast(TextIOWrapper, open(fd, self.mode, encoding=self.encoding, errors=self.errors))  # text mode
 
 
 def _handler() -> logging.Handler | None:
@@ -106,7 +108,7 @@ def configure_logging(data_dir: Path, level: str | int | None = None) -> Path | 
     except (OSError, ValueError) as error:  # ValueError: an unknown level name
         print(f"warning: no log file: {error}", file=sys.stderr)
         return None
-    handler.groundlens = True  # type: ignore[attr-defined]
+    handler.groundlens = True  # type: ignore[attr-defined]  # marks the handler ours, for close_logging to find
     handler.addFilter(RedactingFilter())
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"))
     root = logging.getLogger()
@@ -145,7 +147,7 @@ def _frame_locals(tb: TracebackType | None) -> list[str]:
                 continue
             try:
                 shown = _LOCALS.repr(value)
-            except Exception as error:  # a broken __repr__ must not lose the report
+            except Exception as error:  # noqa: BLE001 - a broken __repr__ must not lose the report
                 shown = f"<repr failed: {type(error).__name__}>"
             lines.append(f"    {name} = {shown}")
         tb = tb.tb_next
@@ -156,7 +158,7 @@ def crash_report(exc_type: type[BaseException], exc: BaseException, tb: Tracebac
     """The report's text, already redacted: when, where, versions, the traceback, each frame's locals."""
     text = "\n".join([
         "GroundLens crash report",
-        f"time: {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC",
+        f"time: {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC",
         f"thread: {thread}",
         f"command: {' '.join(sys.argv)}",
         _versions(),
@@ -187,7 +189,7 @@ def write_crash_report(crash_dir: Path, text: str) -> Path:
 class _CrashHandler:
     crash_dir: Path
     on_crash: CrashCallback | None
-    previous_hook: Callable
+    previous_hook: Callable[..., Any]
 
     def handle(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None, thread: str) -> None:
         if _handler() is not None:  # only to the log file: Python's last-resort stderr handler does not redact

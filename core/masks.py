@@ -38,7 +38,8 @@ def _coco(rle: Rle) -> Rle:
     if isinstance(counts, list):
         if sum(counts) != height * width:
             raise MaskFormatError(f"RLE counts sum to {sum(counts)}, not {height}x{width}")
-        return mask_utils.frPyObjects({"size": [height, width], "counts": counts}, height, width)
+        compressed: dict[str, Any] = mask_utils.frPyObjects({"size": [height, width], "counts": counts}, height, width)
+        return compressed
     if isinstance(counts, str):
         counts = counts.encode("ascii")
     if not isinstance(counts, bytes):
@@ -48,7 +49,7 @@ def _coco(rle: Rle) -> Rle:
 
 def decode(rle: Rle) -> np.ndarray:
     """COCO RLE -> bool HxW array."""
-    return mask_utils.decode(_coco(rle)).astype(bool)
+    return np.asarray(mask_utils.decode(_coco(rle)), dtype=bool)
 
 
 def area(rle: Rle) -> int:

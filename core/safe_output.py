@@ -18,9 +18,10 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO, Iterable, Iterator, Mapping
+from typing import IO, Any
 
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
@@ -67,17 +68,15 @@ def refuse_overwriting(target: Path, protected: Mapping[str, Iterable[Path]]) ->
 
 def _set_mode(temporary: str, target: Path, permissions: int | None) -> None:
     """`permissions` when given; else a replaced file keeps its own and a new one stays private (mkstemp's 0600)."""
-    try:
+    with suppress(FileNotFoundError):
         os.chmod(temporary, permissions if permissions is not None else target.stat().st_mode & 0o7777)
-    except FileNotFoundError:
-        pass
 
 
 @contextmanager
 def atomic_output(
     target: str | os.PathLike[str], mode: str = "w", *, encoding: str | None = "utf-8", newline: str | None = None,
     permissions: int | None = None,
-) -> Iterator[IO]:
+) -> Iterator[IO[Any]]:
     """A handle on a temporary file beside `target`, renamed onto it when the block ends without error."""
     target = Path(target)
     binary = "b" in mode

@@ -49,7 +49,7 @@ class Settings:
                 "run_after_import": self.run_after_import}
 
     @classmethod
-    def from_dict(cls, data: Any) -> "Settings":
+    def from_dict(cls, data: Any) -> Settings:
         """SettingsError naming the field for anything that is not a settings object of the right shape."""
         if not isinstance(data, dict):
             raise SettingsError(f"settings must be a JSON object ({{...}}), not {type(data).__name__} {data!r:.60}")
@@ -89,7 +89,7 @@ class Settings:
         )
 
     @classmethod
-    def load(cls, path: Path) -> "Settings":
+    def load(cls, path: Path) -> Settings:
         """Defaults when the file does not exist yet; a malformed file is an error naming the file and field,
         never silently reset."""
         if not path.exists():
@@ -105,7 +105,7 @@ class Settings:
         except SettingsError as error:
             raise SettingsError(f"settings file {path}: {error}") from None
 
-    def validate(self) -> "Settings":
+    def validate(self) -> Settings:
         """Raise SettingsError unless these settings can run: numbers in range and, for every stage that is
         on, a backend whose required options are given and whose files are in place (no weights load)."""
         for name in SPEED_FIELDS:
@@ -132,7 +132,7 @@ class Settings:
 def _whole_number(data: dict[str, Any], name: str, default: int) -> int:
     value = data.get(name, default)
     _check_whole_number(name, value)
-    return value
+    return int(value)
 
 
 def _check_whole_number(name: str, value: Any) -> None:

@@ -5,8 +5,8 @@ and reports through `progress`, stopping when `cancel` is set."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from groundlens.core.ingest import ImportProgress, ImportReport, fetch_images, import_items, import_paths
 from groundlens.gui.widgets.x_import_dialog import XRequest

@@ -312,7 +312,7 @@ class MainWindow(QMainWindow):
         self.search.mark_stale()
         self.refresh_status()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self._status_timer.stop()
         self.jobs.shutdown()
         QThreadPool.globalInstance().waitForDone(2000)

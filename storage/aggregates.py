@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from groundlens.storage.db import IDS, day_sql
 
@@ -43,7 +44,7 @@ _TABLES = [
      ("mentions", "original_mentions")),
     ("entity_totals", ("origin", "type", "norm"), ("origin", "type", "norm"), "1", _ALL_COUNTS),
     ("entity_totals", ("origin", "type", "norm"), ("origin", f"'{ALL_TYPES}'", "norm"), "1", _ALL_COUNTS),
-]  # fmt: skip
+]
 
 
 def _statements(scope: str, factor: str, present: Callable[[str], set[str]] | None = None) -> list[str]:

@@ -10,9 +10,10 @@ import contextlib
 import os
 import sqlite3
 import stat
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, TypeVar, overload
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
@@ -127,14 +128,18 @@ def run_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection
     return _retrying()(attempt)
 
 
+@overload
+def to_epoch(moment: datetime) -> int: ...
+@overload
+def to_epoch(moment: None) -> None: ...
 def to_epoch(moment: datetime | None) -> int | None:
     """Whole UTC seconds; a naive datetime is taken as UTC."""
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() // 1)
 
 
 def from_epoch(seconds: int | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return None if seconds is None else datetime.fromtimestamp(seconds, tz=UTC)

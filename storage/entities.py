@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from groundlens.storage import aggregates, corrected_view, corrections
 from groundlens.storage.normalize import normalize_entity
 from groundlens.storage.db import IDS
-from groundlens.records import ENTITY_TYPES, Entity, Evidence, Region
+from groundlens.storage.normalize import normalize_entity
+from groundlens.records import ENTITY_TYPES, Entity, EntityOrigin, Evidence, Region
 
 _ENTITY_COLUMNS = (
     'id, post_id, origin, start, "end", text, norm, type, score, groundable, groundable_score, expression,'
@@ -36,7 +38,7 @@ def validate(entities: Iterable[Entity]) -> None:
             raise ValueError(f"entity {entity.text!r}: nothing left after normalisation")
 
 
-def replace(conn: sqlite3.Connection, by_post: Mapping[int, list[Entity]], origin: str) -> list[int]:
+def replace(conn: sqlite3.Connection, by_post: Mapping[int, list[Entity]], origin: EntityOrigin) -> list[int]:
     """Replace the `origin` mentions of each post; returns the ids of the posts that exist (others are skipped).
 
     Predictions are the pipeline's raw output: what is stored is their corrected view."""
@@ -59,10 +61,12 @@ def replace(conn: sqlite3.Connection, by_post: Mapping[int, list[Entity]], origi
     conn.execute(f"DELETE FROM entities WHERE origin = ? AND post_id IN {IDS}", (origin, key))
     first_media = first_media_ids(conn, key)
     next_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM entities").fetchone()[0]
-    entity_rows, region_rows, names = [], [], {}
+    entity_rows: list[tuple[Any, ...]] = []
+    region_rows: list[tuple[Any, ...]] = []
+    names: dict[str, str] = {}
     for post_id in post_ids:
         for entity in by_post[post_id]:
-            entity.id, entity.post_id, entity.origin = next_id, post_id, origin  # type: ignore[assignment]
+            entity.id, entity.post_id, entity.origin = next_id, post_id, origin
             next_id += 1
             norm = corrections.resolve(merged, entity.norm)[0]  # entity.norm stays: a retried transaction reads it
             names.setdefault(norm, entity.text)

@@ -18,6 +18,7 @@ from groundlens.records import ENTITY_TYPES
 from groundlens.storage.search import NAME_FTS, Where, add_text, date_condition, display_names, entity_named, entity_where
 from groundlens.storage.trends import ranked_norms
 from groundlens.storage.summaries import EntitySummary, SearchPage
+from groundlens.storage.trends import ranked_norms
 
 _AGGREGATED = DATE_FILTERS | {"type", "entity"}
 
@@ -61,6 +62,10 @@ def _aggregate_where(query: Query, names: bool = True) -> tuple[str, Where]:
     return ("mention_daily" if dated else "entity_totals"), where
 
 
+# (norm, mentions, posts, groundable, first seen, last seen) rows, and each norm's mentions per type
+_Found = tuple[list[tuple[str, int, int, int, int | None, int | None]], dict[str, dict[str, int]]]
+
+
 def _seen(conn: sqlite3.Connection, query: Query, norm: str) -> tuple[int | None, int | None]:
     """Exact first and last mention times within the query's types and dates.
 
@@ -76,10 +81,11 @@ def _seen(conn: sqlite3.Connection, query: Query, norm: str) -> tuple[int | None
         elif f.key == "type":
             where.add(f"e.type {'NOT ' if negated else ''}IN ({', '.join('?' * len(f.values))})", *f.values)
     first, last = (f"(SELECT {fn}(e.created_at) FROM entities e WHERE {where.sql()})" for fn in ("MIN", "MAX"))
-    return conn.execute(f"SELECT {first}, {last}", (*where.params, *where.params)).fetchone()
+    seen: tuple[int | None, int | None] = conn.execute(f"SELECT {first}, {last}", (*where.params, *where.params)).fetchone()
+    return seen
 
 
-def _from_aggregates(conn: sqlite3.Connection, query: Query, limit: int, offset: int) -> tuple[list, dict]:
+def _from_aggregates(conn: sqlite3.Connection, query: Query, limit: int, offset: int) -> _Found:
     (table, where), (_, counting) = _aggregate_where(query), _aggregate_where(query, names=False)
     kinds = [(f.values, negated) for f, negated in query.filters() if f.key == "type"]
     if table == "entity_totals":  # it keeps an all-types row per entity: count on it unless types are picked
@@ -118,7 +124,7 @@ def _from_aggregates(conn: sqlite3.Connection, query: Query, limit: int, offset:
     return [(norm, *counts[norm], *_seen(conn, query, norm)) for norm in norms], types
 
 
-def _from_mentions(conn: sqlite3.Connection, query: Query, limit: int, offset: int) -> tuple[list, dict]:
+def _from_mentions(conn: sqlite3.Connection, query: Query, limit: int, offset: int) -> _Found:
     where = entity_where(query)
     rows = conn.execute(
         f"""SELECT e.norm, COUNT(*), COUNT(DISTINCT e.post_id), COALESCE(SUM(e.groundable = 1), 0),
@@ -148,7 +154,7 @@ def search_entities(conn: sqlite3.Connection, query: str, limit: int, offset: in
             norm=norm, name=names.get(norm, norm), type=max(types[norm], key=types[norm].__getitem__),
             types=types[norm], mentions=mentions, posts=posts, groundable=groundable,
             first_seen=from_epoch(first), last_seen=from_epoch(last),
-        )  # fmt: skip
+        )
         for norm, mentions, posts, groundable, first, last in rows[:limit]
     ]
     return SearchPage(items, offset, limit, has_more=len(rows) > limit)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import IO, Any, Protocol, TextIO
 
 from groundlens.records import ENTITY_TYPES, Entity, ImageFindings, Media, Post, Region
 from groundlens.storage.store import Store
@@ -187,7 +187,7 @@ class CsvWriter:
     """The CSV writer for every spreadsheet GroundLens writes: csv.writer whose text cells can never
     start a formula, since names and texts come from strangers' posts."""
 
-    def __init__(self, handle: TextIO):
+    def __init__(self, handle: IO[str]):
         self._writer = csv.writer(handle)
 
     def writerow(self, row: Iterable[Any]) -> None:

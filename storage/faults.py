@@ -9,9 +9,9 @@ not a sqlite3.Error, lets them stop at once with one message while what was comm
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 
 class StoreError(RuntimeError):

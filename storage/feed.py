@@ -37,7 +37,7 @@ def walk_feed_order(conn: sqlite3.Connection, query: Query) -> bool:
         return False
     matches = conn.execute("SELECT COUNT(*) FROM posts_fts WHERE posts_fts MATCH ?", (matching,)).fetchone()[0]
     posts = conn.execute("SELECT COALESCE(MAX(id), 0) FROM posts").fetchone()[0]
-    return matches * matches > 10 * posts
+    return bool(matches * matches > 10 * posts)
 
 
 def post_ids(
@@ -51,12 +51,13 @@ def post_ids(
         f" (SELECT p.id FROM posts p WHERE {where.sql()} ORDER BY {_order(order)} LIMIT ? OFFSET ?)",
         (*where.params, -1 if limit is None else limit, offset),
     ).fetchone()
-    return json.loads(ids)
+    found: list[int] = json.loads(ids)
+    return found
 
 
 def count_matching(conn: sqlite3.Connection, query: str | Query | None) -> int:
     where = post_where(resolve(conn, query) if isinstance(query, str) and query.strip() else query)
-    return conn.execute(f"SELECT COUNT(*) FROM posts p WHERE {where.sql()}", where.params).fetchone()[0]
+    return int(conn.execute(f"SELECT COUNT(*) FROM posts p WHERE {where.sql()}", where.params).fetchone()[0])
 
 
 def post_summaries(conn: sqlite3.Connection, ids: list[int]) -> list[PostSummary]:
@@ -80,7 +81,7 @@ def post_summaries(conn: sqlite3.Connection, ids: list[int]) -> list[PostSummary
             id=pid, source=source, native_id=native_id, author=author, created_at=from_epoch(created),
             snippet=snippet, has_image=bool(has_image), thumbnail_path=thumb, n_entities=n_pred,
             n_groundable=n_ground, n_gold=n_gold, pipeline_state=state, retweet=bool(rt),
-        )  # fmt: skip
+        )
     return [by_id[i] for i in ids if i in by_id]
 
 

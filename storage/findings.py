@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from groundlens.storage import entities, post_index
 from groundlens.storage.db import IDS
 from groundlens.records import ImageFindings, ImageObject, ImageText
-
 
 
 def ocr_document(texts: list[ImageText]) -> str | None:
@@ -62,8 +62,8 @@ def _reindex_ocr(conn: sqlite3.Connection, documents: dict[int, str | None]) -> 
 def moved(found: ImageFindings, media: dict[int, int]) -> ImageFindings:
     """The same findings on other media rows (a retweet's copies of its original's photos)."""
     return ImageFindings(
-        [dataclasses.replace(t, media_id=media.get(t.media_id)) for t in found.texts],  # type: ignore[arg-type]
-        [dataclasses.replace(o, media_id=media.get(o.media_id)) for o in found.objects],  # type: ignore[arg-type]
+        [dataclasses.replace(t, media_id=None if t.media_id is None else media.get(t.media_id)) for t in found.texts],
+        [dataclasses.replace(o, media_id=None if o.media_id is None else media.get(o.media_id)) for o in found.objects],
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from groundlens.storage.db import IDS
 

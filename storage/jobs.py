@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from groundlens.storage import entities, findings, reposts
 from groundlens.storage.db import IDS
@@ -133,7 +134,7 @@ def requeue_stale(
     """Release running jobs whose worker stopped; returns how many. Each claim counted an attempt, so a
     post that was in hand MAX_ATTEMPTS times when its worker died (a native crash, the OOM killer) is
     failed with a reason instead of crashing every restart; the others go back to pending."""
-    where, params = "config_key = ? AND state = 'running'", [config_key]
+    where, params = "config_key = ? AND state = 'running'", list[Any]([config_key])
     if workers is not None:
         where, params = f"{where} AND worker IN {IDS}", [*params, json.dumps(list(workers))]
     if older_than is not None:
@@ -164,11 +165,11 @@ def job_counts(conn: sqlite3.Connection, config_key: str | None) -> dict[str, in
 
 def pending_with_image(conn: sqlite3.Connection, config_key: str) -> int:
     """Pending posts whose first image is downloaded: they cost the image stages (the run's ETA)."""
-    return conn.execute(
+    return int(conn.execute(
         """SELECT COUNT(*) FROM jobs j WHERE j.config_key = ? AND j.state = 'pending' AND EXISTS
            (SELECT 1 FROM media m WHERE m.post_id = j.post_id AND m.position = 0 AND m.status = 'ok')""",
         (config_key,),
-    ).fetchone()[0]
+    ).fetchone()[0])
 
 
 @dataclass(frozen=True)
@@ -187,5 +188,5 @@ def failed_jobs(conn: sqlite3.Connection, config_key: str, limit: int) -> list[F
         " ORDER BY updated_at DESC, post_id LIMIT ?",
         (config_key, limit),
     ).fetchall()
-    return [FailedJob(post_id, error, attempts, datetime.fromtimestamp(updated, timezone.utc))
+    return [FailedJob(post_id, error, attempts, datetime.fromtimestamp(updated, UTC))
             for post_id, error, attempts, updated in rows]

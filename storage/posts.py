@@ -27,7 +27,7 @@ class UpsertSummary:
     updated: int = 0  # existed and something changed
     unchanged: int = 0  # existed and identical
 
-    def __iadd__(self, other: "UpsertSummary") -> "UpsertSummary":
+    def __iadd__(self, other: UpsertSummary) -> UpsertSummary:
         self.inserted += other.inserted
         self.updated += other.updated
         self.unchanged += other.unchanged
@@ -110,7 +110,7 @@ def upsert_batch(conn: sqlite3.Connection, batch: list[Post]) -> UpsertSummary:
     _restamp_entities(conn, restamped)
     _reset_jobs(conn, text_changed)
     _sync_media(conn, list(latest.values()), has_old=bool(existing))
-    reposts.relink(conn, [post.id for post in latest.values()])
+    reposts.relink(conn, [post.id for post in latest.values() if post.id is not None])  # all stored by now
     return summary
 
 
@@ -145,7 +145,7 @@ def _media_values(media: Media) -> tuple[Any, ...]:
 
 def _sync_media(conn: sqlite3.Connection, posts: list[Post], has_old: bool) -> None:
     """Media are keyed by (post, position); re-ingesting the same URL keeps what was downloaded."""
-    old: dict[tuple[int, int], tuple[Any, ...]] = {}
+    old: dict[tuple[int | None, int], tuple[Any, ...]] = {}
     if has_old:
         rows = conn.execute(
             f"SELECT post_id, position, id, url FROM media WHERE post_id IN {IDS}",
@@ -214,7 +214,7 @@ def get_posts(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, Post]:
             id=post_id, source=source, native_id=native_id, author=author, created_at=from_epoch(created_at),
             text=text, lang=lang, url=url, raw=None if raw is None else json.loads(raw),
             retweet_of=retweet_of, quote_of=quote_of, reply_to=reply_to,
-        )  # fmt: skip
+        )
     media = conn.execute(
         f"SELECT post_id, id, {', '.join(_MEDIA_FIELDS)} FROM media WHERE post_id IN {IDS} ORDER BY post_id, position",
         (key,),

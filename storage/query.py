@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Collection, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from groundlens.storage.normalize import normalize_entity
 from groundlens.records import ENTITY_TYPES
@@ -73,14 +74,15 @@ def parse_period(value: str) -> tuple[datetime, datetime]:
     if not match:
         raise ValueError(value)
     year, month, day, hour, minute, second = (int(g) if g else None for g in match.groups())
-    start = datetime(year, month or 1, day or 1, hour or 0, minute or 0, second or 0, tzinfo=timezone.utc)
+    assert year is not None  # _DATE requires the year
+    start = datetime(year, month or 1, day or 1, hour or 0, minute or 0, second or 0, tzinfo=UTC)
     if hour is not None:
         return start, start + timedelta(seconds=1 if second is not None else 60)
     if day is not None:
         return start, start + timedelta(days=1)
     if month is not None:
-        return start, datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
-    return start, datetime(year + 1, 1, 1, tzinfo=timezone.utc)
+        return start, datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+    return start, datetime(year + 1, 1, 1, tzinfo=UTC)
 
 
 def _date_value(key: str) -> Callable[[str], Any]:
@@ -438,14 +440,18 @@ def _term(tokens: list[_Token], i: int, after: _Token | None = None) -> tuple[_T
 def _clause(group: list[_Token], position: int) -> Clause:
     if len(group) == 1:
         token = group[0]
-        return Clause((token.text,) if token.text else (token.filter,), token.negated)  # type: ignore[arg-type]
+        if token.text is not None:
+            return Clause((token.text,), token.negated)
+        if token.filter is not None:
+            return Clause((token.filter,), token.negated)
+        raise QueryError("an operator needs terms on both sides", token.position)
     if any(token.negated for token in group):
         raise QueryError("a negated term cannot be part of an OR", next(t.position for t in group if t.negated))
     if all(token.kind == "text" for token in group):
-        return Clause(tuple(token.text for token in group))  # type: ignore[misc]
+        return Clause(tuple(token.text for token in group if token.text is not None))  # every one is a text token
     keys = {token.filter.key for token in group if token.filter}
     if all(token.kind == "filter" for token in group) and len(keys) == 1:
-        values = tuple(value for token in group for value in token.filter.values)  # type: ignore[union-attr]
+        values = tuple(value for token in group if token.filter for value in token.filter.values)
         return Clause((Filter(keys.pop(), values, group[0].position),))
     raise QueryError(
         "OR joins words and phrases, or values of one filter (type:PER OR type:LOC), not a mix", group[1].position

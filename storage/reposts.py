@@ -18,12 +18,11 @@ import dataclasses
 import json
 import sqlite3
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from groundlens.storage import entities, findings
 from groundlens.storage.db import IDS
 from groundlens.records import Entity
-
 
 
 def _images(post: str) -> str:
@@ -58,8 +57,9 @@ def _copies(found: list[Entity], media_map: dict[int, int]) -> list[Entity]:
     return [
         dataclasses.replace(
             entity, id=None, post_id=None,
-            regions=[dataclasses.replace(region, media_id=media_map.get(region.media_id)) for region in entity.regions],
-        )  # fmt: skip
+            regions=[dataclasses.replace(region, media_id=None if region.media_id is None else media_map.get(region.media_id))
+                     for region in entity.regions],
+        )
         for entity in found
     ]
 

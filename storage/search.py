@@ -16,9 +16,10 @@ special: every term is quoted before it reaches FTS5, so they are searched as pl
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from groundlens.storage.db import to_epoch
 from groundlens.storage.entities import TYPE_BITS
@@ -51,7 +52,7 @@ def fts_term(text: Text) -> str:
 
 
 def _fts_clause(clause: Clause) -> str:
-    terms = [fts_term(term) for term in clause.terms]  # type: ignore[arg-type]
+    terms = [fts_term(term) for term in clause.terms if isinstance(term, Text)]  # query.texts(): text clauses only
     return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from groundlens.storage import entities as entity_rows
 from groundlens.storage import aggregates, bulk_corrections, corrected_view, corrections, coverage, deletion
@@ -83,7 +83,7 @@ class Store:
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, path: str | Path, check: bool = False) -> "Store":
+    def open(cls, path: str | Path, check: bool = False) -> Store:
         """Open (creating or migrating) the database at `path`; StoreError when it cannot be used.
 
         `check`, for commands about to write (or read everything), also runs SQLite's quick_check
@@ -108,7 +108,7 @@ class Store:
         with self._lock:
             self._conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -221,7 +221,7 @@ class Store:
         return self._read(lambda conn: corrected_view.without_named(conn, findings.read(conn, list(post_ids))))
 
     def count_posts(self) -> int:
-        return self._read(lambda conn: conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0])
+        return self._read(lambda conn: int(conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0]))
 
     def stats(self) -> dict[str, Any]:
         """Counts for the status bar and `stats` command."""
@@ -523,7 +523,9 @@ class Store:
             found = bulk_corrections.drafts(conn, batch, name, confirm)
             for draft in found:
                 corrections.insert(conn, draft, author)
-            _recompute(conn, sorted({draft.post_id for draft in found if draft.post_id is not None}))
+            touched = sorted({draft.post_id for draft in found if draft.post_id is not None})
+            entity_rows.rematerialise(conn, touched)  # as _recomputing does, once for the batch
+            reposts.refresh_copies(conn, touched)
             return len(found)
 
         return self._in_batches(post_ids, batch_size, work)

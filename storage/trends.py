@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from groundlens.storage.aggregates import ALL_TYPES
 from groundlens.storage.db import DAY_SECONDS, from_epoch, to_epoch
@@ -27,7 +27,7 @@ BUCKETS = ("day", "week")
 
 
 def _moment(value: date | datetime) -> datetime:
-    return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
 def day_range(start: When, end: When) -> tuple[int | None, int | None]:
@@ -93,7 +93,10 @@ def mention_series(
     ).fetchall()
     counts = {(key, bucket_day): count for key, bucket_day, count in rows if count}
     first, stop = day_range(start, end)
-    align = (lambda d: d) if size == 1 else (lambda d: d - ((d + 3) % 7))
+
+    def align(day: int) -> int:  # a week starts on Monday
+        return day if size == 1 else day - ((day + 3) % 7)
+
     days = [bucket_day for _, bucket_day in counts]
     low = align(first) if first is not None else min(days, default=None)
     high = align(stop - 1) if stop is not None else max(days, default=None)

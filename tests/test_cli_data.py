@@ -7,11 +7,11 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from test_storage_support import make_post, mention
 
 from groundlens.cli import cli
 from groundlens.core.config import resolve_paths
 from groundlens.storage import Store
+from tests.helpers.storage import make_post, mention
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def data_dir(tmp_path):
         store.upsert_posts(posts)
         kd, boston, paris = posts
         store.save_result(kd.id, "cfg", [mention(kd, "Kevin Durant", "PER", groundable=True),
-                                         mention(kd, "Warriors", "ORG")], None)  # fmt: skip
+                                         mention(kd, "Warriors", "ORG")], None)
         store.save_result(boston.id, "cfg", [mention(boston, "Durant", "PER"), mention(boston, "Boston", "LOC")], None)
         store.add_gold_entities(paris.id, [mention(paris, "Paris", "LOC")])
     return tmp_path / "data"
@@ -65,7 +65,7 @@ def test_malformed_query_exits_2_with_a_message_and_no_traceback(data_dir, query
 
 def test_trends_series_and_top(data_dir):
     out = run(data_dir, "trends", "--entity", "Durant", "--entity", "kevin durant", "--bucket", "day",
-              "--since", "2024-01-02", "--until", "2024-01-10").stdout  # fmt: skip
+              "--since", "2024-01-02", "--until", "2024-01-10").stdout
     assert "Mentions per day" in out
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines() if line.startswith("│ 2024-")]
     rows = {day: counts for day, *counts in cells}
@@ -98,7 +98,7 @@ def test_export_jsonl_and_csv(data_dir, tmp_path):
     assert records[0]["media"][0]["url"] == "https://img/1.jpg"
     assert [(e["text"], e["origin"], e["groundable"]) for e in records[0]["entities"]] == [
         ("Kevin Durant", "pred", True), ("Warriors", "pred", None),
-    ]  # fmt: skip
+    ]
     assert records[2]["entities"][0]["origin"] == "gold"
 
     table = tmp_path / "mentions.csv"
@@ -107,7 +107,7 @@ def test_export_jsonl_and_csv(data_dir, tmp_path):
         rows = list(csv.DictReader(handle))
     assert [(r["native_id"], r["text"], r["type"]) for r in rows] == [
         ("1", "Kevin Durant", "PER"), ("1", "Warriors", "ORG"), ("2", "Durant", "PER"), ("2", "Boston", "LOC"),
-    ]  # fmt: skip
+    ]
     assert rows[0]["image_url"] == "https://img/1.jpg"
 
     missing = tmp_path / "never.jsonl"
@@ -133,7 +133,7 @@ def test_csv_export_says_which_rows_are_retweets_quotes_or_replies(tmp_path):
         rows = {r["native_id"]: r for r in csv.DictReader(handle)}
     assert [(rows[n]["retweet_of"], rows[n]["quote_of"], rows[n]["reply_to"]) for n in ("10", "11", "12")] == [
         ("", "", ""), ("10", "", ""), ("", "10", "9"),
-    ]  # fmt: skip
+    ]
 
 
 def test_csv_export_defuses_spreadsheet_formulas(tmp_path):
@@ -148,7 +148,7 @@ def test_csv_export_defuses_spreadsheet_formulas(tmp_path):
         rows = list(csv.DictReader(handle))
     assert [(r["author"], r["text"]) for r in rows] == [
         ("'=cmd|' /C calc'!A0", "'=HYPERLINK(x)"), ("'=cmd|' /C calc'!A0", "Paris"),
-    ]  # fmt: skip
+    ]
 
 
 def test_trends_heads_an_entity_series_with_its_name_as_written(data_dir):

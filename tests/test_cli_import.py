@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
@@ -15,7 +12,7 @@ from groundlens.cli.import_commands import import_command, x_group
 from groundlens.core.config import resolve_paths
 from groundlens.core.ingest import credentials, x_api
 from groundlens.storage import Store
-from test_ingest_x_api import TOKEN, RecordedAdapter, fixture
+from tests.helpers.x_api import TOKEN, RecordedAdapter, fixture
 
 
 @pytest.fixture()
@@ -77,24 +74,6 @@ def test_gmner_import_keeps_gold_apart_from_predictions(app, tmp_path):
         assert [(e.text, e.type, e.origin) for e in gold] == [("Obama", "PER", "gold")]
         assert gold[0].regions[0].box == (1.0, 2.0, 30.0, 40.0) and gold[0].regions[0].media_id == post.media[0].id
         assert store.entities_for_post(1) == []  # no predictions
-
-
-@pytest.fixture()
-def served(tmp_path, monkeypatch):
-    """A static http server on 127.0.0.1 over tmp_path/www (so private hosts are allowed for these tests)."""
-    monkeypatch.setenv("GROUNDLENS_ALLOW_PRIVATE_HOSTS", "1")
-    www = tmp_path / "www"
-    www.mkdir()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(www)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield www, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 def test_no_download_then_retry_images(app, tmp_path, served):

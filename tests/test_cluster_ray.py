@@ -20,6 +20,7 @@ from groundlens.cli import cli
 from groundlens.core.jobs.ray_engine import LOOPBACK_ONLY
 from groundlens.storage import Store
 from groundlens.records import Media, Post
+from tests.helpers.storage import outside
 
 os.environ.update(LOOPBACK_ONLY)  # before ray is imported here: a Ray started in this process stays on loopback
 ray = pytest.importorskip("ray", reason="the Ray engine is the optional 'cluster' extra")
@@ -67,7 +68,8 @@ def results(data_dir: Path) -> dict[str, list[dict]]:
 def job_states(data_dir: Path) -> tuple[dict[str, int], list[int]]:
     with Store.open(data_dir / "groundlens.db") as store:
         counts = store.job_counts()
-        attempts = [row[0] for row in store._read(lambda c: c.execute("SELECT attempts FROM jobs").fetchall())]
+    with outside(data_dir / "groundlens.db") as conn:
+        attempts = [row[0] for row in conn.execute("SELECT attempts FROM jobs").fetchall()]
     return counts, attempts
 
 

@@ -7,7 +7,7 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from test_storage_support import make_post, mention, open_store
+from tests.helpers.storage import make_post, mention, open_store
 
 from groundlens.storage import Store
 from groundlens.storage import corrections as fix

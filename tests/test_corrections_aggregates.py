@@ -7,7 +7,7 @@ import random
 import re
 import sqlite3
 
-from test_storage_support import make_post, open_store
+from tests.helpers.storage import make_post, open_store
 
 from groundlens.storage import Store
 from groundlens.storage import corrections as fix

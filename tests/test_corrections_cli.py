@@ -8,7 +8,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from test_storage_support import make_post, mention
+from tests.helpers.storage import make_post, mention
 
 from groundlens.cli import cli
 from groundlens.core.config import resolve_paths

@@ -14,17 +14,17 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 from click.testing import CliRunner
-from test_ingest_x_api import RecordedAdapter, fixture
 
 from groundlens.core import diagnostics
 from groundlens.cli import cli
 from groundlens.core.config import resolve_paths
-from groundlens.core.jobs.worker import lock_for
-from groundlens.core.settings import Settings
 from groundlens.core.diagnostics import CRASH_DIR_NAME, LOG_LEVEL_ENV, close_logging, configure_logging, install_crash_handler
 from groundlens.core.ingest import credentials, x_api
+from groundlens.core.jobs.worker import lock_for
+from groundlens.core.settings import Settings
 from groundlens.storage import Store
 from groundlens.records import Entity
+from tests.helpers.x_api import RecordedAdapter, fixture
 
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAGLdiag%2Bnostics-Qz7Xk2Lw0PmN4vR8tY6uJ3hF9sD1aW5eR7tG0yH2jK4lZ"
 PIECES = [TOKEN[i : i + 12].encode() for i in range(21, len(TOKEN) - 11)]  # any 12 characters after the A's
@@ -69,7 +69,7 @@ def no_token_under(*roots: Path) -> None:
 
 def call_the_api(header: str) -> None:
     authorization = f"Bearer {header}"  # locals the crash report lists, this one cut short there
-    sent = "GET /2/tweets/search/recent " + "." * 200 + f" Authorization: {authorization} " + "." * 40  # noqa: F841
+    sent = "GET /2/tweets/search/recent " + "." * 200 + f" Authorization: {authorization} " + "." * 40  # noqa: F841 - unused on purpose: a local the crash report must cut short
     raise RuntimeError(f"HTTP 401 sending Authorization: {authorization}")
 
 

@@ -9,9 +9,9 @@ import pytest
 from pycocotools import mask as mask_utils
 
 from groundlens.core.datasets.gmner import GmnerPost, GoldEntity
+from groundlens.core.evaluation.boxes import box_iou
 from groundlens.core.evaluation.masks import GoldMasks, read_gold_masks
 from groundlens.core.evaluation.predictions import PredictionFile, parse_line, read_predictions
-from groundlens.core.evaluation.boxes import box_iou
 from groundlens.core.evaluation.scoring import evaluate, region_correct
 
 BOX = (0.0, 0.0, 100.0, 100.0)

@@ -10,10 +10,8 @@ import re
 import signal
 import sqlite3
 import subprocess
-import sys
-import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from groundlens.core.config import AppPaths
 from groundlens.core.jobs.runner import JobRunner
@@ -25,47 +23,17 @@ from groundlens.core.settings import Settings
 from groundlens.storage import Store
 from groundlens.storage.jobs import MAX_ATTEMPTS
 from groundlens.records import Post
+from tests.helpers.faults import app, assert_sound, read_only, wait_for
 
-MAIN = Path(__file__).resolve().parent.parent / "main.py"
 POISON = "POISON"
 
 
-def assert_sound(db_path: Path) -> None:
-    """What a crash could have broken: pages, foreign keys, and the full-text index against its posts."""
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    try:
-        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-        conn.execute("INSERT INTO posts_fts (posts_fts, rank) VALUES ('integrity-check', 1)")  # raises if not
-    finally:
-        conn.close()
 
 
-def read_only(db_path: Path, sql: str) -> int | None:
-    """One number from the database as another process is writing it; None while it does not exist yet."""
-    try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
-    except sqlite3.OperationalError:
-        return None
-    try:
-        row = conn.execute(sql).fetchone()
-    except sqlite3.OperationalError:  # no tables yet
-        return None
-    finally:
-        conn.close()
-    return row[0] if row else None
 
 
-def app(data_dir: Path, *args: str) -> list[str]:
-    return [sys.executable, str(MAIN), "--data-dir", str(data_dir), *args]
 
 
-def wait_for(condition, timeout: float, process: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert process is None or process.poll() is None, "the process ended before the moment to kill it"
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 # --- import ---------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from PIL import Image
 
 from groundlens.cli import cli
 from groundlens.storage import SCHEMA_VERSION, Store
-from test_faults_crash import app, read_only, wait_for
+from tests.helpers.faults import app, read_only, wait_for
 
 PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER = 24, 1, 2, 3  # linux/prctl.h, capability.h
 
@@ -211,7 +211,7 @@ def test_a_disk_full_while_creating_or_migrating_the_database_is_one_message(tmp
 class Stalling(BaseHTTPRequestHandler):
     """An image host that accepts the request and never answers within the client's timeouts."""
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         time.sleep(30)
 
     def log_message(self, *args: object) -> None:

@@ -6,19 +6,18 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-from test_faults_crash import assert_sound
 
 from groundlens.core.config import AppPaths
 from groundlens.storage import Store
 from groundlens.records import Entity, Post
+from tests.helpers.faults import assert_sound
 
 KEY = "wal-test"
 BATCH = 40
 WRITE_SECONDS = 2.5
-START = datetime(2024, 3, 1, tzinfo=timezone.utc)
+START = datetime(2024, 3, 1, tzinfo=UTC)
 
 
 def write_for(db_path: Path, seconds: float) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,15 +13,7 @@ from click.testing import CliRunner
 
 from groundlens.cli import cli
 from groundlens.core.pipeline.entailment.prior import DEFAULT_DIR, GroundabilityPrior, PriorModelError, mention_features
-from groundlens.core.pipeline.types import Mention
-
-
-def mentions(text: str, *names: tuple[str, str]) -> list[Mention]:
-    found = []
-    for name, kind in names:
-        start = text.index(name)
-        found.append(Mention(start=start, end=start + len(name), text=name, type=kind, score=1.0))  # type: ignore[arg-type]
-    return found
+from tests.helpers.gmner import mentions
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +97,9 @@ def test_train_prior_end_to_end(tmp_path: Path):
     output, out = train_on_toy_data(tmp_path, 30)
     assert "dev accuracy 100.00%" in output
     assert {p.name for p in out.iterdir()} == {"weights.npz", "config.json", "MODEL_CARD.md"}
+    card = (out / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert re.search(rf"in \d+ s on a {os.cpu_count()}-core machine", card)  # this run's wall time and machine
+    assert "2026-11-21" not in card and "76.1%" not in card  # no figures of an earlier study
 
 
 def test_train_prior_needs_both_splits(tmp_path: Path):
@@ -162,6 +159,9 @@ def test_train_encoder_prior_end_to_end(tmp_path: Path):
     pytest.importorskip("torch")
     output, out = train_on_toy_data(tmp_path, 40, "--kind", "encoder")
     assert "epoch 3: dev accuracy" in output and "type only 100.00%" in output
+    card = (out / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert re.search(r"This run trained in \d+ (min \d+ s|s) with \d+ torch threads? on a \d+-core machine", card)
+    assert re.search(r"ran \d+\s+entities/s in float32 there", card) and "446" not in card
     blend = {"logistic"} if "(blend;" in output else set()  # the blend's logistic prior is kept only when it is used
     assert {p.name for p in out.iterdir()} == {"encoder", "config.json", "MODEL_CARD.md", *blend}
     assert GroundabilityPrior.load(out).metadata["settings"]["frozen_layers"] == 0

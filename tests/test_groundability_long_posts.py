@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from groundlens.core.pipeline.entailment.prior import DEFAULT_DIR, GroundabilityPrior
-from test_groundability import mentions
+from tests.helpers.gmner import mentions
 
 pytestmark = pytest.mark.slow
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QFont, QKeySequence, QTextCursor
+from PySide6.QtWidgets import QApplication, QTextBrowser
 
-from groundlens.core import masks
 from groundlens.core.config import resolve_paths
 from groundlens.core.demo import prepare_demo
 from groundlens.core.settings import Settings
@@ -25,116 +25,7 @@ from groundlens.gui.main_window import MainWindow, with_date_range
 from groundlens.gui.shortcuts import SHORTCUTS
 from groundlens.gui.widgets.image_canvas import LAYERS
 from groundlens.storage import Store
-from groundlens.records import Entity, Region
-
-# (surface text, type) found in the demo posts, and where some of them are in their photo.
-NAMES = {
-    "Grace Hopper Celebration": "OTHER",
-    "Grace Hopper": "PER",
-    "Navy": "ORG",
-    "COBOL": "OTHER",
-    "Remington Rand": "ORG",
-    "NASA": "ORG",
-    "Eileen Collins": "PER",
-    "Space Shuttle": "OTHER",
-    "SpaceX": "ORG",
-    "Falcon 9": "OTHER",
-    "Cape Canaveral": "LOC",
-    "Florida": "LOC",
-    "ESA": "ORG",
-    "MIT": "ORG",
-    "Cambridge": "LOC",
-    "Chelsea": "PER",
-    "Boston": "LOC",
-    "Blue Bottle": "ORG",
-    "Oakland": "LOC",
-    "Yale": "ORG",
-    "Houston": "LOC",
-}
-BOXES = {
-    ("demo-001", "Grace Hopper"): (20, 25, 510, 600),
-    ("demo-002", "Eileen Collins"): (120, 0, 420, 512),
-    ("demo-003", "Falcon 9"): (290, 125, 345, 410),
-    ("demo-006", "Chelsea"): (10, 0, 440, 300),
-}
-
-
-def ellipse_mask(size: tuple[int, int], box: tuple[float, float, float, float]) -> np.ndarray:
-    height, width = size
-    yy, xx = np.mgrid[0:height, 0:width]
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    rx, ry = (box[2] - box[0]) / 2, (box[3] - box[1]) / 2
-    return ((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2 <= 1
-
-
-def find_entities(native_id: str, text: str, image_size: tuple[int, int] | None) -> list[Entity]:
-    found, taken = [], set()
-    for name, kind in NAMES.items():  # longer names first in NAMES where they overlap
-        start = text.find(name)
-        if start < 0 or any(i in taken for i in range(start, start + len(name))):
-            continue
-        taken.update(range(start, start + len(name)))
-        box = BOXES.get((native_id, name))
-        regions = []
-        if box and image_size:
-            rle = masks.encode(ellipse_mask(image_size, box))
-            regions = [Region(box=box, score=0.9, mask_rle=rle, area=masks.area(rle))]
-        found.append(
-            Entity(
-                start,
-                start + len(name),
-                name,
-                kind,
-                score=0.95,
-                groundable=bool(regions) if image_size else None,
-                regions=regions,
-            )
-        )
-    return sorted(found, key=lambda e: e.start)
-
-
-@pytest.fixture
-def demo_paths(tmp_path):
-    """The real demo import, then predictions (and one post's gold) saved through the store."""
-    setup = prepare_demo(resolve_paths(tmp_path / "data"))
-    with Store.open(setup.paths.db_path) as store:
-        for post_id in store.post_ids(None):
-            post = store.get_post(post_id)
-            size = None
-            if post.media and post.media[0].local_path:
-                from PIL import Image
-
-                with Image.open(post.media[0].local_path) as image:
-                    size = (image.height, image.width)
-            store.save_result(post_id, setup.config_key, find_entities(post.native_id, post.text, size), None)
-            if post.native_id == "demo-001":
-                gold_box = (30, 30, 500, 600)
-                store.add_gold_entities(
-                    post_id,
-                    [
-                        Entity(
-                            post.text.index("Grace Hopper"),
-                            post.text.index("Grace Hopper") + 12,
-                            "Grace Hopper",
-                            "PER",
-                            origin="gold",
-                            regions=[Region(box=gold_box)],
-                        )
-                    ],
-                )
-    return setup.paths
-
-
-@pytest.fixture
-def window(qtbot, demo_paths):
-    application()
-    win = MainWindow(open_context(demo_paths))
-    qtbot.addWidget(win)
-    win.resize(1400, 860)
-    win.show()
-    qtbot.waitUntil(lambda: win.feed.model.rowCount() == 10 and win.inspector.bundle is not None, timeout=10_000)
-    yield win
-    win.close()
+from tests.helpers.gui import open_native
 
 
 def press(qtbot, win, keys: str) -> None:
@@ -170,14 +61,6 @@ def test_moving_through_posts_updates_the_inspector(qtbot, window):
     press(qtbot, window, "K")
     qtbot.waitUntil(lambda: window.inspector.post_id == first)
     assert second == window.feed.model.post_id(1)
-
-
-def open_native(qtbot, win: MainWindow, native_id: str) -> None:
-    model = win.feed.model
-    row = next(i for i in range(model.rowCount()) if model.summary(i).native_id == native_id)
-    with qtbot.waitSignal(win.inspector.loaded, check_params_cb=lambda post_id: post_id == model.post_id(row)):
-        win.feed.select_row(row)
-    assert win.inspector.bundle.post.native_id == native_id and win.inspector.canvas.has_image()
 
 
 def test_overlays_toggle_by_layer_type_and_gold(qtbot, window):
@@ -232,13 +115,29 @@ def test_entity_text_chips_and_regions_highlight_each_other(qtbot, window):
     rows = {row.text: row for row in inspector.bundle.rows(has_image=True)}
     assert rows["Grace Hopper"].grounding == "in image"
     assert rows["COBOL"].grounding == "not in image"  # shown as a dashed "not in image" chip
-    inspector.canvas.entity_hovered.emit("p0")
-    assert inspector.text._highlight == "p0"
-    inspector.text.entity_hovered.emit("p1")
-    assert inspector.canvas._highlight == "p1"
+    canvas = inspector.canvas
+    assert bold_entities(inspector.text) == set()
+    canvas.entity_hovered.emit("p0")  # hovering Grace Hopper's region puts her name in bold
+    assert bold_entities(inspector.text) == {"p0"}
+    canvas.set_layer_visible("boxes", False)  # with boxes off, a box shows only for the entity in focus
+    inspector.text.entity_hovered.emit("p0")
+    assert canvas.visible_keys("boxes") == ["p0"]
     inspector.text.entity_hovered.emit("")
+    assert canvas.visible_keys("boxes") == []
     inspector.entities.entity_selected.emit("p0")
-    assert inspector.canvas._highlight == "p0" and inspector.entities.currentRow() == 0
+    assert canvas.visible_keys("boxes") == ["p0"] and inspector.entities.currentRow() == 0
+
+
+def bold_entities(text: QTextBrowser) -> set[str]:
+    """Links (entity anchors) of the rendered post text drawn semi-bold, the weight of the entity in focus."""
+    document, found = text.document(), set()
+    cursor = QTextCursor(document)
+    for position in range(1, document.characterCount()):
+        cursor.setPosition(position)  # charFormat: of the character before the cursor
+        character = cursor.charFormat()
+        if character.isAnchor() and character.fontWeight() == QFont.Weight.DemiBold.value:
+            found.add(character.anchorHref().rpartition(":")[2])
+    return found
 
 
 def test_search_filters_feed_and_shows_malformed_query_inline(qtbot, window):
@@ -472,7 +371,7 @@ def test_thumbnails_load_off_the_main_thread_and_are_cached(qtbot):
 
 
 def test_feed_reads_only_the_rows_on_screen(qtbot, tmp_path):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from groundlens.gui.models.feed_model import PAGE_SIZE
     from groundlens.gui.views.feed import FeedView
@@ -480,7 +379,7 @@ def test_feed_reads_only_the_rows_on_screen(qtbot, tmp_path):
 
     application()
     paths = resolve_paths(tmp_path / "big").ensure()
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     with Store.open(paths.db_path) as store:
         store.upsert_posts(
             Post("bench", str(i), f"post {i}", created_at=start + timedelta(minutes=i)) for i in range(3000)

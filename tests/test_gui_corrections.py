@@ -20,7 +20,8 @@ from groundlens.gui.models.presentation import EntityRow
 from groundlens.gui.widgets.entity_text import EntityText
 from groundlens.gui.models.presentation import Span
 from groundlens.storage import Store
-from test_gui import demo_paths, find_entities, open_native, window  # noqa: F401 - the real demo in a real window
+from tests.helpers.demo import find_entities
+from tests.helpers.gui import open_native
 
 
 def key_of(inspector, text: str) -> str:

@@ -13,8 +13,7 @@ from click.testing import CliRunner
 from PIL import Image
 from pycocotools.coco import COCO
 from PySide6.QtGui import QAction
-from test_gui import demo_paths, window  # noqa: F401 - fixtures: the real demo in a real window
-from test_storage_support import make_post
+from tests.helpers.storage import make_post
 
 from groundlens.core import masks
 from groundlens.cli import cli
@@ -29,7 +28,7 @@ from groundlens.records import Entity
 FORMULA = "=HYPERLINK(evil)"
 
 
-def export(qtbot, window, kind: str, out: Path, ids: list[int] | None = None) -> str:  # noqa: F811
+def export(qtbot, window, kind: str, out: Path, ids: list[int] | None = None) -> str:
     """Open the dialog as the toolbar (or a selection) does, aim it at `out`, press Export, wait."""
     dialog = window.export_posts(ids, kind)
     dialog.set_target(out)
@@ -39,7 +38,7 @@ def export(qtbot, window, kind: str, out: Path, ids: list[int] | None = None) ->
     return finished.args[0]
 
 
-def test_jsonl_of_the_current_search_imports_back_as_the_same_posts(qtbot, window, tmp_path):  # noqa: F811
+def test_jsonl_of_the_current_search_imports_back_as_the_same_posts(qtbot, window, tmp_path):
     window.query_bar.set_text("NASA")
     out = tmp_path / "nasa.jsonl"
     assert "to " + str(out) in export(qtbot, window, "jsonl", out)
@@ -55,7 +54,7 @@ def test_jsonl_of_the_current_search_imports_back_as_the_same_posts(qtbot, windo
     assert back == {(r["source"], r["native_id"], r["text"]) for r in records}
 
 
-def test_csv_of_a_selection_is_one_row_per_mention_and_formula_safe(qtbot, window, tmp_path):  # noqa: F811
+def test_csv_of_a_selection_is_one_row_per_mention_and_formula_safe(qtbot, window, tmp_path):
     with Store.open(window.ctx.paths.db_path) as store:
         first, second = store.post_ids(None)[:2]
         store.save_result(first, "cfg", [Entity(0, len(FORMULA), FORMULA, "ORG", score=0.9)], None)
@@ -67,7 +66,7 @@ def test_csv_of_a_selection_is_one_row_per_mention_and_formula_safe(qtbot, windo
     assert "'" + FORMULA in {row["text"] for row in rows}
 
 
-def test_coco_loads_in_pycocotools_with_the_stored_masks(qtbot, window, tmp_path):  # noqa: F811
+def test_coco_loads_in_pycocotools_with_the_stored_masks(qtbot, window, tmp_path):
     out = tmp_path / "coco.json"
     export(qtbot, window, "coco", out)
     coco = COCO(str(out))
@@ -86,7 +85,7 @@ def test_coco_loads_in_pycocotools_with_the_stored_masks(qtbot, window, tmp_path
     assert len(gold) == 1 and coco.annToMask(gold[0]).sum() == 470 * 570  # the gold box, as a polygon
 
 
-def test_crops_are_pngs_of_each_box_listed_in_the_index(qtbot, window, tmp_path):  # noqa: F811
+def test_crops_are_pngs_of_each_box_listed_in_the_index(qtbot, window, tmp_path):
     out = tmp_path / "crops"
     export(qtbot, window, "crops", out)
     rows = list(csv.DictReader((out / CROP_INDEX).open(newline="", encoding="utf-8")))
@@ -98,7 +97,7 @@ def test_crops_are_pngs_of_each_box_listed_in_the_index(qtbot, window, tmp_path)
         assert crop.format == "PNG" and crop.size == (345 - 290, 410 - 125)
 
 
-def test_report_action_writes_the_offline_report(qtbot, window, tmp_path):  # noqa: F811
+def test_report_action_writes_the_offline_report(qtbot, window, tmp_path):
     (action,) = [a for a in window.findChildren(QAction) if a.text() == "Report…"]
     action.trigger()  # the toolbar's Report… opens the dialog on the report, for the current search
     dialog = window.findChildren(ExportDialog)[-1]
@@ -111,7 +110,7 @@ def test_report_action_writes_the_offline_report(qtbot, window, tmp_path):  # no
     assert "data:image/svg+xml;base64," in out.read_text(encoding="utf-8")
 
 
-def test_report_of_a_selection_counts_only_those_posts(qtbot, window, tmp_path):  # noqa: F811
+def test_report_of_a_selection_counts_only_those_posts(qtbot, window, tmp_path):
     with Store.open(window.ctx.paths.db_path) as store:
         chosen = store.post_ids("Falcon")
     out = tmp_path / "chosen.html"
@@ -120,7 +119,7 @@ def test_report_of_a_selection_counts_only_those_posts(qtbot, window, tmp_path):
     assert "2 posts chosen by hand." in text and "Search:" not in text
 
 
-def test_each_kind_remembers_its_folder_in_the_settings(qtbot, window, tmp_path):  # noqa: F811
+def test_each_kind_remembers_its_folder_in_the_settings(qtbot, window, tmp_path):
     settings_file = window.ctx.paths.settings_file
     before = json.loads(settings_file.read_text())
     fresh = window.export_posts(None, "csv")
@@ -138,7 +137,7 @@ def test_each_kind_remembers_its_folder_in_the_settings(qtbot, window, tmp_path)
     assert {k: v for k, v in after.items() if k != "output_folders"} == before  # nothing else changed
 
 
-def test_export_refuses_the_database_and_writes_nothing(qtbot, window):  # noqa: F811
+def test_export_refuses_the_database_and_writes_nothing(qtbot, window):
     db = window.ctx.paths.db_path
     size = db.stat().st_size
     dialog = window.export_posts(None, "jsonl")
@@ -152,12 +151,12 @@ def test_export_refuses_the_database_and_writes_nothing(qtbot, window):  # noqa:
 
 
 @pytest.fixture
-def many_posts(window):  # noqa: F811
+def many_posts(window):
     with Store.open(window.ctx.paths.db_path) as store:
         store.upsert_posts([make_post(f"bulk-{i}", f"bulk post {i} about NASA") for i in range(3000)])
 
 
-def test_cancel_stops_the_export_and_leaves_no_file(qtbot, window, many_posts, tmp_path):  # noqa: F811
+def test_cancel_stops_the_export_and_leaves_no_file(qtbot, window, many_posts, tmp_path):
     (tmp_path / "exports").mkdir()
     out = tmp_path / "exports" / "big.jsonl"
     dialog = window.export_posts(None, "jsonl")
@@ -171,7 +170,7 @@ def test_cancel_stops_the_export_and_leaves_no_file(qtbot, window, many_posts, t
     assert dialog.export_button.isEnabled()
 
 
-def test_the_cli_writes_what_the_dialog_writes(qtbot, window, tmp_path):  # noqa: F811
+def test_the_cli_writes_what_the_dialog_writes(qtbot, window, tmp_path):
     from_dialog, from_cli = tmp_path / "dialog.json", tmp_path / "cli.json"
     export(qtbot, window, "coco", from_dialog)
     result = CliRunner().invoke(cli, ["--data-dir", str(window.ctx.paths.data_dir), "export", str(from_cli)])
@@ -179,7 +178,7 @@ def test_the_cli_writes_what_the_dialog_writes(qtbot, window, tmp_path):  # noqa
     assert from_cli.read_bytes() == from_dialog.read_bytes()
 
 
-def test_a_missing_picture_fails_alone_in_the_crops(demo_paths, tmp_path):  # noqa: F811
+def test_a_missing_picture_fails_alone_in_the_crops(demo_paths, tmp_path):
     with Store.open(demo_paths.db_path) as store:
         rocket = next(p for p in store.get_posts(store.post_ids(None)).values() if p.native_id == "demo-003")
     (demo_paths.data_dir / rocket.media[0].local_path).unlink()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 
 import pytest
-from test_gui import demo_paths, window  # noqa: F401 - fixtures: the real demo in a real window
 
 from groundlens.core.safe_output import OutputError
 from groundlens.storage import Store
@@ -14,7 +13,7 @@ from groundlens.records import Entity
 FORMULA = "=HYPERLINK(evil)"
 
 
-def test_trends_csv_defuses_entity_names_a_spreadsheet_would_run(qtbot, window, tmp_path):  # noqa: F811
+def test_trends_csv_defuses_entity_names_a_spreadsheet_would_run(qtbot, window, tmp_path):
     with Store.open(window.ctx.paths.db_path) as store:
         post_id = store.post_ids(None)[0]
         store.save_result(post_id, "cfg", [Entity(0, len(FORMULA), FORMULA, "ORG", score=0.9)], None)
@@ -28,7 +27,7 @@ def test_trends_csv_defuses_entity_names_a_spreadsheet_would_run(qtbot, window, 
 
 
 @pytest.mark.parametrize("export", ["export_csv", "export_png"])
-def test_trends_export_refuses_the_database(qtbot, window, export):  # noqa: F811
+def test_trends_export_refuses_the_database(qtbot, window, export):
     db = window.ctx.paths.db_path
     size = db.stat().st_size
     with pytest.raises(OutputError, match="it is the database"):
@@ -38,7 +37,7 @@ def test_trends_export_refuses_the_database(qtbot, window, export):  # noqa: F81
         assert store.count_posts() == 10
 
 
-def test_trends_chart_and_csv_say_whether_retweets_were_counted(qtbot, window, tmp_path):  # noqa: F811
+def test_trends_chart_and_csv_say_whether_retweets_were_counted(qtbot, window, tmp_path):
     trends = window.trends
     with qtbot.waitSignal(trends.loaded, timeout=10_000):
         window.show_page("trends")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from test_gui import demo_paths, window  # noqa: F401 - fixtures: the real demo in a real window
-from test_storage_support import make_post
-
 from groundlens.storage import Store
+from tests.helpers.storage import make_post
 
 
-def test_status_bar_and_jobs_page_count_the_queue_of_the_configuration_the_app_runs(qtbot, window):  # noqa: F811
+def test_status_bar_and_jobs_page_count_the_queue_of_the_configuration_the_app_runs(qtbot, window):
     with Store.open(window.ctx.paths.db_path) as store:
         store.upsert_posts([make_post(f"new-{i}", f"Fresh post {i} about Grace Hopper") for i in range(3)])
         store.enqueue("another-configuration", store.post_ids(None))  # left by a one-off `process --ner spacy`

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from test_gui import demo_paths, window  # noqa: F401 - the real demo database and main window
+from PySide6.QtWidgets import QPushButton
 
 from groundlens.core.config import resolve_paths
 from groundlens.core.ingest import credentials
@@ -26,7 +26,7 @@ def show_settings(qtbot, win):
     return page
 
 
-def test_settings_refuse_a_backend_that_cannot_run(qtbot, window):  # noqa: F811
+def test_settings_refuse_a_backend_that_cannot_run(qtbot, window):
     page = show_settings(qtbot, window)
     before = window.ctx.paths.settings_file.read_text()
     page.backends["grounding"].setCurrentText("owlv2")
@@ -43,7 +43,7 @@ def test_settings_refuse_a_backend_that_cannot_run(qtbot, window):  # noqa: F811
     assert window.ctx.settings.settings.pipeline.grounding == PipelineConfig().grounding  # the default, unchanged
 
 
-def test_jobs_page_says_why_the_saved_settings_cannot_run(qtbot, window):  # noqa: F811
+def test_jobs_page_says_why_the_saved_settings_cannot_run(qtbot, window):
     jobs = window.jobs
     window.show_page("jobs")
     assert jobs.run_button.isEnabled()
@@ -56,7 +56,7 @@ def test_jobs_page_says_why_the_saved_settings_cannot_run(qtbot, window):  # noq
     assert why in jobs.pipeline_status.text()
 
 
-def test_a_backend_option_of_the_wrong_kind_is_refused_in_the_jobs_page_not_raised(qtbot, window):  # noqa: F811
+def test_a_backend_option_of_the_wrong_kind_is_refused_in_the_jobs_page_not_raised(qtbot, window):
     """Was: the file passed the Jobs page's reading, and Run pipeline raised TypeError inside its Qt slot."""
     jobs = window.jobs
     window.show_page("jobs")
@@ -70,7 +70,7 @@ def test_a_backend_option_of_the_wrong_kind_is_refused_in_the_jobs_page_not_rais
     assert "Cannot run: pipeline.segmentation: mobile_sam: an option has the wrong type" in jobs.pipeline_status.text()
 
 
-def test_a_setting_saved_in_the_settings_page_reaches_the_jobs_page(qtbot, window):  # noqa: F811
+def test_a_setting_saved_in_the_settings_page_reaches_the_jobs_page(qtbot, window):
     page = show_settings(qtbot, window)
     page.backends["ner"].setCurrentText("spacy")
     page.save()
@@ -104,7 +104,7 @@ def test_a_malformed_settings_file_is_reported_once_and_running_waits_for_the_fi
     win.close()
 
 
-def test_trends_export_to_a_missing_folder_names_the_path(qtbot, window, tmp_path):  # noqa: F811
+def test_trends_export_to_a_missing_folder_names_the_path(qtbot, window, tmp_path):
     trends = window.trends
     with qtbot.waitSignal(trends.loaded, timeout=10_000):
         window.show_page("trends")
@@ -119,7 +119,7 @@ def import_into(qtbot, win, source) -> None:
     with qtbot.waitSignal(win.jobs.results_changed, timeout=60_000):
         assert win.jobs.start_import(
             source.name, lambda progress, cancel: import_tasks.import_files(win.ctx.paths.db_path, [str(source)],
-                                                                            progress, cancel))  # fmt: skip
+                                                                            progress, cancel))
 
 
 def failure_rows(qtbot, win, kind: str) -> list:
@@ -128,12 +128,12 @@ def failure_rows(qtbot, win, kind: str) -> list:
     return [g for g in win.jobs.failures.records.records if g.kind == kind]
 
 
-def test_failures_from_one_unreachable_host_are_one_row_also_after_a_retry(qtbot, window, tmp_path):  # noqa: F811
+def test_failures_from_one_unreachable_host_are_one_row_also_after_a_retry(qtbot, window, tmp_path):
     source = tmp_path / "host-down.jsonl"
     source.write_text("".join(
         json.dumps({"id": f"h{i}", "text": f"Photo {i} from the harbour", "image": f"http://127.0.0.1:9/p/{i}.jpg"}) + "\n"
         for i in range(30)
-    ) + "{not json\n", encoding="utf-8")  # fmt: skip
+    ) + "{not json\n", encoding="utf-8")
     import_into(qtbot, window, source)
     [images] = failure_rows(qtbot, window, "image")
     assert images.count == 30 and images.cause.startswith("http://127.0.0.1:9/…: refused")
@@ -148,7 +148,7 @@ def test_failures_from_one_unreachable_host_are_one_row_also_after_a_retry(qtbot
     assert len(window.jobs.failures.records.records) == 2
 
 
-def test_a_post_whose_image_did_not_arrive_says_so_and_offers_a_retry(qtbot, window, tmp_path):  # noqa: F811
+def test_a_post_whose_image_did_not_arrive_says_so_and_offers_a_retry(qtbot, window, tmp_path):
     source = tmp_path / "one.jsonl"
     source.write_text(json.dumps({"id": "gone", "text": "Grace Hopper in Paris", "image": "http://127.0.0.1:9/a.jpg"})
                       + "\n" + json.dumps({"id": "plain", "text": "Only words here"}) + "\n", encoding="utf-8")
@@ -173,7 +173,7 @@ def test_a_post_whose_image_did_not_arrive_says_so_and_offers_a_retry(qtbot, win
         inspector.retry_image_button.click()  # the Jobs page fetches the images that did not arrive
 
 
-def test_settings_show_a_token_saved_elsewhere_a_moment_ago(qtbot, window, tmp_path, monkeypatch):  # noqa: F811
+def test_settings_show_a_token_saved_elsewhere_a_moment_ago(qtbot, window, tmp_path, monkeypatch):
     monkeypatch.delenv(credentials.TOKEN_ENV, raising=False)
     monkeypatch.setattr(credentials, "_keyring_usable", lambda: False)
     monkeypatch.setattr(credentials, "default_config_dir", lambda: tmp_path / "config")
@@ -185,11 +185,11 @@ def test_settings_show_a_token_saved_elsewhere_a_moment_ago(qtbot, window, tmp_p
         window.show_page("settings")
     assert page.token_state.text() == "Bearer token: ••••••••9876"
     with qtbot.waitSignal(page.token_shown, timeout=10_000):
-        page._forget_token()
+        next(b for b in page.findChildren(QPushButton) if b.text() == "Forget token").click()
     assert page.token_state.text() == "Bearer token: no token saved"
 
 
-def test_settings_choose_the_ray_engine_and_device_and_refuse_a_bad_one(qtbot, window, tmp_path):  # noqa: F811
+def test_settings_choose_the_ray_engine_and_device_and_refuse_a_bad_one(qtbot, window, tmp_path):
     from groundlens.core.settings import Settings, SettingsError
 
     page = show_settings(qtbot, window)
@@ -211,7 +211,7 @@ def test_settings_choose_the_ray_engine_and_device_and_refuse_a_bad_one(qtbot, w
             raise AssertionError(f"{field}={value!r} was accepted")
 
 
-def test_an_import_that_cannot_open_its_database_says_why_and_the_next_can_start(qtbot, window, tmp_path):  # noqa: F811
+def test_an_import_that_cannot_open_its_database_says_why_and_the_next_can_start(qtbot, window, tmp_path):
     damaged = tmp_path / "damaged.db"
     damaged.write_bytes(b"this is not a database" * 100)
     jobs = window.jobs
@@ -223,7 +223,7 @@ def test_an_import_that_cannot_open_its_database_says_why_and_the_next_can_start
     assert not jobs.pipeline_running  # a failed import adds nothing to run on
 
 
-def test_saving_the_settings_page_keeps_what_the_form_does_not_show(qtbot, window):  # noqa: F811
+def test_saving_the_settings_page_keeps_what_the_form_does_not_show(qtbot, window):
     """Was: the page rebuilt the pipeline from its fields alone, so saving put the text reader back to
     rapidocr for an analyst who had turned it off in settings.json."""
     file = window.ctx.paths.settings_file

@@ -13,7 +13,7 @@ from groundlens.gui.app import application
 from groundlens.gui.context import open_context
 from groundlens.gui.views.trends import TrendsView
 from groundlens.storage import Store
-from test_storage_support import make_post, mention
+from tests.helpers.storage import make_post, mention
 
 
 def fill(data_dir, dated: list[str], undated: int, unprocessed: int = 0):

@@ -101,18 +101,18 @@ import shutil
 import string
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from PIL import Image, PngImagePlugin
-from test_bad_input import CASES as BAD_INPUT_CASES
-from test_bad_input import Case, gmner_root, good_jsonl, import_cases, jpeg, jsonl
 
 from groundlens.core.ingest import import_paths
 from groundlens.core.ingest.fields import MAX_TEXT_CHARS
 from groundlens.storage import QueryError, Store
 from groundlens.records import Post
+from tests.helpers.bad_input import CASES as BAD_INPUT_CASES
+from tests.helpers.bad_input import Case, gmner_root, good_jsonl, import_cases, jpeg, jsonl
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -569,7 +569,7 @@ HOSTILE_QUERIES = [
 ]
 
 
-@pytest.mark.parametrize("query", HOSTILE_QUERIES + [
+@pytest.mark.parametrize("query", [*HOSTILE_QUERIES,
     "before\x00afterword",
 ])
 def test_hostile_search_queries_answer_or_explain(hostile_store, query):
@@ -613,10 +613,10 @@ def test_the_app_shows_every_kept_hostile_post(qtbot, tmp_path):
     model = window.feed.model
     qtbot.waitUntil(lambda: model.rowCount() == len(shown) + 1, timeout=10_000)
     for row in range(model.rowCount()):
-        qtbot.waitUntil(lambda: model.summary(row) is not None)
+        qtbot.waitUntil(lambda: model.summary(row) is not None)  # noqa: B023 - waitUntil runs it in this iteration
         window.feed.select_row(row)
         inspector = window.inspector
-        qtbot.waitUntil(lambda: inspector.bundle is not None and inspector.bundle.post.id == model.post_id(row))
+        qtbot.waitUntil(lambda: inspector.bundle is not None and inspector.bundle.post.id == model.post_id(row))  # noqa: B023 - waitUntil runs it in this iteration
         native_id = inspector.bundle.post.native_id
         assert shown.get(native_id, "short") in window.inspector.text.toPlainText(), native_id
     window.close()
@@ -632,7 +632,7 @@ def test_the_inspector_header_shows_markup_as_text_and_links_only_the_web(qtbot,
     paths = resolve_paths(tmp_path / "data").ensure()
     with Store.open(paths.db_path) as store:
         store.upsert_posts([Post("jsonl", "h1", "hello", author="<img src=x onerror=alert(1)>",
-                                 url="file:///etc/passwd")])  # fmt: skip
+                                 url="file:///etc/passwd")])
     application()
     window = MainWindow(open_context(paths))
     qtbot.addWidget(window)

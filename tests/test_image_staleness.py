@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from PIL import Image
 
 from groundlens.cli import cli
 from groundlens.core.pipeline.config import PipelineConfig, StageConfig
 from groundlens.storage import Store
-from test_cli_import import served  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +32,7 @@ def hopper_regions(data: Path) -> int:
         return sum(len(e.regions) for e in store.entities_for_post(post_id) if e.text == "Grace Hopper")
 
 
-def test_a_post_processed_before_its_image_arrived_is_redone_when_it_arrives(tmp_path, served):  # noqa: F811
+def test_a_post_processed_before_its_image_arrived_is_redone_when_it_arrives(tmp_path, served):
     www, base = served
     data = tmp_path / "data"
     posts = tmp_path / "posts.jsonl"
@@ -50,7 +48,7 @@ def test_a_post_processed_before_its_image_arrived_is_redone_when_it_arrives(tmp
     assert "finished: 0 of 0 posts" in run(data, "process", *LIGHT)  # nothing changed: nothing redone
 
 
-def test_a_deleted_image_cache_is_noticed_fetched_again_and_used(tmp_path, served):  # noqa: F811
+def test_a_deleted_image_cache_is_noticed_fetched_again_and_used(tmp_path, served):
     www, base = served
     shutil.copy(DEMO, www / "hopper.jpg")
     data = tmp_path / "data"

@@ -15,12 +15,12 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from PIL import Image
 
-from groundlens.core.ingest import fetch_images, import_paths
-from groundlens.core.ingest import images
+from groundlens.core.ingest import fetch_images, images, import_paths
 from groundlens.core.ingest.images import PRIVATE_HOSTS_ENV, ImageCache, ImageLimits
 from groundlens.storage import Store
 from groundlens.records import Media
@@ -48,8 +48,8 @@ BIG = jpeg_bytes(size=(1500, 1500), color=(1, 2, 3))  # noise-free but still wel
 
 
 class ImageServer(BaseHTTPRequestHandler):
-    hits: dict[str, int] = {}
-    routes: dict[str, object] = {}
+    hits: ClassVar[dict[str, int]] = {}
+    routes: ClassVar[dict[str, object]] = {}
 
     def log_message(self, *args):  # keep test output quiet
         pass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -41,7 +41,7 @@ def test_twarc2_lines_join_authors_and_photos_from_includes(tmp_path):
         "1590012345678901234", "1590012345678901300", "1590012345678901400", "1588800000000000030"]
     durant = posts[0].post
     assert durant.source == "x" and durant.author == "NBA" and durant.lang == "en"
-    assert durant.created_at == datetime(2022, 11, 8, 3, 11, 42, tzinfo=timezone.utc)
+    assert durant.created_at == datetime(2022, 11, 8, 3, 11, 42, tzinfo=UTC)
     assert durant.url == "https://x.com/NBA/status/1590012345678901234"
     assert [(m.url, m.width, m.height) for m in durant.media] == [("https://pbs.twimg.com/media/FhDurant40.jpg", 1200, 800)]
     assert posts[1].post.author == "XDevelopers" and posts[1].post.media == []
@@ -70,10 +70,10 @@ def test_flattened_jsonl_is_read_liberally(tmp_path):
     first, second, third = (p.post for p in posts)
     assert (first.source, first.native_id, first.author) == ("jsonl", "17", "alice")
     assert first.media[0].local_path == str((tmp_path / "pics" / "a.jpg").resolve())
-    assert first.created_at == datetime(2021, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+    assert first.created_at == datetime(2021, 3, 4, 5, 6, 7, tzinfo=UTC)
     assert (second.source, second.author) == ("x", "bob")  # twarc-flattened tweets stay X posts
     assert [m.url for m in second.media] == ["https://pbs.twimg.com/media/x.jpg"]
-    assert third.created_at == datetime(2021, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+    assert third.created_at == datetime(2021, 3, 4, 5, 6, 7, tzinfo=UTC)
     assert [m.url for m in third.media] == ["https://e.com/1.png", "https://e.com/2.png"]
 
 
@@ -124,7 +124,7 @@ def test_x_archive_tweets_js(tmp_path):
     assert errors == []
     post = posts[0].post
     assert (post.source, post.native_id, post.author) == ("x", "1050118621198921728", "golden_gate_fan")
-    assert post.created_at == datetime(2018, 10, 10, 20, 19, 24, tzinfo=timezone.utc)
+    assert post.created_at == datetime(2018, 10, 10, 20, 19, 24, tzinfo=UTC)
     assert post.text.startswith("Sunset over the Golden Gate Bridge")
     assert post.url == "https://x.com/golden_gate_fan/status/1050118621198921728"
     assert [(m.url, m.local_path) for m in post.media] == [
@@ -149,7 +149,7 @@ def test_csv_with_flexible_headers_semicolons_and_multiline_text(tmp_path):
     first, second = (p.post for p in posts)
     assert first.text == "Line one\nline two; with semicolon" and first.author == "carol"
     assert first.media[0].local_path == str((tmp_path / "img" / "b.jpg").resolve())
-    assert second.created_at == datetime(2020, 1, 2, 11, 45, tzinfo=timezone.utc)
+    assert second.created_at == datetime(2020, 1, 2, 11, 45, tzinfo=UTC)
     assert posts[1].location == f"{path}:4"  # the first row spans lines 2-3
     assert first.source == "csv" and first.native_id.startswith("sha1:")
     again, _ = split(read_csv(path))

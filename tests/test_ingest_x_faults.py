@@ -17,9 +17,18 @@ from groundlens.core.ingest import import_items, x_api
 from groundlens.core.ingest.report import ItemError, ParsedItem
 from groundlens.core.ingest.x_api import search_recent, stream_posts, user_timeline
 from groundlens.storage import Store
-from test_ingest_x_api import (  # noqa: F401 (token_never_logged is an autouse fixture)
-    TOKEN, X_API, DroppedConnection, fixture, items_of, serve, serve_stream, stream_waits, token_never_logged, waits,
+from tests.helpers.x_api import (
+    TOKEN,
+    X_API,
+    DroppedConnection,
+    fixture,
+    items_of,
+    serve,
+    serve_stream,
 )
+
+# DEBUG logging on (where tweepy prints request headers): no log line may show the token
+pytestmark = pytest.mark.usefixtures("token_never_logged")
 
 SEARCH = ("GET", "/2/tweets/search/recent")
 TIMELINE = ("GET", "/2/users/2244994945/tweets")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import time
@@ -67,7 +68,7 @@ def test_run_processes_every_post_once_and_reports_progress(tmp_path):
     assert counts(paths) == {"pending": 0, "running": 0, "done": 6, "failed": 0}
     with Store.open(paths.db_path) as store:
         by_post = store.entities_for_posts(store.post_ids(None))
-    for post_id, found in by_post.items():
+    for _post_id, found in by_post.items():
         texts = sorted(e.text for e in found)
         assert "Grace Hopper" in texts and "Paris" in texts
         hopper = next(e for e in found if e.text == "Grace Hopper")
@@ -117,7 +118,7 @@ def test_bad_image_fails_its_post_and_retry_failed_requeues_it(tmp_path):
 def test_a_pipeline_that_cannot_be_built_reports_why(tmp_path):
     paths = make_store(tmp_path, 2)
     config = PipelineConfig(ner=StageConfig("no_such_ner"))
-    with pytest.raises(SettingsError, match="pipeline.ner: no ner backend named 'no_such_ner'"):
+    with pytest.raises(SettingsError, match=re.escape("pipeline.ner: no ner backend named 'no_such_ner'")):
         JobRunner(paths, settings(config))  # refused before a worker starts: nothing claimed, nothing failed
     with Store.open(paths.db_path) as store:
         assert store.job_counts(config.key())["running"] == store.job_counts(config.key())["failed"] == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import shutil
 import tarfile
 import time
@@ -103,7 +104,7 @@ def test_status_tells_missing_wrong_size_and_incomplete(paths):
 
 
 def test_require_says_how_to_install(paths):
-    with pytest.raises(ModelNotInstalledError, match="python main.py models install mobile_sam"):
+    with pytest.raises(ModelNotInstalledError, match=re.escape("python main.py models install mobile_sam")):
         require("mobile_sam", paths)
     with pytest.raises(ModelNotInstalledError, match="segment-anything"):
         require("sam_vit_h", paths)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -108,7 +109,7 @@ def test_train_ner_command_writes_a_loadable_model_and_card(tmp_path: Path) -> N
     result = CliRunner().invoke(
         cli,
         ["--data-dir", str(tmp_path / "app"), "train-ner", "--data", str(data), "--out", str(out),
-         "--epochs", "2", "--base", str(base), "--mention-swap", "0.5", "--order-seeds", "1,2"],
+         "--epochs", "2", "--base", str(base), "--mention-swap", "0.5", "--order-seeds", "1,2", "--threads", "1"],
     )
     assert result.exit_code == 0, result.output
     assert "dev MNER" in result.output
@@ -118,6 +119,8 @@ def test_train_ner_command_writes_a_loadable_model_and_card(tmp_path: Path) -> N
     assert config["groundlens_word_shapes"] is True and config["type_vocab_size"] == 12
     card = (out / "MODEL_CARD.md").read_text()
     assert "train-ner" in card and "--mention-swap 0.5 --order-seeds 1,2" in card and "| ALL |" in card
+    assert f"(1 torch thread on a {os.cpu_count()}-core machine, batch 64, measured by this" in card
+    assert "2 CPU threads" not in card  # the figure every card printed, whatever the run
     recognizer = registry.create("ner", "transformers", model=str(out))
     repeated = CliRunner().invoke(cli, ["train-ner", "--data", str(data), "--order-seeds", "1,1"])
     assert repeated.exit_code != 0 and "each seed once" in repeated.output

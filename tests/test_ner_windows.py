@@ -3,6 +3,8 @@ reads the whole post however long it is (windows over the sub-tokens, not a cut 
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from groundlens.core.pipeline import registry
@@ -32,7 +34,7 @@ def found(mentions) -> list[tuple[int, int, str, float]]:
 def test_a_post_gets_the_same_entities_and_scores_in_any_batch(recognizer) -> None:
     alone = found(recognizer.recognize([HOPPER])[0])
     assert {(HOPPER[s:e], t) for s, e, t, _ in alone} >= {("Grace Hopper", "PER"), ("Yale", "ORG")}
-    batches = [OTHERS + [HOPPER], [HOPPER] + OTHERS * 7, OTHERS[:2] + [HOPPER] + OTHERS[2:]]
+    batches = [[*OTHERS, HOPPER], [HOPPER, *OTHERS * 7], [*OTHERS[:2], HOPPER, *OTHERS[2:]]]
     for batch in batches:
         same_as_alone(found(recognizer.recognize(batch)[batch.index(HOPPER)]), alone)
     # and every other post of a batch is scored as it is alone
@@ -43,7 +45,7 @@ def test_a_post_gets_the_same_entities_and_scores_in_any_batch(recognizer) -> No
 @pytest.mark.slow
 def test_the_batch_size_setting_changes_no_result(recognizer) -> None:
     """Re-running after a settings change (batch size, hence batch composition) keeps entities and scores."""
-    texts = OTHERS + [HOPPER] + OTHERS[::-1]
+    texts = [*OTHERS, HOPPER, *OTHERS[::-1]]
     other = registry.create("ner", "transformers", batch_size=3)
     for mine, theirs in zip(recognizer.recognize(texts), other.recognize(texts)):
         same_as_alone(found(theirs), found(mine))
@@ -76,7 +78,7 @@ def test_windows_cover_every_word_once_with_overlap() -> None:
     bounds = word_token_bounds(word_ids, 300)
     windows = plan_windows(bounds, budget=20, overlap=6)
     assert windows[0].keep_from == 0 and windows[-1].keep_to == 300
-    for window, following in zip(windows, windows[1:]):
+    for window, following in itertools.pairwise(windows):
         assert window.keep_to == following.keep_from  # every word scored by exactly one window
         assert following.first_word < window.stop_word  # consecutive windows overlap
     for window in windows:

@@ -8,7 +8,6 @@ from itertools import combinations
 
 import networkx as nx
 from click.testing import CliRunner
-from test_gui import demo_paths  # noqa: F401 - fixture: the real demo import with predictions
 
 from groundlens.core import network
 from groundlens.cli import cli
@@ -26,7 +25,7 @@ def co_mentions(store: Store, query: str | None) -> tuple[Counter, Counter]:
     return singles, pairs
 
 
-def test_gexf_has_every_entity_and_the_co_mention_weights(demo_paths, tmp_path):  # noqa: F811
+def test_gexf_has_every_entity_and_the_co_mention_weights(demo_paths, tmp_path):
     out = tmp_path / "net.gexf"
     result = CliRunner().invoke(cli, ["--data-dir", str(demo_paths.data_dir), "network", "--out", str(out),
                                       "--nodes", "500"])  # fmt: skip
@@ -42,7 +41,7 @@ def test_gexf_has_every_entity_and_the_co_mention_weights(demo_paths, tmp_path):
     assert f"Wrote {len(singles)} entities and {len(pairs)} links" in result.output
 
 
-def test_network_of_a_query_keeps_the_most_mentioned_entities(demo_paths):  # noqa: F811
+def test_network_of_a_query_keeps_the_most_mentioned_entities(demo_paths):
     with Store.open(demo_paths.db_path) as store:
         singles, _ = co_mentions(store, "NASA")
         graph = network.build_graph(store, "NASA", nodes=2)
@@ -51,7 +50,7 @@ def test_network_of_a_query_keeps_the_most_mentioned_entities(demo_paths):  # no
     assert all(graph.nodes[n]["posts"] == singles[n] for n in graph.nodes)
 
 
-def test_layout_is_the_same_for_the_same_search(demo_paths):  # noqa: F811
+def test_layout_is_the_same_for_the_same_search(demo_paths):
     with Store.open(demo_paths.db_path) as store:
         first = network.layout(network.build_graph(store, None))
         second = network.layout(network.build_graph(store, None))

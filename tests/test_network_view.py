@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import networkx as nx
 from PySide6.QtCore import Qt
-from test_gui import demo_paths, window  # noqa: F401 - fixtures: the real demo in a real window
 
 
-def show_network(qtbot, window):  # noqa: F811
+def show_network(qtbot, window):
     with qtbot.waitSignal(window.network.loaded, timeout=15_000):
         window.show_page("network")
     return window.network
 
 
-def test_clicking_a_node_opens_its_entity_page(qtbot, window):  # noqa: F811
+def test_clicking_a_node_opens_its_entity_page(qtbot, window):
     view = show_network(qtbot, window)
     canvas = view.canvas
     node = canvas.nodes["nasa"]
@@ -24,7 +23,7 @@ def test_clicking_a_node_opens_its_entity_page(qtbot, window):  # noqa: F811
     assert window.entity_page.title.text() == "NASA"
 
 
-def test_the_network_follows_the_search_and_exports_gexf(qtbot, window, tmp_path):  # noqa: F811
+def test_the_network_follows_the_search_and_exports_gexf(qtbot, window, tmp_path):
     view = show_network(qtbot, window)
     everything = set(view.canvas.nodes)
     with qtbot.waitSignal(view.loaded, timeout=15_000):
@@ -41,7 +40,7 @@ def test_the_network_follows_the_search_and_exports_gexf(qtbot, window, tmp_path
     assert weights[("falcon 9", "nasa")] == 1  # only the launch post names NASA
 
 
-def test_gexf_export_refuses_the_database(qtbot, window):  # noqa: F811
+def test_gexf_export_refuses_the_database(qtbot, window):
     view = show_network(qtbot, window)
     db = window.ctx.paths.db_path
     size = db.stat().st_size

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -16,12 +17,11 @@ from groundlens.core.pipeline.types import Grounding, Groundings, Judgment, Ment
 from groundlens.records import Evidence, ImageObject
 
 
-
 class KeywordRecognizer:
     """Finds fixed names; raises on texts containing 'BOOM' (to test isolation)."""
 
     name, version = "keywords", "t"
-    TYPES = {"Grace Hopper": "PER", "Paris": "LOC", "Nasa": "ORG"}
+    TYPES: ClassVar[dict[str, str]] = {"Grace Hopper": "PER", "Paris": "LOC", "Nasa": "ORG"}
 
     def __init__(self):
         self.calls: list[int] = []
@@ -84,12 +84,12 @@ class BoxMaskSegmenter:
         return masks
 
 
-def make(config=PipelineConfig(), **overrides):
+def make(config=None, **overrides):
     backends = {"ner": KeywordRecognizer(), "expression": TemplateExpressionWriter(),
                 "entailment": FixedJudge({"PER": 0.9, "LOC": 0.7, "ORG": 0.2}),
                 "grounding": CornerGrounder(), "segmentation": BoxMaskSegmenter()}
     backends.update(overrides)
-    return Pipeline(config, backends), backends
+    return Pipeline(config or PipelineConfig(), backends), backends
 
 
 @pytest.fixture

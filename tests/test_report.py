@@ -8,8 +8,7 @@ from io import BytesIO
 
 from click.testing import CliRunner
 from PIL import Image
-from test_gui import demo_paths  # noqa: F401 - fixture: the real demo import with predictions and masks
-from test_storage_support import make_post
+from tests.helpers.storage import make_post
 
 from groundlens.cli import cli
 from groundlens.storage import Store
@@ -48,7 +47,7 @@ def decoded(uri: str) -> bytes:
     return base64.b64decode(payload)
 
 
-def test_report_opens_offline_with_chart_overlays_and_top_entities(demo_paths, tmp_path):  # noqa: F811
+def test_report_opens_offline_with_chart_overlays_and_top_entities(demo_paths, tmp_path):
     out = tmp_path / "report.html"
     result, page = report(demo_paths.data_dir, out)
     assert "Wrote a report on 10 posts" in result.output
@@ -67,7 +66,7 @@ def test_report_opens_offline_with_chart_overlays_and_top_entities(demo_paths, t
     assert "processed 10 of them (100%)" in " ".join(text.split())
 
 
-def test_report_overlay_shows_the_mask_colour_on_the_picture(demo_paths, tmp_path):  # noqa: F811
+def test_report_overlay_shows_the_mask_colour_on_the_picture(demo_paths, tmp_path):
     """The Falcon 9 post (an OTHER entity, pink #CC79A7) gets its mask tinted into the picture."""
     _, page = report(demo_paths.data_dir, tmp_path / "r.html", "--query", "Falcon")
     (overlay,) = [image for image in page.images if image.get("class") == "overlay"]
@@ -78,7 +77,7 @@ def test_report_overlay_shows_the_mask_colour_on_the_picture(demo_paths, tmp_pat
     assert red > green and blue > green  # pink tint over the rocket's middle
 
 
-def test_report_is_the_same_file_twice_and_counts_only_the_query(demo_paths, tmp_path):  # noqa: F811
+def test_report_is_the_same_file_twice_and_counts_only_the_query(demo_paths, tmp_path):
     first, second = tmp_path / "a.html", tmp_path / "b.html"
     report(demo_paths.data_dir, first, "--query", "NASA")
     _, page = report(demo_paths.data_dir, second, "--query", "NASA")
@@ -88,7 +87,7 @@ def test_report_is_the_same_file_twice_and_counts_only_the_query(demo_paths, tmp
     assert f"{matching} posts; the pipeline" in " ".join(" ".join(page.text).split())
 
 
-def test_report_refuses_to_overwrite_the_database(demo_paths):  # noqa: F811
+def test_report_refuses_to_overwrite_the_database(demo_paths):
     db = demo_paths.db_path
     size = db.stat().st_size
     result = CliRunner().invoke(cli, ["--data-dir", str(demo_paths.data_dir), "report", "--out", str(db)])
@@ -96,7 +95,7 @@ def test_report_refuses_to_overwrite_the_database(demo_paths):  # noqa: F811
     assert db.stat().st_size == size
 
 
-def test_report_says_what_its_figures_leave_out(demo_paths, tmp_path):  # noqa: F811
+def test_report_says_what_its_figures_leave_out(demo_paths, tmp_path):
     """An unprocessed post lowers the processed share; an undated one is named as off the time line."""
     with Store.open(demo_paths.db_path) as store:
         store.upsert_posts([make_post("late", "NASA news without a date", None)])

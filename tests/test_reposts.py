@@ -9,13 +9,11 @@ search pages in the X API v2 response shape: 150 tweets, 76 of them retweets (43
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_ingest_x_api import serve
-from test_storage_support import mention
 
 from groundlens.cli import cli
 from groundlens.core.config import AppPaths
@@ -25,44 +23,34 @@ from groundlens.core.jobs.runner import JobRunner
 from groundlens.core.pipeline.config import PipelineConfig, StageConfig
 from groundlens.core.settings import Settings
 from groundlens.storage import QueryError, Store
-from groundlens.records import Entity, Media, Post, Region
+from groundlens.records import Media, Post
+from tests.helpers.reposts import (
+    ORIGINAL,
+    PHOTO,
+    by_native,
+    cut,
+    durant,
+    original_tweet,
+    page,
+    retweet,
+    tweet,
+    write_pages,
+)
+from tests.helpers.x_api import serve
 
 COLLECTION = Path(__file__).parent / "fixtures" / "ingest" / "twarc2" / "collection.jsonl"
-ORIGINAL = "Kevin Durant and Stephen Curry met fans in Brooklyn before the game, then drove to Madison Square" \
-           " Garden where the Knicks were waiting for a long night of basketball"
-PHOTO = {"media_key": "3_900", "type": "photo", "url": "https://pbs.twimg.com/media/Wave.jpg", "width": 800,
-         "height": 600}
 
 
-def cut(text: str, username: str) -> str:
-    """A retweet's own text as X API v2 sends it: "RT @user: " and the original, cut at 140 characters."""
-    full = f"RT @{username}: {text}"
-    return full if len(full) <= 140 else full[:139] + "\u2026"
 
 
-def tweet(tweet_id: str, text: str, day: int, author: str = "20", **fields) -> dict:
-    return {"id": tweet_id, "text": text, "author_id": author, "created_at": f"2024-03-{day:02d}T10:00:00.000Z",
-            "lang": "en", "edit_history_tweet_ids": [tweet_id], **fields}
 
 
-def retweet(tweet_id: str, day: int, original: str = "1", text: str = ORIGINAL) -> dict:
-    return tweet(tweet_id, cut(text, "nba"), day, referenced_tweets=[{"type": "retweeted", "id": original}],
-                 attachments={"media_keys": ["3_900"]})
 
 
-def page(data: list[dict], tweets: list[dict], **extra) -> dict:
-    users = [{"id": "10", "name": "NBA", "username": "nba"}, {"id": "20", "name": "Fan", "username": "fan"}]
-    return {"data": data, "includes": {"users": users, "tweets": tweets, "media": [PHOTO]},
-            "meta": {"result_count": len(data)}, **extra}
 
 
-def original_tweet() -> dict:
-    return tweet("1", ORIGINAL, 1, author="10", attachments={"media_keys": ["3_900"]})
 
 
-def write_pages(path: Path, *pages: dict) -> Path:
-    path.write_text("".join(json.dumps(p) + "\n" for p in pages), encoding="utf-8")
-    return path
 
 
 def wave_store(tmp_path: Path, retweets: int = 30) -> Store:
@@ -83,14 +71,8 @@ def processed_wave(tmp_path: Path, retweets: int) -> Store:
     return store
 
 
-def by_native(store: Store, native_id: str):
-    return store.post_by_native_id("x", native_id)
 
 
-def durant(store: Store, native_id: str) -> list[Entity]:
-    post = by_native(store, native_id)
-    return [mention(post, "Kevin Durant", "PER", score=0.9, regions=[Region((1, 2, 30, 40), 0.8)]),
-            mention(post, "Brooklyn", "LOC", score=0.8)]
 
 
 # --- readers ---------------------------------------------------------------------------------------
@@ -239,7 +221,7 @@ def test_excel_sep_line_names_the_delimiter(tmp_path):
     ("lists.jsonl", [{"data": [{"id": "9", "name": "hoops", "member_count": 3, "follower_count": 1}]}], "list"),
     ("jobs.jsonl", [{"data": [{"id": "5", "type": "tweets", "status": "complete", "resumable": False,
                                "upload_url": "https://storage.googleapis.com/u"}]}], "compliance job"),
-])  # fmt: skip
+])
 def test_files_of_other_twarc2_objects_get_one_message_naming_them(tmp_path, name, lines, kind):
     path = tmp_path / name
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
@@ -323,7 +305,7 @@ def test_retweets_that_differ_from_their_original_run_on_their_own(tmp_path):
 
 def test_counting_choice_changes_trends_and_entity_pages(tmp_path):
     store = processed_wave(tmp_path, retweets=6)  # original on March 1, retweets on March 2, 3 and 4 (two each)
-    first, stop = datetime(2024, 3, 1, tzinfo=timezone.utc), datetime(2024, 3, 5, tzinfo=timezone.utc)
+    first, stop = datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 3, 5, tzinfo=UTC)
     originals = store.mention_series(["Kevin Durant"], bucket="day", start=first, end=stop)
     everything = store.mention_series(["Kevin Durant"], bucket="day", start=first, end=stop, include_retweets=True)
     assert [(p.bucket, p.count) for p in originals] == [(date(2024, 3, 1), 1), (date(2024, 3, 2), 0),
@@ -335,7 +317,7 @@ def test_counting_choice_changes_trends_and_entity_pages(tmp_path):
     assert [p.count for p in store.mention_series(types=["PER"], bucket="week", include_retweets=True)] == [5, 2]
     assert [p.count for p in store.mention_series(types=["PER"], bucket="week")] == [1]  # the week of March 1
     assert (store.entity_profile("Kevin Durant").posts, store.entity_profile("Kevin Durant", include_retweets=True)
-            .posts) == (1, 7)  # fmt: skip
+            .posts) == (1, 7)
     assert [c.count for c in store.cooccurring("Kevin Durant")] == [1]
     assert [c.count for c in store.cooccurring("Kevin Durant", include_retweets=True)] == [7]
 

@@ -5,7 +5,6 @@ for real; the original's result is saved through the store (its retweets then sh
 from __future__ import annotations
 
 import pytest
-from test_reposts import ORIGINAL, by_native, durant, original_tweet, page, retweet, tweet, write_pages
 
 from groundlens.core.config import resolve_paths
 from groundlens.core.ingest import import_paths
@@ -13,6 +12,7 @@ from groundlens.gui.app import application
 from groundlens.gui.context import open_context
 from groundlens.gui.main_window import MainWindow
 from groundlens.storage import Store
+from tests.helpers.reposts import ORIGINAL, by_native, durant, original_tweet, page, retweet, tweet, write_pages
 
 
 @pytest.fixture

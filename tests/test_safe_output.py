@@ -7,12 +7,12 @@ import os
 
 import pytest
 from click.testing import CliRunner
-from test_storage_support import make_post
 
 from groundlens.cli import cli
 from groundlens.core.config import resolve_paths
 from groundlens.core.safe_output import OutputError, atomic_output, database_files, refuse_overwriting, write_text_atomic
 from groundlens.storage import Store
+from tests.helpers.storage import make_post
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ import unicodedata
 
 import pytest
 from click.testing import CliRunner
-from test_storage_support import make_post, mention, open_store
 
 from groundlens.cli import cli
 from groundlens.core.config import resolve_paths
 from groundlens.storage import Store
 from groundlens.storage.normalize import fold, normalize_entity
 from groundlens.storage.schema import SCHEMA_VERSION, migrate
+from tests.helpers.storage import make_post, mention, open_store, scalar
 
 # (post text, its predicted entity, its type)
 POSTS = [
@@ -32,7 +32,7 @@ QUERIES = [
     ("diyarbakir", 2), ("Diyarbakır", 2), ("DİYARBAKIR", 2), ("DIYARBAKIR", 2),
     ("istanbul", 3), ("İstanbul", 3), ("ıstanbul", 3), ("ISTANBUL", 3),
     ("strasse", 4), ("straße", 4), ("STRASSE", 4),
-]  # fmt: skip
+]
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def _database_with_old_keys(path):
     rows = [(i + 1, text, name, kind) for i, (text, name, kind) in enumerate(POSTS)]
     for post_id, text, name, kind in rows:
         conn.execute("INSERT INTO posts (id, source, native_id, created_at, text) VALUES (?, 'x', ?, 1704888000, ?)",
-                     (post_id, str(post_id - 1), text))  # fmt: skip
+                     (post_id, str(post_id - 1), text))
         start = text.index(name)
         old_key = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
         for origin in ("pred", "gold"):
@@ -102,7 +102,7 @@ def test_migration_recomputes_old_entity_keys_and_the_post_index(tmp_path):
     path = tmp_path / "old.db"
     _database_with_old_keys(path)
     with Store.open(path) as store:
-        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert scalar(path, "PRAGMA user_version") == SCHEMA_VERSION
         for word, index in QUERIES:
             posts, entities, _ = found_by_both(store, word)
             assert posts == {str(index)} and entities == {normalize_entity(POSTS[index][1])}, word
@@ -120,7 +120,7 @@ def data_dir(tmp_path):
     paths = resolve_paths(tmp_path / "data").ensure()
     with Store.open(paths.db_path) as store:
         store.upsert_posts([make_post("1", "Obama meets Trump"), make_post("2", "Trump rally"),
-                            make_post("3", "Obama library")])  # fmt: skip
+                            make_post("3", "Obama library")])
     return paths
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,11 @@ from click.testing import CliRunner
 from groundlens.cli import cli
 from groundlens.core.config import resolve_paths
 from groundlens.core.settings import Settings, SettingsError
+from groundlens.core.jobs.runner import JobRunner
 from groundlens.core.safe_output import describe_write_error
+from groundlens.core.settings import Settings, SettingsError
 from groundlens.storage import Store
-from test_storage_support import make_post
+from tests.helpers.storage import make_post
 
 
 @pytest.fixture
@@ -93,7 +96,7 @@ def test_settings_validate_accepts_what_can_run_and_names_the_stage_otherwise():
     hub = Settings(pipeline=Settings().pipeline.with_stage("grounding", {"backend": "owlv2", "options": {"model": "a/b"}}))
     assert hub.validate() is hub  # a hub id can only be checked by loading it
     sam = Settings(pipeline=Settings().pipeline.with_stage("segmentation", {"backend": "sam", "options": {"variant": "vit_x"}}))
-    with pytest.raises(SettingsError, match="pipeline.segmentation: sam: unknown SAM variant 'vit_x'"):
+    with pytest.raises(SettingsError, match=re.escape("pipeline.segmentation: sam: unknown SAM variant 'vit_x'")):
         sam.validate()
 
 
@@ -117,9 +120,8 @@ def test_analyze_refuses_an_output_in_a_missing_folder_before_loading_models(dat
 
 
 def test_a_full_device_is_named_as_such():
-    with pytest.raises(OSError) as raised:
-        with open("/dev/full", "w", encoding="utf-8") as handle:
-            handle.write("x" * 10_000)
+    with pytest.raises(OSError) as raised, open("/dev/full", "w", encoding="utf-8") as handle:
+        handle.write("x" * 10_000)
     assert raised.value.errno == errno.ENOSPC
     assert describe_write_error(Path("/dev/full"), raised.value) == (
         "cannot write /dev/full: no space left on the device holding /dev"

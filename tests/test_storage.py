@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-from test_storage_support import fts_matches_posts, make_post, mention, open_store
 
 from groundlens.storage import SCHEMA_VERSION, SchemaError, Store
 from groundlens.records import Entity, Media, Post, Region
 from groundlens.storage.schema import migrate
+from tests.helpers.storage import fts_matches_posts, make_post, mention, open_store, outside, scalar
 
 
 def test_open_sets_wal_foreign_keys_busy_timeout_and_schema_version(tmp_path):
-    store = open_store(tmp_path)
-    conn = store._conn
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    store.close()
+    open_store(tmp_path).close()
+    with outside(tmp_path / "test.db") as conn:  # a connection opened as the store opens each of its own
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     Store.open(tmp_path / "test.db").close()  # reopening an up-to-date database changes nothing
 
 
@@ -50,12 +49,14 @@ def test_full_text_index_follows_inserts_edits_and_deletes_exactly(tmp_path, sta
     store = Store.open(path)
     store.upsert_posts([make_post(str(i), f"post {i} about Paris") for i in range(50)], batch_size=20)
     store.upsert_posts([make_post("3", "now about Rome"), make_post("4", "post 4 about Paris"),
-                        make_post("99", "a new one about Oslo")])  # fmt: skip
+                        make_post("99", "a new one about Oslo")])
     assert fts_matches_posts(store.path)
     assert (store.count_matching("paris"), store.count_matching("rome"), store.count_matching("oslo")) == (49, 1, 1)
-    store._conn.execute("DELETE FROM posts WHERE native_id = '5'")
+    with outside(store.path) as conn:
+        conn.execute("DELETE FROM posts WHERE native_id = '5'")
     assert fts_matches_posts(store.path) and store.count_matching("paris") == 48
-    store._conn.execute("UPDATE posts SET text = 'tampered' WHERE native_id = '6'")  # bypasses the store
+    with outside(store.path) as conn:
+        conn.execute("UPDATE posts SET text = 'tampered' WHERE native_id = '6'")  # bypasses the store
     assert not fts_matches_posts(store.path)  # so the check above can fail
 
 
@@ -75,9 +76,9 @@ def test_post_round_trip_keeps_metadata_and_raw_payload(tmp_path):
     stored = store.get_post(post.id)
     assert (stored.source, stored.native_id, stored.author, stored.lang, stored.url) == (
         "twitter", "9", "@someone", "en", "https://x/9",
-    )  # fmt: skip
+    )
     assert stored.raw == {"id": "9", "n": [1, 2]}
-    assert stored.created_at == datetime(2024, 1, 10, 12, tzinfo=timezone.utc)
+    assert stored.created_at == datetime(2024, 1, 10, 12, tzinfo=UTC)
     assert store.get_post(12345) is None
 
 
@@ -152,12 +153,12 @@ def test_save_result_replaces_predictions_and_regions(tmp_path):
     rle = {"size": [4, 6], "counts": b"3;2N0"}
     kd = mention(post, "Kevin Durant", "PER", score=0.98, groundable=True, groundable_score=0.8,
                  expression="Kevin Durant, the basketball player", model_version="ner-1",
-                 regions=[Region((1, 2, 30, 40), 0.9, rle, 12)])  # fmt: skip
+                 regions=[Region((1, 2, 30, 40), 0.9, rle, 12)])
     store.save_result(post.id, "cfg", [kd, mention(post, "Warriors", "ORG", groundable=False)], None)
     (stored, warriors) = store.entities_for_post(post.id)
     assert (stored.norm, stored.score, stored.groundable, stored.expression) == (
         "kevin durant", 0.98, True, "Kevin Durant, the basketball player",
-    )  # fmt: skip
+    )
     assert stored.regions == [
         Region((1.0, 2.0, 30.0, 40.0), 0.9, {"size": [4, 6], "counts": "3;2N0"}, 12, post.media[0].id)
     ]
@@ -165,7 +166,7 @@ def test_save_result_replaces_predictions_and_regions(tmp_path):
 
     store.save_result(post.id, "cfg", [mention(post, "Warriors", "ORG")], None)
     assert [e.text for e in store.entities_for_post(post.id)] == ["Warriors"]
-    assert store._conn.execute("SELECT COUNT(*) FROM regions").fetchone()[0] == 0  # regions went with them
+    assert scalar(store.path, "SELECT COUNT(*) FROM regions") == 0  # regions went with them
 
 
 def test_bad_entities_are_rejected_before_anything_is_written(tmp_path):
@@ -248,7 +249,7 @@ def test_migrates_a_version_1_database_and_keeps_its_data(tmp_path):
     path = tmp_path / "old.db"
     _v1_database(path)
     store = Store.open(path)
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert scalar(path, "PRAGMA user_version") == SCHEMA_VERSION
     post = store.get_post(1)
     assert (post.native_id, post.text, post.media[0].url) == ("42", "Obama visits Berlin", "https://img/1.jpg")
     obama, berlin = store.entities_for_post(1)

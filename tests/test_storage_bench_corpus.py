@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_storage_support import open_store
 
 import bench.corpus as corpus
+from tests.helpers.storage import open_store
 
 
 @pytest.fixture(params=["built-in", "twitter-gmner"])

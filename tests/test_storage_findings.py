@@ -6,12 +6,12 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from test_storage_support import fts_matches_posts, make_post, mention, open_store
 
 from groundlens.storage import QueryError, Store
 from groundlens.storage.db import connect
 from groundlens.records import Evidence, ImageFindings, ImageObject, ImageText, Region
 from groundlens.storage.schema import migrate
+from tests.helpers.storage import fts_matches_posts, make_post, mention, open_store
 
 
 def _photo_post(store: Store, native_id: str, text: str):

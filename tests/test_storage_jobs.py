@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import sqlite3
 import threading
 import time
 
-from test_storage_support import make_post, mention, open_store
-
 from groundlens.storage import Store
+from tests.helpers.storage import make_post, mention, open_store, outside, scalar
 
 
 def _posts(store, n):
@@ -49,7 +49,8 @@ def test_claims_from_two_connections_never_overlap(tmp_path):
         thread.join()
     assert sorted(claimed["w1"] + claimed["w2"]) == ids[6:]  # every job once, none twice
     assert first.job_counts("cfg")["running"] == 40
-    workers = dict(first._conn.execute("SELECT worker, COUNT(*) FROM jobs GROUP BY worker").fetchall())
+    with outside(first.path) as conn:
+        workers = dict(conn.execute("SELECT worker, COUNT(*) FROM jobs GROUP BY worker").fetchall())
     assert workers == {"w1": 3 + len(claimed["w1"]), "w2": 3 + len(claimed["w2"])}
 
 
@@ -83,7 +84,8 @@ def test_requeue_stale_by_worker_or_age(tmp_path):
     assert store.job_counts("cfg") == {"pending": 4, "running": 2, "done": 0, "failed": 0}
     assert store.requeue_stale("cfg") == 2  # no workers left: everything running goes back
     assert store.claim("cfg", "w", 10) == ids
-    attempts = store._conn.execute("SELECT post_id, attempts FROM jobs ORDER BY post_id").fetchall()
+    with outside(store.path) as conn:
+        attempts = conn.execute("SELECT post_id, attempts FROM jobs ORDER BY post_id").fetchall()
     assert [a for _, a in attempts] == [2, 2, 2, 2, 1, 1]
 
 
@@ -96,7 +98,7 @@ def test_save_result_finishes_the_job_and_retry_failed(tmp_path):
     store.save_result(ok, "cfg", [mention(post, "Paris", "LOC")], None)
     store.save_result(broken, "cfg", [], "grounding: CUDA out of memory")
     assert store.job_counts("cfg") == {"pending": 0, "running": 0, "done": 1, "failed": 1}
-    error = store._conn.execute("SELECT error FROM jobs WHERE post_id = ?", (broken,)).fetchone()[0]
+    error = scalar(store.path, "SELECT error FROM jobs WHERE post_id = ?", (broken,))
     assert error == "grounding: CUDA out of memory"
     assert store.post_summaries([broken])[0].pipeline_state == "failed"
     (failure,) = store.failed_jobs("cfg")
@@ -119,10 +121,8 @@ def test_a_failed_save_changes_nothing(tmp_path):
     store.save_result(pid, "cfg", [mention(post, "Paris", "LOC")], None)
     bad = mention(post, "Paris", "LOC")
     bad.type = "PLACE"
-    try:
+    with contextlib.suppress(ValueError):
         store.save_results("cfg", [(pid, [mention(post, "post", "OTHER")], None), (pid, [bad], None)])
-    except ValueError:
-        pass
     assert [e.text for e in store.entities_for_post(pid)] == ["Paris"]
     assert store.job_counts("cfg")["done"] == 1
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from test_storage_support import make_post, mention, open_store
 
 from groundlens.storage import QueryError
 from groundlens.storage.feed import ORDERS, walk_feed_order
 from groundlens.storage.query import parse_query
+from tests.helpers.storage import make_post, mention, open_store, outside
 
 
 @pytest.fixture
@@ -18,10 +18,10 @@ def corpus(tmp_path):
     store = open_store(tmp_path)
     posts = [
         make_post("kd", "Kevin Durant joins the Golden State Warriors", "2024-01-05", author="@NBAnews",
-                  lang="en", image="https://img/kd.jpg"),  # fmt: skip
+                  lang="en", image="https://img/kd.jpg"),
         make_post("paris", "Trump lands in Paris for the summit", "2024-01-20", author="Reporter", lang="en"),
         make_post("rome", "Pope Francis speaks in Rome", "2024-02-03", source="mastodon", lang="it",
-                  image="https://img/rome.jpg"),  # fmt: skip
+                  image="https://img/rome.jpg"),
         make_post("near", "near the stadium, warriors fans wait", "2024-02-15", lang="en"),
         make_post("durant2", "Durant scores 40 against Boston", "2024-03-01", author="nbanews", lang="en"),
         make_post("plain", "nothing to see here", None),
@@ -29,11 +29,11 @@ def corpus(tmp_path):
     store.upsert_posts(posts)
     kd, paris, rome, near, durant2, _ = posts
     store.save_result(kd.id, "cfg", [mention(kd, "Kevin Durant", "PER", groundable=True),
-                                     mention(kd, "Golden State Warriors", "ORG", groundable=False)], None)  # fmt: skip
+                                     mention(kd, "Golden State Warriors", "ORG", groundable=False)], None)
     store.save_result(paris.id, "cfg", [mention(paris, "Trump", "PER", groundable=False),
-                                        mention(paris, "Paris", "LOC", groundable=True)], None)  # fmt: skip
+                                        mention(paris, "Paris", "LOC", groundable=True)], None)
     store.save_result(rome.id, "cfg", [mention(rome, "Pope Francis", "PER", groundable=True),
-                                       mention(rome, "Rome", "LOC")], None)  # fmt: skip
+                                       mention(rome, "Rome", "LOC")], None)
     store.save_result(durant2.id, "cfg", [mention(durant2, "Durant", "PER"), mention(durant2, "Boston", "ORG")], None)
     store.add_gold_entities(near.id, [mention(near, "warriors", "ORG")])
     return store, {post.native_id: post.id for post in posts}
@@ -210,9 +210,10 @@ def test_a_page_of_a_common_word_walks_the_feed_order_with_the_same_result(tmp_p
         for i in range(60)
     ]
     store.upsert_posts(posts)
-    assert walk_feed_order(store._conn, parse_query("common"))  # the plan this test is about
-    assert not walk_feed_order(store._conn, parse_query("rare"))
-    assert not walk_feed_order(store._conn, parse_query("common lang:en"))
+    with outside(store.path) as conn:
+        assert walk_feed_order(conn, parse_query("common"))  # the plan this test is about
+        assert not walk_feed_order(conn, parse_query("rare"))
+        assert not walk_feed_order(conn, parse_query("common lang:en"))
     for query in ("common", "common -rare", "common after:2024-01-10 before:2024-01-20", "word OR rare"):
         for order in ORDERS:
             everything = store.post_ids(query, order=order)  # all matches: the match-driven plan

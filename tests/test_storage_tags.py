@@ -4,7 +4,7 @@ bad names and cycles refused with a reason, deletes that leave the trends and th
 from __future__ import annotations
 
 import pytest
-from test_storage_support import make_post, mention, open_store
+from tests.helpers.storage import make_post, mention, open_store
 
 from groundlens.storage import QueryError
 from groundlens.storage.selection import PostSelection

@@ -5,13 +5,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
-from test_storage_support import make_post, mention, open_store
 
 from groundlens.storage import entity_search
 from groundlens.storage.query import parse_query
+from tests.helpers.storage import make_post, mention, open_store, outside, scalar
 
 # (native id, day or None, text, [(surface, type)])
 CORPUS = [
@@ -52,7 +52,7 @@ def test_daily_series_per_entity_is_dense_between_first_and_last_mention(trends)
     got = series(store.mention_series(["Obama"]))
     assert got == {"obama": [("2024-01-01", 1), ("2024-01-02", 1), ("2024-01-03", 1), ("2024-01-04", 0),
                              ("2024-01-05", 0), ("2024-01-06", 0), ("2024-01-07", 0), ("2024-01-08", 0),
-                             ("2024-01-09", 1)]}  # fmt: skip
+                             ("2024-01-09", 1)]}
 
 
 def test_weekly_series_per_entity_and_type_filter(trends):
@@ -69,7 +69,7 @@ def test_weekly_series_per_entity_and_type_filter(trends):
 
 def test_series_per_type_over_a_date_range(trends):
     store, _ = trends
-    got = series(store.mention_series(start=date(2024, 1, 1), end=datetime(2024, 1, 3, tzinfo=timezone.utc)))
+    got = series(store.mention_series(start=date(2024, 1, 1), end=datetime(2024, 1, 3, tzinfo=UTC)))
     assert got == {
         "PER": [("2024-01-01", 2), ("2024-01-02", 1)],
         "LOC": [("2024-01-01", 1), ("2024-01-02", 0)],
@@ -78,10 +78,10 @@ def test_series_per_type_over_a_date_range(trends):
     }
     assert series(store.mention_series(types=["OTHER"])) == {}  # the only OTHER mention is gold
     with_gold = series(store.mention_series(types=["OTHER", "PER"], start=date(2024, 1, 2), end=date(2024, 1, 3),
-                                            include_gold=True))  # fmt: skip
+                                            include_gold=True))
     assert with_gold == {"OTHER": [("2024-01-02", 0)], "PER": [("2024-01-02", 2)]}
     assert series(store.mention_series(types=["OTHER"], start=date(2024, 1, 15), end=date(2024, 1, 16),
-                                       include_gold=True)) == {"OTHER": [("2024-01-15", 1)]}  # fmt: skip
+                                       include_gold=True)) == {"OTHER": [("2024-01-15", 1)]}
     with pytest.raises(ValueError):
         store.mention_series(types=["MISC"])
     with pytest.raises(ValueError):
@@ -94,19 +94,19 @@ def test_top_entities_in_windows_and_by_type(trends):
     assert ranked == [("obama", "Obama", "PER", 5), ("berlin", "Berlin", "LOC", 4), ("merkel", "Merkel", "PER", 3)]
     assert [(c.norm, c.count) for c in store.top_entities(start=date(2024, 1, 8))] == [
         ("berlin", 2), ("merkel", 1), ("obama", 1),
-    ]  # fmt: skip
+    ]
     assert [(c.norm, c.count) for c in store.top_entities(end=date(2024, 1, 2))] == [
         ("berlin", 1), ("merkel", 1), ("obama", 1),
-    ]  # fmt: skip
+    ]
     assert [(c.norm, c.count) for c in store.top_entities(type="PER", limit=1)] == [("obama", 5)]
     # windows where all-time leaders fall behind (the search must look beyond them)
     assert [(c.norm, c.count) for c in store.top_entities(start=date(2024, 1, 8), limit=1)] == [("berlin", 2)]
     assert [(c.norm, c.count) for c in store.top_entities(date(2024, 1, 9), date(2024, 1, 10), limit=2)] == [
         ("merkel", 1), ("obama", 1),
-    ]  # fmt: skip
+    ]
     assert [(c.norm, c.count) for c in store.top_entities(date(2024, 1, 7), date(2024, 1, 8), limit=1)] == [
         ("merkel", 1),
-    ]  # fmt: skip
+    ]
     assert [(c.norm, c.type, c.count) for c in store.top_entities(type="ORG")] == [("berlin", "ORG", 1)]
     assert [(c.norm, c.count) for c in store.top_entities(include_gold=True, limit=1)] == [("obama", 6)]
 
@@ -126,7 +126,7 @@ def test_undated_posts_count_in_the_all_time_ranking_only(tmp_path):
     everything = store.coverage()
     assert (everything.posts, everything.processed, everything.undated, everything.last_day) == (
         4, 3, 3, date(2024, 1, 2),
-    )  # fmt: skip
+    )
     dated = store.coverage(start=date(2024, 1, 1), end=date(2024, 1, 3))
     assert (dated.posts, dated.processed, dated.share) == (1, 1, 1.0)
 
@@ -135,7 +135,7 @@ def test_cooccurring_counts_shared_posts(trends):
     store, _ = trends
     assert [(c.norm, c.type, c.count) for c in store.cooccurring("Obama")] == [
         ("berlin", "LOC", 2), ("merkel", "PER", 2),
-    ]  # fmt: skip
+    ]
     assert [(c.norm, c.count) for c in store.cooccurring("obama", start=date(2024, 1, 5))] == [("merkel", 1)]
     assert [(c.norm, c.count) for c in store.cooccurring("obama", limit=1)] == [("berlin", 2)]
     assert store.cooccurring("nobody") == []
@@ -145,8 +145,8 @@ def test_entity_profile(trends):
     store, _ = trends
     obama = store.entity_profile("Obama")
     assert (obama.norm, obama.name, obama.types, obama.mentions, obama.posts) == ("obama", "Obama", {"PER": 5}, 5, 5)
-    assert obama.first_seen == datetime(2024, 1, 1, 12, tzinfo=timezone.utc)
-    assert obama.last_seen == datetime(2024, 1, 9, 12, tzinfo=timezone.utc)  # the undated post has no say
+    assert obama.first_seen == datetime(2024, 1, 1, 12, tzinfo=UTC)
+    assert obama.last_seen == datetime(2024, 1, 9, 12, tzinfo=UTC)  # the undated post has no say
     assert store.entity_profile("obama", include_gold=True).mentions == 6
     berlin = store.entity_profile("berlin")
     assert (berlin.types, berlin.mentions) == ({"LOC": 3, "ORG": 1}, 4)
@@ -172,14 +172,15 @@ def test_aggregates_follow_replaced_results_and_changed_dates(trends):
     "query",
     ["obama", "berlin", "type:PER", "type:LOC,ORG", "-type:PER", "date:2024-01", "after:2024-01-08",
      "ber* before:2024-01-10", "entity:obama", "merkel OR obama", "-merkel type:PER", "type:ORG date:2024-01-16"],
-)  # fmt: skip
+)
 def test_entity_search_from_aggregates_equals_counting_mentions(trends, query):
     store, _ = trends
     parsed = parse_query(query)
     assert entity_search._aggregated(parsed)
-    for limit, offset in ((20, 0), (1, 1)):
-        fast = entity_search._from_aggregates(store._conn, parsed, limit, offset)
-        slow = entity_search._from_mentions(store._conn, parsed, limit, offset)
-        assert fast[0] == slow[0] and fast[1] == slow[1]
+    with outside(store.path) as conn:
+        for limit, offset in ((20, 0), (1, 1)):
+            fast = entity_search._from_aggregates(conn, parsed, limit, offset)
+            slow = entity_search._from_mentions(conn, parsed, limit, offset)
+            assert fast[0] == slow[0] and fast[1] == slow[1]
     assert not entity_search._aggregated(parse_query("obama groundable:yes"))
     assert not entity_search._aggregated(parse_query("obama after:2024-01-02T10:00"))

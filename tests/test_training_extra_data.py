@@ -193,7 +193,7 @@ def test_a_type_correction_repeated_in_extra_data_changes_the_recogniser_on_an_u
 
 def test_corrected_posts_export_as_gmner_training_data_that_train_prior_reads(tmp_path):
     """A type correction and a drawn box reach the exported CoNLL and VOC files; uncorrected posts stay out."""
-    from test_storage_support import make_post, mention
+    from tests.helpers.storage import make_post, mention
 
     from groundlens.cli import cli
     from groundlens.core.config import resolve_paths

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TypeVar
 
 IMGID_PREFIX = "IMGID:"
 Box = tuple[float, float, float, float]
+T = TypeVar("T")  # a box, or anything else kept per VOC object name (the evaluation's masks)
 
 
 class GmnerFormatError(ValueError):
@@ -60,15 +62,15 @@ def token_offsets(tokens: list[str]) -> list[tuple[int, int]]:
 def bio_spans(tags: list[str]) -> list[tuple[int, int, str]]:
     """(token_start, token_end, type) per entity; a stray I- opens a new entity (standard repair)."""
     spans: list[tuple[int, int, str]] = []
-    start, kind = None, None
+    current: tuple[int, str] | None = None  # (first token, type) of the entity being read
     for index, tag in enumerate([*tags, "O"]):
         prefix, _, label = tag.partition("-")
-        continues = prefix == "I" and kind == label
-        if start is not None and not continues:
-            spans.append((start, index, kind))
-            start, kind = None, None
+        continues = prefix == "I" and current is not None and current[1] == label
+        if current is not None and not continues:
+            spans.append((current[0], index, current[1]))
+            current = None
         if prefix in ("B", "I") and not continues:
-            start, kind = index, label
+            current = (index, label)
     return spans
 
 
@@ -85,7 +87,9 @@ def read_conll(
     With `on_error` (the importer's way of going on past bad input), a malformed line is passed
     to it instead and the post it belongs to is skipped.
     """
-    image_id, tokens, tags, skipping = None, [], [], False
+    image_id, skipping = None, False
+    tokens: list[str] = []
+    tags: list[str] = []
     with open(path, encoding="utf-8") as handle:
         for line_number, raw in enumerate(handle, start=1):
             line = raw.rstrip("\n")
@@ -99,17 +103,17 @@ def read_conll(
                     yield image_id, tokens, tags
                 image_id, tokens, tags, skipping = line[len(IMGID_PREFIX):].strip(), [], [], False
                 if not is_plain_id(image_id):  # it names <id>.jpg and <id>.xml: no way out of the dataset
-                    error = GmnerFormatError(f"{path}:{line_number}: image id {image_id!r} is not a plain file name"
-                                             " (no folders, '..' or absolute paths)")
+                    bad_id = GmnerFormatError(f"{path}:{line_number}: image id {image_id!r} is not a plain file name"
+                                              " (no folders, '..' or absolute paths)")
                     if on_error is None:
-                        raise error
-                    on_error(error)
+                        raise bad_id
+                    on_error(bad_id)
                     skipping = True
                 continue
             if skipping:
                 continue
             token, sep, tag = line.rpartition("\t")
-            error = None
+            error: GmnerFormatError | None = None
             if not sep or image_id is None:
                 error = GmnerFormatError(f"{path}:{line_number}: expected 'token<TAB>tag' inside a post, got {line!r}")
             elif tag != "O" and tag[:2] not in ("B-", "I-"):
@@ -148,16 +152,17 @@ def read_voc(path: Path) -> tuple[tuple[int, int] | None, dict[str, list[Box]]]:
         if not name or box is None:
             continue
         try:
-            coords = tuple(float(box.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
+            x0, y0, x1, y1 = (float(box.findtext(k) or "") for k in ("xmin", "ymin", "xmax", "ymax"))  # "": ValueError
         except (TypeError, ValueError):
             raise GmnerFormatError(f"{path}: object {name!r} has a malformed bndbox") from None
+        coords = (x0, y0, x1, y1)
         if not all(math.isfinite(c) for c in coords):
             raise GmnerFormatError(f"{path}: object {name!r} has a bndbox that is not finite numbers: {coords}")
-        boxes.setdefault(name, []).append(coords)  # type: ignore[arg-type]
+        boxes.setdefault(name, []).append(coords)
     return size, boxes
 
 
-def boxes_for(name: str, boxes: dict[str, list[Box]]) -> tuple[Box, ...]:
+def boxes_for(name: str, boxes: Mapping[str, list[T]]) -> tuple[T, ...]:
     """The boxes of the VOC objects named `name` (exactly, else case-insensitively): the dataset's rule."""
     if name in boxes:
         return tuple(boxes[name])
@@ -166,7 +171,8 @@ def boxes_for(name: str, boxes: dict[str, list[Box]]) -> tuple[Box, ...]:
 
 
 def build_post(image_id: str, tokens: list[str], tags: list[str], xml_dir: Path | None) -> GmnerPost:
-    size, boxes = (None, {})
+    size: tuple[int, int] | None = None
+    boxes: dict[str, list[Box]] = {}
     if xml_dir is not None and (xml_dir / f"{image_id}.xml").exists():
         size, boxes = read_voc(xml_dir / f"{image_id}.xml")
     offsets = token_offsets(tokens)

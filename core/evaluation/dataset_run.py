@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from groundlens.core.datasets.gmner import GmnerPost
 from groundlens.core.jobs.analyze_file import AnalyzeSummary, analyze_jsonl

@@ -13,12 +13,12 @@ never counts as a grounding failure:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 from groundlens.core.datasets.gmner import GoldEntity
-from groundlens.core.evaluation.predictions import PredictedEntity
 from groundlens.core.evaluation.boxes import IOU_THRESHOLD, best_box_iou
+from groundlens.core.evaluation.predictions import PredictedEntity
 
 
 def _share(part: int, whole: int) -> float | None:

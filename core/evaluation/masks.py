@@ -16,9 +16,10 @@ exact first, then case-insensitively.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from pycocotools import mask as mask_utils
 
@@ -40,7 +41,7 @@ class GoldMasks:
     malformed: list[str] = field(default_factory=list)
 
     def for_entity(self, post_id: str, name: str) -> tuple[Rle, ...]:
-        return boxes_for(name, self.by_post.get(post_id, {}))  # type: ignore[arg-type]
+        return boxes_for(name, self.by_post.get(post_id, {}))
 
 
 def compressed(rle: Rle) -> Rle:

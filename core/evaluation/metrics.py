@@ -4,8 +4,8 @@ entity's (one-to-one). NER training chooses epochs with it; `scoring` builds the
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 Entity = tuple[str, str]  # (span text, type)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from groundlens.core.ingest.jsonl import JSONProblem, parse_json
-from groundlens.core.pipeline.types import Box
+from groundlens.core.pipeline.types import Box, as_box
 
 MAX_MESSAGES = 20  # problems listed one by one; beyond this only counted
 
@@ -70,7 +70,7 @@ def _box(value: Any) -> Box | None:
         raise PredictionFormatError(f"box must be null or [x0, y0, x1, y1], got {value!r}")
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value):
         raise PredictionFormatError(f"box has a non-numeric coordinate: {value!r}")
-    return tuple(float(v) for v in value)  # type: ignore[return-value]
+    return as_box(value)
 
 
 def _mask(value: Any) -> dict[str, Any] | None:
@@ -113,8 +113,9 @@ def parse_line(line: str) -> PredictedPost:
     entities = raw.get("entities", [])
     if not isinstance(entities, list):
         raise PredictionFormatError("'entities' must be a list")
-    error = raw.get("error")
-    return PredictedPost(id=str(post_id), entities=[_entity(e) for e in entities], error=None if error is None else str(error))
+    failure = raw.get("error")
+    return PredictedPost(id=str(post_id), entities=[_entity(e) for e in entities],
+                         error=None if failure is None else str(failure))
 
 
 def read_predictions(path: Path) -> PredictionFile:

@@ -7,8 +7,8 @@ can lose a match. Counts are summed over posts (micro P/R/F1).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -16,8 +16,8 @@ from groundlens.core.datasets.gmner import GmnerPost, GoldEntity
 from groundlens.core.evaluation.boxes import IOU_THRESHOLD, best_box_iou
 from groundlens.core.evaluation.grounding import GroundingFigures
 from groundlens.core.evaluation.masks import GoldMasks, best_mask_iou
-from groundlens.core.evaluation.predictions import PredictedEntity, PredictionFile
 from groundlens.core.evaluation.metrics import PRF
+from groundlens.core.evaluation.predictions import PredictedEntity, PredictionFile
 
 MAX_LISTED_IDS = 10
 

@@ -6,6 +6,7 @@ The app's settings save it here and `main.py x ...` reads it from here, so both 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -73,10 +74,8 @@ def _find_token(config_dir: Path | None) -> str | None:
 
 def forget_token(config_dir: Path | None = None) -> None:
     if _keyring_usable():
-        try:
+        with contextlib.suppress(KeyringError):
             keyring.delete_password(KEYRING_SERVICE, KEYRING_USER)
-        except KeyringError:
-            pass
     ((config_dir or default_config_dir()) / TOKEN_FILE_NAME).unlink(missing_ok=True)
 
 

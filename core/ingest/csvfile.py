@@ -15,9 +15,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+from collections.abc import Iterator
 from itertools import chain, islice
 from pathlib import Path
-from typing import Iterator
 
 from groundlens.core.ingest.fields import MAX_TEXT_CHARS, RecordError, record_to_post
 from groundlens.core.ingest.report import ItemError, ParsedItem

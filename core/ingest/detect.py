@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from groundlens.core.ingest.archive import read_archive
 from groundlens.core.ingest.csvfile import declared_delimiter, read_csv

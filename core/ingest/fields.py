@@ -15,15 +15,22 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from dateutil import parser as dateparser
 
 from groundlens.core.ingest.links import (
-    STORED_ORIGINALS, carries_post, export_references, set_links, share_original, v1_references, v2_references,
+    STORED_ORIGINALS,
+    carries_post,
+    export_references,
+    set_links,
+    share_original,
+    v1_references,
+    v2_references,
 )
 from groundlens.core.ingest.report import ItemError, ParsedItem
 from groundlens.records import Media, Post
@@ -32,8 +39,8 @@ log = logging.getLogger(__name__)
 
 X_SOURCE = "x"
 MAX_TEXT_CHARS = 2_000_000
-EARLIEST_DATE = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST_DATE = datetime(2100, 1, 1, tzinfo=timezone.utc)
+EARLIEST_DATE = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_DATE = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 class RecordError(ValueError):
@@ -102,10 +109,10 @@ def parse_time(value: Any) -> datetime | None:
         raise RecordError(f"date must be text or a number, got {type(value).__name__}")
     try:
         if not isinstance(value, str):
-            parsed = datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=timezone.utc)
+            parsed = datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=UTC)
         else:
             parsed = _known_format(value.strip()) or dateparser.parse(value)
-        parsed = parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except (ValueError, OverflowError, OSError):  # OverflowError: 9999-12-31T23:00-05:00 is past year 9999 in UTC
         raise RecordError(f"unreadable date {value!r}") from None
     if not EARLIEST_DATE <= parsed < LATEST_DATE:
@@ -231,7 +238,7 @@ def fails_alone(convert: Callable[..., Post]) -> Callable[..., Post]:
             return convert(*args, **kwargs)
         except RecordError:
             raise
-        except Exception as error:  # noqa: BLE001 - reported on the record, logged with its traceback
+        except Exception as error:
             log.exception("unexpected error converting a record")
             raise RecordError(f"cannot be read ({type(error).__name__}: {error})") from None
 
@@ -265,9 +272,9 @@ def record_to_post(
     if text is None:
         raise RecordError("no text field (looked for text, full_text, tweet, content, body, message, caption)")
     found_id = lookup(record, ID, keyed=keyed)
-    if found_id is None and default_id is None:
-        raise RecordError("no id field (looked for id, id_str, tweet_id, post_id)")
     post_id = native_id(found_id[1], found_id[0]) if found_id else default_id
+    if post_id is None:
+        raise RecordError("no id field (looked for id, id_str, tweet_id, post_id)")
     author = lookup(record, AUTHOR, keyed=keyed)
     created = lookup(record, CREATED, keyed=keyed)
     lang = lookup(record, LANG, keyed=keyed)

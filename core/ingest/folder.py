@@ -17,9 +17,10 @@ import json
 import mimetypes
 import os
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from groundlens.core.ingest.fields import RecordError, record_to_post
 from groundlens.core.ingest.jsonl import JSONProblem, parse_json

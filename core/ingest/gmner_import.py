@@ -8,8 +8,8 @@ the dataset is distributed without its images.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from groundlens.core.datasets.gmner import GmnerFormatError, GmnerPost, build_post, read_conll
 from groundlens.core.ingest.report import ItemError, ParsedItem
@@ -53,7 +53,7 @@ def gold_entities(sample: GmnerPost) -> list[Entity]:
             start=gold.start,
             end=gold.end,
             text=gold.text,
-            type=gold.type,  # type: ignore[arg-type]
+            type=gold.type,  # type: ignore[arg-type]  # a str type from GMNER data: PER/LOC/ORG/OTHER
             norm=normalize_entity(gold.text),
             groundable=gold.groundable,
             origin="gold",

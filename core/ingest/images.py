@@ -35,13 +35,18 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import requests
+from PIL import Image, UnidentifiedImageError
 from requests.adapters import HTTPAdapter
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    stop_when_event_set,
+    wait_exponential,
+)
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from PIL import Image, UnidentifiedImageError
-from tenacity import (
-    Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, stop_when_event_set, wait_exponential,
-)
 
 from groundlens.core.orientation import upright_size
 from groundlens.core.safe_output import write_bytes_atomic
@@ -68,7 +73,7 @@ class ImageLimits:
     allow_private_hosts: bool = False  # fetch from loopback/private/link-local addresses too
 
     @classmethod
-    def from_environment(cls) -> "ImageLimits":
+    def from_environment(cls) -> ImageLimits:
         """The defaults, with private hosts allowed when $GROUNDLENS_ALLOW_PRIVATE_HOSTS is 1."""
         return cls(allow_private_hosts=os.environ.get(PRIVATE_HOSTS_ENV, "").strip() == "1")
 
@@ -168,7 +173,7 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         return []
-    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in found]
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
 
 
 def check_resolved(url: str, redirected: bool = False) -> None:
@@ -188,7 +193,7 @@ class _PublicPeer:
     host: str
 
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()  # type: ignore[misc]
+        sock = super()._new_conn()  # type: ignore[misc]  # a mix-in: the urllib3 connection class after it has _new_conn
         peer = ipaddress.ip_address(sock.getpeername()[0].split("%")[0])
         if not is_public(peer):
             sock.close()
@@ -315,7 +320,7 @@ class ImageCache:
             stop=stop_after_attempt(self.limits.attempts) | stop_after_delay(self.limits.deadline)
             | stop_when_event_set(self.cancel),
             wait=wait_exponential(multiplier=self.limits.backoff, max=self.limits.deadline),
-            sleep=self.cancel.wait,  # a cancel cuts the wait short
+            sleep=self.cancel.wait,  # type: ignore[arg-type]  # a cancel cuts the wait short; tenacity ignores the bool it returns
             reraise=True,
         )
         return self._accept(retrying(self._get, url, deadline), None)

@@ -15,9 +15,9 @@ import os
 import queue
 import sqlite3
 import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
 
 from groundlens.core.config import IMAGE_CACHE_NAME
 from groundlens.core.ingest.detect import READERS, FormatError, detect_format
@@ -117,7 +117,7 @@ def _settled(
                 return
             try:
                 done.put((location, media, settle(media)))
-            except Exception as error:  # handed to the caller, which decides what it means
+            except Exception as error:  # noqa: BLE001 - handed to the caller, which decides what it means
                 done.put((location, media, error))
 
     for n in range(max(1, min(workers, len(jobs)))):
@@ -259,6 +259,7 @@ class Importer:
                 for entity in item.gold:
                     for region in entity.regions:
                         region.media_id = media_id
+                assert item.post.id is not None, "upsert_posts gave every stored post its id"
                 try:
                     self.store.add_gold_entities(item.post.id, item.gold)
                     self.report.gold_entities += len(item.gold)
@@ -272,7 +273,8 @@ class Importer:
         self.report.images_missing += sum(m.status == "missing" for item in stored for m in item.post.media)
         # id None: an earlier duplicate of a post later in the same batch (the store keeps the last)
         jobs = [(item.location, m) for item in stored for m in item.post.media if m.status == "pending" and m.id]
-        remote = {item.post.id for item in stored if any(m.url and not m.local_path for m in item.post.media)}
+        remote = {item.post.id for item in stored
+                  if item.post.id is not None and any(m.url and not m.local_path for m in item.post.media)}
         if remote and not all_new:
             held = self.store.get_posts(sorted(remote))
             done = {m.id for post in held.values() for m in post.media if m.status == "ok"}
@@ -309,7 +311,7 @@ class Importer:
         def settle(media: Media) -> Media:
             return self.cache.settle(media, self.download, self.copy_images)
 
-        for location, media, outcome in _settled(jobs, settle, self.workers, self.cancel):
+        for location, _media, outcome in _settled(jobs, settle, self.workers, self.cancel):
             if isinstance(outcome, OSError) and (fault := _disk_fault(outcome, self.cache.root)) is not None:
                 raise fault from outcome
             if isinstance(outcome, Exception):  # a bug in one image's handling fails that image alone

@@ -17,8 +17,9 @@ import json
 import math
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from groundlens.core.ingest.fields import record_items
 from groundlens.core.ingest.report import ItemError, ParsedItem

@@ -72,7 +72,7 @@ class ImportReport:
         else:
             self.posts_failed += 1
 
-    def absorb(self, other: "ImportReport") -> None:
+    def absorb(self, other: ImportReport) -> None:
         """Add another report's counts and errors to this one (an import followed by an image retry)."""
         for name in (f.name for f in fields(self)):
             mine, theirs = getattr(self, name), getattr(other, name)

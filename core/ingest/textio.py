@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),

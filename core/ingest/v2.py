@@ -11,7 +11,8 @@ place costs that one tweet, or only its author or photo, never the page.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from groundlens.core.ingest.fields import X_SOURCE, RecordError, fails_alone, native_id, parse_time, tweet_url
 from groundlens.core.ingest.links import STORED_ORIGINALS, set_links, share_original, v2_references
@@ -112,9 +113,10 @@ def posts_from_page(page: Any, location: str) -> Iterator[ParsedItem | ItemError
     if not isinstance(tweets, list):
         yield ItemError(location, f"'data' must be a list or an object, got {type(data).__name__}")
         return
-    includes = page.get("includes") if isinstance(page.get("includes"), dict) else {}
+    found = page.get("includes")
+    includes: dict[str, Any] = found if isinstance(found, dict) else {}
     users, media = _index(includes, "users", "id"), _index(includes, "media", "media_key")
-    included, seen = _index(includes, "tweets", "id"), set()
+    included, seen = _index(includes, "tweets", "id"), set[str]()
     for index, tweet in enumerate(tweets):
         where = location if isinstance(data, dict) else f"{location} [tweet {index}]"
         try:

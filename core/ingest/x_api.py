@@ -19,7 +19,8 @@ import queue
 import sys
 import threading
 import time
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from typing import Any
 
 import requests
 import tweepy
@@ -87,7 +88,7 @@ class _ApiSession(requests.Session):
         super().__init__()
         self.hooks["response"].append(_readable_by_tweepy)
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         if kwargs.get("timeout") is None:  # the stream sets its own, longer than X's keep-alive interval
             kwargs["timeout"] = TIMEOUT
         return super().request(method, url, *args, **kwargs)
@@ -146,7 +147,7 @@ def _failure(error: Exception, what: str) -> str:
     return f"X API request failed: {text}"
 
 
-def _redacted(generate: Callable[..., Iterator[ParsedItem | ItemError]]) -> Callable[..., Iterator]:
+def _redacted(generate: Callable[..., Generator[ParsedItem | ItemError, None, None]]) -> Callable[..., Iterator]:
     """Every error text `generate` yields with registered secrets masked: one place instead of every message."""
 
     @functools.wraps(generate)
@@ -200,7 +201,7 @@ def _pages(
 @_redacted
 def search_recent(
     client: tweepy.Client, query: str, *, max_posts: int | None = None, cancel: threading.Event | None = None
-) -> Iterator[ParsedItem | ItemError]:
+) -> Generator[ParsedItem | ItemError, None, None]:
     """Posts of the last 7 days matching `query` (X search syntax)."""
     yield from _pages(f"search {query!r}", client.search_recent_tweets, query, token_name="next_token",
                       max_posts=max_posts, cancel=cancel or threading.Event())
@@ -209,7 +210,7 @@ def search_recent(
 @_redacted
 def user_timeline(
     client: tweepy.Client, user: str, *, max_posts: int | None = None, cancel: threading.Event | None = None
-) -> Iterator[ParsedItem | ItemError]:
+) -> Generator[ParsedItem | ItemError, None, None]:
     """A user's posts, newest first; `user` is a username (with or without @) or a numeric id."""
     cancel = cancel or threading.Event()
     label = f"timeline @{user.lstrip('@')}"
@@ -226,10 +227,11 @@ def user_timeline(
         if not isinstance(data, dict):
             yield ItemError(label, "no such user")
             return
-        user_id = data.get("id")
-        if not isinstance(user_id, str) or not user_id:
+        looked_up = data.get("id")
+        if not isinstance(looked_up, str) or not looked_up:
             yield ItemError(label, "X API user lookup returned no id")
             return
+        user_id = looked_up
     yield from _pages(label, client.get_users_tweets, user_id, token_name="pagination_token",
                       max_posts=max_posts, cancel=cancel)
 
@@ -293,7 +295,7 @@ def stream_posts(
     rules: Sequence[str] = (),
     max_posts: int | None = None,
     cancel: threading.Event | None = None,
-) -> Iterator[ParsedItem | ItemError]:
+) -> Generator[ParsedItem | ItemError, None, None]:
     """Posts from the filtered stream (rules added first if new) until cancelled or max_posts."""
     cancel = cancel or threading.Event()
     try:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterator, TextIO
+from typing import TextIO
 
 from groundlens.core.ingest.jsonl import JSONProblem, parse_json
 from groundlens.core.jobs.convert import result_to_json

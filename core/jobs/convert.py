@@ -26,7 +26,7 @@ def to_entity(grounded: GroundedEntity, version: str, media_id: int | None = Non
     if grounded.box is not None:
         rle = masks.encode(grounded.mask) if grounded.mask is not None else None
         x0, y0, x1, y1 = grounded.box
-        area = masks.area(rle) if rle is not None else int(round(max(0.0, x1 - x0) * max(0.0, y1 - y0)))
+        area = masks.area(rle) if rle is not None else round(max(0.0, x1 - x0) * max(0.0, y1 - y0))
         regions.append(Region(box=grounded.box, score=grounded.box_score, mask_rle=rle, area=area, media_id=media_id))
     return Entity(
         start=m.start, end=m.end, text=m.text, type=m.type, norm=normalize_entity(m.text), score=m.score,

@@ -7,7 +7,8 @@ place that claims posts and writes results, with the same guarantees whatever ru
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Protocol
+from collections.abc import Iterable, Iterator
+from typing import Protocol
 
 from groundlens.core.pipeline.types import PostInput, PostResult
 from groundlens.core.settings import Settings
@@ -44,4 +45,4 @@ class LocalEngine:
         return (self.pipeline.run(batch) for batch in batches)
 
     def close(self) -> None:
-        self.pipeline = None  # type: ignore[assignment]
+        self.pipeline = None  # type: ignore[assignment]  # released on close: the models' memory goes with it

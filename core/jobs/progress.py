@@ -8,8 +8,9 @@ mostly text run 20x too long, and a first batch of text made it far too short.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 JobState = Literal["starting", "loading", "running", "finished", "cancelled", "failed"]
 TERMINAL_STATES = ("finished", "cancelled", "failed")
@@ -39,7 +40,7 @@ class JobProgress:
 def format_duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"

@@ -21,8 +21,9 @@ from __future__ import annotations
 import os
 import socket
 from collections import deque
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from groundlens.core.pipeline.types import ImageBytes, PostInput, PostResult
 from groundlens.core.settings import Settings

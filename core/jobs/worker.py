@@ -24,11 +24,12 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from filelock import FileLock, Timeout
 
@@ -40,7 +41,7 @@ from groundlens.core.jobs.progress import JobProgress, PostCost, RemainingTime
 from groundlens.core.pipeline.types import PostInput, PostResult
 from groundlens.core.settings import Settings
 from groundlens.storage import Store, StoreError
-from groundlens.records import ImageFindings, Media, Post
+from groundlens.records import Entity, ImageFindings, Media, Post
 
 LOCK_FILE = "pipeline.lock"
 log = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ def run_worker(paths: AppPaths, settings: dict[str, Any], limit: int | None, ret
     except StoreError as exc:  # full, read-only or damaged: the message says what to do
         log.error("pipeline worker stopped: %s", exc)
         report(state="failed", message=str(exc))
-    except Exception as exc:  # noqa: BLE001 - reported to the GUI/CLI instead of a silent dead process
+    except Exception as exc:
         log.exception("pipeline worker failed")
         report(state="failed", message=f"{type(exc).__name__}: {exc}")
     log.info("pipeline worker ended: %s", report.state.state)
@@ -176,7 +177,7 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
                 posts = store.get_posts(ids)  # a post deleted meanwhile has no job left
                 live = [posts[i] for i in ids if i in posts]
                 used = [image_of(post) for post in live]
-                on_disk = [m is not None and Path(m.local_path).is_file() for m in used]  # type: ignore[arg-type]
+                on_disk = [m is not None and m.local_path is not None and Path(m.local_path).is_file() for m in used]
                 store.update_media_many(images_gone(live))  # fetched again by import --retry-images, then redone
                 claimed.append(Batch(live, [m.sha256 if m and here else None for m, here in zip(used, on_disk)]))
                 yield [PostInput(str(post.id), post.text, m.local_path if m else None) for post, m in zip(live, used)]
@@ -210,11 +211,13 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
 def _save(store: Store, key: str, batch: Batch, results: list[PostResult]) -> int:
     """One batch's results, with what each image showed and which image each used, in one transaction;
     returns how many carry an error."""
-    saved, seen = [], {}
+    saved: list[tuple[int, list[Entity], str | None]] = []
+    seen: dict[int, ImageFindings] = {}
     for post, result in zip(batch.posts, results):
+        assert post.id is not None, "a batch holds posts read from the store"
         media_id = post.media[0].id if post.media else None
         version = model_version(result)
         saved.append((post.id, [to_entity(e, version, media_id) for e in result.entities], result.error))
         seen[post.id] = ImageFindings(result.image_text, result.image_objects)
-    store.save_results(key, saved, seen, images={post.id: sha for post, sha in zip(batch.posts, batch.images)})
+    store.save_results(key, saved, seen, images={post.id: sha for post, sha in zip(batch.posts, batch.images) if post.id is not None})
     return sum(result.error is not None for result in results)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import tarfile
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from groundlens.core.safe_output import atomic_output
 
@@ -33,14 +34,14 @@ def _open_member(archive: Path, member: str) -> Iterator[IO[bytes]]:
                 yield stream
         return
     with tarfile.open(archive, mode="r|*") as tar:  # stream: one pass, no index in memory
-        for info in tar:
-            if info.name == member:
-                if not info.isfile():
+        for entry in tar:
+            if entry.name == member:
+                if not entry.isfile():
                     raise ArchiveError(f"{member} in {archive.name} is not a regular file")
-                stream = tar.extractfile(info)
-                if stream is None:
+                extracted = tar.extractfile(entry)
+                if extracted is None:
                     raise ArchiveError(f"cannot read {member} in {archive.name}")
-                yield stream
+                yield extracted
                 return
     raise ArchiveError(f"{archive.name} has no {member}")
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 from groundlens.core.config import AppPaths
 from groundlens.core.modelstore.archive import ArchiveError, extract_member

@@ -8,12 +8,12 @@ image itself. Everything leaves this module in original image pixels (x0, y0, x1
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
 
-from groundlens.core.pipeline.types import Box
+from groundlens.core.pipeline.types import Box, as_box
 
 
 def cxcywh_to_xyxy(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
@@ -70,5 +70,5 @@ def best_per_query(scores: np.ndarray, boxes: np.ndarray, threshold: float) -> l
     for q in range(scores.shape[1]):
         best = int(np.argmax(scores[:, q]))
         score = float(scores[best, q])
-        out.append((tuple(float(v) for v in boxes[best]), score) if score >= threshold else None)
+        out.append((as_box(boxes[best]), score) if score >= threshold else None)
     return out

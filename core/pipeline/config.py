@@ -26,7 +26,7 @@ class StageConfig:
         return {"backend": self.backend, "options": dict(self.options)}
 
     @classmethod
-    def from_value(cls, value: Any) -> "StageConfig | None":
+    def from_value(cls, value: Any) -> StageConfig | None:
         """Accepts None/"off", a bare backend name, or {"backend": ..., "options": {...}}."""
         if value is None or value == "off":
             return None
@@ -73,13 +73,15 @@ class PipelineConfig:
     text_reader: str | None = "rapidocr"
 
     def stage(self, stage: Stage) -> StageConfig | None:
-        return getattr(self, stage)
+        config: StageConfig | None = getattr(self, stage)
+        return config
 
-    def with_stage(self, stage: Stage, value: Any) -> "PipelineConfig":
+    def with_stage(self, stage: Stage, value: Any) -> PipelineConfig:
         """A copy with one stage replaced (value as accepted by `StageConfig.from_value`)."""
         if stage not in STAGES:
             raise ValueError(f"unknown pipeline stage {stage!r}; stages are {', '.join(STAGES)}")
-        return replace(self, **{stage: StageConfig.from_value(value)})
+        changed: dict[str, Any] = {stage: StageConfig.from_value(value)}
+        return replace(self, **changed)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -89,7 +91,7 @@ class PipelineConfig:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "PipelineConfig":
+    def from_dict(cls, data: dict[str, Any]) -> PipelineConfig:
         """Missing keys keep their defaults, so settings written by older versions still load."""
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known

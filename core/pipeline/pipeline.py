@@ -12,8 +12,9 @@ from __future__ import annotations
 import io
 import os
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from PIL import Image
 
@@ -21,7 +22,8 @@ from groundlens.core.orientation import upright
 from groundlens.core.pipeline import registry
 from groundlens.core.pipeline.config import PipelineConfig
 from groundlens.core.pipeline.registry import STAGES, Stage
-from groundlens.core.pipeline.types import GroundedEntity, ImageBytes, Mention, PostInput, PostResult
+from groundlens.core.pipeline.stages import StageBackends
+from groundlens.core.pipeline.types import GroundedEntity, ImageBytes, Mention, PostInput, PostResult, as_box
 from groundlens.core.pipeline.vision.analysis import ImageAnalysis
 from groundlens.core.pipeline.vision.registry import shared_analyser
 from groundlens.core.pipeline.vision.types import TextReader
@@ -36,14 +38,17 @@ class StageError(Exception):
 def load_image(source: str | os.PathLike[str] | ImageBytes | Image.Image) -> Image.Image:
     """Decode fully now (PIL is lazy), so a truncated file fails here and not inside a model; turned
     as displayed (EXIF orientation), so boxes and masks match what the GUI shows."""
+    readable: str | os.PathLike[str] | io.BytesIO | Image.Image
     if isinstance(source, ImageBytes):
         if source.data is None:
             raise OSError(source.error)
-        source = io.BytesIO(source.data)
-    if isinstance(source, Image.Image):
-        image = upright(source)
+        readable = io.BytesIO(source.data)
     else:
-        with Image.open(source) as opened:
+        readable = source
+    if isinstance(readable, Image.Image):
+        image = upright(readable)
+    else:
+        with Image.open(readable) as opened:
             opened.load()
             image = upright(opened)
     return image if image.mode == "RGB" else image.convert("RGB")
@@ -59,7 +64,7 @@ def _stage(name: str, result: PostResult, share: int = 1, analysis: ImageAnalysi
         yield
     except StageError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a backend may fail in any way; the post records it
+    except Exception as exc:
         raise StageError(f"{name}: {type(exc).__name__}: {exc}") from exc
     finally:
         elapsed = time.perf_counter() - start
@@ -74,13 +79,17 @@ def _check_len(stage: str, values: Sequence[Any], mentions: Sequence[Mention]) -
 
 
 class Pipeline:
-    def __init__(self, config: PipelineConfig, backends: Mapping[Stage, Any | None], reader: TextReader | None = None):
+    def __init__(self, config: PipelineConfig, backends: StageBackends, reader: TextReader | None = None):
         self.config = config
-        self.backends = {stage: backends.get(stage) for stage in STAGES}
+        self.backends: StageBackends = {
+            "ner": backends.get("ner"), "expression": backends.get("expression"),
+            "entailment": backends.get("entailment"), "grounding": backends.get("grounding"),
+            "segmentation": backends.get("segmentation"),
+        }
         self.reader = reader  # reads every photo's text (config.text_reader), whatever its entities
 
     @classmethod
-    def from_config(cls, config: PipelineConfig) -> "Pipeline":
+    def from_config(cls, config: PipelineConfig) -> Pipeline:
         """Builds every switched-on stage's backend through the registry (loads the models).
         Every backend and its options are checked before any model loads, so a typo or a missing
         file fails in a second with its name (BackendOptionsError), not a minute later as a TypeError."""
@@ -88,7 +97,15 @@ class Pipeline:
         for stage, sc in chosen.items():
             if sc is not None:
                 registry.check(stage, sc.backend, sc.options)
-        backends = {s: registry.create(s, sc.backend, **sc.options) if sc else None for s, sc in chosen.items()}
+        ner, expression, entailment, grounding, segmentation = (chosen[stage] for stage in STAGES)
+        backends: StageBackends = {
+            "ner": registry.create("ner", ner.backend, **ner.options) if ner else None,
+            "expression": registry.create("expression", expression.backend, **expression.options) if expression else None,
+            "entailment": registry.create("entailment", entailment.backend, **entailment.options) if entailment else None,
+            "grounding": registry.create("grounding", grounding.backend, **grounding.options) if grounding else None,
+            "segmentation": (registry.create("segmentation", segmentation.backend, **segmentation.options)
+                             if segmentation else None),
+        }
         reader = shared_analyser(config.text_reader) if config.text_reader and any(
             backends[s] is not None for s in IMAGE_STAGES) else None
         return cls(config, backends, reader)
@@ -96,7 +113,8 @@ class Pipeline:
     @property
     def versions(self) -> dict[str, str]:
         """stage -> 'backend@version' for the stages that are on."""
-        return {s: f"{b.name}@{b.version}" for s, b in self.backends.items() if b is not None}
+        on = ((stage, self.backends.get(stage)) for stage in STAGES)
+        return {stage: f"{b.name}@{b.version}" for stage, b in on if b is not None}
 
     def run(self, posts: Sequence[PostInput]) -> list[PostResult]:
         results = [PostResult(post_id=p.post_id, model_versions=self.versions) for p in posts]
@@ -153,7 +171,7 @@ class Pipeline:
         with _stage("image", result):  # even without entities: a broken image is reported, not hidden
             try:
                 image = load_image(post.image)
-            except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
+            except Exception as exc:
                 raise StageError(f"image: cannot read {post.image}: {exc}") from exc
         analysis = ImageAnalysis(image)
         queries = [e.expression or e.mention.text for e in entities]
@@ -200,7 +218,7 @@ class Pipeline:
         for i, hit in zip(chosen, found.per_mention):
             entities[i].evidence.extend(e for e in hit.evidence if e not in entities[i].evidence)
             if hit.box is not None and hit.score >= self.config.box_threshold:
-                entities[i].box = tuple(float(v) for v in hit.box)
+                entities[i].box = as_box(hit.box)
                 entities[i].box_score = float(hit.score)
                 entities[i].points = tuple(hit.points)
 
@@ -220,7 +238,7 @@ class Pipeline:
         if segmenter is None or not boxed:
             return
         with _stage("segmentation", result):
-            masks = segmenter.segment(image, [e.box for e in boxed], [e.points for e in boxed])
+            masks = segmenter.segment(image, [e.box for e in boxed if e.box is not None], [e.points for e in boxed])
             if len(masks) != len(boxed):
                 raise StageError(f"segmentation: backend returned {len(masks)} masks for {len(boxed)} boxes")
         for entity, mask in zip(boxed, masks):

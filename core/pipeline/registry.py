@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal, TypeVar, overload
+
+from groundlens.core.pipeline.stages import Backend, EntailmentJudge, EntityRecognizer, ExpressionWriter, Grounder, Segmenter
 
 Stage = Literal["ner", "expression", "entailment", "grounding", "segmentation"]
 STAGES: tuple[Stage, ...] = ("ner", "expression", "entailment", "grounding", "segmentation")
@@ -35,8 +38,15 @@ BUILTIN_BACKENDS: dict[tuple[Stage, str], str] = {
     ("segmentation", "sam"): f"{_P}.segmentation.sam",
 }
 
-Factory = Callable[..., Any]
+Factory = Callable[..., Backend]
 Validator = Callable[..., None]  # called with the factory's options; raises ValueError/OSError saying what is missing
+# One bound per stage: `register("ner", ...)` accepts only a factory whose return type satisfies EntityRecognizer,
+# so mypy checks every backend against its stage's protocol where it registers.
+NerFactory = TypeVar("NerFactory", bound=Callable[..., EntityRecognizer])
+ExpressionFactory = TypeVar("ExpressionFactory", bound=Callable[..., ExpressionWriter])
+EntailmentFactory = TypeVar("EntailmentFactory", bound=Callable[..., EntailmentJudge])
+GroundingFactory = TypeVar("GroundingFactory", bound=Callable[..., Grounder])
+SegmentationFactory = TypeVar("SegmentationFactory", bound=Callable[..., Segmenter])
 _factories: dict[tuple[Stage, str], Factory] = {}
 _validators: dict[tuple[Stage, str], Validator] = {}
 
@@ -49,7 +59,21 @@ class BackendOptionsError(ValueError):
     """A backend cannot be built from these options; the message names the option and what is wrong."""
 
 
-def register(stage: Stage, name: str, validate: Validator | None = None) -> Callable[[Factory], Factory]:
+@overload
+def register(stage: Literal["ner"], name: str, validate: Validator | None = None) -> Callable[[NerFactory], NerFactory]: ...
+@overload
+def register(stage: Literal["expression"], name: str,
+             validate: Validator | None = None) -> Callable[[ExpressionFactory], ExpressionFactory]: ...
+@overload
+def register(stage: Literal["entailment"], name: str,
+             validate: Validator | None = None) -> Callable[[EntailmentFactory], EntailmentFactory]: ...
+@overload
+def register(stage: Literal["grounding"], name: str,
+             validate: Validator | None = None) -> Callable[[GroundingFactory], GroundingFactory]: ...
+@overload
+def register(stage: Literal["segmentation"], name: str,
+             validate: Validator | None = None) -> Callable[[SegmentationFactory], SegmentationFactory]: ...
+def register(stage: Stage, name: str, validate: Validator | None = None) -> Callable[[Any], Any]:
     """`validate(**options)`: the backend's own cheap check (files in place, values in range); no weights load."""
     if stage not in STAGES:
         raise ValueError(f"unknown pipeline stage {stage!r}; stages are {', '.join(STAGES)}")
@@ -76,7 +100,18 @@ def available(stage: Stage) -> list[str]:
     return sorted(names)
 
 
-def create(stage: Stage, name: str, **options: Any) -> Any:
+@overload
+def create(stage: Literal["ner"], name: str, **options: Any) -> EntityRecognizer: ...
+@overload
+def create(stage: Literal["expression"], name: str, **options: Any) -> ExpressionWriter: ...
+@overload
+def create(stage: Literal["entailment"], name: str, **options: Any) -> EntailmentJudge: ...
+@overload
+def create(stage: Literal["grounding"], name: str, **options: Any) -> Grounder: ...
+@overload
+def create(stage: Literal["segmentation"], name: str, **options: Any) -> Segmenter: ...
+def create(stage: Stage, name: str, **options: Any) -> Backend:
+    """The backend `name` of `stage`, of that stage's protocol (register checked the factory's type)."""
     _load(stage, name)
     try:
         factory = _factories[(stage, name)]
@@ -131,12 +166,3 @@ def model_validator(model: Any = None, **_: Any) -> None:
     """The validator of backends whose weights are named by a `model` option (folder or hub id)."""
     if model is not None:
         check_model_source(model)
-
-
-def check_file(value: Any, option: str) -> None:
-    """An option naming a weights file: it must be a file that exists."""
-    if not isinstance(value, (str, Path)) or not str(value).strip():
-        raise ValueError(f"option {option!r} must be a file path, not {value!r}")
-    path = Path(str(value)).expanduser()
-    if not path.is_file():
-        raise FileNotFoundError(f"option {option!r}: {path} {'is not a file' if path.exists() else 'does not exist'}")

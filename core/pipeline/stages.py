@@ -1,15 +1,18 @@
 """One small interface per RiVEG stage (see ../shared/METHOD.md).
 
 Backends implement one of these protocols and register under a name in
-`core.pipeline.registry`; the pipeline only ever talks to the protocol.
+`core.pipeline.registry`, whose `register` and `create` are typed per stage so that mypy checks
+each backend against its protocol; the pipeline only ever talks to the protocol.
 Every backend has `name` and `version` so results record what produced them.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol, TypedDict
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image
 
 from groundlens.core.pipeline.types import Box, Groundings, Judgment, Mention, PointPrompt
@@ -48,6 +51,16 @@ class Grounder(Backend, Protocol):
 
 class Segmenter(Backend, Protocol):
     def segment(self, image: Image.Image, boxes: Sequence[Box],
-                points: Sequence[Sequence[PointPrompt]] | None = None) -> list[np.ndarray]:
+                points: Sequence[Sequence[PointPrompt]] | None = None) -> list[npt.NDArray[np.bool_]]:
         """A bool HxW mask per box, each optionally with point prompts; the image is encoded
         once for all its boxes."""
+
+
+class StageBackends(TypedDict, total=False):
+    """The backend of each stage; a stage that is off is None or absent."""
+
+    ner: EntityRecognizer | None
+    expression: ExpressionWriter | None
+    entailment: EntailmentJudge | None
+    grounding: Grounder | None
+    segmentation: Segmenter | None

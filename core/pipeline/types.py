@@ -10,6 +10,7 @@ A stage sees only these, never the store, so the same pipeline serves the job qu
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +19,12 @@ from PIL import Image
 from groundlens.records import EntityType, Evidence, ImageObject, ImageText, Verdict
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in original image pixels
+
+
+def as_box(values: Iterable[float]) -> Box:
+    """Four numbers (a list, an array row) as a Box of plain floats; any other count is an error."""
+    x0, y0, x1, y1 = (float(v) for v in values)
+    return x0, y0, x1, y1
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,10 @@ from __future__ import annotations
 import copy
 import json
 import math
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -25,6 +27,7 @@ from groundlens.core.pipeline.entailment.encoder_prior import ENCODER_DIR, LOGIS
 from groundlens.core.pipeline.entailment.prior import CONFIG_FILE, WEIGHTS_FILE
 from groundlens.core.safe_output import write_text_atomic
 from groundlens.core.training.groundability import build_split, fit, mentions_of, type_only_accuracy
+from groundlens.core.training.model_card import RunFacts
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class EncoderReport:
     blend: tuple[float, float, float] = (1.0, 0.0, 0.0)
     train_entities: int = 0
     dev_entities: int = 0
+    dev_entities_per_second: float = 0.0  # float32 scoring of dev at the chosen epoch, in this run
+    facts: RunFacts | None = None  # threads, cores and wall time of this run
 
 
 def base_model_dir() -> Path:
@@ -85,6 +90,7 @@ def train_encoder_prior(
 
     from groundlens.core.pipeline.entailment.encoder_net import SpanGroundabilityModel
 
+    started = time.perf_counter()
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
     train = read_split(*dataset_paths(data_dir, "train"))
@@ -125,7 +131,7 @@ def train_encoder_prior(
     def logits(items: list) -> np.ndarray:
         model.eval()
         order = np.argsort([len(x) for x, _ in items], kind="stable")
-        parts = [None] * len(items)
+        parts: list[Any] = [None] * len(items)  # every one filled below
         for begin in range(0, len(order), 64):
             chunk = order[begin : begin + 64]
             out = run(items, chunk).numpy()
@@ -146,7 +152,8 @@ def train_encoder_prior(
     loss_fn = torch.nn.BCEWithLogitsLoss()
     offsets = np.cumsum([0, *(len(spans) for _, spans in fit_items)])
     best: tuple[float, int, dict, np.ndarray, np.ndarray] | None = None
-    dev_by_epoch = {}
+    dev_by_epoch: dict[int, float] = {}
+    dev_speed: dict[int, float] = {}  # entities/s of scoring dev, per epoch
     model.train()
     for epoch in range(1, settings.epochs + 1):
         order = rng.permutation(len(fit_items))
@@ -159,7 +166,10 @@ def train_encoder_prior(
             optimizer.step()
             schedule.step()
             optimizer.zero_grad()
-        dev_logits, hold_logits = logits(dev_items), logits(hold_items)
+        scoring = time.perf_counter()
+        dev_logits = logits(dev_items)
+        dev_speed[epoch] = len(dev_y) / (time.perf_counter() - scoring)
+        hold_logits = logits(hold_items)
         dev_by_epoch[epoch] = _accuracy(dev_logits, dev_y)
         log(f"epoch {epoch}: dev accuracy {dev_by_epoch[epoch]:.2%}")
         if best is None or dev_by_epoch[epoch] > best[0]:
@@ -184,8 +194,10 @@ def train_encoder_prior(
         type_only_dev_accuracy=type_only_accuracy(build_split(train), build_split(dev)),
         dev_by_epoch=dev_by_epoch,
         blend=blend,
-        train_entities=int(len(fit_y)),
-        dev_entities=int(len(dev_y)),
+        train_entities=len(fit_y),
+        dev_entities=len(dev_y),
+        dev_entities_per_second=dev_speed[epoch],
+        facts=RunFacts.measure(started),
     )
     return model, tokenizer, report, logistic
 
@@ -219,13 +231,17 @@ Probability that a post's image shows a named entity, from the post text alone
 | blend | {r.blend_dev_accuracy:.2%} |
 
 Encoder dev accuracy by epoch: {by_epoch}. One dev point is about 25 entities (standard error
-about 0.9 points): the gain over the logistic prior alone is about two standard errors. Speed and dev accuracy as loaded: `python -m bench.bench_groundability`; on
-2026-11-21 (2 CPU cores) float32 ran 446 entities/s; int8 dynamic quantisation of the Linear layers
-ran 747 entities/s but lost 0.6 dev points, so it is not used.
+about 0.9 points). This run trained in {run}; scoring dev at the chosen epoch ran {r.dev_entities_per_second:.0f}
+entities/s in float32 there. Speed and dev accuracy as loaded, and against int8 dynamic quantisation of
+the Linear layers (not used: it cost dev accuracy when tried): `python -m bench.bench_groundability`.
 
 **Limits**: it never sees the image, so it is a prior, not a verdict. Tweets in other languages or
 domains than 2015-2017 English Twitter will score closer to the type-only baseline.
 """
+
+
+def _run_text(facts: RunFacts | None) -> str:
+    return f"{facts.duration()} with {facts.machine()}" if facts else "an unrecorded time (no run facts given)"
 
 
 def save_encoder_prior(folder: Path, model: Any, tokenizer: Any, report: EncoderReport, logistic: Any, settings: EncoderSettings) -> None:
@@ -239,7 +255,7 @@ def save_encoder_prior(folder: Path, model: Any, tokenizer: Any, report: Encoder
     model.bert.config.save_pretrained(encoder)
     tokenizer.save_pretrained(encoder)
     save_file({k: v.half().contiguous() for k, v in model.state_dict().items()}, encoder / WEIGHTS)
-    trained = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    trained = datetime.now(UTC).strftime("%Y-%m-%d")
     blend = list(report.blend) if report.variant == "blend" else None
     if blend:
         logistic.save(folder / LOGISTIC_DIR)
@@ -257,4 +273,4 @@ def save_encoder_prior(folder: Path, model: Any, tokenizer: Any, report: Encoder
     config = {"kind": "encoder", "max_length": settings.max_length, "blend": blend, "metadata": metadata}
     write_text_atomic(folder / CONFIG_FILE, json.dumps(config, indent=2))
     (folder / WEIGHTS_FILE).unlink(missing_ok=True)  # a logistic model saved here before would only mislead
-    write_text_atomic(folder / "MODEL_CARD.md", MODEL_CARD.format(s=settings, r=report, date=trained, blend=report.blend, by_epoch=", ".join(f"{e}: {a:.2%}" for e, a in report.dev_by_epoch.items())))
+    write_text_atomic(folder / "MODEL_CARD.md", MODEL_CARD.format(s=settings, r=report, date=trained, blend=report.blend, run=_run_text(report.facts), by_epoch=", ".join(f"{e}: {a:.2%}" for e, a in report.dev_by_epoch.items())))

@@ -1,7 +1,14 @@
-"""MODEL_CARD.md for a trained NER folder: what it was trained on, how, and how well it does on dev."""
+"""MODEL_CARD.md for a trained NER folder: what it was trained on, how, and how well it does on dev.
+
+Every figure a card prints is measured by the run that writes it (`RunFacts`), never copied from an
+earlier run: a card read months later must describe the files beside it.
+"""
 
 from __future__ import annotations
 
+import os
+import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -12,7 +19,38 @@ if TYPE_CHECKING:
     from groundlens.core.training.train_ner import TrainConfig
 
 
-def write_model_card(config: "TrainConfig", chosen: str, scores: dict[str, PRF], speed: float, when: datetime) -> None:
+@dataclass(frozen=True)
+class RunFacts:
+    """The machine and the wall time of this training run, as measured by it."""
+
+    threads: int | None  # torch's intra-op threads; None for a model that does not run on torch
+    cores: int | None  # os.cpu_count() of the machine the run was on
+    seconds: float  # wall time from the start of training to the measurement
+
+    @classmethod
+    def measure(cls, started: float, torch_threads: bool = True) -> RunFacts:
+        """Facts now, for a run that began at `started` (a time.perf_counter() value)."""
+        threads = None
+        if torch_threads:
+            import torch
+
+            threads = torch.get_num_threads()
+        return cls(threads, os.cpu_count(), time.perf_counter() - started)
+
+    def machine(self) -> str:
+        cores = f"a {self.cores}-core machine" if self.cores else "a machine of unknown core count"
+        if self.threads is None:
+            return cores
+        return f"{self.threads} torch thread{'s' if self.threads != 1 else ''} on {cores}"
+
+    def duration(self) -> str:
+        minutes, seconds = divmod(round(self.seconds), 60)
+        return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+
+
+def write_model_card(config: TrainConfig, chosen: str, scores: dict[str, PRF], speed: float, when: datetime,
+                     facts: RunFacts, batch: int) -> None:
+    """`speed`: dev posts per second of the final evaluation, measured with `facts.threads` and `batch`."""
     rows = "\n".join(
         f"| {kind} | {100 * s.precision:.2f} | {100 * s.recall:.2f} | {100 * s.f1:.2f} | {s.gold} |"
         for kind, s in sorted(scores.items(), key=lambda item: (item[0] == "ALL", item[0]))
@@ -41,7 +79,7 @@ Token classification (BIO over PER, LOC, ORG, OTHER) for social-media posts, use
 - **Files**: fp16 `model.safetensors` (the backend loads it as fp32 and quantizes Linear layers to int8,
   activations scaled per row: `core/pipeline/ner/int8.py`),
   `config.json` (labels in `id2label`, `groundlens_word_shapes`, `groundlens_max_length`), tokenizer files.
-- **Trained**: {when:%Y-%m-%d %H:%M} UTC.
+- **Trained**: {when:%Y-%m-%d %H:%M} UTC, in {facts.duration()} with {facts.machine()}.
 
 ## Dev scores (MNER: span text and type exact, micro, as loaded by the backend: int8)
 
@@ -49,7 +87,7 @@ Token classification (BIO over PER, LOC, ORG, OTHER) for social-media posts, use
 |---|---|---|---|---|
 {rows}
 
-Speed during that evaluation: {speed:.0f} posts/s (2 CPU threads, batch 64, on a machine shared with
-other work; `python -m bench.bench_ner` measures it on its own).
+Speed during that evaluation: {speed:.0f} posts/s ({facts.machine()}, batch {batch}, measured by this
+training run, possibly beside other work; `python -m bench.bench_ner` measures it on its own).
 """
     write_text_atomic(config.out / "MODEL_CARD.md", text)

@@ -9,26 +9,32 @@ The folder written is a plain transformers model (fp16 weights) plus MODEL_CARD.
 from __future__ import annotations
 
 import copy
+import functools
 import importlib.resources
+import operator
 import random
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from groundlens.core.datasets.gmner import GmnerPost, dataset_paths, read_split
+from groundlens.core.evaluation.metrics import PRF, mner_scores
 from groundlens.core.pipeline.ner.encoding import encode
 from groundlens.core.pipeline.ner.shape import N_SHAPES
 from groundlens.core.pipeline.ner.tagger import MAX_LENGTH_CONFIG_KEY, SHAPES_CONFIG_KEY, WordTagger
 from groundlens.core.pipeline.ner.transformers_ner import TransformersRecognizer, load_tagger
 from groundlens.core.training.extra_data import read_extra
 from groundlens.core.training.mention_swap import MentionPool, augment
-from groundlens.core.training.model_card import write_model_card
-from groundlens.core.evaluation.metrics import PRF, mner_scores
+from groundlens.core.training.model_card import RunFacts, write_model_card
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 ENTITY_TYPES = ("PER", "LOC", "ORG", "OTHER")
 LABELS = ["O", *(f"{p}-{t}" for t in ENTITY_TYPES for p in ("B", "I"))]
@@ -72,7 +78,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def build_model(config: TrainConfig) -> torch.nn.Module:
+def build_model(config: TrainConfig) -> PreTrainedModel:
     from transformers import AutoModelForTokenClassification
 
     model = AutoModelForTokenClassification.from_pretrained(
@@ -88,9 +94,9 @@ def build_model(config: TrainConfig) -> torch.nn.Module:
     return model
 
 
-def widen_token_types(model: torch.nn.Module, rows: int) -> None:
+def widen_token_types(model: PreTrainedModel, rows: int) -> None:
     """Give every shape id its own token-type row, all starting at the pretrained row 0."""
-    embeddings = model.base_model.embeddings
+    embeddings: Any = model.base_model.embeddings  # a BERT-style embeddings module (untyped submodules)
     old = embeddings.token_type_embeddings
     new = torch.nn.Embedding(rows, old.embedding_dim)
     with torch.no_grad():
@@ -133,10 +139,11 @@ def evaluate(tagger: WordTagger, posts: list[GmnerPost], constrained: bool = Tru
 
 
 def average_states(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    return {k: sum(s[k].float() for s in states) / len(states) if states[0][k].is_floating_point() else states[0][k] for k in states[0]}
+    return {k: functools.reduce(operator.add, (s[k].float() for s in states)) / len(states)
+            if states[0][k].is_floating_point() else states[0][k] for k in states[0]}
 
 
-def save_half(model: torch.nn.Module, tokenizer, out: Path) -> None:
+def save_half(model: PreTrainedModel, tokenizer, out: Path) -> None:
     """fp16 weights (half the size; the backend computes in fp32/int8) plus the tokenizer."""
     out.mkdir(parents=True, exist_ok=True)
     copy.deepcopy(model).half().save_pretrained(out)
@@ -191,7 +198,7 @@ def fit_run(config: TrainConfig, order_seed: int, train_posts: list[GmnerPost], 
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup * steps), steps)
     rng = random.Random(order_seed)
 
-    best, recent = Run({}, -1.0, ""), []
+    best, recent = Run({}, -1.0, ""), list[dict[str, torch.Tensor]]()
     for epoch in range(1, config.epochs + 1):
         model.train()
         started, total = time.time(), 0.0
@@ -229,6 +236,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict[str, 
     """
     from transformers import AutoTokenizer
 
+    started = time.perf_counter()
     torch.set_num_threads(config.threads)
     train_posts = read_split(dataset_paths(config.data, "train")[0])
     extra_posts = read_extra(config.extra, train_posts)
@@ -255,14 +263,18 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict[str, 
     with dev.autocast:
         log(f"argmax + repair instead of Viterbi: dev {evaluate(dev.tagger, dev_posts, constrained=False)['ALL']}")
     save_half(model, tokenizer, config.out)
-    return publish(config, chosen_name, dev_posts, log)
+    return publish(config, chosen_name, dev_posts, started, log)
 
 
-def publish(config: TrainConfig, chosen: str, dev_posts: list[GmnerPost], log: Callable[[str], None] = print) -> dict[str, PRF]:
-    """Score the saved folder as the backend loads it (int8) and write its MODEL_CARD.md."""
-    started = time.time()
-    scores = evaluate(load_tagger(config.out), dev_posts)
-    speed = len(dev_posts) / (time.time() - started)
-    log(f"shipped (fp16 file, int8 at load): dev {scores['ALL']}, {speed:.0f} posts/s")
-    write_model_card(config, chosen, scores, speed, datetime.now(timezone.utc))
+def publish(config: TrainConfig, chosen: str, dev_posts: list[GmnerPost], started: float,
+            log: Callable[[str], None] = print) -> dict[str, PRF]:
+    """Score the saved folder as the backend loads it (int8) and write its MODEL_CARD.md with what this run
+    measured (`started`: time.perf_counter() when training began)."""
+    tagger = load_tagger(config.out)
+    scoring = time.perf_counter()
+    scores = evaluate(tagger, dev_posts)
+    speed = len(dev_posts) / (time.perf_counter() - scoring)
+    facts = RunFacts.measure(started)
+    log(f"shipped (fp16 file, int8 at load): dev {scores['ALL']}, {speed:.0f} posts/s ({facts.machine()})")
+    write_model_card(config, chosen, scores, speed, datetime.now(UTC), facts, tagger.batch_size)
     return scores

@@ -20,7 +20,6 @@ from groundlens.storage import Store
 from groundlens.storage.corrections import Correction
 from groundlens.records import Entity, ImageFindings, Post
 
-
 LINK_VERBS = {"retweet_of": "Retweet of", "quote_of": "Quotes", "reply_to": "Reply to"}
 
 

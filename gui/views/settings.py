@@ -28,12 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from groundlens.core.ingest import credentials
 from groundlens.core.pipeline import registry
 from groundlens.core.pipeline.config import StageConfig
 from groundlens.core.pipeline.registry import STAGES
-from groundlens.core.settings import DEVICES, ENGINES, Settings, SettingsError
-from groundlens.core.ingest import credentials
 from groundlens.core.safe_output import describe_write_error
+from groundlens.core.settings import DEVICES, ENGINES, Settings, SettingsError
 from groundlens.gui.context import AppContext, SettingsState
 from groundlens.gui.theme import ERROR_COLOR
 from groundlens.gui.widgets.appearance import appearance_card

@@ -7,11 +7,12 @@ write exactly what is on screen.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO
 
 import matplotlib.dates as mdates
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
@@ -57,7 +58,7 @@ class TrendData:
 
 
 def day_start(value: date) -> datetime:
-    return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
 def range_clause(start: date, end: date) -> str:
@@ -372,4 +373,4 @@ class TrendsView(QWidget):
                 writer.writerow(
                     [point.bucket.isoformat(), point.key, self.data.names.get(point.key, point.key), point.count,
                      counted]
-                )  # fmt: skip
+                )

@@ -62,7 +62,7 @@ class _ChipDelegate(QStyledItemDelegate):
                   + PILL_GAP + pill.horizontalAdvance(row.status) + 14 + 16)
         return needed > width
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802 (Qt override)
         view = self.parent()
         width = view.viewport().width() if isinstance(view, QListWidget) else option.rect.width()
         lines = 2 if self._two_lines(option, index.data(ROW_ROLE), width) else 1
@@ -151,7 +151,7 @@ class EntityList(QListWidget):
         item = self.itemAt(event.pos())
         self.context_requested.emit(item.data(KEY_ROLE) if item else "", event.globalPos())
 
-    def leaveEvent(self, event) -> None:  # noqa: N802
+    def leaveEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().leaveEvent(event)
         self.entity_hovered.emit("")
 

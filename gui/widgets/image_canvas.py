@@ -44,7 +44,7 @@ class _RegionBox(QGraphicsRectItem):
     def hoverEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.canvas.entity_hovered.emit(self.key)
 
-    def hoverLeaveEvent(self, event) -> None:  # noqa: N802
+    def hoverLeaveEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.canvas.entity_hovered.emit("")
 
 
@@ -346,12 +346,12 @@ class ImageCanvas(QGraphicsView):
             self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
             self.zoom_changed.emit(self.current_scale())
 
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
         if event.angleDelta().y() == 0:
             return super().wheelEvent(event)
         (self.zoom_in if event.angleDelta().y() > 0 else self.zoom_out)()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         if self._fit_on_resize:
             self.fit()

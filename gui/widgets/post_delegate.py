@@ -21,7 +21,7 @@ class PostDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.ctx = ctx
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802 (Qt override)
         return QSize(120, ROW_HEIGHT)  # rows take the viewport's width
 
     def paint(

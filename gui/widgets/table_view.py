@@ -31,7 +31,3 @@ class RecordTable(QTableView):
 
     def set_records(self, records: list) -> None:
         self.records.set_records(records)
-
-    def selected_record(self):
-        index = self.currentIndex()
-        return self.records.record(index.row()) if index.isValid() else None

@@ -10,8 +10,8 @@ with CLIP's own logit scale inside the logits; `temperature` and `bias` calibrat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from groundlens.core.pipeline import device
 from groundlens.core.pipeline.registry import model_validator, register

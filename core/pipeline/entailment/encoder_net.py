@@ -28,18 +28,21 @@ class SpanGroundabilityModel(nn.Module):
 
     def lower(self, ids: torch.Tensor, mask: torch.Tensor, layers: int) -> torch.Tensor:
         """Hidden states after the embeddings and the first `layers` layers."""
-        hidden = self.bert.embeddings(input_ids=ids)
+        hidden: torch.Tensor = self.bert.embeddings(input_ids=ids)
         for layer in self.bert.encoder.layer[:layers]:
             hidden = layer(hidden, attention_mask=extended_mask(mask))
         return hidden
 
-    def upper(self, hidden, mask, ent_post, span_weights, ent_type, start: int) -> torch.Tensor:
+    def upper(self, hidden: torch.Tensor, mask: torch.Tensor, ent_post: torch.Tensor, span_weights: torch.Tensor,
+              ent_type: torch.Tensor, start: int) -> torch.Tensor:
         """Entity logits from hidden states after layer `start`; span_weights (entities, length) average each span."""
         for layer in self.bert.encoder.layer[start:]:
             hidden = layer(hidden, attention_mask=extended_mask(mask))
         span = torch.einsum("es,esh->eh", span_weights, hidden[ent_post])
         features = torch.cat([hidden[ent_post, 0], span, self.type_emb(ent_type)], -1)
-        return self.head(features).squeeze(-1)
+        logits: torch.Tensor = self.head(features).squeeze(-1)
+        return logits
 
-    def forward(self, ids, mask, ent_post, span_weights, ent_type) -> torch.Tensor:
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor, ent_post: torch.Tensor, span_weights: torch.Tensor,
+                ent_type: torch.Tensor) -> torch.Tensor:
         return self.upper(self.lower(ids, mask, 0), mask, ent_post, span_weights, ent_type, 0)

@@ -8,9 +8,10 @@ dev point (see the model card).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -114,7 +115,7 @@ class EncoderPrior:
         return np.log(probs / (1 - probs))
 
     @classmethod
-    def load(cls, folder: Path, config: dict[str, Any], logistic: Any = None) -> "EncoderPrior":
+    def load(cls, folder: Path, config: dict[str, Any], logistic: Any = None) -> EncoderPrior:
         """The encoder in `folder`; `logistic` is the text prior it blends with, when config has a blend
         (GroundabilityPrior.load reads both, so this module never imports that one)."""
         from safetensors.torch import load_file

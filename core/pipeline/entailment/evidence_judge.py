@@ -16,12 +16,13 @@ grounder's decision.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Sequence
+from typing import Any
 
+from groundlens.core.pipeline.entailment.prior_judge import prior_evidence, shift_probability
 from groundlens.core.pipeline.evidence.analysers import Analysers, shared_analysers
 from groundlens.core.pipeline.evidence.lexicon import object_classes
-from groundlens.core.pipeline.entailment.prior_judge import prior_evidence, shift_probability
 from groundlens.core.pipeline.evidence.people import count_phrase
 from groundlens.core.pipeline.evidence.text_match import TextHit
 from groundlens.core.pipeline.registry import register

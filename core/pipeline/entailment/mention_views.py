@@ -7,8 +7,9 @@ view; a longer one gets a window of text around each group of nearby mentions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any
 
 from groundlens.core.pipeline.types import Mention
 

@@ -13,9 +13,10 @@ import bisect
 import json
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -116,7 +117,7 @@ class GroundabilityPrior:
         return [float(p) for p in 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))]
 
     @classmethod
-    def load(cls, path: Path | str | None = None) -> "GroundabilityPrior | EncoderPrior":
+    def load(cls, path: Path | str | None = None) -> GroundabilityPrior | EncoderPrior:
         """The model in `path`, by default the one shipped in resources/models/groundability.
 
         config.json's "kind" says which: "logistic" (this class; the default for older folders)

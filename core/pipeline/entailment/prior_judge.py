@@ -10,8 +10,9 @@ or for measuring what the image adds.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from groundlens.core.pipeline.registry import register
 from groundlens.core.pipeline.types import Judgment, Mention

@@ -11,8 +11,8 @@ Findings are memoised on the `ImageAnalysis`, so the judge and the grounder comp
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from groundlens.core.pipeline.evidence.people import Person, find_people
 from groundlens.core.pipeline.evidence.text_match import TextHit, find_name

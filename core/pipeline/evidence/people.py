@@ -25,8 +25,8 @@ not a list, and two people there stay unidentified.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from groundlens.core.pipeline.evidence.text_match import TextHit
 from groundlens.core.pipeline.types import Box, Mention, PointPrompt
@@ -221,10 +221,10 @@ def assign(people: Sequence[Person], text: str, mentions: Sequence[Mention], vis
                     tagged_other.setdefault(p, set()).add(i)
     for i in visible:
         for hit in tags.get(i, []):
-            p = next((p for p, person in enumerate(people) if p not in taken and person.contains(hit.box)), None)
-            if p is not None and tagged_other.get(p) == {i}:
-                ties[i] = Tie(people[p], "name tag", f"read '{hit.text}' on this person, {hit.score:.2f}", hit.score)
-                taken.add(p)
+            wearer = next((p for p, person in enumerate(people) if p not in taken and person.contains(hit.box)), None)
+            if wearer is not None and tagged_other.get(wearer) == {i}:
+                ties[i] = Tie(people[wearer], "name tag", f"read '{hit.text}' on this person, {hit.score:.2f}", hit.score)
+                taken.add(wearer)
                 break
 
     def free_for(i: int) -> list[int]:

@@ -11,8 +11,8 @@ the expression always names the entity even when a small model rambles.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from groundlens.core.pipeline import device
 from groundlens.core.pipeline.registry import check_model_source, register
@@ -69,7 +69,7 @@ class CausalLMExpressionWriter:
             messages = [{"role": "system", "content": SYSTEM}]
             for question, answer in turns:
                 messages += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
-            return self.tokenizer.apply_chat_template(messages[:-1], tokenize=False, add_generation_prompt=True)
+            return str(self.tokenizer.apply_chat_template(messages[:-1], tokenize=False, add_generation_prompt=True))
         return SYSTEM + "".join(f"\n{question}\nAnswer: {answer}" for question, answer in turns).rstrip()
 
     def express(self, text: str, mentions: Sequence[Mention]) -> list[str]:

@@ -6,7 +6,7 @@ is still the part a grounding model understands ("a person"), and it costs nothi
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from groundlens.core.pipeline.registry import register
 from groundlens.core.pipeline.types import Mention

@@ -16,7 +16,7 @@ Objects detected for some mention but tied to none are returned too.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from groundlens.core.pipeline.evidence.analysers import Analysers, shared_analysers
 from groundlens.core.pipeline.evidence.lexicon import object_classes

@@ -8,7 +8,7 @@ the tokenizer's character offsets, and each phrase takes its best box.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image

@@ -4,8 +4,8 @@ built from each expression's best box."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from PIL import Image
 
@@ -16,6 +16,7 @@ from groundlens.records import Evidence
 
 
 class TransformersDetector:
+    name: str  # each subclass's backend name
     model_class = ""  # a transformers class name, imported lazily
 
     def __init__(self, model: str, threshold: float):

@@ -7,7 +7,7 @@ square before resizing, which `box_ops.from_padded_square` undoes.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from PIL import Image
 

@@ -7,13 +7,14 @@ fragments that per-word argmax produces; `repair_bio` is the cheaper alternative
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from groundlens.core.datasets.gmner import bio_spans
 from groundlens.core.pipeline.ner.tokenize import Token
 from groundlens.core.pipeline.types import Mention
+from groundlens.records import ENTITY_TYPES
 
 OUTSIDE = "O"
 
@@ -89,6 +90,8 @@ def mentions_from_tags(text: str, tokens: Sequence[Token], tags: Sequence[str], 
     """Typed spans over the raw text: first token's start to last token's end, score = mean tag probability."""
     mentions = []
     for first, stop, kind in bio_spans(list(tags)):
+        if kind not in ENTITY_TYPES:
+            raise ValueError(f"the NER model tags {kind!r}, which is none of {', '.join(ENTITY_TYPES)}")
         start, end = tokens[first].start, tokens[stop - 1].end
         mentions.append(Mention(start=start, end=end, text=text[start:end], type=kind, score=float(np.mean(probs[first:stop]))))
     return mentions

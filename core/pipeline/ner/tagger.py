@@ -12,8 +12,9 @@ scales activations per row (`int8.py`).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -74,13 +75,13 @@ class WordTagger:
         encoded = []
         for window in plan_windows(word_token_bounds(word_ids, len(words)), budget, overlap=budget // 3):
             stop = min(window.stop_token, window.first_token + budget)
-            local = [word_ids[p] - window.first_word for p in range(window.first_token, stop)]  # type: ignore[operator]
+            local = [word_ids[p] - window.first_word for p in range(window.first_token, stop)]
             encoded.append(EncodedWindow(
                 sentence=index, window=window,
                 input_ids=[self.tokenizer.cls_token_id, *ids[window.first_token : stop], self.tokenizer.sep_token_id],
                 token_types=[0, *(shapes[window.first_word + w] for w in local), 0],
                 word_ids=[None, *local, None],
-            ))  # fmt: skip
+            ))
         return encoded
 
     def logprobs(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
@@ -103,9 +104,9 @@ class WordTagger:
                     for row, encoded in enumerate(chunk):
                         window = encoded.window
                         width = window.stop_word - window.first_word
-                        words = word_logprobs(scores[row], encoded.word_ids, width, labels)
+                        word_scores = word_logprobs(scores[row], encoded.word_ids, width, labels)
                         keep = slice(window.keep_from - window.first_word, window.keep_to - window.first_word)
-                        results[encoded.sentence][window.keep_from : window.keep_to] = words[keep]
+                        results[encoded.sentence][window.keep_from : window.keep_to] = word_scores[keep]
         return results
 
     def tensors(self, chunk: Sequence[EncodedWindow], length: int) -> dict[str, torch.Tensor]:

@@ -9,8 +9,9 @@ works; models trained by `train-ner` also read word shapes from their token type
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from groundlens.core.config import RESOURCES_DIR
 from groundlens.core.pipeline import device

@@ -8,8 +8,8 @@ and each word in an overlap takes the scores of the window whose middle it is ne
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 
 @dataclass(frozen=True)

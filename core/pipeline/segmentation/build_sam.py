@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -75,12 +75,13 @@ def load_checkpoint(model: torch.nn.Module, checkpoint: str | Path, architecture
 
 def build_mobile_sam(checkpoint: str | Path | None = None, image_size: int = 1024, fuse: bool = True) -> torch.nn.Module:
     """MobileSAM for inference; `fuse=False` keeps the checkpoint's module layout (batch norms apart)."""
-    sam = _assemble(TinyViT(img_size=image_size, out_chans=PROMPT_DIM), image_size)
+    encoder = TinyViT(img_size=image_size, out_chans=PROMPT_DIM)
+    sam = _assemble(encoder, image_size)
     if checkpoint is not None:
         load_checkpoint(sam, checkpoint, "MobileSAM")
     sam.eval()
     if fuse:
-        fuse_conv_bn(sam.image_encoder)
+        fuse_conv_bn(encoder)
     return sam
 
 
@@ -106,7 +107,3 @@ def build_sam_vit(variant: str, checkpoint: str | Path | None = None, image_size
         load_checkpoint(sam, checkpoint, f"SAM {variant}")
     return sam.eval()
 
-
-build_sam_vit_b: Callable[..., torch.nn.Module] = partial(build_sam_vit, "vit_b")
-build_sam_vit_l: Callable[..., torch.nn.Module] = partial(build_sam_vit, "vit_l")
-build_sam_vit_h: Callable[..., torch.nn.Module] = partial(build_sam_vit, "vit_h")

@@ -13,8 +13,9 @@ image does not come back as the background around the subject.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -39,11 +40,12 @@ class SamSegmenter:
     """A `Segmenter` (core.pipeline.stages) over a `segment_anything.modeling.Sam` model."""
 
     def __init__(self, model: torch.nn.Module, name: str, version: str) -> None:
-        self.model = model.eval().to(device.current())
+        sam: Any = model  # a segment_anything.modeling.Sam, whose parts have no type annotations
+        self.model = sam.eval().to(device.current())
         self.device = next(self.model.parameters()).device
         self.name = name
         self.version = version
-        self.transform = ResizeLongestSide(model.image_encoder.img_size)
+        self.transform = ResizeLongestSide(self.model.image_encoder.img_size)
         self.encoder_calls = 0  # how many images went through the image encoder
 
     def segment(self, image: Image.Image, boxes: Sequence[Box],
@@ -73,7 +75,7 @@ class SamSegmenter:
         masks: list[np.ndarray] = []
         for start in range(0, len(boxes), DECODER_BATCH):
             end = start + DECODER_BATCH
-            prompt_points = (coords[start:end], labels[start:end]) if coords is not None else None
+            prompt_points = (coords[start:end], labels[start:end]) if coords is not None and labels is not None else None
             sparse, dense = self.model.prompt_encoder(points=prompt_points, boxes=on_device[start:end], masks=None)
             low_res, predicted_iou = self.model.mask_decoder(
                 image_embeddings=embedding.features,

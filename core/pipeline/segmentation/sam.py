@@ -6,9 +6,12 @@ Registration stays cheap: torch and the model code are imported only when a back
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from groundlens.core.pipeline.registry import register
+
+if TYPE_CHECKING:  # the predictor imports torch: only when a backend is built
+    from groundlens.core.pipeline.segmentation.predictor import SamSegmenter
 
 SAM_VARIANTS = ("vit_b", "vit_l", "vit_h")
 
@@ -54,7 +57,7 @@ def _check_variant(variant: str) -> None:
 
 
 @register("segmentation", "mobile_sam", validate=_validate_mobile_sam)
-def mobile_sam(checkpoint: str | None = None, threads: int | None = None) -> Any:
+def mobile_sam(checkpoint: str | None = None, threads: int | None = None) -> SamSegmenter:
     """MobileSAM: TinyViT encoder (about 1 s per image on 2 cores) with SAM's prompt encoder and decoder."""
     from groundlens.core.pipeline.segmentation.build_sam import build_mobile_sam
     from groundlens.core.pipeline.segmentation.predictor import SamSegmenter
@@ -65,7 +68,7 @@ def mobile_sam(checkpoint: str | None = None, threads: int | None = None) -> Any
 
 
 @register("segmentation", "sam", validate=_validate_sam)
-def sam(checkpoint: str | None = None, variant: str = "vit_b", threads: int | None = None) -> Any:
+def sam(checkpoint: str | None = None, variant: str = "vit_b", threads: int | None = None) -> SamSegmenter:
     """Original SAM; much slower on CPU, for users who have a ViT-B/L/H checkpoint."""
     _check_variant(variant)
     from groundlens.core.pipeline.segmentation.build_sam import build_sam_vit

@@ -11,7 +11,7 @@ classifier (`norm_head`, `head`) is unused by SAM but kept because the checkpoin
 from __future__ import annotations
 
 import itertools
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -23,6 +23,9 @@ from groundlens.core.pipeline.segmentation.sam_modeling import sam_modeling
 
 class Conv2dBN(nn.Sequential):
     """Bias-free convolution followed by batch norm (checkpoint names: `c`, `bn`)."""
+
+    c: nn.Conv2d  # set by add_module, declared for the type checker
+    bn: nn.BatchNorm2d
 
     def __init__(self, in_chans: int, out_chans: int, kernel: int = 1, stride: int = 1, pad: int = 0, groups: int = 1):
         super().__init__()
@@ -108,6 +111,8 @@ class Mlp(nn.Module):
 
 class Attention(nn.Module):
     """Multi-head self-attention inside a window, with a learned bias per relative offset (LeViT)."""
+
+    attention_bias_idxs: torch.Tensor  # a buffer, declared for the type checker
 
     def __init__(self, dim: int, num_heads: int, window: int):
         super().__init__()
@@ -218,6 +223,7 @@ class TinyViT(nn.Module):
             stride = 1 if i >= last - 1 else 2  # MobileSAM keeps 1/16 resolution into the last stage
             downsample = PatchMerging(res, dim, embed_dims[i + 1], stride) if i < last else None
             if i == 0:
+                assert downsample is not None, "TinyViT needs more than one stage"
                 self.layers.append(ConvLayer(dim, depth, mbconv_expand_ratio, downsample))
             else:
                 blocks = [TinyViTBlock(dim, res, num_heads[i], window_sizes[i], mlp_ratio) for _ in range(depth)]

@@ -30,7 +30,8 @@ class ResizeLongestSide:
         """...x2 (x, y) points in original pixels -> the same points in resized pixels."""
         old_h, old_w = original_size
         new_h, new_w = self.get_preprocess_shape(old_h, old_w, self.target_length)
-        return np.asarray(coords, dtype=float) * np.array([new_w / old_w, new_h / old_h])
+        scaled: np.ndarray = np.asarray(coords, dtype=float) * np.array([new_w / old_w, new_h / old_h])
+        return scaled
 
     def apply_boxes(self, boxes: np.ndarray, original_size: tuple[int, int]) -> np.ndarray:
         """Bx4 (x0, y0, x1, y1) in original pixels -> the same boxes in resized pixels."""

@@ -10,7 +10,8 @@ kept apart so that benchmarks can report it as a stage of its own.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Hashable, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar, cast
 
 from PIL import Image
 
@@ -39,7 +40,7 @@ class ImageAnalysis:
         """A value derived from the analysers, computed once per image and key."""
         if key not in self._memo:
             self._memo[key] = compute()
-        return self._memo[key]
+        return cast(T, self._memo[key])  # stored by compute() under this key
 
     @property
     def analysis_seconds(self) -> float:
@@ -50,4 +51,4 @@ class ImageAnalysis:
             start = time.perf_counter()
             self._memo[key] = compute()
             self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
-        return self._memo[key]
+        return cast(T, self._memo[key])  # stored by compute() under this key

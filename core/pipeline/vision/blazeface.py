@@ -15,6 +15,7 @@ a person's (0.50); the people in the demo photos score 0.76 to 0.95.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -110,13 +111,13 @@ class BlazeFaceDetector:
     def detect(self, image: Image.Image) -> list[Detection]:
         return self._memo.get(image, self._detect)
 
-    def _faces(self, image: Image.Image, model: FaceModel, session, anchors: np.ndarray
+    def _faces(self, image: Image.Image, model: FaceModel, session: Any, anchors: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
         """Candidate rows (x0, y0, x1, y1, keypoints) in original pixels and their scores."""
         width, height = image.size
         scale = model.size / max(width, height)
         resized = image.convert("RGB").resize(
-            (max(1, round(width * scale)), max(1, round(height * scale))), Image.BILINEAR)
+            (max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BILINEAR)
         pad_x, pad_y = (model.size - resized.width) // 2, (model.size - resized.height) // 2
         tensor = np.full((1, model.size, model.size, 3), -1.0, dtype=np.float32)  # padding: black
         tensor[0, pad_y: pad_y + resized.height, pad_x: pad_x + resized.width] = (

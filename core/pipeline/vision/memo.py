@@ -8,7 +8,8 @@ be confused with a new image that reuses a freed object's id.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from PIL import Image
 

@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from groundlens.core.pipeline.box_ops import nms
+from groundlens.core.pipeline.types import as_box
 from groundlens.core.pipeline.vision.memo import LastImageMemo
 from groundlens.core.pipeline.vision.onnx_model import open_session
 from groundlens.core.pipeline.vision.registry import register_analyser
@@ -43,7 +44,8 @@ STD_BGR = np.array([57.375, 57.12, 58.395], dtype=np.float32)
 
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
     e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    shares: np.ndarray = e / e.sum(axis=axis, keepdims=True)
+    return shares
 
 
 class NanoDetDetector:
@@ -74,7 +76,7 @@ class NanoDetDetector:
         width, height = image.size
         scale = INPUT_SIZE / max(width, height)
         resized = image.convert("RGB").resize(
-            (max(1, round(width * scale)), max(1, round(height * scale))), Image.BILINEAR)
+            (max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BILINEAR)
         bgr = np.asarray(resized, dtype=np.float32)[:, :, ::-1]
         tensor = np.zeros((1, 3, INPUT_SIZE, INPUT_SIZE), dtype=np.float32)  # padding = the mean colour
         tensor[0, :, : bgr.shape[0], : bgr.shape[1]] = ((bgr - MEAN_BGR) / STD_BGR).transpose(2, 0, 1)
@@ -104,7 +106,7 @@ class NanoDetDetector:
         for label in np.unique(all_classes):
             members = np.nonzero(all_classes == label)[0]
             kept = nms([tuple(b) for b in all_boxes[members]], all_scores[members].tolist(), self.nms_iou)
-            found += [Detection(COCO_CLASSES[label], tuple(float(v) for v in all_boxes[members[k]]),
+            found += [Detection(COCO_CLASSES[label], as_box(all_boxes[members[k]]),
                                 float(all_scores[members[k]])) for k in kept]
         found.sort(key=lambda d: (-d.score, d.label, d.box))
         return found[: self.max_detections]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any  # onnxruntime ships no types: its InferenceSession is Any
 
 from groundlens.core.modelstore.catalog import get
 from groundlens.core.modelstore.status import require, sha256_file
@@ -40,7 +41,7 @@ def verified_model_path(name: str, path: str | os.PathLike[str] | None = None) -
     return file
 
 
-def open_session(name: str, threads: int | None = None, path: str | os.PathLike[str] | None = None):
+def open_session(name: str, threads: int | None = None, path: str | os.PathLike[str] | None = None) -> Any:
     """An onnxruntime session for the verified model, with `threads` intra-op threads, on this process's
     device (core.pipeline.device: the CUDA provider where there is one and the GPU was chosen)."""
     import onnxruntime as ort

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
+from typing import Any
 
 from PIL import Image
 
@@ -53,7 +54,8 @@ class RapidOcrReader:
         from rapidocr import RapidOCR
 
         self.score_floor = score_floor
-        params = {f"{stage}.model_path": str(verified_model_path(model)) for stage, model in MODELS.items()}
+        params: dict[str, Any] = {
+            f"{stage}.model_path": str(verified_model_path(model)) for stage, model in MODELS.items()}
         threads = int(threads or default_threads())
         params.update({
             "EngineConfig.onnxruntime.intra_op_num_threads": threads,
@@ -71,9 +73,13 @@ class RapidOcrReader:
 
     def _read(self, image: Image.Image) -> list[ImageText]:
         width, height = image.size
+        from rapidocr.utils.output import RapidOCROutput
+
         with self._lock:
             result = self.engine(pad_thin(image.convert("RGB")))
-        if result.boxes is None or result.txts is None:
+        if not isinstance(result, RapidOCROutput):  # what a call with detection and recognition both on returns
+            raise TypeError(f"rapidocr returned {type(result).__name__}, not its full OCR output")
+        if result.boxes is None or result.txts is None or result.scores is None:
             return []
         lines = []
         for quad, text, score in zip(result.boxes, result.txts, result.scores):

@@ -1,10 +1,13 @@
-"""Builders shared by the storage tests (no tests here): small posts and mentions with known dates."""
+"""Builders shared by the storage tests: small posts and mentions with known dates, and a second look at the file."""
 
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from groundlens.storage import Store
 from groundlens.storage.db import connect
@@ -17,12 +20,12 @@ def open_store(tmp_path: Path, name: str = "test.db") -> Store:
 
 def make_post(native_id: str, text: str, when: str | None = "2024-01-10", **fields) -> Post:
     """A post dated at noon UTC of `when` (YYYY-MM-DD), or undated when None."""
-    created = None if when is None else datetime.fromisoformat(when).replace(hour=12, tzinfo=timezone.utc)
+    created = None if when is None else datetime.fromisoformat(when).replace(hour=12, tzinfo=UTC)
     image = fields.pop("image", None)
     return Post(
         source=fields.pop("source", "twitter"), native_id=native_id, text=text, created_at=created,
         media=[Media(url=image)] if image else [], **fields,
-    )  # fmt: skip
+    )
 
 
 def mention(post: Post, surface: str, kind: str, occurrence: int = 0, **fields) -> Entity:
@@ -53,3 +56,20 @@ def fts_matches_posts(db_path: Path) -> bool:
                    for a, b in (("held_terms", "fresh_terms"), ("fresh_terms", "held_terms")))
     finally:
         conn.close()
+
+
+@contextmanager
+def outside(db_path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection of our own to a store's file, opened the way the store opens each of its own
+    (storage.db.connect: same pragmas and SQL functions): what another process sees and can do."""
+    conn = connect(db_path)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def scalar(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    """One value read from the file from outside the store."""
+    with outside(db_path) as conn:
+        return conn.execute(sql, params).fetchone()[0]
