@@ -124,16 +124,23 @@ def run_all(names: list[str], quick: bool, results_dir: Path, keep_db: bool, con
         rows.append(summary_row(f"{name}: wall time", run.wall_s, "s", target="exit 0", ok=run.exit_code == 0))
         rows.append(summary_row(f"{name}: peak RSS", run.peak_rss_mib, "MiB"))
     summary = {
-        "machine": facts, "started_utc": started, "finished_utc": utc_now(), "quick": quick,
-        "benchmarks": {name: asdict(run) for name, run in runs.items()}, "figures": rows, "results": results,
+        "machine": facts,
+        "started_utc": started,
+        "finished_utc": utc_now(),
+        "quick": quick,
+        "benchmarks": {name: asdict(run) for name, run in runs.items()},
+        "figures": rows,
+        "results": results,
     }
     text = json.dumps(summary, indent=2, default=str)
     write_text_atomic(run_dir / SUMMARY_NAME, text)
     complete = not quick and names == list(BENCHMARKS) and all(run.exit_code == 0 for run in runs.values())
     if complete:
         write_text_atomic(results_dir / LATEST_NAME, text)
-    title = (f"{'Quick run (figures not comparable)' if quick else 'Benchmarks'}: {facts['cpu_model']}, "
-             f"{facts['cpu_cores']} cores, commit {str(facts['git_commit'])[:10]}")
+    title = (
+        f"{'Quick run (figures not comparable)' if quick else 'Benchmarks'}: {facts['cpu_model']}, "
+        f"{facts['cpu_cores']} cores, commit {str(facts['git_commit'])[:10]}"
+    )
     print_rows(console, title, rows)
     console.print(f"figures in {run_dir}" + (f" and {results_dir / LATEST_NAME}" if complete else ""))
     return max(run.exit_code for run in runs.values())
@@ -141,9 +148,15 @@ def run_all(names: list[str], quick: bool, results_dir: Path, keep_db: bool, con
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("names", nargs="*", metavar="NAME", help=f"benchmarks to run (default: all): {', '.join(BENCHMARKS)}")
-    parser.add_argument("--quick", action="store_true", help="small sizes: checks the benchmarks run, figures not comparable")
-    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help=f"where run folders go (default {RESULTS_DIR})")
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"benchmarks to run (default: all): {', '.join(BENCHMARKS)}"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes: checks the benchmarks run, figures not comparable"
+    )
+    parser.add_argument(
+        "--results-dir", type=Path, default=RESULTS_DIR, help=f"where run folders go (default {RESULTS_DIR})"
+    )
     parser.add_argument("--keep-db", action="store_true", help="keep the run's database (<run>/data) after the run")
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("OLD", "NEW"), help="compare two runs' summaries")
     args = parser.parse_args()

@@ -34,8 +34,8 @@ from groundlens.core.jobs.ray_engine import shipped
 from groundlens.core.jobs.runner import JobRunner
 from groundlens.core.pipeline.types import PostInput
 from groundlens.core.settings import Settings
-from groundlens.storage import Store
 from groundlens.records import Media, Post
+from groundlens.storage import Store
 
 DEMO = Path(__file__).resolve().parent.parent / "resources" / "demo"
 
@@ -44,8 +44,12 @@ def demo_photo_posts(count: int) -> list[Post]:
     rows = [json.loads(line) for line in (DEMO / "posts.jsonl").read_text(encoding="utf-8").splitlines()]
     rows = [row for row in rows if row.get("image")]
     return [
-        Post("bench", f"{i:05d}", f"{rows[i % len(rows)]['text']} ({i})",
-             media=[Media(local_path=str(DEMO / rows[i % len(rows)]["image"]), status="ok")])
+        Post(
+            "bench",
+            f"{i:05d}",
+            f"{rows[i % len(rows)]['text']} ({i})",
+            media=[Media(local_path=str(DEMO / rows[i % len(rows)]["image"]), status="ok")],
+        )
         for i in range(count)
     ]
 
@@ -59,8 +63,12 @@ def engine_run(settings: Settings, posts: int) -> dict[str, float]:
         progress = JobRunner(paths, settings).start().wait()
         if progress.state != "finished":
             raise SystemExit(f"{settings.engine} run {progress.state}: {progress.message}")
-        return {"posts": progress.done, "posts_per_min": 60 * progress.rate, "processing_s": progress.elapsed_s,
-                "run_s": time.perf_counter() - started}
+        return {
+            "posts": progress.done,
+            "posts_per_min": 60 * progress.rate,
+            "processing_s": progress.elapsed_s,
+            "run_s": time.perf_counter() - started,
+        }
 
 
 def writer_rate(settings: Settings, posts: int = 2000) -> dict[str, float]:
@@ -75,13 +83,17 @@ def writer_rate(settings: Settings, posts: int = 2000) -> dict[str, float]:
         start = time.perf_counter()
         for i in range(0, posts, settings.batch_size):
             chunk = batch[i : i + settings.batch_size]
-            store.save_results("bench", [(p.id, [to_entity(e, "bench") for e in result.entities], None)
-                                         for p in chunk])
+            store.save_results("bench", [(p.id, [to_entity(e, "bench") for e in result.entities], None) for p in chunk])
         seconds = time.perf_counter() - start
     boxed = sum(1 for e in result.entities if e.mask is not None)
     rle_bytes = sum(len(masks.encode(e.mask)["counts"]) for e in result.entities if e.mask is not None)
-    return {"posts": posts, "posts_per_s": posts / seconds, "entities_per_post": len(result.entities),
-            "masks_per_post": boxed, "mask_rle_bytes_per_post": rle_bytes}
+    return {
+        "posts": posts,
+        "posts_per_s": posts / seconds,
+        "entities_per_post": len(result.entities),
+        "masks_per_post": boxed,
+        "mask_rle_bytes_per_post": rle_bytes,
+    }
 
 
 def shipping_ms(repeat: int = 20) -> dict[str, float]:
@@ -94,6 +106,7 @@ def shipping_ms(repeat: int = 20) -> dict[str, float]:
 
     ray.init(address="local", include_dashboard=False, log_to_driver=False, configure_logging=False, **LOCAL_RAY)
     try:
+
         @ray.remote
         class Sink:
             def take(self, post: PostInput) -> int:
@@ -128,27 +141,37 @@ def main() -> None:
     report: dict[str, Any] = {"posts": args.posts, "pipeline": base.pipeline.describe()}
     for name, settings in runs.items():
         report[name] = figures = engine_run(settings, args.posts)
-        print(f"{name:<14} {figures['posts_per_min']:6.1f} posts/min processing, {figures['run_s']:6.1f} s with start-up")
+        print(
+            f"{name:<14} {figures['posts_per_min']:6.1f} posts/min processing, {figures['run_s']:6.1f} s with start-up"
+        )
     local = report["local"]
     for name in ("ray_1_worker", "ray_2_workers"):
         report[name]["ratio_to_local"] = report[name]["posts_per_min"] / local["posts_per_min"]
     one = report["ray_1_worker"]
     report["ray_overhead_ms_per_post"] = 1000 * (one["processing_s"] - local["processing_s"]) / args.posts
-    print(f"Ray / local: 1 worker {one['ratio_to_local']:.2f}x, 2 workers "
-          f"{report['ray_2_workers']['ratio_to_local']:.2f}x; Ray overhead "
-          f"{report['ray_overhead_ms_per_post']:.0f} ms per post")
+    print(
+        f"Ray / local: 1 worker {one['ratio_to_local']:.2f}x, 2 workers "
+        f"{report['ray_2_workers']['ratio_to_local']:.2f}x; Ray overhead "
+        f"{report['ray_overhead_ms_per_post']:.0f} ms per post"
+    )
 
     report["store_writer"] = writer = writer_rate(base)
-    print(f"store writer: {writer['posts_per_s']:.0f} photo-post results/s ({writer['entities_per_post']} entities, "
-          f"{writer['masks_per_post']} masks, {writer['mask_rle_bytes_per_post']} RLE bytes per post)")
+    print(
+        f"store writer: {writer['posts_per_s']:.0f} photo-post results/s ({writer['entities_per_post']} entities, "
+        f"{writer['masks_per_post']} masks, {writer['mask_rle_bytes_per_post']} RLE bytes per post)"
+    )
     report["image_shipping"] = ship = shipping_ms()
-    print(f"image shipping: {ship['median_ms']:.1f} ms per photo ({ship['mean_photo_bytes'] / 1024:.0f} KiB) "
-          f"driver -> actor on loopback")
+    print(
+        f"image shipping: {ship['median_ms']:.1f} ms per photo ({ship['mean_photo_bytes'] / 1024:.0f} KiB) "
+        f"driver -> actor on loopback"
+    )
     model_s_per_post = 60 / local["posts_per_min"]
     ceiling = min(writer["posts_per_s"], 1000 / ship["median_ms"])
     report["capacity"] = {"model_s_per_photo_post_cpu": model_s_per_post, "driver_ceiling_posts_per_s": ceiling}
-    print(f"model time per photo post on this CPU: {model_s_per_post:.2f} s; one driver's ceiling: {ceiling:.0f} "
-          f"posts/s (the smaller of the writer's rate and 1 / shipping time)")
+    print(
+        f"model time per photo post on this CPU: {model_s_per_post:.2f} s; one driver's ceiling: {ceiling:.0f} "
+        f"posts/s (the smaller of the writer's rate and 1 / shipping time)"
+    )
     write_json(args.json_path, "bench_cluster", report)
 
 

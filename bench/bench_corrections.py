@@ -13,16 +13,16 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from rich.console import Console
 from rich.table import Table
 
 from bench.results import write_json
+from groundlens.records import Entity, EntityType, Post
 from groundlens.storage import Store
 from groundlens.storage import corrections as fix
-from groundlens.records import Entity, EntityType, Post
 
 BATCH = 1000
 _NAMES: list[tuple[str, EntityType]] = [("Trump", "PER"), ("Biden", "PER"), ("Ohio", "LOC"), ("Nasa", "ORG")]
@@ -78,7 +78,10 @@ def measure(store: Store, n: int, repeat: int) -> dict[str, dict[str, float]]:
     store.restore_correction(merge.id)
     merged = _save_all(store, posts)  # the same re-run, now that a merge renames a mention in every post
     mentions = n * len(_NAMES)
-    figures["rerun_saves"] = {"before_merge_mentions_per_s": mentions / plain, "merged_mentions_per_s": mentions / merged}
+    figures["rerun_saves"] = {
+        "before_merge_mentions_per_s": mentions / plain,
+        "merged_mentions_per_s": mentions / merged,
+    }
     started = time.perf_counter()
     problems = store.verify_aggregates()
     figures["verify_aggregates"] = {"seconds": time.perf_counter() - started, "problems": len(problems)}
@@ -91,9 +94,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20, help="Timed runs of each one-post operation.")
     parser.add_argument("--json", dest="json_path", type=Path, default=None, help="Write the figures here.")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench_corrections_") as scratch, Store.open(
-        Path(scratch) / "bench.db"
-    ) as store:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench_corrections_") as scratch,
+        Store.open(Path(scratch) / "bench.db") as store,
+    ):
         figures = measure(store, args.posts, args.repeat)
     table = Table(title=f"Corrections benchmark, {args.posts:,} posts")
     table.add_column("operation")

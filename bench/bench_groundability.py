@@ -24,7 +24,9 @@ from groundlens.core.training.groundability import mentions_of
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=DEFAULT_DIR)
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data" / "twitter-gmner")
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data" / "twitter-gmner"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", dest="json_path", type=Path, default=None, help="write the figures here")
     args = parser.parse_args()
@@ -49,11 +51,19 @@ def main() -> None:
     print(f"model {args.model} ({type(prior).__name__}, {prior.version})")
     print(f"dev accuracy {accuracy:.2%} on {len(labels)} entities")
     print(f"speed {len(labels) / seconds:.0f} entities/s ({len(posts) / seconds:.0f} posts/s, {args.threads} threads)")
-    write_json(args.json_path, "bench_groundability", {
-        "model": f"{type(prior).__name__}@{prior.version}", "threads": args.threads, "entities": len(labels),
-        "accuracy": accuracy, "seconds": seconds, "entities_per_s": len(labels) / seconds,
-        "posts_per_s": len(posts) / seconds,
-    })
+    write_json(
+        args.json_path,
+        "bench_groundability",
+        {
+            "model": f"{type(prior).__name__}@{prior.version}",
+            "threads": args.threads,
+            "entities": len(labels),
+            "accuracy": accuracy,
+            "seconds": seconds,
+            "entities_per_s": len(labels) / seconds,
+            "posts_per_s": len(posts) / seconds,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -37,11 +37,17 @@ def _rate(value: float | None) -> str:
 def print_figures(report: EvalReport) -> None:
     g = report.grounding
     print(f"box hits      {_rate(g.box_hit_rate):>7}  ({g.box_hits} of {g.groundable_found} found groundable entities)")
-    print(f"false boxes   {_rate(g.false_box_rate):>7}  ({g.false_boxes} of {g.ungroundable_found} found ungroundable entities)")
-    print(f"wrong names   {_rate(g.wrong_name_rate):>7}  ({g.wrong_name_boxes} of {g.person_boxes} PER boxes on another person)")
+    print(
+        f"false boxes   {_rate(g.false_box_rate):>7}  ({g.false_boxes} of {g.ungroundable_found} found ungroundable entities)"
+    )
+    print(
+        f"wrong names   {_rate(g.wrong_name_rate):>7}  ({g.wrong_name_boxes} of {g.person_boxes} PER boxes on another person)"
+    )
     for name, counts in (("MNER", report.mner), ("EEG", report.eeg), ("GMNER", report.gmner)):
-        print(f"{name:<6} F1 {100 * counts.f1:6.2f}  (P {100 * counts.precision:.2f}, R {100 * counts.recall:.2f}; "
-              f"{counts.correct} correct, {counts.predicted} predicted, {counts.gold} gold)")
+        print(
+            f"{name:<6} F1 {100 * counts.f1:6.2f}  (P {100 * counts.precision:.2f}, R {100 * counts.recall:.2f}; "
+            f"{counts.correct} correct, {counts.predicted} predicted, {counts.gold} gold)"
+        )
 
 
 def main() -> None:
@@ -68,13 +74,23 @@ def main() -> None:
         print(f"{seconds / len(gold):.2f} s/post; predictions in {pred_path}")
     report = evaluate(gold, read_predictions(pred_path))
     print_figures(report)
-    write_json(args.json_path, "bench_grounding", {
-        "dataset": str(args.data), "posts": len(gold), "seconds": seconds,
-        "s_per_post": seconds / len(gold) if seconds else None,
-        "box_hit_rate": report.grounding.box_hit_rate, "false_box_rate": report.grounding.false_box_rate,
-        "wrong_name_rate": report.grounding.wrong_name_rate, "grounding": report.grounding.to_dict(),
-        "mner_f1": report.mner.f1, "eeg_f1": report.eeg.f1, "gmner_f1": report.gmner.f1,
-    })
+    write_json(
+        args.json_path,
+        "bench_grounding",
+        {
+            "dataset": str(args.data),
+            "posts": len(gold),
+            "seconds": seconds,
+            "s_per_post": seconds / len(gold) if seconds else None,
+            "box_hit_rate": report.grounding.box_hit_rate,
+            "false_box_rate": report.grounding.false_box_rate,
+            "wrong_name_rate": report.grounding.wrong_name_rate,
+            "grounding": report.grounding.to_dict(),
+            "mner_f1": report.mner.f1,
+            "eeg_f1": report.eeg.f1,
+            "gmner_f1": report.gmner.f1,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -84,8 +84,11 @@ class Heartbeat:
 
     def summary(self) -> dict[str, float]:
         ordered = sorted(self.gaps) or [0.0]
-        return {"stall_max_ms": ordered[-1], "stall_p99_ms": ordered[int(0.99 * (len(ordered) - 1))],
-                "heartbeats": len(self.gaps)}
+        return {
+            "stall_max_ms": ordered[-1],
+            "stall_p99_ms": ordered[int(0.99 * (len(ordered) - 1))],
+            "heartbeats": len(self.gaps),
+        }
 
 
 def pump(app: QApplication, seconds: float, until: Callable[[], bool] | None = None) -> None:
@@ -273,8 +276,9 @@ SAVED_SEARCHES = {
 }
 
 
-def _timed_action(app: QApplication, start: Callable[[], None], done: Callable[[], bool], settle_s: float = 1.0
-                  ) -> dict[str, object]:  # fmt: skip
+def _timed_action(
+    app: QApplication, start: Callable[[], None], done: Callable[[], bool], settle_s: float = 1.0
+) -> dict[str, object]:
     """Run `start`, pump until `done()` and `settle_s` more (the refreshes an action triggers), under the heartbeat."""
     with Heartbeat() as beat:
         began = time.perf_counter()
@@ -303,7 +307,8 @@ def bench_bulk(app: QApplication, window: MainWindow, n: int) -> dict[str, objec
     bar.finished.connect(outcomes.append)
     report: dict[str, object] = {"posts": n}
     report["select_all_matching"] = _timed_action(
-        app, feed.select_all_button.click, lambda: bar.count_label.text().startswith("all "), settle_s=0.5)
+        app, feed.select_all_button.click, lambda: bar.count_label.text().startswith("all "), settle_s=0.5
+    )
     bar.tag_name.setEditText(BULK_TAG)
     report["bulk_tag"] = _timed_action(app, bar.tag_button.click, lambda: len(outcomes) == 1)
     report["bulk_tag"]["outcome"] = outcomes[-1]
@@ -311,7 +316,8 @@ def bench_bulk(app: QApplication, window: MainWindow, n: int) -> dict[str, objec
         for name, query in SAVED_SEARCHES.items():
             store.save_search(name, query)
     report["saved_search_refresh"] = _timed_action(
-        app, panel.refresh, lambda: panel.list.count() == len(SAVED_SEARCHES), settle_s=0.5)
+        app, panel.refresh, lambda: panel.list.count() == len(SAVED_SEARCHES), settle_s=0.5
+    )
     report["saved_search_refresh"]["counts"] = ", ".join(panel.counts().values())
     feed.select_all_button.click()
     pump(app, 0.2)
@@ -383,8 +389,11 @@ def main() -> None:
     idle = bench_idle(app)
     show("Idle baseline (this app doing nothing)", idle)
     overlay = bench_masks(app)
-    show("Mask overlay, 2048x2048 (median ms)", overlay,
-         {"full_argb_qimage_ms": "< 30 ms", "cropped_overlay_ms": "< 30 ms"})
+    show(
+        "Mask overlay, 2048x2048 (median ms)",
+        overlay,
+        {"full_argb_qimage_ms": "< 30 ms", "cropped_overlay_ms": "< 30 ms"},
+    )
     with tempfile.TemporaryDirectory(prefix="gl-bench-gui-") as scratch:
         paths, posts, build_s = feed_paths(args, Path(scratch))
         window, feed = bench_feed(app, paths, posts)

@@ -19,7 +19,26 @@ from groundlens.core.datasets.gmner import read_split
 from groundlens.core.pipeline import registry
 
 DEV_FILE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "twitter-gmner" / "txt" / "dev.txt"
-WORDS = ["the", "a", "new", "game", "tonight", "with", "Barack", "Obama", "in", "Paris", "at", "Google", "love", "this", "photo", "of", "NEW", "YORK"]
+WORDS = [
+    "the",
+    "a",
+    "new",
+    "game",
+    "tonight",
+    "with",
+    "Barack",
+    "Obama",
+    "in",
+    "Paris",
+    "at",
+    "Google",
+    "love",
+    "this",
+    "photo",
+    "of",
+    "NEW",
+    "YORK",
+]
 EXTRAS = ["@ESPN", "#WorldCup", "https://t.co/x1Y2z3", "😂", "RT", ":", "!", "."]
 
 
@@ -41,24 +60,39 @@ def main() -> None:
     recognizer = registry.create("ner", args.backend, **options)
     texts = bench_texts()
     recognizer.recognize(texts[:64])  # warm-up
-    print(f"ner/{args.backend}@{recognizer.version}: {len(texts)} posts ({'dev' if DEV_FILE.exists() else 'generated'})")
+    print(
+        f"ner/{args.backend}@{recognizer.version}: {len(texts)} posts ({'dev' if DEV_FILE.exists() else 'generated'})"
+    )
     runs = []
     for run in range(1, args.repeat + 1):
         started, cpu_started = time.perf_counter(), time.process_time()
         found = recognizer.recognize(texts)
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
-        runs.append({"seconds": seconds, "posts_per_s": len(texts) / seconds,
-                     "posts_per_cpu_s": len(texts) / cpu_seconds, "mentions": sum(map(len, found))})
+        runs.append(
+            {
+                "seconds": seconds,
+                "posts_per_s": len(texts) / seconds,
+                "posts_per_cpu_s": len(texts) / cpu_seconds,
+                "mentions": sum(map(len, found)),
+            }
+        )
         print(
             f"run {run}: {len(texts) / seconds:.0f} posts/s wall, {len(texts) / cpu_seconds:.0f} posts per CPU-second"
             f" ({runs[-1]['mentions']} mentions, {seconds:.2f} s)"
         )
-    write_json(args.json_path, "bench_ner", {
-        "backend": f"{args.backend}@{recognizer.version}", "threads": args.threads, "posts": len(texts),
-        "texts": "dev" if DEV_FILE.exists() else "generated", "runs": runs,
-        "best_posts_per_s": max(r["posts_per_s"] for r in runs),
-        "best_posts_per_cpu_s": max(r["posts_per_cpu_s"] for r in runs),
-    })
+    write_json(
+        args.json_path,
+        "bench_ner",
+        {
+            "backend": f"{args.backend}@{recognizer.version}",
+            "threads": args.threads,
+            "posts": len(texts),
+            "texts": "dev" if DEV_FILE.exists() else "generated",
+            "runs": runs,
+            "best_posts_per_s": max(r["posts_per_s"] for r in runs),
+            "best_posts_per_cpu_s": max(r["posts_per_cpu_s"] for r in runs),
+        },
+    )
 
 
 if __name__ == "__main__":

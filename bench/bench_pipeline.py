@@ -89,7 +89,10 @@ def job_runner_run(settings: Settings, seconds: float) -> dict[str, object]:
             progress = handle.progress()
         run_s = time.perf_counter() - started
     return {
-        "posts": setup.pending, "done": progress.done, "failed": progress.failed, "state": progress.state,
+        "posts": setup.pending,
+        "done": progress.done,
+        "failed": progress.failed,
+        "state": progress.state,
         "run_s": run_s,  # with the worker's start-up and model loading
         "processing_s": progress.elapsed_s,
         "posts_per_min": 60 * progress.rate,  # model loading excluded
@@ -99,8 +102,12 @@ def job_runner_run(settings: Settings, seconds: float) -> dict[str, object]:
 
 
 def throughput(results: list[PostResult], seconds: float) -> dict[str, float]:
-    return {"posts": len(results), "seconds": seconds, "posts_per_min": 60 * len(results) / seconds,
-            "errors": sum(1 for r in results if r.error)}
+    return {
+        "posts": len(results),
+        "seconds": seconds,
+        "posts_per_min": 60 * len(results) / seconds,
+        "errors": sum(1 for r in results if r.error),
+    }
 
 
 def main() -> None:
@@ -109,8 +116,13 @@ def main() -> None:
     parser.add_argument("--sam-posts", type=int, default=2, help="photo posts to run with SAM ViT-B (0 skips)")
     parser.add_argument("--job-seconds", type=float, default=600, help="the JobRunner run's time limit (0 skips it)")
     parser.add_argument("--settings", type=Path, default=None, help="settings.json to take the pipeline from")
-    parser.add_argument("--set", action="append", default=[], metavar="STAGE=NAME|off",
-                        help="use another backend for a stage, e.g. --set ner=spacy")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="STAGE=NAME|off",
+        help="use another backend for a stage, e.g. --set ner=spacy",
+    )
     parser.add_argument("--json", dest="json_path", type=Path, default=None, help="write the figures here")
     args = parser.parse_args()
 
@@ -119,15 +131,22 @@ def main() -> None:
         stage, _, backend = item.partition("=")
         settings.pipeline = settings.pipeline.with_stage(stage, backend)
     config: PipelineConfig = settings.pipeline
-    report: dict[str, object] = {"pipeline": config.describe(), "threads": settings.threads,
-                                 "batch_size": settings.batch_size}
-    print(f"pipeline: {config.describe()}  threads={settings.threads}  batch={settings.batch_size}  "
-          f"load average {os.getloadavg()[0]:.1f}")
+    report: dict[str, object] = {
+        "pipeline": config.describe(),
+        "threads": settings.threads,
+        "batch_size": settings.batch_size,
+    }
+    print(
+        f"pipeline: {config.describe()}  threads={settings.threads}  batch={settings.batch_size}  "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     if args.job_seconds:
         report["job_runner"] = jobs = job_runner_run(settings, args.job_seconds)
-        print(f"JobRunner on the demo: {jobs['done']}/{jobs['posts']} posts ({jobs['state']}) in {jobs['run_s']:.1f} s "
-              f"with start-up, {jobs['posts_per_min']:.0f} posts/minute processing; peak RSS worker "
-              f"{jobs['worker_peak_rss_mib']:.0f} MiB, parent {jobs['parent_peak_rss_mib']:.0f} MiB")
+        print(
+            f"JobRunner on the demo: {jobs['done']}/{jobs['posts']} posts ({jobs['state']}) in {jobs['run_s']:.1f} s "
+            f"with start-up, {jobs['posts_per_min']:.0f} posts/minute processing; peak RSS worker "
+            f"{jobs['worker_peak_rss_mib']:.0f} MiB, parent {jobs['parent_peak_rss_mib']:.0f} MiB"
+        )
 
     import torch
 
@@ -152,10 +171,11 @@ def main() -> None:
     report["mixed"] = {"image_share": 0.5, "posts_per_min": mixed}
     report["stage_ms"] = stage_ms = {stage: 1000 * value for stage, value in stage_table(results).items()}
     errors = [r for r in text_results + results if r.error]
-    print(f"text-only: {text['posts']} posts, {text['posts_per_min']:.0f} posts/minute; with a photo: "
-          f"{image['posts']} posts, {image['posts_per_min']:.0f} posts/minute; mixed (half with a photo) "
-          f"{mixed:.0f} posts/minute (target >= 60); {len(errors)} errors"
-          + (f": {errors[0].error}" if errors else ""))
+    print(
+        f"text-only: {text['posts']} posts, {text['posts_per_min']:.0f} posts/minute; with a photo: "
+        f"{image['posts']} posts, {image['posts_per_min']:.0f} posts/minute; mixed (half with a photo) "
+        f"{mixed:.0f} posts/minute (target >= 60); {len(errors)} errors" + (f": {errors[0].error}" if errors else "")
+    )
     print("post with photo and entities, mean ms per stage:")
     for stage, value in stage_ms.items():
         print(f"  {stage:<20}{value:8.0f}")
@@ -178,11 +198,18 @@ def main() -> None:
         ratio = statistics.median(w / e for w, e, _ in ratios)
         boxed = [w / e for w, e, has_box in ratios if has_box]  # the encoder ran: the costly case
         worst = max(boxed, default=float("nan"))
-        report["photo_post_vs_encoder"] = {"post_ms": 1000 * whole, "encoder_ms": 1000 * encoder, "ratio": ratio,
-                                           "boxed_posts": len(boxed), "boxed_ratio_max": worst}
-        print(f"photo post with entities, run alone: {1000 * whole:.0f} ms; {segmenter.name} encoder alone: "
-              f"{1000 * encoder:.0f} ms; median ratio {ratio:.2f}x, highest over the {len(boxed)} posts with a box "
-              f"{worst:.2f}x (target <= 2x, OCR included)")
+        report["photo_post_vs_encoder"] = {
+            "post_ms": 1000 * whole,
+            "encoder_ms": 1000 * encoder,
+            "ratio": ratio,
+            "boxed_posts": len(boxed),
+            "boxed_ratio_max": worst,
+        }
+        print(
+            f"photo post with entities, run alone: {1000 * whole:.0f} ms; {segmenter.name} encoder alone: "
+            f"{1000 * encoder:.0f} ms; median ratio {ratio:.2f}x, highest over the {len(boxed)} posts with a box "
+            f"{worst:.2f}x (target <= 2x, OCR included)"
+        )
 
     if args.sam_posts and segmenter is not None:
         from groundlens.core.pipeline.segmentation.build_sam import build_sam_vit
@@ -199,10 +226,16 @@ def main() -> None:
                 pair.append(time.perf_counter() - start)
             pairs.append(pair)
         mobile, vit = (statistics.median(v) for v in zip(*pairs))
-        report["sam_vit_b"] = {"posts": len(pairs), "post_ms": 1000 * vit, "mobile_sam_post_ms": 1000 * mobile,
-                               "slowdown": vit / mobile}
-        print(f"SAM ViT-B encoder (random weights, same code), {len(pairs)} photo post(s): {1000 * vit:.0f} ms per "
-              f"post vs {1000 * mobile:.0f} ms with MobileSAM: {vit / mobile:.1f}x")
+        report["sam_vit_b"] = {
+            "posts": len(pairs),
+            "post_ms": 1000 * vit,
+            "mobile_sam_post_ms": 1000 * mobile,
+            "slowdown": vit / mobile,
+        }
+        print(
+            f"SAM ViT-B encoder (random weights, same code), {len(pairs)} photo post(s): {1000 * vit:.0f} ms per "
+            f"post vs {1000 * mobile:.0f} ms with MobileSAM: {vit / mobile:.1f}x"
+        )
 
     report["in_process_peak_rss_mib"] = peak_rss_mib()
     print(f"peak RSS of this process: {report['in_process_peak_rss_mib']:.0f} MiB")

@@ -31,8 +31,14 @@ IMAGES = sorted((RESOURCES_DIR / "demo" / "images").glob("*.jpg"))
 def boxes_for(image: Image.Image, count: int) -> list[tuple[float, float, float, float]]:
     """`count` boxes spread over the image: quarters, centre, whole."""
     w, h = image.size
-    layout = [(0, 0, w / 2, h / 2), (w / 2, 0, w, h / 2), (0, h / 2, w / 2, h), (w / 2, h / 2, w, h),
-              (w / 4, h / 4, 3 * w / 4, 3 * h / 4), (0, 0, w, h)]
+    layout = [
+        (0, 0, w / 2, h / 2),
+        (w / 2, 0, w, h / 2),
+        (0, h / 2, w / 2, h),
+        (w / 2, h / 2, w, h),
+        (w / 4, h / 4, 3 * w / 4, 3 * h / 4),
+        (0, 0, w, h),
+    ]
     return [layout[i % len(layout)] for i in range(count)]
 
 
@@ -49,10 +55,16 @@ class Timings:
 
     def report(self, label: str, unit: str) -> dict[str, float]:
         """Print the figures and return them; the CPU median is the steadier basis for ratios on shared cores."""
-        figures = {"wall_best_s": min(self.wall), "wall_median_s": statistics.median(self.wall),
-                   "cpu_median_s": statistics.median(self.cpu), "n": len(self.wall)}
-        print(f"{label}: wall best {figures['wall_best_s']:.3f} s, median {figures['wall_median_s']:.3f} s; "
-              f"CPU median {figures['cpu_median_s']:.3f} s {unit} (n={len(self.wall)})")
+        figures = {
+            "wall_best_s": min(self.wall),
+            "wall_median_s": statistics.median(self.wall),
+            "cpu_median_s": statistics.median(self.cpu),
+            "n": len(self.wall),
+        }
+        print(
+            f"{label}: wall best {figures['wall_best_s']:.3f} s, median {figures['wall_median_s']:.3f} s; "
+            f"CPU median {figures['cpu_median_s']:.3f} s {unit} (n={len(self.wall)})"
+        )
         return figures
 
 
@@ -90,14 +102,21 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     mobile = SamSegmenter(build_mobile_sam(require("mobile_sam")), name="mobile_sam", version="bench")
     mobile.embed(load_image(IMAGES[0]))  # warm-up
-    print(f"{len(IMAGES)} demo photos, {args.threads} threads, encoder input 1024 px, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"{len(IMAGES)} demo photos, {args.threads} threads, encoder input 1024 px, load average {os.getloadavg()[0]:.1f}"
+    )
     encode, decode = measure(mobile, IMAGES, args.repeat, args.boxes)
     mobile_sam = {"encoder": encode.report("MobileSAM encoder", "per image")}
     if args.boxes:
         mobile_sam["decoder_per_box"] = decode.report(
-            f"prompt encoder + mask decoder ({args.boxes} boxes/image, one batch)", "per box")
-    report: dict[str, object] = {"images": len(IMAGES), "threads": args.threads, "boxes_per_image": args.boxes,
-                                 "mobile_sam": mobile_sam}
+            f"prompt encoder + mask decoder ({args.boxes} boxes/image, one batch)", "per box"
+        )
+    report: dict[str, object] = {
+        "images": len(IMAGES),
+        "threads": args.threads,
+        "boxes_per_image": args.boxes,
+        "mobile_sam": mobile_sam,
+    }
     if not args.no_vit_b:
         vit_b = SamSegmenter(build_sam_vit("vit_b"), name="sam", version="random-init")
         vit_encoder = measure(vit_b, IMAGES[:2], 1, 0)[0].report("SAM ViT-B encoder", "per image")

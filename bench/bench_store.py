@@ -39,8 +39,13 @@ def ingest(store: Store, jsonl: Path) -> dict[str, float]:
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     if report.errors:
         raise RuntimeError(f"the generated corpus did not import cleanly: {report.errors[0]}")
-    return {"posts": report.posts_inserted, "seconds": seconds, "posts_per_s": report.posts_inserted / seconds,
-            "cpu_seconds": cpu, "posts_per_cpu_s": report.posts_inserted / cpu}
+    return {
+        "posts": report.posts_inserted,
+        "seconds": seconds,
+        "posts_per_s": report.posts_inserted / seconds,
+        "cpu_seconds": cpu,
+        "posts_per_cpu_s": report.posts_inserted / cpu,
+    }
 
 
 def save_predictions(store: Store, generator: CorpusGenerator, n: int) -> dict[str, float]:
@@ -54,8 +59,13 @@ def save_predictions(store: Store, generator: CorpusGenerator, n: int) -> dict[s
         store.save_results("bench", results)
         seconds += time.perf_counter() - started
         cpu += time.process_time() - cpu_started
-    return {"mentions": mentions, "seconds": seconds, "mentions_per_s": mentions / seconds,
-            "cpu_seconds": cpu, "mentions_per_cpu_s": mentions / cpu}
+    return {
+        "mentions": mentions,
+        "seconds": seconds,
+        "mentions_per_s": mentions / seconds,
+        "cpu_seconds": cpu,
+        "mentions_per_cpu_s": mentions / cpu,
+    }
 
 
 def _latency(call: Callable[[], object], repeat: int) -> dict[str, float]:
@@ -67,8 +77,13 @@ def _latency(call: Callable[[], object], repeat: int) -> dict[str, float]:
         call()
         wall.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - cpu_started) * 1000)
-    return {"p50_ms": _percentile(wall, 50), "p95_ms": _percentile(wall, 95), "max_ms": max(wall),
-            "cpu_p50_ms": _percentile(cpu, 50), "cpu_p95_ms": _percentile(cpu, 95)}
+    return {
+        "p50_ms": _percentile(wall, 50),
+        "p95_ms": _percentile(wall, 95),
+        "max_ms": max(wall),
+        "cpu_p50_ms": _percentile(cpu, 50),
+        "cpu_p95_ms": _percentile(cpu, 95),
+    }
 
 
 def _percentile(values: list[float], q: int) -> float:
@@ -84,9 +99,13 @@ def _rotating(queries: list[str], run: Callable[[str], object]) -> Callable[[], 
 
 def query_sets(store: Store, rng: random.Random) -> dict[str, list[str]]:
     """Realistic queries drawn from the entities actually stored (weighted by mentions)."""
-    names = [row[0] for row in store._conn.execute(
-        "SELECT name FROM entity_names n JOIN (SELECT norm, SUM(mentions) AS m FROM mention_daily GROUP BY norm"
-        " ORDER BY m DESC LIMIT 400) t ON t.norm = n.norm")]
+    names = [
+        row[0]
+        for row in store._conn.execute(
+            "SELECT name FROM entity_names n JOIN (SELECT norm, SUM(mentions) AS m FROM mention_daily GROUP BY norm"
+            " ORDER BY m DESC LIMIT 400) t ON t.norm = n.norm"
+        )
+    ]
     single = [n for n in names if n.isalpha() and len(n) > 3]
     multi = [n for n in names if len(n.split()) > 1 and all(w.isalnum() for w in n.split())]
 
@@ -98,9 +117,11 @@ def query_sets(store: Store, rng: random.Random) -> dict[str, list[str]]:
         "entity name": pick(single),
         "phrase": [f'"{name}"' for name in pick(multi)],
         "prefix": [f"{name[:4]}*" for name in pick(single)],
-        "filtered": [f"{name} type:{kind} has:image date:{rng.choice(months)}"
-                     for name, kind in zip(pick(single), rng.choices(["PER", "ORG", "LOC", "OTHER"], k=40))]
-                    + [f"type:LOC groundable:yes lang:en after:{m}-10" for m in months],
+        "filtered": [
+            f"{name} type:{kind} has:image date:{rng.choice(months)}"
+            for name, kind in zip(pick(single), rng.choices(["PER", "ORG", "LOC", "OTHER"], k=40))
+        ]
+        + [f"type:LOC groundable:yes lang:en after:{m}-10" for m in months],
     }
 
 
@@ -163,8 +184,10 @@ def main() -> None:
         generator_started = time.perf_counter()
         generator = CorpusGenerator(seed=args.seed)
         write_jsonl(jsonl, args.posts, generator)
-        console.print(f"generated {args.posts:,} posts in {time.perf_counter() - generator_started:.1f} s "
-                      f"({'Twitter-GMNER train' if generator.from_dataset else 'built-in'} distribution)")
+        console.print(
+            f"generated {args.posts:,} posts in {time.perf_counter() - generator_started:.1f} s "
+            f"({'Twitter-GMNER train' if generator.from_dataset else 'built-in'} distribution)"
+        )
         with Store.open(db_path) as store:
             loaded = ingest(store, jsonl)
             saved = save_predictions(store, CorpusGenerator(seed=args.seed), args.posts)
@@ -173,8 +196,13 @@ def main() -> None:
             stats = store.stats()
             latencies = measure(store, args.repeat, args.seed)
     report = {
-        "posts": args.posts, "mentions": saved["mentions"], "distinct_entities": stats["distinct_entities"],
-        "ingest": loaded, "save_predictions": saved, "database_bytes": size, "latency_ms": latencies,
+        "posts": args.posts,
+        "mentions": saved["mentions"],
+        "distinct_entities": stats["distinct_entities"],
+        "ingest": loaded,
+        "save_predictions": saved,
+        "database_bytes": size,
+        "latency_ms": latencies,
     }
     summary = Table(title=f"Store benchmark, {args.posts:,} posts")
     summary.add_column("figure")
@@ -182,8 +210,11 @@ def main() -> None:
     summary.add_row(
         "JSONL ingest", f"{loaded['posts_per_s']:,.0f} posts/s ({loaded['posts_per_cpu_s']:,.0f} per CPU s)"
     )
-    summary.add_row("save predictions", f"{saved['mentions_per_s']:,.0f} mentions/s "
-                    f"({saved['mentions_per_cpu_s']:,.0f} per CPU s; {saved['mentions']:,} in all)")
+    summary.add_row(
+        "save predictions",
+        f"{saved['mentions_per_s']:,.0f} mentions/s "
+        f"({saved['mentions_per_cpu_s']:,.0f} per CPU s; {saved['mentions']:,} in all)",
+    )
     summary.add_row("distinct entities", f"{stats['distinct_entities']:,}")
     summary.add_row("database size", f"{size / 2**20:,.0f} MiB")
     console.print(summary)

@@ -65,8 +65,10 @@ def main() -> None:
     for name in available_analysers():
         row = bench_analyser(name, images, args.repeat, args.threads)
         figures[name] = row
-        print(f"{name:<10} {row['load_s']:>7.2f} {row['ms_per_image_median']:>9.1f} {row['ms_per_image_mean']:>7.1f} "
-              f"{row['cpu_ms_per_image_median']:>7.1f} {row['found_per_image']:>6.2f}")
+        print(
+            f"{name:<10} {row['load_s']:>7.2f} {row['ms_per_image_median']:>9.1f} {row['ms_per_image_mean']:>7.1f} "
+            f"{row['cpu_ms_per_image_median']:>7.1f} {row['found_per_image']:>6.2f}"
+        )
     write_json(args.json, "bench_vision", figures)
 
 

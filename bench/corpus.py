@@ -38,10 +38,22 @@ _FALLBACK_TEMPLATES = [
     (["nothing", "much", "happening", "here"], []),
 ]
 _FALLBACK_NAMES = [
-    ("Donald Trump", "PER", 20), ("Kevin Durant", "PER", 6), ("Taylor Swift", "PER", 4), ("Lady Gaga", "PER", 3),
-    ("Barack Obama", "PER", 5), ("NBA", "ORG", 15), ("NFL", "ORG", 9), ("Premier League", "ORG", 4),
-    ("Golden State Warriors", "ORG", 3), ("New York", "LOC", 8), ("London", "LOC", 6), ("Paris", "LOC", 5),
-    ("Texas", "LOC", 3), ("Star Wars", "OTHER", 4), ("Game of Thrones", "OTHER", 3), ("iPhone", "OTHER", 2),
+    ("Donald Trump", "PER", 20),
+    ("Kevin Durant", "PER", 6),
+    ("Taylor Swift", "PER", 4),
+    ("Lady Gaga", "PER", 3),
+    ("Barack Obama", "PER", 5),
+    ("NBA", "ORG", 15),
+    ("NFL", "ORG", 9),
+    ("Premier League", "ORG", 4),
+    ("Golden State Warriors", "ORG", 3),
+    ("New York", "LOC", 8),
+    ("London", "LOC", 6),
+    ("Paris", "LOC", 5),
+    ("Texas", "LOC", 3),
+    ("Star Wars", "OTHER", 4),
+    ("Game of Thrones", "OTHER", 3),
+    ("iPhone", "OTHER", 2),
 ]
 
 
@@ -61,8 +73,12 @@ class SyntheticPost:
         """The flattened JSONL record an ingest reader accepts."""
         return json.dumps(
             {
-                "id": self.native_id, "text": self.text, "author": self.author,
-                "created_at": self.created_at.isoformat(), "lang": self.lang, "image_url": self.image_url,
+                "id": self.native_id,
+                "text": self.text,
+                "author": self.author,
+                "created_at": self.created_at.isoformat(),
+                "lang": self.lang,
+                "image_url": self.image_url,
             },
             ensure_ascii=False,
         )
@@ -77,9 +93,18 @@ class SyntheticPost:
         for (start, end, surface, kind), groundable, mask in zip(self.mentions, self.groundable, self.masks):
             regions = [Region((40.0, 30.0, 220.0, 310.0), 0.7, mask, 24_000)] if groundable else []
             entities.append(
-                Entity(start, end, surface, kind, score=0.9, groundable=groundable,  # type: ignore[arg-type]  # a str type from GMNER data: PER/LOC/ORG/OTHER
-                       groundable_score=None if groundable is None else (0.8 if groundable else 0.2),
-                       expression=f"{surface}, a {kind.lower()}", model_version="bench", regions=regions)
+                Entity(
+                    start,
+                    end,
+                    surface,
+                    kind,
+                    score=0.9,
+                    groundable=groundable,  # type: ignore[arg-type]  # a str type from GMNER data: PER/LOC/ORG/OTHER
+                    groundable_score=None if groundable is None else (0.8 if groundable else 0.2),
+                    expression=f"{surface}, a {kind.lower()}",
+                    model_version="bench",
+                    regions=regions,
+                )
             )
         return entities
 
@@ -89,7 +114,10 @@ def _gmner_shape(root: Path) -> tuple[list, list[tuple[str, str, int]], float] |
     """(templates, (name, type, count) of every entity, share of groundable mentions) of the train split."""
     if not (root / "txt" / "train.txt").exists():
         return None
-    from groundlens.core.datasets.gmner import dataset_paths, read_split  # bench may read ../shared; the product never does
+    from groundlens.core.datasets.gmner import (  # bench may read ../shared; the product never does
+        dataset_paths,
+        read_split,
+    )
 
     conll, xml_dir = dataset_paths(root, "train")
     posts = read_split(conll, xml_dir)
@@ -122,8 +150,13 @@ class CorpusGenerator:
     """Deterministic for a given seed: two generators with the same arguments yield the same posts."""
 
     def __init__(
-        self, seed: int = 0, start: datetime = datetime(2024, 1, 1, tzinfo=UTC), days: int = 180,
-        image_share: float = 0.5, novel_share: float = 0.2, authors: int = 20_000,
+        self,
+        seed: int = 0,
+        start: datetime = datetime(2024, 1, 1, tzinfo=UTC),
+        days: int = 180,
+        image_share: float = 0.5,
+        novel_share: float = 0.2,
+        authors: int = 20_000,
     ) -> None:
         self.rng = random.Random(seed)
         shape = _gmner_shape(GMNER_DIR)

@@ -134,28 +134,66 @@ HEADLINES = [
     Figure("gui: feed first paint", "bench_gui", ("feed", "first_paint_ms"), "ms", "<", 1000),
     Figure("gui: feed all ids loaded", "bench_gui", ("feed", "ids_loaded_ms"), "ms"),
     Figure("gui: stall max while scrolling", "bench_gui", ("feed", "scroll", "stall_max_ms"), "ms", "<", 50),
-    Figure("gui: search as you type, query to rows (max)", "bench_gui", ("search_as_you_type", "query_to_rows_max_ms"), "ms"),
+    Figure(
+        "gui: search as you type, query to rows (max)",
+        "bench_gui",
+        ("search_as_you_type", "query_to_rows_max_ms"),
+        "ms",
+    ),
     Figure("gui: stall max while typing", "bench_gui", ("search_as_you_type", "stall_max_ms"), "ms", "<", 50),
     Figure("gui: stall max while the pipeline runs", "bench_gui", ("pipeline_running", "stall_max_ms"), "ms", "<", 50),
-    Figure("gui: stall max, select all matching (bulk)", "bench_gui", ("bulk_actions", "select_all_matching", "stall_max_ms"), "ms", "<", 50),
-    Figure("gui: stall max, bulk tag of every post", "bench_gui", ("bulk_actions", "bulk_tag", "stall_max_ms"), "ms", "<", 50),
-    Figure("gui: stall max, saved-search recount", "bench_gui", ("bulk_actions", "saved_search_refresh", "stall_max_ms"), "ms", "<", 50),
-    Figure("gui: stall max, bulk delete of every post", "bench_gui", ("bulk_actions", "bulk_delete", "stall_max_ms"), "ms", "<", 50),
+    Figure(
+        "gui: stall max, select all matching (bulk)",
+        "bench_gui",
+        ("bulk_actions", "select_all_matching", "stall_max_ms"),
+        "ms",
+        "<",
+        50,
+    ),
+    Figure(
+        "gui: stall max, bulk tag of every post",
+        "bench_gui",
+        ("bulk_actions", "bulk_tag", "stall_max_ms"),
+        "ms",
+        "<",
+        50,
+    ),
+    Figure(
+        "gui: stall max, saved-search recount",
+        "bench_gui",
+        ("bulk_actions", "saved_search_refresh", "stall_max_ms"),
+        "ms",
+        "<",
+        50,
+    ),
+    Figure(
+        "gui: stall max, bulk delete of every post",
+        "bench_gui",
+        ("bulk_actions", "bulk_delete", "stall_max_ms"),
+        "ms",
+        "<",
+        50,
+    ),
     Figure("gui: stall max idle (baseline)", "bench_gui", ("idle", "stall_max_ms"), "ms"),
     Figure("gui: 2048² mask to cropped overlay", "bench_gui", ("mask_overlay_ms", "cropped_overlay_ms"), "ms", "<", 30),
     Figure("ner: best run", "bench_ner", ("best_posts_per_s",), "posts/s", ">=", 300),
     Figure("groundability: speed", "bench_groundability", ("entities_per_s",), "entities/s", ">=", 200),
     Figure("groundability: dev accuracy", "bench_groundability", ("accuracy",), "ratio"),
-    Figure("segmentation: MobileSAM encoder, median", "bench_segmentation",
-           ("mobile_sam", "encoder", "wall_median_s"), "s"),
+    Figure(
+        "segmentation: MobileSAM encoder, median", "bench_segmentation", ("mobile_sam", "encoder", "wall_median_s"), "s"
+    ),
     Figure("segmentation: SAM ViT-B / MobileSAM (CPU)", "bench_segmentation", ("vit_b_over_mobile_cpu",), "x"),
     Figure("vision: NanoDet-m per photo, median", "bench_vision", ("nanodet", "ms_per_image_median"), "ms"),
-    Figure("vision: BlazeFace short+full per photo, median", "bench_vision", ("blazeface", "ms_per_image_median"), "ms"),
+    Figure(
+        "vision: BlazeFace short+full per photo, median", "bench_vision", ("blazeface", "ms_per_image_median"), "ms"
+    ),
     Figure("vision: PP-OCRv6 (rapidocr) per photo, median", "bench_vision", ("rapidocr", "ms_per_image_median"), "ms"),
     Figure("pipeline: mixed (half with image)", "bench_pipeline", ("mixed", "posts_per_min"), "posts/min", ">=", 60),
     Figure("pipeline: text-only posts", "bench_pipeline", ("text_only", "posts_per_min"), "posts/min"),
     Figure("pipeline: posts with an image", "bench_pipeline", ("with_image", "posts_per_min"), "posts/min"),
-    Figure("pipeline: photo post / encoder alone", "bench_pipeline", ("photo_post_vs_encoder", "ratio"), "x", "<=", 1.5),
+    Figure(
+        "pipeline: photo post / encoder alone", "bench_pipeline", ("photo_post_vs_encoder", "ratio"), "x", "<=", 1.5
+    ),
     Figure("pipeline: in-process peak RSS", "bench_pipeline", ("in_process_peak_rss_mib",), "MiB"),
     Figure("pipeline: JobRunner worker peak RSS", "bench_pipeline", ("job_runner", "worker_peak_rss_mib"), "MiB"),
     Figure("pipeline: JobRunner parent peak RSS", "bench_pipeline", ("job_runner", "parent_peak_rss_mib"), "MiB"),
@@ -201,8 +239,11 @@ def headline_rows(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     A figure a benchmark left out (a part it was told to skip) has no row; one it wrote as null (a wait that
     timed out) shows as missing its target."""
     store = [figure for figure in HEADLINES if figure.benchmark == "bench_store"]
-    figures = [*store, *store_latency_figures(results.get("bench_store", {})),
-               *(figure for figure in HEADLINES if figure.benchmark != "bench_store")]
+    figures = [
+        *store,
+        *store_latency_figures(results.get("bench_store", {})),
+        *(figure for figure in HEADLINES if figure.benchmark != "bench_store"),
+    ]
     rows = []
     for figure in figures:
         value = _lookup(results.get(figure.benchmark, {}), figure.path)
@@ -214,8 +255,13 @@ def headline_rows(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def summary_row(
-    figure: str, value: float | None, unit: str, target: str = "", op: str | None = None,
-    limit: float | None = None, ok: bool | None = None,
+    figure: str,
+    value: float | None,
+    unit: str,
+    target: str = "",
+    op: str | None = None,
+    limit: float | None = None,
+    ok: bool | None = None,
 ) -> dict[str, Any]:
     """A summary row as stored in summary.json (plain JSON, so old summaries stay readable without this code)."""
     return {"figure": figure, "value": value, "unit": unit, "target": target, "op": op, "limit": limit, "ok": ok}
@@ -264,12 +310,22 @@ def compare(console: Console, old_location: Path, new_location: Path) -> None:
             continue
         change = (row["value"] - previous["value"]) / previous["value"] if previous["value"] else None
         better = {">=": 1, "<": -1, "<=": -1}.get(row["op"] or "", 0) * (row["value"] - previous["value"])
-        verdict = "" if not better or change is None or abs(change) < 0.05 else (
-            "[green]better[/]" if better > 0 else "[red]worse[/]")
-        table.add_row(row["figure"], _format(previous["value"], row["unit"]), _format(row["value"], row["unit"]),
-                      "—" if change is None else f"{change:+.0%}", verdict)
+        verdict = (
+            ""
+            if not better or change is None or abs(change) < 0.05
+            else ("[green]better[/]" if better > 0 else "[red]worse[/]")
+        )
+        table.add_row(
+            row["figure"],
+            _format(previous["value"], row["unit"]),
+            _format(row["value"], row["unit"]),
+            "—" if change is None else f"{change:+.0%}",
+            verdict,
+        )
     console.print(table)
     for label, summary in (("old", old), ("new", new)):
         facts = summary.get("machine", {})
-        console.print(f"{label}: {facts.get('date_utc')}  {facts.get('cpu_model')} x{facts.get('cpu_cores')}  "
-                      f"commit {str(facts.get('git_commit'))[:10]}  load {facts.get('load_average_1m', 0):.1f}")
+        console.print(
+            f"{label}: {facts.get('date_utc')}  {facts.get('cpu_model')} x{facts.get('cpu_cores')}  "
+            f"commit {str(facts.get('git_commit'))[:10]}  load {facts.get('load_average_1m', 0):.1f}"
+        )

@@ -9,10 +9,18 @@ import os
 
 import click
 
+from groundlens.cli import (
+    correction_commands,
+    data_commands,
+    eval_commands,
+    import_commands,
+    model_commands,
+    ner_commands,
+    pipeline_commands,
+    share_commands,
+    training_commands,
+)
 from groundlens.core.config import resolve_paths
-from groundlens.cli import correction_commands, training_commands
-from groundlens.cli import data_commands, eval_commands, import_commands, model_commands, ner_commands, pipeline_commands
-from groundlens.cli import share_commands
 from groundlens.core.diagnostics import configure_logging, install_crash_handler
 
 log = logging.getLogger("groundlens")
@@ -35,16 +43,26 @@ def cli(ctx: click.Context, data_dir: str | None, demo: bool) -> None:
     ctx.obj = resolve_paths(data_dir)
     configure_logging(ctx.obj.data_dir)  # logs/ and crash-reports/ in the data folder, token redacted
     install_crash_handler(ctx.obj.data_dir)
-    log.info("started: %s (process %d, data folder %s)", ctx.invoked_subcommand or "the app", os.getpid(),
-             ctx.obj.data_dir)
+    log.info(
+        "started: %s (process %d, data folder %s)", ctx.invoked_subcommand or "the app", os.getpid(), ctx.obj.data_dir
+    )
     if ctx.invoked_subcommand is None:
         from groundlens.gui.app import launch
 
         raise SystemExit(launch(ctx.obj, demo=demo))
 
 
-for module in (import_commands, data_commands, share_commands, pipeline_commands, model_commands, ner_commands,
-               eval_commands, correction_commands, training_commands):
+for module in (
+    import_commands,
+    data_commands,
+    share_commands,
+    pipeline_commands,
+    model_commands,
+    ner_commands,
+    eval_commands,
+    correction_commands,
+    training_commands,
+):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,15 @@ def _filters(function: Any) -> Any:
     options = [
         click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS), help="Only this kind (repeatable)."),
         click.option("--author", default=None, help="Only corrections by this user."),
-        click.option("--post", "post_ids", multiple=True, type=int, help="Only corrections of this post id (repeatable)."),
-        click.option("--since", type=_DAY_OR_MOMENT, default=None, help="Made at or after this UTC time (YYYY-MM-DD[THH:MM])."),
-        click.option("--until", type=_DAY_OR_MOMENT, default=None, help="Made before this UTC time (YYYY-MM-DD[THH:MM])."),
+        click.option(
+            "--post", "post_ids", multiple=True, type=int, help="Only corrections of this post id (repeatable)."
+        ),
+        click.option(
+            "--since", type=_DAY_OR_MOMENT, default=None, help="Made at or after this UTC time (YYYY-MM-DD[THH:MM])."
+        ),
+        click.option(
+            "--until", type=_DAY_OR_MOMENT, default=None, help="Made before this UTC time (YYYY-MM-DD[THH:MM])."
+        ),
         click.option("--in-force", is_flag=True, help="Leave out reverted corrections."),
     ]
     for option in reversed(options):
@@ -36,13 +42,28 @@ def _filters(function: Any) -> Any:
 
 
 def _utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment.replace(tzinfo=timezone.utc)
+    return None if moment is None else moment.replace(tzinfo=UTC)
 
 
-def _select(store: Store, kinds: tuple[str, ...], author: str | None, post_ids: tuple[int, ...],
-            since: datetime | None, until: datetime | None, in_force: bool, limit: int | None) -> list[Correction]:
-    return store.corrections(post_ids or None, kinds=kinds or None, author=author, since=_utc(since),
-                             until=_utc(until), include_reverted=not in_force, limit=limit)  # fmt: skip
+def _select(
+    store: Store,
+    kinds: tuple[str, ...],
+    author: str | None,
+    post_ids: tuple[int, ...],
+    since: datetime | None,
+    until: datetime | None,
+    in_force: bool,
+    limit: int | None,
+) -> list[Correction]:
+    return store.corrections(
+        post_ids or None,
+        kinds=kinds or None,
+        author=author,
+        since=_utc(since),
+        until=_utc(until),
+        include_reverted=not in_force,
+        limit=limit,
+    )
 
 
 @click.group("corrections")
@@ -59,8 +80,17 @@ def corrections_group() -> None:
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000), help="Rows to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one correction per line) instead of a table.")
 @click.pass_context
-def list_command(ctx: click.Context, kinds: tuple[str, ...], author: str | None, post_ids: tuple[int, ...],
-                 since: datetime | None, until: datetime | None, in_force: bool, limit: int, as_json: bool) -> None:
+def list_command(
+    ctx: click.Context,
+    kinds: tuple[str, ...],
+    author: str | None,
+    post_ids: tuple[int, ...],
+    since: datetime | None,
+    until: datetime | None,
+    in_force: bool,
+    limit: int,
+    as_json: bool,
+) -> None:
     """Corrections matching every filter given, newest first."""
     with opened_store(ctx.obj) as store:
         found = _select(store, kinds, author, post_ids, since, until, in_force, limit)
@@ -75,8 +105,14 @@ def list_command(ctx: click.Context, kinds: tuple[str, ...], author: str | None,
     for column in ("id", "made", "author", "post", "correction", "status"):
         table.add_column(column, justify="right" if column in ("id", "post") else "left")
     for c in found:
-        table.add_row(str(c.id), c.created_at.strftime("%Y-%m-%d %H:%M"), c.author,
-                      "" if c.post_id is None else str(c.post_id), c.describe(), c.status)  # fmt: skip
+        table.add_row(
+            str(c.id),
+            c.created_at.strftime("%Y-%m-%d %H:%M"),
+            c.author,
+            "" if c.post_id is None else str(c.post_id),
+            c.describe(),
+            c.status,
+        )
     Console().print(table)
 
 
@@ -116,8 +152,16 @@ def restore_command(ctx: click.Context, ids: tuple[int, ...]) -> None:
 @click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 @_filters
 @click.pass_context
-def export_command(ctx: click.Context, out: Path, kinds: tuple[str, ...], author: str | None,
-                   post_ids: tuple[int, ...], since: datetime | None, until: datetime | None, in_force: bool) -> None:
+def export_command(
+    ctx: click.Context,
+    out: Path,
+    kinds: tuple[str, ...],
+    author: str | None,
+    post_ids: tuple[int, ...],
+    since: datetime | None,
+    until: datetime | None,
+    in_force: bool,
+) -> None:
     """Write the corrections matching the filters to OUT as JSONL, oldest first, one per line, with the
     post's source and native id (which identify it in any database). OUT appears only when complete."""
     check_output(out, {"the database": database_files(ctx.obj.db_path)})

@@ -18,11 +18,11 @@ from groundlens.cli.output import writing
 from groundlens.cli.store_access import opened_store, refuse
 from groundlens.core.exporting import KINDS, ExportRequest, check_target, run_export
 from groundlens.core.safe_output import OutputError
+from groundlens.records import ENTITY_TYPES
 from groundlens.storage import QueryError, Store
 from groundlens.storage.faults import damaged
 from groundlens.storage.normalize import normalize_entity
 from groundlens.storage.query import parse_period, syntax_text
-from groundlens.records import ENTITY_TYPES
 from groundlens.storage.summaries import COUNTED
 
 
@@ -83,14 +83,17 @@ class _QueryCommand(click.Command):
         return super().parse_args(ctx, [*options, "--", *words])
 
 
-@click.command("search", cls=_QueryCommand, epilog="\b\n" + syntax_text().replace("\n\n", "\n\n\b\n"))  # \b: click keeps the lines as written
+@click.command(
+    "search", cls=_QueryCommand, epilog="\b\n" + syntax_text().replace("\n\n", "\n\n\b\n")
+)  # \b: click keeps the lines as written
 @click.argument("query_words", metavar="QUERY", nargs=-1, required=True)
 @click.option("--entities", "entity_mode", is_flag=True, help="List matching entities instead of posts.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Rows to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per result) instead of a table.")
 @click.pass_context
-def search_command(ctx: click.Context, query_words: tuple[str, ...], entity_mode: bool, limit: int,
-                   as_json: bool) -> None:
+def search_command(
+    ctx: click.Context, query_words: tuple[str, ...], entity_mode: bool, limit: int, as_json: bool
+) -> None:
     """Search posts (or entities) with the query language below.
 
     Example: search '"kevin durant" type:PER after:2024-01-01 -trade'
@@ -116,15 +119,20 @@ def search_command(ctx: click.Context, query_words: tuple[str, ...], entity_mode
         for column in ("entity", "type", "mentions", "posts", "in image", "first seen", "last seen"):
             table.add_column(column, justify="left" if column in ("entity", "type") else "right")
         for e in page.items:
-            table.add_row(e.name, e.type, str(e.mentions), str(e.posts), str(e.groundable),
-                          _day(e.first_seen), _day(e.last_seen))
+            table.add_row(
+                e.name, e.type, str(e.mentions), str(e.posts), str(e.groundable), _day(e.first_seen), _day(e.last_seen)
+            )
     else:
         for column in ("id", "created", "author", "source", "entities", "text"):
-            table.add_column(column, justify="right" if column in ("id", "entities") else "left",
-                             overflow="fold" if column == "text" else "ellipsis")
+            table.add_column(
+                column,
+                justify="right" if column in ("id", "entities") else "left",
+                overflow="fold" if column == "text" else "ellipsis",
+            )
         for p in page.items:
-            table.add_row(str(p.id), _day(p.created_at), p.author or "", p.source, str(p.n_entities),
-                          " ".join(p.snippet.split()))
+            table.add_row(
+                str(p.id), _day(p.created_at), p.author or "", p.source, str(p.n_entities), " ".join(p.snippet.split())
+            )
     if not page.items:
         console.print("No matches.")
         return
@@ -139,20 +147,43 @@ COUNTING = {"originals": COUNTED[False], "all": COUNTED[True]}
 
 @click.command("trends")
 @click.option("--entity", "entities", multiple=True, help="Entity name (repeatable): one series per entity.")
-@click.option("--type", "types", multiple=True, type=click.Choice(ENTITY_TYPES, case_sensitive=False),
-              help="Only mentions of this type (repeatable).")
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    type=click.Choice(ENTITY_TYPES, case_sensitive=False),
+    help="Only mentions of this type (repeatable).",
+)
 @click.option("--bucket", type=click.Choice(["day", "week"]), default="week", show_default=True)
 @click.option("--since", help="First day counted: YYYY, YYYY-MM or YYYY-MM-DD (UTC).")
 @click.option("--until", help="Last period counted, inclusive: YYYY, YYYY-MM or YYYY-MM-DD (UTC).")
-@click.option("--top", default=10, show_default=True, type=click.IntRange(0, 1000),
-              help="Also list the N most mentioned entities in the range (0: do not).")
+@click.option(
+    "--top",
+    default=10,
+    show_default=True,
+    type=click.IntRange(0, 1000),
+    help="Also list the N most mentioned entities in the range (0: do not).",
+)
 @click.option("--include-gold", is_flag=True, help="Count gold mentions too (default: predictions only).")
-@click.option("--count", "counting", type=click.Choice(tuple(COUNTING)), default="originals", show_default=True,
-              help="originals: each post once, retweets left out; all: every post, retweets included (amplification).")
+@click.option(
+    "--count",
+    "counting",
+    type=click.Choice(tuple(COUNTING)),
+    default="originals",
+    show_default=True,
+    help="originals: each post once, retweets left out; all: every post, retweets included (amplification).",
+)
 @click.pass_context
 def trends_command(
-    ctx: click.Context, entities: tuple[str, ...], types: tuple[str, ...], bucket: str,
-    since: str | None, until: str | None, top: int, include_gold: bool, counting: str,
+    ctx: click.Context,
+    entities: tuple[str, ...],
+    types: tuple[str, ...],
+    bucket: str,
+    since: str | None,
+    until: str | None,
+    top: int,
+    include_gold: bool,
+    counting: str,
 ) -> None:
     """Mentions over time: per entity (--entity) or per type, and the top entities of the range."""
     start, end = _when(since, False, "--since"), _when(until, True, "--until")
@@ -164,9 +195,14 @@ def trends_command(
         # an entity's series is keyed by its normalised name; head it as the Trends page does, as written
         norms = map(normalize_entity, entities)
         names = {norm: store.entity_profile(norm, include_gold).name or norm for norm in norms}
-        leaders = [
-            (kind, store.top_entities(start, end, kind, top, include_gold, retweets)) for kind in ([*kinds] if kinds else [None])
-        ] if top else []
+        leaders = (
+            [
+                (kind, store.top_entities(start, end, kind, top, include_gold, retweets))
+                for kind in ([*kinds] if kinds else [None])
+            ]
+            if top
+            else []
+        )
         coverage = store.coverage(start, end)
     keys = list(dict.fromkeys(point.key for point in series))
     title = f"Mentions per {bucket}, {COUNTING[counting]}" + (" (pred + gold)" if include_gold else "")
@@ -196,10 +232,15 @@ def trends_command(
 
 @click.command("export")
 @click.argument("out", type=click.Path(writable=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(KINDS), default=None,
-              help="jsonl: one post per line with entities and regions; csv: one row per mention; "
-                   "coco: COCO instances with masks; crops: OUT is a folder of one PNG per entity box "
-                   "with index.csv. Default: from OUT's suffix (.csv, .json), else jsonl.")  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(KINDS),
+    default=None,
+    help="jsonl: one post per line with entities and regions; csv: one row per mention; "
+    "coco: COCO instances with masks; crops: OUT is a folder of one PNG per entity box "
+    "with index.csv. Default: from OUT's suffix (.csv, .json), else jsonl.",
+)
 @click.option("--query", default=None, help="Only posts matching this search query.")
 @click.pass_context
 def export_command(ctx: click.Context, out: Path, fmt: str | None, query: str | None) -> None:

@@ -89,26 +89,63 @@ def _render_grounding(report: EvalReport, console: Console) -> None:
 
 
 @click.command("eval")
-@click.option("--gold", "--dataset", "gold_dir", required=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Dataset folder in the Twitter-GMNER layout (txt/<split>.txt, xml/, images/).")
+@click.option(
+    "--gold",
+    "--dataset",
+    "gold_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Dataset folder in the Twitter-GMNER layout (txt/<split>.txt, xml/, images/).",
+)
 @click.option("--split", default="dev", show_default=True, help="Which txt/<split>.txt to score against.")
-@click.option("--pred", "pred_path", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSONL written by `main.py analyze`. Without it, eval runs the pipeline on the split itself "
-                   "(images from --images-dir) and scores that.")
-@click.option("--images-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Where <IMGID>.jpg are when eval runs the pipeline (default: the dataset's images/ folder); "
-                   "a missing image makes that post text-only.")
-@click.option("--save-pred", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="When eval runs the pipeline, keep its predictions here (the `analyze` output format).")
-@click.option("--gold-masks", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Folder of <IMGID>.json gold masks (format in core/evaluation/masks.py) to score SMNER.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the full report here as JSON.")
+@click.option(
+    "--pred",
+    "pred_path",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSONL written by `main.py analyze`. Without it, eval runs the pipeline on the split itself "
+    "(images from --images-dir) and scores that.",
+)
+@click.option(
+    "--images-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Where <IMGID>.jpg are when eval runs the pipeline (default: the dataset's images/ folder); "
+    "a missing image makes that post text-only.",
+)
+@click.option(
+    "--save-pred",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="When eval runs the pipeline, keep its predictions here (the `analyze` output format).",
+)
+@click.option(
+    "--gold-masks",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of <IMGID>.json gold masks (format in core/evaluation/masks.py) to score SMNER.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the full report here as JSON.",
+)
 @stage_options
 @click.pass_obj
-def eval_command(paths: AppPaths, /, gold_dir: Path, split: str, pred_path: Path | None, images_dir: Path | None,
-                 save_pred: Path | None, gold_masks: Path | None, json_path: Path | None, **overrides: Any) -> None:
+def eval_command(
+    paths: AppPaths,
+    /,
+    gold_dir: Path,
+    split: str,
+    pred_path: Path | None,
+    images_dir: Path | None,
+    save_pred: Path | None,
+    gold_masks: Path | None,
+    json_path: Path | None,
+    **overrides: Any,
+) -> None:
     """Score predictions with the Twitter-GMNER protocol: MNER, EEG, GMNER (and SMNER) P/R/F1, groundability,
     and the grounding figures (box hits, false boxes, people boxed with the wrong name)."""
     require_extra("scipy")
@@ -137,8 +174,9 @@ def eval_command(paths: AppPaths, /, gold_dir: Path, split: str, pred_path: Path
         click.echo(f"Report written to {json_path}")
 
 
-def _predict(paths: AppPaths, overrides: dict[str, Any], gold: list[GmnerPost], images: Path | None,
-             save_pred: Path | None) -> PredictionFile:
+def _predict(
+    paths: AppPaths, overrides: dict[str, Any], gold: list[GmnerPost], images: Path | None, save_pred: Path | None
+) -> PredictionFile:
     """Run the configured pipeline on the gold posts as `analyze` would, and read its output back."""
     from groundlens.core.evaluation.dataset_run import analyze_rows, predict_split
 
@@ -147,26 +185,49 @@ def _predict(paths: AppPaths, overrides: dict[str, Any], gold: list[GmnerPost], 
         target = save_pred or Path(work) / "predictions.jsonl"
         with progress_bar() as bar:
             task = bar.add_task("analyzing", total=len(gold), rate="", left="")
-            summary = predict_split(engine, gold, images, target, settings.batch_size,
-                                    on_progress=lambda n: bar.advance(task, n))
+            summary = predict_split(
+                engine, gold, images, target, settings.batch_size, on_progress=lambda n: bar.advance(task, n)
+            )
         with_image = sum(row["image"] is not None for row in analyze_rows(gold, images))
-        click.echo(f"analyzed {summary.posts} posts ({with_image} with an image from {images}, "
-                   f"{summary.errors} with errors)" + (f"; predictions in {save_pred}" if save_pred else ""))
+        click.echo(
+            f"analyzed {summary.posts} posts ({with_image} with an image from {images}, "
+            f"{summary.errors} with errors)" + (f"; predictions in {save_pred}" if save_pred else "")
+        )
         return read_predictions(target)
 
 
 @click.command("train-prior")
-@click.option("--data", "data_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Dataset folder in the Twitter-GMNER layout with train and dev splits.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for weights.npz, config.json and MODEL_CARD.md.")
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Dataset folder in the Twitter-GMNER layout with train and dev splits.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for weights.npz, config.json and MODEL_CARD.md.",
+)
 @click.option("--seed", default=0, show_default=True, help="Seed of the solver (and of the encoder's training).")
-@click.option("--kind", type=click.Choice(["logistic", "encoder"]), default="logistic", show_default=True,
-              help="logistic: hashed-feature regression, numpy only, seconds to fit. encoder: fine-tuned MiniLM "
-                   "blended with it (needs torch; about an hour on 2 CPU cores).")
-@click.option("--extra", "extra", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Another folder in the Twitter-GMNER layout (e.g. exported corrected posts) whose train split is "
-                   "added to the training posts; dev still chooses the model. Repeatable.")
+@click.option(
+    "--kind",
+    type=click.Choice(["logistic", "encoder"]),
+    default="logistic",
+    show_default=True,
+    help="logistic: hashed-feature regression, numpy only, seconds to fit. encoder: fine-tuned MiniLM "
+    "blended with it (needs torch; about an hour on 2 CPU cores).",
+)
+@click.option(
+    "--extra",
+    "extra",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Another folder in the Twitter-GMNER layout (e.g. exported corrected posts) whose train split is "
+    "added to the training posts; dev still chooses the model. Repeatable.",
+)
 def train_prior_command(data_dir: Path, out_dir: Path, seed: int, kind: str, extra: tuple[Path, ...]) -> None:
     """Fit the text-only groundability prior on train, choose it on dev, write it with its model card."""
     require_extra("scipy", "sklearn")

@@ -40,10 +40,18 @@ def _run(app: AppPaths, work: Work) -> ImportReport:
     console = Console(stderr=True)
     cancel = threading.Event()
     result: list[ImportReport] = []
-    with opened_store(app, check=True) as store, Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
-    ) as bar:
+    with (
+        opened_store(app, check=True) as store,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar,
+    ):
         posts = bar.add_task("posts", total=None)
         images = bar.add_task("images", total=0)
 
@@ -81,32 +89,59 @@ def _finish(report: ImportReport) -> None:
         click.echo(str(error), err=True)
     click.echo(report.summary())
     if report.cancelled and not report.stopped:
-        click.echo("Cancelled: the posts counted above are stored. Run the same import again to read the rest; "
-                   "images not downloaded stay pending (`import --retry-images` fetches them).", err=True)
+        click.echo(
+            "Cancelled: the posts counted above are stored. Run the same import again to read the rest; "
+            "images not downloaded stay pending (`import --retry-images` fetches them).",
+            err=True,
+        )
     click.get_current_context().exit(0 if report.ok else 1)
 
 
 @click.command("import")
 @click.argument("inputs", metavar="[PATH]...", nargs=-1, type=click.Path(exists=True))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Input format; detected from each path's name and content when left out.")
-@click.option("--images-dir", type=click.Path(exists=True, file_okay=False), default=None,
-              help="Folder that relative image names (and the Twitter-GMNER <id>.jpg files) are looked up in.")
-@click.option("--no-download", is_flag=True, help="Store image URLs without fetching them (fetch later with --retry-images).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Input format; detected from each path's name and content when left out.",
+)
+@click.option(
+    "--images-dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="Folder that relative image names (and the Twitter-GMNER <id>.jpg files) are looked up in.",
+)
+@click.option(
+    "--no-download", is_flag=True, help="Store image URLs without fetching them (fetch later with --retry-images)."
+)
 @click.option("--copy-images", is_flag=True, help="Copy local image files into the data folder's image cache.")
 @click.option("--retry-images", is_flag=True, help="Fetch images left pending or failed by earlier imports.")
 @click.pass_obj
 def import_command(
-    app: AppPaths, inputs: tuple[str, ...], fmt: str | None, images_dir: str | None, no_download: bool,
-    copy_images: bool, retry_images: bool,
+    app: AppPaths,
+    inputs: tuple[str, ...],
+    fmt: str | None,
+    images_dir: str | None,
+    no_download: bool,
+    copy_images: bool,
+    retry_images: bool,
 ) -> None:
     """Import posts from PATHs: twarc2/flattened JSONL, X archive tweets.js, CSV, image folders, Twitter-GMNER."""
     if not inputs and not retry_images:
         raise click.UsageError("give at least one PATH, or --retry-images")
 
     def work(store: Store, show, cancel: threading.Event) -> ImportReport:
-        report = import_paths(store, inputs, format=fmt, images_dir=images_dir, download=not no_download,
-                              progress=show, cancel=cancel, copy_images=copy_images)
+        report = import_paths(
+            store,
+            inputs,
+            format=fmt,
+            images_dir=images_dir,
+            download=not no_download,
+            progress=show,
+            cancel=cancel,
+            copy_images=copy_images,
+        )
         if retry_images and not (cancel.is_set() or report.stopped):
             report.absorb(fetch_images(store, progress=show, cancel=cancel))
         return report
@@ -117,9 +152,7 @@ def import_command(
 def _client_token() -> str:
     token = credentials.load_token()
     if not token:
-        raise click.UsageError(
-            f"no X API bearer token: set ${credentials.TOKEN_ENV} or save it in the app's settings"
-        )
+        raise click.UsageError(f"no X API bearer token: set ${credentials.TOKEN_ENV} or save it in the app's settings")
     return token
 
 
@@ -134,8 +167,15 @@ _no_download = click.option("--no-download", is_flag=True, help="Store image URL
 
 def _import_from_api(app: AppPaths, source: str, items_for, no_download: bool, batch_size: int = 100) -> None:
     def work(store: Store, show, cancel: threading.Event) -> ImportReport:
-        return import_items(store, items_for(cancel), source, download=not no_download, progress=show, cancel=cancel,
-                            batch_size=batch_size)
+        return import_items(
+            store,
+            items_for(cancel),
+            source,
+            download=not no_download,
+            progress=show,
+            cancel=cancel,
+            batch_size=batch_size,
+        )
 
     _finish(_run(app, work))
 
@@ -151,16 +191,20 @@ def _paged_command(name: str, argument: str, help_text: str, items) -> click.Com
     def command(app: AppPaths, /, max_posts: int | None, no_download: bool, **values: str) -> None:
         client = x_api.make_client(_client_token())
         value = values[argument]
-        _import_from_api(app, f"{name} {value!r}",
-                         lambda cancel: items(client, value, max_posts=max_posts, cancel=cancel), no_download)
+        _import_from_api(
+            app,
+            f"{name} {value!r}",
+            lambda cancel: items(client, value, max_posts=max_posts, cancel=cancel),
+            no_download,
+        )
 
     return command
 
 
-_paged_command("search", "query", "Recent posts (last 7 days) matching QUERY, in X search syntax.",
-               x_api.search_recent)
-_paged_command("timeline", "user", "USER's posts (a username, with or without @, or a numeric id).",
-               x_api.user_timeline)
+_paged_command("search", "query", "Recent posts (last 7 days) matching QUERY, in X search syntax.", x_api.search_recent)
+_paged_command(
+    "timeline", "user", "USER's posts (a username, with or without @, or a numeric id).", x_api.user_timeline
+)
 
 
 @x_group.command("stream")
@@ -171,9 +215,13 @@ _paged_command("timeline", "user", "USER's posts (a username, with or without @,
 def x_stream(app: AppPaths, rules: tuple[str, ...], max_posts: int | None, no_download: bool) -> None:
     """The filtered stream (adding RULES first if new) until Ctrl-C or --max posts."""
     stream, lines = x_api.make_stream(_client_token())
-    _import_from_api(app, "stream",
-                     lambda cancel: x_api.stream_posts(stream, lines, rules=list(rules), max_posts=max_posts,
-                                                       cancel=cancel), no_download, batch_size=1)
+    _import_from_api(
+        app,
+        "stream",
+        lambda cancel: x_api.stream_posts(stream, lines, rules=list(rules), max_posts=max_posts, cancel=cancel),
+        no_download,
+        batch_size=1,
+    )
 
 
 COMMANDS: list[click.Command] = [import_command, x_group]

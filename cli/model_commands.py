@@ -7,7 +7,16 @@ from rich.console import Console
 from rich.table import Table
 
 from groundlens.core.config import AppPaths
-from groundlens.core.modelstore import CATALOG, ModelEntry, ModelStatus, UnknownModelError, defaults, get, install, status
+from groundlens.core.modelstore import (
+    CATALOG,
+    ModelEntry,
+    ModelStatus,
+    UnknownModelError,
+    defaults,
+    get,
+    install,
+    status,
+)
 
 
 def _size(entry: ModelEntry) -> str:

@@ -30,21 +30,49 @@ console = Console(stderr=True)
 def stage_options(command: Callable) -> Callable:
     """--ner/--expression/... NAME|off, --option stage.key=value, --threads: override the saved settings."""
     for stage in reversed(STAGES):
-        command = click.option(f"--{stage}", metavar="NAME|off", default=None,
-                               help=f"{stage} backend for this run ('off' skips the stage).")(command)
-    command = click.option("--option", "-O", "stage_option", multiple=True, metavar="STAGE.KEY=VALUE",
-                           help="Backend option, e.g. -O grounding.model=google/owlv2-base-patch16-ensemble "
-                                "(VALUE is parsed as JSON when it can be).")(command)
-    command = click.option("--engine", type=click.Choice(ENGINES), default=None,
-                           help="Where the pipeline runs: 'local' (this machine) or 'ray' (a Ray cluster; "
-                                "needs groundlens[cluster]). Default: the saved setting.")(command)
-    command = click.option("--address", "ray_address", metavar="ADDR", default=None,
-                           help="The Ray cluster to join (127.0.0.1:6379, ray://host:10001); without it "
-                                "--engine ray starts a Ray instance on this machine.")(command)
-    command = click.option("--workers", "ray_workers", type=click.IntRange(1), default=None,
-                           help="Pipeline workers (Ray actors) on the cluster; default: as many as it has room for.")(command)
-    command = click.option("--device", type=click.Choice(DEVICES), default=None,
-                           help="Where the models run: auto (a GPU when there is one), cpu or cuda.")(command)
+        command = click.option(
+            f"--{stage}",
+            metavar="NAME|off",
+            default=None,
+            help=f"{stage} backend for this run ('off' skips the stage).",
+        )(command)
+    command = click.option(
+        "--option",
+        "-O",
+        "stage_option",
+        multiple=True,
+        metavar="STAGE.KEY=VALUE",
+        help="Backend option, e.g. -O grounding.model=google/owlv2-base-patch16-ensemble "
+        "(VALUE is parsed as JSON when it can be).",
+    )(command)
+    command = click.option(
+        "--engine",
+        type=click.Choice(ENGINES),
+        default=None,
+        help="Where the pipeline runs: 'local' (this machine) or 'ray' (a Ray cluster; "
+        "needs groundlens[cluster]). Default: the saved setting.",
+    )(command)
+    command = click.option(
+        "--address",
+        "ray_address",
+        metavar="ADDR",
+        default=None,
+        help="The Ray cluster to join (127.0.0.1:6379, ray://host:10001); without it "
+        "--engine ray starts a Ray instance on this machine.",
+    )(command)
+    command = click.option(
+        "--workers",
+        "ray_workers",
+        type=click.IntRange(1),
+        default=None,
+        help="Pipeline workers (Ray actors) on the cluster; default: as many as it has room for.",
+    )(command)
+    command = click.option(
+        "--device",
+        type=click.Choice(DEVICES),
+        default=None,
+        help="Where the models run: auto (a GPU when there is one), cpu or cuda.",
+    )(command)
     return click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads for the models.")(command)
 
 
@@ -76,8 +104,9 @@ def _with_option(config: PipelineConfig, item: str) -> PipelineConfig:
     target, sep, raw = item.partition("=")
     stage, dot, key = target.partition(".")
     if not sep or not dot or stage not in STAGES or not key:
-        raise click.BadParameter(f"expected STAGE.KEY=VALUE with STAGE one of {', '.join(STAGES)}, got {item!r}",
-                                 param_hint="--option")
+        raise click.BadParameter(
+            f"expected STAGE.KEY=VALUE with STAGE one of {', '.join(STAGES)}, got {item!r}", param_hint="--option"
+        )
     current = config.stage(stage)
     if current is None:
         raise click.BadParameter(f"the {stage} stage is off; choose its backend first", param_hint="--option")
@@ -103,9 +132,15 @@ def build_engine(paths: AppPaths, overrides: dict[str, Any]) -> tuple[Settings, 
 
 def progress_bar() -> Progress:
     """The remaining time is the worker's estimate (core.jobs.progress.RemainingTime), as in the GUI."""
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("{task.fields[left]}"),
-                    console=console)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[left]}"),
+        console=console,
+    )
 
 
 @click.command("process")
@@ -140,22 +175,35 @@ def process(paths: AppPaths, /, limit: int | None, retry_failed: bool, **overrid
                     handle.cancel()
                     console.print("cancelling after the current batch (Ctrl-C again to stop at once)")
                     continue
-            bar.update(task, description=state.state, total=state.total or None, completed=state.done,
-                       rate=f"{state.rate * 60:.0f} posts/min" if state.rate else "",
-                       left=f"ETA {format_duration(state.eta_s)}" if state.eta_s is not None else "")
+            bar.update(
+                task,
+                description=state.state,
+                total=state.total or None,
+                completed=state.done,
+                rate=f"{state.rate * 60:.0f} posts/min" if state.rate else "",
+                left=f"ETA {format_duration(state.eta_s)}" if state.eta_s is not None else "",
+            )
             if state.finished:
                 break
     state = handle.wait()  # let the worker close its store and exit before this process does
-    console.print(f"{state.state}: {state.done} of {state.total} posts ({state.failed} with errors)"
-                  + (f" in {state.elapsed_s:.1f} s" if state.elapsed_s else ""))
+    console.print(
+        f"{state.state}: {state.done} of {state.total} posts ({state.failed} with errors)"
+        + (f" in {state.elapsed_s:.1f} s" if state.elapsed_s else "")
+    )
     if state.state == "failed":
         raise click.ClickException(state.message or "the pipeline run failed")
 
 
 @click.command("analyze")
 @click.argument("input_path", metavar="INPUT.jsonl", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", "output_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write one JSON result per input line.")
+@click.option(
+    "-o",
+    "--output",
+    "output_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write one JSON result per input line.",
+)
 @stage_options
 @click.pass_obj
 def analyze(paths: AppPaths, /, input_path: Path, output_path: Path, **overrides: Any) -> None:
@@ -170,8 +218,9 @@ def analyze(paths: AppPaths, /, input_path: Path, output_path: Path, **overrides
         total = sum(1 for line in counter if line.strip())
     with closing(engine), progress_bar() as bar, writing(output_path):
         task = bar.add_task("analyzing", total=total, rate="", left="")
-        summary = analyze_jsonl(engine, input_path, output_path, settings.batch_size,
-                                on_progress=lambda n: bar.advance(task, n))
+        summary = analyze_jsonl(
+            engine, input_path, output_path, settings.batch_size, on_progress=lambda n: bar.advance(task, n)
+        )
     console.print(f"{summary.posts} posts written to {output_path} ({summary.errors} with errors)")
 
 

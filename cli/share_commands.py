@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from groundlens.core import network
 from groundlens.cli.data_commands import _store
 from groundlens.cli.output import check_output, writing
+from groundlens.core import network
 from groundlens.core.report import gather, write_report
 from groundlens.core.safe_output import database_files
 
@@ -17,12 +17,16 @@ from groundlens.core.safe_output import database_files
 @click.option("--query", default=None, help="The posts matching this search query (default: every post).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The HTML file to write.")
 @click.option("--top", default=15, show_default=True, type=click.IntRange(1, 200), help="Top entities listed.")
-@click.option("--samples", default=6, show_default=True, type=click.IntRange(0, 100),
-              help="Sample posts shown with their pictures drawn over.")  # fmt: skip
+@click.option(
+    "--samples",
+    default=6,
+    show_default=True,
+    type=click.IntRange(0, 100),
+    help="Sample posts shown with their pictures drawn over.",
+)
 @click.option("--title", default=None, help="The report's title (default: names the query).")
 @click.pass_context
-def report_command(ctx: click.Context, query: str | None, out: Path, top: int, samples: int,
-                   title: str | None) -> None:  # fmt: skip
+def report_command(ctx: click.Context, query: str | None, out: Path, top: int, samples: int, title: str | None) -> None:
     """One offline HTML file: top entities, a trend chart, co-mentioned entities and sample posts with
     their boxes and masks, every image embedded (it names no web address)."""
     check_output(out, {"the database": database_files(ctx.obj.db_path)})
@@ -35,8 +39,13 @@ def report_command(ctx: click.Context, query: str | None, out: Path, top: int, s
 @click.command("network")
 @click.option("--query", default=None, help="The posts matching this search query (default: every post).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The .gexf file to write.")
-@click.option("--nodes", default=network.DEFAULT_NODES, show_default=True, type=click.IntRange(1, 2000),
-              help="Entities in the graph: those mentioned in the most posts.")  # fmt: skip
+@click.option(
+    "--nodes",
+    default=network.DEFAULT_NODES,
+    show_default=True,
+    type=click.IntRange(1, 2000),
+    help="Entities in the graph: those mentioned in the most posts.",
+)
 @click.pass_context
 def network_command(ctx: click.Context, query: str | None, out: Path, nodes: int) -> None:
     """The co-occurrence network of a search as GEXF (for Gephi): entities as nodes coloured by type,

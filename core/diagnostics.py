@@ -41,7 +41,14 @@ LOG_LEVEL_ENV = "GROUNDLENS_LOG_LEVEL"
 LOG_MAX_BYTES = 5 * 1024 * 1024
 LOG_BACKUPS = 3
 _PACKAGES = (
-    "groundlens", "torch", "transformers", "PySide6-Essentials", "Pillow", "requests", "tweepy", "sqlite-utils",
+    "groundlens",
+    "torch",
+    "transformers",
+    "PySide6-Essentials",
+    "Pillow",
+    "requests",
+    "tweepy",
+    "sqlite-utils",
 )
 
 
@@ -58,7 +65,7 @@ class _RedactingRepr(reprlib.Repr):
 
     def repr_instance(self, x: object, level: int) -> str:
         text = redact(repr(x))
-        return text if len(text) <= self.maxother else f"{text[: self.maxother // 2]}...{text[-self.maxother // 2:]}"
+        return text if len(text) <= self.maxother else f"{text[: self.maxother // 2]}...{text[-self.maxother // 2 :]}"
 
 
 _LOCALS = _RedactingRepr()
@@ -101,9 +108,7 @@ def configure_logging(data_dir: Path, level: str | int | None = None) -> Path | 
     close_logging()
     try:
         private_folder(private_data_folder(Path(data_dir)) / LOG_DIR_NAME)
-        handler = _PrivateLogFile(
-            path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8", delay=True
-        )
+        handler = _PrivateLogFile(path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8", delay=True)
         handler.setLevel(chosen)
     except (OSError, ValueError) as error:  # ValueError: an unknown level name
         print(f"warning: no log file: {error}", file=sys.stderr)
@@ -133,8 +138,10 @@ def _versions() -> str:
             found.append(f"{name} {importlib.metadata.version(name)}")
         except importlib.metadata.PackageNotFoundError:
             found.append(f"{name} (not installed)")
-    return (f"Python {platform.python_version()} on {platform.platform()}; SQLite {sqlite3.sqlite_version}\n"
-            + ", ".join(found))
+    return (
+        f"Python {platform.python_version()} on {platform.platform()}; SQLite {sqlite3.sqlite_version}\n"
+        + ", ".join(found)
+    )
 
 
 def _frame_locals(tb: TracebackType | None) -> list[str]:
@@ -156,18 +163,20 @@ def _frame_locals(tb: TracebackType | None) -> list[str]:
 
 def crash_report(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None, thread: str) -> str:
     """The report's text, already redacted: when, where, versions, the traceback, each frame's locals."""
-    text = "\n".join([
-        "GroundLens crash report",
-        f"time: {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC",
-        f"thread: {thread}",
-        f"command: {' '.join(sys.argv)}",
-        _versions(),
-        "",
-        "".join(traceback.format_exception(exc_type, exc, tb)).rstrip(),
-        "",
-        "Local variables, innermost frame last:",
-        *_frame_locals(tb),
-    ])
+    text = "\n".join(
+        [
+            "GroundLens crash report",
+            f"time: {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC",
+            f"thread: {thread}",
+            f"command: {' '.join(sys.argv)}",
+            _versions(),
+            "",
+            "".join(traceback.format_exception(exc_type, exc, tb)).rstrip(),
+            "",
+            "Local variables, innermost frame last:",
+            *_frame_locals(tb),
+        ]
+    )
     return redact(text) + "\n"
 
 

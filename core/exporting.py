@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -30,8 +31,22 @@ from groundlens.storage.export import CancelFlag, CsvWriter, Progress
 KINDS = (*exporter.FORMATS, "crops")
 SUFFIXES = {"jsonl": ".jsonl", "csv": ".csv", "coco": ".json", "crops": ""}
 CROP_INDEX = "index.csv"
-CROP_COLUMNS = ("file", "post_id", "native_id", "entity", "type", "norm", "origin", "score",
-                "x0", "y0", "x1", "y1", "has_mask", "image_file")  # fmt: skip
+CROP_COLUMNS = (
+    "file",
+    "post_id",
+    "native_id",
+    "entity",
+    "type",
+    "norm",
+    "origin",
+    "score",
+    "x0",
+    "y0",
+    "x1",
+    "y1",
+    "has_mask",
+    "image_file",
+)
 
 
 @dataclass
@@ -99,7 +114,9 @@ def write_crops(
     """One PNG per entity box (pred and gold), cut from the picture as displayed, and index.csv naming
     each crop's post, entity and box. A missing or unreadable picture fails alone, listed in problems."""
     request.out.mkdir(parents=True, exist_ok=True)
-    rows, problems, posts = [], [], 0
+    rows: list[list[Any]] = []
+    problems: list[str] = []
+    posts = 0
     ids = exporter.chosen_ids(store, request.query, request.ids)
     for post, mentions, _seen in exporter.iter_chosen(store, ids, progress, cancel):
         posts += 1
@@ -115,13 +132,26 @@ def write_crops(
                     if path not in pictures:
                         with Image.open(path) as opened:
                             pictures[path] = upright(opened).convert("RGB")
-                    name = crop_name(post.id, len(rows) + 1, entity.type, entity.text)
+                    name = crop_name(post.id or 0, len(rows) + 1, entity.type, entity.text)
                     write_bytes_atomic(request.out / name, _png(pictures[path], region.box))
                 except (OSError, ValueError) as error:
                     problems.append(f"post {post.id} ({entity.text}): {path}: {error}")
                     continue
-                rows.append([name, post.id, post.native_id, entity.text, entity.type, entity.norm, entity.origin,
-                             entity.score, *region.box, region.mask_rle is not None, path])  # fmt: skip
+                rows.append(
+                    [
+                        name,
+                        post.id,
+                        post.native_id,
+                        entity.text,
+                        entity.type,
+                        entity.norm,
+                        entity.origin,
+                        entity.score,
+                        *region.box,
+                        region.mask_rle is not None,
+                        path,
+                    ]
+                )
     with atomic_output(request.out / CROP_INDEX, newline="") as handle:
         writer = CsvWriter(handle)
         writer.writerow(CROP_COLUMNS)

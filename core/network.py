@@ -36,8 +36,13 @@ def build_graph(store: Store, query: str | None, ids: list[int] | None = None, n
     graph = nx.Graph(query=query or "", posts=summary.posts)
     for entity in summary.entities:
         red, green, blue = (int(type_hex(entity.type)[i : i + 2], 16) for i in (1, 3, 5))
-        graph.add_node(entity.norm, label=entity.name, type=entity.type, posts=entity.count,
-                       viz={"color": {"r": red, "g": green, "b": blue, "a": 1.0}})  # fmt: skip
+        graph.add_node(
+            entity.norm,
+            label=entity.name,
+            type=entity.type,
+            posts=entity.count,
+            viz={"color": {"r": red, "g": green, "b": blue, "a": 1.0}},
+        )
     for pair in summary.pairs:
         graph.add_edge(pair.a, pair.b, weight=pair.posts)
     return graph

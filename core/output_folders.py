@@ -45,5 +45,8 @@ def remembering(settings: Settings, kind: str, folder: Path) -> Settings | None:
     if not _usable(folder):
         return None
     folders = settings.extra.get(SETTINGS_KEY)
-    extra = {**settings.extra, SETTINGS_KEY: {**(folders if isinstance(folders, dict) else {}), kind: str(folder.resolve())}}
+    extra = {
+        **settings.extra,
+        SETTINGS_KEY: {**(folders if isinstance(folders, dict) else {}), kind: str(folder.resolve())},
+    }
     return replace(settings, extra=extra)

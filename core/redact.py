@@ -24,8 +24,14 @@ def _escaped(text: str) -> set[str]:
     """`text` as the ways of writing it that put it into a log or a report: a str's and a bytes' repr
     (backslashes doubled, quotes and non-ASCII escaped), JSON, and URL encoding both ways."""
     return {
-        repr(text)[1:-1], ascii(text)[1:-1], repr(text.encode("utf-8"))[2:-1], json.dumps(text)[1:-1],
-        quote(text, safe=""), quote_plus(text, safe=""), unquote(text), unquote_plus(text),
+        repr(text)[1:-1],
+        ascii(text)[1:-1],
+        repr(text.encode("utf-8"))[2:-1],
+        json.dumps(text)[1:-1],
+        quote(text, safe=""),
+        quote_plus(text, safe=""),
+        unquote(text),
+        unquote_plus(text),
     }
 
 

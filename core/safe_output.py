@@ -74,7 +74,11 @@ def _set_mode(temporary: str, target: Path, permissions: int | None) -> None:
 
 @contextmanager
 def atomic_output(
-    target: str | os.PathLike[str], mode: str = "w", *, encoding: str | None = "utf-8", newline: str | None = None,
+    target: str | os.PathLike[str],
+    mode: str = "w",
+    *,
+    encoding: str | None = "utf-8",
+    newline: str | None = None,
     permissions: int | None = None,
 ) -> Iterator[IO[Any]]:
     """A handle on a temporary file beside `target`, renamed onto it when the block ends without error."""

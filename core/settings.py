@@ -43,10 +43,17 @@ class Settings:
     extra: dict[str, Any] = field(default_factory=dict)  # other parts' keys, written back untouched
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.extra, "pipeline": self.pipeline.to_dict(), "threads": self.threads,
-                "batch_size": self.batch_size, "engine": self.engine, "ray_address": self.ray_address,
-                "ray_workers": self.ray_workers, "device": self.device,
-                "run_after_import": self.run_after_import}
+        return {
+            **self.extra,
+            "pipeline": self.pipeline.to_dict(),
+            "threads": self.threads,
+            "batch_size": self.batch_size,
+            "engine": self.engine,
+            "ray_address": self.ray_address,
+            "ray_workers": self.ray_workers,
+            "device": self.device,
+            "run_after_import": self.run_after_import,
+        }
 
     @classmethod
     def from_dict(cls, data: Any) -> Settings:
@@ -119,7 +126,9 @@ class Settings:
             except ValueError as error:
                 raise SettingsError(f"pipeline.{stage}: {error}") from None
             except TypeError as error:  # a backend's own check given an option of the wrong kind (a number for a path)
-                raise SettingsError(f"pipeline.{stage}: {chosen.backend}: an option has the wrong type ({error})") from None
+                raise SettingsError(
+                    f"pipeline.{stage}: {chosen.backend}: an option has the wrong type ({error})"
+                ) from None
         return self
 
     def save(self, path: Path) -> None:

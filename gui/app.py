@@ -48,9 +48,12 @@ class CrashNotice(QObject):
         self.reported.emit(str(path))
 
     def _show(self, path: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Critical, "GroundLens",
-                          "Something went wrong. GroundLens wrote a report of the error (without your X token) to:\n"
-                          f"{path}\n\nYou can keep working; if the app misbehaves, restart it.")
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            "GroundLens",
+            "Something went wrong. GroundLens wrote a report of the error (without your X token) to:\n"
+            f"{path}\n\nYou can keep working; if the app misbehaves, restart it.",
+        )
         box.setModal(False)
         box.finished.connect(lambda _result, shown=box: self.boxes.remove(shown))
         self.boxes.append(box)
@@ -90,6 +93,9 @@ def launch(paths: AppPaths, demo: bool = False) -> int:
         return 1
     window.show()
     loaded = [name for name in MODEL_LIBRARIES if name in sys.modules]
-    log.info("main window shown: %d modules loaded, model libraries loaded: %s", len(sys.modules),
-             ", ".join(loaded) or "none")
+    log.info(
+        "main window shown: %d modules loaded, model libraries loaded: %s",
+        len(sys.modules),
+        ", ".join(loaded) or "none",
+    )
     return app.exec()

@@ -11,8 +11,8 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, Signal
 from groundlens.core.config import AppPaths
 from groundlens.core.jobs.box_masks import BoxMasker
 from groundlens.core.output_folders import remembering
-from groundlens.gui.models.correction_log import CorrectionLog
 from groundlens.core.settings import Settings, SettingsError
+from groundlens.gui.models.correction_log import CorrectionLog
 from groundlens.gui.workers import DbWorker, ThumbnailCache
 from groundlens.storage import Store
 

@@ -75,7 +75,9 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(spacer)
         self.query_bar.setMaximumWidth(900)
         toolbar.addWidget(self.query_bar)
-        toolbar.addAction("Export…", lambda: self.export_posts()).setToolTip("Export the current search: JSONL, CSV, COCO, crops")
+        toolbar.addAction("Export…", lambda: self.export_posts()).setToolTip(
+            "Export the current search: JSONL, CSV, COCO, crops"
+        )
         toolbar.addAction("Report…", lambda: self.export_posts(kind="report")).setToolTip(
             "An offline HTML report on the current search"
         )
@@ -188,7 +190,9 @@ class MainWindow(QMainWindow):
             bulk.changed.connect(self._results_changed)
             bulk.rerun_queued.connect(lambda _n: self.jobs.start_pipeline())
         self.corrections.post_activated.connect(self.open_post)
-        self.ctx.corrections.failed.connect(lambda why: self.statusBar().showMessage(f"Correction not saved: {why}", 8000))
+        self.ctx.corrections.failed.connect(
+            lambda why: self.statusBar().showMessage(f"Correction not saved: {why}", 8000)
+        )
         self.ctx.corrections.changed.connect(lambda: (self.feed.refresh(), self.trends.mark_stale()))
 
     def _bind_shortcuts(self) -> None:

@@ -17,8 +17,18 @@ from PySide6.QtWidgets import QApplication
 from groundlens.core.palette import TYPE_COLORS, TYPE_NAMES  # noqa: F401 - the views import them from here
 
 # Per-instance colours (Tableau 10): distinct from each other, each carries a white label on a photo.
-INSTANCE_COLORS = ("#4E79A7", "#F28E2B", "#E15759", "#59A14F", "#B07AA1", "#9C755F", "#FF9DA7", "#76B7B2",
-                   "#EDC948", "#BAB0AC")  # fmt: skip
+INSTANCE_COLORS = (
+    "#4E79A7",
+    "#F28E2B",
+    "#E15759",
+    "#59A14F",
+    "#B07AA1",
+    "#9C755F",
+    "#FF9DA7",
+    "#76B7B2",
+    "#EDC948",
+    "#BAB0AC",
+)
 GOLD_COLOR = "#F0E442"
 GOLD_TEXT = "#7A6C00"  # gold on white backgrounds, where the yellow would not read (contrast 5.3)
 ACCENT = "#2F6FEB"
@@ -55,12 +65,37 @@ class Scheme:
     accent: str = ACCENT
 
 
-LIGHT = Scheme(False, window="#F6F7F9", base="#FFFFFF", alternate="#F8F9FB", text="#1F2328", secondary="#4B5058",
-               muted=MUTED, border="#E3E5E8", divider="#EEF0F2", hover="#F0F2F5", selected="#E8EFFD",
-               badge="#E9ECEF", gold_text=GOLD_TEXT)  # fmt: skip
-DARK = Scheme(True, window="#16181C", base="#1E2126", alternate="#23272D", text="#E6E8EB", secondary="#C3C8CF",
-              muted="#9AA1AC", border="#30353D", divider="#2A2E35", hover="#272B32", selected="#1E3A66",
-              badge="#2A2E35", gold_text="#E8D44D", accent="#5B8DEF")  # fmt: skip
+LIGHT = Scheme(
+    False,
+    window="#F6F7F9",
+    base="#FFFFFF",
+    alternate="#F8F9FB",
+    text="#1F2328",
+    secondary="#4B5058",
+    muted=MUTED,
+    border="#E3E5E8",
+    divider="#EEF0F2",
+    hover="#F0F2F5",
+    selected="#E8EFFD",
+    badge="#E9ECEF",
+    gold_text=GOLD_TEXT,
+)
+DARK = Scheme(
+    True,
+    window="#16181C",
+    base="#1E2126",
+    alternate="#23272D",
+    text="#E6E8EB",
+    secondary="#C3C8CF",
+    muted="#9AA1AC",
+    border="#30353D",
+    divider="#2A2E35",
+    hover="#272B32",
+    selected="#1E3A66",
+    badge="#2A2E35",
+    gold_text="#E8D44D",
+    accent="#5B8DEF",
+)
 _current = LIGHT
 
 
@@ -180,14 +215,20 @@ QStatusBar {{ background: {s.base}; border-top: 1px solid {s.border}; color: {s.
 def _palette(s: Scheme) -> QPalette:
     palette = QPalette()
     for role, color in (
-        (QPalette.ColorRole.Window, s.window), (QPalette.ColorRole.Base, s.base),
-        (QPalette.ColorRole.AlternateBase, s.alternate), (QPalette.ColorRole.Text, s.text),
-        (QPalette.ColorRole.WindowText, s.text), (QPalette.ColorRole.ButtonText, s.text),
-        (QPalette.ColorRole.Highlight, s.selected), (QPalette.ColorRole.HighlightedText, s.text),
-        (QPalette.ColorRole.Button, s.base), (QPalette.ColorRole.ToolTipBase, s.base),
-        (QPalette.ColorRole.ToolTipText, s.text), (QPalette.ColorRole.PlaceholderText, s.muted),
+        (QPalette.ColorRole.Window, s.window),
+        (QPalette.ColorRole.Base, s.base),
+        (QPalette.ColorRole.AlternateBase, s.alternate),
+        (QPalette.ColorRole.Text, s.text),
+        (QPalette.ColorRole.WindowText, s.text),
+        (QPalette.ColorRole.ButtonText, s.text),
+        (QPalette.ColorRole.Highlight, s.selected),
+        (QPalette.ColorRole.HighlightedText, s.text),
+        (QPalette.ColorRole.Button, s.base),
+        (QPalette.ColorRole.ToolTipBase, s.base),
+        (QPalette.ColorRole.ToolTipText, s.text),
+        (QPalette.ColorRole.PlaceholderText, s.muted),
         (QPalette.ColorRole.Link, readable(s.accent, s.base)),
-    ):  # fmt: skip
+    ):
         palette.setColor(role, QColor(color))
     return palette
 
@@ -204,9 +245,7 @@ def apply_theme(app: QApplication, dark: bool | None = None) -> None:
         dark = system_is_dark(app)
         if not app.property("groundlens_follows_scheme"):
             app.setProperty("groundlens_follows_scheme", True)
-            app.styleHints().colorSchemeChanged.connect(
-                lambda chosen: apply_theme(app, chosen == Qt.ColorScheme.Dark)
-            )
+            app.styleHints().colorSchemeChanged.connect(lambda chosen: apply_theme(app, chosen == Qt.ColorScheme.Dark))
     _current = DARK if dark else LIGHT
     app.setStyle("Fusion")
     app.setPalette(_palette(_current))

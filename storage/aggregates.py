@@ -38,10 +38,20 @@ _COUNTS = {
 _ALL_COUNTS = tuple(_COUNTS)
 # (table, key columns, the SELECT expressions producing them from `entities`, which mentions count, counts kept)
 _TABLES = [
-    ("mention_daily", ("norm", "day", "type", "origin"), ("norm", day_sql("created_at"), "type", "origin"), _DATED,
-     _ALL_COUNTS),
-    ("type_daily", ("type", "day", "origin"), ("type", day_sql("created_at"), "origin"), _DATED,
-     ("mentions", "original_mentions")),
+    (
+        "mention_daily",
+        ("norm", "day", "type", "origin"),
+        ("norm", day_sql("created_at"), "type", "origin"),
+        _DATED,
+        _ALL_COUNTS,
+    ),
+    (
+        "type_daily",
+        ("type", "day", "origin"),
+        ("type", day_sql("created_at"), "origin"),
+        _DATED,
+        ("mentions", "original_mentions"),
+    ),
     ("entity_totals", ("origin", "type", "norm"), ("origin", "type", "norm"), "1", _ALL_COUNTS),
     ("entity_totals", ("origin", "type", "norm"), ("origin", f"'{ALL_TYPES}'", "norm"), "1", _ALL_COUNTS),
 ]
@@ -55,11 +65,11 @@ def _statements(scope: str, factor: str, present: Callable[[str], set[str]] | No
         counts = tuple(name for name in counts if present is None or name in present(table))
         values = ", ".join(f"{factor} * {_COUNTS[name]}" for name in counts)
         statements.append(
-            f"""INSERT INTO {table} ({', '.join(keys)}, {', '.join(counts)})
-                SELECT {', '.join(expressions)}, {values} FROM entities
-                WHERE {counted} {scope} GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}
-                ON CONFLICT ({', '.join(keys)}) DO UPDATE SET
-                {', '.join(f"{name} = {name} + excluded.{name}" for name in counts)}"""
+            f"""INSERT INTO {table} ({", ".join(keys)}, {", ".join(counts)})
+                SELECT {", ".join(expressions)}, {values} FROM entities
+                WHERE {counted} {scope} GROUP BY {", ".join(str(i + 1) for i in range(len(keys)))}
+                ON CONFLICT ({", ".join(keys)}) DO UPDATE SET
+                {", ".join(f"{name} = {name} + excluded.{name}" for name in counts)}"""
         )
     return statements
 
@@ -88,6 +98,7 @@ def rebuild(conn: sqlite3.Connection) -> None:
     """Recompute every table from `entities` (migrations and repairs)."""
     for table in {table for table, *_ in _TABLES}:
         conn.execute(f"DELETE FROM {table}")
+
     def present(table: str) -> set[str]:
         return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
@@ -107,7 +118,9 @@ def verify(conn: sqlite3.Connection) -> list[str]:
             if name == table:
                 select = ", ".join((*expressions, *(_COUNTS[c] for c in counts)))
                 group = ", ".join(str(i + 1) for i in range(len(keys)))
-                expected.update(_rows(conn, f"SELECT {select} FROM entities WHERE {counted} GROUP BY {group}", len(keys)))
+                expected.update(
+                    _rows(conn, f"SELECT {select} FROM entities WHERE {counted} GROUP BY {group}", len(keys))
+                )
         for key in sorted(set(stored) | set(expected), key=repr):
             if stored.get(key) != expected.get(key):
                 problems.append(f"{table} {key}: stored {stored.get(key)}, recounted {expected.get(key)}")

@@ -9,7 +9,7 @@ analyst saw. A mention an analyst already corrected is not confirmed again.
 from __future__ import annotations
 
 import sqlite3
-from typing import Sequence
+from collections.abc import Sequence
 
 from groundlens.storage import corrections
 from groundlens.storage import entities as entity_rows

@@ -14,15 +14,16 @@ from __future__ import annotations
 import copy
 import json
 import sqlite3
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import orjson
 
+from groundlens.records import Entity, Evidence, ImageFindings, Region
 from groundlens.storage import corrections
 from groundlens.storage.corrections import Correction
 from groundlens.storage.db import IDS
 from groundlens.storage.normalize import normalize_entity
-from groundlens.records import Entity, Evidence, ImageFindings, Region
 
 _CLOSE = 0.5  # pixels: a rejected box matches a stored one this close (float round trips)
 
@@ -55,8 +56,9 @@ def effective(conn: sqlite3.Connection, raw_by_post: Mapping[int, list[Entity]])
 
 def raw_predictions(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, list[Entity]]:
     """The kept raw predictions of those of these posts that have them."""
-    rows = conn.execute(f"SELECT post_id, entities FROM raw_predictions WHERE post_id IN {IDS}",
-                        (json.dumps(post_ids),))  # fmt: skip
+    rows = conn.execute(
+        f"SELECT post_id, entities FROM raw_predictions WHERE post_id IN {IDS}", (json.dumps(post_ids),)
+    )
     return {post_id: _from_json(text) for post_id, text in rows}
 
 
@@ -74,7 +76,7 @@ def without_named(conn: sqlite3.Connection, found: dict[int, ImageFindings]) -> 
 
 
 def _close(a: Any, b: Any) -> bool:
-    return max(abs(x - y) for x, y in zip(a, b)) <= _CLOSE
+    return bool(max(abs(x - y) for x, y in zip(a, b)) <= _CLOSE)
 
 
 def apply(raw: list[Entity], text: str, in_force: list[Correction]) -> tuple[list[Entity], dict[int, str]]:
@@ -132,9 +134,12 @@ def _in_image(mentions: list[Entity], entity: Entity, text: str, correction: Cor
 def _set_box(mentions: list[Entity], entity: Entity, text: str, correction: Correction) -> None:
     payload = correction.payload
     box = tuple(payload["box"])
-    entity.regions = [Region(box, None, payload.get("mask_rle"), payload.get("area"), payload.get("media_id"))]  # type: ignore[arg-type]
-    detail = (f"{correction.author} said this is {entity.text}" if correction.kind == "name"
-              else f"{correction.author} drew its box")  # fmt: skip
+    entity.regions = [Region(box, None, payload.get("mask_rle"), payload.get("area"), payload.get("media_id"))]
+    detail = (
+        f"{correction.author} said this is {entity.text}"
+        if correction.kind == "name"
+        else f"{correction.author} drew its box"
+    )
     _verdict(entity, True, detail, box)
 
 
@@ -144,9 +149,15 @@ def _reject_box(mentions: list[Entity], entity: Entity, text: str, correction: C
 
 
 _APPLY = {
-    "type": _set_type, "add": _set_type, "span": _set_span, "delete": _delete, "in_image": _in_image,
-    "box": _set_box, "name": _set_box, "reject_box": _reject_box,
-}  # fmt: skip
+    "type": _set_type,
+    "add": _set_type,
+    "span": _set_span,
+    "delete": _delete,
+    "in_image": _in_image,
+    "box": _set_box,
+    "name": _set_box,
+    "reject_box": _reject_box,
+}
 
 
 def _copy(entity: Entity) -> Entity:
@@ -170,8 +181,10 @@ def _from_json(text: str) -> list[Entity]:
     mentions = []
     for record in orjson.loads(text):
         record.update(id=None, post_id=None, origin="pred")
-        record["evidence"] = [Evidence(e["kind"], e["detail"], e["score"], None if e["box"] is None else tuple(e["box"]))
-                              for e in record["evidence"]]  # fmt: skip
+        record["evidence"] = [
+            Evidence(e["kind"], e["detail"], e["score"], None if e["box"] is None else tuple(e["box"]))
+            for e in record["evidence"]
+        ]
         record["regions"] = [Region(**{**r, "box": tuple(r["box"])}) for r in record["regions"]]
         mentions.append(Entity(**record))
     return mentions

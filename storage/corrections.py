@@ -25,13 +25,14 @@ import json
 import math
 import sqlite3
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Literal
 
+from groundlens.records import ENTITY_TYPES, BoxTuple, Entity
 from groundlens.storage.db import IDS, from_epoch, to_epoch
 from groundlens.storage.normalize import normalize_entity
-from groundlens.records import ENTITY_TYPES, BoxTuple, Entity
 
 MENTION_KINDS = ("type", "span", "delete", "add", "in_image", "box", "reject_box", "name")
 ENTITY_KINDS = ("merge", "split")
@@ -82,8 +83,9 @@ class Correction:
     def describe(self) -> str:
         """One line for lists and the CLI: what was changed into what."""
         what = self.target.get("text") or self.target.get("norm")
-        said = ", ".join(f"{key}={value}" for key, value in self.payload.items()
-                         if key != "mask_rle" and value is not None)  # fmt: skip
+        said = ", ".join(
+            f"{key}={value}" for key, value in self.payload.items() if key != "mask_rle" and value is not None
+        )
         return f"{self.kind} {what!r}" + (f": {said}" if said else "")
 
 
@@ -130,12 +132,13 @@ def set_box(entity: Entity, box: BoxTuple, media_id: int | None = None) -> Draft
 
 def reject_box(entity: Entity, box: BoxTuple | None = None) -> Draft:
     """This box (or, without one, every box) of the mention is wrong; the verdict stays as it was."""
-    return Draft("reject_box", entity.post_id, _mention(entity),
-                 {"box": None if box is None else [float(v) for v in box]})  # fmt: skip
+    return Draft(
+        "reject_box", entity.post_id, _mention(entity), {"box": None if box is None else [float(v) for v in box]}
+    )
 
 
 def name_person(entity: Entity, box: BoxTuple, media_id: int | None = None) -> Draft:
-    """"This is <entity>": a person detected in the image but not identified becomes this mention's box."""
+    """ "This is <entity>": a person detected in the image but not identified becomes this mention's box."""
     return Draft("name", entity.post_id, _mention(entity), {"box": [float(v) for v in box], "media_id": media_id})
 
 
@@ -245,8 +248,10 @@ def _refuse_cycles(merged: Aliases, flipped: Correction) -> None:  # flipped: as
         while norm in merged:
             norm = merged[norm][0]
             if norm in seen:
-                raise ValueError(f"{'restoring' if flipped.reverted else 'reverting'} correction {flipped.id}"
-                                 f" would merge {alias!r} into itself")  # fmt: skip
+                raise ValueError(
+                    f"{'restoring' if flipped.reverted else 'reverting'} correction {flipped.id}"
+                    f" would merge {alias!r} into itself"
+                )
             seen.add(norm)
 
 
@@ -263,8 +268,10 @@ def set_mask(conn: sqlite3.Connection, correction_id: int, mask_rle: Mapping[str
 
 
 def set_statuses(conn: sqlite3.Connection, statuses: Mapping[int, str]) -> None:
-    conn.executemany("UPDATE corrections SET status = ? WHERE id = ? AND status != ?",
-                     [(status, cid, status) for cid, status in statuses.items()])  # fmt: skip
+    conn.executemany(
+        "UPDATE corrections SET status = ? WHERE id = ? AND status != ?",
+        [(status, cid, status) for cid, status in statuses.items()],
+    )
 
 
 def _json(value: Mapping[str, Any]) -> str:
@@ -279,9 +286,16 @@ _COLUMNS = "id, kind, post_id, target, payload, author, created_at, reverted_at,
 def _record(row: tuple[Any, ...]) -> Correction:
     cid, kind, post_id, target, payload, author, created, reverted, status = row
     return Correction(
-        cid, kind, post_id, json.loads(target), json.loads(payload), author, from_epoch(created),  # type: ignore[arg-type]
-        None if reverted is None else from_epoch(reverted), "reverted" if reverted is not None else status,
-    )  # fmt: skip
+        cid,
+        kind,
+        post_id,
+        json.loads(target),
+        json.loads(payload),
+        author,
+        from_epoch(created),  # type: ignore[arg-type]
+        None if reverted is None else from_epoch(reverted),
+        "reverted" if reverted is not None else status,
+    )
 
 
 def _records(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[Correction]:
@@ -295,9 +309,10 @@ def _records(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[Corr
             latest[json.loads(target)["norm"]] = cid
         found = [
             replace(c, status="superseded")
-            if c.kind in ENTITY_KINDS and not c.reverted and latest.get(c.target["norm"]) != c.id else c
+            if c.kind in ENTITY_KINDS and not c.reverted and latest.get(c.target["norm"]) != c.id
+            else c
             for c in found
-        ]  # fmt: skip
+        ]
     return found
 
 

@@ -84,7 +84,7 @@ def _fold_or_null(text: str | None) -> str | None:
     return None if text is None else fold(text)  # a post's OCR text is NULL until its image is read
 
 
-def introspect(conn: sqlite3.Connection) -> "sqlite_utils.Database":
+def introspect(conn: sqlite3.Connection) -> sqlite_utils.Database:
     """sqlite-utils over this connection, for reading the schema (tables, columns, full-text indexes).
 
     Imported here, not at module level: sqlite-utils imports pandas and numpy when they are installed

@@ -13,11 +13,10 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from groundlens.records import ENTITY_TYPES, Entity, EntityOrigin, Evidence, Region
 from groundlens.storage import aggregates, corrected_view, corrections
-from groundlens.storage.normalize import normalize_entity
 from groundlens.storage.db import IDS
 from groundlens.storage.normalize import normalize_entity
-from groundlens.records import ENTITY_TYPES, Entity, EntityOrigin, Evidence, Region
 
 _ENTITY_COLUMNS = (
     'id, post_id, origin, start, "end", text, norm, type, score, groundable, groundable_score, expression,'
@@ -106,12 +105,13 @@ def realias(conn: sqlite3.Connection, norms: list[str]) -> list[int]:
         if (new := corrections.resolve(merged, base)[0]) != old
     ]
     post_ids = [
-        row[0] for row in conn.execute(
+        row[0]
+        for row in conn.execute(
             f"SELECT DISTINCT post_id FROM entities WHERE norm IN {IDS} AND origin = 'pred'"
             f" AND COALESCE(pred_norm, norm) IN {IDS}",
             (json.dumps(sorted({old for _, _, old, _ in renames})), json.dumps(sorted({base for *_, base in renames}))),
         )
-    ]  # fmt: skip
+    ]
     aggregates.shift(conn, post_ids, -1, "pred")
     conn.executemany(
         "UPDATE entities SET norm = ?, pred_norm = ? WHERE norm = ? AND origin = 'pred' AND COALESCE(pred_norm, norm) = ?",
@@ -155,8 +155,10 @@ def post_fact_problems(conn: sqlite3.Connection) -> list[str]:
     stored, recounted = ", ".join(_FACTS), ", ".join(_FACTS.values())
     rows = conn.execute(f"SELECT id, {stored}, {recounted} FROM posts WHERE ({stored}) IS NOT ({recounted})")
     width = len(_FACTS)
-    return [f"post {row[0]} ({', '.join(_FACTS)}): stored {row[1 : 1 + width]}, recounted {row[1 + width :]}"
-            for row in rows]  # fmt: skip
+    return [
+        f"post {row[0]} ({', '.join(_FACTS)}): stored {row[1 : 1 + width]}, recounted {row[1 + width :]}"
+        for row in rows
+    ]
 
 
 def refresh_post_facts(conn: sqlite3.Connection, post_ids: list[int] | None) -> None:
@@ -171,11 +173,26 @@ def _entity_row(entity: Entity, norm: str, created_at: int | None, retweet: int)
     """The row of a mention counted as `norm` (its own norm, or the entity a merge put it in)."""
     groundable = None if entity.groundable is None else int(entity.groundable)
     return (
-        entity.id, entity.post_id, entity.origin, entity.start, entity.end, entity.text, norm, entity.type,
-        entity.score, groundable, entity.groundable_score, entity.expression, entity.model_version, entity.verdict,
-        _evidence_json(entity.evidence), json.dumps(entity.corrected_by) if entity.corrected_by else None,
-        None if norm == entity.norm else entity.norm, created_at, retweet,
-    )  # fmt: skip
+        entity.id,
+        entity.post_id,
+        entity.origin,
+        entity.start,
+        entity.end,
+        entity.text,
+        norm,
+        entity.type,
+        entity.score,
+        groundable,
+        entity.groundable_score,
+        entity.expression,
+        entity.model_version,
+        entity.verdict,
+        _evidence_json(entity.evidence),
+        json.dumps(entity.corrected_by) if entity.corrected_by else None,
+        None if norm == entity.norm else entity.norm,
+        created_at,
+        retweet,
+    )
 
 
 def _evidence_json(evidence: list[Evidence]) -> str | None:
@@ -183,17 +200,22 @@ def _evidence_json(evidence: list[Evidence]) -> str | None:
     if not evidence:
         return None
     return json.dumps(
-        [{"kind": e.kind, "detail": e.detail, "score": e.score, "box": list(e.box) if e.box else None}
-         for e in evidence],
-        ensure_ascii=False, separators=(",", ":"),
+        [
+            {"kind": e.kind, "detail": e.detail, "score": e.score, "box": list(e.box) if e.box else None}
+            for e in evidence
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
 
 
 def _evidence(text: str | None) -> list[Evidence]:
     if not text:
         return []
-    return [Evidence(e["kind"], e["detail"], e["score"], tuple(e["box"]) if e.get("box") else None)
-            for e in json.loads(text)]
+    return [
+        Evidence(e["kind"], e["detail"], e["score"], tuple(e["box"]) if e.get("box") else None)
+        for e in json.loads(text)
+    ]
 
 
 def _region_row(entity_id: int | None, region: Region, default_media: int | None) -> tuple[Any, ...]:
@@ -226,17 +248,29 @@ def read(
     merged = corrections.aliases(conn) if not before_merges and any(row[16] for row in rows) else {}
     for row in rows:
         entity = Entity(
-            id=row[0], post_id=row[1], origin=row[2], start=row[3], end=row[4], text=row[5], norm=row[6],
-            type=row[7], score=row[8], groundable=None if row[9] is None else bool(row[9]),
-            groundable_score=row[10], expression=row[11], model_version=row[12], verdict=row[13],
-            evidence=_evidence(row[14]), corrected_by=json.loads(row[15]) if row[15] else [],
-        )  # fmt: skip
+            id=row[0],
+            post_id=row[1],
+            origin=row[2],
+            start=row[3],
+            end=row[4],
+            text=row[5],
+            norm=row[6],
+            type=row[7],
+            score=row[8],
+            groundable=None if row[9] is None else bool(row[9]),
+            groundable_score=row[10],
+            expression=row[11],
+            model_version=row[12],
+            verdict=row[13],
+            evidence=_evidence(row[14]),
+            corrected_by=json.loads(row[15]) if row[15] else [],
+        )
         if row[16] and before_merges:
             entity.norm = row[16]
         elif row[16]:
             entity.corrected_by = sorted({*entity.corrected_by, *corrections.resolve(merged, row[16])[1]})
-        found[entity.post_id].append(entity)
-        by_id[entity.id] = entity
+        found[row[1]].append(entity)
+        by_id[row[0]] = entity
     region_rows = conn.execute(
         f"SELECT {_REGION_COLUMNS} FROM regions WHERE entity_id IN {IDS} ORDER BY id", (json.dumps(list(by_id)),)
     )

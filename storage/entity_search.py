@@ -10,13 +10,20 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+from groundlens.records import ENTITY_TYPES
 from groundlens.storage.aggregates import ALL_TYPES
 from groundlens.storage.db import DAY_SECONDS, from_epoch, to_epoch
 from groundlens.storage.query import DATE_FILTERS, Filter, Query
 from groundlens.storage.saved_searches import resolve
-from groundlens.records import ENTITY_TYPES
-from groundlens.storage.search import NAME_FTS, Where, add_text, date_condition, display_names, entity_named, entity_where
-from groundlens.storage.trends import ranked_norms
+from groundlens.storage.search import (
+    NAME_FTS,
+    Where,
+    add_text,
+    date_condition,
+    display_names,
+    entity_named,
+    entity_where,
+)
 from groundlens.storage.summaries import EntitySummary, SearchPage
 from groundlens.storage.trends import ranked_norms
 
@@ -81,7 +88,9 @@ def _seen(conn: sqlite3.Connection, query: Query, norm: str) -> tuple[int | None
         elif f.key == "type":
             where.add(f"e.type {'NOT ' if negated else ''}IN ({', '.join('?' * len(f.values))})", *f.values)
     first, last = (f"(SELECT {fn}(e.created_at) FROM entities e WHERE {where.sql()})" for fn in ("MIN", "MAX"))
-    seen: tuple[int | None, int | None] = conn.execute(f"SELECT {first}, {last}", (*where.params, *where.params)).fetchone()
+    seen: tuple[int | None, int | None] = conn.execute(
+        f"SELECT {first}, {last}", (*where.params, *where.params)
+    ).fetchone()
     return seen
 
 
@@ -137,7 +146,7 @@ def _from_mentions(conn: sqlite3.Connection, query: Query, limit: int, offset: i
     types: dict[str, dict[str, int]] = {norm: {} for norm in norms}
     for norm, kind, count in conn.execute(
         f"""SELECT e.norm, e.type, COUNT(*) FROM entities e JOIN posts p ON p.id = e.post_id
-            WHERE {where.sql()} AND e.norm IN ({', '.join('?' * len(norms))}) GROUP BY e.norm, e.type""",
+            WHERE {where.sql()} AND e.norm IN ({", ".join("?" * len(norms))}) GROUP BY e.norm, e.type""",
         (*where.params, *norms),
     ):
         types[norm][kind] = count
@@ -151,9 +160,15 @@ def search_entities(conn: sqlite3.Connection, query: str, limit: int, offset: in
     names = display_names(conn, list(types))
     items = [
         EntitySummary(
-            norm=norm, name=names.get(norm, norm), type=max(types[norm], key=types[norm].__getitem__),
-            types=types[norm], mentions=mentions, posts=posts, groundable=groundable,
-            first_seen=from_epoch(first), last_seen=from_epoch(last),
+            norm=norm,
+            name=names.get(norm, norm),
+            type=max(types[norm], key=types[norm].__getitem__),
+            types=types[norm],
+            mentions=mentions,
+            posts=posts,
+            groundable=groundable,
+            first_seen=from_epoch(first),
+            last_seen=from_epoch(last),
         )
         for norm, mentions, posts, groundable, first, last in rows[:limit]
     ]

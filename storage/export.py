@@ -16,19 +16,42 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Protocol, TextIO
+from typing import IO, Any, Protocol
 
 from groundlens.records import ENTITY_TYPES, Entity, ImageFindings, Media, Post, Region
 from groundlens.storage.store import Store
 
 FORMATS = ("jsonl", "csv", "coco")
 CSV_COLUMNS = (
-    "post_id", "source", "native_id", "author", "created_at", "lang", "post_url", "retweet_of", "quote_of", "reply_to",
-    "image_url", "image_file",
-    "origin", "start", "end", "text", "norm", "type", "score", "groundable", "groundable_score", "verdict",
-    "evidence", "expression", "model_version", "regions",
-    "corrected", "corrections",  # the analyst corrected this mention: yes/no, and the ids of those corrections
-)  # fmt: skip
+    "post_id",
+    "source",
+    "native_id",
+    "author",
+    "created_at",
+    "lang",
+    "post_url",
+    "retweet_of",
+    "quote_of",
+    "reply_to",
+    "image_url",
+    "image_file",
+    "origin",
+    "start",
+    "end",
+    "text",
+    "norm",
+    "type",
+    "score",
+    "groundable",
+    "groundable_score",
+    "verdict",
+    "evidence",
+    "expression",
+    "model_version",
+    "regions",
+    "corrected",
+    "corrections",  # the analyst corrected this mention: yes/no, and the ids of those corrections
+)
 _CHUNK = 1000
 
 
@@ -97,9 +120,14 @@ def iter_chosen(
 
 
 def write(
-    store: Store, handle: TextIO, fmt: str, query: str | None, ids: list[int] | None = None,
-    progress: Progress | None = None, cancel: CancelFlag | None = None,
-) -> tuple[int, int]:  # fmt: skip
+    store: Store,
+    handle: IO[str],
+    fmt: str,
+    query: str | None,
+    ids: list[int] | None = None,
+    progress: Progress | None = None,
+    cancel: CancelFlag | None = None,
+) -> tuple[int, int]:
     """Write the export of `ids` (or of the query's matches) to `handle` (opened with newline="");
     returns (posts, mentions), or for COCO (posts, annotations)."""
     if fmt not in FORMATS:
@@ -120,7 +148,9 @@ def write(
     return posts, mentions
 
 
-COCO_CATEGORIES = [{"id": number, "name": kind, "supercategory": "entity"} for number, kind in enumerate(ENTITY_TYPES, 1)]
+COCO_CATEGORIES = [
+    {"id": number, "name": kind, "supercategory": "entity"} for number, kind in enumerate(ENTITY_TYPES, 1)
+]
 _CATEGORY_IDS = {category["name"]: category["id"] for category in COCO_CATEGORIES}
 
 
@@ -134,10 +164,14 @@ def image_file(store: Store, media: Media) -> str | None:
 
 def region_media(post: Post, media_id: int | None) -> Media | None:
     """The image a region was found on (its media id; older results: the post's first image)."""
-    return next((m for m in post.media if m.id == media_id), None) if media_id else (post.media or [None])[0]
+    if media_id:
+        return next((m for m in post.media if m.id == media_id), None)
+    return post.media[0] if post.media else None
 
 
-def write_coco(store: Store, handle: TextIO, chosen: Iterable[tuple[Post, list[Entity], ImageFindings]]) -> tuple[int, int]:
+def write_coco(
+    store: Store, handle: IO[str], chosen: Iterable[tuple[Post, list[Entity], ImageFindings]]
+) -> tuple[int, int]:
     """COCO instances: one image per stored picture with a known size, one annotation per region
     (pred and gold, told apart by `origin`), its mask as the compressed RLE pycocotools reads, or the
     box as a polygon when the region has no mask. Extra keys name the post and the entity."""
@@ -148,17 +182,26 @@ def write_coco(store: Store, handle: TextIO, chosen: Iterable[tuple[Post, list[E
         posts += 1
         for media in post.media:
             if media.id is not None and media.width and media.height:
-                images[media.id] = {"id": media.id, "file_name": image_file(store, media) or media.url,
-                                    "width": media.width, "height": media.height, "post_id": post.id,
-                                    "coco_url": media.url}  # fmt: skip
+                images[media.id] = {
+                    "id": media.id,
+                    "file_name": image_file(store, media) or media.url,
+                    "width": media.width,
+                    "height": media.height,
+                    "post_id": post.id,
+                    "coco_url": media.url,
+                }
         for entity in mentions:
             for region in entity.regions:
-                media = region_media(post, region.media_id)
-                if media is None or media.id not in images:
+                shown_on = region_media(post, region.media_id)
+                if shown_on is None or shown_on.id is None or shown_on.id not in images:
                     continue
-                annotations.append(_coco_annotation(len(annotations) + 1, media.id, post, entity, region))
-    coco = {"info": {"description": "GroundLens export"}, "images": list(images.values()),
-            "categories": COCO_CATEGORIES, "annotations": annotations}  # fmt: skip
+                annotations.append(_coco_annotation(len(annotations) + 1, shown_on.id, post, entity, region))
+    coco = {
+        "info": {"description": "GroundLens export"},
+        "images": list(images.values()),
+        "categories": COCO_CATEGORIES,
+        "annotations": annotations,
+    }
     json.dump(coco, handle, ensure_ascii=False)
     return posts, len(annotations)
 
@@ -167,12 +210,21 @@ def _coco_annotation(number: int, image_id: int, post: Post, entity: Entity, reg
     x0, y0, x1, y1 = region.box
     polygon = [[x0, y0, x1, y0, x1, y1, x0, y1]]
     return {
-        "id": number, "image_id": image_id, "category_id": _CATEGORY_IDS[entity.type], "iscrowd": 0,
-        "bbox": [x0, y0, x1 - x0, y1 - y0], "area": region.area or (x1 - x0) * (y1 - y0),
-        "segmentation": region.mask_rle or polygon, "score": region.score,
-        "post_id": post.id, "entity": entity.text, "norm": entity.norm, "origin": entity.origin,
-        "entity_score": entity.score, **corrected_fields(entity),
-    }  # fmt: skip
+        "id": number,
+        "image_id": image_id,
+        "category_id": _CATEGORY_IDS[entity.type],
+        "iscrowd": 0,
+        "bbox": [x0, y0, x1 - x0, y1 - y0],
+        "area": region.area or (x1 - x0) * (y1 - y0),
+        "segmentation": region.mask_rle or polygon,
+        "score": region.score,
+        "post_id": post.id,
+        "entity": entity.text,
+        "norm": entity.norm,
+        "origin": entity.origin,
+        "entity_score": entity.score,
+        **corrected_fields(entity),
+    }
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -203,10 +255,32 @@ def _csv_rows(post: Post, mentions: list[Entity]) -> Iterator[list[Any]]:
     for entity in mentions:
         regions = [asdict(region) for region in entity.regions]
         yield [
-            post.id, post.source, post.native_id, post.author, _iso(post.created_at), post.lang, post.url,
-            post.retweet_of, post.quote_of, post.reply_to, image and image.url, image and image.local_path, entity.origin, entity.start, entity.end, entity.text,
-            entity.norm, entity.type, entity.score, entity.groundable, entity.groundable_score, entity.verdict,
-            "; ".join(e.detail for e in entity.evidence), entity.expression, entity.model_version,
+            post.id,
+            post.source,
+            post.native_id,
+            post.author,
+            _iso(post.created_at),
+            post.lang,
+            post.url,
+            post.retweet_of,
+            post.quote_of,
+            post.reply_to,
+            image and image.url,
+            image and image.local_path,
+            entity.origin,
+            entity.start,
+            entity.end,
+            entity.text,
+            entity.norm,
+            entity.type,
+            entity.score,
+            entity.groundable,
+            entity.groundable_score,
+            entity.verdict,
+            "; ".join(e.detail for e in entity.evidence),
+            entity.expression,
+            entity.model_version,
             json.dumps(regions) if regions else "",
-            "yes" if entity.corrected else "no", " ".join(map(str, entity.corrected_by)),
-        ]  # fmt: skip
+            "yes" if entity.corrected else "no",
+            " ".join(map(str, entity.corrected_by)),
+        ]

@@ -40,23 +40,31 @@ def _explain(error: sqlite3.Error, path: Path) -> StoreError | None:
     """The StoreError for a fault that will repeat, or None for one that belongs to this statement alone."""
     code = getattr(error, "sqlite_errorcode", 0) & 0xFF  # the primary result code of an extended one
     if code == sqlite3.SQLITE_FULL:
-        return StoreError(f"the database {path} cannot grow: the disk is full ({error}). Free some space and run "
-                          "the command again; everything stored before this point is kept.")
+        return StoreError(
+            f"the database {path} cannot grow: the disk is full ({error}). Free some space and run "
+            "the command again; everything stored before this point is kept."
+        )
     if code == sqlite3.SQLITE_READONLY:
-        return StoreError(f"the database {path} is read-only ({error}): check the permissions of the file and of "
-                          "its folder, and that the disk is not mounted read-only.")
+        return StoreError(
+            f"the database {path} is read-only ({error}): check the permissions of the file and of "
+            "its folder, and that the disk is not mounted read-only."
+        )
     if code == sqlite3.SQLITE_IOERR:
-        return StoreError(f"the database {path} could not be read or written ({error}): the disk may be full, "
-                          "over a file-size limit, failing or removed. Everything stored before this point is kept.")
+        return StoreError(
+            f"the database {path} could not be read or written ({error}): the disk may be full, "
+            "over a file-size limit, failing or removed. Everything stored before this point is kept."
+        )
     if code == sqlite3.SQLITE_CORRUPT:
         return damaged(path, str(error))
     if code == sqlite3.SQLITE_NOTADB:
-        return StoreError(f"{path} is not a GroundLens database ({error}): move it away or choose another data "
-                          "folder (--data-dir).")
+        return StoreError(
+            f"{path} is not a GroundLens database ({error}): move it away or choose another data folder (--data-dir)."
+        )
     if code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
         what = "a folder" if path.is_dir() else "not openable"
-        return StoreError(f"the database {path} cannot be opened ({error}; it is {what}): check the path and "
-                          "its permissions.")
+        return StoreError(
+            f"the database {path} cannot be opened ({error}; it is {what}): check the path and its permissions."
+        )
     return None
 
 

@@ -78,15 +78,23 @@ def post_summaries(conn: sqlite3.Connection, ids: list[int]) -> list[PostSummary
     for pid, source, native_id, author, created, text, n_pred, n_gold, n_ground, has_image, thumb, state, rt in rows:
         snippet = text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "\u2026"
         by_id[pid] = PostSummary(
-            id=pid, source=source, native_id=native_id, author=author, created_at=from_epoch(created),
-            snippet=snippet, has_image=bool(has_image), thumbnail_path=thumb, n_entities=n_pred,
-            n_groundable=n_ground, n_gold=n_gold, pipeline_state=state, retweet=bool(rt),
+            id=pid,
+            source=source,
+            native_id=native_id,
+            author=author,
+            created_at=from_epoch(created),
+            snippet=snippet,
+            has_image=bool(has_image),
+            thumbnail_path=thumb,
+            n_entities=n_pred,
+            n_groundable=n_ground,
+            n_gold=n_gold,
+            pipeline_state=state,
+            retweet=bool(rt),
         )
     return [by_id[i] for i in ids if i in by_id]
 
 
-def search_posts(
-    conn: sqlite3.Connection, query: str, limit: int, offset: int, order: str
-) -> SearchPage[PostSummary]:
+def search_posts(conn: sqlite3.Connection, query: str, limit: int, offset: int, order: str) -> SearchPage[PostSummary]:
     ids = post_ids(conn, resolve(conn, query), order, limit + 1, offset)  # parse: blank text is an error here
     return SearchPage(post_summaries(conn, ids[:limit]), offset, limit, has_more=len(ids) > limit)

@@ -13,9 +13,9 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
+from groundlens.records import ImageFindings, ImageObject, ImageText
 from groundlens.storage import entities, post_index
 from groundlens.storage.db import IDS
-from groundlens.records import ImageFindings, ImageObject, ImageText
 
 
 def ocr_document(texts: list[ImageText]) -> str | None:
@@ -41,10 +41,14 @@ def replace(conn: sqlite3.Connection, by_post: Mapping[int, ImageFindings]) -> N
             (post_id, o.media_id or media, o.label, *_box(o.box), o.score, json.dumps(list(o.candidates)))
             for o in found.objects
         ]
-    conn.executemany("INSERT INTO image_text (post_id, media_id, text, x0, y0, x1, y1, score)"
-                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", texts)
-    conn.executemany("INSERT INTO image_objects (post_id, media_id, label, x0, y0, x1, y1, score, candidates)"
-                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", objects)
+    conn.executemany(
+        "INSERT INTO image_text (post_id, media_id, text, x0, y0, x1, y1, score) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", texts
+    )
+    conn.executemany(
+        "INSERT INTO image_objects (post_id, media_id, label, x0, y0, x1, y1, score, candidates)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        objects,
+    )
     _reindex_ocr(conn, {post_id: ocr_document(found.texts) for post_id, found in by_post.items()})
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from groundlens.records import Entity, ImageFindings
 from groundlens.storage import entities, findings, reposts
 from groundlens.storage.db import IDS
-from groundlens.records import Entity, ImageFindings
 
 STATES = ("pending", "running", "done", "failed")
 MAX_ATTEMPTS = 3  # times a post may be in hand when its worker dies before it is failed
@@ -165,11 +165,13 @@ def job_counts(conn: sqlite3.Connection, config_key: str | None) -> dict[str, in
 
 def pending_with_image(conn: sqlite3.Connection, config_key: str) -> int:
     """Pending posts whose first image is downloaded: they cost the image stages (the run's ETA)."""
-    return int(conn.execute(
-        """SELECT COUNT(*) FROM jobs j WHERE j.config_key = ? AND j.state = 'pending' AND EXISTS
+    return int(
+        conn.execute(
+            """SELECT COUNT(*) FROM jobs j WHERE j.config_key = ? AND j.state = 'pending' AND EXISTS
            (SELECT 1 FROM media m WHERE m.post_id = j.post_id AND m.position = 0 AND m.status = 'ok')""",
-        (config_key,),
-    ).fetchone()[0])
+            (config_key,),
+        ).fetchone()[0]
+    )
 
 
 @dataclass(frozen=True)
@@ -188,5 +190,7 @@ def failed_jobs(conn: sqlite3.Connection, config_key: str, limit: int) -> list[F
         " ORDER BY updated_at DESC, post_id LIMIT ?",
         (config_key, limit),
     ).fetchall()
-    return [FailedJob(post_id, error, attempts, datetime.fromtimestamp(updated, UTC))
-            for post_id, error, attempts, updated in rows]
+    return [
+        FailedJob(post_id, error, attempts, datetime.fromtimestamp(updated, UTC))
+        for post_id, error, attempts, updated in rows
+    ]

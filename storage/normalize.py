@@ -24,7 +24,7 @@ def fold(text: str) -> str:
 
 
 def normalize_entity(text: str) -> str:
-    """"@NBA", "#nba" and "NBA's" all count as "nba" in trends: `fold`, strip leading @/# of each word,
+    """ "@NBA", "#nba" and "NBA's" all count as "nba" in trends: `fold`, strip leading @/# of each word,
     collapse spaces, drop a trailing possessive 's."""
     words = [word.lstrip("@#") for word in _SPACES.split(fold(text).strip())]
     joined = " ".join(word for word in words if word)

@@ -14,6 +14,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from groundlens.storage.db import DAY_SECONDS, from_epoch
 from groundlens.storage.search import display_names
@@ -50,9 +51,7 @@ class PostSetSummary:
         return self.processed / self.posts if self.posts else 1.0
 
 
-def summarize(
-    conn: sqlite3.Connection, ids: list[int], top: int, series: int = 0, located: int = 0
-) -> PostSetSummary:
+def summarize(conn: sqlite3.Connection, ids: list[int], top: int, series: int = 0, located: int = 0) -> PostSetSummary:
     """The `top` entities mentioned in the most of these posts, the pairs among them, weekly mentions of
     the first `series` of them, and the first `located` posts whose picture has a predicted region."""
     params = {"ids": json.dumps(list(ids))}
@@ -81,7 +80,7 @@ def summarize(
     return summary
 
 
-def _located(conn: sqlite3.Connection, params: dict, ids: list[int], limit: int) -> list[int]:
+def _located(conn: sqlite3.Connection, params: dict[str, Any], ids: list[int], limit: int) -> list[int]:
     rows = conn.execute(
         f"""SELECT DISTINCT post_id FROM entities e WHERE {_COUNTED}
             AND EXISTS (SELECT 1 FROM regions r WHERE r.entity_id = e.id)""",
@@ -95,7 +94,7 @@ def _among(column: str) -> str:
     return f"{column} IN (SELECT value FROM json_each(:norms))"
 
 
-def _dominant_types(conn: sqlite3.Connection, params: dict, norms: list[str]) -> dict[str, str]:
+def _dominant_types(conn: sqlite3.Connection, params: dict[str, Any], norms: list[str]) -> dict[str, str]:
     """Each entity's most frequent type in these posts (ties: the later type name, as the Trends page does)."""
     rows = conn.execute(
         f"""SELECT norm, type FROM entities WHERE {_COUNTED} AND {_among("norm")}
@@ -108,7 +107,7 @@ def _dominant_types(conn: sqlite3.Connection, params: dict, norms: list[str]) ->
     return dominant
 
 
-def _pairs(conn: sqlite3.Connection, params: dict, norms: list[str]) -> list[Pair]:
+def _pairs(conn: sqlite3.Connection, params: dict[str, Any], norms: list[str]) -> list[Pair]:
     """Posts mentioning both, for every pair of these entities that share one."""
     rows = conn.execute(
         f"""WITH chosen AS (SELECT DISTINCT post_id, norm FROM entities
@@ -120,7 +119,7 @@ def _pairs(conn: sqlite3.Connection, params: dict, norms: list[str]) -> list[Pai
     return [Pair(a, b, n) for a, b, n in rows]
 
 
-def _weekly(conn: sqlite3.Connection, params: dict, norms: list[str]) -> dict[str, dict[date, int]]:
+def _weekly(conn: sqlite3.Connection, params: dict[str, Any], norms: list[str]) -> dict[str, dict[date, int]]:
     """Mentions per week (weeks start on Monday, UTC), every week from the first to the last present."""
     if not norms:
         return {}

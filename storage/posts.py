@@ -10,10 +10,10 @@ from typing import Any
 
 import orjson
 
-from groundlens.storage import aggregates, reposts
-from groundlens.storage.post_index import index_text, unindex_text
-from groundlens.storage.db import IDS, from_epoch, to_epoch
 from groundlens.records import Media, Post
+from groundlens.storage import aggregates, reposts
+from groundlens.storage.db import IDS, from_epoch, to_epoch
+from groundlens.storage.post_index import index_text, unindex_text
 
 _RECORD_FIELDS = ("author", "created_at", "text", "lang", "url", "raw", "retweet_of", "quote_of", "reply_to")
 _POST_FIELDS = (*_RECORD_FIELDS, "has_media")  # as stored: the record's fields and facts derived from it
@@ -211,9 +211,18 @@ def get_posts(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, Post]:
     found = {}
     for post_id, source, native_id, author, created_at, text, lang, url, raw, retweet_of, quote_of, reply_to in rows:
         found[post_id] = Post(
-            id=post_id, source=source, native_id=native_id, author=author, created_at=from_epoch(created_at),
-            text=text, lang=lang, url=url, raw=None if raw is None else json.loads(raw),
-            retweet_of=retweet_of, quote_of=quote_of, reply_to=reply_to,
+            id=post_id,
+            source=source,
+            native_id=native_id,
+            author=author,
+            created_at=from_epoch(created_at),
+            text=text,
+            lang=lang,
+            url=url,
+            raw=None if raw is None else json.loads(raw),
+            retweet_of=retweet_of,
+            quote_of=quote_of,
+            reply_to=reply_to,
         )
     media = conn.execute(
         f"SELECT post_id, id, {', '.join(_MEDIA_FIELDS)} FROM media WHERE post_id IN {IDS} ORDER BY post_id, position",

@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from groundlens.storage.normalize import normalize_entity
 from groundlens.records import ENTITY_TYPES
+from groundlens.storage.normalize import normalize_entity
 
 
 class QueryError(ValueError):
@@ -167,67 +167,87 @@ FILTER_SPECS: tuple[FilterSpec, ...] = (
         ("type:PER", "type:PER,LOC"),
         "a name of that kind was found: person `PER`, place `LOC`, organisation `ORG`, `OTHER`; "
         "`type:PER,LOC` (or `type:PER OR type:LOC`) either",
-        key="type", parse=_type_value, several=True,
+        key="type",
+        parse=_type_value,
+        several=True,
     ),
     FilterSpec(
         ('entity:"Kevin Durant"',),
         "that name was found (capitals, accents, `@`, `#` and a possessive 's ignored)",
-        key="entity", parse=_nonempty(normalize_entity),
+        key="entity",
+        parse=_nonempty(normalize_entity),
     ),
     FilterSpec(
         ("groundable:yes", "groundable:no"),
         "a name found in the post is judged visible (`yes`) or not visible (`no`) in its photo",
-        key="groundable", parse=_choice("groundable", {"yes": True, "true": True, "no": False, "false": False}),
+        key="groundable",
+        parse=_choice("groundable", {"yes": True, "true": True, "no": False, "false": False}),
     ),
     FilterSpec(
         ("source:x", "source:csv"),
-        "imported from there: `x` (X collections, archives and the API), `jsonl`, `csv`, `folder`, "
-        "`twitter-gmner`",
-        key="source", parse=_nonempty(str.strip), several=True,
+        "imported from there: `x` (X collections, archives and the API), `jsonl`, `csv`, `folder`, `twitter-gmner`",
+        key="source",
+        parse=_nonempty(str.strip),
+        several=True,
     ),
     FilterSpec(
-        ("author:@nasa", 'author:"Jane Doe"'), "written by that account (`@` and capitals optional)",
-        key="author", parse=_nonempty(lambda v: v.strip().lstrip("@")),
+        ("author:@nasa", 'author:"Jane Doe"'),
+        "written by that account (`@` and capitals optional)",
+        key="author",
+        parse=_nonempty(lambda v: v.strip().lstrip("@")),
     ),
     FilterSpec(
-        ("lang:en", "lang:en,fr"), "written in that language", key="lang",
-        parse=_nonempty(lambda v: v.strip().lower()), several=True,
+        ("lang:en", "lang:en,fr"),
+        "written in that language",
+        key="lang",
+        parse=_nonempty(lambda v: v.strip().lower()),
+        several=True,
     ),
     FilterSpec(
         ("has:image", "has:entities", "has:gold"),
         "with a photo; with names found by the pipeline; with hand-made (gold) annotations",
-        key="has", parse=_choice("has", {"image": "image", "entities": "entities", "gold": "gold"}), several=True,
+        key="has",
+        parse=_choice("has", {"image": "image", "entities": "entities", "gold": "gold"}),
+        several=True,
     ),
     FilterSpec(
         ("is:retweet", "is:quote,reply", "-is:retweet"),
         "retweets, quote posts or replies, as on X; `-is:retweet` leaves the copies out (originals only)",
-        key="is", parse=_choice("is", {"retweet": "retweet", "quote": "quote", "reply": "reply"}), several=True,
+        key="is",
+        parse=_choice("is", {"retweet": "retweet", "quote": "quote", "reply": "reply"}),
+        several=True,
     ),
     FilterSpec(
         ("after:2024-01-01",), "posted on or after the start of that day (UTC)", key="after", parse=_date_value("after")
     ),
     FilterSpec(("before:2024-02-01",), "posted before that day (UTC)", key="before", parse=_date_value("before")),
     FilterSpec(
-        ("date:2024-01", "date:2024", "date:2024-01-15"), "posted in that month, year or day (UTC)",
-        key="date", parse=_date_value("date"),
+        ("date:2024-01", "date:2024", "date:2024-01-15"),
+        "posted in that month, year or day (UTC)",
+        key="date",
+        parse=_date_value("date"),
     ),
     FilterSpec(
         ("ocr:nasa", 'ocr:"kennedy space"', "ocr:nas*"),
-        "its photo shows that word, phrase or prefix (text read in the image)", key="ocr", parse=_ocr_value,
+        "its photo shows that word, phrase or prefix (text read in the image)",
+        key="ocr",
+        parse=_ocr_value,
     ),
     FilterSpec(
         ("tag:urgent", 'tag:"to check"', "-tag:done"),
         "posts an analyst tagged so (capitals ignored); `-tag:done` the others. A tag doubles as a collection: "
         "a post may carry several",
-        key="tag", parse=_nonempty(lambda v: " ".join(v.split())),  # storage/tags.py
+        key="tag",
+        parse=_nonempty(lambda v: " ".join(v.split())),  # storage/tags.py
     ),
     FilterSpec(
         ("saved:floods", 'saved:"recent floods"'),
         "what the saved search of that name finds, as its query reads now (saved searches may use `saved:` "
         "themselves, never in a circle)",
-        key="saved", parse=_nonempty(lambda v: " ".join(v.split())),  # expanded by storage/saved_searches.py
+        key="saved",
+        parse=_nonempty(lambda v: " ".join(v.split())),  # expanded by storage/saved_searches.py
     ),
-)  # fmt: skip
+)
 
 SYNTAX_NOTES: tuple[str, ...] = (
     (
@@ -292,7 +312,7 @@ def _searchable(value: str, position: int, what: str) -> None:
 def _closing_quote(query: str, opening: int) -> int:
     closing = query.find('"', opening + 1)
     if closing < 0:
-        raise QueryError('unbalanced quote: a phrase opened here is never closed', opening)
+        raise QueryError("unbalanced quote: a phrase opened here is never closed", opening)
     return closing
 
 

@@ -20,9 +20,9 @@ import sqlite3
 import time
 from collections.abc import Iterable
 
+from groundlens.records import Entity
 from groundlens.storage import entities, findings
 from groundlens.storage.db import IDS
-from groundlens.records import Entity
 
 
 def _images(post: str) -> str:
@@ -56,9 +56,15 @@ def _copies(found: list[Entity], media_map: dict[int, int]) -> list[Entity]:
     """Fresh records of an original's mentions, their regions moved onto the retweet's own media rows."""
     return [
         dataclasses.replace(
-            entity, id=None, post_id=None,
-            regions=[dataclasses.replace(region, media_id=None if region.media_id is None else media_map.get(region.media_id))
-                     for region in entity.regions],
+            entity,
+            id=None,
+            post_id=None,
+            regions=[
+                dataclasses.replace(
+                    region, media_id=None if region.media_id is None else media_map.get(region.media_id)
+                )
+                for region in entity.regions
+            ],
         )
         for entity in found
     ]

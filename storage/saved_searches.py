@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 from groundlens.storage.query import Clause, Filter, Query, QueryError, parse_query
 from groundlens.storage.tags import check_name

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from groundlens.storage import tags
 from groundlens.storage.db import to_epoch
 from groundlens.storage.entities import TYPE_BITS
 from groundlens.storage.normalize import fold
-from groundlens.storage import tags
 from groundlens.storage.query import ENTITY_FILTERS, Clause, Filter, Query, QueryError, Text, parse_query
 from groundlens.storage.saved_searches import SavedQuery
 
@@ -142,7 +142,10 @@ def entity_named(norms: tuple[Any, ...], column: str) -> tuple[str, list[Any]]:
     correction: `entity:trump` finds "Donald Trump" once "Trump" is merged into it)."""
     named, params = _any_of(column, norms)
     merged, more = _any_of("m.pred_norm", norms)
-    return f"({named} OR {column} IN (SELECT m.norm FROM entities m WHERE {merged} AND m.origin = 'pred'))", params + more
+    return (
+        f"({named} OR {column} IN (SELECT m.norm FROM entities m WHERE {merged} AND m.origin = 'pred'))",
+        params + more,
+    )
 
 
 def _has_mention(filters: list[Filter]) -> tuple[str, list[Any]]:
@@ -160,9 +163,9 @@ def _has_mention(filters: list[Filter]) -> tuple[str, list[Any]]:
         ]
     bits = sum(TYPE_BITS[kind] for kind in set(by_key.get("type", TYPE_BITS)))
     masks = {True: "p.ground_types", False: "p.unground_types"}
-    columns = [masks[value] for value in dict.fromkeys(by_key["groundable"])] if "groundable" in by_key else [
-        "p.pred_types"
-    ]
+    columns = (
+        [masks[value] for value in dict.fromkeys(by_key["groundable"])] if "groundable" in by_key else ["p.pred_types"]
+    )
     return "(" + " OR ".join(f"({column} & ?) != 0" for column in columns) + ")", [bits] * len(columns)
 
 
@@ -183,9 +186,7 @@ def _mention_groups(filters: list[Filter]) -> list[list[Filter]]:
 
 
 _POST_FTS = "SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?"
-NAME_FTS = (
-    "SELECT n.norm FROM entity_names n WHERE n.id IN (SELECT rowid FROM entity_names_fts WHERE entity_names_fts MATCH ?)"
-)
+NAME_FTS = "SELECT n.norm FROM entity_names n WHERE n.id IN (SELECT rowid FROM entity_names_fts WHERE entity_names_fts MATCH ?)"
 
 
 def post_where(query: str | Query | None, walk_matches: bool = True) -> Where:

@@ -17,9 +17,9 @@ class PostSelection:
     excluded: frozenset[int] = frozenset()  # ... except these
 
     @classmethod
-    def of(cls, ids: list[int] | tuple[int, ...]) -> "PostSelection":
+    def of(cls, ids: list[int] | tuple[int, ...]) -> PostSelection:
         return cls(ids=tuple(ids))
 
     @classmethod
-    def matching(cls, query: str | None, excluded: frozenset[int] = frozenset()) -> "PostSelection":
+    def matching(cls, query: str | None, excluded: frozenset[int] = frozenset()) -> PostSelection:
         return cls(all_matching=True, query=query or None, excluded=excluded)

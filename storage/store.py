@@ -13,18 +13,35 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
+from groundlens.records import ENTITY_TYPES, Entity, ImageFindings, Media, Post
+from groundlens.storage import (
+    aggregates,
+    bulk_corrections,
+    corrected_view,
+    corrections,
+    coverage,
+    deletion,
+    entity_search,
+    feed,
+    findings,
+    job_images,
+    jobs,
+    post_set,
+    posts,
+    reposts,
+    saved_searches,
+    schema,
+    tags,
+    trends,
+)
 from groundlens.storage import entities as entity_rows
-from groundlens.storage import aggregates, bulk_corrections, corrected_view, corrections, coverage, deletion
-from groundlens.storage import entity_search, feed, findings, job_images, jobs, post_set, posts, reposts
-from groundlens.storage import saved_searches, schema, tags, trends
-from groundlens.storage.corrections import Correction, Draft
 from groundlens.storage.aggregates import ALL_TYPES
+from groundlens.storage.corrections import Correction, Draft
 from groundlens.storage.coverage import Coverage
 from groundlens.storage.db import connect, introspect, run_transaction
 from groundlens.storage.faults import StoreError, damaged, named_faults
 from groundlens.storage.post_set import PostSetSummary
 from groundlens.storage.posts import UpsertSummary
-from groundlens.records import ENTITY_TYPES, Entity, ImageFindings, Media, Post
 from groundlens.storage.saved_searches import SavedCount, SavedSearch
 from groundlens.storage.selection import PostSelection
 from groundlens.storage.summaries import EntityCount, EntityProfile, EntitySummary, PostSummary, SearchPage, SeriesPoint
@@ -50,7 +67,7 @@ def _fts_checks(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """A check of every full-text index the file holds against its content table (rank 1), the indexes
     found by sqlite-utils, so that one a later schema step adds is checked too."""
     return [
-        (f"full-text index {name}", f"INSERT INTO \"{name}\" (\"{name}\", rank) VALUES ('integrity-check', 1)")
+        (f"full-text index {name}", f'INSERT INTO "{name}" ("{name}", rank) VALUES (\'integrity-check\', 1)')
         for name in introspect(conn).table_names(fts5=True)
     ]
 
@@ -138,8 +155,12 @@ class Store:
                 except sqlite3.DatabaseError as error:  # a check that cannot even run has found damage too
                     found.append(f"{check}: {error}")
                     continue
-                found += [f"{check}: {line}" for row in rows if row != ("ok",)
-                          for line in " ".join(map(str, row)).splitlines()]
+                found += [
+                    f"{check}: {line}"
+                    for row in rows
+                    if row != ("ok",)
+                    for line in " ".join(map(str, row)).splitlines()
+                ]
             return found
 
         with self._lock, named_faults(self.path):  # rolled back, never committed: a check writes nothing
@@ -513,9 +534,13 @@ class Store:
         return self._in_batches(post_ids, batch_size, lambda conn, batch: jobs.requeue(conn, config_key, batch))
 
     def correct_mentions(
-        self, post_ids: Iterable[int], name: str, confirm: bool, author: str | None = None,
+        self,
+        post_ids: Iterable[int],
+        name: str,
+        confirm: bool,
+        author: str | None = None,
         batch_size: int = BULK_BATCH,
-    ) -> int:  # fmt: skip
+    ) -> int:
         """Confirm or reject every predicted mention of entity `name` in these posts, one correction each
         (storage/bulk_corrections.py); returns how many corrections were made."""
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from groundlens.storage.db import IDS
 

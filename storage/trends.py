@@ -143,8 +143,7 @@ def ranked_norms(
     """
     in_origins = f"origin IN ({', '.join('?' * len(origins))})"
     kth = conn.execute(
-        f"SELECT {counted} FROM entity_totals WHERE {in_origins} AND type = ?"
-        f" ORDER BY {counted} DESC LIMIT 1 OFFSET ?",
+        f"SELECT {counted} FROM entity_totals WHERE {in_origins} AND type = ? ORDER BY {counted} DESC LIMIT 1 OFFSET ?",
         (*origins, bound_type, limit - 1),
     ).fetchone()
     floor = kth[0] if kth else 1

@@ -43,13 +43,22 @@ def image() -> Image.Image:
 
 
 def text_config(tok, **extra):
-    return dict(vocab_size=tok.vocab_size, hidden_size=32, intermediate_size=37, num_hidden_layers=2,
-                num_attention_heads=4, bos_token_id=tok.cls_token_id, eos_token_id=tok.sep_token_id,
-                pad_token_id=tok.pad_token_id, **extra)
+    return dict(
+        vocab_size=tok.vocab_size,
+        hidden_size=32,
+        intermediate_size=37,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        bos_token_id=tok.cls_token_id,
+        eos_token_id=tok.sep_token_id,
+        pad_token_id=tok.pad_token_id,
+        **extra,
+    )
 
 
-VISION = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4, image_size=32,
-              patch_size=8)
+VISION = dict(
+    hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4, image_size=32, patch_size=8
+)
 
 
 def saved(folder: Path, *parts) -> Path:
@@ -63,11 +72,15 @@ def clip_dir(tmp_path_factory, tokenizer) -> Path:
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
 
     torch.manual_seed(0)  # random weights, but the same ones every run
-    config = CLIPConfig(text_config=text_config(tokenizer, max_position_embeddings=64), vision_config=VISION,
-                        projection_dim=16)
+    config = CLIPConfig(
+        text_config=text_config(tokenizer, max_position_embeddings=64), vision_config=VISION, projection_dim=16
+    )
     images = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-    return saved(tmp_path_factory.mktemp("tiny-clip"), CLIPModel(config),
-                 CLIPProcessor(image_processor=images, tokenizer=tokenizer))
+    return saved(
+        tmp_path_factory.mktemp("tiny-clip"),
+        CLIPModel(config),
+        CLIPProcessor(image_processor=images, tokenizer=tokenizer),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +88,15 @@ def owlv2_dir(tmp_path_factory, tokenizer) -> Path:
     from transformers import Owlv2Config, Owlv2ForObjectDetection, Owlv2ImageProcessor, Owlv2Processor
 
     torch.manual_seed(0)  # random weights, but the same ones every run
-    config = Owlv2Config(text_config=text_config(tokenizer, max_position_embeddings=16), vision_config=VISION,
-                         projection_dim=32)  # OWLv2's class head needs projection_dim == hidden_size
+    config = Owlv2Config(
+        text_config=text_config(tokenizer, max_position_embeddings=16), vision_config=VISION, projection_dim=32
+    )  # OWLv2's class head needs projection_dim == hidden_size
     images = Owlv2ImageProcessor(size={"height": 32, "width": 32})
-    return saved(tmp_path_factory.mktemp("tiny-owlv2"), Owlv2ForObjectDetection(config),
-                 Owlv2Processor(image_processor=images, tokenizer=tokenizer))
+    return saved(
+        tmp_path_factory.mktemp("tiny-owlv2"),
+        Owlv2ForObjectDetection(config),
+        Owlv2Processor(image_processor=images, tokenizer=tokenizer),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -94,17 +111,46 @@ def grounding_dino_dir(tmp_path_factory, tokenizer) -> Path:
     )
 
     torch.manual_seed(0)  # random weights, but the same ones every run
-    backbone = SwinConfig(image_size=32, patch_size=4, embed_dim=8, depths=[1, 1], num_heads=[1, 1], window_size=2,
-                          out_features=["stage1", "stage2"])
-    text = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                      intermediate_size=37, max_position_embeddings=64)
-    config = GroundingDinoConfig(backbone_config=backbone, text_config=text, d_model=32, encoder_layers=1,
-                                 decoder_layers=2, encoder_attention_heads=2, decoder_attention_heads=2,
-                                 encoder_ffn_dim=32, decoder_ffn_dim=32, num_queries=10, num_feature_levels=2,
-                                 encoder_n_points=2, decoder_n_points=2, max_text_len=32, use_timm_backbone=False)
+    backbone = SwinConfig(
+        image_size=32,
+        patch_size=4,
+        embed_dim=8,
+        depths=[1, 1],
+        num_heads=[1, 1],
+        window_size=2,
+        out_features=["stage1", "stage2"],
+    )
+    text = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=64,
+    )
+    config = GroundingDinoConfig(
+        backbone_config=backbone,
+        text_config=text,
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=2,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        num_queries=10,
+        num_feature_levels=2,
+        encoder_n_points=2,
+        decoder_n_points=2,
+        max_text_len=32,
+        use_timm_backbone=False,
+    )
     images = GroundingDinoImageProcessor(size={"shortest_edge": 32, "longest_edge": 64})
-    return saved(tmp_path_factory.mktemp("tiny-gdino"), GroundingDinoForObjectDetection(config),
-                 GroundingDinoProcessor(image_processor=images, tokenizer=tokenizer))
+    return saved(
+        tmp_path_factory.mktemp("tiny-gdino"),
+        GroundingDinoForObjectDetection(config),
+        GroundingDinoProcessor(image_processor=images, tokenizer=tokenizer),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -112,10 +158,18 @@ def causal_lm_dir(tmp_path_factory, tokenizer) -> Path:
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(0)  # random weights, but the same ones every run
-    config = LlamaConfig(vocab_size=tokenizer.vocab_size, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=512,
-                         pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.sep_token_id,
-                         bos_token_id=tokenizer.cls_token_id)
+    config = LlamaConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=512,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.sep_token_id,
+        bos_token_id=tokenizer.cls_token_id,
+    )
     return saved(tmp_path_factory.mktemp("tiny-llama"), LlamaForCausalLM(config), tokenizer)
 
 
@@ -135,7 +189,8 @@ def test_clip_judge_scores_every_expression_against_the_null_prompt(clip_dir, im
     assert len(scores) == 2 and all(0 < s < 1 for s in scores) and scores[0] != scores[1]
     assert judged[0].evidence[0].kind == "clip" and EXPRESSIONS[0] in judged[0].evidence[0].detail
     shifted = registry.create("entailment", "clip", model=str(clip_dir), bias=2.0).judge(
-        ImageAnalysis(image), "", MENTIONS, EXPRESSIONS)
+        ImageAnalysis(image), "", MENTIONS, EXPRESSIONS
+    )
     assert all(b.score > a for a, b in zip(scores, shifted))  # calibration bias moves every probability up
     assert judge.judge(ImageAnalysis(image), "", [], []) == []
     assert judge.version == f"1+{clip_dir.name}"
@@ -189,10 +244,15 @@ def test_reply_cleaning():
 
 
 def test_pipeline_with_clip_and_owlv2_end_to_end(clip_dir, owlv2_dir, image):
-    config = PipelineConfig(ner=None, expression=StageConfig("template"),
-                            entailment=StageConfig("clip", {"model": str(clip_dir)}),
-                            grounding=StageConfig("owlv2", {"model": str(owlv2_dir), "threshold": 0.0}),
-                            segmentation=None, groundable_threshold=0.0, box_threshold=0.0)
+    config = PipelineConfig(
+        ner=None,
+        expression=StageConfig("template"),
+        entailment=StageConfig("clip", {"model": str(clip_dir)}),
+        grounding=StageConfig("owlv2", {"model": str(owlv2_dir), "threshold": 0.0}),
+        segmentation=None,
+        groundable_threshold=0.0,
+        box_threshold=0.0,
+    )
     pipeline = Pipeline.from_config(config)
 
     class Fixed:

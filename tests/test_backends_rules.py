@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from groundlens.core.pipeline import box_ops as pp
 from groundlens.core.pipeline.entailment.prior_judge import PriorJudge, shift_probability
 from groundlens.core.pipeline.evidence.people import face_to_person
 from groundlens.core.pipeline.expression.template import TemplateExpressionWriter
-from groundlens.core.pipeline import box_ops as pp
 from groundlens.core.pipeline.types import Mention
 
 

@@ -18,8 +18,9 @@ QUICK_STORE_POSTS = 3000  # bench/__main__.py QUICK["bench_store"]
 
 
 def bench(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_quick_run_writes_figures_and_summary_then_compares_with_the_next(tmp_path):
@@ -59,12 +60,16 @@ def test_quick_run_writes_figures_and_summary_then_compares_with_the_next(tmp_pa
 
 
 def test_targets_mark_figures_on_the_right_side_of_their_limit():
-    rows = headline_rows({
-        "bench_pipeline": {"mixed": {"posts_per_min": 60.0}, "text_only": {"posts_per_min": 900.0}},
-        "bench_gui": {"feed": {"first_paint_ms": None, "scroll": {"stall_max_ms": 50.0}},
-                      "search_as_you_type": {"stall_max_ms": 49.9}},
-        "bench_ner": {"best_posts_per_s": 299.0},
-    })
+    rows = headline_rows(
+        {
+            "bench_pipeline": {"mixed": {"posts_per_min": 60.0}, "text_only": {"posts_per_min": 900.0}},
+            "bench_gui": {
+                "feed": {"first_paint_ms": None, "scroll": {"stall_max_ms": 50.0}},
+                "search_as_you_type": {"stall_max_ms": 49.9},
+            },
+            "bench_ner": {"best_posts_per_s": 299.0},
+        }
+    )
     verdicts = {row["figure"]: row["ok"] for row in rows}
     assert verdicts == {
         "gui: feed first paint": False,  # never painted (the wait timed out): missing its target is a failure
@@ -78,8 +83,10 @@ def test_targets_mark_figures_on_the_right_side_of_their_limit():
 
 def test_compare_says_which_way_each_figure_moved(tmp_path):
     def summary(name: str, ingest: float, first_paint: float, size: float) -> Path:
-        results = {"bench_store": {"ingest": {"posts_per_s": ingest}, "database_bytes": size},
-                   "bench_gui": {"feed": {"first_paint_ms": first_paint}}}
+        results = {
+            "bench_store": {"ingest": {"posts_per_s": ingest}, "database_bytes": size},
+            "bench_gui": {"feed": {"first_paint_ms": first_paint}},
+        }
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps({"machine": {}, "figures": headline_rows(results)}))
         return path

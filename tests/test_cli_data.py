@@ -25,8 +25,9 @@ def data_dir(tmp_path):
         ]
         store.upsert_posts(posts)
         kd, boston, paris = posts
-        store.save_result(kd.id, "cfg", [mention(kd, "Kevin Durant", "PER", groundable=True),
-                                         mention(kd, "Warriors", "ORG")], None)
+        store.save_result(
+            kd.id, "cfg", [mention(kd, "Kevin Durant", "PER", groundable=True), mention(kd, "Warriors", "ORG")], None
+        )
         store.save_result(boston.id, "cfg", [mention(boston, "Durant", "PER"), mention(boston, "Boston", "LOC")], None)
         store.add_gold_entities(paris.id, [mention(paris, "Paris", "LOC")])
     return tmp_path / "data"
@@ -64,8 +65,20 @@ def test_malformed_query_exits_2_with_a_message_and_no_traceback(data_dir, query
 
 
 def test_trends_series_and_top(data_dir):
-    out = run(data_dir, "trends", "--entity", "Durant", "--entity", "kevin durant", "--bucket", "day",
-              "--since", "2024-01-02", "--until", "2024-01-10").stdout
+    out = run(
+        data_dir,
+        "trends",
+        "--entity",
+        "Durant",
+        "--entity",
+        "kevin durant",
+        "--bucket",
+        "day",
+        "--since",
+        "2024-01-02",
+        "--until",
+        "2024-01-10",
+    ).stdout
     assert "Mentions per day" in out
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines() if line.startswith("│ 2024-")]
     rows = {day: counts for day, *counts in cells}
@@ -97,7 +110,8 @@ def test_export_jsonl_and_csv(data_dir, tmp_path):
     assert [r["native_id"] for r in records] == ["1", "2", "3"]
     assert records[0]["media"][0]["url"] == "https://img/1.jpg"
     assert [(e["text"], e["origin"], e["groundable"]) for e in records[0]["entities"]] == [
-        ("Kevin Durant", "pred", True), ("Warriors", "pred", None),
+        ("Kevin Durant", "pred", True),
+        ("Warriors", "pred", None),
     ]
     assert records[2]["entities"][0]["origin"] == "gold"
 
@@ -106,7 +120,10 @@ def test_export_jsonl_and_csv(data_dir, tmp_path):
     with open(table, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["native_id"], r["text"], r["type"]) for r in rows] == [
-        ("1", "Kevin Durant", "PER"), ("1", "Warriors", "ORG"), ("2", "Durant", "PER"), ("2", "Boston", "LOC"),
+        ("1", "Kevin Durant", "PER"),
+        ("1", "Warriors", "ORG"),
+        ("2", "Durant", "PER"),
+        ("2", "Boston", "LOC"),
     ]
     assert rows[0]["image_url"] == "https://img/1.jpg"
 
@@ -132,7 +149,9 @@ def test_csv_export_says_which_rows_are_retweets_quotes_or_replies(tmp_path):
     with open(table, newline="", encoding="utf-8") as handle:
         rows = {r["native_id"]: r for r in csv.DictReader(handle)}
     assert [(rows[n]["retweet_of"], rows[n]["quote_of"], rows[n]["reply_to"]) for n in ("10", "11", "12")] == [
-        ("", "", ""), ("10", "", ""), ("", "10", "9"),
+        ("", "", ""),
+        ("10", "", ""),
+        ("", "10", "9"),
     ]
 
 
@@ -141,13 +160,16 @@ def test_csv_export_defuses_spreadsheet_formulas(tmp_path):
     with Store.open(paths.db_path) as store:
         post = make_post("1", "=HYPERLINK(x) met Paris", author="=cmd|' /C calc'!A0")
         store.upsert_posts([post])
-        store.save_result(post.id, "cfg", [mention(post, "=HYPERLINK(x)", "OTHER"), mention(post, "Paris", "LOC")], None)
+        store.save_result(
+            post.id, "cfg", [mention(post, "=HYPERLINK(x)", "OTHER"), mention(post, "Paris", "LOC")], None
+        )
     table = tmp_path / "mentions.csv"
     assert run(tmp_path / "data", "export", str(table)).exit_code == 0
     with open(table, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["author"], r["text"]) for r in rows] == [
-        ("'=cmd|' /C calc'!A0", "'=HYPERLINK(x)"), ("'=cmd|' /C calc'!A0", "Paris"),
+        ("'=cmd|' /C calc'!A0", "'=HYPERLINK(x)"),
+        ("'=cmd|' /C calc'!A0", "Paris"),
     ]
 
 

@@ -61,7 +61,8 @@ def test_gmner_import_keeps_gold_apart_from_predictions(app, tmp_path):
     (root / "txt" / "train.txt").write_text("IMGID:77\nObama\tB-PER\nspeaks\tO\n\n")
     (root / "xml" / "77.xml").write_text(
         "<annotation><size><width>100</width><height>80</height></size><object><name>Obama</name>"
-        "<bndbox><xmin>1</xmin><ymin>2</ymin><xmax>30</xmax><ymax>40</ymax></bndbox></object></annotation>")
+        "<bndbox><xmin>1</xmin><ymin>2</ymin><xmax>30</xmax><ymax>40</ymax></bndbox></object></annotation>"
+    )
     images = tmp_path / "imgs"
     images.mkdir()
     Image.new("RGB", (100, 80), "gray").save(images / "77.jpg")
@@ -79,8 +80,12 @@ def test_gmner_import_keeps_gold_apart_from_predictions(app, tmp_path):
 def test_no_download_then_retry_images(app, tmp_path, served):
     www, base = served
     path = tmp_path / "posts.jsonl"
-    path.write_text(json.dumps({"id": "1", "text": "x", "image": f"{base}/later.jpg"}) + "\n"
-                    + json.dumps({"id": "2", "text": "y", "image": "ftp://example.org/a.jpg"}) + "\n")
+    path.write_text(
+        json.dumps({"id": "1", "text": "x", "image": f"{base}/later.jpg"})
+        + "\n"
+        + json.dumps({"id": "2", "text": "y", "image": "ftp://example.org/a.jpg"})
+        + "\n"
+    )
     first = invoke(import_command, app, path, "--no-download")
     assert first.exit_code == 1 and "1 not downloaded" in first.stdout
     assert f"{path}:2: image ftp://example.org/a.jpg: only http(s) is fetched" in first.stderr
@@ -104,8 +109,10 @@ def _record_search(monkeypatch) -> list[str]:
     def recorded_client(token):
         used.append(token)
         client = make_client(token)
-        client.session.mount("https://", RecordedAdapter(
-            {("GET", "/2/tweets/search/recent"): lambda q, n: fixture("search_recent.json")}))
+        client.session.mount(
+            "https://",
+            RecordedAdapter({("GET", "/2/tweets/search/recent"): lambda q, n: fixture("search_recent.json")}),
+        )
         return client
 
     monkeypatch.setattr(x_api, "make_client", recorded_client)

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 
 from groundlens.cli import cli
 from groundlens.core.jobs.ray_engine import LOOPBACK_ONLY
-from groundlens.storage import Store
 from groundlens.records import Media, Post
+from groundlens.storage import Store
 from tests.helpers.storage import outside
 
 os.environ.update(LOOPBACK_ONLY)  # before ray is imported here: a Ray started in this process stays on loopback
@@ -60,7 +60,8 @@ def results(data_dir: Path) -> dict[str, list[dict]]:
         record = json.loads(line)
         found[record["native_id"]] = [
             {k: v for k, v in e.items() if k not in ("id", "post_id")}
-            for e in record["entities"] if e["origin"] == "pred"
+            for e in record["entities"]
+            if e["origin"] == "pred"
         ]
     return found
 
@@ -97,14 +98,28 @@ def ray_workers() -> list[psutil.Process]:
 
 def ray_helpers() -> list[psutil.Process]:
     """Ray's own worker processes (they are started with the node's address)."""
-    return [p for p in psutil.process_iter(["cmdline"]) if "ray/_private/workers/default_worker.py" in
-            " ".join(p.info["cmdline"] or [])]
+    return [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if "ray/_private/workers/default_worker.py" in " ".join(p.info["cmdline"] or [])
+    ]
 
 
 def test_a_killed_ray_worker_is_replaced_and_every_post_is_done_exactly_once(tmp_path):
     data = demo_folder(tmp_path / "data")
-    command = [sys.executable, str(REPO / "main.py"), "--data-dir", str(data), "process",
-               "--engine", "ray", "--workers", "2", "--threads", "1"]
+    command = [
+        sys.executable,
+        str(REPO / "main.py"),
+        "--data-dir",
+        str(data),
+        "process",
+        "--engine",
+        "ray",
+        "--workers",
+        "2",
+        "--threads",
+        "1",
+    ]
     run = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 300
@@ -131,8 +146,9 @@ def test_a_killed_ray_worker_is_replaced_and_every_post_is_done_exactly_once(tmp
 
 def test_an_unreachable_cluster_is_one_clear_message(tmp_path):
     data = demo_folder(tmp_path / "data", count=2)
-    result = CliRunner().invoke(cli, ["--data-dir", str(data), "process", "--engine", "ray",
-                                      "--address", "127.0.0.1:9"])
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(data), "process", "--engine", "ray", "--address", "127.0.0.1:9"]
+    )
     assert result.exit_code == 1
     assert "cannot reach the Ray cluster at 127.0.0.1:9" in result.output
     assert job_states(data)[0]["pending"] == 2  # nothing was lost or marked
@@ -141,15 +157,29 @@ def test_an_unreachable_cluster_is_one_clear_message(tmp_path):
 def test_analyze_on_ray_writes_what_the_local_engine_writes(tmp_path):
     """`analyze --engine ray`: the same output lines, in input order, bad lines included."""
     photo = DEMO / "images" / "astronaut.jpg"
-    lines = [json.dumps({"id": "a", "text": "NASA astronaut Eileen Collins before STS-93", "image": str(photo)}),
-             "{not json", json.dumps({"id": "b", "text": "Grace Hopper taught at Yale", "image": None}),
-             json.dumps({"id": "c", "text": "Eileen Collins again", "image": str(tmp_path / "gone.jpg")})]
+    lines = [
+        json.dumps({"id": "a", "text": "NASA astronaut Eileen Collins before STS-93", "image": str(photo)}),
+        "{not json",
+        json.dumps({"id": "b", "text": "Grace Hopper taught at Yale", "image": None}),
+        json.dumps({"id": "c", "text": "Eileen Collins again", "image": str(tmp_path / "gone.jpg")}),
+    ]
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     light = ["--ner", "spacy", "--segmentation", "off", "--threads", "1"]
     run_cli("--data-dir", str(tmp_path / "d"), "analyze", str(source), "-o", str(tmp_path / "local.jsonl"), *light)
-    run_cli("--data-dir", str(tmp_path / "d"), "analyze", str(source), "-o", str(tmp_path / "ray.jsonl"), *light,
-            "--engine", "ray", "--workers", "2")
+    run_cli(
+        "--data-dir",
+        str(tmp_path / "d"),
+        "analyze",
+        str(source),
+        "-o",
+        str(tmp_path / "ray.jsonl"),
+        *light,
+        "--engine",
+        "ray",
+        "--workers",
+        "2",
+    )
     local = (tmp_path / "local.jsonl").read_text(encoding="utf-8")
     assert (tmp_path / "ray.jsonl").read_text(encoding="utf-8") == local
     assert [json.loads(line)["id"] for line in local.splitlines()] == ["a", "line 2", "b", "c"]

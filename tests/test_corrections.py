@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from tests.helpers.storage import make_post, mention, open_store
 
+from groundlens.records import Entity, ImageFindings, ImageObject, Region
 from groundlens.storage import Store
 from groundlens.storage import corrections as fix
-from groundlens.records import Entity, ImageFindings, ImageObject, Region
 from groundlens.storage.schema import SCHEMA_VERSION, migrate
+from tests.helpers.storage import make_post, mention, open_store
 
 
 def predict(store: Store, post, found: list[tuple[str, str]], config: str = "cfg", **fields) -> None:
@@ -30,8 +30,21 @@ def one(store: Store, post_id: int, text: str) -> Entity:
 
 def essence(entities: list[Entity]) -> list[tuple]:
     """What a view shows of each mention (ids are the store's and change with every write)."""
-    return [(e.start, e.end, e.text, e.norm, e.type, e.groundable, e.verdict, [r.box for r in e.regions],
-             [(v.kind, v.detail) for v in e.evidence], e.corrected_by) for e in entities]  # fmt: skip
+    return [
+        (
+            e.start,
+            e.end,
+            e.text,
+            e.norm,
+            e.type,
+            e.groundable,
+            e.verdict,
+            [r.box for r in e.regions],
+            [(v.kind, v.detail) for v in e.evidence],
+            e.corrected_by,
+        )
+        for e in entities
+    ]
 
 
 @pytest.fixture
@@ -111,8 +124,11 @@ def test_delete_add_and_span_corrections_change_search_and_revert_each(paris):
 
 def test_a_merge_changes_entity_pages_trends_and_search_and_a_split_undoes_it(tmp_path):
     store = open_store(tmp_path)
-    posts = [make_post("1", "Trump speaks", "2024-05-01"), make_post("2", "Donald Trump and Biden", "2024-05-02"),
-             make_post("3", "Trump, Biden debate", "2024-05-03")]  # fmt: skip
+    posts = [
+        make_post("1", "Trump speaks", "2024-05-01"),
+        make_post("2", "Donald Trump and Biden", "2024-05-02"),
+        make_post("3", "Trump, Biden debate", "2024-05-03"),
+    ]
     store.upsert_posts(posts)
     predict(store, posts[0], [("Trump", "PER")])
     predict(store, posts[1], [("Donald Trump", "PER"), ("Biden", "PER")])
@@ -125,7 +141,7 @@ def test_a_merge_changes_entity_pages_trends_and_search_and_a_split_undoes_it(tm
     assert store.entity_profile("trump").mentions == 0
     assert [(c.norm, c.count) for c in store.top_entities(limit=1)] == [("donald trump", 3)]
     assert [c.norm for c in store.cooccurring("biden")] == ["donald trump"]
-    assert sorted(p.id for p in store.search_posts("entity:\"donald trump\"").items) == [p.id for p in posts]
+    assert sorted(p.id for p in store.search_posts('entity:"donald trump"').items) == [p.id for p in posts]
     assert sorted(p.id for p in store.search_posts("entity:trump").items) == [p.id for p in posts]  # the alias too
     assert [e.norm for e in store.search_entities("entity:trump").items] == ["donald trump"]
     assert [e.norm for e in store.search_entities("entity:trump author:nobody").items] == []  # counted from mentions
@@ -140,7 +156,7 @@ def test_a_merge_changes_entity_pages_trends_and_search_and_a_split_undoes_it(tm
     assert store.entity_profile("donald trump").mentions == 1 and store.entity_profile("trump").mentions == 3
     assert [(c.kind, c.status) for c in store.corrections()] == [("split", "applied"), ("merge", "superseded")]
     assert store.entity_aliases("donald trump") == [] and not one(store, posts[0].id, "Trump").corrected
-    assert [p.id for p in store.search_posts("entity:\"donald trump\"").items] == [posts[1].id]
+    assert [p.id for p in store.search_posts('entity:"donald trump"').items] == [posts[1].id]
     assert sorted(p.id for p in store.search_posts("entity:trump").items) == [posts[0].id, posts[2].id, late.id]
     store.revert_correction(split.id)  # undo the split: merged again
     assert store.entity_profile("donald trump").mentions == 4
@@ -167,7 +183,7 @@ def test_merges_chain_and_refuse_cycles(tmp_path):
     assert len(store.corrections()) == 2  # nothing stored for the refusals
     split = store.split_entity("donald trump")  # then "president trump" into "donald trump" is allowed...
     store.merge_entities("president trump", "donald trump")
-    with pytest.raises(ValueError, match="reverting correction .* would merge"):
+    with pytest.raises(ValueError, match=r"reverting correction .* would merge"):
         store.revert_correction(split.id)  # ...so bringing back "donald trump" into "president trump" is refused
     assert not any(c.reverted for c in store.corrections())  # the refused revert changed nothing
     assert {e.norm for e in store.entities_for_post(post.id)} == {"donald trump"}
@@ -179,9 +195,15 @@ def test_boxes_masks_and_in_image_verdicts(tmp_path):
     store = open_store(tmp_path)
     post = make_post("1", "Obama in Berlin", "2024-02-01", image="https://example.org/1.jpg")
     store.upsert_posts([post])
-    store.save_result(post.id, "cfg", [mention(post, "Obama", "PER", groundable=False, verdict="not_in_image"),
-                                       mention(post, "Berlin", "LOC", groundable=True, verdict="in_image",
-                                               regions=[Region((0, 0, 50, 50), 0.9)])], None)  # fmt: skip
+    store.save_result(
+        post.id,
+        "cfg",
+        [
+            mention(post, "Obama", "PER", groundable=False, verdict="not_in_image"),
+            mention(post, "Berlin", "LOC", groundable=True, verdict="in_image", regions=[Region((0, 0, 50, 50), 0.9)]),
+        ],
+        None,
+    )
     assert [p.id for p in store.search_posts("groundable:yes").items] == [post.id]
     box = store.add_correction(fix.set_box(one(store, post.id, "Obama"), (10, 20, 110, 220)))
     obama = one(store, post.id, "Obama")
@@ -208,8 +230,11 @@ def test_naming_a_detected_person_gives_the_entity_that_box(tmp_path):
     post = make_post("1", "Biden at the summit", "2024-02-01", image="https://example.org/1.jpg")
     store.upsert_posts([post])
     person = ImageObject("person", (5.0, 6.0, 50.0, 120.0), 0.8, ("Biden",))
-    store.save_results("cfg", [(post.id, [mention(post, "Biden", "PER")], None)],
-                       image_findings={post.id: ImageFindings(objects=[person])})  # fmt: skip
+    store.save_results(
+        "cfg",
+        [(post.id, [mention(post, "Biden", "PER")], None)],
+        image_findings={post.id: ImageFindings(objects=[person])},
+    )
     named = store.add_correction(fix.name_person(one(store, post.id, "Biden"), person.box))
     biden = one(store, post.id, "Biden")
     assert [r.box for r in biden.regions] == [person.box] and biden.verdict == "in_image"
@@ -280,7 +305,7 @@ def test_corrections_are_listed_with_filters(paris):
     assert [c.id for c in store.corrections(author="ana")] == [third.id, first.id]
     assert [c.id for c in store.corrections(post_ids=[b.id])] == [second.id]
     assert [c.id for c in store.corrections(kinds=["merge", "delete"])] == [third.id, second.id]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert len(store.corrections(since=now - timedelta(minutes=5), until=now + timedelta(minutes=5))) == 3
     assert store.corrections(since=now + timedelta(minutes=5)) == []
     assert store.corrections(limit=1)[0].id == third.id
@@ -312,15 +337,19 @@ def test_a_database_from_before_corrections_is_upgraded_with_its_predictions(tmp
         return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
     probe = sqlite3.connect(":memory:")
-    steps = (v for v in range(1, SCHEMA_VERSION + 1) if migrate(probe, v) is not None and "corrections" in tables(probe))
+    steps = (
+        v for v in range(1, SCHEMA_VERSION + 1) if migrate(probe, v) is not None and "corrections" in tables(probe)
+    )
     before = next(steps) - 1  # the last version without corrections (found, not assumed: steps get renumbered)
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
     migrate(conn, target=before)
     with conn:
         conn.execute("INSERT INTO posts (id, source, native_id, text) VALUES (1, 'x', '1', 'Paris in spring')")
-        conn.execute("INSERT INTO entities (post_id, origin, start, \"end\", text, norm, type)"
-                     " VALUES (1, 'pred', 0, 5, 'Paris', 'paris', 'ORG')")  # fmt: skip
+        conn.execute(
+            'INSERT INTO entities (post_id, origin, start, "end", text, norm, type)'
+            " VALUES (1, 'pred', 0, 5, 'Paris', 'paris', 'ORG')"
+        )
     conn.close()
     with Store.open(path) as store:
         assert shown(store, 1) == [("Paris", "ORG", "paris", False)]
@@ -340,21 +369,30 @@ def test_merges_hold_for_retweet_copies_and_corrected_mentions_and_a_split_gives
     store.claim("cfg", "w", 10)
     predict(store, original, [("Durant", "PER"), ("Brooklyn", "LOC")])
     predict(store, other, [("Kevin Durant", "PER"), ("Durant", "ORG")])
-    type_fix = store.add_correction(fix.change_type(next(e for e in store.entities_for_post(other.id)
-                                                         if e.text == "Durant"), "PER"))  # fmt: skip
+    type_fix = store.add_correction(
+        fix.change_type(next(e for e in store.entities_for_post(other.id) if e.text == "Durant"), "PER")
+    )
     merge = store.merge_entities("durant", "kevin durant")
     predict(store, original, [("Durant", "PER"), ("Brooklyn", "LOC")])  # re-run: copied onto the retweet again
     for post in (original, retweet):
         assert shown(store, post.id)[0] == ("Durant", "PER", "kevin durant", True)
         assert one(store, post.id, "Durant").corrected_by == [merge.id]
     assert [(e.norm, e.corrected_by) for e in store.entities_for_post(other.id)] == [
-        ("kevin durant", []), ("kevin durant", [type_fix.id, merge.id])]
+        ("kevin durant", []),
+        ("kevin durant", [type_fix.id, merge.id]),
+    ]
     assert store.entity_profile("kevin durant").mentions == 3  # originals only
     assert store.entity_profile("kevin durant", include_retweets=True).mentions == 4
     assert [e.norm for e in store.raw_predictions([other.id])[other.id]] == ["kevin durant", "durant"]
     store.split_entity("durant")
     assert [e.norm for post in (original, retweet, other) for e in store.entities_for_post(post.id)] == [
-        "durant", "brooklyn", "durant", "brooklyn", "kevin durant", "durant"]
+        "durant",
+        "brooklyn",
+        "durant",
+        "brooklyn",
+        "kevin durant",
+        "durant",
+    ]
     assert one(store, other.id, "Durant").corrected_by == [type_fix.id]
     assert store.entity_profile("kevin durant").mentions == 1 and store.verify_aggregates() == []
     store.close()

@@ -3,15 +3,15 @@ gold, re-dated and re-worded posts, retweet links, corrections, reverts, merges 
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 import sqlite3
 
-from tests.helpers.storage import make_post, open_store
-
+from groundlens.records import ENTITY_TYPES, Entity, Region
 from groundlens.storage import Store
 from groundlens.storage import corrections as fix
-from groundlens.records import ENTITY_TYPES, Entity, Region
+from tests.helpers.storage import make_post, open_store
 
 WORDS = ["Alice", "Bob", "Paris", "Berlin", "Carol", "Acme", "Lyon", "Dave", "Nasa", "Eve"]
 DAYS = ["2024-01-01", "2024-01-02", "2024-01-09", "2024-02-01", None]
@@ -26,8 +26,16 @@ def _predictions(rng: random.Random, text: str) -> list[Entity]:
     for match in re.finditer(r"[A-Z][a-z]+", text):
         if rng.random() < 0.7:
             grounded = rng.choice([None, True, False])
-            found.append(Entity(match.start(), match.end(), match.group(), rng.choice(ENTITY_TYPES),
-                                groundable=grounded, regions=[Region((1, 2, 30, 40), 0.5)] if grounded else []))
+            found.append(
+                Entity(
+                    match.start(),
+                    match.end(),
+                    match.group(),
+                    rng.choice(ENTITY_TYPES),
+                    groundable=grounded,
+                    regions=[Region((1, 2, 30, 40), 0.5)] if grounded else [],
+                )
+            )
     return found
 
 
@@ -38,15 +46,17 @@ def _correct(rng: random.Random, store: Store, post_id: int, text: str) -> None:
         draft = fix.add_entity(post_id, match.start(), match.end(), match.group(), rng.choice(ENTITY_TYPES))
     else:
         entity = rng.choice(mentions)
-        draft = rng.choice([
-            fix.change_type(entity, rng.choice(ENTITY_TYPES)), fix.delete_entity(entity),
-            fix.fix_span(entity, entity.start, min(len(text), entity.end + 4)),
-            fix.mark_in_image(entity, rng.random() < 0.5), fix.set_box(entity, (3, 4, 50, 60)),
-        ])  # fmt: skip
-    try:
+        draft = rng.choice(
+            [
+                fix.change_type(entity, rng.choice(ENTITY_TYPES)),
+                fix.delete_entity(entity),
+                fix.fix_span(entity, entity.start, min(len(text), entity.end + 4)),
+                fix.mark_in_image(entity, rng.random() < 0.5),
+                fix.set_box(entity, (3, 4, 50, 60)),
+            ]
+        )
+    with contextlib.suppress(ValueError):  # a span that reaches into nothing but " and": refused, nothing stored
         store.add_correction(draft)
-    except ValueError:  # a span that reaches into nothing but " and": refused, nothing stored
-        pass
 
 
 def test_trend_counters_equal_a_recount_after_random_edits_corrections_and_deletes(tmp_path):
@@ -55,8 +65,22 @@ def test_trend_counters_equal_a_recount_after_random_edits_corrections_and_delet
     texts = {f"p{i}": _text(rng) for i in range(12)}
     posts = {native: make_post(native, text, rng.choice(DAYS)) for native, text in texts.items()}
     store.upsert_posts(posts.values())
-    operations = ["predict", "predict", "gold", "redate", "reword", "retweet", "correct", "correct", "correct",
-                  "revert", "restore", "merge", "split", "delete"]  # fmt: skip
+    operations = [
+        "predict",
+        "predict",
+        "gold",
+        "redate",
+        "reword",
+        "retweet",
+        "correct",
+        "correct",
+        "correct",
+        "revert",
+        "restore",
+        "merge",
+        "split",
+        "delete",
+    ]
     done: dict[str, int] = {}
     for step in range(160):
         native = rng.choice(list(posts))
@@ -78,16 +102,13 @@ def test_trend_counters_equal_a_recount_after_random_edits_corrections_and_delet
             _correct(rng, store, post_id, text)
         elif operation in ("revert", "restore") and (made := store.corrections()):
             chosen = rng.choice(made)
-            try:
+            # refused: restoring a split whose merge is gone, a merge that would now close a cycle
+            with contextlib.suppress(ValueError):
                 (store.revert_correction if operation == "revert" else store.restore_correction)(chosen.id)
-            except ValueError:  # restoring a split whose merge is gone, a merge that would now close a cycle
-                pass
         elif operation == "merge":
             alias, into = (w.lower() for w in rng.sample(WORDS, 2))
-            try:
+            with contextlib.suppress(ValueError):
                 store.merge_entities(alias, into)
-            except ValueError:
-                pass
         elif operation == "split" and (merged := [a for w in WORDS for a in store.entity_aliases(w.lower())]):
             store.split_entity(rng.choice(merged))
         elif operation == "delete":
@@ -116,8 +137,24 @@ def _check_names(store: Store, ids: list[int], step: str) -> None:
 
 
 def _shown(by_post: dict[int, list[Entity]]) -> dict[int, list[tuple]]:
-    return {post_id: [(e.start, e.end, e.text, e.norm, e.type, e.groundable, e.verdict, [r.box for r in e.regions],
-                       e.evidence, e.corrected_by) for e in found] for post_id, found in by_post.items()}  # fmt: skip
+    return {
+        post_id: [
+            (
+                e.start,
+                e.end,
+                e.text,
+                e.norm,
+                e.type,
+                e.groundable,
+                e.verdict,
+                [r.box for r in e.regions],
+                e.evidence,
+                e.corrected_by,
+            )
+            for e in found
+        ]
+        for post_id, found in by_post.items()
+    }
 
 
 def test_verify_names_a_counter_that_drifted_and_rebuild_repairs_it(tmp_path):
@@ -135,8 +172,10 @@ def test_verify_names_a_counter_that_drifted_and_rebuild_repairs_it(tmp_path):
     problems = store.verify_aggregates()
     assert len(problems) == 3 and any("entity_totals" in p and "'alice'" in p and "stored (7" in p for p in problems)
     assert any("mention_daily" in p and "'bob'" in p and "stored None" in p for p in problems)
-    assert f"post {post.id} (n_pred, n_gold, pred_types, ground_types, unground_types): stored (5, 0, 0, 0, 0)," \
-           " recounted (2, 0, 1, 0, 0)" in problems
+    assert (
+        f"post {post.id} (n_pred, n_gold, pred_types, ground_types, unground_types): stored (5, 0, 0, 0, 0),"
+        " recounted (2, 0, 1, 0, 0)" in problems
+    )
     assert store.search_posts("type:PER").items == []  # what a wrong fact does to search
     store.rebuild_aggregates()
     assert store.verify_aggregates() == []

@@ -8,12 +8,12 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from tests.helpers.storage import make_post, mention
 
 from groundlens.cli import cli
 from groundlens.core.config import resolve_paths
 from groundlens.storage import Store
 from groundlens.storage import corrections as fix
+from tests.helpers.storage import make_post, mention
 
 
 def run(data_dir, *args):
@@ -27,13 +27,16 @@ def corrected(tmp_path):
     with Store.open(resolve_paths(data_dir).ensure().db_path) as store:
         posts = [make_post("1", "Macron visits Paris", "2024-03-01"), make_post("2", "Trump in Ohio", "2024-03-02")]
         store.upsert_posts(posts)
-        store.save_result(posts[0].id, "cfg", [mention(posts[0], "Macron", "PER"), mention(posts[0], "Paris", "ORG")],
-                          None)  # fmt: skip
+        store.save_result(
+            posts[0].id, "cfg", [mention(posts[0], "Macron", "PER"), mention(posts[0], "Paris", "ORG")], None
+        )
         store.save_result(posts[1].id, "cfg", [mention(posts[1], "Trump", "PER")], None)
         paris = next(e for e in store.entities_for_post(posts[0].id) if e.text == "Paris")
-        ids = [store.add_correction(fix.change_type(paris, "LOC"), author="ana").id,
-               store.add_correction(fix.add_entity(posts[1].id, 9, 13, "Ohio", "LOC"), author="ben").id,
-               store.merge_entities("trump", "donald trump", author="ana").id]  # fmt: skip
+        ids = [
+            store.add_correction(fix.change_type(paris, "LOC"), author="ana").id,
+            store.add_correction(fix.add_entity(posts[1].id, 9, 13, "Ohio", "LOC"), author="ben").id,
+            store.merge_entities("trump", "donald trump", author="ana").id,
+        ]
     return data_dir, ids
 
 
@@ -42,7 +45,9 @@ def test_jsonl_and_csv_exports_carry_the_corrected_view_and_say_what_was_correct
     out = tmp_path / "posts.jsonl"
     assert run(data_dir, "export", str(out)).exit_code == 0
     records = [json.loads(line) for line in out.read_text().splitlines()]
-    got = [[(e["text"], e["type"], e["norm"], e["corrected"], e["corrected_by"]) for e in r["entities"]] for r in records]
+    got = [
+        [(e["text"], e["type"], e["norm"], e["corrected"], e["corrected_by"]) for e in r["entities"]] for r in records
+    ]
     assert got == [
         [("Macron", "PER", "macron", False, []), ("Paris", "LOC", "paris", True, [type_fix])],
         [("Trump", "PER", "donald trump", True, [merge]), ("Ohio", "LOC", "ohio", True, [added])],
@@ -51,8 +56,12 @@ def test_jsonl_and_csv_exports_carry_the_corrected_view_and_say_what_was_correct
     assert run(data_dir, "export", str(table)).exit_code == 0
     with open(table, newline="", encoding="utf-8") as handle:
         rows = [(r["text"], r["type"], r["corrected"], r["corrections"]) for r in csv.DictReader(handle)]
-    assert rows == [("Macron", "PER", "no", ""), ("Paris", "LOC", "yes", str(type_fix)),
-                    ("Trump", "PER", "yes", str(merge)), ("Ohio", "LOC", "yes", str(added))]  # fmt: skip
+    assert rows == [
+        ("Macron", "PER", "no", ""),
+        ("Paris", "LOC", "yes", str(type_fix)),
+        ("Trump", "PER", "yes", str(merge)),
+        ("Ohio", "LOC", "yes", str(added)),
+    ]
 
 
 def test_corrections_list_filters_revert_restore_and_export(corrected, tmp_path):
@@ -78,9 +87,10 @@ def test_corrections_list_filters_revert_restore_and_export(corrected, tmp_path)
     assert exported.exit_code == 0 and "Wrote 3 corrections" in exported.stdout
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(r["id"], r["kind"], r["author"], r["native_id"], r["status"]) for r in records] == [
-        (type_fix, "type", "ana", "1", "applied"), (added, "add", "ben", "2", "applied"),
+        (type_fix, "type", "ana", "1", "applied"),
+        (added, "add", "ben", "2", "applied"),
         (merge, "merge", "ana", None, "applied"),
-    ]  # fmt: skip
+    ]
     assert records[0]["target"] == {"start": 14, "end": 19, "text": "Paris", "type": "ORG"}
     assert records[0]["payload"] == {"type": "LOC"}
     assert run(data_dir, "corrections", "list", "--until", "2000-01-01").stdout.strip() == "No corrections."
@@ -99,9 +109,15 @@ def test_a_coco_export_says_which_boxes_an_analyst_corrected(tmp_path):
         post = make_post("1", "Macron visits Paris")
         post.media = [Media(url="https://example.org/p.png", local_path=str(photo), status="ok", width=64, height=48)]
         store.upsert_posts([post])
-        store.save_result(post.id, "cfg", [mention(post, "Macron", "PER", regions=[Region(box=(1, 1, 20, 30))]),
-                                           mention(post, "Paris", "LOC", regions=[Region(box=(30, 5, 60, 40))])],
-                          None)  # fmt: skip
+        store.save_result(
+            post.id,
+            "cfg",
+            [
+                mention(post, "Macron", "PER", regions=[Region(box=(1, 1, 20, 30))]),
+                mention(post, "Paris", "LOC", regions=[Region(box=(30, 5, 60, 40))]),
+            ],
+            None,
+        )
         macron = next(e for e in store.entities_for_post(post.id) if e.text == "Macron")
         moved = store.add_correction(fix.set_box(macron, (2, 2, 22, 32)), author="ana").id
     out = tmp_path / "coco.json"

@@ -15,15 +15,21 @@ from urllib.parse import quote, quote_plus
 import pytest
 from click.testing import CliRunner
 
-from groundlens.core import diagnostics
 from groundlens.cli import cli
+from groundlens.core import diagnostics
 from groundlens.core.config import resolve_paths
-from groundlens.core.diagnostics import CRASH_DIR_NAME, LOG_LEVEL_ENV, close_logging, configure_logging, install_crash_handler
+from groundlens.core.diagnostics import (
+    CRASH_DIR_NAME,
+    LOG_LEVEL_ENV,
+    close_logging,
+    configure_logging,
+    install_crash_handler,
+)
 from groundlens.core.ingest import credentials, x_api
 from groundlens.core.jobs.worker import lock_for
 from groundlens.core.settings import Settings
-from groundlens.storage import Store
 from groundlens.records import Entity
+from groundlens.storage import Store
 from tests.helpers.x_api import RecordedAdapter, fixture
 
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAGLdiag%2Bnostics-Qz7Xk2Lw0PmN4vR8tY6uJ3hF9sD1aW5eR7tG0yH2jK4lZ"
@@ -146,8 +152,10 @@ def test_x_search_log_database_and_exports_never_hold_the_token(tmp_path, hooks,
 
     def recorded_client(token):
         client = make_client(token)
-        client.session.mount("https://", RecordedAdapter(
-            {("GET", "/2/tweets/search/recent"): lambda q, n: fixture("search_recent.json")}))
+        client.session.mount(
+            "https://",
+            RecordedAdapter({("GET", "/2/tweets/search/recent"): lambda q, n: fixture("search_recent.json")}),
+        )
         return client
 
     monkeypatch.setattr(x_api, "make_client", recorded_client)
@@ -192,7 +200,7 @@ def test_every_command_leaves_its_start_in_the_log(tmp_path, hooks):
     assert "INFO groundlens [MainThread] started: stats" in (data / "logs" / "groundlens.log").read_text("utf-8")
 
 
-BACKSLASHED = "AAAAAAAAAAAAAAAAAAAAAGLdiag\\nostics+Qz7Xk2\"Lw0/PmN4vR8tY6uJ3hF9sD1aW5eR7tG0yH2jK4lZé"
+BACKSLASHED = 'AAAAAAAAAAAAAAAAAAAAAGLdiag\\nostics+Qz7Xk2"Lw0/PmN4vR8tY6uJ3hF9sD1aW5eR7tG0yH2jK4lZé'
 
 
 def test_a_token_with_backslashes_quotes_or_url_characters_is_masked_in_every_form(tmp_path, hooks, monkeypatch):

@@ -34,8 +34,19 @@ def record(post_id: str, *entities: dict) -> str:
 
 
 def ent(text: str, kind: str, box=None, groundable=None) -> dict:
-    return {"text": text, "start": 0, "end": len(text), "type": kind, "score": 0.9, "expression": None,
-            "groundable": groundable, "groundable_score": None, "box": box, "box_score": None, "mask": None}
+    return {
+        "text": text,
+        "start": 0,
+        "end": len(text),
+        "type": kind,
+        "score": 0.9,
+        "expression": None,
+        "groundable": groundable,
+        "groundable_score": None,
+        "box": box,
+        "box_score": None,
+        "mask": None,
+    }
 
 
 def write_dataset(root: Path, conll: str, voc_files: dict[str, str]) -> Path:
@@ -55,14 +66,22 @@ def dataset(tmp_path: Path) -> Path:
 
 def test_eval_end_to_end(dataset: Path, tmp_path: Path):
     pred = tmp_path / "pred.jsonl"
-    pred.write_text("\n".join([
-        record("p1", ent("Ted Cruz", "PER", [10, 20, 110, 220], True), ent("Texas", "LOC", None, False)),
-        record("p2", ent("Taylor Swift", "PER", [0, 0, 10, 10], True), ent("Apple", "OTHER")),
-        record("p9"),
-        "this is not json",
-    ]) + "\n", encoding="utf-8")
+    pred.write_text(
+        "\n".join(
+            [
+                record("p1", ent("Ted Cruz", "PER", [10, 20, 110, 220], True), ent("Texas", "LOC", None, False)),
+                record("p2", ent("Taylor Swift", "PER", [0, 0, 10, 10], True), ent("Apple", "OTHER")),
+                record("p9"),
+                "this is not json",
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "report.json"
-    result = CliRunner().invoke(cli, ["eval", "--gold", str(dataset), "--split", "dev", "--pred", str(pred), "--json", str(out)])
+    result = CliRunner().invoke(
+        cli, ["eval", "--gold", str(dataset), "--split", "dev", "--pred", str(pred), "--json", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "GMNER" in result.output and "1 of 4 lines were malformed" in result.output
     report = json.loads(out.read_text())
@@ -117,8 +136,11 @@ COLLINS, HOPPER, ROCKET = [10, 10, 200, 390], [300, 10, 590, 390], [250, 0, 280,
 
 
 def voc(*objects: tuple[str, list[int]]) -> str:
-    body = "".join(f"<object><name>{name}</name><bndbox><xmin>{b[0]}</xmin><ymin>{b[1]}</ymin>"
-                   f"<xmax>{b[2]}</xmax><ymax>{b[3]}</ymax></bndbox></object>" for name, b in objects)
+    body = "".join(
+        f"<object><name>{name}</name><bndbox><xmin>{b[0]}</xmin><ymin>{b[1]}</ymin>"
+        f"<xmax>{b[2]}</xmax><ymax>{b[3]}</ymax></bndbox></object>"
+        for name, b in objects
+    )
     return f"<annotation><size><width>600</width><height>400</height><depth>3</depth></size>{body}</annotation>"
 
 
@@ -132,18 +154,26 @@ def score_grounding(dataset: Path, tmp_path: Path, q1: list[dict], q2: list[dict
     pred = tmp_path / "pred.jsonl"
     pred.write_text(record("q1", *q1) + "\n" + record("q2", *q2) + "\n", encoding="utf-8")
     out = tmp_path / "report.json"
-    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "eval", "--gold", str(dataset),
-                                      "--pred", str(pred), "--json", str(out)])
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(tmp_path / "data"), "eval", "--gold", str(dataset), "--pred", str(pred), "--json", str(out)],
+    )
     assert result.exit_code == 0, result.output
     return json.loads(out.read_text())["grounding"], result.output
 
 
 def test_names_in_text_order_on_the_wrong_people(two_people: Path, tmp_path: Path):
     # the recogniser misses Falcon 9; each name is boxed on the other person; Obama boxed though not pictured
-    figures, output = score_grounding(two_people, tmp_path,
-                            [ent("Eileen Collins", "PER", HOPPER, True), ent("Grace Hopper", "PER", COLLINS, True),
-                             ent("Houston", "LOC", None, False)],
-                            [ent("Barack Obama", "PER", [0, 0, 50, 50], True), ent("NASA", "ORG", [0, 0, 9, 9], False)])
+    figures, output = score_grounding(
+        two_people,
+        tmp_path,
+        [
+            ent("Eileen Collins", "PER", HOPPER, True),
+            ent("Grace Hopper", "PER", COLLINS, True),
+            ent("Houston", "LOC", None, False),
+        ],
+        [ent("Barack Obama", "PER", [0, 0, 50, 50], True), ent("NASA", "ORG", [0, 0, 9, 9], False)],
+    )
     assert (figures["groundable_found"], figures["box_hits"]) == (2, 0)  # Falcon 9 was not found: not counted
     assert (figures["ungroundable_found"], figures["false_boxes"]) == (3, 1)  # NASA's box is declared not groundable
     assert (figures["person_boxes"], figures["wrong_name_boxes"]) == (3, 2)
@@ -154,10 +184,16 @@ def test_names_in_text_order_on_the_wrong_people(two_people: Path, tmp_path: Pat
 
 def test_names_on_the_right_people(two_people: Path, tmp_path: Path):
     near_collins = [15, 20, 205, 380]  # IoU about 0.9 with Collins's gold box
-    figures, _ = score_grounding(two_people, tmp_path,
-                       [ent("Eileen Collins", "PER", near_collins, True), ent("Grace Hopper", "PER", HOPPER, True),
-                        ent("Falcon 9", "OTHER", [0, 0, 600, 400], True)],
-                       [ent("Barack Obama", "PER", None, False), ent("NASA", "ORG")])
+    figures, _ = score_grounding(
+        two_people,
+        tmp_path,
+        [
+            ent("Eileen Collins", "PER", near_collins, True),
+            ent("Grace Hopper", "PER", HOPPER, True),
+            ent("Falcon 9", "OTHER", [0, 0, 600, 400], True),
+        ],
+        [ent("Barack Obama", "PER", None, False), ent("NASA", "ORG")],
+    )
     assert (figures["groundable_found"], figures["box_hits"], figures["box_hit_rate"]) == (3, 2, pytest.approx(2 / 3))
     assert (figures["ungroundable_found"], figures["false_boxes"], figures["false_box_rate"]) == (2, 0, 0.0)
     assert (figures["person_boxes"], figures["wrong_name_boxes"]) == (2, 0)

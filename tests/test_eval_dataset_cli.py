@@ -34,8 +34,22 @@ def two_posts(tmp_path: Path) -> Path:
 
 def test_eval_dataset_runs_the_pipeline_with_the_dataset_images(two_posts: Path, tmp_path: Path):
     pred, report = tmp_path / "out" / "pred.jsonl", tmp_path / "report.json"
-    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "eval", "--dataset", str(two_posts), *LIGHT,
-                                      "--save-pred", str(pred), "--json", str(report)], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--data-dir",
+            str(tmp_path / "data"),
+            "eval",
+            "--dataset",
+            str(two_posts),
+            *LIGHT,
+            "--save-pred",
+            str(pred),
+            "--json",
+            str(report),
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     assert "analyzed 2 posts (1 with an image" in " ".join(result.output.split())
     rows = {row["id"]: row for row in map(json.loads, pred.read_text(encoding="utf-8").splitlines())}
@@ -48,8 +62,9 @@ def test_eval_dataset_runs_the_pipeline_with_the_dataset_images(two_posts: Path,
 
 
 def test_eval_without_pred_or_split_fails_clearly(two_posts: Path, tmp_path: Path):
-    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "eval", "--dataset", str(two_posts),
-                                      "--split", "test", *LIGHT])
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path / "data"), "eval", "--dataset", str(two_posts), "--split", "test", *LIGHT]
+    )
     assert result.exit_code != 0 and "no split 'test'" in result.output and "Traceback" not in result.output
 
 
@@ -61,8 +76,21 @@ def test_default_pipeline_on_grounding_dev_meets_the_targets_it_meets(tmp_path: 
     GMNER F1 70.4 (target >= 70). Segmentation is off: it does not change boxes and costs a minute.
     """
     report = tmp_path / "report.json"
-    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "eval", "--dataset", str(GROUNDING_DEV),
-                                      "--segmentation", "off", "--json", str(report)], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--data-dir",
+            str(tmp_path / "data"),
+            "eval",
+            "--dataset",
+            str(GROUNDING_DEV),
+            "--segmentation",
+            "off",
+            "--json",
+            str(report),
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     scores = json.loads(report.read_text())
     grounding = scores["grounding"]

@@ -23,13 +23,23 @@ def gold(post_id: str, *entities: tuple[str, str, tuple]) -> GmnerPost:
         image_id=post_id,
         tokens=[],
         tags=[],
-        entities=[GoldEntity(text=t, type=k, start=0, end=len(t), token_start=0, token_end=1, boxes=b) for t, k, b in entities],
+        entities=[
+            GoldEntity(text=t, type=k, start=0, end=len(t), token_start=0, token_end=1, boxes=b) for t, k, b in entities
+        ],
     )
 
 
 def entity(text: str, kind: str, box=None, groundable=None, mask=None) -> dict:
-    return {"text": text, "start": 0, "end": len(text), "type": kind, "score": 1.0, "groundable": groundable,
-            "box": list(box) if box else None, "mask": mask}
+    return {
+        "text": text,
+        "start": 0,
+        "end": len(text),
+        "type": kind,
+        "score": 1.0,
+        "groundable": groundable,
+        "box": list(box) if box else None,
+        "mask": mask,
+    }
 
 
 def predictions(**posts: list[dict]) -> PredictionFile:
@@ -44,8 +54,10 @@ def f1s(report) -> tuple[float, float, float]:
 
 
 def test_exact_match_scores_one_everywhere():
-    report = evaluate([gold("1", ("Ted Cruz", "PER", (BOX,)), ("Texas", "LOC", ()))],
-                      predictions(**{"1": [entity("Ted Cruz", "PER", BOX), entity("Texas", "LOC")]}))
+    report = evaluate(
+        [gold("1", ("Ted Cruz", "PER", (BOX,)), ("Texas", "LOC", ()))],
+        predictions(**{"1": [entity("Ted Cruz", "PER", BOX), entity("Texas", "LOC")]}),
+    )
     assert f1s(report) == (1.0, 1.0, 1.0)
     assert report.groundability.accuracy == 1.0
 
@@ -76,8 +88,9 @@ def test_any_of_several_gold_boxes_is_enough():
 
 
 def test_duplicate_predictions_match_once():
-    report = evaluate([gold("1", ("Trump", "PER", ()))],
-                      predictions(**{"1": [entity("Trump", "PER"), entity("Trump", "PER")]}))
+    report = evaluate(
+        [gold("1", ("Trump", "PER", ()))], predictions(**{"1": [entity("Trump", "PER"), entity("Trump", "PER")]})
+    )
     # one correct out of two predicted and one gold: P = 0.5, R = 1, F1 = 2/3
     assert (report.mner.correct, report.mner.predicted, report.mner.gold) == (1, 2, 1)
     assert report.gmner.precision == 0.5 and report.gmner.recall == 1.0
@@ -103,11 +116,15 @@ def test_ungroundable_regions():
 
 def test_groundability_accuracy_counts_only_found_entities_with_a_verdict():
     post = gold("1", ("Texas", "LOC", ()), ("Ted Cruz", "PER", (BOX,)), ("NASA", "ORG", ()), ("Obama", "PER", (BOX,)))
-    pred = predictions(**{"1": [
-        entity("Texas", "LOC", groundable=False),  # right
-        entity("Ted Cruz", "PER", groundable=False),  # wrong
-        entity("NASA", "ORG"),  # no verdict: not judged
-    ]})  # Obama not found
+    pred = predictions(
+        **{
+            "1": [
+                entity("Texas", "LOC", groundable=False),  # right
+                entity("Ted Cruz", "PER", groundable=False),  # wrong
+                entity("NASA", "ORG"),  # no verdict: not judged
+            ]
+        }
+    )  # Obama not found
     stats = evaluate([post], pred).groundability
     assert (stats.gold_entities, stats.found, stats.judged, stats.correct) == (4, 3, 2, 1)
     assert stats.accuracy == 0.5 and stats.accuracy_all_gold == 0.25
@@ -156,13 +173,19 @@ def test_smner_mask_iou(tmp_path):
     half[0:10, 0:2] = True  # IoU 20/40 = 0.5
     less = np.zeros((10, 10), bool)
     less[0:9, 0:2] = True  # IoU 18/40 < 0.5
-    (tmp_path / "1.json").write_text(json.dumps({"size": [10, 10], "objects": [{"name": "Ted Cruz", "segmentation": rle(pictured)}]}))
+    (tmp_path / "1.json").write_text(
+        json.dumps({"size": [10, 10], "objects": [{"name": "Ted Cruz", "segmentation": rle(pictured)}]})
+    )
     (tmp_path / "2.json").write_text("{broken")
     masks = read_gold_masks(tmp_path, ["1", "2", "3"])
     assert list(masks.by_post) == ["1"] and "2.json" in masks.malformed[0]
     post = gold("1", ("Ted Cruz", "PER", (BOX,)), ("Texas", "LOC", ()))
     for mask, correct, mean in ((half, 2, 0.5), (less, 1, 0.45)):
-        report = evaluate([post], predictions(**{"1": [entity("Ted Cruz", "PER", BOX, mask=rle(mask)), entity("Texas", "LOC")]}), masks)
+        report = evaluate(
+            [post],
+            predictions(**{"1": [entity("Ted Cruz", "PER", BOX, mask=rle(mask)), entity("Texas", "LOC")]}),
+            masks,
+        )
         scores = report.smner.to_dict()
         assert scores["correct"] == correct and scores["posts"] == 1
         assert scores["mean_iou"] == pytest.approx(mean)

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from groundlens.core.pipeline import registry
-from groundlens.core.pipeline.config import PipelineConfig
 from groundlens.core.pipeline.box_ops import iou
+from groundlens.core.pipeline.config import PipelineConfig
 from groundlens.core.pipeline.pipeline import Pipeline
 from groundlens.core.pipeline.types import Mention, PostInput
 
@@ -31,19 +31,28 @@ class GivenMentions:
         self.spans = spans
 
     def recognize(self, texts):
-        return [[Mention(m.start(), m.end(), name, kind, 1.0)
-                 for name, kind in self.spans[text] for m in [re.search(re.escape(name), text)]] for text in texts]
+        return [
+            [
+                Mention(m.start(), m.end(), name, kind, 1.0)
+                for name, kind in self.spans[text]
+                for m in [re.search(re.escape(name), text)]
+            ]
+            for text in texts
+        ]
 
 
 def pipeline_for(spans: dict[str, list[tuple[str, str]]], segmentation: bool = False) -> Pipeline:
     config = PipelineConfig()
-    return Pipeline(config, {
-        "ner": GivenMentions(spans),
-        "expression": registry.create("expression", "template"),
-        "entailment": registry.create("entailment", "evidence"),
-        "grounding": registry.create("grounding", "evidence"),
-        "segmentation": registry.create("segmentation", "mobile_sam") if segmentation else None,
-    })
+    return Pipeline(
+        config,
+        {
+            "ner": GivenMentions(spans),
+            "expression": registry.create("expression", "template"),
+            "entailment": registry.create("entailment", "evidence"),
+            "grounding": registry.create("grounding", "evidence"),
+            "segmentation": registry.create("segmentation", "mobile_sam") if segmentation else None,
+        },
+    )
 
 
 def run_one(text: str, image, *spans: tuple[str, str], segmentation: bool = False):
@@ -82,8 +91,9 @@ def test_one_person_in_the_photo_and_one_name_gets_the_whole_body_box():
 def test_a_lone_person_boxed_under_the_post_s_name_says_the_identity_is_unverified_and_is_less_sure():
     """Without face recognition "Barack Obama visits..." over Eileen Collins looks like a caption;
     what the product can do is say the name is the post's word and not claim the detector's certainty."""
-    result = run_one("Barack Obama visits the Kennedy Space Center today", DEMO / "astronaut.jpg",
-                     ("Barack Obama", "PER"))
+    result = run_one(
+        "Barack Obama visits the Kennedy Space Center today", DEMO / "astronaut.jpg", ("Barack Obama", "PER")
+    )
     [obama] = result.entities
     [tie] = [e for e in obama.evidence if e.kind == "person" and e.box is not None]
     assert "identity not verified" in tie.detail and "the name is the post's word" in tie.detail
@@ -94,8 +104,11 @@ def test_a_lone_person_boxed_under_the_post_s_name_says_the_identity_is_unverifi
 def test_a_lone_person_whose_face_is_hidden_is_not_given_the_post_s_name():
     """The demo's cameraman, camera at his eye, under a post about Grace Hopper: nobody looking at
     the box could check the name, so he is a person, not identified, and she is not located."""
-    result = run_one("Filming on the lawn this morning for our documentary about Grace Hopper",
-                     DEMO / "camera.jpg", ("Grace Hopper", "PER"))
+    result = run_one(
+        "Filming on the lawn this morning for our documentary about Grace Hopper",
+        DEMO / "camera.jpg",
+        ("Grace Hopper", "PER"),
+    )
     [hopper] = result.entities
     assert hopper.box is None and hopper.verdict == "probably"
     assert "one person detected, not identified: face turned away or partly hidden" in details(hopper)
@@ -104,8 +117,12 @@ def test_a_lone_person_whose_face_is_hidden_is_not_given_the_post_s_name():
 
 
 def test_a_named_person_not_in_the_photo_stays_unlocated():
-    result = run_one("My cat is not impressed that I am watching Taylor Swift at Wembley", DEMO / "chelsea.jpg",
-                     ("Taylor Swift", "PER"), ("Wembley", "LOC"))
+    result = run_one(
+        "My cat is not impressed that I am watching Taylor Swift at Wembley",
+        DEMO / "chelsea.jpg",
+        ("Taylor Swift", "PER"),
+        ("Wembley", "LOC"),
+    )
     swift, wembley = result.entities
     assert swift.verdict == "not_in_image" and swift.box is None
     assert "no person detected" in details(swift)
@@ -115,8 +132,12 @@ def test_a_named_person_not_in_the_photo_stays_unlocated():
 
 def test_two_people_and_two_names_that_are_not_a_list_stay_unidentified(side_by_side):
     path, _ = side_by_side
-    result = run_one("Happy birthday Grace Hopper! Eileen Collins sent a video message", path,
-                     ("Grace Hopper", "PER"), ("Eileen Collins", "PER"))
+    result = run_one(
+        "Happy birthday Grace Hopper! Eileen Collins sent a video message",
+        path,
+        ("Grace Hopper", "PER"),
+        ("Eileen Collins", "PER"),
+    )
     for entity in result.entities:
         assert entity.verdict == "probably" and entity.box is None
         assert "2 people detected, not identified" in details(entity)
@@ -124,10 +145,13 @@ def test_two_people_and_two_names_that_are_not_a_list_stay_unidentified(side_by_
     assert all(o.candidates == ("Grace Hopper", "Eileen Collins") for o in result.image_objects)
 
 
-@pytest.mark.parametrize("text", [
-    "Eileen Collins and Grace Hopper honoured tonight at the gala",
-    "From left: Eileen Collins, Grace Hopper",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Eileen Collins and Grace Hopper honoured tonight at the gala",
+        "From left: Eileen Collins, Grace Hopper",
+    ],
+)
 def test_names_listed_as_a_caption_map_left_to_right(side_by_side, text):
     path, split = side_by_side
     result = run_one(text, path, ("Eileen Collins", "PER"), ("Grace Hopper", "PER"))
@@ -140,8 +164,12 @@ def test_names_listed_as_a_caption_map_left_to_right(side_by_side, text):
 
 
 def test_a_name_tag_read_by_ocr_identifies_its_wearer():
-    result = run_one("RIP Rear Admiral Grace Hopper, who gave us COBOL", DEMO / "grace_hopper.jpg",
-                     ("Grace Hopper", "PER"), ("COBOL", "OTHER"))
+    result = run_one(
+        "RIP Rear Admiral Grace Hopper, who gave us COBOL",
+        DEMO / "grace_hopper.jpg",
+        ("Grace Hopper", "PER"),
+        ("COBOL", "OTHER"),
+    )
     hopper, cobol = result.entities
     assert hopper.verdict == "in_image"
     assert any(e.kind == "name tag" and "HOPPER" in e.detail for e in hopper.evidence)
@@ -160,8 +188,9 @@ def test_an_organisation_is_grounded_on_its_name_read_in_the_photo():
 
 
 def test_the_portrait_mask_is_the_person_not_the_flag_behind_her():
-    result = run_one("Rear Admiral Grace Hopper in 1984", DEMO / "grace_hopper.jpg", ("Grace Hopper", "PER"),
-                     segmentation=True)
+    result = run_one(
+        "Rear Admiral Grace Hopper in 1984", DEMO / "grace_hopper.jpg", ("Grace Hopper", "PER"), segmentation=True
+    )
     [hopper] = result.entities
     width, height = Image.open(DEMO / "grace_hopper.jpg").size
     assert (hopper.box[2] - hopper.box[0]) * (hopper.box[3] - hopper.box[1]) > 0.8 * width * height
@@ -177,8 +206,9 @@ def test_analysers_run_only_for_entities_that_can_use_them_and_sam_only_for_boxe
     pipeline = pipeline_for({text: [("Boston", "LOC")], "nothing here": []})
     pipeline.backends["segmentation"] = segmenter
     before = segmenter.encoder_calls
-    place, empty = pipeline.run([PostInput("a", text, DEMO / "chelsea.jpg"),
-                                 PostInput("b", "nothing here", DEMO / "chelsea.jpg")])
+    place, empty = pipeline.run(
+        [PostInput("a", text, DEMO / "chelsea.jpg"), PostInput("b", "nothing here", DEMO / "chelsea.jpg")]
+    )
     assert {k for k in place.timings if k.startswith("vision:")} == {"vision:rapidocr"}  # a place: OCR only
     assert not any(k.startswith("vision:") for k in empty.timings)  # no entity: no analyser
     assert segmenter.encoder_calls == before  # nothing boxed: no image encoding
@@ -191,13 +221,18 @@ def test_every_photo_is_read_even_a_post_without_entities():
     from groundlens.core.pipeline.vision.registry import shared_analyser
 
     text = "what a day"  # no entities at all
-    backends = {"ner": GivenMentions({text: []}), "entailment": registry.create("entailment", "evidence"),
-                "grounding": registry.create("grounding", "evidence")}
+    backends = {
+        "ner": GivenMentions({text: []}),
+        "entailment": registry.create("entailment", "evidence"),
+        "grounding": registry.create("grounding", "evidence"),
+    }
     reading = Pipeline(PipelineConfig(), backends, shared_analyser("rapidocr"))
     [result] = reading.run([PostInput("p", text, DEMO / "grace_hopper.jpg")])
     assert result.error is None and result.entities == []
     assert "HOPPER" in " ".join(line.text for line in result.image_text).upper()  # her name tag
     assert "vision:rapidocr" in result.timings
-    [unread] = Pipeline(PipelineConfig(text_reader=None), backends).run([PostInput("p", text, DEMO / "grace_hopper.jpg")])
+    [unread] = Pipeline(PipelineConfig(text_reader=None), backends).run(
+        [PostInput("p", text, DEMO / "grace_hopper.jpg")]
+    )
     assert unread.image_text == [] and "vision:rapidocr" not in unread.timings
     assert Pipeline.from_config(PipelineConfig(text_reader=None)).reader is None

@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 
 from groundlens.core.pipeline.evidence.lexicon import object_classes
-from groundlens.core.pipeline.evidence.people import Person, assign, face_to_person, find_people, list_cue_names, slot_cue
+from groundlens.core.pipeline.evidence.people import (
+    Person,
+    assign,
+    face_to_person,
+    find_people,
+    list_cue_names,
+    slot_cue,
+)
 from groundlens.core.pipeline.evidence.text_match import find_name, tokens
 from groundlens.core.pipeline.types import Mention
 from groundlens.core.pipeline.vision.types import Detection
@@ -26,28 +33,34 @@ def mentions_in(text: str, *spans: tuple[str, str]) -> list[Mention]:
     return out
 
 
-@pytest.mark.parametrize("name, read, found", [
-    ("NASA", "the NASA logo", "nasa"),
-    ("NASA", "NA5A", "na5a"),  # a digit read for a letter
-    ("Coca-Cola", "COCA COLA", "coca cola"),  # punctuation and case
-    ("Coca-Cola", "CocaCola", "cocacola"),  # words glued by OCR
-    ("Eileen Collins", "EILEEN COLINS", "eileen colins"),  # one letter dropped in a long name
-    ("STS-93", "STS 93", "sts 93"),
-    ("Zürich", "ZURICH", "zurich"),  # accents
-])
+@pytest.mark.parametrize(
+    "name, read, found",
+    [
+        ("NASA", "the NASA logo", "nasa"),
+        ("NASA", "NA5A", "na5a"),  # a digit read for a letter
+        ("Coca-Cola", "COCA COLA", "coca cola"),  # punctuation and case
+        ("Coca-Cola", "CocaCola", "cocacola"),  # words glued by OCR
+        ("Eileen Collins", "EILEEN COLINS", "eileen colins"),  # one letter dropped in a long name
+        ("STS-93", "STS 93", "sts 93"),
+        ("Zürich", "ZURICH", "zurich"),  # accents
+    ],
+)
 def test_names_are_found_despite_ocr_slips(name, read, found):
     hits = find_name(name, [line(read)])
     assert [h.words for h in hits] == [found]
 
 
-@pytest.mark.parametrize("name, read", [
-    ("NASA", "NASAL SPRAY"),  # not inside a longer word
-    ("NASA", "NASCAR"),
-    ("USA", "USB"),  # short names must be exact
-    ("STS-93", "STS-98"),  # a different number is a different name
-    ("Hopper", "Shopper"),
-    ("Grace Hopper", "GRACE"),  # a first name alone is not a person's name tag
-])
+@pytest.mark.parametrize(
+    "name, read",
+    [
+        ("NASA", "NASAL SPRAY"),  # not inside a longer word
+        ("NASA", "NASCAR"),
+        ("USA", "USB"),  # short names must be exact
+        ("STS-93", "STS-98"),  # a different number is a different name
+        ("Hopper", "Shopper"),
+        ("Grace Hopper", "GRACE"),  # a first name alone is not a person's name tag
+    ],
+)
 def test_near_misses_are_not_matches(name, read):
     assert find_name(name, [line(read)], surname=True) == []
 
@@ -66,7 +79,9 @@ def test_a_name_may_run_over_two_lines_of_a_sign():
 
 
 def test_a_person_is_found_by_surname_alone_with_a_lower_score():
-    full, tag = find_name("Grace Hopper", [line("GRACE HOPPER", score=0.9), line("CDR HOPPER", score=0.9)], surname=True)
+    full, tag = find_name(
+        "Grace Hopper", [line("GRACE HOPPER", score=0.9), line("CDR HOPPER", score=0.9)], surname=True
+    )
     assert full.words == "grace hopper" and tag.words == "hopper"
     assert full.score > tag.score
     assert find_name("Grace Hopper", [line("CDR HOPPER")], surname=False) == []
@@ -129,23 +144,29 @@ def tied(ties, mentions):
     return {mentions[i].text: tie.person.box[0] for i, tie in ties.items()}
 
 
-@pytest.mark.parametrize("text, first, second", [
-    ("Happy birthday Grace Hopper! Eileen Collins sent a video message", "Grace Hopper", "Eileen Collins"),
-    ("Grace Hopper is the hero of Eileen Collins", "Grace Hopper", "Eileen Collins"),
-    ("Eileen Collins at the gala with her hero Grace Hopper", "Eileen Collins", "Grace Hopper"),
-])
+@pytest.mark.parametrize(
+    "text, first, second",
+    [
+        ("Happy birthday Grace Hopper! Eileen Collins sent a video message", "Grace Hopper", "Eileen Collins"),
+        ("Grace Hopper is the hero of Eileen Collins", "Grace Hopper", "Eileen Collins"),
+        ("Eileen Collins at the gala with her hero Grace Hopper", "Eileen Collins", "Grace Hopper"),
+    ],
+)
 def test_text_order_alone_ties_nobody(text, first, second):
     mentions = names(text, first, second)
     assert assign(TWO, text, mentions, [0, 1], {}) == {}
 
 
-@pytest.mark.parametrize("text", [
-    "Eileen Collins and Grace Hopper at the gala",  # names listed together, as a caption lists them
-    "Eileen Collins & Grace Hopper at the gala",
-    "Eileen Collins and Grace Hopper (L-R) at the gala",
-    "From left: Eileen Collins and Grace Hopper at the gala",
-    "Eileen Collins and Grace Hopper, left to right, at the gala",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Eileen Collins and Grace Hopper at the gala",  # names listed together, as a caption lists them
+        "Eileen Collins & Grace Hopper at the gala",
+        "Eileen Collins and Grace Hopper (L-R) at the gala",
+        "From left: Eileen Collins and Grace Hopper at the gala",
+        "Eileen Collins and Grace Hopper, left to right, at the gala",
+    ],
+)
 def test_a_list_cue_maps_names_left_to_right(text):
     mentions = names(text, "Eileen Collins", "Grace Hopper")
     ties = assign(TWO, text, mentions, [0, 1], {})
@@ -214,17 +235,27 @@ def face(box, score=0.9, nose_x=None):
     x0, y0, x1, y1 = box
     nose = (x0 + x1) / 2 if nose_x is None else nose_x
     mid_y = (y0 + y1) / 2
-    points = ((x0 + 0.3 * (x1 - x0), y0), (x0 + 0.7 * (x1 - x0), y0), (nose, mid_y), (nose, y1), (x0, mid_y), (x1, mid_y))
+    points = (
+        (x0 + 0.3 * (x1 - x0), y0),
+        (x0 + 0.7 * (x1 - x0), y0),
+        (nose, mid_y),
+        (nose, y1),
+        (x0, mid_y),
+        (x1, mid_y),
+    )
     return Detection("face", box, score, points)
 
 
-@pytest.mark.parametrize("found, reason", [
-    (face((40, 20, 80, 60)), ""),  # frontal, 40 px of a 200 px image
-    (face((40, 20, 80, 60), nose_x=75), "face turned away or partly hidden"),  # nose near one ear
-    (face((40, 20, 46, 26)), "face too small to recognise"),
-    (face((40, 20, 80, 60), score=0.62), "no clear face (turned away, or hidden by a helmet, a visor or a camera)"),
-    (None, "no clear face (turned away, or hidden by a helmet, a visor or a camera)"),  # a body alone
-])
+@pytest.mark.parametrize(
+    "found, reason",
+    [
+        (face((40, 20, 80, 60)), ""),  # frontal, 40 px of a 200 px image
+        (face((40, 20, 80, 60), nose_x=75), "face turned away or partly hidden"),  # nose near one ear
+        (face((40, 20, 46, 26)), "face too small to recognise"),
+        (face((40, 20, 80, 60), score=0.62), "no clear face (turned away, or hidden by a helmet, a visor or a camera)"),
+        (None, "no clear face (turned away, or hidden by a helmet, a visor or a camera)"),  # a body alone
+    ],
+)
 def test_a_person_is_recognisable_only_with_a_clear_frontal_face(found, reason):
     [someone] = find_people([person(0, 150, score=0.9, y1=200)], [found] if found else [], 200, 200)
     assert someone.unrecognisable == reason
@@ -258,8 +289,11 @@ def judge_and_ground(text, spans, objects=(), faces=(), lines=(), detectors=True
     from groundlens.core.pipeline.grounding.evidence_grounder import EvidenceGrounder
     from groundlens.core.pipeline.vision.analysis import ImageAnalysis
 
-    analysers = Analysers(Listed("objects", list(objects)) if detectors else None,
-                          Listed("faces", list(faces)) if detectors else None, Listed("ocr", list(lines)))
+    analysers = Analysers(
+        Listed("objects", list(objects)) if detectors else None,
+        Listed("faces", list(faces)) if detectors else None,
+        Listed("ocr", list(lines)),
+    )
     analysis = ImageAnalysis(Image.new("RGB", (400, 300)))
     mentions = mentions_in(text, *spans)
     expressions = [m.text for m in mentions]
@@ -269,8 +303,12 @@ def judge_and_ground(text, spans, objects=(), faces=(), lines=(), detectors=True
 
 
 def test_each_analyser_runs_once_per_image_for_judge_and_grounder_together():
-    _, _, analysers, analysis = judge_and_ground("Grace Hopper and Nasa", [("Grace Hopper", "PER"), ("Nasa", "ORG")],
-                                                 objects=[person(0, 100)], lines=[line("NASA")])
+    _, _, analysers, analysis = judge_and_ground(
+        "Grace Hopper and Nasa",
+        [("Grace Hopper", "PER"), ("Nasa", "ORG")],
+        objects=[person(0, 100)],
+        lines=[line("NASA")],
+    )
     assert (analysers.objects.calls, analysers.faces.calls, analysers.reader.calls) == (1, 1, 1)
     assert set(analysis.timings) == {"objects", "faces", "ocr"}
     _, _, analysers, _ = judge_and_ground("Greetings from Paris", [("Paris", "LOC")])
@@ -285,13 +323,15 @@ def test_a_name_read_in_the_photo_is_evidence_and_its_words_are_the_box():
 
 def test_a_person_s_name_printed_off_any_person_is_not_evidence_they_are_shown():
     cover = line("OLIVIER FAUGERAS", box=(300, 10, 390, 30))
-    [judged], grounded, analysers, _ = judge_and_ground("Olivier Faugeras", [("Olivier Faugeras", "PER")],
-                                                        lines=[cover])
+    [judged], grounded, analysers, _ = judge_and_ground(
+        "Olivier Faugeras", [("Olivier Faugeras", "PER")], lines=[cover]
+    )
     assert judged.score < 0.5 and [e.detail for e in judged.evidence][1:] == ["no person detected"]
     assert grounded.per_mention[0].box is None
     assert analysers.reader.calls == 0  # nobody to wear a name tag: OCR is not needed
-    [judged], grounded, _, _ = judge_and_ground("Olivier Faugeras", [("Olivier Faugeras", "PER")],
-                                                objects=[person(0, 100), person(150, 250)], lines=[cover])
+    [judged], grounded, _, _ = judge_and_ground(
+        "Olivier Faugeras", [("Olivier Faugeras", "PER")], objects=[person(0, 100), person(150, 250)], lines=[cover]
+    )
     assert "read 'OLIVIER FAUGERAS' in the image, not on a person" in [e.detail for e in judged.evidence]
     assert judged.score == pytest.approx(1 / (1 + np.exp(-1.0)))  # people: +1; the printed name: nothing
     assert grounded.per_mention[0].box is None
@@ -299,8 +339,9 @@ def test_a_person_s_name_printed_off_any_person_is_not_evidence_they_are_shown()
 
 def test_a_name_tag_on_a_person_is_strong_evidence():
     tag = line("HOPPER", box=(20, 60, 60, 70))
-    [judged], grounded, _, _ = judge_and_ground("Grace Hopper", [("Grace Hopper", "PER")],
-                                                objects=[person(0, 100), person(150, 250)], lines=[tag])
+    [judged], grounded, _, _ = judge_and_ground(
+        "Grace Hopper", [("Grace Hopper", "PER")], objects=[person(0, 100), person(150, 250)], lines=[tag]
+    )
     assert judged.score > 0.95 and judged.evidence[-1].detail == "read 'HOPPER' in the image, 0.85"
     assert grounded.per_mention[0].box == (0, 0.0, 100, 100.0)
 
@@ -312,7 +353,8 @@ def test_without_person_detectors_absence_of_people_is_not_evidence():
 
 def test_a_product_is_boxed_on_its_object_and_a_maker_only_moves_the_verdict():
     car = Detection("car", (20, 20, 200, 150), 0.8)
-    (civic, honda), grounded, _, _ = judge_and_ground("Honda Civic by Honda", [("Honda Civic", "OTHER"),
-                                                                              ("Honda", "ORG")], objects=[car])
+    (civic, honda), grounded, _, _ = judge_and_ground(
+        "Honda Civic by Honda", [("Honda Civic", "OTHER"), ("Honda", "ORG")], objects=[car]
+    )
     assert civic.score > 0.5 and honda.score > 0.5 and civic.evidence[-1].detail == "a car detected, 0.80"
     assert grounded.per_mention[0].box == car.box and grounded.per_mention[1].box is None

@@ -20,20 +20,12 @@ from groundlens.core.pipeline.config import PipelineConfig, StageConfig
 from groundlens.core.pipeline.registry import register
 from groundlens.core.pipeline.types import Mention
 from groundlens.core.settings import Settings
+from groundlens.records import Post
 from groundlens.storage import Store
 from groundlens.storage.jobs import MAX_ATTEMPTS
-from groundlens.records import Post
 from tests.helpers.faults import app, assert_sound, read_only, wait_for
 
 POISON = "POISON"
-
-
-
-
-
-
-
-
 
 
 # --- import ---------------------------------------------------------------------------------
@@ -44,8 +36,12 @@ def write_jsonl(path: Path, n: int) -> tuple[int, int]:
     returns (distinct posts, posts with an image)."""
     lines = []
     for i in range(n):
-        record = {"id": str(i), "text": f"post {i} from Paris, word{i}", "author": f"user{i % 50}",
-                  "created_at": f"2024-01-{i % 28 + 1:02d}T12:00:00Z"}
+        record = {
+            "id": str(i),
+            "text": f"post {i} from Paris, word{i}",
+            "author": f"user{i % 50}",
+            "created_at": f"2024-01-{i % 28 + 1:02d}T12:00:00Z",
+        }
         if i % 3 == 0:
             record["image"] = f"https://img.example.invalid/{i}.jpg"
         lines.append(json.dumps(record))
@@ -59,8 +55,9 @@ def test_kill_9_of_an_import_then_the_same_import_again_keeps_every_post_once(tm
     source, data = tmp_path / "big.jsonl", tmp_path / "data"
     distinct, with_images = write_jsonl(source, 30_000)
     db = data / "groundlens.db"
-    importing = subprocess.Popen(app(data, "import", "--no-download", str(source)),
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    importing = subprocess.Popen(
+        app(data, "import", "--no-download", str(source)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_for(lambda: (read_only(db, "SELECT COUNT(*) FROM posts") or 0) >= 3000, 60, importing)
     finally:
@@ -69,8 +66,9 @@ def test_kill_9_of_an_import_then_the_same_import_again_keeps_every_post_once(tm
     committed = read_only(db, "SELECT COUNT(*) FROM posts")
     assert 3000 <= committed < distinct
 
-    again = subprocess.run(app(data, "import", "--no-download", str(source)), capture_output=True, text=True,
-                           timeout=120)
+    again = subprocess.run(
+        app(data, "import", "--no-download", str(source)), capture_output=True, text=True, timeout=120
+    )
     assert again.returncode == 0, again.stderr
     added = int(re.search(r"(\d+) posts added", again.stdout).group(1))
     assert added == distinct - committed and " 0 failed" in again.stdout
@@ -91,8 +89,7 @@ def test_kill_9_of_an_import_then_the_same_import_again_keeps_every_post_once(tm
 
 # --- the app killed while its worker runs ---------------------------------------------------
 
-NER_ONLY = PipelineConfig(ner=StageConfig("spacy"), expression=None, entailment=None, grounding=None,
-                          segmentation=None)
+NER_ONLY = PipelineConfig(ner=StageConfig("spacy"), expression=None, entailment=None, grounding=None, segmentation=None)
 TEXT = "Grace Hopper spoke in Paris on day {i}."
 
 
@@ -132,8 +129,7 @@ def test_kill_9_of_the_app_mid_run_stops_its_worker_and_the_next_run_finishes_th
     Settings(pipeline=NER_ONLY, threads=1, batch_size=3).save(paths.settings_file)
     key, db = NER_ONLY.key(), paths.db_path
     done = f"SELECT COUNT(*) FROM jobs WHERE config_key = '{key}' AND state = 'done'"
-    running_app = subprocess.Popen(app(paths.data_dir, "process"), stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+    running_app = subprocess.Popen(app(paths.data_dir, "process"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: (read_only(db, done) or 0) >= 30, 120, running_app)
         worker_name = read_only(db, f"SELECT worker FROM jobs WHERE config_key = '{key}' AND worker IS NOT NULL")
@@ -164,8 +160,10 @@ class PoisonedNer:
     def recognize(self, texts: Sequence[str]) -> list[list[Mention]]:
         if any(POISON in text for text in texts):
             os.kill(os.getpid(), signal.SIGSEGV)
-        return [[Mention(t.index("Paris"), t.index("Paris") + 5, "Paris", "LOC", 1.0)] if "Paris" in t else []
-                for t in texts]
+        return [
+            [Mention(t.index("Paris"), t.index("Paris") + 5, "Paris", "LOC", 1.0)] if "Paris" in t else []
+            for t in texts
+        ]
 
 
 @register("ner", "poison_test")
@@ -181,8 +179,9 @@ class PoisonedPaths(AppPaths):
     """Unpickling this in the spawned worker imports this module, which registers the backend above there."""
 
 
-POISONED = PipelineConfig(ner=StageConfig("poison_test"), expression=None, entailment=None, grounding=None,
-                          segmentation=None)
+POISONED = PipelineConfig(
+    ner=StageConfig("poison_test"), expression=None, entailment=None, grounding=None, segmentation=None
+)
 
 
 def poisoned_store(tmp_path: Path, texts: Sequence[str]) -> PoisonedPaths:
@@ -213,8 +212,13 @@ def test_a_post_that_crashes_the_worker_is_failed_and_the_rest_of_the_run_finish
 
 def test_a_worker_that_crashes_before_taking_posts_is_not_restarted(tmp_path):
     paths = poisoned_store(tmp_path, [TEXT.format(i=i) for i in range(3)])
-    config = PipelineConfig(ner=StageConfig("poison_test", {"crash_on_load": True}), expression=None,
-                            entailment=None, grounding=None, segmentation=None)
+    config = PipelineConfig(
+        ner=StageConfig("poison_test", {"crash_on_load": True}),
+        expression=None,
+        entailment=None,
+        grounding=None,
+        segmentation=None,
+    )
     handle = JobRunner(paths, Settings(pipeline=config)).start()
     first = handle.pid
     state = handle.wait(60)
@@ -224,14 +228,18 @@ def test_a_worker_that_crashes_before_taking_posts_is_not_restarted(tmp_path):
     assert_sound(paths.db_path)
 
 
-
 def test_a_worker_failure_is_in_the_data_folders_log_with_its_traceback(tmp_path):
     paths = poisoned_store(tmp_path, [TEXT.format(i=i) for i in range(3)])
-    config = PipelineConfig(ner=StageConfig("poison_test", {"fail_on_load": True}), expression=None,
-                            entailment=None, grounding=None, segmentation=None)
+    config = PipelineConfig(
+        ner=StageConfig("poison_test", {"fail_on_load": True}),
+        expression=None,
+        entailment=None,
+        grounding=None,
+        segmentation=None,
+    )
     state = JobRunner(paths, Settings(pipeline=config)).start().wait(60)
     assert state.state == "failed" and state.message == "RuntimeError: the model file is truncated"
     log = (paths.data_dir / "logs" / "groundlens.log").read_text(encoding="utf-8")
     assert "pipeline worker started" in log and "ERROR core.jobs.worker [MainThread] pipeline worker failed" in log
-    assert "Traceback (most recent call last)" in log and 'in poisoned_ner' in log
+    assert "Traceback (most recent call last)" in log and "in poisoned_ner" in log
     assert "RuntimeError: the model file is truncated" in log

@@ -55,8 +55,13 @@ def file_size_limit(size: int):
 def test_a_disk_that_fills_mid_import_stops_it_with_one_message_and_a_rerun_resumes(tmp_path):
     n = 30_000  # three write batches: the first fits under the limit, the second does not
     posts, data = write_posts(tmp_path / "posts.jsonl", n), tmp_path / "data"
-    full = subprocess.run(app(data, "import", str(posts)), capture_output=True, text=True, timeout=300,
-                          preexec_fn=file_size_limit(3_000_000))
+    full = subprocess.run(
+        app(data, "import", str(posts)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=file_size_limit(3_000_000),
+    )
     assert full.returncode == 1
     stored = count_posts(data / "groundlens.db")
     assert 0 < stored < n
@@ -89,8 +94,9 @@ def test_a_read_only_database_stops_the_import_with_one_message(tmp_path):
     assert subprocess.run(app(data, "import", str(first)), capture_output=True, timeout=120).returncode == 0
     os.chmod(data / "groundlens.db", 0o400)  # its owner may read it, not write it
     second = write_posts(tmp_path / "second.jsonl", 3000)
-    result = subprocess.run(app(data, "import", str(second)), capture_output=True, text=True, timeout=120,
-                            preexec_fn=without_root_override)
+    result = subprocess.run(
+        app(data, "import", str(second)), capture_output=True, text=True, timeout=120, preexec_fn=without_root_override
+    )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr[-2000:]  # not one line per post
@@ -107,8 +113,13 @@ def test_an_image_cache_that_cannot_grow_stops_the_import_with_one_message(tmp_p
             Image.fromarray(rng.integers(0, 255, (600, 800, 3), dtype=np.uint8)).save(tmp_path / f"photo{i}.png")
             out.write(json.dumps({"id": str(i), "text": f"photo {i} from Paris", "image": f"photo{i}.png"}) + "\n")
     data = tmp_path / "data"
-    result = subprocess.run(app(data, "import", "--copy-images", str(tmp_path / "posts.jsonl")), capture_output=True,
-                            text=True, timeout=120, preexec_fn=file_size_limit(1_000_000))
+    result = subprocess.run(
+        app(data, "import", "--copy-images", str(tmp_path / "posts.jsonl")),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=file_size_limit(1_000_000),
+    )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr[-2000:]
@@ -176,12 +187,15 @@ def no_database(data: Path, kind: str) -> None:
         conn.close()
 
 
-@pytest.mark.parametrize(("kind", "said"), [
-    ("text file", "is not a GroundLens database"),
-    ("folder", "is a folder, not a database file"),
-    ("/dev/null", "is a device, pipe or socket, not a database file"),
-    ("future schema", f"knows up to {SCHEMA_VERSION} (update it)"),
-])
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [
+        ("text file", "is not a GroundLens database"),
+        ("folder", "is a folder, not a database file"),
+        ("/dev/null", "is a device, pipe or socket, not a database file"),
+        ("future schema", f"knows up to {SCHEMA_VERSION} (update it)"),
+    ],
+)
 def test_a_database_that_cannot_be_used_gets_one_message_per_command(tmp_path, kind, said):
     data = tmp_path / "data"
     no_database(data, kind)
@@ -196,8 +210,9 @@ def test_a_database_that_cannot_be_used_gets_one_message_per_command(tmp_path, k
 
 def test_a_disk_full_while_creating_or_migrating_the_database_is_one_message(tmp_path):
     data = tmp_path / "data"
-    result = subprocess.run(app(data, "stats"), capture_output=True, text=True, timeout=120,
-                            preexec_fn=file_size_limit(64 * 1024))  # the schema's pages do not fit
+    result = subprocess.run(
+        app(data, "stats"), capture_output=True, text=True, timeout=120, preexec_fn=file_size_limit(64 * 1024)
+    )  # the schema's pages do not fit
     assert result.returncode == 1
     assert result.stderr.startswith("Error: the database") and "could not be read or written" in result.stderr
     assert "Traceback" not in result.stderr and not (data / "crash-reports").exists()
@@ -231,8 +246,9 @@ def test_ctrl_c_during_slow_downloads_stops_at_once_and_keeps_every_post(tmp_pat
     n = 40
     posts, data = write_posts(tmp_path / "posts.jsonl", n, image_url=stalling_host), tmp_path / "data"
     env = {**os.environ, "GROUNDLENS_ALLOW_PRIVATE_HOSTS": "1"}
-    running = subprocess.Popen(app(data, "import", str(posts)), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=env)
+    running = subprocess.Popen(
+        app(data, "import", str(posts)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     wait_for(lambda: count_posts(data / "groundlens.db") == n, 60, running)
     time.sleep(1)  # the downloads are under way, each held by the host
     running.send_signal(signal.SIGINT)

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from groundlens.core.config import AppPaths
-from groundlens.storage import Store
 from groundlens.records import Entity, Post
+from groundlens.storage import Store
 from tests.helpers.faults import assert_sound
 
 KEY = "wal-test"
@@ -25,13 +25,25 @@ def write_for(db_path: Path, seconds: float) -> None:
     store = Store.open(db_path)
     deadline, n = time.monotonic() + seconds, 0
     while time.monotonic() < deadline:
-        posts = [Post(source="wal", native_id=str(i), text=f"Grace Hopper visited Paris ({i})",
-                      created_at=START + timedelta(hours=i)) for i in range(n, n + BATCH)]
+        posts = [
+            Post(
+                source="wal",
+                native_id=str(i),
+                text=f"Grace Hopper visited Paris ({i})",
+                created_at=START + timedelta(hours=i),
+            )
+            for i in range(n, n + BATCH)
+        ]
         store.upsert_posts(posts)
         store.enqueue(KEY, [p.id for p in posts])
         claimed = store.claim(KEY, "writer", BATCH)
-        store.save_results(KEY, [(post_id, [Entity(0, 12, "Grace Hopper", "PER"), Entity(21, 26, "Paris", "LOC")],
-                                  None) for post_id in claimed])
+        store.save_results(
+            KEY,
+            [
+                (post_id, [Entity(0, 12, "Grace Hopper", "PER"), Entity(21, 26, "Paris", "LOC")], None)
+                for post_id in claimed
+            ],
+        )
         n += BATCH
     store.close()
 

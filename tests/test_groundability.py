@@ -68,7 +68,15 @@ def write_split(root: Path, split: str, count: int, offset: int) -> None:
     """Posts where persons are always pictured and places never: a rule any working trainer learns."""
     lines = []
     for n in range(offset, offset + count):
-        lines += [f"IMGID:{n}", "Alice\tB-PER", f"Smith{n % 7}\tI-PER", "visits\tO", "Springfield\tB-LOC", "today\tO", ""]
+        lines += [
+            f"IMGID:{n}",
+            "Alice\tB-PER",
+            f"Smith{n % 7}\tI-PER",
+            "visits\tO",
+            "Springfield\tB-LOC",
+            "today\tO",
+            "",
+        ]
         (root / "xml" / f"{n}.xml").write_text(
             f"<annotation><object><name>Alice Smith{n % 7}</name><bndbox><xmin>1</xmin><ymin>1</ymin>"
             "<xmax>50</xmax><ymax>50</ymax></bndbox></object></annotation>",
@@ -88,7 +96,9 @@ def train_on_toy_data(tmp_path: Path, train_posts: int, *options: str) -> tuple[
     result = CliRunner().invoke(cli, ["train-prior", *options, "--data", str(data), "--out", str(out)])
     assert result.exit_code == 0, result.output
     text = "Alice Smith3 visits Springfield today"
-    person, place = GroundabilityPrior.load(out).predict(text, mentions(text, ("Alice Smith3", "PER"), ("Springfield", "LOC")))
+    person, place = GroundabilityPrior.load(out).predict(
+        text, mentions(text, ("Alice Smith3", "PER"), ("Springfield", "LOC"))
+    )
     assert person > 0.5 > place
     return result.output, out
 
@@ -114,15 +124,32 @@ def tiny_encoder_folder(folder: Path, blend: bool) -> None:
     from transformers import AutoTokenizer, BertConfig, BertModel
 
     from groundlens.core.pipeline.entailment.encoder_net import SpanGroundabilityModel
-    from groundlens.core.training.groundability_encoder import EncoderReport, EncoderSettings, base_model_dir, save_encoder_prior
+    from groundlens.core.training.groundability_encoder import (
+        EncoderReport,
+        EncoderSettings,
+        base_model_dir,
+        save_encoder_prior,
+    )
 
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
     model = SpanGroundabilityModel(BertModel(config))
     report = EncoderReport(
-        epoch=1, variant="blend" if blend else "encoder", dev_accuracy=0.5, encoder_dev_accuracy=0.5, blend_dev_accuracy=0.5,
-        logistic_dev_accuracy=0.5, type_only_dev_accuracy=0.5, blend=(0.5, 1.0, 0.1),
+        epoch=1,
+        variant="blend" if blend else "encoder",
+        dev_accuracy=0.5,
+        encoder_dev_accuracy=0.5,
+        blend_dev_accuracy=0.5,
+        logistic_dev_accuracy=0.5,
+        type_only_dev_accuracy=0.5,
+        blend=(0.5, 1.0, 0.1),
     )
     logistic = GroundabilityPrior(weights=np.random.default_rng(0).normal(size=64).astype(np.float32), bias=-0.2)
     save_encoder_prior(folder, model, tokenizer, report, logistic, EncoderSettings(max_length=16))
@@ -138,9 +165,15 @@ def test_encoder_prior_loads_and_predicts_in_batches(tmp_path: Path, blend: bool
     assert isinstance(prior, EncoderPrior) and (prior.logistic is not None) == blend
     long = "Selfie with Justin Bieber at the mall in London ! " + "so much fun today " * 10 + "Paris"
     posts = [
-        ("Taylor Swift performs in Paris tonight", mentions("Taylor Swift performs in Paris tonight", ("Taylor Swift", "PER"), ("Paris", "LOC"))),
+        (
+            "Taylor Swift performs in Paris tonight",
+            mentions("Taylor Swift performs in Paris tonight", ("Taylor Swift", "PER"), ("Paris", "LOC")),
+        ),
         ("nothing to see", []),
-        (long, mentions(long, ("Justin Bieber", "PER"), ("London", "LOC"), ("Paris", "OTHER"))),  # Paris is cut off at 16 pieces
+        (
+            long,
+            mentions(long, ("Justin Bieber", "PER"), ("London", "LOC"), ("Paris", "OTHER")),
+        ),  # Paris is cut off at 16 pieces
     ]
     batched = prior.predict_posts(posts)
     assert [len(scores) for scores in batched] == [2, 0, 3]

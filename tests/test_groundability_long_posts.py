@@ -39,5 +39,6 @@ def test_every_mention_of_a_long_post_gets_a_score_in_its_order(encoder_alone) -
     found = mentions(text, ("Obama", "PER"), ("Paris", "LOC"), ("Taylor Swift", "PER"), ("London", "LOC"))
     scores = encoder_alone.predict(text, found)
     assert len(scores) == 4 and all(0 < s < 1 for s in scores)
-    assert scores[:2] == pytest.approx(encoder_alone.predict("Obama in Paris . " + "so much fun today " * 40,
-                                                             found[:2]), abs=1e-5)
+    assert scores[:2] == pytest.approx(
+        encoder_alone.predict("Obama in Paris . " + "so much fun today " * 40, found[:2]), abs=1e-5
+    )

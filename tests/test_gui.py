@@ -21,7 +21,7 @@ from groundlens.core.settings import Settings
 from groundlens.gui import import_tasks
 from groundlens.gui.app import application
 from groundlens.gui.context import open_context
-from groundlens.gui.main_window import MainWindow, with_date_range
+from groundlens.gui.main_window import with_date_range
 from groundlens.gui.shortcuts import SHORTCUTS
 from groundlens.gui.widgets.image_canvas import LAYERS
 from groundlens.storage import Store
@@ -295,9 +295,9 @@ def test_shortcut_sheet_and_status_bar(qtbot, window):
 
 
 def test_entity_spans_render_in_type_colours_and_escape_text():
+    from groundlens.gui.models.presentation import Span
     from groundlens.gui.theme import TYPE_COLORS, readable, tinted
     from groundlens.gui.widgets.entity_text import render_html
-    from groundlens.gui.models.presentation import Span
 
     html = render_html(
         "<b>Grace Hopper</b> at MIT",
@@ -333,7 +333,9 @@ def test_mask_overlay_is_premultiplied_colour_inside_and_transparent_outside():
 def test_gui_docs_list_every_shortcut():
     from groundlens.gui.shortcuts import shortcuts_markdown
 
-    assert shortcuts_markdown() in (Path(__file__).resolve().parent.parent / "docs" / "GUI.md").read_text(encoding="utf-8")
+    assert shortcuts_markdown() in (Path(__file__).resolve().parent.parent / "docs" / "GUI.md").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_demo_is_imported_once_and_queued(tmp_path):

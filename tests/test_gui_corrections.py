@@ -5,7 +5,6 @@ Corrections page. The demo is imported for real and its predictions written thro
 
 from __future__ import annotations
 
-
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QContextMenuEvent, QKeySequence, QMouseEvent
@@ -15,10 +14,9 @@ from PySide6.QtWidgets import QApplication, QMenu, QWidget
 from groundlens.core import masks
 from groundlens.core.settings import Settings
 from groundlens.gui.app import application
+from groundlens.gui.models.presentation import EntityRow, Span
 from groundlens.gui.widgets.entity_list import ROW_ROLE, EntityList
-from groundlens.gui.models.presentation import EntityRow
 from groundlens.gui.widgets.entity_text import EntityText
-from groundlens.gui.models.presentation import Span
 from groundlens.storage import Store
 from tests.helpers.demo import find_entities
 from tests.helpers.gui import open_native
@@ -88,7 +86,7 @@ def type_totals(qtbot, win) -> dict[str, int]:
 
 def test_a_type_correction_survives_a_pipeline_rerun_and_shows_in_search_and_trends(qtbot, window, demo_paths):
     before = type_totals(qtbot, window)
-    assert feed_count(qtbot, window, 'entity:cobol type:ORG') == 0
+    assert feed_count(qtbot, window, "entity:cobol type:ORG") == 0
     window.show_page("explore")
     feed_count(qtbot, window, "")
     open_native(qtbot, window, "demo-001")
@@ -99,8 +97,11 @@ def test_a_type_correction_survives_a_pipeline_rerun_and_shows_in_search_and_tre
     qtbot.waitUntil(lambda: row_of(inspector, "COBOL").type == "ORG", timeout=10_000)
     corrected = row_of(inspector, "COBOL")
     assert corrected.corrected.startswith("by ") and "type" in corrected.corrected
-    chip = next(inspector.entities.item(i) for i in range(inspector.entities.count())
-                if inspector.entities.item(i).data(ROW_ROLE).text == "COBOL")
+    chip = next(
+        inspector.entities.item(i)
+        for i in range(inspector.entities.count())
+        if inspector.entities.item(i).data(ROW_ROLE).text == "COBOL"
+    )
     assert f"Corrected {corrected.corrected}." in chip.toolTip()  # who, when and how, on the chip
     inspector.text.entity_hovered.emit(corrected.key)
     assert "✎ corrected by" in inspector.evidence.text()  # and under the text while hovering it
@@ -213,18 +214,30 @@ def test_a_box_drawn_in_box_edit_mode_gets_a_mask_from_mobile_sam(qtbot, window,
     with qtbot.waitSignal(inspector.mask_finished, timeout=180_000) as finished:
         QTest.mousePress(canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, grab)
         drag(canvas.viewport(), canvas.mapFromScene(QPointF(380, 100)))
-        QTest.mouseRelease(canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                           canvas.mapFromScene(QPointF(380, 100)))
+        QTest.mouseRelease(
+            canvas.viewport(),
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+            canvas.mapFromScene(QPointF(380, 100)),
+        )
     assert finished.args == [""]
     qtbot.waitUntil(lambda: inspector.entity(shuttle).regions[0].box[0] < region.box[0] - 30, timeout=10_000)
     moved = inspector.entity(shuttle).regions[0]
-    assert abs((moved.box[2] - moved.box[0]) - (region.box[2] - region.box[0])) < 1 and moved.mask_rle != region.mask_rle
+    assert (
+        abs((moved.box[2] - moved.box[0]) - (region.box[2] - region.box[0])) < 1 and moved.mask_rle != region.mask_rle
+    )
 
 
 def drag(viewport: QWidget, to: QPoint) -> None:
     """A move with the left button held (QTest.mouseMove carries no buttons)."""
-    event = QMouseEvent(QMouseEvent.Type.MouseMove, QPointF(to), viewport.mapToGlobal(QPointF(to)),
-                        Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    event = QMouseEvent(
+        QMouseEvent.Type.MouseMove,
+        QPointF(to),
+        viewport.mapToGlobal(QPointF(to)),
+        Qt.MouseButton.NoButton,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(viewport, event)
 
 
@@ -238,10 +251,12 @@ def test_naming_a_detected_person_and_rejecting_a_box(qtbot, window, demo_paths)
 
     with Store.open(demo_paths.db_path) as store:  # the pipeline saw a person it could not name
         post = store.get_post(post_id)
-        found = ImageFindings(objects=[ImageObject("person", (40, 60, 300, 590), 0.9, ("Grace Hopper",),
-                                                   post.media[0].id)])
-        store.save_results(window.jobs.config_key, [(post_id, store.entities_for_post(post_id), None)],
-                           {post_id: found})
+        found = ImageFindings(
+            objects=[ImageObject("person", (40, 60, 300, 590), 0.9, ("Grace Hopper",), post.media[0].id)]
+        )
+        store.save_results(
+            window.jobs.config_key, [(post_id, store.entities_for_post(post_id), None)], {post_id: found}
+        )
     inspector, canvas = window.inspector, window.inspector.canvas
     with qtbot.waitSignal(inspector.loaded, timeout=10_000):
         inspector.reload()
@@ -257,7 +272,7 @@ def test_naming_a_detected_person_and_rejecting_a_box(qtbot, window, demo_paths)
 
     qtbot.waitUntil(lambda: any(o.key == key_of(inspector, "Remington Rand") for o in canvas.overlays()))
     box = next(o for o in canvas.overlays() if o.key == key_of(inspector, "Remington Rand"))
-    x0, y0, x1, y1 = box.box
+    x0, _y0, _x1, y1 = box.box
     choose(right_click(qtbot, canvas, canvas.mapFromScene(QPointF(x0 + 5, y1 - 5))), "Reject this box")
     qtbot.waitUntil(lambda: not inspector.entity(key_of(inspector, "Remington Rand")).regions, timeout=10_000)
 
@@ -280,8 +295,9 @@ def test_a_merge_on_the_entity_page_changes_the_page_and_trends_and_a_split_rest
     assert window.ctx.corrections.stack.count() == 0 and page.norm == "grace hopper celebration"
     page.merge_target.setText("Grace Hopper")
     page.merge_button.click()
-    qtbot.waitUntil(lambda: page.norm == "grace hopper" and page.data.profile.mentions == hopper_mentions + 1,
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: page.norm == "grace hopper" and page.data.profile.mentions == hopper_mentions + 1, timeout=10_000
+    )
     assert page.title.text() == "Grace Hopper"
     assert page.aliases.isVisibleTo(page) and [page.aliases.itemText(i) for i in range(page.aliases.count())] == [
         "grace hopper celebration"
@@ -398,8 +414,9 @@ def test_long_entity_names_get_a_second_line_instead_of_being_cut(qtbot):
     application()
     chips = shown(qtbot, EntityList(), 300, 400)
     short = EntityRow("p0", "NASA", "ORG", "nasa", "not in image")
-    long = EntityRow("p1", "Johnson Space Center in Houston", "LOC", "johnson space center", "probably, not located",
-                     confidence=0.62)
+    long = EntityRow(
+        "p1", "Johnson Space Center in Houston", "LOC", "johnson space center", "probably, not located", confidence=0.62
+    )
     chips.set_rows([short, long])
     heights = [chips.visualItemRect(chips.item(i)).height() for i in range(2)]
     assert heights[1] >= 2 * heights[0], heights
@@ -428,7 +445,9 @@ def test_a_feed_row_with_one_entity_says_entity():
     fields = {name: None for name in PostSummary.__dataclass_fields__}
     one = PostSummary(**{**fields, "n_entities": 1, "n_groundable": 0, "n_gold": 0})
     assert summary_badges(one)[0][0] == "1 entity"
-    assert summary_badges(PostSummary(**{**fields, "n_entities": 3, "n_groundable": 0, "n_gold": 0}))[0][0] == "3 entities"
+    assert (
+        summary_badges(PostSummary(**{**fields, "n_entities": 3, "n_groundable": 0, "n_gold": 0}))[0][0] == "3 entities"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -436,9 +455,6 @@ def _no_popup_left():
     yield
     while QApplication.activePopupWidget() is not None:
         QApplication.activePopupWidget().close()
-
-
-
 
 
 def test_the_shortcut_sheet_lists_the_correction_keys_and_fits_a_laptop_screen(qtbot, window):

@@ -12,8 +12,8 @@ from groundlens.gui.app import application
 from groundlens.gui.context import open_context
 from groundlens.gui.models.post_bundle import findings_overlays
 from groundlens.gui.views.inspector import InspectorView
-from groundlens.storage import Store
 from groundlens.records import Entity, Evidence, ImageFindings, ImageObject, ImageText, Region
+from groundlens.storage import Store
 
 
 @pytest.fixture
@@ -24,12 +24,29 @@ def astronaut_post(tmp_path):
         post = next(p for p in (store.get_post(i) for i in store.post_ids(None)) if "Eileen Collins" in p.text)
         start = post.text.index("Eileen Collins")
         nasa_at = post.text.index("NASA")
-        collins = Entity(start, start + 14, "Eileen Collins", "PER", score=0.98, groundable=True,
-                         groundable_score=0.81, verdict="probably",
-                         evidence=[Evidence("person", "1 person detected, not identified", 0.9)])
-        nasa = Entity(nasa_at, nasa_at + 4, "NASA", "ORG", score=0.97, groundable=True, groundable_score=0.93,
-                      verdict="in_image", evidence=[Evidence("ocr", "read 'NASA' in the image, 0.97", 0.97)],
-                      regions=[Region((40.0, 60.0, 90.0, 80.0), 0.97)])
+        collins = Entity(
+            start,
+            start + 14,
+            "Eileen Collins",
+            "PER",
+            score=0.98,
+            groundable=True,
+            groundable_score=0.81,
+            verdict="probably",
+            evidence=[Evidence("person", "1 person detected, not identified", 0.9)],
+        )
+        nasa = Entity(
+            nasa_at,
+            nasa_at + 4,
+            "NASA",
+            "ORG",
+            score=0.97,
+            groundable=True,
+            groundable_score=0.93,
+            verdict="in_image",
+            evidence=[Evidence("ocr", "read 'NASA' in the image, 0.97", 0.97)],
+            regions=[Region((40.0, 60.0, 90.0, 80.0), 0.97)],
+        )
         findings = ImageFindings(
             [ImageText("NASA", (40.0, 60.0, 90.0, 80.0), 0.97)],
             [ImageObject("person", (120.0, 0.0, 420.0, 512.0), 0.9, ("Eileen Collins",))],

@@ -13,17 +13,17 @@ from click.testing import CliRunner
 from PIL import Image
 from pycocotools.coco import COCO
 from PySide6.QtGui import QAction
-from tests.helpers.storage import make_post
 
-from groundlens.core import masks
 from groundlens.cli import cli
+from groundlens.core import masks
 from groundlens.core.config import RESOURCES_DIR
 from groundlens.core.exporting import CROP_INDEX
 from groundlens.core.output_folders import default_folder, remembered_folder, remembering
 from groundlens.core.settings import Settings
 from groundlens.gui.views.export_dialog import ExportDialog
-from groundlens.storage import Store
 from groundlens.records import Entity
+from groundlens.storage import Store
+from tests.helpers.storage import make_post
 
 FORMULA = "=HYPERLINK(evil)"
 

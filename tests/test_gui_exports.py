@@ -7,8 +7,8 @@ import csv
 import pytest
 
 from groundlens.core.safe_output import OutputError
-from groundlens.storage import Store
 from groundlens.records import Entity
+from groundlens.storage import Store
 
 FORMULA = "=HYPERLINK(evil)"
 

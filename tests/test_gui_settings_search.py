@@ -15,8 +15,8 @@ from groundlens.gui.app import application
 from groundlens.gui.context import open_context
 from groundlens.gui.main_window import MainWindow
 from groundlens.gui.widgets.entity_list import ROW_ROLE
-from groundlens.storage import Store
 from groundlens.records import Entity
+from groundlens.storage import Store
 
 
 def show_settings(qtbot, win):
@@ -63,8 +63,9 @@ def test_a_backend_option_of_the_wrong_kind_is_refused_in_the_jobs_page_not_rais
     settings = json.loads(window.ctx.paths.settings_file.read_text())
     settings["pipeline"] = {"segmentation": {"backend": "mobile_sam", "options": {"checkpoint": 5}}}
     window.ctx.paths.settings_file.write_text(json.dumps(settings))
-    qtbot.waitUntil(lambda: window.ctx.settings.settings.pipeline.segmentation.options == {"checkpoint": 5},
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: window.ctx.settings.settings.pipeline.segmentation.options == {"checkpoint": 5}, timeout=10_000
+    )
     jobs.run_button.click()
     assert not jobs.pipeline_running
     assert "Cannot run: pipeline.segmentation: mobile_sam: an option has the wrong type" in jobs.pipeline_status.text()
@@ -118,8 +119,9 @@ def test_trends_export_to_a_missing_folder_names_the_path(qtbot, window, tmp_pat
 def import_into(qtbot, win, source) -> None:
     with qtbot.waitSignal(win.jobs.results_changed, timeout=60_000):
         assert win.jobs.start_import(
-            source.name, lambda progress, cancel: import_tasks.import_files(win.ctx.paths.db_path, [str(source)],
-                                                                            progress, cancel))
+            source.name,
+            lambda progress, cancel: import_tasks.import_files(win.ctx.paths.db_path, [str(source)], progress, cancel),
+        )
 
 
 def failure_rows(qtbot, win, kind: str) -> list:
@@ -130,10 +132,15 @@ def failure_rows(qtbot, win, kind: str) -> list:
 
 def test_failures_from_one_unreachable_host_are_one_row_also_after_a_retry(qtbot, window, tmp_path):
     source = tmp_path / "host-down.jsonl"
-    source.write_text("".join(
-        json.dumps({"id": f"h{i}", "text": f"Photo {i} from the harbour", "image": f"http://127.0.0.1:9/p/{i}.jpg"}) + "\n"
-        for i in range(30)
-    ) + "{not json\n", encoding="utf-8")
+    source.write_text(
+        "".join(
+            json.dumps({"id": f"h{i}", "text": f"Photo {i} from the harbour", "image": f"http://127.0.0.1:9/p/{i}.jpg"})
+            + "\n"
+            for i in range(30)
+        )
+        + "{not json\n",
+        encoding="utf-8",
+    )
     import_into(qtbot, window, source)
     [images] = failure_rows(qtbot, window, "image")
     assert images.count == 30 and images.cause.startswith("http://127.0.0.1:9/…: refused")
@@ -150,8 +157,13 @@ def test_failures_from_one_unreachable_host_are_one_row_also_after_a_retry(qtbot
 
 def test_a_post_whose_image_did_not_arrive_says_so_and_offers_a_retry(qtbot, window, tmp_path):
     source = tmp_path / "one.jsonl"
-    source.write_text(json.dumps({"id": "gone", "text": "Grace Hopper in Paris", "image": "http://127.0.0.1:9/a.jpg"})
-                      + "\n" + json.dumps({"id": "plain", "text": "Only words here"}) + "\n", encoding="utf-8")
+    source.write_text(
+        json.dumps({"id": "gone", "text": "Grace Hopper in Paris", "image": "http://127.0.0.1:9/a.jpg"})
+        + "\n"
+        + json.dumps({"id": "plain", "text": "Only words here"})
+        + "\n",
+        encoding="utf-8",
+    )
     import_into(qtbot, window, source)
     with Store.open(window.ctx.paths.db_path) as store:
         ids = {store.get_post(i).native_id: i for i in store.post_ids(None)}
@@ -216,8 +228,12 @@ def test_an_import_that_cannot_open_its_database_says_why_and_the_next_can_start
     damaged.write_bytes(b"this is not a database" * 100)
     jobs = window.jobs
     with qtbot.waitSignal(jobs.imports.failed, timeout=30_000):
-        assert jobs.start_import("posts.jsonl", lambda progress, cancel: import_tasks.import_files(
-            damaged, [str(tmp_path / "posts.jsonl")], progress, cancel))  # fmt: skip
+        assert jobs.start_import(
+            "posts.jsonl",
+            lambda progress, cancel: import_tasks.import_files(
+                damaged, [str(tmp_path / "posts.jsonl")], progress, cancel
+            ),
+        )
     assert jobs.import_status.text().startswith("Import of posts.jsonl stopped: ")
     assert all(button.isEnabled() for button in jobs.import_buttons) and not jobs.import_cancel_button.isEnabled()
     assert not jobs.pipeline_running  # a failed import adds nothing to run on

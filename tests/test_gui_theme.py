@@ -15,23 +15,24 @@ from groundlens.gui.app import application
 from groundlens.gui.context import open_context
 from groundlens.gui.models.feed_model import SUMMARY_ROLE
 from groundlens.gui.models.post_bundle import PostBundle, render_visuals
+from groundlens.gui.models.presentation import EntityRow, Span
 from groundlens.gui.models.record_table import Column, RecordTableModel
 from groundlens.gui.theme import DARK, LIGHT, TYPE_COLORS, apply_theme, contrast, per_instance, readable, scheme
 from groundlens.gui.views.feed import FeedView
 from groundlens.gui.views.inspector import InspectorView
 from groundlens.gui.views.settings import SettingsView
 from groundlens.gui.widgets.entity_list import EntityList
-from groundlens.gui.models.presentation import EntityRow
 from groundlens.gui.widgets.entity_text import EntityText
-from groundlens.gui.models.presentation import Span
 from groundlens.gui.widgets.post_delegate import ROW_HEIGHT, THUMB
-from groundlens.storage import Store
 from groundlens.records import Entity, Post, Region
+from groundlens.storage import Store
 
 TEXT = "Grace Hopper met Alan Turing at NASA"
-PEOPLE = [Entity(0, 12, "Grace Hopper", "PER", regions=[Region(box=(10, 10, 60, 90))]),
-          Entity(17, 28, "Alan Turing", "PER", regions=[Region(box=(70, 10, 120, 90))]),
-          Entity(32, 36, "NASA", "ORG")]  # fmt: skip
+PEOPLE = [
+    Entity(0, 12, "Grace Hopper", "PER", regions=[Region(box=(10, 10, 60, 90))]),
+    Entity(17, 28, "Alan Turing", "PER", regions=[Region(box=(70, 10, 120, 90))]),
+    Entity(32, 36, "NASA", "ORG"),
+]
 
 
 @pytest.fixture
@@ -74,8 +75,12 @@ def test_post_text_and_entity_chips_are_readable(qtbot, app, dark):
     chips = EntityList()
     qtbot.addWidget(chips)
     chips.resize(320, 140)
-    chips.set_rows([EntityRow("p0", "Grace Hopper", "PER", "grace hopper", "in image", confidence=0.9),
-                    EntityRow("p1", "Alan Turing", "PER", "alan turing", "not in image")])  # fmt: skip
+    chips.set_rows(
+        [
+            EntityRow("p0", "Grace Hopper", "PER", "grace hopper", "in image", confidence=0.9),
+            EntityRow("p1", "Alan Turing", "PER", "alan turing", "not in image"),
+        ]
+    )
     for widget, words in ((text, (0, 0, 520, 120)), (chips, (60, 0, 150, 64))):  # chips: the names, between pills
         widget.show()
         qtbot.waitExposed(widget)

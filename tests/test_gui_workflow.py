@@ -4,7 +4,7 @@ counts follow imports, and filter by `tag:` and `saved:`."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
@@ -17,11 +17,11 @@ from groundlens.gui.app import application
 from groundlens.gui.context import open_context
 from groundlens.gui.main_window import MainWindow
 from groundlens.gui.views.feed import FeedView
-from groundlens.storage import Store
 from groundlens.records import Entity, Post
+from groundlens.storage import Store
 
 POSTS = 1_200
-START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def corpus_post(i: int) -> Post:
@@ -211,8 +211,12 @@ def test_search_results_select_all_matching_across_pages(qtbot, window, paths):
     table = search.post_table
     first = table.records.record(0).id
     index = table.model().index(0, 0)
-    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier,
-                     table.visualRect(index).center())  # fmt: skip
+    qtbot.mouseClick(
+        table.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.ControlModifier,
+        table.visualRect(index).center(),
+    )
     assert search.bulk.count_label.text() == "799 posts selected"
     search.next_button.click()  # the next page comes selected too
     qtbot.waitUntil(lambda: table.records.record(0) is not None and table.records.record(0).id != first)

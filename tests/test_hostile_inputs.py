@@ -109,8 +109,8 @@ from PIL import Image, PngImagePlugin
 
 from groundlens.core.ingest import import_paths
 from groundlens.core.ingest.fields import MAX_TEXT_CHARS
-from groundlens.storage import QueryError, Store
 from groundlens.records import Post
+from groundlens.storage import QueryError, Store
 from tests.helpers.bad_input import CASES as BAD_INPUT_CASES
 from tests.helpers.bad_input import Case, gmner_root, good_jsonl, import_cases, jpeg, jsonl
 
@@ -149,26 +149,46 @@ def mixed_encodings(d: Path) -> Case:
         + b'{"id": "mix-4", "text": "CESU-8 \xed\xa0\xbd\xed\xb8\x80"}\n'
         + '{"id": "mix-5", "text": "naïve — ok"}\n'.encode()
     )
-    return Case([p], [(f"{p}:2", "not valid UTF-8 (byte 0xe9"), (f"{p}:3", "not valid UTF-8 (byte 0x93"),
-                      (f"{p}:4", "not valid UTF-8 (byte 0xed")],
-                {("jsonl", "mix-1"), ("jsonl", "mix-5")},
-                texts_kept({"mix-1": "Zürich, 東京, Kraków ✓", "mix-5": "naïve — ok"}))
+    return Case(
+        [p],
+        [
+            (f"{p}:2", "not valid UTF-8 (byte 0xe9"),
+            (f"{p}:3", "not valid UTF-8 (byte 0x93"),
+            (f"{p}:4", "not valid UTF-8 (byte 0xed"),
+        ],
+        {("jsonl", "mix-1"), ("jsonl", "mix-5")},
+        texts_kept({"mix-1": "Zürich, 東京, Kraków ✓", "mix-5": "naïve — ok"}),
+    )
 
 
 def half_surrogate_escape(d: Path) -> Case:
-    p = jsonl(d / "a.jsonl", '{"id": "sur-1", "text": "half \\ud83d of an emoji"}',
-              '{"id": "sur-2", "text": "ok", "author": "\\udc00x"}', '{"id": "sur-3", "text": "whole \\ud83d\\ude00"}')
-    return Case([p], [(f"{p}:1", "\\ud83d is half of a UTF-16 surrogate pair"),
-                      (f"{p}:2", "\\udc00 is half of a UTF-16 surrogate pair")],
-                {("jsonl", "sur-3")}, texts_kept({"sur-3": "whole 😀"}))
+    p = jsonl(
+        d / "a.jsonl",
+        '{"id": "sur-1", "text": "half \\ud83d of an emoji"}',
+        '{"id": "sur-2", "text": "ok", "author": "\\udc00x"}',
+        '{"id": "sur-3", "text": "whole \\ud83d\\ude00"}',
+    )
+    return Case(
+        [p],
+        [
+            (f"{p}:1", "\\ud83d is half of a UTF-16 surrogate pair"),
+            (f"{p}:2", "\\udc00 is half of a UTF-16 surrogate pair"),
+        ],
+        {("jsonl", "sur-3")},
+        texts_kept({"sur-3": "whole 😀"}),
+    )
 
 
 def megabyte_text(d: Path) -> Case:
     words = random.Random(7)
     text = " ".join("".join(words.choices(string.ascii_lowercase, k=7)) for _ in range(125_000)) + " zanzibarquux"
     assert len(text) > 1_000_000
-    p = jsonl(d / "long.jsonl", {"id": "long-1", "text": text}, {"id": "long-2", "text": "x" * (MAX_TEXT_CHARS + 1)},
-              {"id": "long-3", "text": "short"})
+    p = jsonl(
+        d / "long.jsonl",
+        {"id": "long-1", "text": text},
+        {"id": "long-2", "text": "x" * (MAX_TEXT_CHARS + 1)},
+        {"id": "long-3", "text": "short"},
+    )
 
     def verify(store: Store, _report) -> None:
         assert post_of(store, "jsonl", "long-1").text == text
@@ -176,15 +196,22 @@ def megabyte_text(d: Path) -> Case:
         (summary,) = store.search_posts('"zanzibarquux"').items
         assert len(summary.snippet) < 1000  # the feed row carries a snippet, not the megabyte
 
-    return Case([p], [(f"{p}:2", "field 'text' is 2,000,001 characters long, over the 2,000,000 limit")],
-                {("jsonl", "long-1"), ("jsonl", "long-3")}, verify)
+    return Case(
+        [p],
+        [(f"{p}:2", "field 'text' is 2,000,001 characters long, over the 2,000,000 limit")],
+        {("jsonl", "long-1"), ("jsonl", "long-3")},
+        verify,
+    )
 
 
 def csv_ten_megabyte_field(d: Path) -> Case:
     p = d / "big.csv"
     p.write_text("id,text\nbig-1,before\nbig-2," + "y" * 10_000_000 + "\nbig-3,after\n")
-    return Case([p], [(f"{p}:3", "field 'text' is 10,000,000 characters long, over the 2,000,000 limit")],
-                {("csv", "big-1"), ("csv", "big-3")})
+    return Case(
+        [p],
+        [(f"{p}:3", "field 'text' is 10,000,000 characters long, over the 2,000,000 limit")],
+        {("csv", "big-1"), ("csv", "big-3")},
+    )
 
 
 def csv_unclosed_quote(d: Path) -> Case:
@@ -198,10 +225,18 @@ def csv_unclosed_quote(d: Path) -> Case:
 
 
 def deeply_nested_json(d: Path) -> Case:
-    p = jsonl(d / "deep.jsonl", {"id": "deep-1", "text": "ok"}, "[" * 100_000 + "]" * 100_000,
-              '{"id": "deep-3", "text": "x", "extra": ' + "[" * 150 + "]" * 150 + "}", {"id": "deep-4", "text": "ok"})
-    return Case([p], [(f"{p}:2", "nested more than 100 levels deep"), (f"{p}:3", "nested more than 100 levels deep")],
-                {("jsonl", "deep-1"), ("jsonl", "deep-4")})
+    p = jsonl(
+        d / "deep.jsonl",
+        {"id": "deep-1", "text": "ok"},
+        "[" * 100_000 + "]" * 100_000,
+        '{"id": "deep-3", "text": "x", "extra": ' + "[" * 150 + "]" * 150 + "}",
+        {"id": "deep-4", "text": "ok"},
+    )
+    return Case(
+        [p],
+        [(f"{p}:2", "nested more than 100 levels deep"), (f"{p}:3", "nested more than 100 levels deep")],
+        {("jsonl", "deep-1"), ("jsonl", "deep-4")},
+    )
 
 
 def control_characters(d: Path) -> Case:
@@ -247,8 +282,12 @@ def right_to_left_override(d: Path) -> Case:
 
 def emoji_only(d: Path) -> Case:
     p = d / "emoji.jsonl"
-    p.write_text(json.dumps({"id": "emo-1", "text": "😀🔥🇺🇦👨‍👩‍👧"}, ensure_ascii=False) + "\n"
-                 + json.dumps({"id": "emo-2", "text": "🔥 fire 🔥"}) + "\n")
+    p.write_text(
+        json.dumps({"id": "emo-1", "text": "😀🔥🇺🇦👨‍👩‍👧"}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"id": "emo-2", "text": "🔥 fire 🔥"})
+        + "\n"
+    )
 
     def verify(store: Store, _report) -> None:
         assert post_of(store, "jsonl", "emo-1").text == "😀🔥🇺🇦👨‍👩‍👧"
@@ -271,96 +310,169 @@ def zero_width_characters(d: Path) -> Case:
     return Case([p], [], {("jsonl", "zw-1")}, verify)
 
 
-PRIVATE_URLS = ["http://127.0.0.1/a.jpg", "http://localhost:8080/a.jpg", "http://[::1]/a.jpg", "http://10.0.0.1/a.jpg",
-                "http://169.254.169.254/latest/meta-data/", "http://2130706433/a.jpg", "https://192.168.0.1/a.png"]
+PRIVATE_URLS = [
+    "http://127.0.0.1/a.jpg",
+    "http://localhost:8080/a.jpg",
+    "http://[::1]/a.jpg",
+    "http://10.0.0.1/a.jpg",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://2130706433/a.jpg",
+    "https://192.168.0.1/a.png",
+]
 
 
 def private_network_urls(d: Path) -> Case:
     records = ({"id": f"ssrf-{n}", "text": "look", "image": url} for n, url in enumerate(PRIVATE_URLS))
     p = jsonl(d / "ssrf.jsonl", *records)
-    return Case([p], [(f"{p}:{n + 1}", f"image {url}: refused: ") for n, url in enumerate(PRIVATE_URLS)],
-                {("jsonl", f"ssrf-{n}") for n in range(len(PRIVATE_URLS))})
+    return Case(
+        [p],
+        [(f"{p}:{n + 1}", f"image {url}: refused: ") for n, url in enumerate(PRIVATE_URLS)],
+        {("jsonl", f"ssrf-{n}") for n in range(len(PRIVATE_URLS))},
+    )
 
 
 def malformed_urls(d: Path) -> Case:
-    p = jsonl(d / "urls.jsonl", {"id": "url-1", "text": "x", "image": "http://[::1/a.jpg"},
-              {"id": "url-2", "text": "x", "image": "http://example.org:99999/a.jpg"},
-              {"id": "url-3", "text": "x", "image": "http:///a.jpg"})
-    return Case([p], [(f"{p}:1", "malformed URL"), (f"{p}:2", "malformed URL"), (f"{p}:3", "the URL has no host")],
-                {("jsonl", "url-1"), ("jsonl", "url-2"), ("jsonl", "url-3")})
+    p = jsonl(
+        d / "urls.jsonl",
+        {"id": "url-1", "text": "x", "image": "http://[::1/a.jpg"},
+        {"id": "url-2", "text": "x", "image": "http://example.org:99999/a.jpg"},
+        {"id": "url-3", "text": "x", "image": "http:///a.jpg"},
+    )
+    return Case(
+        [p],
+        [(f"{p}:1", "malformed URL"), (f"{p}:2", "malformed URL"), (f"{p}:3", "the URL has no host")],
+        {("jsonl", "url-1"), ("jsonl", "url-2"), ("jsonl", "url-3")},
+    )
 
 
 def non_finite_and_huge_numbers(d: Path) -> Case:
-    p = jsonl(d / "num.jsonl", '{"id": "num-1", "text": "ok", "score": NaN, "views": Infinity, "ratio": -1e400}',
-              '{"id": 1e400, "text": "an id that overflows"}',
-              '{"id": "num-3", "text": "x", "likes": 1' + "0" * 5000 + "}",
-              '{"id": 123456789012345678901234567890, "text": "a long integer id"}',
-              '{"id": "num-5", "text": "x", "created_at": 1e300}')
+    p = jsonl(
+        d / "num.jsonl",
+        '{"id": "num-1", "text": "ok", "score": NaN, "views": Infinity, "ratio": -1e400}',
+        '{"id": 1e400, "text": "an id that overflows"}',
+        '{"id": "num-3", "text": "x", "likes": 1' + "0" * 5000 + "}",
+        '{"id": 123456789012345678901234567890, "text": "a long integer id"}',
+        '{"id": "num-5", "text": "x", "created_at": 1e300}',
+    )
 
     def verify(store: Store, _report) -> None:
         raw = post_of(store, "jsonl", "num-1").raw
         assert (raw["score"], raw["views"], raw["ratio"]) == (None, None, None)  # valid JSON when stored or exported
         assert post_of(store, "jsonl", "123456789012345678901234567890").text == "a long integer id"
 
-    return Case([p], [(f"{p}:2", "no id field"), (f"{p}:3", "a number has more than 4300 digits"),
-                      (f"{p}:5", "unreadable date 1e+300")],
-                {("jsonl", "num-1"), ("jsonl", "123456789012345678901234567890")}, verify)
+    return Case(
+        [p],
+        [
+            (f"{p}:2", "no id field"),
+            (f"{p}:3", "a number has more than 4300 digits"),
+            (f"{p}:5", "unreadable date 1e+300"),
+        ],
+        {("jsonl", "num-1"), ("jsonl", "123456789012345678901234567890")},
+        verify,
+    )
 
 
 def duplicate_ids(d: Path) -> Case:
-    p = jsonl(d / "dup.jsonl", {"id": "dup-1", "text": "first"}, {"id": "dup-2", "text": "other"},
-              {"id": "dup-1", "text": "second"}, {"id": "dup-1", "text": "third and last"})
+    p = jsonl(
+        d / "dup.jsonl",
+        {"id": "dup-1", "text": "first"},
+        {"id": "dup-2", "text": "other"},
+        {"id": "dup-1", "text": "second"},
+        {"id": "dup-1", "text": "third and last"},
+    )
     return Case([p], [], {("jsonl", "dup-1"), ("jsonl", "dup-2")}, texts_kept({"dup-1": "third and last"}))
 
 
 def bom_mid_file(d: Path) -> Case:
     p = d / "joined.jsonl"
-    p.write_bytes(b"\xef\xbb\xbf" + b'{"id": "bom-1", "text": "first file"}\n'
-                  + b"\xef\xbb\xbf" + b'{"id": "bom-2", "text": "second file"}\n'
-                  + '{"id": "bom-3", "text": "a zero\ufeffwidth no-break space inside"}\n'.encode())
-    return Case([p], [], {("jsonl", "bom-1"), ("jsonl", "bom-2"), ("jsonl", "bom-3")},
-                texts_kept({"bom-2": "second file", "bom-3": "a zero\ufeffwidth no-break space inside"}))
+    p.write_bytes(
+        b"\xef\xbb\xbf"
+        + b'{"id": "bom-1", "text": "first file"}\n'
+        + b"\xef\xbb\xbf"
+        + b'{"id": "bom-2", "text": "second file"}\n'
+        + '{"id": "bom-3", "text": "a zero\ufeffwidth no-break space inside"}\n'.encode()
+    )
+    return Case(
+        [p],
+        [],
+        {("jsonl", "bom-1"), ("jsonl", "bom-2"), ("jsonl", "bom-3")},
+        texts_kept({"bom-2": "second file", "bom-3": "a zero\ufeffwidth no-break space inside"}),
+    )
 
 
 def line_endings(d: Path) -> Case:
     p = d / "mac.jsonl"
-    p.write_bytes(b'{"id": "eol-1", "text": "lone CR"}\r{"id": "eol-2", "text": "CRLF"}\r\n'
-                  b'{"id": "eol-3", "text": "bad",,}\r{"id": "eol-4", "text": "LF"}\n')
+    p.write_bytes(
+        b'{"id": "eol-1", "text": "lone CR"}\r{"id": "eol-2", "text": "CRLF"}\r\n'
+        b'{"id": "eol-3", "text": "bad",,}\r{"id": "eol-4", "text": "LF"}\n'
+    )
     c = d / "mac.csv"
     c.write_bytes(b'id,text\reol-5,"two\rlines"\reol-6,plain\r')
-    return Case([p, c], [(f"{p}:3", "invalid JSON")], {("jsonl", "eol-1"), ("jsonl", "eol-2"), ("jsonl", "eol-4"),
-                                                       ("csv", "eol-5"), ("csv", "eol-6")},
-                texts_kept({"eol-1": "lone CR", "eol-2": "CRLF"}))
+    return Case(
+        [p, c],
+        [(f"{p}:3", "invalid JSON")],
+        {("jsonl", "eol-1"), ("jsonl", "eol-2"), ("jsonl", "eol-4"), ("csv", "eol-5"), ("csv", "eol-6")},
+        texts_kept({"eol-1": "lone CR", "eol-2": "CRLF"}),
+    )
 
 
 def separators_in_utf16(d: Path) -> Case:
     p = d / "excel.jsonl"
-    p.write_text(json.dumps({"id": "sep-1", "text": "one\u2028post\x85still"}, ensure_ascii=False) + "\n"
-                 + json.dumps({"id": "sep-2", "text": "next"}) + "\n", encoding="utf-16")
+    p.write_text(
+        json.dumps({"id": "sep-1", "text": "one\u2028post\x85still"}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"id": "sep-2", "text": "next"})
+        + "\n",
+        encoding="utf-16",
+    )
     return Case([p], [], {("jsonl", "sep-1"), ("jsonl", "sep-2")}, texts_kept({"sep-1": "one\u2028post\x85still"}))
 
 
 def extreme_calendar_dates(d: Path) -> Case:
-    p = jsonl(d / "dates.jsonl", {"id": "cal-1", "text": "x", "created_at": "0001-01-01T00:00:00Z"},
-              {"id": "cal-2", "text": "x", "created_at": "9999-12-31T23:59:59Z"},
-              {"id": "cal-3", "text": "x", "created_at": "9999-12-31T23:00:00-05:00"},
-              {"id": "cal-4", "text": "x", "created_at": "2024-02-30"},
-              {"id": "cal-5", "text": "ok", "created_at": "2099-12-31T23:59:59Z"})
-    return Case([p], [(f"{p}:1", "(0001-01-01) is outside 1970-2099"), (f"{p}:2", "(9999-12-31) is outside 1970-2099"),
-                      (f"{p}:3", "unreadable date '9999-12-31T23:00:00-05:00'"), (f"{p}:4", "unreadable date")],
-                {("jsonl", "cal-5")})
+    p = jsonl(
+        d / "dates.jsonl",
+        {"id": "cal-1", "text": "x", "created_at": "0001-01-01T00:00:00Z"},
+        {"id": "cal-2", "text": "x", "created_at": "9999-12-31T23:59:59Z"},
+        {"id": "cal-3", "text": "x", "created_at": "9999-12-31T23:00:00-05:00"},
+        {"id": "cal-4", "text": "x", "created_at": "2024-02-30"},
+        {"id": "cal-5", "text": "ok", "created_at": "2099-12-31T23:59:59Z"},
+    )
+    return Case(
+        [p],
+        [
+            (f"{p}:1", "(0001-01-01) is outside 1970-2099"),
+            (f"{p}:2", "(9999-12-31) is outside 1970-2099"),
+            (f"{p}:3", "unreadable date '9999-12-31T23:00:00-05:00'"),
+            (f"{p}:4", "unreadable date"),
+        ],
+        {("jsonl", "cal-5")},
+    )
 
 
 def extreme_epoch_numbers(d: Path) -> Case:
-    p = jsonl(d / "epoch.jsonl", {"id": "ep-1", "text": "x", "created_at": -86400},
-              {"id": "ep-2", "text": "x", "created_at": "-1"}, {"id": "ep-3", "text": "x", "created_at": 10**20},
-              {"id": "ep-4", "text": "x", "created_at": -(2**63)}, {"id": "ep-5", "text": "epoch 0", "created_at": 0})
+    p = jsonl(
+        d / "epoch.jsonl",
+        {"id": "ep-1", "text": "x", "created_at": -86400},
+        {"id": "ep-2", "text": "x", "created_at": "-1"},
+        {"id": "ep-3", "text": "x", "created_at": 10**20},
+        {"id": "ep-4", "text": "x", "created_at": -(2**63)},
+        {"id": "ep-5", "text": "epoch 0", "created_at": 0},
+    )
 
     def verify(store: Store, _report) -> None:
         assert post_of(store, "jsonl", "ep-5").created_at.year == 1970
 
-    return Case([p], [(f"{p}:1", "(1969-12-31) is outside 1970-2099"), (f"{p}:2", "(1969-12-31) is outside"),
-                      (f"{p}:3", "unreadable date"), (f"{p}:4", "unreadable date")], {("jsonl", "ep-5")}, verify)
+    return Case(
+        [p],
+        [
+            (f"{p}:1", "(1969-12-31) is outside 1970-2099"),
+            (f"{p}:2", "(1969-12-31) is outside"),
+            (f"{p}:3", "unreadable date"),
+            (f"{p}:4", "unreadable date"),
+        ],
+        {("jsonl", "ep-5")},
+        verify,
+    )
 
 
 def symlink_out_of_folder(d: Path) -> Case:
@@ -378,17 +490,29 @@ def symlink_out_of_folder(d: Path) -> Case:
     def verify(store: Store, _report) -> None:
         assert not any("PRIVATE KEY" in p.text for p in store.get_posts(store.post_ids(None)).values())
 
-    return Case([root], [(str(root / "notes.txt"), "outside the folder: not followed"),
-                         (str(root / "photo.jpg"), "outside the folder: not followed")],
-                {("folder", "received/fine"), ("folder", "received/inner")}, verify)
+    return Case(
+        [root],
+        [
+            (str(root / "notes.txt"), "outside the folder: not followed"),
+            (str(root / "photo.jpg"), "outside the folder: not followed"),
+        ],
+        {("folder", "received/fine"), ("folder", "received/inner")},
+        verify,
+    )
 
 
 def device_as_image(d: Path) -> Case:
     os.mkfifo(d / "pipe.jpg")
-    p = jsonl(d / "dev.jsonl", {"id": "dev-1", "text": "endless", "image": "/dev/zero"},
-              {"id": "dev-2", "text": "blocks", "image": str(d / "pipe.jpg")})
-    return Case([p], [(f"{p}:1", "not a regular file"), (f"{p}:2", "not a regular file")],
-                {("jsonl", "dev-1"), ("jsonl", "dev-2")})
+    p = jsonl(
+        d / "dev.jsonl",
+        {"id": "dev-1", "text": "endless", "image": "/dev/zero"},
+        {"id": "dev-2", "text": "blocks", "image": str(d / "pipe.jpg")},
+    )
+    return Case(
+        [p],
+        [(f"{p}:1", "not a regular file"), (f"{p}:2", "not a regular file")],
+        {("jsonl", "dev-1"), ("jsonl", "dev-2")},
+    )
 
 
 def png_text_chunk_bomb(d: Path) -> Case:
@@ -398,8 +522,11 @@ def png_text_chunk_bomb(d: Path) -> Case:
     info.add_text("Comment", "A" * 20_000_000, zip=True)  # 20 KB on disk
     Image.new("RGB", (8, 8)).save(root / "chunk.png", pnginfo=info)
     jpeg(root / "fine.jpg")
-    return Case([root], [(str(root / "chunk.png"), "Decompressed data too large")],
-                {("folder", "pngs/chunk"), ("folder", "pngs/fine")})
+    return Case(
+        [root],
+        [(str(root / "chunk.png"), "Decompressed data too large")],
+        {("folder", "pngs/chunk"), ("folder", "pngs/fine")},
+    )
 
 
 def non_utf8_file_name(d: Path) -> Case:
@@ -412,62 +539,101 @@ def non_utf8_file_name(d: Path) -> Case:
 
 
 def image_path_of_unknown_user(d: Path) -> Case:
-    p = jsonl(d / "home.jsonl", {"id": "home-1", "text": "ok"},
-              {"id": "home-2", "text": "whose home?", "image": "~nosuchuser/a.jpg"}, {"id": "home-3", "text": "ok"})
+    p = jsonl(
+        d / "home.jsonl",
+        {"id": "home-1", "text": "ok"},
+        {"id": "home-2", "text": "whose home?", "image": "~nosuchuser/a.jpg"},
+        {"id": "home-3", "text": "ok"},
+    )
     return Case([p], [(f"{p}:2", "'~nosuchuser' is not a user on this machine")], good_jsonl(p, "home-1", "home-3"))
 
 
 def image_path_with_nul(d: Path) -> Case:
-    p = jsonl(d / "nul.jsonl", {"id": "nul-1", "text": "relative", "image": "a\u0000.jpg"},
-              {"id": "nul-2", "text": "absolute", "image": f"{d}/b\u0000.jpg"}, {"id": "nul-3", "text": "ok"})
-    return Case([p], [(f"{p}:1", "contains a NUL character"), (f"{p}:2", "contains a NUL character")],
-                good_jsonl(p, "nul-3"))
+    p = jsonl(
+        d / "nul.jsonl",
+        {"id": "nul-1", "text": "relative", "image": "a\u0000.jpg"},
+        {"id": "nul-2", "text": "absolute", "image": f"{d}/b\u0000.jpg"},
+        {"id": "nul-3", "text": "ok"},
+    )
+    return Case(
+        [p], [(f"{p}:1", "contains a NUL character"), (f"{p}:2", "contains a NUL character")], good_jsonl(p, "nul-3")
+    )
 
 
 def symlink_loop_as_image(d: Path) -> Case:
     (d / "loop.jpg").symlink_to(d / "loop.jpg")
-    p = jsonl(d / "loop.jsonl", {"id": "loop-1", "text": "by name", "image": "loop.jpg"},
-              {"id": "loop-2", "text": "by path", "image": str(d / "loop.jpg")}, {"id": "loop-3", "text": "ok"})
+    p = jsonl(
+        d / "loop.jsonl",
+        {"id": "loop-1", "text": "by name", "image": "loop.jpg"},
+        {"id": "loop-2", "text": "by path", "image": str(d / "loop.jpg")},
+        {"id": "loop-3", "text": "ok"},
+    )
     root = d / "looped"
     root.mkdir()
     (root / "again.jpg").symlink_to(root / "again.jpg")
     jpeg(root / "fine.jpg")
-    return Case([p, root], [(f"{p}:1", "cannot be followed: Symlink loop"), (f"{p}:2", "link leads nowhere"),
-                            (str(root / "again.jpg"), "a link that leads nowhere: not imported")],
-                {("jsonl", "loop-2"), ("jsonl", "loop-3"), ("folder", "looped/fine")})
+    return Case(
+        [p, root],
+        [
+            (f"{p}:1", "cannot be followed: Symlink loop"),
+            (f"{p}:2", "link leads nowhere"),
+            (str(root / "again.jpg"), "a link that leads nowhere: not imported"),
+        ],
+        {("jsonl", "loop-2"), ("jsonl", "loop-3"), ("folder", "looped/fine")},
+    )
 
 
 def gmner_non_finite_voc(d: Path) -> Case:
     def voc(size: tuple[str, str], box: tuple[str, ...]) -> str:
         corners = "".join(f"<{k}>{v}</{k}>" for k, v in zip(("xmin", "ymin", "xmax", "ymax"), box))
-        return (f"<annotation><size><width>{size[0]}</width><height>{size[1]}</height></size>"
-                f"<object><name>Obama</name><bndbox>{corners}</bndbox></object></annotation>")
+        return (
+            f"<annotation><size><width>{size[0]}</width><height>{size[1]}</height></size>"
+            f"<object><name>Obama</name><bndbox>{corners}</bndbox></object></annotation>"
+        )
 
-    root = gmner_root(d, "".join(f"IMGID:{i}\nObama\tB-PER\n\n" for i in range(1, 5)), {
-        "1.xml": voc(("inf", "480"), ("1", "2", "3", "4")),
-        "2.xml": voc(("640", "480"), ("nan", "2", "3", "4")),
-        "3.xml": voc(("640", "480"), ("1", "2", "inf", "4")),
-        "4.xml": voc(("640", "480"), ("1", "2", "3", "4")),
-    })
+    root = gmner_root(
+        d,
+        "".join(f"IMGID:{i}\nObama\tB-PER\n\n" for i in range(1, 5)),
+        {
+            "1.xml": voc(("inf", "480"), ("1", "2", "3", "4")),
+            "2.xml": voc(("640", "480"), ("nan", "2", "3", "4")),
+            "3.xml": voc(("640", "480"), ("1", "2", "inf", "4")),
+            "4.xml": voc(("640", "480"), ("1", "2", "3", "4")),
+        },
+    )
     xml = root / "xml"
-    return Case([root], [(str(xml / "1.xml"), "image size inf x 480 is not two positive numbers"),
-                         (str(xml / "2.xml"), "not finite numbers"), (str(xml / "3.xml"), "not finite numbers")],
-                {("twitter-gmner", "4")})
+    return Case(
+        [root],
+        [
+            (str(xml / "1.xml"), "image size inf x 480 is not two positive numbers"),
+            (str(xml / "2.xml"), "not finite numbers"),
+            (str(xml / "3.xml"), "not finite numbers"),
+        ],
+        {("twitter-gmner", "4")},
+    )
 
 
 def gmner_escaping_image_id(d: Path) -> Case:
     (d / "secret.xml").write_text("<annotation><size><width>1</width><height>1</height></size></annotation>")
     jpeg(d / "secret.jpg")
-    root = gmner_root(d, f"IMGID:../../secret\nObama\tB-PER\n\nIMGID:{d / 'secret'}\nObama\tB-PER\n\n"
-                         "IMGID:3\nParis\tB-LOC\n\n")
+    root = gmner_root(
+        d, f"IMGID:../../secret\nObama\tB-PER\n\nIMGID:{d / 'secret'}\nObama\tB-PER\n\nIMGID:3\nParis\tB-LOC\n\n"
+    )
     conll = root / "txt" / "dev.txt"
 
     def verify(store: Store, _report) -> None:
-        assert all("secret" not in (m.local_path or "") for p in store.get_posts(store.post_ids(None)).values()
-                   for m in p.media)
+        assert all(
+            "secret" not in (m.local_path or "")
+            for p in store.get_posts(store.post_ids(None)).values()
+            for m in p.media
+        )
 
-    return Case([root], [(f"{conll}:1", "'../../secret' is not a plain file name"),
-                         (f"{conll}:4", "is not a plain file name")], {("twitter-gmner", "3")}, verify)
+    return Case(
+        [root],
+        [(f"{conll}:1", "'../../secret' is not a plain file name"), (f"{conll}:4", "is not a plain file name")],
+        {("twitter-gmner", "3")},
+        verify,
+    )
 
 
 def case_collisions(d: Path) -> Case:
@@ -484,8 +650,12 @@ def case_collisions(d: Path) -> Case:
         post = post_of(store, "folder", "cases/photo")
         assert sorted(Path(m.local_path).name for m in post.media) == ["photo.JPG", "photo.jpg"]
 
-    return Case([root], [(str(root / "note.txt"), "note.TXT and note.txt differ only in case")],
-                {("folder", "cases/photo")}, verify)
+    return Case(
+        [root],
+        [(str(root / "note.txt"), "note.TXT and note.txt differ only in case")],
+        {("folder", "cases/photo")},
+        verify,
+    )
 
 
 def undecodable_image_formats(d: Path) -> Case:
@@ -495,9 +665,14 @@ def undecodable_image_formats(d: Path) -> Case:
     (root / "shot.txt").write_text("taken on a phone")
     (root / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
     jpeg(root / "fine.jpg")
-    return Case([root], [(str(root / "shot.txt"), "not an image format Pillow can read"),
-                         (str(root / "logo.svg"), "not an image format Pillow can read")],
-                {("folder", "phone/shot"), ("folder", "phone/logo"), ("folder", "phone/fine")})
+    return Case(
+        [root],
+        [
+            (str(root / "shot.txt"), "not an image format Pillow can read"),
+            (str(root / "logo.svg"), "not an image format Pillow can read"),
+        ],
+        {("folder", "phone/shot"), ("folder", "phone/logo"), ("folder", "phone/fine")},
+    )
 
 
 def archive_media_names(d: Path) -> Case:
@@ -510,10 +685,16 @@ def archive_media_names(d: Path) -> Case:
         return {"tweet": {"id_str": tweet_id, "full_text": "photo", "extended_entities": {"media": media}}}
 
     p = folder / "tweets.js"
-    p.write_text("window.YTD.tweets.part0 = " + json.dumps([
-        tweet("1", "http://[::1/a.jpg"), tweet("../../secret", "https://pbs.twimg.com/media/a.jpg"),
-        tweet("3", "https://pbs.twimg.com/media/c.jpg"),
-    ]))
+    p.write_text(
+        "window.YTD.tweets.part0 = "
+        + json.dumps(
+            [
+                tweet("1", "http://[::1/a.jpg"),
+                tweet("../../secret", "https://pbs.twimg.com/media/a.jpg"),
+                tweet("3", "https://pbs.twimg.com/media/c.jpg"),
+            ]
+        )
+    )
 
     def verify(store: Store, _report) -> None:
         assert all(m.local_path is None for i in ("1", "../../secret", "3") for m in post_of(store, "x", i).media)
@@ -521,15 +702,43 @@ def archive_media_names(d: Path) -> Case:
     return Case([p], [(f"{p} [item 0]", "malformed URL")], {("x", "1"), ("x", "../../secret"), ("x", "3")}, verify)
 
 
-HOSTILE_CASES: dict[str, Callable[[Path], Case]] = {f.__name__: f for f in (
-    mixed_encodings, half_surrogate_escape, megabyte_text, csv_ten_megabyte_field, csv_unclosed_quote,
-    deeply_nested_json, control_characters, escapes_in_file_names, right_to_left_override, emoji_only,
-    zero_width_characters, private_network_urls, malformed_urls, non_finite_and_huge_numbers, duplicate_ids,
-    bom_mid_file, line_endings, separators_in_utf16, extreme_calendar_dates, extreme_epoch_numbers,
-    symlink_out_of_folder, device_as_image, png_text_chunk_bomb, non_utf8_file_name, image_path_of_unknown_user,
-    image_path_with_nul, symlink_loop_as_image, gmner_non_finite_voc, gmner_escaping_image_id, case_collisions,
-    undecodable_image_formats, archive_media_names,
-)}
+HOSTILE_CASES: dict[str, Callable[[Path], Case]] = {
+    f.__name__: f
+    for f in (
+        mixed_encodings,
+        half_surrogate_escape,
+        megabyte_text,
+        csv_ten_megabyte_field,
+        csv_unclosed_quote,
+        deeply_nested_json,
+        control_characters,
+        escapes_in_file_names,
+        right_to_left_override,
+        emoji_only,
+        zero_width_characters,
+        private_network_urls,
+        malformed_urls,
+        non_finite_and_huge_numbers,
+        duplicate_ids,
+        bom_mid_file,
+        line_endings,
+        separators_in_utf16,
+        extreme_calendar_dates,
+        extreme_epoch_numbers,
+        symlink_out_of_folder,
+        device_as_image,
+        png_text_chunk_bomb,
+        non_utf8_file_name,
+        image_path_of_unknown_user,
+        image_path_with_nul,
+        symlink_loop_as_image,
+        gmner_non_finite_voc,
+        gmner_escaping_image_id,
+        case_collisions,
+        undecodable_image_formats,
+        archive_media_names,
+    )
+}
 
 
 @pytest.mark.parametrize("kind", HOSTILE_CASES)
@@ -556,22 +765,44 @@ def hostile_store(tmp_path):
     """A store holding posts of the hostile kinds that are kept."""
     folder = tmp_path / "in"
     folder.mkdir()
-    paths = [p for kind in (control_characters, right_to_left_override, emoji_only, zero_width_characters)
-             for p in HOSTILE_CASES[kind.__name__](folder).paths]
+    paths = [
+        p
+        for kind in (control_characters, right_to_left_override, emoji_only, zero_width_characters)
+        for p in HOSTILE_CASES[kind.__name__](folder).paths
+    ]
     with Store.open(tmp_path / "groundlens.db") as store:
         assert import_paths(store, paths, download=False).ok
         yield store
 
 
 HOSTILE_QUERIES = [
-    "\x1b[2J", "\x07bell", "x" * 100_000, "(" * 10_000, ")" * 10_000, '"' * 1001, "\u202e", "\u202eعاجل", "🔥",
-    "\ud800", "a\u2028b", "type:PER\x1b", "entity:\x00", "NEAR(" * 1000, "-" * 5000, "OR " * 3000, "*" * 500,
+    "\x1b[2J",
+    "\x07bell",
+    "x" * 100_000,
+    "(" * 10_000,
+    ")" * 10_000,
+    '"' * 1001,
+    "\u202e",
+    "\u202eعاجل",
+    "🔥",
+    "\ud800",
+    "a\u2028b",
+    "type:PER\x1b",
+    "entity:\x00",
+    "NEAR(" * 1000,
+    "-" * 5000,
+    "OR " * 3000,
+    "*" * 500,
 ]
 
 
-@pytest.mark.parametrize("query", [*HOSTILE_QUERIES,
-    "before\x00afterword",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        *HOSTILE_QUERIES,
+        "before\x00afterword",
+    ],
+)
 def test_hostile_search_queries_answer_or_explain(hostile_store, query):
     """Kind 50: a query is answered or refused with a QueryError (shown inline), never a crash or SQL error."""
     for call in (hostile_store.search_posts, hostile_store.search_entities, hostile_store.count_matching):
@@ -582,8 +813,11 @@ def test_hostile_search_queries_answer_or_explain(hostile_store, query):
     assert hostile_store.count_posts() == 5
 
 
-@pytest.mark.xfail(strict=True, reason="storage: FTS5's unicode61 splits words at zero-width characters,"
-                                       " so 'Jo<ZWJ>hn' is not found by John (keyword evasion)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="storage: FTS5's unicode61 splits words at zero-width characters,"
+    " so 'Jo<ZWJ>hn' is not found by John (keyword evasion)",
+)
 def test_zero_width_characters_do_not_hide_a_word_from_search(hostile_store):
     assert found_by(hostile_store, "John") == found_by(hostile_store, "Smith") == {"zw-1"}
 
@@ -596,8 +830,14 @@ def test_the_app_shows_every_kept_hostile_post(qtbot, tmp_path):
     from groundlens.gui.context import open_context
     from groundlens.gui.main_window import MainWindow
 
-    shown = {"long-1": "zanzibarquux", "ctl-1": "afterword", "rtl-1": "بيروت", "emo-1": "🔥", "emo-2": "fire",
-             "zw-1": "met Ali"}
+    shown = {
+        "long-1": "zanzibarquux",
+        "ctl-1": "afterword",
+        "rtl-1": "بيروت",
+        "emo-1": "🔥",
+        "emo-2": "fire",
+        "zw-1": "met Ali",
+    }
     paths = resolve_paths(tmp_path / "data").ensure()
     cases = []
     for kind in (megabyte_text, control_characters, right_to_left_override, emoji_only, zero_width_characters):
@@ -631,8 +871,9 @@ def test_the_inspector_header_shows_markup_as_text_and_links_only_the_web(qtbot,
 
     paths = resolve_paths(tmp_path / "data").ensure()
     with Store.open(paths.db_path) as store:
-        store.upsert_posts([Post("jsonl", "h1", "hello", author="<img src=x onerror=alert(1)>",
-                                 url="file:///etc/passwd")])
+        store.upsert_posts(
+            [Post("jsonl", "h1", "hello", author="<img src=x onerror=alert(1)>", url="file:///etc/passwd")]
+        )
     application()
     window = MainWindow(open_context(paths))
     qtbot.addWidget(window)
@@ -666,7 +907,10 @@ def test_unreadable_sidecar_and_subfolder_are_reported(tmp_path):
     try:
         result = subprocess.run(
             [*prefix, sys.executable, str(REPO / "main.py"), "--data-dir", str(tmp_path / "data"), "import", str(root)],
-            capture_output=True, text=True, timeout=120, cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=REPO,
         )
     finally:
         (root / "locked").chmod(0o755)

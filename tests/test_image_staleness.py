@@ -69,4 +69,3 @@ def test_a_deleted_image_cache_is_noticed_fetched_again_and_used(tmp_path, serve
     assert Path(media.local_path).is_file()
     assert "finished: 1 of 1 posts" in run(data, "process", *other)  # redone with the image
     assert hopper_regions(data) == 1
-

@@ -22,11 +22,12 @@ from PIL import Image
 
 from groundlens.core.ingest import fetch_images, images, import_paths
 from groundlens.core.ingest.images import PRIVATE_HOSTS_ENV, ImageCache, ImageLimits
-from groundlens.storage import Store
 from groundlens.records import Media
+from groundlens.storage import Store
 
-LIMITS = ImageLimits(max_bytes=200_000, connect_timeout=2, read_timeout=2, deadline=3, attempts=3, backoff=0.01,
-                     allow_private_hosts=True)
+LIMITS = ImageLimits(
+    max_bytes=200_000, connect_timeout=2, read_timeout=2, deadline=3, attempts=3, backoff=0.01, allow_private_hosts=True
+)
 PUBLIC_ONLY = ImageLimits(connect_timeout=2, read_timeout=2, deadline=3, attempts=2, backoff=0.01)
 
 
@@ -79,7 +80,7 @@ def _slow(handler, _hit):
     handler.send_header("Content-Length", str(len(GOOD)))
     handler.end_headers()
     for start in range(0, len(GOOD), 100):
-        handler.wfile.write(GOOD[start:start + 100])
+        handler.wfile.write(GOOD[start : start + 100])
         handler.wfile.flush()
         time.sleep(0.25)
 
@@ -101,7 +102,8 @@ ImageServer.routes = {
     "/to-loopback": lambda h, n: h._send(302, b"", "text/plain", extra=[("Location", "http://127.0.0.2/ok.jpg")]),
     "/to-localhost": lambda h, n: h._send(302, b"", "text/plain", extra=[("Location", "http://localhost/ok.jpg")]),
     "/to-metadata": lambda h, n: h._send(
-        307, b"", "text/plain", extra=[("Location", "http://169.254.169.254/latest/meta-data/")]),
+        307, b"", "text/plain", extra=[("Location", "http://169.254.169.254/latest/meta-data/")]
+    ),
     "/slow.jpg": _slow,
 }
 
@@ -170,8 +172,15 @@ def test_404_is_not_retried(server, cache):
     ],
 )
 def test_bad_downloads_fail_with_a_reason(server, tmp_path, path, reason):
-    limits = ImageLimits(max_bytes=5_000, connect_timeout=2, read_timeout=2, deadline=1, attempts=2, backoff=0.01,
-                         allow_private_hosts=True)
+    limits = ImageLimits(
+        max_bytes=5_000,
+        connect_timeout=2,
+        read_timeout=2,
+        deadline=1,
+        attempts=2,
+        backoff=0.01,
+        allow_private_hosts=True,
+    )
     media = ImageCache(tmp_path / "images", limits).settle(Media(url=f"{server}{path}"))
     assert media.status == "failed" and reason in media.error, media.error
     assert not any((tmp_path / "images").rglob("*.jpg"))
@@ -208,11 +217,15 @@ def test_no_download_leaves_remote_images_pending(cache):
 
 
 def test_failed_images_keep_their_post_and_can_be_retried(server, tmp_path):
-    ImageServer.routes["/later.jpg"] = lambda h, n: h._send(404, b"", "text/plain") if n == 1 else h._send(200, GOOD, "image/jpeg")
+    ImageServer.routes["/later.jpg"] = lambda h, n: (
+        h._send(404, b"", "text/plain") if n == 1 else h._send(200, GOOD, "image/jpeg")
+    )
     path = tmp_path / "posts.jsonl"
     path.write_text(
-        json.dumps({"id": "1", "text": "fine", "image": f"{server}/ok.jpg"}) + "\n"
-        + json.dumps({"id": "2", "text": "image comes later", "image": f"{server}/later.jpg"}) + "\n"
+        json.dumps({"id": "1", "text": "fine", "image": f"{server}/ok.jpg"})
+        + "\n"
+        + json.dumps({"id": "2", "text": "image comes later", "image": f"{server}/later.jpg"})
+        + "\n"
     )
     store = Store.open(tmp_path / "groundlens.db")
     try:
@@ -355,10 +368,20 @@ def test_a_device_named_as_an_image_is_not_read(tmp_path):
 def test_a_retweet_wave_downloads_its_photo_once(server, tmp_path):
     """Every retweet carries its original's photo: one download, however many copies, and each post has it."""
     original = {"id": "1", "text": "Wave", "author_id": "10", "attachments": {"media_keys": ["3_1"]}}
-    retweets = [{"id": str(100 + i), "text": "RT @nba: Wave", "author_id": "20", "attachments": {"media_keys": ["3_1"]},
-                 "referenced_tweets": [{"type": "retweeted", "id": "1"}]} for i in range(40)]
-    page = {"data": retweets, "includes": {"tweets": [original], "media": [
-        {"media_key": "3_1", "type": "photo", "url": f"{server}/ok.jpg"}]}}
+    retweets = [
+        {
+            "id": str(100 + i),
+            "text": "RT @nba: Wave",
+            "author_id": "20",
+            "attachments": {"media_keys": ["3_1"]},
+            "referenced_tweets": [{"type": "retweeted", "id": "1"}],
+        }
+        for i in range(40)
+    ]
+    page = {
+        "data": retweets,
+        "includes": {"tweets": [original], "media": [{"media_key": "3_1", "type": "photo", "url": f"{server}/ok.jpg"}]},
+    }
     path = tmp_path / "wave.jsonl"
     path.write_text(json.dumps(page) + "\n")
     with Store.open(tmp_path / "groundlens.db") as store:

@@ -52,8 +52,12 @@ def test_reimport_updates_instead_of_duplicating(tmp_path):
 def test_same_post_twice_in_one_batch_keeps_the_last(tmp_path):
     path = tmp_path / "dup.jsonl"
     Image.new("RGB", (8, 8)).save(tmp_path / "p.jpg")
-    path.write_text(json.dumps({"id": "1", "text": "first", "image": "p.jpg"}) + "\n"
-                    + json.dumps({"id": "1", "text": "second", "image": "p.jpg"}) + "\n")
+    path.write_text(
+        json.dumps({"id": "1", "text": "first", "image": "p.jpg"})
+        + "\n"
+        + json.dumps({"id": "1", "text": "second", "image": "p.jpg"})
+        + "\n"
+    )
     with Store.open(tmp_path / "groundlens.db") as store:
         report = import_paths(store, [path])
         assert report.ok and store.count_posts() == 1 and store.get_post(1).text == "second"
@@ -93,10 +97,17 @@ def test_an_unforeseen_error_in_one_record_or_image_fails_only_that_one(tmp_path
     for name in ("bug.jpg", "fine.jpg"):
         Image.new("RGB", (8, 8)).save(tmp_path / name)
     path = tmp_path / "a.jsonl"
-    path.write_text("".join(json.dumps(record) + "\n" for record in (
-        {"id": "1", "text": "before", "image": "fine.jpg"}, {"id": "2", "text": "x", "author": "bug"},
-        {"id": "3", "text": "image bug", "image": "bug.jpg"}, {"id": "4", "text": "after"},
-    )))
+    path.write_text(
+        "".join(
+            json.dumps(record) + "\n"
+            for record in (
+                {"id": "1", "text": "before", "image": "fine.jpg"},
+                {"id": "2", "text": "x", "author": "bug"},
+                {"id": "3", "text": "image bug", "image": "bug.jpg"},
+                {"id": "4", "text": "after"},
+            )
+        )
+    )
     with Store.open(tmp_path / "groundlens.db") as store:
         report = import_paths(store, [path])
         assert {(e.location, e.reason) for e in report.errors} == {

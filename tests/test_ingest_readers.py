@@ -34,16 +34,24 @@ def jpeg(path: Path, size=(32, 24), color=(200, 30, 30)) -> Path:
 def test_twarc2_lines_join_authors_and_photos_from_includes(tmp_path):
     page = json.loads((X_API / "search_recent.json").read_text())
     path = tmp_path / "collected.jsonl"
-    path.write_text(json.dumps(page) + "\n" + json.dumps(json.loads((X_API / "user_tweets_page2.json").read_text())) + "\n")
+    path.write_text(
+        json.dumps(page) + "\n" + json.dumps(json.loads((X_API / "user_tweets_page2.json").read_text())) + "\n"
+    )
     posts, errors = split(read_jsonl(path))
     assert errors == []
     assert [p.post.native_id for p in posts] == [
-        "1590012345678901234", "1590012345678901300", "1590012345678901400", "1588800000000000030"]
+        "1590012345678901234",
+        "1590012345678901300",
+        "1590012345678901400",
+        "1588800000000000030",
+    ]
     durant = posts[0].post
     assert durant.source == "x" and durant.author == "NBA" and durant.lang == "en"
     assert durant.created_at == datetime(2022, 11, 8, 3, 11, 42, tzinfo=UTC)
     assert durant.url == "https://x.com/NBA/status/1590012345678901234"
-    assert [(m.url, m.width, m.height) for m in durant.media] == [("https://pbs.twimg.com/media/FhDurant40.jpg", 1200, 800)]
+    assert [(m.url, m.width, m.height) for m in durant.media] == [
+        ("https://pbs.twimg.com/media/FhDurant40.jpg", 1200, 800)
+    ]
     assert posts[1].post.author == "XDevelopers" and posts[1].post.media == []
     # the video is skipped, the photo kept
     assert [m.url for m in posts[2].post.media] == ["https://pbs.twimg.com/media/FhMsgArena.jpg"]
@@ -57,11 +65,25 @@ def test_flattened_jsonl_is_read_liberally(tmp_path):
     jpeg(tmp_path / "pics" / "a.jpg")
     lines = [
         {"id": 17, "text": "plain", "created_at": "2021-03-04 05:06:07", "author": "alice", "image": "pics/a.jpg"},
-        {"tweet_id": "18", "full_text": "twarc flattened", "author": {"username": "bob", "id": "9"},
-         "author_id": "9", "created_at": "2021-03-04T05:06:07.000Z",
-         "attachments": {"media": [{"type": "photo", "url": "https://pbs.twimg.com/media/x.jpg"},
-                                   {"type": "video", "preview_image_url": "https://pbs.twimg.com/v.jpg"}]}},
-        {"id": "19", "content": "epoch ms", "timestamp": 1614834367000, "image_urls": ["https://e.com/1.png", "https://e.com/2.png"]},
+        {
+            "tweet_id": "18",
+            "full_text": "twarc flattened",
+            "author": {"username": "bob", "id": "9"},
+            "author_id": "9",
+            "created_at": "2021-03-04T05:06:07.000Z",
+            "attachments": {
+                "media": [
+                    {"type": "photo", "url": "https://pbs.twimg.com/media/x.jpg"},
+                    {"type": "video", "preview_image_url": "https://pbs.twimg.com/v.jpg"},
+                ]
+            },
+        },
+        {
+            "id": "19",
+            "content": "epoch ms",
+            "timestamp": 1614834367000,
+            "image_urls": ["https://e.com/1.png", "https://e.com/2.png"],
+        },
     ]
     path = tmp_path / "flat.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
@@ -87,12 +109,24 @@ def test_pretty_printed_json_array(tmp_path):
 
 ARCHIVE_TWEET = {
     "tweet": {
-        "edit_info": {"initial": {"editTweetIds": ["1050118621198921728"], "editableUntil": "2018-10-10T21:19:24.000Z"}},
+        "edit_info": {
+            "initial": {"editTweetIds": ["1050118621198921728"], "editableUntil": "2018-10-10T21:19:24.000Z"}
+        },
         "retweeted": False,
-        "source": "<a href=\"https://mobile.twitter.com\" rel=\"nofollow\">Twitter Web App</a>",
-        "entities": {"hashtags": [], "symbols": [], "user_mentions": [], "urls": [],
-                     "media": [{"media_url_https": "https://pbs.twimg.com/media/DpL0H1FU0AAkqWc.jpg", "type": "photo",
-                                "id_str": "1050118601636663296"}]},
+        "source": '<a href="https://mobile.twitter.com" rel="nofollow">Twitter Web App</a>',
+        "entities": {
+            "hashtags": [],
+            "symbols": [],
+            "user_mentions": [],
+            "urls": [],
+            "media": [
+                {
+                    "media_url_https": "https://pbs.twimg.com/media/DpL0H1FU0AAkqWc.jpg",
+                    "type": "photo",
+                    "id_str": "1050118601636663296",
+                }
+            ],
+        },
         "display_text_range": ["0", "37"],
         "favorite_count": "3",
         "id_str": "1050118621198921728",
@@ -103,21 +137,37 @@ ARCHIVE_TWEET = {
         "favorited": False,
         "full_text": "Sunset over the Golden Gate Bridge https://t.co/6m2yCzcCLD",
         "lang": "en",
-        "extended_entities": {"media": [
-            {"media_url_https": "https://pbs.twimg.com/media/DpL0H1FU0AAkqWc.jpg", "type": "photo", "id_str": "1050118601636663296"},
-            {"media_url_https": "https://pbs.twimg.com/media/DpL0H1GUcAEyz9q.jpg", "type": "photo", "id_str": "1050118601636663297"},
-        ]},
+        "extended_entities": {
+            "media": [
+                {
+                    "media_url_https": "https://pbs.twimg.com/media/DpL0H1FU0AAkqWc.jpg",
+                    "type": "photo",
+                    "id_str": "1050118601636663296",
+                },
+                {
+                    "media_url_https": "https://pbs.twimg.com/media/DpL0H1GUcAEyz9q.jpg",
+                    "type": "photo",
+                    "id_str": "1050118601636663297",
+                },
+            ]
+        },
     }
 }
 
 
 def test_x_archive_tweets_js(tmp_path):
     second = json.loads(json.dumps(ARCHIVE_TWEET))
-    second["tweet"].update(id="1050118621198921999", id_str="1050118621198921999", full_text="no media here",
-                           extended_entities={}, entities={})
+    second["tweet"].update(
+        id="1050118621198921999",
+        id_str="1050118621198921999",
+        full_text="no media here",
+        extended_entities={},
+        entities={},
+    )
     (tmp_path / "tweets.js").write_text("window.YTD.tweets.part0 = " + json.dumps([ARCHIVE_TWEET, second], indent=2))
     (tmp_path / "account.js").write_text(
-        'window.YTD.account.part0 = [{"account": {"username": "golden_gate_fan", "accountId": "12345"}}]')
+        'window.YTD.account.part0 = [{"account": {"username": "golden_gate_fan", "accountId": "12345"}}]'
+    )
     local = jpeg(tmp_path / "tweets_media" / "1050118621198921728-DpL0H1FU0AAkqWc.jpg")
     assert detect_format(tmp_path / "tweets.js") == "x-archive"
     posts, errors = split(read_archive(tmp_path / "tweets.js"))
@@ -168,7 +218,9 @@ def test_image_folder_with_txt_and_json_sidecars(tmp_path):
     jpeg(root / "a.jpg")
     (root / "a.txt").write_text("Protest at Trafalgar Square\n")
     jpeg(root / "sub" / "b.png".replace(".png", ".jpg"))
-    (root / "sub" / "b.json").write_text(json.dumps({"text": "Eiffel Tower", "author": "eve", "created_at": "2023-07-14"}))
+    (root / "sub" / "b.json").write_text(
+        json.dumps({"text": "Eiffel Tower", "author": "eve", "created_at": "2023-07-14"})
+    )
     jpeg(root / "c.jpg")  # no sidecar: a post with an empty text
     (root / "README.txt").write_text("not a post")
     (root / "d.json").write_text(json.dumps({"id": "d-1", "text": "names its image", "image": "sub/b.jpg"}))
@@ -208,8 +260,14 @@ def test_gmner_layout_gives_posts_and_gold(tmp_path):
     posts, errors = split(read_gmner(root))
     assert errors == []
     first, second = posts
-    assert (first.post.source, first.post.native_id, first.post.text) == ("twitter-gmner", "1001", "Kevin Durant in Brooklyn")
-    assert first.post.media[0].local_path == str(root / "images" / "1001.jpg") and first.post.media[0].status == "pending"
+    assert (first.post.source, first.post.native_id, first.post.text) == (
+        "twitter-gmner",
+        "1001",
+        "Kevin Durant in Brooklyn",
+    )
+    assert (
+        first.post.media[0].local_path == str(root / "images" / "1001.jpg") and first.post.media[0].status == "pending"
+    )
     durant, brooklyn = first.gold
     assert (durant.text, durant.type, durant.start, durant.end, durant.origin) == ("Kevin Durant", "PER", 0, 12, "gold")
     assert durant.groundable and durant.regions[0].box == (10.0, 20.0, 110.0, 220.0) and durant.norm == "kevin durant"

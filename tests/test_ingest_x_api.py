@@ -42,10 +42,12 @@ def test_search_recent_asks_for_photos_and_authors():
 
 def test_timeline_follows_next_token_and_keeps_includes_of_every_page():
     pages = {None: "user_tweets_page1.json", "7140dibdnow9c7btw423x4g6w6bg9cp4ywn6b2jmyrs4r": "user_tweets_page2.json"}
-    client, adapter = serve({
-        ("GET", "/2/users/by/username/XDevelopers"): lambda q, n: fixture("user_by_username.json"),
-        ("GET", "/2/users/2244994945/tweets"): lambda q, n: fixture(pages[q.get("pagination_token", [None])[0]]),
-    })
+    client, adapter = serve(
+        {
+            ("GET", "/2/users/by/username/XDevelopers"): lambda q, n: fixture("user_by_username.json"),
+            ("GET", "/2/users/2244994945/tweets"): lambda q, n: fixture(pages[q.get("pagination_token", [None])[0]]),
+        }
+    )
     posts, errors = items_of(user_timeline(client, "@XDevelopers"))
     assert errors == []
     assert [p.native_id for p in posts] == ["1589000000000000010", "1588900000000000020", "1588800000000000030"]
@@ -62,9 +64,11 @@ def test_max_posts_stops_paging():
 
 def test_rate_limit_waits_for_the_reset_then_retries(waits):
     limited = fixture("rate_limited.json", 429, {"x-rate-limit-reset": str(int(time.time()) + 30)})
-    client, adapter = serve({
-        ("GET", "/2/tweets/search/recent"): lambda q, n: limited if n == 1 else fixture("search_recent.json"),
-    })
+    client, adapter = serve(
+        {
+            ("GET", "/2/tweets/search/recent"): lambda q, n: limited if n == 1 else fixture("search_recent.json"),
+        }
+    )
     posts, errors = items_of(search_recent(client, "nba"))
     assert len(posts) == 3 and errors == [] and adapter.calls[("GET", "/2/tweets/search/recent")] == 2
     assert len(waits) == 1 and 29 <= waits[0] <= 31  # until the reset, plus a 1 s safety margin
@@ -90,12 +94,15 @@ def test_unauthorized_is_reported_without_the_token():
 def test_filtered_stream_skips_keep_alives_and_reports_error_messages():
     stream_body = (X_API / "stream.jsonl").read_bytes()
     assert b"\r\n\r\n" in stream_body  # keep-alive newlines are part of the recording
-    stream, lines, adapter = serve_stream({
-        ("GET", "/2/tweets/search/stream/rules"): lambda q, n: fixture("stream_rules.json"),
-        ("POST", "/2/tweets/search/stream/rules"): lambda q, n: fixture("stream_rules.json"),
-        ("GET", "/2/tweets/search/stream"):
-            lambda q, n: (200, stream_body, {}) if n == 1 else fixture("unauthorized.json", 401),
-    })
+    stream, lines, adapter = serve_stream(
+        {
+            ("GET", "/2/tweets/search/stream/rules"): lambda q, n: fixture("stream_rules.json"),
+            ("POST", "/2/tweets/search/stream/rules"): lambda q, n: fixture("stream_rules.json"),
+            ("GET", "/2/tweets/search/stream"): lambda q, n: (
+                (200, stream_body, {}) if n == 1 else fixture("unauthorized.json", 401)
+            ),
+        }
+    )
     posts, errors = items_of(stream_posts(stream, lines, rules=["from:NBA has:images", "Durant lang:en"]))
     assert [p.native_id for p in posts] == ["1591000000000000001", "1591000000000000002", "1591000000000000003"]
     assert posts[0].media[0].url == "https://pbs.twimg.com/media/FhWarmup.jpg"
@@ -118,10 +125,12 @@ def test_stream_stops_at_max_posts():
 
 
 def test_imported_api_posts_never_store_or_log_the_token(tmp_path, caplog):
-    client, adapter = serve({
-        ("GET", "/2/tweets/search/recent"): lambda q, n: fixture("search_recent.json"),
-        ("GET", "/2/users/by/username/nobody"): lambda q, n: fixture("unauthorized.json", 401),
-    })
+    client, adapter = serve(
+        {
+            ("GET", "/2/tweets/search/recent"): lambda q, n: fixture("search_recent.json"),
+            ("GET", "/2/users/by/username/nobody"): lambda q, n: fixture("unauthorized.json", 401),
+        }
+    )
     store = Store.open(tmp_path / "groundlens.db")
     try:
         report = import_items(store, search_recent(client, "nba"), "search", download=False)
@@ -143,8 +152,9 @@ def test_a_hostile_stream_message_fails_alone():
     body = (X_API / "stream.jsonl").read_bytes()
     first, rest = body.split(b"\r\n", 1)
     hostile = b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-    stream, lines, _ = serve_stream({("GET", "/2/tweets/search/stream"):
-                                     lambda q, n: (200, first + b"\r\n" + hostile + b"\r\n" + rest, {})})
+    stream, lines, _ = serve_stream(
+        {("GET", "/2/tweets/search/stream"): lambda q, n: (200, first + b"\r\n" + hostile + b"\r\n" + rest, {})}
+    )
     posts, errors = items_of(stream_posts(stream, lines, max_posts=3))
     assert len(posts) == 3
     assert any("nested more than 100 levels" in e.reason for e in errors), errors

@@ -66,7 +66,8 @@ def test_429_without_reset_backs_off_exponentially_and_gives_up(waits, monkeypat
     posts, errors = items_of(search_recent(client, "nba"))
     assert waits == [2, 4, 8, 16, 32, 60, 60] and adapter.calls[SEARCH] == 8
     assert posts == [] and [e.reason for e in errors] == [
-        "X API request failed: 429 Too Many Requests Too Many Requests (gave up after 8 attempts)"]
+        "X API request failed: 429 Too Many Requests Too Many Requests (gave up after 8 attempts)"
+    ]
 
 
 def test_429_with_an_unreadable_reset_backs_off_instead_of_crashing(waits):
@@ -93,18 +94,43 @@ def test_server_errors_are_retried_with_backoff(waits, status):
 
 
 def test_server_error_past_the_attempt_limit_is_reported_and_earlier_pages_stored(waits, tmp_path):
-    client, adapter = serve({TIMELINE: timeline_failing_on_page_2(lambda: answer(
-        {"title": "Service Unavailable", "detail": "Service Unavailable", "type": "about:blank", "status": 503}, 503))})
+    client, adapter = serve(
+        {
+            TIMELINE: timeline_failing_on_page_2(
+                lambda: answer(
+                    {
+                        "title": "Service Unavailable",
+                        "detail": "Service Unavailable",
+                        "type": "about:blank",
+                        "status": 503,
+                    },
+                    503,
+                )
+            )
+        }
+    )
     with Store.open(tmp_path / "groundlens.db") as store:
         report = import_items(store, user_timeline(client, "2244994945"), "timeline", download=False)
         assert [store.get_post(i).native_id for i in (1, 2)] == ["1589000000000000010", "1588900000000000020"]
     assert report.posts_inserted == 2 and adapter.calls[TIMELINE] == 1 + x_api.ATTEMPTS and waits == [2, 4, 8, 16]
-    assert [str(e) for e in report.errors] == ["timeline @2244994945 page 2: X API request failed: "
-                                               "503 Service Unavailable Service Unavailable (gave up after 5 attempts)"]
+    assert [str(e) for e in report.errors] == [
+        "timeline @2244994945 page 2: X API request failed: "
+        "503 Service Unavailable Service Unavailable (gave up after 5 attempts)"
+    ]
 
 
-@pytest.mark.parametrize("body", [b'"Service Unavailable"', b'{"detail": null}', b'{"errors": "overloaded"}',
-                                  b"[1, 2]", b'{"errors": [7]}', HTML_PAGE], ids=repr)
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'"Service Unavailable"',
+        b'{"detail": null}',
+        b'{"errors": "overloaded"}',
+        b"[1, 2]",
+        b'{"errors": [7]}',
+        HTML_PAGE,
+    ],
+    ids=repr,
+)
 def test_error_bodies_of_any_shape_are_reported_by_their_status(waits, body):
     client, adapter = serve({SEARCH: lambda q, n: answer(body, 503, {"content-type": "text/html"})})
     posts, errors = items_of(search_recent(client, "nba"))
@@ -139,8 +165,9 @@ def test_every_request_carries_a_timeout(waits):
     assert stream_adapter.timeouts[2] not in (None, x_api.TIMEOUT)  # tweepy's own, longer than X's keep-alive
 
 
-@pytest.mark.parametrize("fault", [requests.exceptions.ReadTimeout, requests.exceptions.ConnectTimeout,
-                                   requests.exceptions.ConnectionError])
+@pytest.mark.parametrize(
+    "fault", [requests.exceptions.ReadTimeout, requests.exceptions.ConnectTimeout, requests.exceptions.ConnectionError]
+)
 def test_timeouts_and_refused_connections_are_retried(waits, fault):
     client, adapter = serve({SEARCH: first_then(lambda: fault("no answer from api.twitter.com"))})
     posts, errors = items_of(search_recent(client, "nba"))
@@ -154,14 +181,18 @@ def test_timeouts_past_the_attempt_limit_are_reported_and_earlier_pages_kept(wai
     assert ids(posts) == ["1589000000000000010", "1588900000000000020"]
     assert adapter.calls[TIMELINE] == 1 + x_api.ATTEMPTS
     assert [str(e) for e in errors] == [
-        f"timeline @2244994945 page 2: X API request failed: {fault.__name__} (gave up after 5 attempts)"]
+        f"timeline @2244994945 page 2: X API request failed: {fault.__name__} (gave up after 5 attempts)"
+    ]
 
 
 # Bodies that are not JSON
 
 
-@pytest.mark.parametrize("body", [HTML_PAGE, CUT_PAGE, b"", DroppedConnection(CUT_PAGE)],
-                         ids=["html page", "cut mid-object", "empty", "connection dropped mid-body"])
+@pytest.mark.parametrize(
+    "body",
+    [HTML_PAGE, CUT_PAGE, b"", DroppedConnection(CUT_PAGE)],
+    ids=["html page", "cut mid-object", "empty", "connection dropped mid-body"],
+)
 def test_a_body_that_is_not_json_is_retried(waits, body):
     client, adapter = serve({SEARCH: first_then(lambda: answer(body, 200, {"content-type": "text/html"}))})
     posts, errors = items_of(search_recent(client, "nba"))
@@ -177,13 +208,19 @@ def test_a_body_that_is_never_json_is_reported_with_its_page(waits, body):
     assert errors[0].reason.startswith("X API returned invalid JSON on page 2 (2 tries): ")
 
 
-@pytest.mark.parametrize("body, reason", [
-    (HTML_PAGE, "X API returned invalid JSON for the user lookup (2 tries): Expecting value: line 1 column 1 (char 0)"),
-    (b"[]", "no such user"),
-    (b'{"errors": [{"title": "Not Found Error"}]}', "no such user"),
-    (b'{"data": {"username": "XDevelopers"}}', "X API user lookup returned no id"),
-    (b'{"data": {"id": ["2244994945"]}}', "X API user lookup returned no id"),
-])
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (
+            HTML_PAGE,
+            "X API returned invalid JSON for the user lookup (2 tries): Expecting value: line 1 column 1 (char 0)",
+        ),
+        (b"[]", "no such user"),
+        (b'{"errors": [{"title": "Not Found Error"}]}', "no such user"),
+        (b'{"data": {"username": "XDevelopers"}}', "X API user lookup returned no id"),
+        (b'{"data": {"id": ["2244994945"]}}', "X API user lookup returned no id"),
+    ],
+)
 def test_user_lookups_that_go_wrong_are_reported(waits, body, reason):
     client, adapter = serve({("GET", "/2/users/by/username/XDevelopers"): lambda q, n: answer(body)})
     assert items_of(user_timeline(client, "@XDevelopers")) == ([], [ItemError("timeline @XDevelopers", reason)])
@@ -214,29 +251,61 @@ NBA_DEV_NBA = ["NBA", "XDevelopers", "NBA"]
 AUTHOR_IDS = ["783214", "2244994945", "783214"]
 
 
-@pytest.mark.parametrize("page, authors, photos, reasons", [
-    (changed((["includes"], DELETE)), AUTHOR_IDS, [0, 0, 0], []),
-    (changed((["includes"], [])), AUTHOR_IDS, [0, 0, 0], []),
-    (changed((["includes", "users"], {"id": "783214"}), (["includes", "media"], "x")), AUTHOR_IDS, [0, 0, 0], []),
-    (changed((["includes", "users"], [{"id": ["783214"], "username": "NBA"}, "XDevelopers"])), AUTHOR_IDS, [1, 0, 1],
-     []),
-    (changed((["includes", "media"], [{"media_key": "3_other", "type": "photo", "url": "https://x/a.jpg"}])),
-     NBA_DEV_NBA, [0, 0, 0], []),
-    (changed((["includes", "media", 0, "url"], DELETE), (["includes", "media", 2, "url"], 7)),
-     NBA_DEV_NBA, [0, 0, 0], []),
-    (changed((["data"], DELETE)), [], [], []),
-    (changed((["data"], "Kevin Durant")), [], [], ["'data' must be a list or an object, got str"]),
-    (changed((["data", 1, "text"], DELETE)), ["NBA", "NBA"], [1, 1], ["tweet has no 'text' string"]),
-    (changed((["data", 1, "id"], DELETE)), ["NBA", "NBA"], [1, 1], ["tweet has no 'id'"]),
-    (changed((["data", 1], "1590012345678901300")), ["NBA", "NBA"], [1, 1], ["tweet must be an object, got str"]),
-    (changed((["data", 1, "created_at"], "not a date")), ["NBA", "NBA"], [1, 1], ["unreadable date 'not a date'"]),
-    (changed((["data", 0, "author_id"], DELETE), (["data", 0, "attachments"], ["3_1590012340000000001"])),
-     [None, "XDevelopers", "NBA"], [0, 0, 1], []),
-    ([PAGE], [], [], ["expected a v2 response object, got list"]),
-], ids=["no includes", "includes a list", "users and media not lists", "user ids of the wrong type",
-        "media keys matching nothing", "photos without url", "no data", "data a string", "tweet without text",
-        "tweet without id", "tweet not an object", "unreadable date", "no author, attachments a list",
-        "page a list"])
+@pytest.mark.parametrize(
+    "page, authors, photos, reasons",
+    [
+        (changed((["includes"], DELETE)), AUTHOR_IDS, [0, 0, 0], []),
+        (changed((["includes"], [])), AUTHOR_IDS, [0, 0, 0], []),
+        (changed((["includes", "users"], {"id": "783214"}), (["includes", "media"], "x")), AUTHOR_IDS, [0, 0, 0], []),
+        (
+            changed((["includes", "users"], [{"id": ["783214"], "username": "NBA"}, "XDevelopers"])),
+            AUTHOR_IDS,
+            [1, 0, 1],
+            [],
+        ),
+        (
+            changed((["includes", "media"], [{"media_key": "3_other", "type": "photo", "url": "https://x/a.jpg"}])),
+            NBA_DEV_NBA,
+            [0, 0, 0],
+            [],
+        ),
+        (
+            changed((["includes", "media", 0, "url"], DELETE), (["includes", "media", 2, "url"], 7)),
+            NBA_DEV_NBA,
+            [0, 0, 0],
+            [],
+        ),
+        (changed((["data"], DELETE)), [], [], []),
+        (changed((["data"], "Kevin Durant")), [], [], ["'data' must be a list or an object, got str"]),
+        (changed((["data", 1, "text"], DELETE)), ["NBA", "NBA"], [1, 1], ["tweet has no 'text' string"]),
+        (changed((["data", 1, "id"], DELETE)), ["NBA", "NBA"], [1, 1], ["tweet has no 'id'"]),
+        (changed((["data", 1], "1590012345678901300")), ["NBA", "NBA"], [1, 1], ["tweet must be an object, got str"]),
+        (changed((["data", 1, "created_at"], "not a date")), ["NBA", "NBA"], [1, 1], ["unreadable date 'not a date'"]),
+        (
+            changed((["data", 0, "author_id"], DELETE), (["data", 0, "attachments"], ["3_1590012340000000001"])),
+            [None, "XDevelopers", "NBA"],
+            [0, 0, 1],
+            [],
+        ),
+        ([PAGE], [], [], ["expected a v2 response object, got list"]),
+    ],
+    ids=[
+        "no includes",
+        "includes a list",
+        "users and media not lists",
+        "user ids of the wrong type",
+        "media keys matching nothing",
+        "photos without url",
+        "no data",
+        "data a string",
+        "tweet without text",
+        "tweet without id",
+        "tweet not an object",
+        "unreadable date",
+        "no author, attachments a list",
+        "page a list",
+    ],
+)
 def test_pages_of_the_wrong_shape_keep_what_they_can(waits, page, authors, photos, reasons):
     client, _ = serve({SEARCH: lambda q, n: answer(page)})
     posts, errors = items_of(search_recent(client, "nba"))
@@ -246,9 +315,17 @@ def test_pages_of_the_wrong_shape_keep_what_they_can(waits, page, authors, photo
 
 WRONG_VALUES = [None, 0, True, 1.5, "", "x", [], [None], [{}], {}, {"x": []}]
 FIELDS = [["data", 0, name] for name in ("id", "text", "author_id", "created_at", "lang", "attachments", "note_tweet")]
-FIELDS += [["data", 0, "attachments", "media_keys"], ["includes", "users"], ["includes", "media"],
-           ["includes", "users", 0, "id"], ["includes", "users", 0, "username"], ["includes", "media", 0, "media_key"],
-           ["includes", "media", 0, "type"], ["includes", "media", 0, "url"], ["includes", "media", 0, "width"]]
+FIELDS += [
+    ["data", 0, "attachments", "media_keys"],
+    ["includes", "users"],
+    ["includes", "media"],
+    ["includes", "users", 0, "id"],
+    ["includes", "users", 0, "username"],
+    ["includes", "media", 0, "media_key"],
+    ["includes", "media", 0, "type"],
+    ["includes", "media", 0, "url"],
+    ["includes", "media", 0, "width"],
+]
 
 
 def test_no_field_of_the_wrong_type_costs_more_than_its_tweet(waits):
@@ -284,8 +361,9 @@ def test_a_next_token_sent_again_stops_paging(waits, tokens):
     client, adapter = serve({TIMELINE: lambda q, n: answer(changed((["meta", "next_token"], tokens[n - 1])))})
     posts, errors = items_of(user_timeline(client, "2244994945"))
     assert adapter.calls[TIMELINE] == len(tokens) and len(posts) == 3 * len(tokens)
-    assert [str(e) for e in errors] == [f"timeline @2244994945 page {len(tokens)}: "
-                                        "X API sent a next_token it had sent before; stopped paging"]
+    assert [str(e) for e in errors] == [
+        f"timeline @2244994945 page {len(tokens)}: X API sent a next_token it had sent before; stopped paging"
+    ]
 
 
 @pytest.mark.parametrize("meta", [[], {"next_token": 7}, {"next_token": ""}], ids=repr)
@@ -351,11 +429,15 @@ def test_stream_messages_of_the_wrong_shape_are_reported_alone(stream_waits):
 
 
 def test_stream_rules_of_the_wrong_shape_and_a_5xx_on_them_do_not_stop_the_stream(waits, stream_waits):
-    stream, lines, adapter = serve_stream({
-        ("GET", "/2/tweets/search/stream/rules"): first_then(lambda: answer({}, 503), lambda: answer({"data": "x"})),
-        ("POST", "/2/tweets/search/stream/rules"): lambda q, n: fixture("stream_rules.json"),
-        **stream_routes(lambda: answer(STREAM_LINES[0])),
-    })
+    stream, lines, adapter = serve_stream(
+        {
+            ("GET", "/2/tweets/search/stream/rules"): first_then(
+                lambda: answer({}, 503), lambda: answer({"data": "x"})
+            ),
+            ("POST", "/2/tweets/search/stream/rules"): lambda q, n: fixture("stream_rules.json"),
+            **stream_routes(lambda: answer(STREAM_LINES[0])),
+        }
+    )
     posts, errors = items_of(stream_posts(stream, lines, rules=["Durant lang:en"]))
     assert ids(posts) == ["1591000000000000001"] and [e.reason for e in errors] == ["stream refused: HTTP 401"]
     assert waits == [2] and adapter.calls[("POST", "/2/tweets/search/stream/rules")] == 1

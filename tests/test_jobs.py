@@ -16,15 +16,20 @@ from groundlens.core.config import AppPaths
 from groundlens.core.jobs.runner import JobRunner
 from groundlens.core.pipeline.config import PipelineConfig, StageConfig
 from groundlens.core.settings import Settings, SettingsError
-from groundlens.storage import Store
 from groundlens.records import Media, Post
+from groundlens.storage import Store
 
 pytestmark = pytest.mark.slow
 
 DEMO = Path(__file__).resolve().parent.parent / "resources" / "demo" / "images"
 # real backends, light enough for tests: spaCy NER, templates, the evidence grounder without OCR
-CONFIG = PipelineConfig(ner=StageConfig("spacy"), expression=StageConfig("template"), entailment=None,
-                        grounding=StageConfig("evidence", {"reader": None}), segmentation=None)
+CONFIG = PipelineConfig(
+    ner=StageConfig("spacy"),
+    expression=StageConfig("template"),
+    entailment=None,
+    grounding=StageConfig("evidence", {"reader": None}),
+    segmentation=None,
+)
 
 
 def portrait(folder: Path) -> Path:
@@ -39,9 +44,15 @@ def portrait(folder: Path) -> Path:
 def make_store(tmp_path: Path, n: int, image: Path | None = None) -> AppPaths:
     paths = AppPaths(data_dir=tmp_path / "data", models_dir=tmp_path / "models").ensure()
     image = image or portrait(tmp_path)
-    posts = [Post(source="test", native_id=str(i), text=f"Grace Hopper spoke in Paris on day {i}.",
-                  media=[Media(local_path=str(image), status="ok")] if i % 2 == 0 else [])
-             for i in range(n)]
+    posts = [
+        Post(
+            source="test",
+            native_id=str(i),
+            text=f"Grace Hopper spoke in Paris on day {i}.",
+            media=[Media(local_path=str(image), status="ok")] if i % 2 == 0 else [],
+        )
+        for i in range(n)
+    ]
     with Store.open(paths.db_path) as store:
         store.upsert_posts(posts)
     return paths
@@ -145,8 +156,10 @@ def test_kill_9_of_the_worker_mid_run_replaces_it_and_loses_nothing_and_duplicat
     conn = sqlite3.connect(paths.db_path)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        dupes = conn.execute("SELECT post_id, start, end, COUNT(*) FROM entities WHERE origin = 'pred'"
-                             " GROUP BY post_id, start, end HAVING COUNT(*) > 1").fetchall()
+        dupes = conn.execute(
+            "SELECT post_id, start, end, COUNT(*) FROM entities WHERE origin = 'pred'"
+            " GROUP BY post_id, start, end HAVING COUNT(*) > 1"
+        ).fetchall()
         assert dupes == []
         per_post = dict(conn.execute("SELECT post_id, COUNT(*) FROM entities WHERE origin = 'pred' GROUP BY post_id"))
         assert len(per_post) == n  # every post has its predictions, once

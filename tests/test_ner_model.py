@@ -22,8 +22,14 @@ def save_tiny_model(folder: Path, favoured_label: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     BertTokenizerFast(vocab={word: i for i, word in enumerate(VOCAB)}).save_pretrained(folder)
     config = BertConfig(
-        vocab_size=len(VOCAB), hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-        max_position_embeddings=64, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
+        vocab_size=len(VOCAB),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+        num_labels=len(LABELS),
+        id2label=dict(enumerate(LABELS)),
         label2id={label: i for i, label in enumerate(LABELS)},
     )
     torch.manual_seed(0)
@@ -108,8 +114,25 @@ def test_train_ner_command_writes_a_loadable_model_and_card(tmp_path: Path) -> N
     out = tmp_path / "trained"
     result = CliRunner().invoke(
         cli,
-        ["--data-dir", str(tmp_path / "app"), "train-ner", "--data", str(data), "--out", str(out),
-         "--epochs", "2", "--base", str(base), "--mention-swap", "0.5", "--order-seeds", "1,2", "--threads", "1"],
+        [
+            "--data-dir",
+            str(tmp_path / "app"),
+            "train-ner",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--epochs",
+            "2",
+            "--base",
+            str(base),
+            "--mention-swap",
+            "0.5",
+            "--order-seeds",
+            "1,2",
+            "--threads",
+            "1",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "dev MNER" in result.output

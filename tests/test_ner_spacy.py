@@ -10,8 +10,17 @@ from groundlens.core.pipeline.ner.spacy_ner import LABEL_MAP, to_mention
 
 @pytest.mark.parametrize(
     ("label", "expected"),
-    [("PERSON", "PER"), ("GPE", "LOC"), ("FAC", "LOC"), ("LOC", "LOC"), ("ORG", "ORG"), ("NORP", "OTHER"),
-     ("EVENT", "OTHER"), ("WORK_OF_ART", "OTHER"), ("PRODUCT", "OTHER")],
+    [
+        ("PERSON", "PER"),
+        ("GPE", "LOC"),
+        ("FAC", "LOC"),
+        ("LOC", "LOC"),
+        ("ORG", "ORG"),
+        ("NORP", "OTHER"),
+        ("EVENT", "OTHER"),
+        ("WORK_OF_ART", "OTHER"),
+        ("PRODUCT", "OTHER"),
+    ],
 )
 def test_named_labels_map_to_the_four_types(label: str, expected: str) -> None:
     mention = to_mention("Word here", 0, 4, label)

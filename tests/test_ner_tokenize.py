@@ -11,12 +11,29 @@ def words(text: str) -> list[str]:
 
 
 def test_mentions_and_hashtags_split_like_the_dataset() -> None:
-    assert words("RT @ESPN: LeBron wins #NBAFinals!") == ["RT", "@", "ESPN", ":", "LeBron", "wins", "#", "NBAFinals", "!"]
+    assert words("RT @ESPN: LeBron wins #NBAFinals!") == [
+        "RT",
+        "@",
+        "ESPN",
+        ":",
+        "LeBron",
+        "wins",
+        "#",
+        "NBAFinals",
+        "!",
+    ]
 
 
 def test_urls_stay_whole_and_hyphens_and_apostrophes_stay_inside_words() -> None:
     assert words("see https://t.co/AbC123?x=1 now, it's a game-winning shot") == [
-        "see", "https://t.co/AbC123?x=1", "now", ",", "it's", "a", "game-winning", "shot",
+        "see",
+        "https://t.co/AbC123?x=1",
+        "now",
+        ",",
+        "it's",
+        "a",
+        "game-winning",
+        "shot",
     ]
     assert is_url("https://t.co/AbC123") and is_url("www.example.org") and not is_url("http")
 
@@ -34,7 +51,13 @@ def test_empty_and_blank_text_give_no_tokens() -> None:
 
 def test_case_classes() -> None:
     assert [case_class(w) for w in ("obama", "Obama", "NBA", "iPhone", "I", "2019", "McDonald")] == [
-        LOWER, TITLE, UPPER, MIXED, TITLE, LOWER, MIXED,
+        LOWER,
+        TITLE,
+        UPPER,
+        MIXED,
+        TITLE,
+        LOWER,
+        MIXED,
     ]
 
 

@@ -50,8 +50,9 @@ def test_widened_token_types_start_from_the_pretrained_row() -> None:
 
     from groundlens.core.training.train_ner import widen_token_types
 
-    model = BertForTokenClassification(BertConfig(vocab_size=10, hidden_size=8, num_hidden_layers=1,
-                                                  num_attention_heads=2, intermediate_size=16))
+    model = BertForTokenClassification(
+        BertConfig(vocab_size=10, hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16)
+    )
     row0 = model.bert.embeddings.token_type_embeddings.weight[0].detach().clone()
     widen_token_types(model, 12)
     table = model.bert.embeddings.token_type_embeddings.weight
@@ -63,10 +64,14 @@ def test_mention_swap_keeps_the_frame_and_relabels_the_new_name() -> None:
     from groundlens.core.datasets.gmner import bio_spans
     from groundlens.core.training.mention_swap import MentionPool, augment, swap_mentions
 
-    donor = GmnerPost(image_id="d", tokens=["Kevin", "Durant", "at", "Oracle", "Arena"],
-                      tags=["B-PER", "I-PER", "O", "B-LOC", "I-LOC"])
-    post = GmnerPost(image_id="p", tokens=["RT", "Obama", "visits", "Paris", "today"],
-                     tags=["O", "B-PER", "O", "B-LOC", "O"])
+    donor = GmnerPost(
+        image_id="d",
+        tokens=["Kevin", "Durant", "at", "Oracle", "Arena"],
+        tags=["B-PER", "I-PER", "O", "B-LOC", "I-LOC"],
+    )
+    post = GmnerPost(
+        image_id="p", tokens=["RT", "Obama", "visits", "Paris", "today"], tags=["O", "B-PER", "O", "B-LOC", "O"]
+    )
     pool = MentionPool.from_posts([donor])
     assert pool.by_type == {"PER": [("Kevin", "Durant")], "LOC": [("Oracle", "Arena")]}
 

@@ -9,8 +9,8 @@ from itertools import combinations
 import networkx as nx
 from click.testing import CliRunner
 
-from groundlens.core import network
 from groundlens.cli import cli
+from groundlens.core import network
 from groundlens.storage import Store
 
 
@@ -27,8 +27,9 @@ def co_mentions(store: Store, query: str | None) -> tuple[Counter, Counter]:
 
 def test_gexf_has_every_entity_and_the_co_mention_weights(demo_paths, tmp_path):
     out = tmp_path / "net.gexf"
-    result = CliRunner().invoke(cli, ["--data-dir", str(demo_paths.data_dir), "network", "--out", str(out),
-                                      "--nodes", "500"])  # fmt: skip
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(demo_paths.data_dir), "network", "--out", str(out), "--nodes", "500"]
+    )
     assert result.exit_code == 0, result.output
     graph = nx.read_gexf(out)
     with Store.open(demo_paths.db_path) as store:

@@ -48,8 +48,10 @@ def test_boxes_are_found_on_the_picture_as_displayed(tmp_path) -> None:
     upright = Image.open(DEMO).convert("RGB")
     upright.save(tmp_path / "upright.jpg", quality=95)
     sideways(upright, tmp_path / "sideways.jpg")
-    lines = [json.dumps({"id": name, "text": "Grace Hopper at Yale", "image": f"{name}.jpg"})
-             for name in ("upright", "sideways")]
+    lines = [
+        json.dumps({"id": name, "text": "Grace Hopper at Yale", "image": f"{name}.jpg"})
+        for name in ("upright", "sideways")
+    ]
     (tmp_path / "posts.jsonl").write_text("\n".join(lines) + "\n")
     out = tmp_path / "out.jsonl"
     result = run(tmp_path / "data", "analyze", str(tmp_path / "posts.jsonl"), "-o", str(out), *LIGHT)

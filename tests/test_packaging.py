@@ -37,28 +37,57 @@ def test_the_package_list_names_every_package_in_the_tree():
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """bin/ of a fresh environment holding only the wheel (and, by path, this environment's dependencies)."""
     root = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
-                    "-w", str(root / "dist"), str(REPO)], check=True, cwd=root)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(root / "dist"),
+            str(REPO),
+        ],
+        check=True,
+        cwd=root,
+    )
     wheel = next((root / "dist").glob("groundlens-*.whl"))
     env_dir = root / "env"
     venv.create(env_dir, with_pip=False)
     env_python = env_dir / "bin" / "python"
-    env_site = Path(subprocess.run([str(env_python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                                   check=True, capture_output=True, text=True).stdout.strip())
+    env_site = Path(
+        subprocess.run(
+            [str(env_python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
     (env_site / "borrowed-dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(env_python), "install", "--no-deps", "--quiet",
-                    str(wheel)], check=True, cwd=root)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(env_python), "install", "--no-deps", "--quiet", str(wheel)],
+        check=True,
+        cwd=root,
+    )
     return env_dir / "bin"
 
 
 def run(bin_dir: Path, *args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(bin_dir / "groundlens"), *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600, **kwargs)
+    return subprocess.run(
+        [str(bin_dir / "groundlens"), *args], cwd=cwd, capture_output=True, text=True, timeout=600, **kwargs
+    )
 
 
 def test_the_installed_command_runs_from_another_folder(installed: Path, tmp_path: Path):
-    where = subprocess.run([str(installed / "python"), "-c", "import groundlens.core as c; print(c.__file__)"],
-                           cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    where = subprocess.run(
+        [str(installed / "python"), "-c", "import groundlens.core as c; print(c.__file__)"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert str(installed.parent) in where and str(REPO) not in where
     assert "author:@nasa" in run(installed, "search", "--help", cwd=tmp_path).stdout
 
@@ -66,8 +95,16 @@ def test_the_installed_command_runs_from_another_folder(installed: Path, tmp_pat
 def test_analyze_runs_the_shipped_models_from_the_wheel(installed: Path, tmp_path: Path):
     posts = tmp_path / "posts.jsonl"
     posts.write_text(json.dumps({"id": "1", "text": "Grace Hopper spoke at Harvard University yesterday."}) + "\n")
-    done = run(installed, "--data-dir", str(tmp_path / "data"), "analyze", str(posts), "--output", str(tmp_path / "out.jsonl"),
-               cwd=tmp_path)
+    done = run(
+        installed,
+        "--data-dir",
+        str(tmp_path / "data"),
+        "analyze",
+        str(posts),
+        "--output",
+        str(tmp_path / "out.jsonl"),
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     entities = {e["text"] for e in json.loads((tmp_path / "out.jsonl").read_text().splitlines()[0])["entities"]}
     assert {"Grace Hopper", "Harvard University"} <= entities
@@ -75,8 +112,13 @@ def test_analyze_runs_the_shipped_models_from_the_wheel(installed: Path, tmp_pat
 
 def test_the_demo_opens_from_the_wheel_without_loading_models_in_the_gui_process(installed: Path, tmp_path: Path):
     data = tmp_path / "data"
-    app = subprocess.Popen([str(installed / "groundlens"), "--data-dir", str(data), "--demo"], cwd=tmp_path,
-                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, stderr=subprocess.PIPE, text=True)
+    app = subprocess.Popen(
+        [str(installed / "groundlens"), "--data-dir", str(data), "--demo"],
+        cwd=tmp_path,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     log = data / "logs" / "groundlens.log"
     try:
         deadline = time.monotonic() + 300

@@ -30,8 +30,13 @@ class KeywordRecognizer:
         self.calls.append(len(texts))
         if any("BOOM" in t for t in texts):
             raise RuntimeError("tokenizer exploded")
-        return [[Mention(m.start(), m.end(), m.group(), self.TYPES[m.group()], 0.9)
-                 for m in re.finditer("|".join(self.TYPES), t)] for t in texts]
+        return [
+            [
+                Mention(m.start(), m.end(), m.group(), self.TYPES[m.group()], 0.9)
+                for m in re.finditer("|".join(self.TYPES), t)
+            ]
+            for t in texts
+        ]
 
 
 class FixedJudge:
@@ -43,8 +48,10 @@ class FixedJudge:
 
     def judge(self, analysis, text, mentions, expressions):
         self.seen.append(list(expressions))
-        return [Judgment(self.scores[m.type], [Evidence("prior", f"fixed for {m.type}", self.scores[m.type])])
-                for m in mentions]
+        return [
+            Judgment(self.scores[m.type], [Evidence("prior", f"fixed for {m.type}", self.scores[m.type])])
+            for m in mentions
+        ]
 
 
 class CornerGrounder:
@@ -62,9 +69,17 @@ class CornerGrounder:
         w, h = analysis.image.size
         corner = (0.0, 0.0, w / 2, h / 2)
         return Groundings(
-            [Grounding(corner, {"PER": 0.9, "LOC": 0.05}.get(m.type, 0.5), [Evidence("corner", "top left", 1.0)],
-                       points=(PointPrompt(1.0, 1.0),)) for m in mentions],
-            [ImageObject("person", corner, 0.5, candidates=("someone",))])
+            [
+                Grounding(
+                    corner,
+                    {"PER": 0.9, "LOC": 0.05}.get(m.type, 0.5),
+                    [Evidence("corner", "top left", 1.0)],
+                    points=(PointPrompt(1.0, 1.0),),
+                )
+                for m in mentions
+            ],
+            [ImageObject("person", corner, 0.5, candidates=("someone",))],
+        )
 
 
 class BoxMaskSegmenter:
@@ -79,15 +94,19 @@ class BoxMaskSegmenter:
         masks = []
         for x0, y0, x1, y1 in boxes:
             mask = np.zeros((image.size[1], image.size[0]), dtype=bool)
-            mask[int(y0):int(y1), int(x0):int(x1)] = True
+            mask[int(y0) : int(y1), int(x0) : int(x1)] = True
             masks.append(mask)
         return masks
 
 
 def make(config=None, **overrides):
-    backends = {"ner": KeywordRecognizer(), "expression": TemplateExpressionWriter(),
-                "entailment": FixedJudge({"PER": 0.9, "LOC": 0.7, "ORG": 0.2}),
-                "grounding": CornerGrounder(), "segmentation": BoxMaskSegmenter()}
+    backends = {
+        "ner": KeywordRecognizer(),
+        "expression": TemplateExpressionWriter(),
+        "entailment": FixedJudge({"PER": 0.9, "LOC": 0.7, "ORG": 0.2}),
+        "grounding": CornerGrounder(),
+        "segmentation": BoxMaskSegmenter(),
+    }
     backends.update(overrides)
     return Pipeline(config or PipelineConfig(), backends), backends
 
@@ -170,14 +189,16 @@ def test_a_failing_stage_fails_only_its_post(tmp_path, image_path):
     corrupt = tmp_path / "corrupt.jpg"
     corrupt.write_bytes(b"\xff\xd8\xff\xe0 definitely not a jpeg")
     pipeline, _ = make()
-    results = pipeline.run([
-        PostInput("ok", "Grace Hopper", image_path),
-        PostInput("grounding", "Grace Hopper", odd),
-        PostInput("image", "Grace Hopper", corrupt),
-        PostInput("missing", "Grace Hopper", tmp_path / "nope.jpg"),
-        PostInput("ner", "BOOM Paris", None),
-        PostInput("ok2", "Paris", image_path),
-    ])
+    results = pipeline.run(
+        [
+            PostInput("ok", "Grace Hopper", image_path),
+            PostInput("grounding", "Grace Hopper", odd),
+            PostInput("image", "Grace Hopper", corrupt),
+            PostInput("missing", "Grace Hopper", tmp_path / "nope.jpg"),
+            PostInput("ner", "BOOM Paris", None),
+            PostInput("ok2", "Paris", image_path),
+        ]
+    )
     by_id = {r.post_id: r for r in results}
     assert by_id["ok"].error is None and by_id["ok"].entities[0].box is not None
     assert by_id["ok2"].error is None and by_id["ok2"].entities[0].groundable is True
@@ -199,8 +220,13 @@ def test_backend_returning_wrong_count_is_an_error(image_path):
 
 
 def test_from_config_builds_registered_backends():
-    config = PipelineConfig(ner=None, expression=StageConfig("template", {"templates": {"PER": "{name} (person)"}}),
-                            entailment=StageConfig("prior"), grounding=None, segmentation=None)
+    config = PipelineConfig(
+        ner=None,
+        expression=StageConfig("template", {"templates": {"PER": "{name} (person)"}}),
+        entailment=StageConfig("prior"),
+        grounding=None,
+        segmentation=None,
+    )
     pipeline = Pipeline.from_config(config)
     assert pipeline.versions["expression"] == "template@1"
     assert pipeline.versions["entailment"].startswith("prior@")

@@ -14,11 +14,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from groundlens.core import masks
 from groundlens.cli import cli
+from groundlens.core import masks
 from groundlens.core.pipeline.config import PipelineConfig, StageConfig
-from groundlens.storage import Store
 from groundlens.records import Post
+from groundlens.storage import Store
 
 pytestmark = pytest.mark.slow
 
@@ -71,11 +71,24 @@ def test_analyze_writes_one_line_per_post_and_bad_lines_fail_alone(tmp_path, inp
     assert a["error"] is None
     hopper = next(e for e in a["entities"] if e["text"] == "Grace Hopper")
     assert set(a) == {"id", "error", "entities", "image_text", "image_objects"}
-    assert set(hopper) == {"text", "start", "end", "type", "score", "expression", "groundable", "groundable_score",
-                           "verdict", "evidence", "box", "box_score", "mask"}
+    assert set(hopper) == {
+        "text",
+        "start",
+        "end",
+        "type",
+        "score",
+        "expression",
+        "groundable",
+        "groundable_score",
+        "verdict",
+        "evidence",
+        "box",
+        "box_score",
+        "mask",
+    }
     assert hopper["verdict"] is None  # entailment is off: nothing was judged
     text = "Grace Hopper gave a talk in Paris."
-    assert text[hopper["start"]:hopper["end"]] == "Grace Hopper" and hopper["type"] == "PER"
+    assert text[hopper["start"] : hopper["end"]] == "Grace Hopper" and hopper["type"] == "PER"
     assert hopper["expression"] == "Grace Hopper, a person" and hopper["groundable"] is None
     width, height = Image.open(inputs.parent / "imgs" / "hopper.jpg").size
     x0, y0, x1, y1 = hopper["box"]
@@ -128,7 +141,9 @@ def _default_models_installed() -> bool:
     return all(status(get(name), paths).present for name in ("ner", "groundability", "mobile_sam"))
 
 
-@pytest.mark.skipif(not _default_models_installed(), reason="default models not installed (python main.py models install)")
+@pytest.mark.skipif(
+    not _default_models_installed(), reason="default models not installed (python main.py models install)"
+)
 def test_analyze_with_the_default_pipeline_gives_masks_inside_boxes(tmp_path, inputs):
     out = tmp_path / "out.jsonl"
     result = run(tmp_path, "analyze", str(inputs), "-o", str(out))
@@ -155,8 +170,9 @@ def make_db(tmp_path: Path, n: int) -> Path:
     data = tmp_path / "data"
     data.mkdir(parents=True, exist_ok=True)
     with Store.open(data / "groundlens.db") as store:
-        store.upsert_posts([Post(source="t", native_id=str(i), text=f"Grace Hopper visited Paris ({i}).")
-                            for i in range(n)])
+        store.upsert_posts(
+            [Post(source="t", native_id=str(i), text=f"Grace Hopper visited Paris ({i}).") for i in range(n)]
+        )
     return data / "groundlens.db"
 
 
@@ -176,9 +192,23 @@ def test_process_runs_pending_posts_with_limit_then_the_rest(tmp_path):
 def test_process_ctrl_c_cancels_cleanly(tmp_path):
     db = make_db(tmp_path, 400)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, str(REPO / "main.py"), "--data-dir", str(tmp_path / "data"),
-                             "process", *LIGHT, "--ner", "spacy"], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "main.py"),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "process",
+            *LIGHT,
+            "--ner",
+            "spacy",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     key = PipelineConfig(ner=StageConfig("spacy"), entailment=None, segmentation=None).key()
     deadline = time.monotonic() + 120
     while True:

@@ -16,27 +16,38 @@ def test_key_is_stable_across_processes_and_option_order():
     a = PipelineConfig(grounding=StageConfig("owlv2", {"model": "m", "threshold": 0.2}))
     b = PipelineConfig(grounding=StageConfig("owlv2", {"threshold": 0.2, "model": "m"}))
     assert a.key() == b.key()
-    code = ("from groundlens.core.pipeline.config import PipelineConfig, StageConfig;"
-            "print(PipelineConfig(grounding=StageConfig('owlv2', {'model': 'm', 'threshold': 0.2})).key())")
+    code = (
+        "from groundlens.core.pipeline.config import PipelineConfig, StageConfig;"
+        "print(PipelineConfig(grounding=StageConfig('owlv2', {'model': 'm', 'threshold': 0.2})).key())"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == a.key()
 
 
-@pytest.mark.parametrize("change", [
-    lambda c: c.with_stage("entailment", None),
-    lambda c: c.with_stage("grounding", "owlv2"),
-    lambda c: c.with_stage("segmentation", {"backend": "mobile_sam", "options": {"checkpoint": "x.pt"}}),
-    lambda c: PipelineConfig(groundable_threshold=0.6),
-    lambda c: PipelineConfig(box_threshold=0.3),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda c: c.with_stage("entailment", None),
+        lambda c: c.with_stage("grounding", "owlv2"),
+        lambda c: c.with_stage("segmentation", {"backend": "mobile_sam", "options": {"checkpoint": "x.pt"}}),
+        lambda c: PipelineConfig(groundable_threshold=0.6),
+        lambda c: PipelineConfig(box_threshold=0.3),
+    ],
+)
 def test_anything_that_changes_results_changes_the_key(change):
     assert change(PipelineConfig()).key() != PipelineConfig().key()
 
 
 def test_round_trip_and_shorthand_forms():
-    config = PipelineConfig.from_dict({"ner": "spacy", "entailment": None, "grounding": "off",
-                                       "expression": {"backend": "causal_lm", "options": {"model": "x"}},
-                                       "groundable_threshold": 0.4})
+    config = PipelineConfig.from_dict(
+        {
+            "ner": "spacy",
+            "entailment": None,
+            "grounding": "off",
+            "expression": {"backend": "causal_lm", "options": {"model": "x"}},
+            "groundable_threshold": 0.4,
+        }
+    )
     assert config.ner == StageConfig("spacy") and config.entailment is None and config.grounding is None
     assert config.segmentation == StageConfig("mobile_sam")  # unspecified -> default
     assert PipelineConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
@@ -83,7 +94,8 @@ def test_the_backend_table_names_what_each_module_registers():
         "found = {stage: registry.available(stage) for stage in registry.STAGES}\n"
         "print(json.dumps([listed, found]))\n"
     )
-    listed, found = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                              check=True).stdout)
+    listed, found = json.loads(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    )
     assert listed == found
     assert listed["segmentation"] == ["mobile_sam", "sam"]

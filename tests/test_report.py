@@ -8,10 +8,10 @@ from io import BytesIO
 
 from click.testing import CliRunner
 from PIL import Image
-from tests.helpers.storage import make_post
 
 from groundlens.cli import cli
 from groundlens.storage import Store
+from tests.helpers.storage import make_post
 
 
 class Page(HTMLParser):

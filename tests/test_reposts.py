@@ -22,8 +22,8 @@ from groundlens.core.ingest.x_api import search_recent
 from groundlens.core.jobs.runner import JobRunner
 from groundlens.core.pipeline.config import PipelineConfig, StageConfig
 from groundlens.core.settings import Settings
-from groundlens.storage import QueryError, Store
 from groundlens.records import Media, Post
+from groundlens.storage import QueryError, Store
 from tests.helpers.reposts import (
     ORIGINAL,
     PHOTO,
@@ -39,18 +39,6 @@ from tests.helpers.reposts import (
 from tests.helpers.x_api import serve
 
 COLLECTION = Path(__file__).parent / "fixtures" / "ingest" / "twarc2" / "collection.jsonl"
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def wave_store(tmp_path: Path, retweets: int = 30) -> Store:
@@ -69,10 +57,6 @@ def processed_wave(tmp_path: Path, retweets: int) -> Store:
     store.claim("cfg", "w", 10)
     store.save_result(by_native(store, "1").id, "cfg", durant(store, "1"), None)
     return store
-
-
-
-
 
 
 # --- readers ---------------------------------------------------------------------------------------
@@ -141,12 +125,24 @@ def test_a_retweet_whose_original_is_missing_from_includes_keeps_its_text_and_li
 
 def test_twarc2_flatten_lines_read_the_inlined_original(tmp_path):
     long_text = ORIGINAL + ". " + ORIGINAL  # over 280 characters: X sends the whole text as note_tweet
-    original = {**original_tweet(), "author": {"id": "10", "username": "nba"}, "note_tweet": {"text": long_text},
-                "attachments": {"media_keys": ["3_900"], "media": [PHOTO]}}
-    flat_retweet = {**retweet("7", 3), "author": {"id": "20", "username": "fan"},
-                    "referenced_tweets": [{"type": "retweeted", **original}], "__twarc": {"version": "2.14.0"}}
-    flat_lonely = {**retweet("8", 3, original="404"), "author": {"id": "20", "username": "fan"},
-                   "referenced_tweets": [{"type": "retweeted", "id": "404"}], "__twarc": {"version": "2.14.0"}}
+    original = {
+        **original_tweet(),
+        "author": {"id": "10", "username": "nba"},
+        "note_tweet": {"text": long_text},
+        "attachments": {"media_keys": ["3_900"], "media": [PHOTO]},
+    }
+    flat_retweet = {
+        **retweet("7", 3),
+        "author": {"id": "20", "username": "fan"},
+        "referenced_tweets": [{"type": "retweeted", **original}],
+        "__twarc": {"version": "2.14.0"},
+    }
+    flat_lonely = {
+        **retweet("8", 3, original="404"),
+        "author": {"id": "20", "username": "fan"},
+        "referenced_tweets": [{"type": "retweeted", "id": "404"}],
+        "__twarc": {"version": "2.14.0"},
+    }
     path = tmp_path / "flat.jsonl"
     path.write_text(json.dumps(flat_retweet) + "\n" + json.dumps(flat_lonely) + "\n")
     store = Store.open(tmp_path / "f.db")
@@ -161,11 +157,22 @@ def test_twarc2_flatten_lines_read_the_inlined_original(tmp_path):
 def test_v1_retweets_truncated_tweets_and_v2_copies_of_one_tweet(tmp_path):
     """twarc files mixing v1.1 and v2 objects: one post per tweet; v1.1 texts whole."""
     user = {"id_str": "10", "screen_name": "nba"}
-    v1_original = {"id_str": "1", "created_at": "Fri Mar 01 10:00:00 +0000 2024", "user": user, "truncated": True,
-                   "text": ORIGINAL[:117] + "\u2026 https://t.co/a", "extended_tweet": {"full_text": ORIGINAL}}
-    v1_retweet = {"id_str": "11", "created_at": "Sat Mar 02 10:00:00 +0000 2024", "truncated": False,
-                  "user": {"id_str": "20", "screen_name": "fan"}, "text": cut(ORIGINAL, "nba"),
-                  "retweeted_status": v1_original}
+    v1_original = {
+        "id_str": "1",
+        "created_at": "Fri Mar 01 10:00:00 +0000 2024",
+        "user": user,
+        "truncated": True,
+        "text": ORIGINAL[:117] + "\u2026 https://t.co/a",
+        "extended_tweet": {"full_text": ORIGINAL},
+    }
+    v1_retweet = {
+        "id_str": "11",
+        "created_at": "Sat Mar 02 10:00:00 +0000 2024",
+        "truncated": False,
+        "user": {"id_str": "20", "screen_name": "fan"},
+        "text": cut(ORIGINAL, "nba"),
+        "retweeted_status": v1_original,
+    }
     v2_copy = page([tweet("1", ORIGINAL, 1, author="10")], [])
     path = tmp_path / "mixed.jsonl"
     path.write_text("\n".join(json.dumps(o) for o in (v1_original, v1_retweet, v2_copy)) + "\n")
@@ -181,10 +188,20 @@ def test_v1_retweets_truncated_tweets_and_v2_copies_of_one_tweet(tmp_path):
 def test_archive_retweets_and_pre_2019_archives_without_the_tweet_wrapper(tmp_path):
     archive = tmp_path / "archive" / "data"
     archive.mkdir(parents=True)
-    old = [{"id_str": "31", "full_text": "Old archive post from Paris", "created_at": "Mon Jan 01 10:00:00 +0000 2018"},
-           {"id_str": "32", "full_text": cut(ORIGINAL, "nba"), "created_at": "Mon Jan 01 11:00:00 +0000 2018",
-            "retweeted_status": {"id_str": "1", "full_text": ORIGINAL, "user": {"screen_name": "nba"},
-                                 "created_at": "Mon Jan 01 09:00:00 +0000 2018"}}]
+    old = [
+        {"id_str": "31", "full_text": "Old archive post from Paris", "created_at": "Mon Jan 01 10:00:00 +0000 2018"},
+        {
+            "id_str": "32",
+            "full_text": cut(ORIGINAL, "nba"),
+            "created_at": "Mon Jan 01 11:00:00 +0000 2018",
+            "retweeted_status": {
+                "id_str": "1",
+                "full_text": ORIGINAL,
+                "user": {"screen_name": "nba"},
+                "created_at": "Mon Jan 01 09:00:00 +0000 2018",
+            },
+        },
+    ]
     (archive / "tweet.js").write_text("window.YTD.tweet.part0 = " + json.dumps(old))
     (archive / "account.js").write_text('window.YTD.account.part0 = [{"account": {"username": "me"}}]')
     store = Store.open(tmp_path / "a.db")
@@ -200,7 +217,8 @@ def test_other_archive_files_get_one_message_naming_what_they_hold(tmp_path):
     likes.write_text("window.YTD.like.part0 = " + json.dumps([{"like": {"tweetId": str(i)}} for i in range(30)]))
     report = import_paths(Store.open(tmp_path / "l.db"), [likes], download=False)
     assert [(e.location, e.reason) for e in report.errors] == [
-        (f"{likes} [item 0]", "this file holds 'like' entries, no 'tweet' object (30 skipped)")]
+        (f"{likes} [item 0]", "this file holds 'like' entries, no 'tweet' object (30 skipped)")
+    ]
 
 
 def test_excel_sep_line_names_the_delimiter(tmp_path):
@@ -213,15 +231,43 @@ def test_excel_sep_line_names_the_delimiter(tmp_path):
     assert [(e.location, e.reason) for e in report.errors] == [(f"{path}:5", "row has 4 fields, the header has 3")]
 
 
-@pytest.mark.parametrize("name, lines, kind", [
-    ("users.jsonl", [{"data": [{"id": "1", "name": "NBA", "username": "nba"}] * 3}] * 2, "user"),
-    ("followers_flat.jsonl", [{"id": "1", "name": "NBA", "username": "nba", "__twarc": {}}] * 4, "user"),
-    ("counts.jsonl", [{"data": [{"end": "2024-03-02T00:00:00.000Z", "start": "2024-03-01T00:00:00.000Z",
-                                 "tweet_count": 5}], "meta": {"total_tweet_count": 5}}], "tweet count"),
-    ("lists.jsonl", [{"data": [{"id": "9", "name": "hoops", "member_count": 3, "follower_count": 1}]}], "list"),
-    ("jobs.jsonl", [{"data": [{"id": "5", "type": "tweets", "status": "complete", "resumable": False,
-                               "upload_url": "https://storage.googleapis.com/u"}]}], "compliance job"),
-])
+@pytest.mark.parametrize(
+    "name, lines, kind",
+    [
+        ("users.jsonl", [{"data": [{"id": "1", "name": "NBA", "username": "nba"}] * 3}] * 2, "user"),
+        ("followers_flat.jsonl", [{"id": "1", "name": "NBA", "username": "nba", "__twarc": {}}] * 4, "user"),
+        (
+            "counts.jsonl",
+            [
+                {
+                    "data": [
+                        {"end": "2024-03-02T00:00:00.000Z", "start": "2024-03-01T00:00:00.000Z", "tweet_count": 5}
+                    ],
+                    "meta": {"total_tweet_count": 5},
+                }
+            ],
+            "tweet count",
+        ),
+        ("lists.jsonl", [{"data": [{"id": "9", "name": "hoops", "member_count": 3, "follower_count": 1}]}], "list"),
+        (
+            "jobs.jsonl",
+            [
+                {
+                    "data": [
+                        {
+                            "id": "5",
+                            "type": "tweets",
+                            "status": "complete",
+                            "resumable": False,
+                            "upload_url": "https://storage.googleapis.com/u",
+                        }
+                    ]
+                }
+            ],
+            "compliance job",
+        ),
+    ],
+)
 def test_files_of_other_twarc2_objects_get_one_message_naming_them(tmp_path, name, lines, kind):
     path = tmp_path / name
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
@@ -259,7 +305,9 @@ def test_a_retweet_wave_costs_one_pipeline_run(tmp_path):
         post = by_native(store, str(100 + i))
         found = store.entities_for_post(post.id)
         assert [(e.start, e.end, e.text, e.type, e.score) for e in found] == [
-            (0, 12, "Kevin Durant", "PER", 0.9), (43, 51, "Brooklyn", "LOC", 0.8)]
+            (0, 12, "Kevin Durant", "PER", 0.9),
+            (43, 51, "Brooklyn", "LOC", 0.8),
+        ]
         assert found[0].regions[0].box == (1, 2, 30, 40) and found[0].regions[0].media_id == post.media[0].id
 
 
@@ -271,8 +319,10 @@ def test_reprocessing_the_original_updates_every_retweet(tmp_path):
     assert {f.error for f in store.failed_jobs("cfg")} == {"the image could not be read"}
     kept = [(e.start, e.end, e.text) for e in store.entities_for_post(original.id)]
     assert kept  # a failed re-run keeps the earlier result (never replaced by a failure)...
-    assert all([(e.start, e.end, e.text) for e in store.entities_for_post(by_native(store, str(100 + i)).id)]
-               == kept for i in range(3))  # ...and so do the retweets that share it
+    assert all(
+        [(e.start, e.end, e.text) for e in store.entities_for_post(by_native(store, str(100 + i)).id)] == kept
+        for i in range(3)
+    )  # ...and so do the retweets that share it
     assert store.retry_failed("cfg") == 4
     assert store.claim("cfg", "w", 10) == [original.id]
     store.save_result(original.id, "cfg", durant(store, "1"), None)
@@ -308,16 +358,24 @@ def test_counting_choice_changes_trends_and_entity_pages(tmp_path):
     first, stop = datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 3, 5, tzinfo=UTC)
     originals = store.mention_series(["Kevin Durant"], bucket="day", start=first, end=stop)
     everything = store.mention_series(["Kevin Durant"], bucket="day", start=first, end=stop, include_retweets=True)
-    assert [(p.bucket, p.count) for p in originals] == [(date(2024, 3, 1), 1), (date(2024, 3, 2), 0),
-                                                        (date(2024, 3, 3), 0), (date(2024, 3, 4), 0)]
+    assert [(p.bucket, p.count) for p in originals] == [
+        (date(2024, 3, 1), 1),
+        (date(2024, 3, 2), 0),
+        (date(2024, 3, 3), 0),
+        (date(2024, 3, 4), 0),
+    ]
     assert [p.count for p in everything] == [1, 2, 2, 2]
     assert [(c.name, c.count) for c in store.top_entities()] == [("Brooklyn", 1), ("Kevin Durant", 1)]
     assert [(c.name, c.count) for c in store.top_entities(include_retweets=True)] == [
-        ("Brooklyn", 7), ("Kevin Durant", 7)]
+        ("Brooklyn", 7),
+        ("Kevin Durant", 7),
+    ]
     assert [p.count for p in store.mention_series(types=["PER"], bucket="week", include_retweets=True)] == [5, 2]
     assert [p.count for p in store.mention_series(types=["PER"], bucket="week")] == [1]  # the week of March 1
-    assert (store.entity_profile("Kevin Durant").posts, store.entity_profile("Kevin Durant", include_retweets=True)
-            .posts) == (1, 7)
+    assert (
+        store.entity_profile("Kevin Durant").posts,
+        store.entity_profile("Kevin Durant", include_retweets=True).posts,
+    ) == (1, 7)
     assert [c.count for c in store.cooccurring("Kevin Durant")] == [1]
     assert [c.count for c in store.cooccurring("Kevin Durant", include_retweets=True)] == [7]
 
@@ -329,8 +387,9 @@ def test_cli_trends_count_option(tmp_path):
     (data / "wave.db").rename(data / "groundlens.db")
 
     def top(*options: str) -> str:
-        result = CliRunner().invoke(cli, ["--data-dir", str(data), "trends", "--top", "3", *options],
-                                    env={"COLUMNS": "200"})
+        result = CliRunner().invoke(
+            cli, ["--data-dir", str(data), "trends", "--top", "3", *options], env={"COLUMNS": "200"}
+        )
         assert result.exit_code == 0, result.output
         return " ".join(result.output.split())  # rich wraps titles to the table's width
 
@@ -345,8 +404,9 @@ def test_processing_the_collection_gives_every_retweet_its_originals_result(tmp_
     paths = AppPaths(data_dir=tmp_path / "data", models_dir=tmp_path / "models").ensure()
     with Store.open(paths.db_path) as store:
         assert import_paths(store, [COLLECTION], download=False).ok
-    config = PipelineConfig(ner=StageConfig("spacy"), expression=StageConfig("template"), entailment=None,
-                            grounding=None, segmentation=None)
+    config = PipelineConfig(
+        ner=StageConfig("spacy"), expression=StageConfig("template"), entailment=None, grounding=None, segmentation=None
+    )
     state = JobRunner(paths, Settings(pipeline=config, batch_size=16)).start().wait(600)
     assert (state.state, state.done, state.total, state.failed) == ("finished", 164, 164, 0), state.message
     with Store.open(paths.db_path) as store:
@@ -358,8 +418,9 @@ def test_processing_the_collection_gives_every_retweet_its_originals_result(tmp_
             if original is None:
                 continue
             mine, theirs = store.entities_for_post(post.id), store.entities_for_post(original.id)
-            assert [(e.start, e.end, e.type, e.score) for e in mine] == [(e.start, e.end, e.type, e.score)
-                                                                         for e in theirs]
+            assert [(e.start, e.end, e.type, e.score) for e in mine] == [
+                (e.start, e.end, e.type, e.score) for e in theirs
+            ]
             shared += bool(mine)
         assert shared > 30  # most retweets mention something
         everything = sum(c.count for c in store.top_entities(limit=1000, include_retweets=True))

@@ -10,7 +10,13 @@ from click.testing import CliRunner
 
 from groundlens.cli import cli
 from groundlens.core.config import resolve_paths
-from groundlens.core.safe_output import OutputError, atomic_output, database_files, refuse_overwriting, write_text_atomic
+from groundlens.core.safe_output import (
+    OutputError,
+    atomic_output,
+    database_files,
+    refuse_overwriting,
+    write_text_atomic,
+)
 from groundlens.storage import Store
 from tests.helpers.storage import make_post
 
@@ -110,11 +116,16 @@ def test_eval_scores_past_hostile_prediction_lines(tmp_path):
     (dataset / "txt" / "dev.txt").write_text("IMGID:p1\nParis\tB-LOC\n\n")
     pred = tmp_path / "pred.jsonl"
     entity = {"text": "Paris", "start": 0, "end": 5, "type": "LOC", "groundable": False, "box": None}
-    pred.write_text("\n".join([
-        '{"id": "deep", "entities": ' + "[" * 100_000 + "]" * 100_000 + "}",
-        '{"id": ' + "9" * 5001 + ', "entities": []}',
-        json.dumps({"id": "p1", "error": None, "entities": [entity]}),
-    ]) + "\n")
+    pred.write_text(
+        "\n".join(
+            [
+                '{"id": "deep", "entities": ' + "[" * 100_000 + "]" * 100_000 + "}",
+                '{"id": ' + "9" * 5001 + ', "entities": []}',
+                json.dumps({"id": "p1", "error": None, "entities": [entity]}),
+            ]
+        )
+        + "\n"
+    )
     result = CliRunner().invoke(cli, ["eval", "--gold", str(dataset), "--pred", str(pred)])
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())

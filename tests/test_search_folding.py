@@ -27,11 +27,23 @@ POSTS = [
 ]
 # what an analyst types -> the post (index in POSTS) both searches must find
 QUERIES = [
-    ("obama", 0), ("ＯＢＡＭＡ", 0), ("Obama", 0),
-    ("cafe", 1), ("café", 1), ("CAFÉ", 1),
-    ("diyarbakir", 2), ("Diyarbakır", 2), ("DİYARBAKIR", 2), ("DIYARBAKIR", 2),
-    ("istanbul", 3), ("İstanbul", 3), ("ıstanbul", 3), ("ISTANBUL", 3),
-    ("strasse", 4), ("straße", 4), ("STRASSE", 4),
+    ("obama", 0),
+    ("ＯＢＡＭＡ", 0),
+    ("Obama", 0),
+    ("cafe", 1),
+    ("café", 1),
+    ("CAFÉ", 1),
+    ("diyarbakir", 2),
+    ("Diyarbakır", 2),
+    ("DİYARBAKIR", 2),
+    ("DIYARBAKIR", 2),
+    ("istanbul", 3),
+    ("İstanbul", 3),
+    ("ıstanbul", 3),
+    ("ISTANBUL", 3),
+    ("strasse", 4),
+    ("straße", 4),
+    ("STRASSE", 4),
 ]
 
 
@@ -83,8 +95,10 @@ def _database_with_old_keys(path):
     migrate(conn, target=1)
     rows = [(i + 1, text, name, kind) for i, (text, name, kind) in enumerate(POSTS)]
     for post_id, text, name, kind in rows:
-        conn.execute("INSERT INTO posts (id, source, native_id, created_at, text) VALUES (?, 'x', ?, 1704888000, ?)",
-                     (post_id, str(post_id - 1), text))
+        conn.execute(
+            "INSERT INTO posts (id, source, native_id, created_at, text) VALUES (?, 'x', ?, 1704888000, ?)",
+            (post_id, str(post_id - 1), text),
+        )
         start = text.index(name)
         old_key = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
         for origin in ("pred", "gold"):
@@ -119,8 +133,9 @@ def test_migration_recomputes_old_entity_keys_and_the_post_index(tmp_path):
 def data_dir(tmp_path):
     paths = resolve_paths(tmp_path / "data").ensure()
     with Store.open(paths.db_path) as store:
-        store.upsert_posts([make_post("1", "Obama meets Trump"), make_post("2", "Trump rally"),
-                            make_post("3", "Obama library")])
+        store.upsert_posts(
+            [make_post("1", "Obama meets Trump"), make_post("2", "Trump rally"), make_post("3", "Obama library")]
+        )
     return paths
 
 

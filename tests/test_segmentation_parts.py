@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 import subprocess
-from pathlib import Path
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +19,9 @@ from groundlens.core.pipeline.segmentation.transforms import ResizeLongestSide
 
 def run_probe(code: str) -> None:
     """Run `code` in a fresh interpreter, so that what it imports is not hidden by earlier tests."""
-    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
 
 

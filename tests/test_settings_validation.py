@@ -14,8 +14,6 @@ from click.testing import CliRunner
 
 from groundlens.cli import cli
 from groundlens.core.config import resolve_paths
-from groundlens.core.settings import Settings, SettingsError
-from groundlens.core.jobs.runner import JobRunner
 from groundlens.core.safe_output import describe_write_error
 from groundlens.core.settings import Settings, SettingsError
 from groundlens.storage import Store
@@ -79,13 +77,16 @@ def test_a_model_path_that_does_not_exist_is_called_missing_not_an_invalid_hub_i
         assert "repo" not in said.lower()  # not the hub client's "Repo id must be..." message
     result, said = run(data_dir, "process", "--ner", "transformers", "-O", "ner.model=./no/such/ner")
     assert result.exit_code == 1 and "pipeline.ner: transformers: option 'model': no/such/ner does not exist" in said
-    result, said = run(data_dir, "process", "--grounding", "owlv2", "-O", "grounding.model=x", "-O", "grounding.modle=1")
+    result, said = run(
+        data_dir, "process", "--grounding", "owlv2", "-O", "grounding.model=x", "-O", "grounding.modle=1"
+    )
     assert result.exit_code == 1 and "owlv2 has no option 'modle' (its options: model, threshold)" in said
 
 
 def test_an_option_of_the_wrong_kind_is_a_settings_error_not_a_crash(data_dir):
-    data_dir.settings_file.write_text(json.dumps({"pipeline": {"segmentation": {"backend": "mobile_sam",
-                                                                                "options": {"checkpoint": 5}}}}))
+    data_dir.settings_file.write_text(
+        json.dumps({"pipeline": {"segmentation": {"backend": "mobile_sam", "options": {"checkpoint": 5}}}})
+    )
     result, said = run(data_dir, "process")
     assert result.exit_code == 1 and "Traceback" not in result.output, said
     assert "pipeline.segmentation: mobile_sam: an option has the wrong type" in said
@@ -93,9 +94,13 @@ def test_an_option_of_the_wrong_kind_is_a_settings_error_not_a_crash(data_dir):
 
 def test_settings_validate_accepts_what_can_run_and_names_the_stage_otherwise():
     assert Settings().validate() == Settings()
-    hub = Settings(pipeline=Settings().pipeline.with_stage("grounding", {"backend": "owlv2", "options": {"model": "a/b"}}))
+    hub = Settings(
+        pipeline=Settings().pipeline.with_stage("grounding", {"backend": "owlv2", "options": {"model": "a/b"}})
+    )
     assert hub.validate() is hub  # a hub id can only be checked by loading it
-    sam = Settings(pipeline=Settings().pipeline.with_stage("segmentation", {"backend": "sam", "options": {"variant": "vit_x"}}))
+    sam = Settings(
+        pipeline=Settings().pipeline.with_stage("segmentation", {"backend": "sam", "options": {"variant": "vit_x"}})
+    )
     with pytest.raises(SettingsError, match=re.escape("pipeline.segmentation: sam: unknown SAM variant 'vit_x'")):
         sam.validate()
 

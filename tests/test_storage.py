@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from groundlens.storage import SCHEMA_VERSION, SchemaError, Store
 from groundlens.records import Entity, Media, Post, Region
+from groundlens.storage import SCHEMA_VERSION, SchemaError, Store
 from groundlens.storage.schema import migrate
 from tests.helpers.storage import fts_matches_posts, make_post, mention, open_store, outside, scalar
 
@@ -48,8 +48,13 @@ def test_full_text_index_follows_inserts_edits_and_deletes_exactly(tmp_path, sta
     conn.close()
     store = Store.open(path)
     store.upsert_posts([make_post(str(i), f"post {i} about Paris") for i in range(50)], batch_size=20)
-    store.upsert_posts([make_post("3", "now about Rome"), make_post("4", "post 4 about Paris"),
-                        make_post("99", "a new one about Oslo")])
+    store.upsert_posts(
+        [
+            make_post("3", "now about Rome"),
+            make_post("4", "post 4 about Paris"),
+            make_post("99", "a new one about Oslo"),
+        ]
+    )
     assert fts_matches_posts(store.path)
     assert (store.count_matching("paris"), store.count_matching("rome"), store.count_matching("oslo")) == (49, 1, 1)
     with outside(store.path) as conn:
@@ -75,7 +80,11 @@ def test_post_round_trip_keeps_metadata_and_raw_payload(tmp_path):
     store.upsert_posts([post])
     stored = store.get_post(post.id)
     assert (stored.source, stored.native_id, stored.author, stored.lang, stored.url) == (
-        "twitter", "9", "@someone", "en", "https://x/9",
+        "twitter",
+        "9",
+        "@someone",
+        "en",
+        "https://x/9",
     )
     assert stored.raw == {"id": "9", "n": [1, 2]}
     assert stored.created_at == datetime(2024, 1, 10, 12, tzinfo=UTC)
@@ -151,13 +160,24 @@ def test_save_result_replaces_predictions_and_regions(tmp_path):
     post = make_post("1", "Kevin Durant at the Warriors game", image="https://img/kd.jpg")
     store.upsert_posts([post])
     rle = {"size": [4, 6], "counts": b"3;2N0"}
-    kd = mention(post, "Kevin Durant", "PER", score=0.98, groundable=True, groundable_score=0.8,
-                 expression="Kevin Durant, the basketball player", model_version="ner-1",
-                 regions=[Region((1, 2, 30, 40), 0.9, rle, 12)])
+    kd = mention(
+        post,
+        "Kevin Durant",
+        "PER",
+        score=0.98,
+        groundable=True,
+        groundable_score=0.8,
+        expression="Kevin Durant, the basketball player",
+        model_version="ner-1",
+        regions=[Region((1, 2, 30, 40), 0.9, rle, 12)],
+    )
     store.save_result(post.id, "cfg", [kd, mention(post, "Warriors", "ORG", groundable=False)], None)
     (stored, warriors) = store.entities_for_post(post.id)
     assert (stored.norm, stored.score, stored.groundable, stored.expression) == (
-        "kevin durant", 0.98, True, "Kevin Durant, the basketball player",
+        "kevin durant",
+        0.98,
+        True,
+        "Kevin Durant, the basketball player",
     )
     assert stored.regions == [
         Region((1.0, 2.0, 30.0, 40.0), 0.9, {"size": [4, 6], "counts": "3;2N0"}, 12, post.media[0].id)

@@ -7,9 +7,9 @@ import sqlite3
 
 import pytest
 
+from groundlens.records import Evidence, ImageFindings, ImageObject, ImageText, Region
 from groundlens.storage import QueryError, Store
 from groundlens.storage.db import connect
-from groundlens.records import Evidence, ImageFindings, ImageObject, ImageText, Region
 from groundlens.storage.schema import migrate
 from tests.helpers.storage import fts_matches_posts, make_post, mention, open_store
 
@@ -27,12 +27,20 @@ def _save(store: Store, post, entities, texts=(), objects=(), key="cfg"):
 def test_verdict_evidence_ocr_and_unidentified_people_round_trip(tmp_path):
     store = open_store(tmp_path)
     post = _photo_post(store, "1", "NASA and Barack Obama at the space center")
-    evidence = [Evidence("ocr", "read 'NASA' in the image", 0.97, (10.0, 20.0, 60.0, 40.0)),
-                Evidence("prior", "the text suggests an organisation shown in the photo", 0.61)]
-    nasa = mention(post, "NASA", "ORG", verdict="in_image", evidence=evidence,
-                   regions=[Region((10.0, 20.0, 60.0, 40.0), 0.97)])
-    obama = mention(post, "Barack Obama", "PER", verdict="probably",
-                    evidence=[Evidence("person", "1 person detected, not identified", 0.88)])
+    evidence = [
+        Evidence("ocr", "read 'NASA' in the image", 0.97, (10.0, 20.0, 60.0, 40.0)),
+        Evidence("prior", "the text suggests an organisation shown in the photo", 0.61),
+    ]
+    nasa = mention(
+        post, "NASA", "ORG", verdict="in_image", evidence=evidence, regions=[Region((10.0, 20.0, 60.0, 40.0), 0.97)]
+    )
+    obama = mention(
+        post,
+        "Barack Obama",
+        "PER",
+        verdict="probably",
+        evidence=[Evidence("person", "1 person detected, not identified", 0.88)],
+    )
     person = ImageObject("person", (100.0, 10.0, 300.0, 400.0), 0.88, ("Barack Obama",))
     _save(store, post, [nasa, obama], [ImageText("NASA", (10.0, 20.0, 60.0, 40.0), 0.97)], [person])
 
@@ -113,10 +121,16 @@ def test_exports_carry_verdicts_evidence_and_what_the_image_showed(tmp_path):
 
     store = open_store(tmp_path)
     post = _photo_post(store, "1", "NASA rocket")
-    nasa = mention(post, "NASA", "ORG", verdict="in_image",
-                   evidence=[Evidence("ocr", "read 'NASA' in the image", 0.97)])
-    _save(store, post, [nasa], [ImageText("NASA", (1.0, 2.0, 3.0, 4.0), 0.97)],
-          [ImageObject("person", (5.0, 6.0, 7.0, 8.0), 0.5, ("Elon Musk",))])
+    nasa = mention(
+        post, "NASA", "ORG", verdict="in_image", evidence=[Evidence("ocr", "read 'NASA' in the image", 0.97)]
+    )
+    _save(
+        store,
+        post,
+        [nasa],
+        [ImageText("NASA", (1.0, 2.0, 3.0, 4.0), 0.97)],
+        [ImageObject("person", (5.0, 6.0, 7.0, 8.0), 0.5, ("Elon Musk",))],
+    )
 
     with open(tmp_path / "out.jsonl", "w", encoding="utf-8", newline="") as handle:
         write(store, handle, "jsonl", None)

@@ -17,23 +17,47 @@ def corpus(tmp_path):
     """Six posts; returns (store, {native_id: post id})."""
     store = open_store(tmp_path)
     posts = [
-        make_post("kd", "Kevin Durant joins the Golden State Warriors", "2024-01-05", author="@NBAnews",
-                  lang="en", image="https://img/kd.jpg"),
+        make_post(
+            "kd",
+            "Kevin Durant joins the Golden State Warriors",
+            "2024-01-05",
+            author="@NBAnews",
+            lang="en",
+            image="https://img/kd.jpg",
+        ),
         make_post("paris", "Trump lands in Paris for the summit", "2024-01-20", author="Reporter", lang="en"),
-        make_post("rome", "Pope Francis speaks in Rome", "2024-02-03", source="mastodon", lang="it",
-                  image="https://img/rome.jpg"),
+        make_post(
+            "rome",
+            "Pope Francis speaks in Rome",
+            "2024-02-03",
+            source="mastodon",
+            lang="it",
+            image="https://img/rome.jpg",
+        ),
         make_post("near", "near the stadium, warriors fans wait", "2024-02-15", lang="en"),
         make_post("durant2", "Durant scores 40 against Boston", "2024-03-01", author="nbanews", lang="en"),
         make_post("plain", "nothing to see here", None),
     ]
     store.upsert_posts(posts)
     kd, paris, rome, near, durant2, _ = posts
-    store.save_result(kd.id, "cfg", [mention(kd, "Kevin Durant", "PER", groundable=True),
-                                     mention(kd, "Golden State Warriors", "ORG", groundable=False)], None)
-    store.save_result(paris.id, "cfg", [mention(paris, "Trump", "PER", groundable=False),
-                                        mention(paris, "Paris", "LOC", groundable=True)], None)
-    store.save_result(rome.id, "cfg", [mention(rome, "Pope Francis", "PER", groundable=True),
-                                       mention(rome, "Rome", "LOC")], None)
+    store.save_result(
+        kd.id,
+        "cfg",
+        [
+            mention(kd, "Kevin Durant", "PER", groundable=True),
+            mention(kd, "Golden State Warriors", "ORG", groundable=False),
+        ],
+        None,
+    )
+    store.save_result(
+        paris.id,
+        "cfg",
+        [mention(paris, "Trump", "PER", groundable=False), mention(paris, "Paris", "LOC", groundable=True)],
+        None,
+    )
+    store.save_result(
+        rome.id, "cfg", [mention(rome, "Pope Francis", "PER", groundable=True), mention(rome, "Rome", "LOC")], None
+    )
     store.save_result(durant2.id, "cfg", [mention(durant2, "Durant", "PER"), mention(durant2, "Boston", "ORG")], None)
     store.add_gold_entities(near.id, [mention(near, "warriors", "ORG")])
     return store, {post.native_id: post.id for post in posts}

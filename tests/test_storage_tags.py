@@ -4,10 +4,10 @@ bad names and cycles refused with a reason, deletes that leave the trends and th
 from __future__ import annotations
 
 import pytest
-from tests.helpers.storage import make_post, mention, open_store
 
 from groundlens.storage import QueryError
 from groundlens.storage.selection import PostSelection
+from tests.helpers.storage import make_post, mention, open_store
 
 
 @pytest.fixture
@@ -21,8 +21,9 @@ def store(tmp_path):
     ]
     store.upsert_posts(posts)
     for post in posts:
-        store.save_result(post.id, "cfg", [mention(post, "Valencia" if "Valencia" in post.text else "Athens", "LOC")],
-                          None)  # fmt: skip
+        store.save_result(
+            post.id, "cfg", [mention(post, "Valencia" if "Valencia" in post.text else "Athens", "LOC")], None
+        )
     yield store
     store.close()
 
@@ -42,7 +43,9 @@ def test_tags_filter_posts_without_case_and_can_be_excluded_or_ored(store):
     assert ids(store, 'tag:disaster OR tag:"to check"') == {"flood1", "flood2", "fire"}
     assert [(t.name, t.posts) for t in store.tag_counts()] == [("disaster", 1), ("To Check", 2)]
     assert store.tags_of_posts([by_native["flood1"], by_native["match"]]) == {
-        by_native["flood1"]: ["To Check"], by_native["match"]: []}  # fmt: skip
+        by_native["flood1"]: ["To Check"],
+        by_native["match"]: [],
+    }
     assert store.untag_posts([by_native["flood2"]], "to check") == 1
     assert ids(store, 'tag:"to check"') == {"flood1"}
     assert ids(store, "tag:nosuchtag") == set()

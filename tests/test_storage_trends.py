@@ -11,7 +11,7 @@ import pytest
 
 from groundlens.storage import entity_search
 from groundlens.storage.query import parse_query
-from tests.helpers.storage import make_post, mention, open_store, outside, scalar
+from tests.helpers.storage import make_post, mention, open_store, outside
 
 # (native id, day or None, text, [(surface, type)])
 CORPUS = [
@@ -50,9 +50,19 @@ def series(points):
 def test_daily_series_per_entity_is_dense_between_first_and_last_mention(trends):
     store, _ = trends
     got = series(store.mention_series(["Obama"]))
-    assert got == {"obama": [("2024-01-01", 1), ("2024-01-02", 1), ("2024-01-03", 1), ("2024-01-04", 0),
-                             ("2024-01-05", 0), ("2024-01-06", 0), ("2024-01-07", 0), ("2024-01-08", 0),
-                             ("2024-01-09", 1)]}
+    assert got == {
+        "obama": [
+            ("2024-01-01", 1),
+            ("2024-01-02", 1),
+            ("2024-01-03", 1),
+            ("2024-01-04", 0),
+            ("2024-01-05", 0),
+            ("2024-01-06", 0),
+            ("2024-01-07", 0),
+            ("2024-01-08", 0),
+            ("2024-01-09", 1),
+        ]
+    }
 
 
 def test_weekly_series_per_entity_and_type_filter(trends):
@@ -77,11 +87,13 @@ def test_series_per_type_over_a_date_range(trends):
         "OTHER": [("2024-01-01", 0), ("2024-01-02", 0)],
     }
     assert series(store.mention_series(types=["OTHER"])) == {}  # the only OTHER mention is gold
-    with_gold = series(store.mention_series(types=["OTHER", "PER"], start=date(2024, 1, 2), end=date(2024, 1, 3),
-                                            include_gold=True))
+    with_gold = series(
+        store.mention_series(types=["OTHER", "PER"], start=date(2024, 1, 2), end=date(2024, 1, 3), include_gold=True)
+    )
     assert with_gold == {"OTHER": [("2024-01-02", 0)], "PER": [("2024-01-02", 2)]}
-    assert series(store.mention_series(types=["OTHER"], start=date(2024, 1, 15), end=date(2024, 1, 16),
-                                       include_gold=True)) == {"OTHER": [("2024-01-15", 1)]}
+    assert series(
+        store.mention_series(types=["OTHER"], start=date(2024, 1, 15), end=date(2024, 1, 16), include_gold=True)
+    ) == {"OTHER": [("2024-01-15", 1)]}
     with pytest.raises(ValueError):
         store.mention_series(types=["MISC"])
     with pytest.raises(ValueError):
@@ -93,16 +105,21 @@ def test_top_entities_in_windows_and_by_type(trends):
     ranked = [(c.norm, c.name, c.type, c.count) for c in store.top_entities()]  # all time: undated p7 counts
     assert ranked == [("obama", "Obama", "PER", 5), ("berlin", "Berlin", "LOC", 4), ("merkel", "Merkel", "PER", 3)]
     assert [(c.norm, c.count) for c in store.top_entities(start=date(2024, 1, 8))] == [
-        ("berlin", 2), ("merkel", 1), ("obama", 1),
+        ("berlin", 2),
+        ("merkel", 1),
+        ("obama", 1),
     ]
     assert [(c.norm, c.count) for c in store.top_entities(end=date(2024, 1, 2))] == [
-        ("berlin", 1), ("merkel", 1), ("obama", 1),
+        ("berlin", 1),
+        ("merkel", 1),
+        ("obama", 1),
     ]
     assert [(c.norm, c.count) for c in store.top_entities(type="PER", limit=1)] == [("obama", 5)]
     # windows where all-time leaders fall behind (the search must look beyond them)
     assert [(c.norm, c.count) for c in store.top_entities(start=date(2024, 1, 8), limit=1)] == [("berlin", 2)]
     assert [(c.norm, c.count) for c in store.top_entities(date(2024, 1, 9), date(2024, 1, 10), limit=2)] == [
-        ("merkel", 1), ("obama", 1),
+        ("merkel", 1),
+        ("obama", 1),
     ]
     assert [(c.norm, c.count) for c in store.top_entities(date(2024, 1, 7), date(2024, 1, 8), limit=1)] == [
         ("merkel", 1),
@@ -122,10 +139,15 @@ def test_undated_posts_count_in_the_all_time_ranking_only(tmp_path):
     assert [(c.norm, c.type, c.count) for c in store.top_entities()] == [("obama", "PER", 3), ("berlin", "LOC", 2)]
     assert [(c.norm, c.count) for c in store.top_entities(type="LOC")] == [("berlin", 2)]
     assert [(c.norm, c.count) for c in store.top_entities(start=date(2024, 1, 1))] == [("obama", 1)]
-    assert store.mention_series(["obama"]) and all(p.bucket == date(2024, 1, 2) for p in store.mention_series(["obama"]))
+    assert store.mention_series(["obama"]) and all(
+        p.bucket == date(2024, 1, 2) for p in store.mention_series(["obama"])
+    )
     everything = store.coverage()
     assert (everything.posts, everything.processed, everything.undated, everything.last_day) == (
-        4, 3, 3, date(2024, 1, 2),
+        4,
+        3,
+        3,
+        date(2024, 1, 2),
     )
     dated = store.coverage(start=date(2024, 1, 1), end=date(2024, 1, 3))
     assert (dated.posts, dated.processed, dated.share) == (1, 1, 1.0)
@@ -134,7 +156,8 @@ def test_undated_posts_count_in_the_all_time_ranking_only(tmp_path):
 def test_cooccurring_counts_shared_posts(trends):
     store, _ = trends
     assert [(c.norm, c.type, c.count) for c in store.cooccurring("Obama")] == [
-        ("berlin", "LOC", 2), ("merkel", "PER", 2),
+        ("berlin", "LOC", 2),
+        ("merkel", "PER", 2),
     ]
     assert [(c.norm, c.count) for c in store.cooccurring("obama", start=date(2024, 1, 5))] == [("merkel", 1)]
     assert [(c.norm, c.count) for c in store.cooccurring("obama", limit=1)] == [("berlin", 2)]
@@ -170,8 +193,20 @@ def test_aggregates_follow_replaced_results_and_changed_dates(trends):
 
 @pytest.mark.parametrize(
     "query",
-    ["obama", "berlin", "type:PER", "type:LOC,ORG", "-type:PER", "date:2024-01", "after:2024-01-08",
-     "ber* before:2024-01-10", "entity:obama", "merkel OR obama", "-merkel type:PER", "type:ORG date:2024-01-16"],
+    [
+        "obama",
+        "berlin",
+        "type:PER",
+        "type:LOC,ORG",
+        "-type:PER",
+        "date:2024-01",
+        "after:2024-01-08",
+        "ber* before:2024-01-10",
+        "entity:obama",
+        "merkel OR obama",
+        "-merkel type:PER",
+        "type:ORG date:2024-01-16",
+    ],
 )
 def test_entity_search_from_aggregates_equals_counting_mentions(trends, query):
     store, _ = trends

@@ -27,19 +27,12 @@ WORDS = [
 ]
 
 
-def write_gmner(
-    root: Path, split: str, posts: list[tuple[str, list[tuple[str, str]], list[str]]]
-) -> Path:
+def write_gmner(root: Path, split: str, posts: list[tuple[str, list[tuple[str, str]], list[str]]]) -> Path:
     """posts: (image id, [(word, tag)], names of the entities that have a box)."""
     (root / "txt").mkdir(parents=True, exist_ok=True)
     (root / "xml").mkdir(exist_ok=True)
-    blocks = [
-        "\n".join([f"IMGID:{image_id}"] + [f"{w}\t{t}" for w, t in words])
-        for image_id, words, _ in posts
-    ]
-    (root / "txt" / f"{split}.txt").write_text(
-        "\n\n".join(blocks) + "\n", encoding="utf-8"
-    )
+    blocks = ["\n".join([f"IMGID:{image_id}"] + [f"{w}\t{t}" for w, t in words]) for image_id, words, _ in posts]
+    (root / "txt" / f"{split}.txt").write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
     for image_id, _, boxed in posts:
         objects = "".join(
             f"<object><name>{name}</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>50</xmax>"
@@ -59,9 +52,7 @@ def sentence(rng: random.Random, name: list[tuple[str, str]]) -> list[tuple[str,
     return before + name + after
 
 
-def base_posts(
-    prefix: str, n: int, seed: int
-) -> list[tuple[str, list[tuple[str, str]], list[str]]]:
+def base_posts(prefix: str, n: int, seed: int) -> list[tuple[str, list[tuple[str, str]], list[str]]]:
     """People pictured, organisations not: "Jordan" is always a person here."""
     rng = random.Random(seed)
     people = [
@@ -78,17 +69,13 @@ def base_posts(
     return posts
 
 
-def corrected_posts(
-    n: int, seed: int
-) -> list[tuple[str, list[tuple[str, str]], list[str]]]:
+def corrected_posts(n: int, seed: int) -> list[tuple[str, list[tuple[str, str]], list[str]]]:
     """What an analyst corrected, again and again: "Jordan" is the country, and "Zorblax" (an
     organisation) is pictured, its logo boxed."""
     rng = random.Random(seed)
     posts = []
     for i in range(n):
-        words = sentence(rng, [("Jordan", "B-LOC")]) + sentence(
-            rng, [("Zorblax", "B-ORG")]
-        )
+        words = sentence(rng, [("Jordan", "B-LOC")]) + sentence(rng, [("Zorblax", "B-ORG")])
         posts.append((f"corr{i}", words, ["Zorblax"]))
     return posts
 
@@ -102,9 +89,7 @@ def folders(tmp_path) -> tuple[Path, Path]:
     return data, extra
 
 
-def test_a_groundability_correction_repeated_in_extra_data_moves_the_prior_on_an_unseen_post(
-    folders, tmp_path
-):
+def test_a_groundability_correction_repeated_in_extra_data_moves_the_prior_on_an_unseen_post(folders, tmp_path):
     from groundlens.cli import cli
     from groundlens.core.pipeline.entailment.prior import GroundabilityPrior
 
@@ -116,9 +101,7 @@ def test_a_groundability_correction_repeated_in_extra_data_moves_the_prior_on_an
         (tmp_path / "plain", []),
         (tmp_path / "with", ["--extra", str(extra)]),
     ):
-        result = runner.invoke(
-            cli, ["train-prior", "--data", str(data), "--out", str(out), *args]
-        )
+        result = runner.invoke(cli, ["train-prior", "--data", str(data), "--out", str(out), *args])
         assert result.exit_code == 0, result.output
     [before] = GroundabilityPrior.load(tmp_path / "plain").predict(text, zorblax)
     [after] = GroundabilityPrior.load(tmp_path / "with").predict(text, zorblax)
@@ -139,9 +122,7 @@ def test_extra_data_must_have_a_train_split_and_its_own_image_ids(folders, tmp_p
 
 
 @pytest.mark.slow
-def test_a_type_correction_repeated_in_extra_data_changes_the_recogniser_on_an_unseen_post(
-    folders, tmp_path
-):
+def test_a_type_correction_repeated_in_extra_data_changes_the_recogniser_on_an_unseen_post(folders, tmp_path):
     """A tiny encoder (one layer, random weights, the packaged tokenizer), a short fixed-seed training."""
     from transformers import AutoTokenizer, BertConfig, BertModel
 
@@ -180,26 +161,21 @@ def test_a_type_correction_repeated_in_extra_data_changes_the_recogniser_on_an_u
             extra=more,
         )
         train(config, log=lambda _: None)
-        [mentions] = TransformersRecognizer(
-            load_tagger(tmp_path / name), version="t"
-        ).recognize([text])
+        [mentions] = TransformersRecognizer(load_tagger(tmp_path / name), version="t").recognize([text])
         found[name] = {(m.text, m.type) for m in mentions}
     assert ("Jordan", "PER") in found["plain"]
     assert ("Jordan", "LOC") in found["with"]
-    assert "--extra" in (tmp_path / "with" / "MODEL_CARD.md").read_text(
-        encoding="utf-8"
-    )
+    assert "--extra" in (tmp_path / "with" / "MODEL_CARD.md").read_text(encoding="utf-8")
 
 
 def test_corrected_posts_export_as_gmner_training_data_that_train_prior_reads(tmp_path):
     """A type correction and a drawn box reach the exported CoNLL and VOC files; uncorrected posts stay out."""
-    from tests.helpers.storage import make_post, mention
-
     from groundlens.cli import cli
     from groundlens.core.config import resolve_paths
     from groundlens.core.datasets.gmner import dataset_paths, read_split
     from groundlens.storage import Store
     from groundlens.storage import corrections as fix
+    from tests.helpers.storage import make_post, mention
 
     data_dir = tmp_path / "data"
     with Store.open(resolve_paths(data_dir).ensure().db_path) as store:
@@ -209,18 +185,14 @@ def test_corrected_posts_export_as_gmner_training_data_that_train_prior_reads(tm
         ]
         store.upsert_posts(posts)
         found = [("Macron", "PER"), ("Paris", "ORG"), ("Merkel", "PER")]
-        store.save_result(
-            posts[0].id, "cfg", [mention(posts[0], s, k) for s, k in found], None
-        )
+        store.save_result(posts[0].id, "cfg", [mention(posts[0], s, k) for s, k in found], None)
         store.save_result(posts[1].id, "cfg", [mention(posts[1], "Trump", "PER")], None)
         shown = {e.text: e for e in store.entities_for_post(posts[0].id)}
         store.add_correction(fix.change_type(shown["Paris"], "LOC"))
         store.add_correction(fix.set_box(shown["Macron"], (10.0, 20.0, 60.0, 90.0)))
     out = tmp_path / "corrected"
     runner = CliRunner()
-    result = runner.invoke(
-        cli, ["--data-dir", str(data_dir), "export-training", str(out)]
-    )
+    result = runner.invoke(cli, ["--data-dir", str(data_dir), "export-training", str(out)])
     assert result.exit_code == 0, result.output
     [post] = read_split(*dataset_paths(out, "train"))
     assert post.image_id == "twitter-1" and post.tokens == [
@@ -236,12 +208,8 @@ def test_corrected_posts_export_as_gmner_training_data_that_train_prior_reads(tm
         "Paris": (),
         "Merkel": (),
     }
-    again = runner.invoke(
-        cli, ["--data-dir", str(data_dir), "export-training", str(out)]
-    )
-    assert (
-        again.exit_code != 0 and "already exists" in again.output
-    )  # never overwrites an export
+    again = runner.invoke(cli, ["--data-dir", str(data_dir), "export-training", str(out)])
+    assert again.exit_code != 0 and "already exists" in again.output  # never overwrites an export
     data = tmp_path / "gmner"
     write_gmner(data, "train", base_posts("t", 30, 1))
     write_gmner(data, "dev", base_posts("d", 10, 2))

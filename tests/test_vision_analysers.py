@@ -177,4 +177,3 @@ def test_same_photo_same_answer(nanodet):
 def test_ocr_of_a_banner_thin_or_tiny_image_reads_nothing_instead_of_failing(size):
     """rapidocr rounds a 4000x10 photo's short side to 0 px and raises ResizeImgError."""
     assert shared_analyser("rapidocr").read(Image.new("RGB", size, "white")) == []
-

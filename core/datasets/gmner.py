@@ -101,10 +101,12 @@ def read_conll(
             if line.startswith(IMGID_PREFIX):
                 if image_id is not None and tokens and not skipping:
                     yield image_id, tokens, tags
-                image_id, tokens, tags, skipping = line[len(IMGID_PREFIX):].strip(), [], [], False
+                image_id, tokens, tags, skipping = line[len(IMGID_PREFIX) :].strip(), [], [], False
                 if not is_plain_id(image_id):  # it names <id>.jpg and <id>.xml: no way out of the dataset
-                    bad_id = GmnerFormatError(f"{path}:{line_number}: image id {image_id!r} is not a plain file name"
-                                              " (no folders, '..' or absolute paths)")
+                    bad_id = GmnerFormatError(
+                        f"{path}:{line_number}: image id {image_id!r} is not a plain file name"
+                        " (no folders, '..' or absolute paths)"
+                    )
                     if on_error is None:
                         raise bad_id
                     on_error(bad_id)

@@ -23,19 +23,32 @@ def analyze_rows(posts: list[GmnerPost], images_dir: Path | None) -> list[dict]:
     rows = []
     for post in posts:
         image = images_dir / f"{post.image_id}.jpg" if images_dir is not None else None
-        rows.append({"id": post.image_id, "text": post.text,
-                     "image": str(image.resolve()) if image is not None and image.is_file() else None})
+        rows.append(
+            {
+                "id": post.image_id,
+                "text": post.text,
+                "image": str(image.resolve()) if image is not None and image.is_file() else None,
+            }
+        )
     return rows
 
 
-def predict_split(engine: Engine, posts: list[GmnerPost], images_dir: Path | None, target: Path,
-                  batch_size: int = 8, on_progress: Callable[[int], None] | None = None) -> AnalyzeSummary:
+def predict_split(
+    engine: Engine,
+    posts: list[GmnerPost],
+    images_dir: Path | None,
+    target: Path,
+    batch_size: int = 8,
+    on_progress: Callable[[int], None] | None = None,
+) -> AnalyzeSummary:
     """Run the pipeline on the posts and write `target` (atomically: a crash leaves no half file)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".predict-") as work:
         source, partial = Path(work) / "input.jsonl", Path(work) / "predictions.jsonl"
-        source.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n"
-                                  for row in analyze_rows(posts, images_dir)), encoding="utf-8")
+        source.write_text(
+            "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in analyze_rows(posts, images_dir)),
+            encoding="utf-8",
+        )
         summary = analyze_jsonl(engine, source, partial, batch_size, on_progress)
         os.replace(partial, target)
     return summary

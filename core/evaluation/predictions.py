@@ -93,7 +93,11 @@ def _entity(raw: Any) -> PredictedEntity:
     if groundable is not None and not isinstance(groundable, bool):
         raise PredictionFormatError(f"'groundable' must be true, false or null, got {groundable!r}")
     return PredictedEntity(
-        text=" ".join(text.split()), type=kind, groundable=groundable, box=_box(raw.get("box")), mask=_mask(raw.get("mask"))
+        text=" ".join(text.split()),
+        type=kind,
+        groundable=groundable,
+        box=_box(raw.get("box")),
+        mask=_mask(raw.get("mask")),
     )
 
 
@@ -114,8 +118,9 @@ def parse_line(line: str) -> PredictedPost:
     if not isinstance(entities, list):
         raise PredictionFormatError("'entities' must be a list")
     failure = raw.get("error")
-    return PredictedPost(id=str(post_id), entities=[_entity(e) for e in entities],
-                         error=None if failure is None else str(failure))
+    return PredictedPost(
+        id=str(post_id), entities=[_entity(e) for e in entities], error=None if failure is None else str(failure)
+    )
 
 
 def read_predictions(path: Path) -> PredictionFile:

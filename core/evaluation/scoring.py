@@ -196,7 +196,9 @@ def _limits(report: EvalReport, predictions: PredictionFile, masks: GoldMasks | 
         )
     boxless = sum(e.groundable is True and e.box is None for e in entities)
     if boxless:
-        notes.append(f"{boxless} entities are declared groundable without a box: no region, so wrong where gold is pictured.")
+        notes.append(
+            f"{boxless} entities are declared groundable without a box: no region, so wrong where gold is pictured."
+        )
     if masks is None:
         with_masks = sum(e.mask is not None for e in entities)
         notes.append(

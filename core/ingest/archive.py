@@ -43,7 +43,7 @@ def load_ytd(path: Path) -> Any:
             "(a plain JSON array can be imported as a .json file)"
         )
     try:
-        return parse_json(text[prefix.end():].rstrip().rstrip(";"))
+        return parse_json(text[prefix.end() :].rstrip().rstrip(";"))
     except json.JSONDecodeError as error:
         raise ArchiveError(f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
     except JSONProblem as problem:

@@ -99,9 +99,12 @@ def read_csv(path: Path, images_dir: Path | None = None) -> Iterator[ParsedItem 
         if row == [_END]:
             return
         if row and _END in row[-1]:
-            yield ItemError(location, "a quote opened in this row is never closed:"
-                                      f" lines {start + skipped} to {reader.line_num - 1 + skipped}, the end of the"
-                                      " file, are not imported")
+            yield ItemError(
+                location,
+                "a quote opened in this row is never closed:"
+                f" lines {start + skipped} to {reader.line_num - 1 + skipped}, the end of the"
+                " file, are not imported",
+            )
             return
         if not any(cell.strip() for cell in row):
             continue

@@ -60,17 +60,51 @@ def keyed_names(record: dict[str, Any]) -> dict[str, str]:
 TEXT = ("text", "fulltext", "tweet", "tweettext", "content", "body", "message", "caption", "post")
 # native_id first: GroundLens's own exports also carry `id` / `post_id`, the row number in the database
 ID = ("nativeid", "id", "idstr", "tweetid", "postid", "statusid")
-AUTHOR = ("author", "username", "screenname", "user", "authorusername", "userscreenname", "handle", "authorname",
-          "authorid", "userid")
+AUTHOR = (
+    "author",
+    "username",
+    "screenname",
+    "user",
+    "authorusername",
+    "userscreenname",
+    "handle",
+    "authorname",
+    "authorid",
+    "userid",
+)
 CREATED = ("createdat", "created", "date", "datetime", "timestamp", "time", "postedat", "publishedat")
-IMAGE = ("image", "images", "imageurl", "imageurls", "imagepath", "imagefile", "img", "photo", "photos", "photourl",
-         "picture", "mediaurl", "mediaurls", "media", "file", "filename")
+IMAGE = (
+    "image",
+    "images",
+    "imageurl",
+    "imageurls",
+    "imagepath",
+    "imagefile",
+    "img",
+    "photo",
+    "photos",
+    "photourl",
+    "picture",
+    "mediaurl",
+    "mediaurls",
+    "media",
+    "file",
+    "filename",
+)
 LANG = ("lang", "language")
 URL = ("url", "link", "permalink", "tweeturl", "posturl")
 # Keys only an X tweet carries, API v2 (raw or flattened by twarc) or v1.1 (twarc 1, old exports):
 # such records keep source "x", so the same tweet imported from any of these files is one post.
-_X_MARKERS = ("__twarc", "authorid", "conversationid", "edithistorytweetids", "idstr", "inreplytostatusidstr",
-              "retweetedstatus", "extendedtweet")
+_X_MARKERS = (
+    "__twarc",
+    "authorid",
+    "conversationid",
+    "edithistorytweetids",
+    "idstr",
+    "inreplytostatusidstr",
+    "retweetedstatus",
+    "extendedtweet",
+)
 # local_path: a photo stored from a local file, as GroundLens's own export names it
 _MEDIA_URL_KEYS = ("media_url_https", "url", "media_url", "src", "path", "local_path", "file", "href")
 _URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+:")  # two letters at least: C:\ is a path
@@ -116,8 +150,10 @@ def parse_time(value: Any) -> datetime | None:
     except (ValueError, OverflowError, OSError):  # OverflowError: 9999-12-31T23:00-05:00 is past year 9999 in UTC
         raise RecordError(f"unreadable date {value!r}") from None
     if not EARLIEST_DATE <= parsed < LATEST_DATE:
-        raise RecordError(f"date {value!r} ({parsed.date().isoformat()}) is outside"
-                          f" {EARLIEST_DATE.year}-{LATEST_DATE.year - 1}: a placeholder or a typo?")
+        raise RecordError(
+            f"date {value!r} ({parsed.date().isoformat()}) is outside"
+            f" {EARLIEST_DATE.year}-{LATEST_DATE.year - 1}: a placeholder or a typo?"
+        )
     return parsed
 
 

@@ -115,8 +115,11 @@ def read_folder(root: Path, images_dir: Path | None = None) -> Iterator[ParsedIt
             continue
         location = str(json_path or txt_path or images[0])
         if clash:
-            yield ItemError(str(clash[1]), f"{' and '.join(p.name for p in clash)} differ only in case;"
-                                           " which one holds the post is unclear: keep one")
+            yield ItemError(
+                str(clash[1]),
+                f"{' and '.join(p.name for p in clash)} differ only in case;"
+                " which one holds the post is unclear: keep one",
+            )
             continue
         files = [*images, *(path for found in group.sidecars.values() for path in found)]
         escaping = [path for path in files if path.is_symlink() and not path.resolve().is_relative_to(inside)]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from groundlens.core.datasets.gmner import GmnerFormatError, GmnerPost, build_post, read_conll
 from groundlens.core.ingest.report import ItemError, ParsedItem
-from groundlens.storage.normalize import normalize_entity
 from groundlens.records import Entity, Media, Post, Region
+from groundlens.storage.normalize import normalize_entity
 
 GMNER_SOURCE = "twitter-gmner"
 IMAGE_FOLDERS = ("images", "image", "img")
@@ -41,8 +41,9 @@ def _media(image_id: str, images_dir: Path | None, size: tuple[int, int] | None)
         return Media(status="missing", error="no images folder given", width=width, height=height)
     path = images_dir / f"{image_id}.jpg"
     if not path.is_file():
-        return Media(local_path=str(path), status="missing", error="not in the images folder", width=width,
-                     height=height)
+        return Media(
+            local_path=str(path), status="missing", error="not in the images folder", width=width, height=height
+        )
     return Media(local_path=str(path), width=width, height=height)
 
 

@@ -52,8 +52,15 @@ from groundlens.core.orientation import upright_size
 from groundlens.core.safe_output import write_bytes_atomic
 from groundlens.records import Media
 
-_EXTENSIONS = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp", "BMP": ".bmp",
-               "TIFF": ".tif"}
+_EXTENSIONS = {
+    "JPEG": ".jpg",
+    "MPO": ".jpg",
+    "PNG": ".png",
+    "GIF": ".gif",
+    "WEBP": ".webp",
+    "BMP": ".bmp",
+    "TIFF": ".tif",
+}
 _NON_IMAGE_TYPES_ALLOWED = {"", "application/octet-stream", "binary/octet-stream"}
 _CHUNK = 64 * 1024
 PRIVATE_HOSTS_ENV = "GROUNDLENS_ALLOW_PRIVATE_HOSTS"
@@ -317,7 +324,8 @@ class ImageCache:
         deadline = time.monotonic() + self.limits.deadline
         retrying = Retrying(
             retry=retry_if_exception_type(TransientImageError),
-            stop=stop_after_attempt(self.limits.attempts) | stop_after_delay(self.limits.deadline)
+            stop=stop_after_attempt(self.limits.attempts)
+            | stop_after_delay(self.limits.deadline)
             | stop_when_event_set(self.cancel),
             wait=wait_exponential(multiplier=self.limits.backoff, max=self.limits.deadline),
             sleep=self.cancel.wait,  # type: ignore[arg-type]  # a cancel cuts the wait short; tenacity ignores the bool it returns
@@ -345,8 +353,9 @@ class ImageCache:
                     self._check_response(response)
                     return self._read_body(response, deadline)
             except requests.Timeout:
-                raise TransientImageError(f"timed out (connect {self.limits.connect_timeout:g} s, "
-                                          f"read {self.limits.read_timeout:g} s)") from None
+                raise TransientImageError(
+                    f"timed out (connect {self.limits.connect_timeout:g} s, read {self.limits.read_timeout:g} s)"
+                ) from None
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
                 raise TransientImageError(f"connection failed: {type(error).__name__}") from None
             except requests.RequestException as error:

@@ -24,8 +24,8 @@ from groundlens.core.ingest.detect import READERS, FormatError, detect_format
 from groundlens.core.ingest.images import ImageCache, ImageLimits
 from groundlens.core.ingest.report import ImportProgress, ImportReport, ItemError, ParsedItem
 from groundlens.core.ingest.vanished import recheck_downloaded
-from groundlens.storage import Store, StoreError, UpsertSummary
 from groundlens.records import Media
+from groundlens.storage import Store, StoreError, UpsertSummary
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +141,10 @@ def _disk_fault(error: OSError, folder: Path) -> StoreError | None:
     """A write error that every later image would hit as well (the cache's disk is full or read-only)."""
     if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG):
         return None
-    return StoreError(f"the image cache {folder} cannot be written ({error.strerror}). Free some space and run "
-                      "the command again with --retry-images; everything stored before this point is kept.")
+    return StoreError(
+        f"the image cache {folder} cannot be written ({error.strerror}). Free some space and run "
+        "the command again with --retry-images; everything stored before this point is kept."
+    )
 
 
 class Importer:
@@ -273,8 +275,11 @@ class Importer:
         self.report.images_missing += sum(m.status == "missing" for item in stored for m in item.post.media)
         # id None: an earlier duplicate of a post later in the same batch (the store keeps the last)
         jobs = [(item.location, m) for item in stored for m in item.post.media if m.status == "pending" and m.id]
-        remote = {item.post.id for item in stored
-                  if item.post.id is not None and any(m.url and not m.local_path for m in item.post.media)}
+        remote = {
+            item.post.id
+            for item in stored
+            if item.post.id is not None and any(m.url and not m.local_path for m in item.post.media)
+        }
         if remote and not all_new:
             held = self.store.get_posts(sorted(remote))
             done = {m.id for post in held.values() for m in post.media if m.status == "ok"}
@@ -288,7 +293,7 @@ class Importer:
             for start in range(0, len(todo), self.batch_size):
                 if self.cancel.is_set():
                     break
-                batch = todo[start:start + self.batch_size]
+                batch = todo[start : start + self.batch_size]
                 self.settle_media([(f"post {post_id}", media) for post_id, media in batch])
         self._finish()
 

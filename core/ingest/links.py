@@ -74,7 +74,4 @@ def carries_post(reference: dict[str, Any]) -> bool:
 def share_original(retweet: Post, original: Post) -> None:
     """A retweet reads as its original: the whole text and the original's photos (its own are the same ones)."""
     retweet.text = original.text
-    retweet.media = [
-        Media(url=m.url, local_path=m.local_path, width=m.width, height=m.height) for m in original.media
-    ]
-
+    retweet.media = [Media(url=m.url, local_path=m.local_path, width=m.width, height=m.height) for m in original.media]

@@ -70,8 +70,10 @@ def tweet_to_post(tweet: Any, users: dict[str, dict], media: dict[str, dict]) ->
         lang=_of_type(tweet.get("lang"), str),
         url=tweet_url(username, tweet_id),
         raw={"data": tweet, "includes": {"users": [user] if user else [], "media": photos}},
-        media=[Media(url=p["url"], width=_of_type(p.get("width"), int), height=_of_type(p.get("height"), int))
-               for p in photos],
+        media=[
+            Media(url=p["url"], width=_of_type(p.get("width"), int), height=_of_type(p.get("height"), int))
+            for p in photos
+        ],
     )
     set_links(post, v2_references(tweet))
     return post

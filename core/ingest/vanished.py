@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from groundlens.storage import Store
 from groundlens.records import Media
+from groundlens.storage import Store
 
 
 def file_is_gone(media: Media) -> bool:

@@ -36,7 +36,7 @@ from groundlens.core.redact import RedactingFilter, redact, register_secret
 # the whole text of posts over 280 characters.
 REQUEST_FIELDS: dict[str, str] = {
     "expansions": "attachments.media_keys,author_id,referenced_tweets.id,referenced_tweets.id.author_id,"
-                  "referenced_tweets.id.attachments.media_keys",
+    "referenced_tweets.id.attachments.media_keys",
     "media_fields": "url,type,width,height",
     "tweet_fields": "created_at,lang,entities,attachments,referenced_tweets,note_tweet,author_id",
     "user_fields": "username",
@@ -46,8 +46,14 @@ MAX_RATE_LIMIT_WAIT = 15 * 60  # X's windows are 15 minutes
 ATTEMPTS = 5
 JSON_ATTEMPTS = 2  # a body cut off once may come whole the second time; one that is HTML will not
 TIMEOUT = (10, 30)  # seconds to connect, and between bytes of an answer (tweepy's Client sets none)
-RETRIED = (tweepy.TooManyRequests, tweepy.TwitterServerError, requests.ConnectionError, requests.Timeout,
-           requests.exceptions.ChunkedEncodingError, requests.JSONDecodeError)
+RETRIED = (
+    tweepy.TooManyRequests,
+    tweepy.TwitterServerError,
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.JSONDecodeError,
+)
 
 
 class Cancelled(Exception):
@@ -130,8 +136,13 @@ def rate_limited(method: Callable[..., Any], cancel: threading.Event) -> Callabl
 
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
-        retrying = Retrying(retry=retry_if_exception_type(RETRIED), wait=_wait, stop=_stop,
-                            sleep=_cancellable_sleep(cancel), reraise=True)
+        retrying = Retrying(
+            retry=retry_if_exception_type(RETRIED),
+            wait=_wait,
+            stop=_stop,
+            sleep=_cancellable_sleep(cancel),
+            reraise=True,
+        )
         return retrying(method, *args, **kwargs)
 
     return call
@@ -169,8 +180,7 @@ def _next_token(page: Any) -> str | None:
 
 
 def _pages(
-    label: str, method: Callable[..., Any], *args: Any, token_name: str, max_posts: int | None,
-    cancel: threading.Event
+    label: str, method: Callable[..., Any], *args: Any, token_name: str, max_posts: int | None, cancel: threading.Event
 ) -> Iterator[ParsedItem | ItemError]:
     """Every page's tweets, then its errors, until the API runs out of pages or max_posts is reached."""
     fetch = rate_limited(method, cancel)
@@ -203,8 +213,14 @@ def search_recent(
     client: tweepy.Client, query: str, *, max_posts: int | None = None, cancel: threading.Event | None = None
 ) -> Generator[ParsedItem | ItemError, None, None]:
     """Posts of the last 7 days matching `query` (X search syntax)."""
-    yield from _pages(f"search {query!r}", client.search_recent_tweets, query, token_name="next_token",
-                      max_posts=max_posts, cancel=cancel or threading.Event())
+    yield from _pages(
+        f"search {query!r}",
+        client.search_recent_tweets,
+        query,
+        token_name="next_token",
+        max_posts=max_posts,
+        cancel=cancel or threading.Event(),
+    )
 
 
 @_redacted
@@ -232,8 +248,9 @@ def user_timeline(
             yield ItemError(label, "X API user lookup returned no id")
             return
         user_id = looked_up
-    yield from _pages(label, client.get_users_tweets, user_id, token_name="pagination_token",
-                      max_posts=max_posts, cancel=cancel)
+    yield from _pages(
+        label, client.get_users_tweets, user_id, token_name="pagination_token", max_posts=max_posts, cancel=cancel
+    )
 
 
 class _QueueStream(tweepy.StreamingClient):
@@ -259,8 +276,13 @@ class _QueueStream(tweepy.StreamingClient):
 
     def on_connection_error(self) -> None:
         error = sys.exc_info()[1]  # tweepy calls this from its except clause without passing the error
-        self.out.put(("error", f"stream connection lost ({type(error).__name__}); reconnecting, "
-                               "a message being received when it dropped is lost"))
+        self.out.put(
+            (
+                "error",
+                f"stream connection lost ({type(error).__name__}); reconnecting, "
+                "a message being received when it dropped is lost",
+            )
+        )
 
     def on_exception(self, exception: Exception) -> None:
         self.out.put(("error", f"stream failed: {type(exception).__name__}"))

@@ -56,8 +56,9 @@ def _numbered_lines(stream: TextIO) -> Iterator[tuple[int, str]]:
             yield number, line
 
 
-def analyze_jsonl(engine: Engine, source: Path, target: Path, batch_size: int = 8,
-                  on_progress: Callable[[int], None] | None = None) -> AnalyzeSummary:
+def analyze_jsonl(
+    engine: Engine, source: Path, target: Path, batch_size: int = 8, on_progress: Callable[[int], None] | None = None
+) -> AnalyzeSummary:
     """Runs the pipeline (on `engine`) over `source` in batches into `target`; OutputError when `target`
     is `source`. Output lines keep the input's order whatever engine runs the batches."""
     refuse_overwriting(target, {"the input": [source]})

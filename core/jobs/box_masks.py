@@ -35,7 +35,7 @@ class BoxMasker:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            future = self._pool.submit(mask_worker.mask_for_box, str(image_file), tuple(box), stage)
+            future = self._pool.submit(mask_worker.mask_for_box, str(image_file), box, stage)
         return future.result()
 
     def close(self) -> None:

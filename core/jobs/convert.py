@@ -11,8 +11,8 @@ from typing import Any
 
 from groundlens.core import masks
 from groundlens.core.pipeline.types import GroundedEntity, PostResult
-from groundlens.storage.normalize import normalize_entity
 from groundlens.records import Entity, Region
+from groundlens.storage.normalize import normalize_entity
 
 
 def model_version(result: PostResult) -> str:
@@ -29,10 +29,19 @@ def to_entity(grounded: GroundedEntity, version: str, media_id: int | None = Non
         area = masks.area(rle) if rle is not None else round(max(0.0, x1 - x0) * max(0.0, y1 - y0))
         regions.append(Region(box=grounded.box, score=grounded.box_score, mask_rle=rle, area=area, media_id=media_id))
     return Entity(
-        start=m.start, end=m.end, text=m.text, type=m.type, norm=normalize_entity(m.text), score=m.score,
-        groundable=grounded.groundable, groundable_score=grounded.groundable_score,
-        expression=grounded.expression, verdict=grounded.verdict, evidence=list(grounded.evidence),
-        model_version=version, regions=regions,
+        start=m.start,
+        end=m.end,
+        text=m.text,
+        type=m.type,
+        norm=normalize_entity(m.text),
+        score=m.score,
+        groundable=grounded.groundable,
+        groundable_score=grounded.groundable_score,
+        expression=grounded.expression,
+        verdict=grounded.verdict,
+        evidence=list(grounded.evidence),
+        model_version=version,
+        regions=regions,
     )
 
 
@@ -57,9 +66,15 @@ def record_json(record: Any) -> dict[str, Any]:
 def to_json(grounded: GroundedEntity) -> dict[str, Any]:
     m = grounded.mention
     return {
-        "text": m.text, "start": m.start, "end": m.end, "type": m.type, "score": m.score,
-        "expression": grounded.expression, "groundable": grounded.groundable,
-        "groundable_score": grounded.groundable_score, "verdict": grounded.verdict,
+        "text": m.text,
+        "start": m.start,
+        "end": m.end,
+        "type": m.type,
+        "score": m.score,
+        "expression": grounded.expression,
+        "groundable": grounded.groundable,
+        "groundable_score": grounded.groundable_score,
+        "verdict": grounded.verdict,
         "evidence": [evidence_json(e) for e in grounded.evidence],
         "box": _box(grounded.box),
         "box_score": grounded.box_score,
@@ -68,6 +83,10 @@ def to_json(grounded: GroundedEntity) -> dict[str, Any]:
 
 
 def result_to_json(result: PostResult) -> dict[str, Any]:
-    return {"id": result.post_id, "error": result.error, "entities": [to_json(e) for e in result.entities],
-            "image_text": [record_json(t) for t in result.image_text],
-            "image_objects": [record_json(o) for o in result.image_objects]}
+    return {
+        "id": result.post_id,
+        "error": result.error,
+        "entities": [to_json(e) for e in result.entities],
+        "image_text": [record_json(t) for t in result.image_text],
+        "image_objects": [record_json(o) for o in result.image_objects],
+    }

@@ -99,16 +99,26 @@ class RayEngine:
             if settings.ray_address:
                 check_reachable(settings.ray_address)
             try:
-                ray.init(address=settings.ray_address or "local", include_dashboard=False,
-                         log_to_driver=False, configure_logging=False,
-                         runtime_env={"env_vars": {"HF_HUB_DISABLE_PROGRESS_BARS": "1"}},
-                         **({} if settings.ray_address else LOCAL_RAY))
+                ray.init(
+                    address=settings.ray_address or "local",
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    configure_logging=False,
+                    runtime_env={"env_vars": {"HF_HUB_DISABLE_PROGRESS_BARS": "1"}},
+                    **({} if settings.ray_address else LOCAL_RAY),
+                )
             except Exception as exc:  # noqa: BLE001 - connection refused, bad address, version mismatch...
-                raise ClusterError(f"cannot reach the Ray cluster at {settings.ray_address or 'a new local one'}:"
-                                   f" {type(exc).__name__}: {exc}") from None
-        gpus = 1 if settings.device == "cuda" or (settings.device == "auto" and ray.cluster_resources().get("GPU")) else 0
+                raise ClusterError(
+                    f"cannot reach the Ray cluster at {settings.ray_address or 'a new local one'}:"
+                    f" {type(exc).__name__}: {exc}"
+                ) from None
+        gpus = (
+            1 if settings.device == "cuda" or (settings.device == "auto" and ray.cluster_resources().get("GPU")) else 0
+        )
         cpus = max(1, settings.threads or 1)
-        count = settings.ray_workers or max(1, int(ray.cluster_resources().get("GPU" if gpus else "CPU", 1) // (gpus or cpus)))
+        count = settings.ray_workers or max(
+            1, int(ray.cluster_resources().get("GPU" if gpus else "CPU", 1) // (gpus or cpus))
+        )
         actor = ray.remote(num_cpus=cpus, num_gpus=gpus, max_restarts=-1, max_task_retries=-1)(PipelineWorker)
         self.actors = [actor.remote(settings.to_dict()) for _ in range(count)]
         try:

@@ -84,7 +84,9 @@ class JobHandle:
         # a fresh queue and event per worker: one killed while holding their locks would block a successor
         self._events, self._cancel = _SPAWN.Queue(), _SPAWN.Event()
         self._process = _SPAWN.Process(
-            target=run_worker, name="groundlens-pipeline", daemon=True,
+            target=run_worker,
+            name="groundlens-pipeline",
+            daemon=True,
             args=(self._runner.paths, self._runner.settings.to_dict(), limit, retry_failed, self._events, self._cancel),
         )
         with _sigint_ignored():  # inherited through exec: Ctrl-C reaches only the parent, which cancels
@@ -124,9 +126,14 @@ class JobHandle:
 
     def _combined(self) -> JobProgress:
         earlier, latest = self._earlier, self._latest
-        return replace(latest, done=earlier.done + latest.done, failed=earlier.failed + latest.failed,
-                       total=earlier.done + latest.total if latest.total else earlier.total,
-                       elapsed_s=earlier.elapsed_s + latest.elapsed_s, message=latest.message or self._note)
+        return replace(
+            latest,
+            done=earlier.done + latest.done,
+            failed=earlier.failed + latest.failed,
+            total=earlier.done + latest.total if latest.total else earlier.total,
+            elapsed_s=earlier.elapsed_s + latest.elapsed_s,
+            message=latest.message or self._note,
+        )
 
     def _worker_died(self, exit_code: int | None) -> None:
         why = f"the worker stopped unexpectedly (exit code {exit_code})"
@@ -138,11 +145,15 @@ class JobHandle:
             limit = self._runner.limit
             self._spawn(None if limit is None else max(1, limit - self._earlier.done), retry_failed=False)
         elif held:
-            self._latest = replace(self._latest, state="failed",
-                                   message=f"{why}, {self._restarts + 1} times in this run; run again to go on")
+            self._latest = replace(
+                self._latest,
+                state="failed",
+                message=f"{why}, {self._restarts + 1} times in this run; run again to go on",
+            )
         else:
-            self._latest = replace(self._latest, state="failed",
-                                   message=f"{why}; its unfinished posts are requeued on the next run")
+            self._latest = replace(
+                self._latest, state="failed", message=f"{why}; its unfinished posts are requeued on the next run"
+            )
 
     def _held_posts(self) -> int:
         """Jobs left 'running': only the worker holding the folder's lock claims, so these were the dead one's."""

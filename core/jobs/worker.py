@@ -40,8 +40,8 @@ from groundlens.core.jobs.convert import model_version, to_entity
 from groundlens.core.jobs.progress import JobProgress, PostCost, RemainingTime
 from groundlens.core.pipeline.types import PostInput, PostResult
 from groundlens.core.settings import Settings
-from groundlens.storage import Store, StoreError
 from groundlens.records import Entity, ImageFindings, Media, Post
+from groundlens.storage import Store, StoreError
 
 LOCK_FILE = "pipeline.lock"
 log = logging.getLogger(__name__)
@@ -93,8 +93,9 @@ class _Reporter:
 WORKER_NICENESS = 10
 
 
-def run_worker(paths: AppPaths, settings: dict[str, Any], limit: int | None, retry_failed: bool,
-               events: Queue, cancel: Event) -> None:
+def run_worker(
+    paths: AppPaths, settings: dict[str, Any], limit: int | None, retry_failed: bool, events: Queue, cancel: Event
+) -> None:
     """Process entry point (spawned). Ctrl-C is left to the parent, which cancels cleanly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Below the GUI's priority: on a 2-core laptop the model kernels would otherwise starve the
@@ -136,8 +137,9 @@ def _stop_with_parent(events: Queue, cancel: Event) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_failed: bool,
-             report: _Reporter, cancel: Event) -> None:
+def _process(
+    paths: AppPaths, settings: Settings, limit: int | None, retry_failed: bool, report: _Reporter, cancel: Event
+) -> None:
     key = settings.pipeline.key()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     store = Store.open(paths.db_path, check=True)  # a damaged database is refused, not written into
@@ -193,16 +195,20 @@ def _process(paths: AppPaths, settings: Settings, limit: int | None, retry_faile
                 # retweets that reuse a result saved here (or before) left the queue without a claim
                 done = min(total, pending - counts["pending"] - counts["running"])
                 now = time.perf_counter()
-                remaining.add_batch([PostCost(image is not None, result.timings)
-                                     for image, result in zip(batch.images, results)], now - last)
+                remaining.add_batch(
+                    [PostCost(image is not None, result.timings) for image, result in zip(batch.images, results)],
+                    now - last,
+                )
                 last = now
-                report(done=given_up + done, failed=given_up + failed, elapsed_s=now - start,
-                       eta_s=remaining.seconds())
+                report(done=given_up + done, failed=given_up + failed, elapsed_s=now - start, eta_s=remaining.seconds())
         finally:
             engine.close()
         stopped = cancel.is_set() and done < total
-        report(state="cancelled" if stopped else "finished", elapsed_s=time.perf_counter() - start,
-               eta_s=None if stopped else 0.0)
+        report(
+            state="cancelled" if stopped else "finished",
+            elapsed_s=time.perf_counter() - start,
+            eta_s=None if stopped else 0.0,
+        )
     finally:
         store.requeue_stale(key)  # posts claimed but not saved (an error) go back to pending
         store.close()
@@ -219,5 +225,7 @@ def _save(store: Store, key: str, batch: Batch, results: list[PostResult]) -> in
         version = model_version(result)
         saved.append((post.id, [to_entity(e, version, media_id) for e in result.entities], result.error))
         seen[post.id] = ImageFindings(result.image_text, result.image_objects)
-    store.save_results(key, saved, seen, images={post.id: sha for post, sha in zip(batch.posts, batch.images) if post.id is not None})
+    store.save_results(
+        key, saved, seen, images={post.id: sha for post, sha in zip(batch.posts, batch.images) if post.id is not None}
+    )
     return sum(result.error is not None for result in results)

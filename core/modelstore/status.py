@@ -57,7 +57,9 @@ def status(entry: ModelEntry, paths: AppPaths) -> ModelStatus:
         if not path.is_file():
             return ModelStatus(False, path, "not a file")
         if entry.size_bytes is not None and path.stat().st_size != entry.size_bytes:
-            return ModelStatus(False, path, f"{path.stat().st_size} bytes, expected {entry.size_bytes}: incomplete or wrong file")
+            return ModelStatus(
+                False, path, f"{path.stat().st_size} bytes, expected {entry.size_bytes}: incomplete or wrong file"
+            )
         return ModelStatus(True, path)
     missing = [name for name in entry.required if not (path / name).is_file()]
     if missing:

@@ -49,8 +49,9 @@ def iou(a: Box, b: Box) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def nms(boxes: Sequence[Box], scores: Sequence[float], iou_threshold: float = 0.5,
-        score_threshold: float = 0.0) -> list[int]:
+def nms(
+    boxes: Sequence[Box], scores: Sequence[float], iou_threshold: float = 0.5, score_threshold: float = 0.0
+) -> list[int]:
     """Indices kept by greedy non-maximum suppression, best score first (OpenCV's implementation)."""
     if len(boxes) == 0:
         return []

@@ -82,8 +82,10 @@ class Pipeline:
     def __init__(self, config: PipelineConfig, backends: StageBackends, reader: TextReader | None = None):
         self.config = config
         self.backends: StageBackends = {
-            "ner": backends.get("ner"), "expression": backends.get("expression"),
-            "entailment": backends.get("entailment"), "grounding": backends.get("grounding"),
+            "ner": backends.get("ner"),
+            "expression": backends.get("expression"),
+            "entailment": backends.get("entailment"),
+            "grounding": backends.get("grounding"),
             "segmentation": backends.get("segmentation"),
         }
         self.reader = reader  # reads every photo's text (config.text_reader), whatever its entities
@@ -100,14 +102,22 @@ class Pipeline:
         ner, expression, entailment, grounding, segmentation = (chosen[stage] for stage in STAGES)
         backends: StageBackends = {
             "ner": registry.create("ner", ner.backend, **ner.options) if ner else None,
-            "expression": registry.create("expression", expression.backend, **expression.options) if expression else None,
-            "entailment": registry.create("entailment", entailment.backend, **entailment.options) if entailment else None,
+            "expression": registry.create("expression", expression.backend, **expression.options)
+            if expression
+            else None,
+            "entailment": registry.create("entailment", entailment.backend, **entailment.options)
+            if entailment
+            else None,
             "grounding": registry.create("grounding", grounding.backend, **grounding.options) if grounding else None,
-            "segmentation": (registry.create("segmentation", segmentation.backend, **segmentation.options)
-                             if segmentation else None),
+            "segmentation": (
+                registry.create("segmentation", segmentation.backend, **segmentation.options) if segmentation else None
+            ),
         }
-        reader = shared_analyser(config.text_reader) if config.text_reader and any(
-            backends[s] is not None for s in IMAGE_STAGES) else None
+        reader = (
+            shared_analyser(config.text_reader)
+            if config.text_reader and any(backends[s] is not None for s in IMAGE_STAGES)
+            else None
+        )
         return cls(config, backends, reader)
 
     @property
@@ -189,8 +199,9 @@ class Pipeline:
         self._decide(entities)
         self._segment(image, entities, result)
 
-    def _entail(self, analysis: ImageAnalysis, text: str, entities: list[GroundedEntity], queries: list[str],
-                result: PostResult) -> None:
+    def _entail(
+        self, analysis: ImageAnalysis, text: str, entities: list[GroundedEntity], queries: list[str], result: PostResult
+    ) -> None:
         judge = self.backends["entailment"]
         if judge is None:
             return
@@ -203,8 +214,9 @@ class Pipeline:
             entity.groundable = bool(judgment.score >= self.config.groundable_threshold)
             entity.evidence = list(judgment.evidence)
 
-    def _ground(self, analysis: ImageAnalysis, text: str, entities: list[GroundedEntity], queries: list[str],
-                result: PostResult) -> None:
+    def _ground(
+        self, analysis: ImageAnalysis, text: str, entities: list[GroundedEntity], queries: list[str], result: PostResult
+    ) -> None:
         """Grounds the entities entailment kept (all of them when entailment is off)."""
         grounder = self.backends["grounding"]
         chosen = [i for i, e in enumerate(entities) if e.groundable is not False]
@@ -229,8 +241,9 @@ class Pipeline:
         for entity in entities:
             if entity.groundable is None:
                 continue
-            entity.verdict = ("not_in_image" if not entity.groundable
-                              else "in_image" if entity.box is not None else "probably")
+            entity.verdict = (
+                "not_in_image" if not entity.groundable else "in_image" if entity.box is not None else "probably"
+            )
 
     def _segment(self, image: Image.Image, entities: list[GroundedEntity], result: PostResult) -> None:
         segmenter = self.backends["segmentation"]

@@ -14,7 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar, overload
 
-from groundlens.core.pipeline.stages import Backend, EntailmentJudge, EntityRecognizer, ExpressionWriter, Grounder, Segmenter
+from groundlens.core.pipeline.stages import (
+    Backend,
+    EntailmentJudge,
+    EntityRecognizer,
+    ExpressionWriter,
+    Grounder,
+    Segmenter,
+)
 
 Stage = Literal["ner", "expression", "entailment", "grounding", "segmentation"]
 STAGES: tuple[Stage, ...] = ("ner", "expression", "entailment", "grounding", "segmentation")
@@ -60,19 +67,25 @@ class BackendOptionsError(ValueError):
 
 
 @overload
-def register(stage: Literal["ner"], name: str, validate: Validator | None = None) -> Callable[[NerFactory], NerFactory]: ...
+def register(
+    stage: Literal["ner"], name: str, validate: Validator | None = None
+) -> Callable[[NerFactory], NerFactory]: ...
 @overload
-def register(stage: Literal["expression"], name: str,
-             validate: Validator | None = None) -> Callable[[ExpressionFactory], ExpressionFactory]: ...
+def register(
+    stage: Literal["expression"], name: str, validate: Validator | None = None
+) -> Callable[[ExpressionFactory], ExpressionFactory]: ...
 @overload
-def register(stage: Literal["entailment"], name: str,
-             validate: Validator | None = None) -> Callable[[EntailmentFactory], EntailmentFactory]: ...
+def register(
+    stage: Literal["entailment"], name: str, validate: Validator | None = None
+) -> Callable[[EntailmentFactory], EntailmentFactory]: ...
 @overload
-def register(stage: Literal["grounding"], name: str,
-             validate: Validator | None = None) -> Callable[[GroundingFactory], GroundingFactory]: ...
+def register(
+    stage: Literal["grounding"], name: str, validate: Validator | None = None
+) -> Callable[[GroundingFactory], GroundingFactory]: ...
 @overload
-def register(stage: Literal["segmentation"], name: str,
-             validate: Validator | None = None) -> Callable[[SegmentationFactory], SegmentationFactory]: ...
+def register(
+    stage: Literal["segmentation"], name: str, validate: Validator | None = None
+) -> Callable[[SegmentationFactory], SegmentationFactory]: ...
 def register(stage: Stage, name: str, validate: Validator | None = None) -> Callable[[Any], Any]:
     """`validate(**options)`: the backend's own cheap check (files in place, values in range); no weights load."""
     if stage not in STAGES:
@@ -128,17 +141,24 @@ def check(stage: Stage, name: str, options: dict[str, Any]) -> None:
     _load(stage, name)
     factory = _factories.get((stage, name))
     if factory is None:
-        raise BackendOptionsError(f"no {stage} backend named {name!r}; available: {', '.join(available(stage)) or 'none'}")
+        raise BackendOptionsError(
+            f"no {stage} backend named {name!r}; available: {', '.join(available(stage)) or 'none'}"
+        )
     parameters = inspect.signature(factory).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
     unknown = sorted(set(options) - set(parameters)) if not takes_any else []
     if unknown:
         known = ", ".join(parameters) or "none"
         raise BackendOptionsError(f"{name} has no option {unknown[0]!r} (its options: {known})")
-    missing = [p for p, spec in parameters.items() if spec.default is inspect.Parameter.empty
-               and spec.kind is not inspect.Parameter.VAR_KEYWORD and p not in options]
+    missing = [
+        p
+        for p, spec in parameters.items()
+        if spec.default is inspect.Parameter.empty
+        and spec.kind is not inspect.Parameter.VAR_KEYWORD
+        and p not in options
+    ]
     if missing:
-        raise BackendOptionsError(f"{name} needs option {missing[0]!r} (e.g. {{\"{missing[0]}\": \"/path/to/weights\"}})")
+        raise BackendOptionsError(f'{name} needs option {missing[0]!r} (e.g. {{"{missing[0]}": "/path/to/weights"}})')
     validator = _validators.get((stage, name))
     if validator is not None:
         try:

@@ -9,14 +9,16 @@ Every backend has `name` and `version` so results record what produced them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, TypedDict
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
 from groundlens.core.pipeline.types import Box, Groundings, Judgment, Mention, PointPrompt
-from groundlens.core.pipeline.vision.analysis import ImageAnalysis
+
+if TYPE_CHECKING:  # a name for annotations only: listing backends (registry -> stages) loads no image analyser
+    from groundlens.core.pipeline.vision.analysis import ImageAnalysis
 
 
 class Backend(Protocol):
@@ -50,8 +52,9 @@ class Grounder(Backend, Protocol):
 
 
 class Segmenter(Backend, Protocol):
-    def segment(self, image: Image.Image, boxes: Sequence[Box],
-                points: Sequence[Sequence[PointPrompt]] | None = None) -> list[npt.NDArray[np.bool_]]:
+    def segment(
+        self, image: Image.Image, boxes: Sequence[Box], points: Sequence[Sequence[PointPrompt]] | None = None
+    ) -> list[npt.NDArray[np.bool_]]:
         """A bool HxW mask per box, each optionally with point prompts; the image is encoded
         once for all its boxes."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from io import StringIO
+from typing import Any
 
 from matplotlib import rc_context
 from matplotlib.figure import Figure
@@ -22,9 +23,14 @@ def trend_svg(weekly: dict[str, dict[date, int]], entities: list[EntityCount]) -
     axes = figure.add_subplot()
     for norm, points in series.items():
         entity = named.get(norm)
-        weeks = sorted(points)
-        axes.plot(weeks, [points[week] for week in weeks], marker="o", markersize=3,
-                  label=entity.name if entity else norm)  # fmt: skip
+        weeks: list[Any] = sorted(points)  # matplotlib plots dates; its stubs name only numbers
+        axes.plot(
+            weeks,
+            [points[week] for week in weeks],
+            marker="o",
+            markersize=3,
+            label=entity.name if entity else norm,
+        )
     axes.set_ylabel("mentions per week")
     axes.legend(fontsize="small", frameon=False, loc="upper left")
     axes.spines[["top", "right"]].set_visible(False)

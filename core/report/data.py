@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from groundlens.core.report.overlay import overlay_jpeg
+from groundlens.records import Entity, Post
 from groundlens.storage import Store
 from groundlens.storage import export as exporter
 from groundlens.storage.post_set import PostSetSummary
-from groundlens.records import Entity, Post
 
 TREND_SERIES = 5  # lines on the trend chart: more are unreadable
 
@@ -33,16 +33,21 @@ class ReportData:
 
 
 def gather(
-    store: Store, query: str | None, ids: list[int] | None = None, top: int = 15, samples: int = 6,
+    store: Store,
+    query: str | None,
+    ids: list[int] | None = None,
+    top: int = 15,
+    samples: int = 6,
     title: str | None = None,
-) -> ReportData:  # fmt: skip
+) -> ReportData:
     """The report over the posts matching `query` (or the given ids). Samples are the newest posts
     (for a selection: the first chosen) whose picture has regions; a picture that cannot be read still
     shows its post, saying why."""
     chosen = exporter.chosen_ids(store, query, ids, order="created_desc")
     summary = store.summarize_posts(chosen, top=top, series=TREND_SERIES, located=samples)
-    data = ReportData(title or _title(query, ids), query if ids is None else None,
-                      len(chosen) if ids is not None else None, summary)  # fmt: skip
+    data = ReportData(
+        title or _title(query, ids), query if ids is None else None, len(chosen) if ids is not None else None, summary
+    )
     for post, mentions, _seen in exporter.iter_posts(store, summary.located):
         data.samples.append(_sample(store, post, [entity for entity in mentions if entity.origin == "pred"]))
     return data

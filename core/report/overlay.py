@@ -31,8 +31,9 @@ def overlay_jpeg(path: str | Path, entities: list[Entity], media_id: int | None,
     with Image.open(path) as opened:
         picture = upright(opened).convert("RGB")
     pixels = np.asarray(picture, dtype=np.float32)
-    drawn = [(entity, region) for entity in entities for region in entity.regions
-             if region.media_id in (media_id, None)]  # fmt: skip
+    drawn = [
+        (entity, region) for entity in entities for region in entity.regions if region.media_id in (media_id, None)
+    ]
     for entity, region in drawn:
         if region.mask_rle is None:
             continue

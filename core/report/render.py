@@ -42,7 +42,9 @@ def render(data: ReportData) -> str:
         pairs=[(names[p.a], names[p.b], p.posts) for p in summary.pairs[:PAIRS_SHOWN]],
         trend_uri=trend and data_uri("image/svg+xml", trend),
         bars_uri=bars and data_uri("image/svg+xml", bars),
-        samples=[(sample, sample.overlay_jpeg and data_uri("image/jpeg", sample.overlay_jpeg)) for sample in data.samples],
+        samples=[
+            (sample, sample.overlay_jpeg and data_uri("image/jpeg", sample.overlay_jpeg)) for sample in data.samples
+        ],
         plural=plural,
         colors=TYPE_COLORS,
         type_names=TYPE_NAMES,

@@ -18,11 +18,12 @@ import re
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from groundlens.storage import Store
 from groundlens.records import Entity, Post
+from groundlens.storage import Store
 
 _TOKEN = re.compile(r"\S+")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -46,11 +47,7 @@ def token_entities(text: str, entities: list[Entity]) -> list[tuple[str, int | N
         (
             found.group(),
             next(
-                (
-                    i
-                    for i, e in enumerate(entities)
-                    if found.start() < e.end and e.start < found.end()
-                ),
+                (i for i, e in enumerate(entities) if found.start() < e.end and e.start < found.end()),
                 None,
             ),
         )
@@ -58,16 +55,10 @@ def token_entities(text: str, entities: list[Entity]) -> list[tuple[str, int | N
     ]
 
 
-def bio_lines(
-    tokens: list[tuple[str, int | None]], entities: list[Entity]
-) -> list[str]:
+def bio_lines(tokens: list[tuple[str, int | None]], entities: list[Entity]) -> list[str]:
     lines, previous = [], None
     for word, index in tokens:
-        tag = (
-            "O"
-            if index is None
-            else f"{'I' if index == previous else 'B'}-{entities[index].type}"
-        )
+        tag = "O" if index is None else f"{'I' if index == previous else 'B'}-{entities[index].type}"
         lines.append(f"{word}\t{tag}")
         previous = index
     return lines
@@ -76,7 +67,7 @@ def bio_lines(
 def voc_xml(
     post_id: str,
     size: tuple[int, int] | None,
-    named_boxes: list[tuple[str, tuple[float, ...]]],
+    named_boxes: Sequence[tuple[str, tuple[float, ...]]],
 ) -> bytes:
     root = ET.Element("annotation")
     ET.SubElement(root, "filename").text = f"{post_id}.jpg"
@@ -99,16 +90,8 @@ def export_corrected(store: Store, out: Path) -> ExportSummary:
     """Write the corrected posts to `out` (a new folder; it appears only when complete)."""
     out = Path(out)
     if out.exists():
-        raise FileExistsError(
-            f"{out} already exists: choose a new folder (an export never overwrites one)"
-        )
-    ids = sorted(
-        {
-            c.post_id
-            for c in store.corrections(include_reverted=False)
-            if c.post_id is not None
-        }
-    )
+        raise FileExistsError(f"{out} already exists: choose a new folder (an export never overwrites one)")
+    ids = sorted({c.post_id for c in store.corrections(include_reverted=False) if c.post_id is not None})
     posts = store.get_posts(ids)
     views = store.effective_entities_for_posts(ids)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
@@ -126,10 +109,7 @@ def export_corrected(store: Store, out: Path) -> ExportSummary:
             name = image_id(post)
             tokens = token_entities(post.text, entities)
             blocks.append("\n".join([f"IMGID:{name}", *bio_lines(tokens, entities)]))
-            surface = {
-                i: " ".join(w for w, j in tokens if j == i)
-                for i in range(len(entities))
-            }
+            surface = {i: " ".join(w for w, j in tokens if j == i) for i in range(len(entities))}
             boxes = [
                 (surface[i], region.box)
                 for i, entity in enumerate(entities)
@@ -137,13 +117,11 @@ def export_corrected(store: Store, out: Path) -> ExportSummary:
                 for region in entity.regions
             ]
             medium = next((m for m in post.media if m.width and m.height), None)
-            size = (medium.width, medium.height) if medium is not None else None
+            size = (medium.width, medium.height) if medium is not None and medium.width and medium.height else None
             (staging / "xml" / f"{name}.xml").write_bytes(voc_xml(name, size, boxes))
             entity_count += len(entities)
             box_count += len(boxes)
-        (staging / "txt" / "train.txt").write_text(
-            "\n\n".join(blocks) + "\n", encoding="utf-8"
-        )
+        (staging / "txt" / "train.txt").write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
         os.replace(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -17,9 +17,7 @@ from groundlens.core.datasets.gmner import GmnerFormatError, GmnerPost, dataset_
 SPLIT = "train"
 
 
-def read_extra(
-    folders: Sequence[Path], taken: Sequence[GmnerPost] = ()
-) -> list[GmnerPost]:
+def read_extra(folders: Sequence[Path], taken: Sequence[GmnerPost] = ()) -> list[GmnerPost]:
     """The train split of each folder, in the order given; a missing split or an image id seen
     before (in `taken` or an earlier folder) is an error that names the folder."""
     seen = {post.image_id for post in taken}
@@ -31,9 +29,7 @@ def read_extra(
         found = read_split(conll, xml_dir if xml_dir.is_dir() else None)
         clashes = sorted({post.image_id for post in found} & seen)
         if clashes:
-            raise GmnerFormatError(
-                f"{folder}: image ids already used by the training data: {', '.join(clashes[:5])}"
-            )
+            raise GmnerFormatError(f"{folder}: image ids already used by the training data: {', '.join(clashes[:5])}")
         seen |= {post.image_id for post in found}
         posts += found
     return posts

@@ -8,19 +8,20 @@ scikit-learn is needed here only; the shipped model is plain arrays read by
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from groundlens.core.datasets.gmner import GmnerPost, dataset_paths, read_split
-from groundlens.core.training.extra_data import read_extra
 from groundlens.core.pipeline.entailment.prior import FEATURES_VERSION, GroundabilityPrior, post_feature_indices
 from groundlens.core.pipeline.types import Mention
 from groundlens.core.safe_output import write_text_atomic
+from groundlens.core.training.extra_data import read_extra
 from groundlens.core.training.model_card import RunFacts
 
 DIM = 2**18
@@ -93,8 +94,9 @@ def accuracy(prior: GroundabilityPrior, split: Split) -> float:
     return float(((logits >= 0) == split.labels).mean())
 
 
-def train_prior(data_dir: Path, seed: int = 0, c_grid: tuple[float, ...] = C_GRID,
-                extra: Sequence[Path] = ()) -> tuple[GroundabilityPrior, PriorReport]:
+def train_prior(
+    data_dir: Path, seed: int = 0, c_grid: tuple[float, ...] = C_GRID, extra: Sequence[Path] = ()
+) -> tuple[GroundabilityPrior, PriorReport]:
     """Fit one model per C on train (plus the extra folders' posts, `extra_data`); keep the one
     with the best dev accuracy (ties: the smaller C)."""
     started = time.perf_counter()

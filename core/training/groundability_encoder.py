@@ -13,19 +13,19 @@ import copy
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from groundlens.core.datasets.gmner import GmnerPost, dataset_paths, read_split
-from groundlens.core.training.extra_data import read_extra
 from groundlens.core.pipeline.entailment.encoder_prior import ENCODER_DIR, LOGISTIC_DIR, WEIGHTS, collate, encode_posts
 from groundlens.core.pipeline.entailment.prior import CONFIG_FILE, WEIGHTS_FILE
 from groundlens.core.safe_output import write_text_atomic
+from groundlens.core.training.extra_data import read_extra
 from groundlens.core.training.groundability import build_split, fit, mentions_of, type_only_accuracy
 from groundlens.core.training.model_card import RunFacts
 
@@ -79,7 +79,10 @@ def _accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
 
 
 def train_encoder_prior(
-    data_dir: Path, settings: EncoderSettings = EncoderSettings(), base: Path | None = None, log: Callable[[str], None] = print,
+    data_dir: Path,
+    settings: EncoderSettings = EncoderSettings(),
+    base: Path | None = None,
+    log: Callable[[str], None] = print,
     extra: Sequence[Path] = (),
 ) -> tuple[Any, Any, EncoderReport, Any]:
     """(model, tokenizer, report, logistic prior of the blend) trained on train plus the extra
@@ -100,7 +103,9 @@ def train_encoder_prior(
     fit_posts = _labelled([p for i, p in enumerate(train) if i not in held])
     hold_posts = _labelled([p for i, p in enumerate(train) if i in held])
     if not fit_posts or not hold_posts or not dev:
-        raise ValueError("training needs gold entities in dev and in both parts of train (the held-out tenth and the rest)")
+        raise ValueError(
+            "training needs gold entities in dev and in both parts of train (the held-out tenth and the rest)"
+        )
 
     base = base or base_model_dir()
     tokenizer = AutoTokenizer.from_pretrained(base)
@@ -140,15 +145,22 @@ def train_encoder_prior(
         model.train()
         return np.concatenate(parts).astype(np.float64)
 
-    for parameter in [*model.bert.embeddings.parameters(), *(p for layer in model.bert.encoder.layer[:frozen] for p in layer.parameters())]:
+    for parameter in [
+        *model.bert.embeddings.parameters(),
+        *(p for layer in model.bert.encoder.layer[:frozen] for p in layer.parameters()),
+    ]:
         parameter.requires_grad_(False)
     trainable = [p for p in model.bert.parameters() if p.requires_grad]
     head = [*model.head.parameters(), *model.type_emb.parameters()]
-    optimizer = torch.optim.AdamW([{"params": trainable, "lr": settings.lr}, {"params": head, "lr": settings.head_lr}], weight_decay=0.01)
+    optimizer = torch.optim.AdamW(
+        [{"params": trainable, "lr": settings.lr}, {"params": head, "lr": settings.head_lr}], weight_decay=0.01
+    )
     per_epoch = math.ceil(len(fit_items) / settings.batch_posts)
     steps = settings.epochs * per_epoch
     warmup = max(1, int(0.06 * steps))
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
+    )
     loss_fn = torch.nn.BCEWithLogitsLoss()
     offsets = np.cumsum([0, *(len(spans) for _, spans in fit_items)])
     best: tuple[float, int, dict, np.ndarray, np.ndarray] | None = None
@@ -179,7 +191,9 @@ def train_encoder_prior(
     model.load_state_dict(state)
 
     logistic = fit(build_split(fit_posts), settings.logistic_c, settings.seed)
-    hold_lr, dev_lr = (build_split(posts).columns @ logistic.weights.astype(np.float64) + logistic.bias for posts in (hold_posts, dev))
+    hold_lr, dev_lr = (
+        build_split(posts).columns @ logistic.weights.astype(np.float64) + logistic.bias for posts in (hold_posts, dev)
+    )
     blender = LogisticRegression().fit(np.c_[hold_logits, hold_lr], hold_y > 0.5)
     blend = (float(blender.coef_[0][0]), float(blender.coef_[0][1]), float(blender.intercept_[0]))
     blend_accuracy = _accuracy(blend[0] * dev_logits + blend[1] * dev_lr + blend[2], dev_y)
@@ -244,7 +258,9 @@ def _run_text(facts: RunFacts | None) -> str:
     return f"{facts.duration()} with {facts.machine()}" if facts else "an unrecorded time (no run facts given)"
 
 
-def save_encoder_prior(folder: Path, model: Any, tokenizer: Any, report: EncoderReport, logistic: Any, settings: EncoderSettings) -> None:
+def save_encoder_prior(
+    folder: Path, model: Any, tokenizer: Any, report: EncoderReport, logistic: Any, settings: EncoderSettings
+) -> None:
     """fp16 weights + tokenizer in encoder/, the blend's logistic prior in logistic/, config.json and the card."""
     from safetensors.torch import save_file
 
@@ -273,4 +289,14 @@ def save_encoder_prior(folder: Path, model: Any, tokenizer: Any, report: Encoder
     config = {"kind": "encoder", "max_length": settings.max_length, "blend": blend, "metadata": metadata}
     write_text_atomic(folder / CONFIG_FILE, json.dumps(config, indent=2))
     (folder / WEIGHTS_FILE).unlink(missing_ok=True)  # a logistic model saved here before would only mislead
-    write_text_atomic(folder / "MODEL_CARD.md", MODEL_CARD.format(s=settings, r=report, date=trained, blend=report.blend, run=_run_text(report.facts), by_epoch=", ".join(f"{e}: {a:.2%}" for e, a in report.dev_by_epoch.items())))
+    write_text_atomic(
+        folder / "MODEL_CARD.md",
+        MODEL_CARD.format(
+            s=settings,
+            r=report,
+            date=trained,
+            blend=report.blend,
+            run=_run_text(report.facts),
+            by_epoch=", ".join(f"{e}: {a:.2%}" for e, a in report.dev_by_epoch.items()),
+        ),
+    )

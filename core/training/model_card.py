@@ -48,8 +48,9 @@ class RunFacts:
         return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 
-def write_model_card(config: TrainConfig, chosen: str, scores: dict[str, PRF], speed: float, when: datetime,
-                     facts: RunFacts, batch: int) -> None:
+def write_model_card(
+    config: TrainConfig, chosen: str, scores: dict[str, PRF], speed: float, when: datetime, facts: RunFacts, batch: int
+) -> None:
     """`speed`: dev posts per second of the final evaluation, measured with `facts.threads` and `batch`."""
     rows = "\n".join(
         f"| {kind} | {100 * s.precision:.2f} | {100 * s.recall:.2f} | {100 * s.f1:.2f} | {s.gold} |"

@@ -139,8 +139,12 @@ def evaluate(tagger: WordTagger, posts: list[GmnerPost], constrained: bool = Tru
 
 
 def average_states(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    return {k: functools.reduce(operator.add, (s[k].float() for s in states)) / len(states)
-            if states[0][k].is_floating_point() else states[0][k] for k in states[0]}
+    return {
+        k: functools.reduce(operator.add, (s[k].float() for s in states)) / len(states)
+        if states[0][k].is_floating_point()
+        else states[0][k]
+        for k in states[0]
+    }
 
 
 def save_half(model: PreTrainedModel, tokenizer, out: Path) -> None:
@@ -172,7 +176,9 @@ class DevCheck:
         with self.autocast:
             return evaluate(self.tagger, self.posts)["ALL"].f1
 
-    def prefer_average(self, best: Run, states: list[dict[str, torch.Tensor]], name: str, log: Callable[[str], None]) -> Run:
+    def prefer_average(
+        self, best: Run, states: list[dict[str, torch.Tensor]], name: str, log: Callable[[str], None]
+    ) -> Run:
         """The average of these weights when it scores higher on dev than `best`, else `best`."""
         averaged = average_states(states)
         f1 = self.f1(averaged)
@@ -180,8 +186,14 @@ class DevCheck:
         return Run(averaged, f1, name) if f1 > best.f1 else best
 
 
-def fit_run(config: TrainConfig, order_seed: int, train_posts: list[GmnerPost], pool: MentionPool, dev: DevCheck,
-            log: Callable[[str], None]) -> Run:
+def fit_run(
+    config: TrainConfig,
+    order_seed: int,
+    train_posts: list[GmnerPost],
+    pool: MentionPool,
+    dev: DevCheck,
+    log: Callable[[str], None],
+) -> Run:
     """Fine-tune from the same initial weights (config.seed) with batches and swaps drawn from order_seed."""
     from transformers import get_linear_schedule_with_warmup
 
@@ -213,7 +225,9 @@ def fit_run(config: TrainConfig, order_seed: int, train_posts: list[GmnerPost], 
             optimizer.zero_grad()
             total += loss.item()
             if step % 100 == 0:
-                log(f"order {order_seed} epoch {epoch} step {step} loss {total / step:.4f} ({time.time() - started:.0f}s)")
+                log(
+                    f"order {order_seed} epoch {epoch} step {step} loss {total / step:.4f} ({time.time() - started:.0f}s)"
+                )
         model.eval()
         with dev.autocast:
             scores = evaluate(tagger, dev.posts)
@@ -224,7 +238,9 @@ def fit_run(config: TrainConfig, order_seed: int, train_posts: list[GmnerPost], 
             best = Run(state, scores["ALL"].f1, f"epoch {epoch}")
 
     if len(recent) > 1:
-        best = dev.prefer_average(best, recent, f"average of last {len(recent)} epochs", lambda m: log(f"order {order_seed} {m}"))
+        best = dev.prefer_average(
+            best, recent, f"average of last {len(recent)} epochs", lambda m: log(f"order {order_seed} {m}")
+        )
     return best
 
 
@@ -242,13 +258,18 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict[str, 
     extra_posts = read_extra(config.extra, train_posts)
     train_posts += extra_posts
     dev_posts = read_split(dataset_paths(config.data, "dev")[0])
-    log(f"train {len(train_posts)} posts ({len(extra_posts)} from extra folders), dev {len(dev_posts)} posts, "
-        f"base {config.base or packaged_encoder()}")
+    log(
+        f"train {len(train_posts)} posts ({len(extra_posts)} from extra folders), dev {len(dev_posts)} posts, "
+        f"base {config.base or packaged_encoder()}"
+    )
     tokenizer = AutoTokenizer.from_pretrained(config.base or packaged_encoder())
     seed_everything(config.seed)
     model = build_model(config)  # holds each set of weights scored on dev, and finally the chosen one
-    dev = DevCheck(WordTagger(tokenizer=tokenizer, model=model.eval()), dev_posts,
-                   torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16))
+    dev = DevCheck(
+        WordTagger(tokenizer=tokenizer, model=model.eval()),
+        dev_posts,
+        torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16),
+    )
     pool = MentionPool.from_posts(train_posts)
     runs = [fit_run(config, order, train_posts, pool, dev, log) for order in config.orders]
     for order, run in zip(config.orders, runs):
@@ -266,8 +287,9 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict[str, 
     return publish(config, chosen_name, dev_posts, started, log)
 
 
-def publish(config: TrainConfig, chosen: str, dev_posts: list[GmnerPost], started: float,
-            log: Callable[[str], None] = print) -> dict[str, PRF]:
+def publish(
+    config: TrainConfig, chosen: str, dev_posts: list[GmnerPost], started: float, log: Callable[[str], None] = print
+) -> dict[str, PRF]:
     """Score the saved folder as the backend loads it (int8) and write its MODEL_CARD.md with what this run
     measured (`started`: time.perf_counter() when training began)."""
     tagger = load_tagger(config.out)

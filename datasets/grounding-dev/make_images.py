@@ -70,8 +70,9 @@ def single(image: Image.Image) -> Image.Image:
 
 
 def side_by_side(left: Image.Image, right: Image.Image) -> Image.Image:
-    parts = [p.resize((round(p.width * COMPOSITE_HEIGHT / p.height), COMPOSITE_HEIGHT), Image.LANCZOS)
-             for p in (left, right)]
+    parts = [
+        p.resize((round(p.width * COMPOSITE_HEIGHT / p.height), COMPOSITE_HEIGHT), Image.LANCZOS) for p in (left, right)
+    ]
     canvas = Image.new("RGB", (parts[0].width + parts[1].width, COMPOSITE_HEIGHT))
     canvas.paste(parts[0], (0, 0))
     canvas.paste(parts[1], (parts[0].width, 0))

@@ -9,7 +9,8 @@ every correction with its author and time; the stack only orders this session's 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -34,8 +35,16 @@ class CorrectionLog(QObject):
 
     def add(self, description: str, draft: Draft, on_stored: Callable[[Correction], None] | None = None) -> None:
         """Store a correction as one undoable step; `on_stored` gets it once stored (first time only)."""
-        self.stack.push(_Step(self, description, lambda store: store.add_correction(draft),
-                              Store.restore_correction, Store.revert_correction, on_stored))  # fmt: skip
+        self.stack.push(
+            _Step(
+                self,
+                description,
+                lambda store: store.add_correction(draft),
+                Store.restore_correction,
+                Store.revert_correction,
+                on_stored,
+            )
+        )
 
     def revert(self, correction: Correction) -> None:
         """Take back a stored correction, from this session or an earlier one, as one undoable step."""
@@ -46,8 +55,9 @@ class CorrectionLog(QObject):
         self._flip("restore", correction, Store.restore_correction, Store.revert_correction)
 
     def _flip(self, verb: str, correction: Correction, forward: StoreStep, back: StoreStep) -> None:
-        self.stack.push(_Step(self, f"{verb} {correction.describe()}", lambda store: forward(store, correction.id),
-                              forward, back))  # fmt: skip
+        self.stack.push(
+            _Step(self, f"{verb} {correction.describe()}", lambda store: forward(store, correction.id), forward, back)
+        )
 
     def merge(self, alias: str, into: str) -> None:
         """Count every mention of `alias` as `into` (entity page), as one undoable step."""
@@ -57,8 +67,12 @@ class CorrectionLog(QObject):
         """Undo a wrong merge of `alias` (entity page), as one undoable step."""
         self.add(f"split {alias} off", split_draft(alias))
 
-    def run(self, work: Callable[[Store], Any], on_done: Callable[[Any], None] | None = None,
-            on_error: Callable[[Exception], None] | None = None) -> None:
+    def run(
+        self,
+        work: Callable[[Store], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> None:
         """Database work that changes corrections; every view is told once it is done."""
 
         def done(result: Any) -> None:
@@ -78,8 +92,15 @@ class _Step(QUndoCommand):
     """first: stores or flips the correction the first time and returns it; again / back: redo and
     undo by its id. The id is written and read on the database thread only, where steps run in order."""
 
-    def __init__(self, log: CorrectionLog, description: str, first: Callable[[Store], Correction],
-                 again: StoreStep, back: StoreStep, on_stored: Callable[[Correction], None] | None = None) -> None:
+    def __init__(
+        self,
+        log: CorrectionLog,
+        description: str,
+        first: Callable[[Store], Correction],
+        again: StoreStep,
+        back: StoreStep,
+        on_stored: Callable[[Correction], None] | None = None,
+    ) -> None:
         super().__init__(description)
         self.log = log
         self.first, self.again, self.back = first, again, back

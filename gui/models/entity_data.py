@@ -11,8 +11,8 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
 from groundlens.core import masks
 from groundlens.gui.mask_image import mask_to_qimage
-from groundlens.gui.theme import type_color
 from groundlens.gui.models.presentation import grounding_label
+from groundlens.gui.theme import type_color
 from groundlens.gui.workers import read_image
 from groundlens.storage import Store
 from groundlens.storage.summaries import EntityCount, EntityProfile

@@ -5,6 +5,7 @@ in memory and a handful of page reads while scrolling."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from itertools import pairwise
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
@@ -123,7 +124,7 @@ class FeedModel(QAbstractListModel):
     def ids_outside(self, spans: list[tuple[int, int]]) -> list[int]:
         """Post ids of the rows outside these sorted, disjoint spans: what "all matching" leaves out."""
         edges = [(-1, -1), *spans, (len(self._ids), len(self._ids))]
-        return [post_id for (_, end), (start, _) in zip(edges, edges[1:], strict=False) for post_id in self._ids[end + 1 : start]]
+        return [post_id for (_, end), (start, _) in pairwise(edges) for post_id in self._ids[end + 1 : start]]
 
     def row_of(self, post_id: int) -> int:
         try:

@@ -11,14 +11,12 @@ from PySide6.QtGui import QColor, QImage
 
 from groundlens.core import masks
 from groundlens.gui.mask_image import cropped_mask_image
+from groundlens.gui.models.presentation import EntityRow, Overlay, Span, evidence_lines, grounding_label
 from groundlens.gui.theme import GOLD_COLOR, entity_colors
-from groundlens.gui.models.presentation import EntityRow, evidence_lines, grounding_label
-from groundlens.gui.models.presentation import Span
-from groundlens.gui.models.presentation import Overlay
 from groundlens.gui.workers import read_image
+from groundlens.records import Entity, ImageFindings, Post
 from groundlens.storage import Store
 from groundlens.storage.corrections import Correction
-from groundlens.records import Entity, ImageFindings, Post
 
 LINK_VERBS = {"retweet_of": "Retweet of", "quote_of": "Quotes", "reply_to": "Reply to"}
 
@@ -99,8 +97,10 @@ class PostBundle:
     def spans(self, include_gold: bool) -> list[Span]:
         marks = self.gold_marks() if include_gold else {}
         colors = self.colors()
-        return [Span(key, e.start, e.end, e.type, colors[key], corrected=e.corrected, gold_mark=marks.get(key, ""))
-                for key, e in self.shown(include_gold)]
+        return [
+            Span(key, e.start, e.end, e.type, colors[key], corrected=e.corrected, gold_mark=marks.get(key, ""))
+            for key, e in self.shown(include_gold)
+        ]
 
     def rows(self, has_image: bool, include_gold: bool = False) -> list[EntityRow]:
         marks = self.gold_marks() if include_gold else {}
@@ -168,19 +168,26 @@ class Visuals:
 def findings_overlays(findings: ImageFindings, named: set[tuple[float, ...]] = frozenset()) -> list[Overlay]:
     """Text read in the image and people or objects not tied to a name, each on a layer of its own;
     `named`: boxes an entity now holds (an analyst said "this is ..."), whose finding is no longer unidentified."""
-    overlays = [Overlay(f"t{i}", f"“{line.text}” {line.score:.2f}", "OTHER", line.box, kind="text")
-                for i, line in enumerate(findings.texts)]
+    overlays = [
+        Overlay(f"t{i}", f"“{line.text}” {line.score:.2f}", "OTHER", line.box, kind="text")
+        for i, line in enumerate(findings.texts)
+    ]
     for i, thing in enumerate(findings.objects):
         if tuple(round(v) for v in thing.box) in named:
             continue
         maybe = f" — maybe {' or '.join(thing.candidates)}" if thing.candidates else ""
-        overlays.append(Overlay(f"u{i}", f"{thing.label}, not identified{maybe}", "OTHER", thing.box,
-                                kind="unidentified"))
+        overlays.append(
+            Overlay(f"u{i}", f"{thing.label}, not identified{maybe}", "OTHER", thing.box, kind="unidentified")
+        )
     return overlays
 
 
-def render_visuals(image_file: Path | None, keyed: list[tuple[str, Entity]],
-                   findings: ImageFindings | None = None, without: str = NO_IMAGE) -> Visuals:
+def render_visuals(
+    image_file: Path | None,
+    keyed: list[tuple[str, Entity]],
+    findings: ImageFindings | None = None,
+    without: str = NO_IMAGE,
+) -> Visuals:
     """Decode the photo and every region's mask into ready-to-draw overlays (runs on a pool thread).
     `without`: what to say when there is no file (PostBundle.without_picture)."""
     if image_file is None:
@@ -195,13 +202,24 @@ def render_visuals(image_file: Path | None, keyed: list[tuple[str, Entity]],
         gold = entity.origin == "gold"
         color = QColor(GOLD_COLOR if gold else colors[key])
         for region in entity.regions:
-            overlay = Overlay(key=key, label=entity.text, type=entity.type, box=tuple(region.box), gold=gold,
-                              color=colors[key], corrected=entity.corrected)
+            overlay = Overlay(
+                key=key,
+                label=entity.text,
+                type=entity.type,
+                box=tuple(region.box),
+                gold=gold,
+                color=colors[key],
+                corrected=entity.corrected,
+            )
             if region.mask_rle:
                 rendered = cropped_mask_image(masks.decode(region.mask_rle), color)
                 if rendered is not None:
                     overlay.mask, overlay.mask_offset = rendered
             overlays.append(overlay)
-    named = {tuple(round(v) for v in region.box) for _key, entity in keyed if entity.origin == "pred"
-             for region in entity.regions}
+    named = {
+        tuple(round(v) for v in region.box)
+        for _key, entity in keyed
+        if entity.origin == "pred"
+        for region in entity.regions
+    }
     return Visuals(image, overlays + findings_overlays(findings or ImageFindings(), named))

@@ -4,14 +4,15 @@ inspector's correction actions (InspectorView.change_type, fix_span, ...), which
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMenu
 
-from groundlens.gui.theme import TYPE_NAMES
 from groundlens.gui.models.presentation import Overlay
+from groundlens.gui.theme import TYPE_NAMES
 from groundlens.records import ENTITY_TYPES, BoxTuple
 
 if TYPE_CHECKING:

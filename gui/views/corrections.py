@@ -32,8 +32,12 @@ COLUMNS = [
     Column("Author", lambda c: c.author),
     Column("Kind", lambda c: c.kind),
     Column("Post", lambda c: c.post_id if c.post_id is not None else "every post"),
-    Column("Status", lambda c: c.status, color=lambda c: STATUS_COLORS.get(c.status),
-           tooltip=lambda c: STATUS_HELP.get(c.status, "")),
+    Column(
+        "Status",
+        lambda c: c.status,
+        color=lambda c: STATUS_COLORS.get(c.status),
+        tooltip=lambda c: STATUS_HELP.get(c.status, ""),
+    ),
     Column("Correction", lambda c: c.describe(), tooltip=lambda c: c.describe()),
 ]
 
@@ -46,8 +50,12 @@ class CorrectionFilter:
     include_reverted: bool = True
 
     def select(self, store: Store) -> list[Correction]:
-        found = store.corrections(kinds=[self.kind] if self.kind else None, author=self.author,
-                                  include_reverted=self.include_reverted, limit=MAX_LISTED)  # fmt: skip
+        found = store.corrections(
+            kinds=[self.kind] if self.kind else None,
+            author=self.author,
+            include_reverted=self.include_reverted,
+            limit=MAX_LISTED,
+        )
         needle = self.text.casefold()
         return [c for c in found if needle in c.describe().casefold()]
 
@@ -109,14 +117,21 @@ class CorrectionsView(QWidget):
         self.refresh()
 
     def current_filter(self) -> CorrectionFilter:
-        return CorrectionFilter(self.kind.currentData(), self.author.text().strip() or None, self.text.text().strip(),
-                                self.include_reverted.isChecked())  # fmt: skip
+        return CorrectionFilter(
+            self.kind.currentData(),
+            self.author.text().strip() or None,
+            self.text.text().strip(),
+            self.include_reverted.isChecked(),
+        )
 
     def refresh(self) -> None:
         token = self._latest.start()
         chosen = self.current_filter()
-        self.ctx.db.submit(chosen.select, self._latest.only(token, self._show),
-                           self._latest.only(token, lambda exc: self.summary.setText(f"Cannot list corrections: {exc}")))
+        self.ctx.db.submit(
+            chosen.select,
+            self._latest.only(token, self._show),
+            self._latest.only(token, lambda exc: self.summary.setText(f"Cannot list corrections: {exc}")),
+        )
 
     def _show(self, found: list[Correction]) -> None:
         self.table.set_records(found)

@@ -173,8 +173,9 @@ class EntityPage(QWidget):
             else:
                 self.facts.setText(f"Not merged: no entity is named “{target}”.")
 
-        self.ctx.db.submit(lambda store: store.entity_profile(normalize_entity(target)).name is not None,
-                           merge_if_known)  # fmt: skip
+        self.ctx.db.submit(
+            lambda store: store.entity_profile(normalize_entity(target)).name is not None, merge_if_known
+        )
 
     def split_selected_alias(self) -> None:
         if alias := self.aliases.currentText():

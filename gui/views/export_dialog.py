@@ -48,8 +48,12 @@ KIND_LABELS = {
     "crops": "Image crops: one PNG per entity box, with index.csv",
     "report": "HTML report: top entities, trend, co-mentions, sample posts",
 }
-FILE_FILTERS = {"jsonl": "JSON Lines (*.jsonl)", "csv": "CSV (*.csv)", "coco": "COCO JSON (*.json)",
-                "report": "HTML (*.html)"}  # fmt: skip
+FILE_FILTERS = {
+    "jsonl": "JSON Lines (*.jsonl)",
+    "csv": "CSV (*.csv)",
+    "coco": "COCO JSON (*.json)",
+    "report": "HTML (*.html)",
+}
 PROGRESS_STEPS = 200  # progress signals per export, however many posts
 
 
@@ -70,9 +74,13 @@ class ExportDialog(QDialog):
     failed_export = Signal(str)
 
     def __init__(
-        self, ctx: AppContext, query: str | None, ids: list[int] | None = None, kind: str = "jsonl",
+        self,
+        ctx: AppContext,
+        query: str | None,
+        ids: list[int] | None = None,
+        kind: str = "jsonl",
         parent: QWidget | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(parent)
         self.ctx, self.query, self.ids = ctx, query or None, None if ids is None else list(ids)
         self.setWindowTitle("Export")
@@ -80,8 +88,11 @@ class ExportDialog(QDialog):
         self._progress = _Progress(self)
         self._progress.changed.connect(self._show_progress)
 
-        what = f"{len(self.ids)} selected posts" if self.ids is not None else (
-            f"the posts matching “{self.query}”" if self.query else "every post")  # fmt: skip
+        what = (
+            f"{len(self.ids)} selected posts"
+            if self.ids is not None
+            else (f"the posts matching “{self.query}”" if self.query else "every post")
+        )
         self.scope = QLabel(f"Export {what}.")
         self.kind = QComboBox()
         for key, text in KIND_LABELS.items():
@@ -162,10 +173,14 @@ class ExportDialog(QDialog):
             return
         cancel = self._cancel = threading.Event()
         self._set_running(True, busy=kind == "report")
-        work = (lambda: _write_report(db_path, self.query, self.ids, out)) if kind == "report" else (
-            lambda: _export(db_path, ExportRequest(kind, out, self.query, self.ids), self._progress, cancel))  # fmt: skip
-        run_in_pool(work, on_done=lambda text: self._done(kind, out, text),
-                    on_error=lambda error: self._failed(out, error))  # fmt: skip
+        work = (
+            (lambda: _write_report(db_path, self.query, self.ids, out))
+            if kind == "report"
+            else (lambda: _export(db_path, ExportRequest(kind, out, self.query, self.ids), self._progress, cancel))
+        )
+        run_in_pool(
+            work, on_done=lambda text: self._done(kind, out, text), on_error=lambda error: self._failed(out, error)
+        )
 
     def cancel_or_close(self) -> None:
         if self._cancel is not None:
@@ -234,4 +249,3 @@ def _write_report(db_path: Path, query: str | None, ids: list[int] | None, out: 
         data = gather(store, query, ids)
     write_report(data, out)
     return f"Wrote a report on {data.summary.posts} posts ({len(data.samples)} samples) to {out}."
-

@@ -9,8 +9,8 @@ goes through the shared CorrectionLog (undoable); a drawn box's mask is made off
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from functools import partial
-from typing import Callable
 
 import shiboken6
 from PySide6.QtCore import Qt, Signal
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from groundlens.core import masks
 from groundlens.gui.context import AppContext
 from groundlens.gui.models.post_bundle import PostBundle, Visuals, load_bundle, render_visuals
+from groundlens.gui.theme import changes, scheme
 from groundlens.gui.views import correction_menus as menus
 from groundlens.gui.views.correction_menus import popup
 from groundlens.gui.widgets.common import label, section
@@ -35,11 +36,10 @@ from groundlens.gui.widgets.entity_list import EntityList
 from groundlens.gui.widgets.entity_text import EntityText
 from groundlens.gui.widgets.image_canvas import ImageCanvas
 from groundlens.gui.widgets.overlay_bar import LegendBar, OverlayBar
-from groundlens.gui.theme import changes, scheme
 from groundlens.gui.workers import Latest, run_in_pool
+from groundlens.records import BoxTuple, Entity
 from groundlens.storage import corrections as drafts
 from groundlens.storage.corrections import Correction, Draft
-from groundlens.records import BoxTuple, Entity
 
 
 class InspectorView(QWidget):
@@ -178,14 +178,28 @@ class InspectorView(QWidget):
         web = post.url and post.url.lower().startswith(("https://", "http://"))
         link = f' · <a href="{html.escape(post.url, quote=True)}">open original</a>' if web else ""
         author = html.escape(post.author or "unknown author")
-        self.header.setText(f"<b style='color:{scheme().text}'>{author}</b> · {when} · {html.escape(post.source)}{link}")
+        self.header.setText(
+            f"<b style='color:{scheme().text}'>{author}</b> · {when} · {html.escape(post.source)}{link}"
+        )
         lines = bundle.link_lines()
         self.links.setText("<br>".join(lines))
         self.links.setVisible(bool(lines))
         # Keys number a post's entities in order, so a correction (an added or deleted entity) can shift them:
         # the selection follows its entity by span, and never carries over to another post's entity.
-        kept = next((key for key, e in bundle.keyed() if e.origin == "pred" and was_selected is not None
-                     and (e.start, e.end) == (was_selected.start, was_selected.end)), "") if same_post else ""
+        kept = (
+            next(
+                (
+                    key
+                    for key, e in bundle.keyed()
+                    if e.origin == "pred"
+                    and was_selected is not None
+                    and (e.start, e.end) == (was_selected.start, was_selected.end)
+                ),
+                "",
+            )
+            if same_post
+            else ""
+        )
         self._selected = kept
         self._show_entities()
         self._set_selected(kept)
@@ -281,8 +295,9 @@ class InspectorView(QWidget):
     def add_entity(self, start: int, end: int, entity_type: str) -> None:
         if self.bundle is not None and self.bundle.post.id is not None:
             text = self.bundle.post.text[start:end]
-            self._correct(f"added {text} ({entity_type})",
-                          drafts.add_entity(self.bundle.post.id, start, end, text, entity_type))
+            self._correct(
+                f"added {text} ({entity_type})", drafts.add_entity(self.bundle.post.id, start, end, text, entity_type)
+            )
 
     def mark_in_image(self, key: str, in_image: bool) -> None:
         if entity := self.entity(key):
@@ -296,11 +311,10 @@ class InspectorView(QWidget):
     def set_box(self, key: str, box: BoxTuple) -> None:
         """Draw or move the entity's box; its mask follows from the segmenter, in the background."""
         if entity := self.entity(key):
-            self._correct(f"{entity.text}: box drawn", drafts.set_box(entity, box, self._media_id()),
-                          self._segment)  # fmt: skip
+            self._correct(f"{entity.text}: box drawn", drafts.set_box(entity, box, self._media_id()), self._segment)
 
     def name_person(self, key: str, box: BoxTuple) -> None:
-        """"This is <entity>": the detected, unidentified person's box becomes the entity's."""
+        """ "This is <entity>": the detected, unidentified person's box becomes the entity's."""
         if entity := self.entity(key):
             self._correct(f"this is {entity.text}", drafts.name_person(entity, box, self._media_id()), self._segment)
 
@@ -326,8 +340,11 @@ class InspectorView(QWidget):
         def store_mask(rle: masks.Rle) -> None:
             if not shiboken6.isValid(self):  # the window closed while the model ran: the box stays without it
                 return
-            self.corrections.run(lambda store: store.set_correction_mask(correction.id, rle, masks.area(rle)),
-                                 lambda _stored: self._mask_done(""), lambda exc: self._mask_done(str(exc)))
+            self.corrections.run(
+                lambda store: store.set_correction_mask(correction.id, rle, masks.area(rle)),
+                lambda _stored: self._mask_done(""),
+                lambda exc: self._mask_done(str(exc)),
+            )
 
         run_in_pool(make_mask, store_mask, lambda exc: self._mask_done(str(exc)))
 
@@ -350,8 +367,11 @@ class InspectorView(QWidget):
         """A correction key's menu, under the selected chip (or at the pointer)."""
         row = self.entities.currentRow()
         item = self.entities.item(row) if row >= 0 else None
-        where = (self.entities.viewport().mapToGlobal(self.entities.visualItemRect(item).bottomLeft())
-                 if item is not None else QCursor.pos())  # fmt: skip
+        where = (
+            self.entities.viewport().mapToGlobal(self.entities.visualItemRect(item).bottomLeft())
+            if item is not None
+            else QCursor.pos()
+        )
         popup(build(self), where)
 
     def _fix_selected_span(self) -> None:

@@ -79,8 +79,9 @@ class GraphCanvas(QGraphicsView):
         for a, b, weight in data.graph.edges(data="weight"):
             pen = QPen(QColor(MUTED), 0.5 + 5.0 * weight / heaviest)
             pen.setCosmetic(True)
-            line = scene.addLine(places[a].x * spread, places[a].y * spread, places[b].x * spread,
-                                 places[b].y * spread, pen)  # fmt: skip
+            line = scene.addLine(
+                places[a].x * spread, places[a].y * spread, places[b].x * spread, places[b].y * spread, pen
+            )
             line.setOpacity(0.55)
             line.setToolTip(f"{places[a].name} and {places[b].name}: {weight} posts")
         most = max((place.posts for place in data.places), default=1)
@@ -109,7 +110,7 @@ class GraphCanvas(QGraphicsView):
             item = item.parentItem()
         return None
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
         norm = self.node_at(self.itemAt(event.position().toPoint()))
         super().mouseReleaseEvent(event)
         if norm and event.button() == Qt.MouseButton.LeftButton:
@@ -188,8 +189,9 @@ class NetworkView(QWidget):
         self.status.setText(
             f"{data.graph.number_of_nodes()} entities, {data.graph.number_of_edges()} links, from {posts:,} posts"
             " (predictions; retweets left out). Edge width: posts mentioning both. Click a node to open its page."
-            if data.places else "No entities in these posts."
-        )  # fmt: skip
+            if data.places
+            else "No entities in these posts."
+        )
         self.loaded.emit()
 
     def _on_error(self, error: Exception) -> None:
@@ -198,8 +200,9 @@ class NetworkView(QWidget):
     # export --------------------------------------------------------------------------------
     def _ask_gexf_path(self) -> None:
         folder = remembered_folder(self.ctx.settings.settings, "gexf")
-        path, _ = QFileDialog.getSaveFileName(self, "Export GEXF", str(folder / "groundlens-network.gexf"),
-                                              "GEXF (*.gexf)")  # fmt: skip
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export GEXF", str(folder / "groundlens-network.gexf"), "GEXF (*.gexf)"
+        )
         if path:
             self.export_gexf(Path(path))
 

@@ -138,8 +138,10 @@ class SettingsView(QWidget):
         form.addRow("Posts per batch (also how soon Cancel takes effect)", self.batch)
         self.engine = QComboBox()
         self.engine.addItems(ENGINES)
-        self.engine.setToolTip("local: a worker process on this machine. ray: pipeline workers on a Ray cluster "
-                               "(needs the 'cluster' extra; see README, 'On a Ray cluster').")
+        self.engine.setToolTip(
+            "local: a worker process on this machine. ray: pipeline workers on a Ray cluster "
+            "(needs the 'cluster' extra; see README, 'On a Ray cluster')."
+        )
         self.ray_address = QLineEdit()
         self.ray_address.setPlaceholderText("HOST:PORT of the cluster; empty: start Ray on this machine")
         self.ray_workers = QSpinBox()
@@ -158,8 +160,10 @@ class SettingsView(QWidget):
 
         imports_card, imports = card("Imports")
         self.run_after_import = QCheckBox("Run the pipeline after every import")
-        self.run_after_import.setToolTip("When an import adds or changes posts, the Jobs page starts the pipeline "
-                                         "on them (a run already going is followed by one more).")
+        self.run_after_import.setToolTip(
+            "When an import adds or changes posts, the Jobs page starts the pipeline "
+            "on them (a run already going is followed by one more)."
+        )
         imports.addWidget(self.run_after_import)
         column.addWidget(imports_card)
 
@@ -257,13 +261,22 @@ class SettingsView(QWidget):
                 raise SettingsError(f"{STAGE_LABELS[stage]}: options must be a JSON object")
             stages[stage] = None if backend == OFF else StageConfig(backend, options)
         # what the form does not show (the text reader) is kept as the settings have it
-        pipeline = replace(self.ctx.settings.settings.pipeline, **stages,
-                           groundable_threshold=self.groundable.value(), box_threshold=self.box_threshold.value())
+        pipeline = replace(
+            self.ctx.settings.settings.pipeline,
+            **stages,
+            groundable_threshold=self.groundable.value(),
+            box_threshold=self.box_threshold.value(),
+        )
         settings = Settings(
-            pipeline=pipeline, threads=self.threads.value(), batch_size=self.batch.value(),
-            engine=self.engine.currentText(), ray_address=self.ray_address.text().strip() or None,
-            ray_workers=self.ray_workers.value() or None, device=self.device.currentText(),
-            run_after_import=self.run_after_import.isChecked(), extra=self.ctx.settings.settings.extra,
+            pipeline=pipeline,
+            threads=self.threads.value(),
+            batch_size=self.batch.value(),
+            engine=self.engine.currentText(),
+            ray_address=self.ray_address.text().strip() or None,
+            ray_workers=self.ray_workers.value() or None,
+            device=self.device.currentText(),
+            run_after_import=self.run_after_import.isChecked(),
+            extra=self.ctx.settings.settings.extra,
         )
         try:
             return settings.validate()

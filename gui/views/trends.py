@@ -33,7 +33,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from groundlens.core.safe_output import OutputError, atomic_output, database_files, describe_write_error, refuse_overwriting
+from groundlens.core.safe_output import (
+    OutputError,
+    atomic_output,
+    database_files,
+    describe_write_error,
+    refuse_overwriting,
+)
 from groundlens.gui.context import AppContext
 from groundlens.gui.theme import ACCENT, TYPE_COLORS
 from groundlens.gui.widgets.common import counting_choice, label
@@ -253,10 +259,18 @@ class TrendsView(QWidget):
         last = max((p.bucket for p in self.data.series), default=None)
         partial = last if last and self.data.coverage and self.data.coverage.is_partial(last, size) else None
         if partial is not None:
-            ax.axvspan(partial, partial + timedelta(days=size), color="#9CA3AF", alpha=0.18, hatch="//", lw=0,
-                       gid="partial")
-            ax.text(mdates.date2num(partial), 1.0, f" partial {self.bucket.currentText()}",
-                    transform=ax.get_xaxis_transform(), va="top", fontsize=8, color="#6B7280")
+            ax.axvspan(
+                partial, partial + timedelta(days=size), color="#9CA3AF", alpha=0.18, hatch="//", lw=0, gid="partial"
+            )
+            ax.text(
+                mdates.date2num(partial),
+                1.0,
+                f" partial {self.bucket.currentText()}",
+                transform=ax.get_xaxis_transform(),
+                va="top",
+                fontsize=8,
+                color="#6B7280",
+            )
         if self.selection:
             ax.axvspan(self.selection[0], self.selection[1] + timedelta(days=1), color=ACCENT, alpha=0.12)
         self.span = SpanSelector(
@@ -371,6 +385,11 @@ class TrendsView(QWidget):
             counted = COUNTED[self.data.include_retweets] + (", pred + gold" if self.data.include_gold else "")
             for point in self.data.series:
                 writer.writerow(
-                    [point.bucket.isoformat(), point.key, self.data.names.get(point.key, point.key), point.count,
-                     counted]
+                    [
+                        point.bucket.isoformat(),
+                        point.key,
+                        self.data.names.get(point.key, point.key),
+                        point.count,
+                        counted,
+                    ]
                 )

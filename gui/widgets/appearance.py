@@ -16,8 +16,11 @@ def appearance_card() -> tuple[QFrame, QCheckBox]:
     switch.setChecked(per_instance())
     switch.toggled.connect(set_per_instance)
     layout.addWidget(switch)
-    note = label("Off: colours by type (person, place, organisation, other). Light or dark follows your "
-                 "system's setting. Both apply at once.", "Muted")  # fmt: skip
+    note = label(
+        "Off: colours by type (person, place, organisation, other). Light or dark follows your "
+        "system's setting. Both apply at once.",
+        "Muted",
+    )
     note.setWordWrap(True)
     layout.addWidget(note)
     return frame, switch

@@ -8,7 +8,7 @@ acting on 100k posts never stalls the window.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -83,8 +83,14 @@ class BulkActionBar(QWidget):
         self.untag_button.clicked.connect(lambda: self.untag(self.tag_name.currentText()))
         self.rerun_button.clicked.connect(self.rerun)
         self.delete_button.clicked.connect(self.ask_delete)
-        self.buttons = (self.tag_button, self.untag_button, self.confirm_button, self.reject_button,
-                        self.rerun_button, self.delete_button)  # fmt: skip
+        self.buttons = (
+            self.tag_button,
+            self.untag_button,
+            self.confirm_button,
+            self.reject_button,
+            self.rerun_button,
+            self.delete_button,
+        )
         groups = [
             [self.count_label, self.status],
             [self.tag_name, self.tag_button, self.untag_button],
@@ -136,22 +142,27 @@ class BulkActionBar(QWidget):
 
     def correct(self, name: str, confirm: bool) -> None:
         verb = "Confirmed" if confirm else "Rejected"
-        self._run(f"{verb} {{mentions}} of '{name.strip()}'",
-                  lambda store, ids: store.correct_mentions(ids, name, confirm))  # fmt: skip
+        self._run(
+            f"{verb} {{mentions}} of '{name.strip()}'", lambda store, ids: store.correct_mentions(ids, name, confirm)
+        )
 
     def rerun(self) -> None:
         if self.config_key is None:
             return
         key = self.config_key()
-        self._run("Queued {posts} for the pipeline", lambda store, ids: store.requeue_posts(key, ids),
-                  then=self.rerun_queued.emit)  # fmt: skip
+        self._run(
+            "Queued {posts} for the pipeline",
+            lambda store, ids: store.requeue_posts(key, ids),
+            then=self.rerun_queued.emit,
+        )
 
     def ask_delete(self) -> None:
         answer = QMessageBox.question(
-            self, "Delete posts",
+            self,
+            "Delete posts",
             f"Delete {self.count_label.text().replace(' selected', '')} from this data folder, with their "
             "entities, boxes and tags? Importing the same files again brings them back.",
-        )  # fmt: skip
+        )
         if answer == QMessageBox.StandardButton.Yes:
             self.delete()
 

@@ -7,13 +7,20 @@ confidence on the chip and its evidence in the tooltip (and the inspector's evid
 
 from __future__ import annotations
 
-
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QContextMenuEvent, QFont, QFontMetrics, QPainter, QPen
-from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import (
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
-from groundlens.gui.theme import TYPE_COLORS, scheme
 from groundlens.gui.models.presentation import EntityRow
+from groundlens.gui.theme import TYPE_COLORS, scheme
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -58,8 +65,16 @@ class _ChipDelegate(QStyledItemDelegate):
 
     def _two_lines(self, option: QStyleOptionViewItem, row: EntityRow, width: int) -> bool:
         pill, name = self._metrics(option)
-        needed = (pill.horizontalAdvance(row.type) + 14 + PILL_GAP + name.horizontalAdvance(chip_name(row))
-                  + PILL_GAP + pill.horizontalAdvance(row.status) + 14 + 16)
+        needed = (
+            pill.horizontalAdvance(row.type)
+            + 14
+            + PILL_GAP
+            + name.horizontalAdvance(chip_name(row))
+            + PILL_GAP
+            + pill.horizontalAdvance(row.status)
+            + 14
+            + 16
+        )
         return needed > width
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802 (Qt override)
@@ -87,7 +102,9 @@ class _ChipDelegate(QStyledItemDelegate):
         font.setBold(True)
         painter.setFont(font)
         x = first.left() + draw_pill(painter, first, row.type, QColor(own), True) + PILL_GAP
-        status_color = {"in image": QColor(color), "not in image": QColor(scheme().muted)}.get(row.grounding, QColor("#9CA3AF"))
+        status_color = {"in image": QColor(color), "not in image": QColor(scheme().muted)}.get(
+            row.grounding, QColor("#9CA3AF")
+        )
         status_width = painter.fontMetrics().horizontalAdvance(row.status) + 14
         draw_pill(
             painter,

@@ -12,8 +12,8 @@ from PySide6.QtCore import QPoint, QUrl, Signal
 from PySide6.QtGui import QContextMenuEvent, QTextCursor
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from groundlens.gui.theme import TYPE_COLORS, readable, scheme, tinted
 from groundlens.gui.models.presentation import Span
+from groundlens.gui.theme import TYPE_COLORS, readable, scheme, tinted
 
 ANCHOR_PREFIX = "ent:"
 

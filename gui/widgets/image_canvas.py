@@ -6,7 +6,6 @@ The canvas knows nothing of the store: the inspector hands it an image and `Over
 
 from __future__ import annotations
 
-
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QContextMenuEvent, QImage, QMouseEvent, QPainter, QPen, QPixmap, QWheelEvent
 from PySide6.QtWidgets import (
@@ -19,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from groundlens.gui.theme import GOLD_COLOR, type_color
 from groundlens.gui.models.presentation import Overlay
+from groundlens.gui.theme import GOLD_COLOR, type_color
 
 LAYERS = ("masks", "boxes", "labels")
 # What the image showed besides the entities: text read in it, people or objects tied to no name.
@@ -34,7 +33,7 @@ class _RegionBox(QGraphicsRectItem):
     """The box doubles as the hover target for its entity. It takes no mouse press: a drag that
     starts inside a box pans the image like anywhere else (the view turns a click into a selection)."""
 
-    def __init__(self, canvas: "ImageCanvas", overlay: Overlay, rect: QRectF) -> None:
+    def __init__(self, canvas: ImageCanvas, overlay: Overlay, rect: QRectF) -> None:
         super().__init__(rect)
         self.canvas = canvas
         self.overlay = overlay
@@ -51,7 +50,9 @@ class _RegionBox(QGraphicsRectItem):
 class _Label(QGraphicsRectItem):
     """A filled tag with the entity text; ignores zoom so it stays readable."""
 
-    def __init__(self, text: str, color: QColor, parent: QGraphicsItem | None = None, text_color: str = "white") -> None:
+    def __init__(
+        self, text: str, color: QColor, parent: QGraphicsItem | None = None, text_color: str = "white"
+    ) -> None:
         super().__init__(parent)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         self.text = QGraphicsSimpleTextItem(text, self)
@@ -172,8 +173,7 @@ class ImageCanvas(QGraphicsView):
         self.scene().addItem(box)
         items["boxes"] = box
         text = ("gold: " if overlay.gold else "") + overlay.label + (" ✎" if overlay.corrected else "")
-        label = _Label(text, color,
-                       text_color="#111827" if overlay.kind == "text" else "white")
+        label = _Label(text, color, text_color="#111827" if overlay.kind == "text" else "white")
         label.setPos(QPointF(x0, y0))
         label.setZValue(2000 + z)
         self.scene().addItem(label)
@@ -263,10 +263,18 @@ class ImageCanvas(QGraphicsView):
             self._press = event.position()
         if self.edit_mode and event.button() == Qt.MouseButton.LeftButton and self._image_item is not None:
             start = self.mapToScene(event.position().toPoint())
-            target = next((item for item in self.items(event.position().toPoint())
-                           if isinstance(item, _RegionBox) and item.overlay.kind == "entity"
-                           and not item.overlay.gold and item.isVisible()
-                           and self.selected in ("", item.overlay.key)), None)  # fmt: skip
+            target = next(
+                (
+                    item
+                    for item in self.items(event.position().toPoint())
+                    if isinstance(item, _RegionBox)
+                    and item.overlay.kind == "entity"
+                    and not item.overlay.gold
+                    and item.isVisible()
+                    and self.selected in ("", item.overlay.key)
+                ),
+                None,
+            )
             if target is not None:
                 self._moving = target
                 self._drag = (target, start, target.rect())

@@ -66,16 +66,21 @@ class OverlayBar(QToolBar):
             self.layer_buttons[layer] = button
             self.addWidget(button)
         self.addSeparator()
-        tips = {"text": "Show the text read in the image (OCR), with its confidence",
-                "unidentified": "Show people and objects detected but tied to no name"}
+        tips = {
+            "text": "Show the text read in the image (OCR), with its confidence",
+            "unidentified": "Show people and objects detected but tied to no name",
+        }
         for layer, title in FINDING_LAYERS.items():
             button = _toggle(title, tips[layer], checked=canvas.layers[layer])
             button.toggled.connect(lambda on, name=layer: canvas.set_layer_visible(name, on))
             self.layer_buttons[layer] = button
             self.addWidget(button)
         self.addSeparator()
-        self.edit_button = _toggle("Edit boxes", "Box-edit mode (E): drag on the image to draw a box, drag a box "
-                                   "to move it; right-click a box to reject it", checked=False)
+        self.edit_button = _toggle(
+            "Edit boxes",
+            "Box-edit mode (E): drag on the image to draw a box, drag a box to move it; right-click a box to reject it",
+            checked=False,
+        )
         self.edit_button.toggled.connect(canvas.set_edit_mode)
         canvas.edit_mode_changed.connect(self.edit_button.setChecked)
         self.addWidget(self.edit_button)

@@ -7,7 +7,7 @@ Clicking one puts `saved:NAME` in the search bar, so the filter stays visible an
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (

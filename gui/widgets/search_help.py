@@ -60,8 +60,9 @@ def help_html() -> str:
 def tooltip_html() -> str:
     filters = {spec.key: spec for spec in FILTER_SPECS}
     lines = [*TEXT_SYNTAX[:4], *(filters[key] for key in TOOLTIP_FILTERS)]
-    examples = "<br>".join(f"<code>{html.escape(line.examples[0], quote=False)}</code> &nbsp;{_inline(line.meaning)}"
-                           for line in lines)  # fmt: skip
+    examples = "<br>".join(
+        f"<code>{html.escape(line.examples[0], quote=False)}</code> &nbsp;{_inline(line.meaning)}" for line in lines
+    )
     return f"<b>Search examples</b><br>{examples}<br>Press <b>?</b> beside the bar for every filter."
 
 

@@ -64,14 +64,28 @@ def id_missing(d: Path) -> Case:
 
 
 def wrong_types(d: Path) -> Case:
-    p = jsonl(d / "a.jsonl", {"id": "1", "text": 42}, {"id": ["2"], "text": "x"}, {"id": "3", "text": "ok"},
-              {"id": "4", "text": "x", "created_at": {"day": 1}}, [1, 2], '"a string line"', "null")
-    return Case([p], [(f"{p}:1", "field 'text' must be a string, got int"),
-                      (f"{p}:2", "field 'id' must be a string or an integer, got list"),
-                      (f"{p}:4", "date must be text or a number"),
-                      (f"{p}:5", "expected an object, got list"),
-                      (f"{p}:6", "expected an object, got str"),
-                      (f"{p}:7", "expected an object, got NoneType")], good_jsonl(p, "3"))
+    p = jsonl(
+        d / "a.jsonl",
+        {"id": "1", "text": 42},
+        {"id": ["2"], "text": "x"},
+        {"id": "3", "text": "ok"},
+        {"id": "4", "text": "x", "created_at": {"day": 1}},
+        [1, 2],
+        '"a string line"',
+        "null",
+    )
+    return Case(
+        [p],
+        [
+            (f"{p}:1", "field 'text' must be a string, got int"),
+            (f"{p}:2", "field 'id' must be a string or an integer, got list"),
+            (f"{p}:4", "date must be text or a number"),
+            (f"{p}:5", "expected an object, got list"),
+            (f"{p}:6", "expected an object, got str"),
+            (f"{p}:7", "expected an object, got NoneType"),
+        ],
+        good_jsonl(p, "3"),
+    )
 
 
 def empty_file(d: Path) -> Case:
@@ -81,8 +95,10 @@ def empty_file(d: Path) -> Case:
 
 
 def twarc2_tweet_without_id(d: Path) -> Case:
-    page = {"data": [{"id": "10", "text": "ok", "author_id": "5"}, {"text": "no id", "author_id": "5"}],
-            "includes": {"users": [{"id": "5", "username": "u"}]}}
+    page = {
+        "data": [{"id": "10", "text": "ok", "author_id": "5"}, {"text": "no id", "author_id": "5"}],
+        "includes": {"users": [{"id": "5", "username": "u"}]},
+    }
     p = jsonl(d / "twarc.jsonl", page)
     return Case([p], [(f"{p}:1 [tweet 1]", "tweet has no 'id'")], {("x", "10")})
 
@@ -96,8 +112,11 @@ def csv_bad_date(d: Path) -> Case:
 def csv_ragged_rows(d: Path) -> Case:
     p = d / "a.csv"
     p.write_text("id,text\n1,ok\n2,too,many,cells\n3\n4,ok\n")
-    return Case([p], [(f"{p}:3", "row has 4 fields, the header has 2"), (f"{p}:4", "row has 1 fields")],
-                {("csv", "1"), ("csv", "4")})
+    return Case(
+        [p],
+        [(f"{p}:3", "row has 4 fields, the header has 2"), (f"{p}:4", "row has 1 fields")],
+        {("csv", "1"), ("csv", "4")},
+    )
 
 
 def csv_non_utf8_cell(d: Path) -> Case:
@@ -111,10 +130,13 @@ def tweets_js_without_prefix(d: Path) -> Case:
     p.write_text('var tweets = [{"tweet": {"id_str": "1", "full_text": "x"}}]')
     good = d / "ok" / "tweets.js"
     good.parent.mkdir()
-    good.write_text('window.YTD.tweets.part0 = [{"tweet": {"id_str": "7", "full_text": "fine",'
-                    ' "created_at": "Wed Oct 10 20:19:24 +0000 2018"}}, {"like": {}}]')
-    return Case([p, good], [(str(p), "must start with 'window.YTD."), (f"{good} [item 1]", "no 'tweet' object")],
-                {("x", "7")})
+    good.write_text(
+        'window.YTD.tweets.part0 = [{"tweet": {"id_str": "7", "full_text": "fine",'
+        ' "created_at": "Wed Oct 10 20:19:24 +0000 2018"}}, {"like": {}}]'
+    )
+    return Case(
+        [p, good], [(str(p), "must start with 'window.YTD."), (f"{good} [item 1]", "no 'tweet' object")], {("x", "7")}
+    )
 
 
 def tweets_js_broken_json(d: Path) -> Case:
@@ -129,8 +151,11 @@ def corrupt_image(d: Path) -> Case:
     (root / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
     (root / "broken.txt").write_text("the post stays, its image fails")
     jpeg(root / "fine.jpg")
-    return Case([root], [(str(root / "broken.txt"), "cannot decode the image")],
-                {("folder", "shots/broken"), ("folder", "shots/fine")})
+    return Case(
+        [root],
+        [(str(root / "broken.txt"), "cannot decode the image")],
+        {("folder", "shots/broken"), ("folder", "shots/fine")},
+    )
 
 
 def zero_byte_image(d: Path) -> Case:
@@ -163,8 +188,11 @@ def missing_local_image(d: Path) -> Case:
 
 
 def non_http_url(d: Path) -> Case:
-    p = jsonl(d / "a.jsonl", {"id": "1", "text": "inline", "image": "data:image/png;base64,iVBORw0KGgo="},
-              {"id": "2", "text": "local file url", "image_url": "file:///etc/passwd"})
+    p = jsonl(
+        d / "a.jsonl",
+        {"id": "1", "text": "inline", "image": "data:image/png;base64,iVBORw0KGgo="},
+        {"id": "2", "text": "local file url", "image_url": "file:///etc/passwd"},
+    )
     return Case([p], [(f"{p}:1", "not 'data:' URLs"), (f"{p}:2", "not 'file:' URLs")], good_jsonl(p, "1", "2"))
 
 
@@ -175,8 +203,11 @@ def path_traversal_in_sidecar(d: Path) -> Case:
     (root / "evil.json").write_text(json.dumps({"text": "look elsewhere", "image": "../secret.jpg"}))
     (root / "abs.json").write_text(json.dumps({"text": "absolute", "image": str(d / "secret.jpg")}))
     jpeg(root / "ok.jpg")
-    return Case([root], [(str(root / "evil.json"), "leaves the folder"), (str(root / "abs.json"), "is absolute")],
-                {("folder", "shots/ok")})
+    return Case(
+        [root],
+        [(str(root / "evil.json"), "leaves the folder"), (str(root / "abs.json"), "is absolute")],
+        {("folder", "shots/ok")},
+    )
 
 
 def invalid_sidecar_json(d: Path) -> Case:
@@ -200,8 +231,11 @@ def gmner_root(d: Path, conll: str, xml: dict[str, str] | None = None) -> Path:
 
 def conll_line_without_tab(d: Path) -> Case:
     root = gmner_root(d, "IMGID:1\nGood\tO\n\nIMGID:2\nBad line without tab\nmore\tO\n\nIMGID:3\nParis\tB-LOC\n\n")
-    return Case([root], [(f"{root / 'txt' / 'dev.txt'}:5", "expected 'token<TAB>tag'")],
-                {("twitter-gmner", "1"), ("twitter-gmner", "3")})
+    return Case(
+        [root],
+        [(f"{root / 'txt' / 'dev.txt'}:5", "expected 'token<TAB>tag'")],
+        {("twitter-gmner", "1"), ("twitter-gmner", "3")},
+    )
 
 
 def conll_bad_tag(d: Path) -> Case:
@@ -210,8 +244,11 @@ def conll_bad_tag(d: Path) -> Case:
 
 
 def xml_malformed(d: Path) -> Case:
-    root = gmner_root(d, "IMGID:1\nObama\tB-PER\n\nIMGID:2\nParis\tB-LOC\n\n",
-                      {"1.xml": "<annotation><object><name>Obama</name>", "2.xml": "<annotation></annotation>"})
+    root = gmner_root(
+        d,
+        "IMGID:1\nObama\tB-PER\n\nIMGID:2\nParis\tB-LOC\n\n",
+        {"1.xml": "<annotation><object><name>Obama</name>", "2.xml": "<annotation></annotation>"},
+    )
     return Case([root], [(str(root / "xml" / "1.xml"), "not valid XML")], {("twitter-gmner", "2")})
 
 
@@ -221,13 +258,36 @@ def unknown_format(d: Path) -> Case:
     return Case([p], [(str(p), "cannot tell the format")])
 
 
-CASES: dict[str, Callable[[Path], Case]] = {f.__name__: f for f in (
-    invalid_json_line, truncated_last_line, non_utf8_bytes, missing_text_field, id_missing, wrong_types, empty_file,
-    twarc2_tweet_without_id, csv_bad_date, csv_ragged_rows, csv_non_utf8_cell, tweets_js_without_prefix,
-    tweets_js_broken_json, corrupt_image, zero_byte_image, decompression_bomb, truncated_jpeg_file,
-    missing_local_image, non_http_url, path_traversal_in_sidecar, invalid_sidecar_json, conll_line_without_tab,
-    conll_bad_tag, xml_malformed, unknown_format,
-)}
+CASES: dict[str, Callable[[Path], Case]] = {
+    f.__name__: f
+    for f in (
+        invalid_json_line,
+        truncated_last_line,
+        non_utf8_bytes,
+        missing_text_field,
+        id_missing,
+        wrong_types,
+        empty_file,
+        twarc2_tweet_without_id,
+        csv_bad_date,
+        csv_ragged_rows,
+        csv_non_utf8_cell,
+        tweets_js_without_prefix,
+        tweets_js_broken_json,
+        corrupt_image,
+        zero_byte_image,
+        decompression_bomb,
+        truncated_jpeg_file,
+        missing_local_image,
+        non_http_url,
+        path_traversal_in_sidecar,
+        invalid_sidecar_json,
+        conll_line_without_tab,
+        conll_bad_tag,
+        xml_malformed,
+        unknown_format,
+    )
+}
 
 
 def stored_keys(store: Store) -> set[tuple[str, str]]:
@@ -239,7 +299,10 @@ def check(report, store, cases: list[Case]) -> None:
     assert len(report.errors) == len(expected), [str(e) for e in report.errors]
     for location, reason in expected:
         assert any(e.location == location and reason in e.reason for e in report.errors), (
-            location, reason, [str(e) for e in report.errors])
+            location,
+            reason,
+            [str(e) for e in report.errors],
+        )
     good = set().union(*(case.good for case in cases))
     assert good <= stored_keys(store)
     assert report.posts_inserted == len(stored_keys(store))  # images failing never drop their post

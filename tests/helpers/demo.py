@@ -9,8 +9,8 @@ import numpy as np
 from groundlens.core import masks
 from groundlens.core.config import AppPaths, resolve_paths
 from groundlens.core.demo import prepare_demo
-from groundlens.storage import Store
 from groundlens.records import Entity, Region
+from groundlens.storage import Store
 
 # (surface text, type) found in the demo posts, and where some of them are in their photo.
 NAMES = {

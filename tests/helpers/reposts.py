@@ -5,16 +5,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from groundlens.storage import Store
 from groundlens.records import Entity, Region
+from groundlens.storage import Store
 from tests.helpers.storage import mention
 
-ORIGINAL = "Kevin Durant and Stephen Curry met fans in Brooklyn before the game, then drove to Madison Square" \
-           " Garden where the Knicks were waiting for a long night of basketball"
+ORIGINAL = (
+    "Kevin Durant and Stephen Curry met fans in Brooklyn before the game, then drove to Madison Square"
+    " Garden where the Knicks were waiting for a long night of basketball"
+)
 
 
-PHOTO = {"media_key": "3_900", "type": "photo", "url": "https://pbs.twimg.com/media/Wave.jpg", "width": 800,
-         "height": 600}
+PHOTO = {
+    "media_key": "3_900",
+    "type": "photo",
+    "url": "https://pbs.twimg.com/media/Wave.jpg",
+    "width": 800,
+    "height": 600,
+}
 
 
 def cut(text: str, username: str) -> str:
@@ -24,19 +31,35 @@ def cut(text: str, username: str) -> str:
 
 
 def tweet(tweet_id: str, text: str, day: int, author: str = "20", **fields) -> dict:
-    return {"id": tweet_id, "text": text, "author_id": author, "created_at": f"2024-03-{day:02d}T10:00:00.000Z",
-            "lang": "en", "edit_history_tweet_ids": [tweet_id], **fields}
+    return {
+        "id": tweet_id,
+        "text": text,
+        "author_id": author,
+        "created_at": f"2024-03-{day:02d}T10:00:00.000Z",
+        "lang": "en",
+        "edit_history_tweet_ids": [tweet_id],
+        **fields,
+    }
 
 
 def retweet(tweet_id: str, day: int, original: str = "1", text: str = ORIGINAL) -> dict:
-    return tweet(tweet_id, cut(text, "nba"), day, referenced_tweets=[{"type": "retweeted", "id": original}],
-                 attachments={"media_keys": ["3_900"]})
+    return tweet(
+        tweet_id,
+        cut(text, "nba"),
+        day,
+        referenced_tweets=[{"type": "retweeted", "id": original}],
+        attachments={"media_keys": ["3_900"]},
+    )
 
 
 def page(data: list[dict], tweets: list[dict], **extra) -> dict:
     users = [{"id": "10", "name": "NBA", "username": "nba"}, {"id": "20", "name": "Fan", "username": "fan"}]
-    return {"data": data, "includes": {"users": users, "tweets": tweets, "media": [PHOTO]},
-            "meta": {"result_count": len(data)}, **extra}
+    return {
+        "data": data,
+        "includes": {"users": users, "tweets": tweets, "media": [PHOTO]},
+        "meta": {"result_count": len(data)},
+        **extra,
+    }
 
 
 def original_tweet() -> dict:
@@ -54,5 +77,7 @@ def by_native(store: Store, native_id: str):
 
 def durant(store: Store, native_id: str) -> list[Entity]:
     post = by_native(store, native_id)
-    return [mention(post, "Kevin Durant", "PER", score=0.9, regions=[Region((1, 2, 30, 40), 0.8)]),
-            mention(post, "Brooklyn", "LOC", score=0.8)]
+    return [
+        mention(post, "Kevin Durant", "PER", score=0.9, regions=[Region((1, 2, 30, 40), 0.8)]),
+        mention(post, "Brooklyn", "LOC", score=0.8),
+    ]

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from groundlens.records import Entity, Media, Post
 from groundlens.storage import Store
 from groundlens.storage.db import connect
-from groundlens.records import Entity, Media, Post
 
 
 def open_store(tmp_path: Path, name: str = "test.db") -> Store:
@@ -23,8 +23,12 @@ def make_post(native_id: str, text: str, when: str | None = "2024-01-10", **fiel
     created = None if when is None else datetime.fromisoformat(when).replace(hour=12, tzinfo=UTC)
     image = fields.pop("image", None)
     return Post(
-        source=fields.pop("source", "twitter"), native_id=native_id, text=text, created_at=created,
-        media=[Media(url=image)] if image else [], **fields,
+        source=fields.pop("source", "twitter"),
+        native_id=native_id,
+        text=text,
+        created_at=created,
+        media=[Media(url=image)] if image else [],
+        **fields,
     )
 
 
@@ -45,15 +49,23 @@ def fts_matches_posts(db_path: Path) -> bool:
             conn.execute("INSERT INTO posts_fts (posts_fts) VALUES ('integrity-check')")
         except sqlite3.DatabaseError:
             return False
-        conn.execute("CREATE VIRTUAL TABLE temp.fresh_fts USING fts5 (text, ocr_text, content='',"
-                     " tokenize='unicode61 remove_diacritics 2')")
-        conn.execute("INSERT INTO temp.fresh_fts (rowid, text, ocr_text)"
-                     " SELECT id, search_fold(text), search_fold(ocr_text) FROM posts")
+        conn.execute(
+            "CREATE VIRTUAL TABLE temp.fresh_fts USING fts5 (text, ocr_text, content='',"
+            " tokenize='unicode61 remove_diacritics 2')"
+        )
+        conn.execute(
+            "INSERT INTO temp.fresh_fts (rowid, text, ocr_text)"
+            " SELECT id, search_fold(text), search_fold(ocr_text) FROM posts"
+        )
         for name, schema, table in (("held", "main", "posts_fts"), ("fresh", "temp", "fresh_fts")):
             conn.execute(f"CREATE VIRTUAL TABLE temp.{name}_terms USING fts5vocab({schema}, {table}, instance)")
-        one_way = "SELECT COUNT(*) FROM (SELECT term, doc, col, offset FROM {} EXCEPT SELECT term, doc, col, offset FROM {})"
-        return all(conn.execute(one_way.format(a, b)).fetchone()[0] == 0
-                   for a, b in (("held_terms", "fresh_terms"), ("fresh_terms", "held_terms")))
+        one_way = (
+            "SELECT COUNT(*) FROM (SELECT term, doc, col, offset FROM {} EXCEPT SELECT term, doc, col, offset FROM {})"
+        )
+        return all(
+            conn.execute(one_way.format(a, b)).fetchone()[0] == 0
+            for a, b in (("held_terms", "fresh_terms"), ("fresh_terms", "held_terms"))
+        )
     finally:
         conn.close()
 

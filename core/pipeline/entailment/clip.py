@@ -34,23 +34,33 @@ class ClipJudge:
         self.max_length = self.model.config.text_config.max_position_embeddings
         self.version = f"1+{Path(str(model)).name}"
 
-    def judge(self, analysis: ImageAnalysis, text: str, mentions: Sequence[Mention], expressions: Sequence[str]
-              ) -> list[Judgment]:
+    def judge(
+        self, analysis: ImageAnalysis, text: str, mentions: Sequence[Mention], expressions: Sequence[str]
+    ) -> list[Judgment]:
         import torch
 
         if not expressions:
             return []
-        inputs = self.processor(text=[*expressions, self.null_prompt], images=analysis.image, return_tensors="pt",
-                                padding=True, truncation=True, max_length=self.max_length)
+        inputs = self.processor(
+            text=[*expressions, self.null_prompt],
+            images=analysis.image,
+            return_tensors="pt",
+            padding=True,
+            truncation=True,
+            max_length=self.max_length,
+        )
         with torch.inference_mode():
             logits = self.model(**inputs.to(self.model.device)).logits_per_image[0]
         margin = logits[:-1] - logits[-1]
         scores = torch.sigmoid(self.temperature * margin + self.bias).cpu().tolist()
-        return [Judgment(p, [Evidence("clip", f"CLIP matches the image to '{e}', {p:.2f}", p)])
-                for p, e in zip(scores, expressions)]
+        return [
+            Judgment(p, [Evidence("clip", f"CLIP matches the image to '{e}', {p:.2f}", p)])
+            for p, e in zip(scores, expressions)
+        ]
 
 
 @register("entailment", "clip", validate=model_validator)
-def create_clip_judge(model: str, null_prompt: str = "a photo", temperature: float = 1.0, bias: float = 0.0
-                      ) -> ClipJudge:
+def create_clip_judge(
+    model: str, null_prompt: str = "a photo", temperature: float = 1.0, bias: float = 0.0
+) -> ClipJudge:
     return ClipJudge(model, null_prompt, temperature, bias)

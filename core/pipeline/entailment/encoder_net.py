@@ -24,7 +24,9 @@ class SpanGroundabilityModel(nn.Module):
         self.bert = bert
         config = bert.config
         self.type_emb = nn.Embedding(len(TYPES), type_dim)
-        self.head = nn.Sequential(nn.Dropout(0.1), nn.Linear(2 * config.hidden_size + type_dim, hidden), nn.GELU(), nn.Linear(hidden, 1))
+        self.head = nn.Sequential(
+            nn.Dropout(0.1), nn.Linear(2 * config.hidden_size + type_dim, hidden), nn.GELU(), nn.Linear(hidden, 1)
+        )
 
     def lower(self, ids: torch.Tensor, mask: torch.Tensor, layers: int) -> torch.Tensor:
         """Hidden states after the embeddings and the first `layers` layers."""
@@ -33,8 +35,15 @@ class SpanGroundabilityModel(nn.Module):
             hidden = layer(hidden, attention_mask=extended_mask(mask))
         return hidden
 
-    def upper(self, hidden: torch.Tensor, mask: torch.Tensor, ent_post: torch.Tensor, span_weights: torch.Tensor,
-              ent_type: torch.Tensor, start: int) -> torch.Tensor:
+    def upper(
+        self,
+        hidden: torch.Tensor,
+        mask: torch.Tensor,
+        ent_post: torch.Tensor,
+        span_weights: torch.Tensor,
+        ent_type: torch.Tensor,
+        start: int,
+    ) -> torch.Tensor:
         """Entity logits from hidden states after layer `start`; span_weights (entities, length) average each span."""
         for layer in self.bert.encoder.layer[start:]:
             hidden = layer(hidden, attention_mask=extended_mask(mask))
@@ -43,6 +52,12 @@ class SpanGroundabilityModel(nn.Module):
         logits: torch.Tensor = self.head(features).squeeze(-1)
         return logits
 
-    def forward(self, ids: torch.Tensor, mask: torch.Tensor, ent_post: torch.Tensor, span_weights: torch.Tensor,
-                ent_type: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        ids: torch.Tensor,
+        mask: torch.Tensor,
+        ent_post: torch.Tensor,
+        span_weights: torch.Tensor,
+        ent_type: torch.Tensor,
+    ) -> torch.Tensor:
         return self.upper(self.lower(ids, mask, 0), mask, ent_post, span_weights, ent_type, 0)

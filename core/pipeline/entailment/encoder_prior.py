@@ -30,11 +30,15 @@ def span_pieces(offsets: Sequence[tuple[int, int]], start: int, end: int) -> tup
     return (inside[0], inside[-1] + 1) if inside else (0, 1)
 
 
-def encode_posts(tokenizer: Any, posts: Sequence[tuple[str, Sequence[Mention]]], max_length: int) -> list[tuple[list[int], list[tuple[int, int, int]]]]:
+def encode_posts(
+    tokenizer: Any, posts: Sequence[tuple[str, Sequence[Mention]]], max_length: int
+) -> list[tuple[list[int], list[tuple[int, int, int]]]]:
     """Per post: word-piece ids and (first piece, end piece, type index) per mention."""
     from groundlens.core.pipeline.entailment.encoder_net import TYPES
 
-    encoded = tokenizer([text for text, _ in posts], truncation=True, max_length=max_length, return_offsets_mapping=True)
+    encoded = tokenizer(
+        [text for text, _ in posts], truncation=True, max_length=max_length, return_offsets_mapping=True
+    )
     return [
         (ids, [(*span_pieces(offsets, m.start, m.end), TYPES.index(m.type)) for m in mentions])
         for (_, mentions), ids, offsets in zip(posts, encoded["input_ids"], encoded["offset_mapping"])
@@ -47,7 +51,9 @@ def collate(items: Sequence[tuple[Any, Sequence[tuple[int, int, int]]]], width: 
 
     length = max(len(x) for x, _ in items)
     first = items[0][0]
-    values = torch.zeros(len(items), length, *(() if width is None else (width,)), dtype=torch.long if width is None else first.dtype)
+    values = torch.zeros(
+        len(items), length, *(() if width is None else (width,)), dtype=torch.long if width is None else first.dtype
+    )
     mask = torch.zeros(len(items), length, dtype=torch.long)
     posts, kinds, weights = [], [], []
     for row, (x, spans) in enumerate(items):
@@ -91,8 +97,11 @@ class EncoderPrior:
         takes is read in windows around its mentions (mention_views.py)."""
         import torch
 
-        views = [(post, view) for post, (text, mentions) in enumerate(posts)
-                 for view in mention_views(self.tokenizer, text, mentions, self.max_length)]
+        views = [
+            (post, view)
+            for post, (text, mentions) in enumerate(posts)
+            for view in mention_views(self.tokenizer, text, mentions, self.max_length)
+        ]
         encoded = encode_posts(self.tokenizer, [(view.text, view.mentions) for _, view in views], self.max_length)
         logits = [np.zeros(len(mentions)) for _, mentions in posts]
         order = [i for i in np.argsort([len(ids) for ids, _ in encoded]) if encoded[i][1]]
@@ -107,7 +116,9 @@ class EncoderPrior:
                     logits[post][view.indexes] = part.astype(np.float64)
         if self.blend is not None:
             a, b, c = self.blend
-            logits = [a * z + b * self._logistic_logits(text, mentions) + c for z, (text, mentions) in zip(logits, posts)]
+            logits = [
+                a * z + b * self._logistic_logits(text, mentions) + c for z, (text, mentions) in zip(logits, posts)
+            ]
         return [[float(p) for p in 1.0 / (1.0 + np.exp(-z))] for z in logits]
 
     def _logistic_logits(self, text: str, mentions: Sequence[Mention]) -> np.ndarray:
@@ -122,7 +133,10 @@ class EncoderPrior:
         from transformers import AutoTokenizer, BertConfig, BertModel
 
         from groundlens.core.pipeline.entailment.encoder_net import SpanGroundabilityModel
-        model = SpanGroundabilityModel(BertModel(BertConfig.from_pretrained(folder / ENCODER_DIR), add_pooling_layer=False))
+
+        model = SpanGroundabilityModel(
+            BertModel(BertConfig.from_pretrained(folder / ENCODER_DIR), add_pooling_layer=False)
+        )
         model.load_state_dict({k: v.float() for k, v in load_file(folder / ENCODER_DIR / WEIGHTS).items()})
         model.eval().to(device.current())
         blend = config.get("blend")

@@ -48,8 +48,9 @@ class EvidenceJudge:
         self.weights = weights
         self.version = f"1+{getattr(prior, 'version', 'prior')}"
 
-    def judge(self, analysis: ImageAnalysis, text: str, mentions: Sequence[Mention], expressions: Sequence[str]
-              ) -> list[Judgment]:
+    def judge(
+        self, analysis: ImageAnalysis, text: str, mentions: Sequence[Mention], expressions: Sequence[str]
+    ) -> list[Judgment]:
         priors = [float(p) for p in self.prior.predict(text, list(mentions))] if mentions else []
         return [self._one(analysis, m, e, p) for m, e, p in zip(mentions, expressions, priors)]
 
@@ -74,8 +75,9 @@ class EvidenceJudge:
         hits = self.analysers.text_hits(analysis, mention)
         tags = [h for h in hits if any(person.contains(h.box) for person in people)]
         if not tags:
-            evidence += [Evidence("ocr", f"read '{h.text}' in the image, not on a person", h.score, h.box)
-                         for h in hits[:1]]
+            evidence += [
+                Evidence("ocr", f"read '{h.text}' in the image, not on a person", h.score, h.box) for h in hits[:1]
+            ]
             return self.weights.person
         evidence.append(read_evidence(tags[0]))
         return self.weights.person + self.weights.text * tags[0].score
@@ -90,8 +92,9 @@ class EvidenceJudge:
         found = self.analysers.objects_of(analysis, object_classes(mention, expression))
         if found:
             shift += self.weights.object * found[0].score
-            evidence.append(Evidence("object", f"a {found[0].label} detected, {found[0].score:.2f}",
-                                     found[0].score, found[0].box))
+            evidence.append(
+                Evidence("object", f"a {found[0].label} detected, {found[0].score:.2f}", found[0].score, found[0].box)
+            )
         return shift
 
 
@@ -100,8 +103,13 @@ def read_evidence(hit: TextHit) -> Evidence:
 
 
 @register("entailment", "evidence")
-def create_evidence_judge(path: str | None = None, objects: str | None = "nanodet", faces: str | None = "blazeface",
-                          reader: str | None = "rapidocr", **weights: float) -> EvidenceJudge:
+def create_evidence_judge(
+    path: str | None = None,
+    objects: str | None = "nanodet",
+    faces: str | None = "blazeface",
+    reader: str | None = "rapidocr",
+    **weights: float,
+) -> EvidenceJudge:
     from groundlens.core.pipeline.entailment.prior import GroundabilityPrior
 
     known = {f.name for f in fields(EvidenceWeights)}

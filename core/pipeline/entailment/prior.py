@@ -113,7 +113,9 @@ class GroundabilityPrior:
 
     def predict(self, text: str, mentions: Sequence[Mention]) -> list[float]:
         """Probability, per mention, that the post's image shows it."""
-        logits = [self.bias + float(self.weights[cols].sum()) for cols in post_feature_indices(text, mentions, self.dim)]
+        logits = [
+            self.bias + float(self.weights[cols].sum()) for cols in post_feature_indices(text, mentions, self.dim)
+        ]
         return [float(p) for p in 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))]
 
     @classmethod
@@ -154,5 +156,11 @@ class GroundabilityPrior:
         columns = np.flatnonzero(self.weights).astype(np.int32)
         with atomic_output(folder / WEIGHTS_FILE, "wb") as handle:
             np.savez_compressed(handle, columns=columns, values=self.weights[columns].astype(np.float32))
-        config = {"kind": "logistic", "features_version": FEATURES_VERSION, "dim": self.dim, "bias": self.bias, "metadata": self.metadata}
+        config = {
+            "kind": "logistic",
+            "features_version": FEATURES_VERSION,
+            "dim": self.dim,
+            "bias": self.bias,
+            "metadata": self.metadata,
+        }
         write_text_atomic(folder / CONFIG_FILE, json.dumps(config, indent=2))

@@ -38,8 +38,9 @@ class PriorJudge:
         self.prior = prior
         self.version = f"2+{getattr(prior, 'version', 'prior')}"
 
-    def judge(self, analysis: ImageAnalysis | None, text: str, mentions: Sequence[Mention],
-              expressions: Sequence[str]) -> list[Judgment]:
+    def judge(
+        self, analysis: ImageAnalysis | None, text: str, mentions: Sequence[Mention], expressions: Sequence[str]
+    ) -> list[Judgment]:
         if not mentions:
             return []
         return [Judgment(float(p), [prior_evidence(float(p))]) for p in self.prior.predict(text, list(mentions))]

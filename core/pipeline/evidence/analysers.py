@@ -34,10 +34,12 @@ class Analysers:
 
     def people(self, analysis: ImageAnalysis) -> list[Person]:
         """Prominent people, left to right."""
+
         def compute() -> list[Person]:
             bodies = analysis.detect(self.objects) if self.objects is not None else []
             faces = analysis.detect(self.faces) if self.faces is not None else []
             return find_people(bodies, faces, *analysis.image.size)
+
         return analysis.memo(("people", id(self)), compute)
 
     def text_hits(self, analysis: ImageAnalysis, mention: Mention) -> list[TextHit]:
@@ -45,8 +47,10 @@ class Analysers:
         if self.reader is None:
             return []
         lines = analysis.read(self.reader)
-        return analysis.memo(("text", id(self), mention.text, mention.type),
-                             lambda: find_name(mention.text, lines, surname=mention.type == "PER"))
+        return analysis.memo(
+            ("text", id(self), mention.text, mention.type),
+            lambda: find_name(mention.text, lines, surname=mention.type == "PER"),
+        )
 
     def objects_of(self, analysis: ImageAnalysis, labels: Sequence[str]) -> list[Detection]:
         """Detections of the given COCO classes, best first (the detector runs on first use)."""
@@ -58,8 +62,9 @@ class Analysers:
 _shared: dict[tuple[str | None, str | None, str | None], Analysers] = {}
 
 
-def shared_analysers(objects: str | None = "nanodet", faces: str | None = "blazeface",
-                     reader: str | None = "rapidocr") -> Analysers:
+def shared_analysers(
+    objects: str | None = "nanodet", faces: str | None = "blazeface", reader: str | None = "rapidocr"
+) -> Analysers:
     """One set of loaded analysers per choice per process: the judge and the grounder built
     from the same settings share their models and, through `ImageAnalysis`, their results."""
     key = (objects, faces, reader)

@@ -81,11 +81,50 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 MAKERS: dict[str, tuple[str, ...]] = {
-    "car": ("tesla", "toyota", "ford", "bmw", "mercedes", "audi", "volkswagen", "vw", "honda", "nissan",
-            "ferrari", "porsche", "lamborghini", "chevrolet", "chevy", "hyundai", "kia", "volvo", "jaguar",
-            "subaru", "mazda", "peugeot", "renault", "fiat", "bugatti", "mclaren", "rivian", "lexus"),
-    "airplane": ("boeing", "airbus", "embraer", "bombardier", "cessna", "lufthansa", "emirates", "ryanair",
-                 "easyjet", "qantas", "airlines", "airways"),
+    "car": (
+        "tesla",
+        "toyota",
+        "ford",
+        "bmw",
+        "mercedes",
+        "audi",
+        "volkswagen",
+        "vw",
+        "honda",
+        "nissan",
+        "ferrari",
+        "porsche",
+        "lamborghini",
+        "chevrolet",
+        "chevy",
+        "hyundai",
+        "kia",
+        "volvo",
+        "jaguar",
+        "subaru",
+        "mazda",
+        "peugeot",
+        "renault",
+        "fiat",
+        "bugatti",
+        "mclaren",
+        "rivian",
+        "lexus",
+    ),
+    "airplane": (
+        "boeing",
+        "airbus",
+        "embraer",
+        "bombardier",
+        "cessna",
+        "lufthansa",
+        "emirates",
+        "ryanair",
+        "easyjet",
+        "qantas",
+        "airlines",
+        "airways",
+    ),
     "motorcycle": ("harley", "ducati", "kawasaki", "yamaha", "triumph"),
     "cell phone": ("iphone", "samsung", "motorola", "nokia", "huawei", "xiaomi", "oneplus"),
     "laptop": ("macbook", "thinkpad", "chromebook"),
@@ -110,8 +149,7 @@ def object_classes(mention: Mention, expression: str | None = None) -> list[str]
     found: list[str] = []
     for size in (2, 1):
         for start in range(len(words) - size + 1):
-            label = index.get(tuple(words[start:start + size]))
+            label = index.get(tuple(words[start : start + size]))
             if label is not None and label not in found:
                 found.append(label)
     return found
-

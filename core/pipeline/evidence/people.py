@@ -117,8 +117,13 @@ def unrecognisable(face: Detection | None, width: int, height: int) -> str:
     return ""
 
 
-def find_people(objects: Sequence[Detection], faces: Sequence[Detection], width: int, height: int,
-                prominent_share: float = PROMINENT_SHARE) -> list[Person]:
+def find_people(
+    objects: Sequence[Detection],
+    faces: Sequence[Detection],
+    width: int,
+    height: int,
+    prominent_share: float = PROMINENT_SHARE,
+) -> list[Person]:
     """Prominent people, left to right: detected bodies (each with the best face inside it),
     then faces with no body around them as face-derived boxes; each above its score floor."""
     bodies = [d for d in objects if d.label == "person" and d.score >= BODY_WITH_FACE]
@@ -128,14 +133,22 @@ def find_people(objects: Sequence[Detection], faces: Sequence[Detection], width:
         inside = next((f for f in free_faces if Person(body.box, body.score).contains(f.box)), None)
         if inside is not None:
             free_faces.remove(inside)
-            people.append(Person(body.box, body.score, face=inside.box,
-                                 unrecognisable=unrecognisable(inside, width, height)))
+            people.append(
+                Person(body.box, body.score, face=inside.box, unrecognisable=unrecognisable(inside, width, height))
+            )
         elif body.score >= BODY_ALONE:
             people.append(Person(body.box, body.score, unrecognisable=unrecognisable(None, width, height)))
     for face in free_faces:
         if face.score >= FACE_ALONE:
-            people.append(Person(face_to_person(face.box, width, height), face.score, face=face.box, from_face=True,
-                                 unrecognisable=unrecognisable(face, width, height)))
+            people.append(
+                Person(
+                    face_to_person(face.box, width, height),
+                    face.score,
+                    face=face.box,
+                    from_face=True,
+                    unrecognisable=unrecognisable(face, width, height),
+                )
+            )
     if not people:
         return []
     largest = max(p.area for p in people)
@@ -160,7 +173,7 @@ class Tie:
 
 def slot_cue(text: str, mention: Mention) -> str | None:
     """'left', 'right' or 'centre' when the name is followed by such a parenthesis."""
-    found = _SLOT_CUE.match(text[mention.end:])
+    found = _SLOT_CUE.match(text[mention.end :])
     if found is None:
         return None
     word = found.group(1).lower().split()[-1]
@@ -187,7 +200,7 @@ def listed_names(text: str, mentions: Sequence[Mention]) -> list[list[int]]:
     for i, mention in enumerate(mentions):
         if mention.type != "PER":
             continue
-        if previous is not None and _LIST_SEPARATOR.match(text[mentions[previous].end:mention.start]):
+        if previous is not None and _LIST_SEPARATOR.match(text[mentions[previous].end : mention.start]):
             runs[-1].append(i)
         else:
             runs.append([i])
@@ -195,16 +208,24 @@ def listed_names(text: str, mentions: Sequence[Mention]) -> list[list[int]]:
     return [run for run in runs if len(run) >= 2]
 
 
-LONE_PERSON_DETAIL = ("the only person in the photo, face frontal and clear, and the only name in the post; "
-                      "identity not verified (GroundLens does not recognise faces): the name is the post's word")
+LONE_PERSON_DETAIL = (
+    "the only person in the photo, face frontal and clear, and the only name in the post; "
+    "identity not verified (GroundLens does not recognise faces): the name is the post's word"
+)
 
 
 def _ordinal(n: int) -> str:
     return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
 
-def assign(people: Sequence[Person], text: str, mentions: Sequence[Mention], visible: Sequence[int],
-           tags: dict[int, list[TextHit]], lone_person: bool = True) -> dict[int, Tie]:
+def assign(
+    people: Sequence[Person],
+    text: str,
+    mentions: Sequence[Mention],
+    visible: Sequence[int],
+    tags: dict[int, list[TextHit]],
+    lone_person: bool = True,
+) -> dict[int, Tie]:
     """Ties from mention index to person, by the rules in the module docstring.
 
     people: prominent people left to right; visible: indices of the PER mentions the judge
@@ -223,7 +244,9 @@ def assign(people: Sequence[Person], text: str, mentions: Sequence[Mention], vis
         for hit in tags.get(i, []):
             wearer = next((p for p, person in enumerate(people) if p not in taken and person.contains(hit.box)), None)
             if wearer is not None and tagged_other.get(wearer) == {i}:
-                ties[i] = Tie(people[wearer], "name tag", f"read '{hit.text}' on this person, {hit.score:.2f}", hit.score)
+                ties[i] = Tie(
+                    people[wearer], "name tag", f"read '{hit.text}' on this person, {hit.score:.2f}", hit.score
+                )
                 taken.add(wearer)
                 break
 
@@ -246,17 +269,32 @@ def assign(people: Sequence[Person], text: str, mentions: Sequence[Mention], vis
     for how, names in lists:
         names = [i for i in names if i not in ties]
         free = [p for p in range(len(people)) if p not in taken]
-        if names and len(names) == len(free) and all(i in visible for i in names) \
-                and all(not (tagged_other.get(p, set()) - {i}) for i, p in zip(names, free)):
+        if (
+            names
+            and len(names) == len(free)
+            and all(i in visible for i in names)
+            and all(not (tagged_other.get(p, set()) - {i}) for i, p in zip(names, free))
+        ):
             for k, (i, p) in enumerate(zip(names, free), start=1):
-                ties[i] = Tie(people[p], "caption", f"named {_ordinal(k)} of {len(free)} in {how}, "
-                                                      "matched to the people left to right", 0.85)
+                ties[i] = Tie(
+                    people[p],
+                    "caption",
+                    f"named {_ordinal(k)} of {len(free)} in {how}, matched to the people left to right",
+                    0.85,
+                )
                 taken.add(p)
             break
     per_mentions = [i for i, m in enumerate(mentions) if m.type == "PER"]
-    if lone_person and len(per_mentions) == 1 and per_mentions[0] in visible and per_mentions[0] not in ties \
-            and len(people) == 1 and not people[0].unrecognisable and not taken \
-            and not (tagged_other.get(0, set()) - {per_mentions[0]}):
+    if (
+        lone_person
+        and len(per_mentions) == 1
+        and per_mentions[0] in visible
+        and per_mentions[0] not in ties
+        and len(people) == 1
+        and not people[0].unrecognisable
+        and not taken
+        and not (tagged_other.get(0, set()) - {per_mentions[0]})
+    ):
         ties[per_mentions[0]] = Tie(people[0], "person", LONE_PERSON_DETAIL, UNVERIFIED_IDENTITY * people[0].score)
     return ties
 

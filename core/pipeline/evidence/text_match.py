@@ -110,8 +110,13 @@ def find_name(name: str, lines: Sequence[ImageText], surname: bool = False) -> l
             found = match_run(pattern, words)
             if found is not None and (best is None or found[2] * weight > best.similarity):
                 start, end, similarity = found
-                best = TextHit(line.text, span_box(line.box, words, start, end), line.score,
-                               " ".join(words[start:end]), similarity * weight)
+                best = TextHit(
+                    line.text,
+                    span_box(line.box, words, start, end),
+                    line.score,
+                    " ".join(words[start:end]),
+                    similarity * weight,
+                )
         if best is not None:
             hits.append(best)
     return sorted(hits, key=lambda h: -h.score)

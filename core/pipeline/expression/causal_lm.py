@@ -23,10 +23,14 @@ SYSTEM = "You name what an entity in a social-media post is, in a few words, for
 QUESTION = 'Post: "{text}"\nWhat is "{name}" ({type})?'
 # two worked turns: a small model copies the form of an example far better than it follows instructions
 EXAMPLES = [
-    (QUESTION.format(text="Kevin Durant scores 40 as the Nets beat Boston", name="Kevin Durant", type="person"),
-     "the basketball player"),
-    (QUESTION.format(text="Sunny afternoon at Old Trafford with the lads", name="Old Trafford", type="place"),
-     "the football stadium"),
+    (
+        QUESTION.format(text="Kevin Durant scores 40 as the Nets beat Boston", name="Kevin Durant", type="person"),
+        "the basketball player",
+    ),
+    (
+        QUESTION.format(text="Sunny afternoon at Old Trafford with the lads", name="Old Trafford", type="place"),
+        "the football stadium",
+    ),
 ]
 
 
@@ -43,7 +47,7 @@ def compose(name: str, reply: str) -> str:
     """'name, reply'; the bare name when the model said nothing usable."""
     described = reply
     if described.casefold().startswith(name.casefold()):
-        described = described[len(name):].lstrip(" ,:-")
+        described = described[len(name) :].lstrip(" ,:-")
         described = re.sub(r"^(is|was|are)\s+", "", described, flags=re.I)
     return f"{name}, {described}" if described else name
 
@@ -64,7 +68,10 @@ class CausalLMExpressionWriter:
         self.version = f"1+{Path(gguf_file or str(model)).name}"
 
     def prompt(self, text: str, mention: Mention) -> str:
-        turns = [*EXAMPLES, (QUESTION.format(text=text, name=mention.text, type=TYPE_WORDS.get(mention.type, "thing")), "")]
+        turns = [
+            *EXAMPLES,
+            (QUESTION.format(text=text, name=mention.text, type=TYPE_WORDS.get(mention.type, "thing")), ""),
+        ]
         if self.tokenizer.chat_template:
             messages = [{"role": "system", "content": SYSTEM}]
             for question, answer in turns:
@@ -83,10 +90,14 @@ class CausalLMExpressionWriter:
         inputs = inputs.to(self.model.device)
         with torch.inference_mode():
             generated = self.model.generate(
-                **inputs, max_new_tokens=self.max_new_tokens, do_sample=False,
+                **inputs,
+                max_new_tokens=self.max_new_tokens,
+                do_sample=False,
                 pad_token_id=self.tokenizer.pad_token_id,
             )
-        replies = self.tokenizer.batch_decode(generated[:, inputs["input_ids"].shape[1]:].cpu(), skip_special_tokens=True)
+        replies = self.tokenizer.batch_decode(
+            generated[:, inputs["input_ids"].shape[1] :].cpu(), skip_special_tokens=True
+        )
         return [compose(m.text, clean_reply(r)) for m, r in zip(mentions, replies)]
 
 
@@ -101,8 +112,9 @@ def _validate_causal_lm(model: str | None = None, gguf_file: str | None = None, 
 
 
 @register("expression", "causal_lm", validate=_validate_causal_lm)
-def create_causal_lm_writer(model: str | None = None, gguf_file: str | None = None, max_new_tokens: int = 16
-                            ) -> CausalLMExpressionWriter:
+def create_causal_lm_writer(
+    model: str | None = None, gguf_file: str | None = None, max_new_tokens: int = 16
+) -> CausalLMExpressionWriter:
     """Without `model`: the packaged SmolLM2-135M-Instruct GGUF from the model store."""
     if model is None:
         from groundlens.core.modelstore import require

@@ -38,8 +38,9 @@ class EvidenceGrounder:
         self.analysers = analysers
         self.lone_person = lone_person
 
-    def ground(self, analysis: ImageAnalysis, text: str, mentions: Sequence[Mention], expressions: Sequence[str]
-               ) -> Groundings:
+    def ground(
+        self, analysis: ImageAnalysis, text: str, mentions: Sequence[Mention], expressions: Sequence[str]
+    ) -> Groundings:
         out = [Grounding() for _ in mentions]
         objects: list[ImageObject] = []
         per = [i for i, m in enumerate(mentions) if m.type == "PER"]
@@ -51,23 +52,32 @@ class EvidenceGrounder:
             if mention.type == "PER":
                 continue
             hits = self.analysers.text_hits(analysis, mention)
-            found = [d for d in self.analysers.objects_of(analysis, object_classes(mention, expression))
-                     if d.score >= OBJECT_FLOOR]
+            found = [
+                d
+                for d in self.analysers.objects_of(analysis, object_classes(mention, expression))
+                if d.score >= OBJECT_FLOOR
+            ]
             detected += [d for d in found if d not in detected]
             if mention.type == "OTHER" and found:  # a product is the object, not its label
-                out[i] = Grounding(found[0].box, found[0].score, [Evidence(
-                    "object", f"boxed the {found[0].label} detected", found[0].score, found[0].box)])
+                out[i] = Grounding(
+                    found[0].box,
+                    found[0].score,
+                    [Evidence("object", f"boxed the {found[0].label} detected", found[0].score, found[0].box)],
+                )
                 used.append(found[0])
             elif hits:
                 best = hits[0]
-                out[i] = Grounding(best.box, best.score,
-                                   [Evidence("ocr", f"boxed the words '{best.words}' read in '{best.text}'",
-                                             best.score, best.box)])
+                out[i] = Grounding(
+                    best.box,
+                    best.score,
+                    [Evidence("ocr", f"boxed the words '{best.words}' read in '{best.text}'", best.score, best.box)],
+                )
         objects += [ImageObject(d.label, d.box, d.score) for d in detected if d not in used]
         return Groundings(out, objects)
 
-    def _people(self, analysis: ImageAnalysis, text: str, mentions: Sequence[Mention], per: list[int],
-                out: list[Grounding]) -> list[ImageObject]:
+    def _people(
+        self, analysis: ImageAnalysis, text: str, mentions: Sequence[Mention], per: list[int], out: list[Grounding]
+    ) -> list[ImageObject]:
         people = self.analysers.people(analysis)
         if not people:
             return []
@@ -75,24 +85,41 @@ class EvidenceGrounder:
         ties = assign(people, text, mentions, per, tags, self.lone_person)
         for i, tie in ties.items():
             how = "from the face" if tie.person.from_face else "the detected person"
-            out[i] = Grounding(tie.person.box, tie.score,
-                               [Evidence(tie.kind, f"{tie.detail}; box: {how}", tie.score, tie.person.box)],
-                               tie.person.prompts())
+            out[i] = Grounding(
+                tie.person.box,
+                tie.score,
+                [Evidence(tie.kind, f"{tie.detail}; box: {how}", tie.score, tie.person.box)],
+                tie.person.prompts(),
+            )
         tied: list[Person] = [tie.person for tie in ties.values()]
         untied_people = [p for p in people if p not in tied]
         untied_names = tuple(mentions[i].text for i in per if i not in ties)
         if untied_people:
             phrase = "one person" if len(untied_people) == 1 else f"{len(untied_people)} people"
-            reason = f": {untied_people[0].unrecognisable}" if len(untied_people) == 1 and untied_people[0].unrecognisable \
+            reason = (
+                f": {untied_people[0].unrecognisable}"
+                if len(untied_people) == 1 and untied_people[0].unrecognisable
                 else ""
+            )
             for i in per:
                 if i not in ties:
-                    out[i] = Grounding(evidence=[Evidence("person", f"{phrase} detected, not identified{reason}",
-                                                          max(p.score for p in untied_people))])
+                    out[i] = Grounding(
+                        evidence=[
+                            Evidence(
+                                "person",
+                                f"{phrase} detected, not identified{reason}",
+                                max(p.score for p in untied_people),
+                            )
+                        ]
+                    )
         return [ImageObject("person", p.box, p.score, candidates=untied_names) for p in untied_people]
 
 
 @register("grounding", "evidence")
-def create_evidence_grounder(objects: str | None = "nanodet", faces: str | None = "blazeface",
-                             reader: str | None = "rapidocr", lone_person: bool = True) -> EvidenceGrounder:
+def create_evidence_grounder(
+    objects: str | None = "nanodet",
+    faces: str | None = "blazeface",
+    reader: str | None = "rapidocr",
+    lone_person: bool = True,
+) -> EvidenceGrounder:
     return EvidenceGrounder(shared_analysers(objects, faces, reader), bool(lone_person))

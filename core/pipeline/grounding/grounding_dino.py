@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from groundlens.core.pipeline.grounding.hf_detector import TransformersDetector
 from groundlens.core.pipeline.box_ops import best_per_query, from_unpadded
+from groundlens.core.pipeline.grounding.hf_detector import TransformersDetector
 from groundlens.core.pipeline.registry import model_validator, register
 from groundlens.core.pipeline.types import Box
 
@@ -51,14 +51,20 @@ class GroundingDinoGrounder(TransformersDetector):
         caption, spans = build_caption(expressions)
         max_length = self.model.config.max_text_len
         inputs = self.processor(images=image, text=caption, return_tensors="pt", truncation=True, max_length=max_length)
-        offsets = self.processor.tokenizer(caption, return_offsets_mapping=True, truncation=True,
-                                           max_length=max_length)["offset_mapping"]
+        offsets = self.processor.tokenizer(
+            caption, return_offsets_mapping=True, truncation=True, max_length=max_length
+        )["offset_mapping"]
         with torch.inference_mode():
             out = self.model(**inputs.to(self.model.device))
         token_probs = torch.sigmoid(out.logits[0]).cpu().numpy()[:, : len(offsets)]  # queries x tokens
         mask = phrase_token_mask(offsets, spans)
-        scores = np.stack([(token_probs[:, mask[:, p]].max(axis=1) if mask[:, p].any()
-                            else np.zeros(token_probs.shape[0])) for p in range(len(spans))], axis=1)
+        scores = np.stack(
+            [
+                (token_probs[:, mask[:, p]].max(axis=1) if mask[:, p].any() else np.zeros(token_probs.shape[0]))
+                for p in range(len(spans))
+            ],
+            axis=1,
+        )
         boxes = from_unpadded(out.pred_boxes[0].cpu().numpy(), *image.size)
         return best_per_query(scores, boxes, self.threshold)
 

@@ -31,12 +31,19 @@ class TransformersDetector:
         """Each expression's best box and score, None below the threshold."""
         raise NotImplementedError
 
-    def ground(self, analysis: ImageAnalysis, text: str, mentions: Sequence[Mention], expressions: Sequence[str]
-               ) -> Groundings:
+    def ground(
+        self, analysis: ImageAnalysis, text: str, mentions: Sequence[Mention], expressions: Sequence[str]
+    ) -> Groundings:
         found = self.boxes(analysis.image, expressions) if expressions else []
-        return Groundings([
-            Grounding(hit[0], hit[1], [Evidence("detector", f"{self.name} found the expression, {hit[1]:.2f}",
-                                                hit[1], hit[0])])
-            if hit is not None else Grounding()
-            for hit in found
-        ])
+        return Groundings(
+            [
+                Grounding(
+                    hit[0],
+                    hit[1],
+                    [Evidence("detector", f"{self.name} found the expression, {hit[1]:.2f}", hit[1], hit[0])],
+                )
+                if hit is not None
+                else Grounding()
+                for hit in found
+            ]
+        )

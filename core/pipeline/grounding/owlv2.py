@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from PIL import Image
 
-from groundlens.core.pipeline.grounding.hf_detector import TransformersDetector
 from groundlens.core.pipeline.box_ops import best_per_query, from_padded_square
+from groundlens.core.pipeline.grounding.hf_detector import TransformersDetector
 from groundlens.core.pipeline.registry import model_validator, register
 from groundlens.core.pipeline.types import Box
 
@@ -28,8 +28,14 @@ class Owlv2Grounder(TransformersDetector):
     def boxes(self, image: Image.Image, expressions: Sequence[str]) -> list[tuple[Box, float] | None]:
         import torch
 
-        inputs = self.processor(text=[list(expressions)], images=image, return_tensors="pt",
-                                padding="max_length", truncation=True, max_length=self.max_length)
+        inputs = self.processor(
+            text=[list(expressions)],
+            images=image,
+            return_tensors="pt",
+            padding="max_length",
+            truncation=True,
+            max_length=self.max_length,
+        )
         with torch.inference_mode():
             out = self.model(**inputs.to(self.model.device))
         scores = torch.sigmoid(out.logits[0]).cpu().numpy()  # patches x queries

@@ -19,7 +19,9 @@ from groundlens.records import ENTITY_TYPES
 OUTSIDE = "O"
 
 
-def word_logprobs(token_logprobs: np.ndarray, word_ids: Sequence[int | None], n_words: int, labels: Sequence[str]) -> np.ndarray:
+def word_logprobs(
+    token_logprobs: np.ndarray, word_ids: Sequence[int | None], n_words: int, labels: Sequence[str]
+) -> np.ndarray:
     """[n_words, n_labels] log-probabilities from each word's first sub-token.
 
     A word with no sub-token (cut by the length limit, or text the tokenizer drops) is certain "O".
@@ -93,5 +95,7 @@ def mentions_from_tags(text: str, tokens: Sequence[Token], tags: Sequence[str], 
         if kind not in ENTITY_TYPES:
             raise ValueError(f"the NER model tags {kind!r}, which is none of {', '.join(ENTITY_TYPES)}")
         start, end = tokens[first].start, tokens[stop - 1].end
-        mentions.append(Mention(start=start, end=end, text=text[start:end], type=kind, score=float(np.mean(probs[first:stop]))))
+        mentions.append(
+            Mention(start=start, end=end, text=text[start:end], type=kind, score=float(np.mean(probs[first:stop])))
+        )
     return mentions

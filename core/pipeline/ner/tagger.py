@@ -76,12 +76,19 @@ class WordTagger:
         for window in plan_windows(word_token_bounds(word_ids, len(words)), budget, overlap=budget // 3):
             stop = min(window.stop_token, window.first_token + budget)
             local = [word_ids[p] - window.first_word for p in range(window.first_token, stop)]
-            encoded.append(EncodedWindow(
-                sentence=index, window=window,
-                input_ids=[self.tokenizer.cls_token_id, *ids[window.first_token : stop], self.tokenizer.sep_token_id],
-                token_types=[0, *(shapes[window.first_word + w] for w in local), 0],
-                word_ids=[None, *local, None],
-            ))
+            encoded.append(
+                EncodedWindow(
+                    sentence=index,
+                    window=window,
+                    input_ids=[
+                        self.tokenizer.cls_token_id,
+                        *ids[window.first_token : stop],
+                        self.tokenizer.sep_token_id,
+                    ],
+                    token_types=[0, *(shapes[window.first_word + w] for w in local), 0],
+                    word_ids=[None, *local, None],
+                )
+            )
         return encoded
 
     def logprobs(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:

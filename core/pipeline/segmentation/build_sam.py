@@ -73,7 +73,9 @@ def load_checkpoint(model: torch.nn.Module, checkpoint: str | Path, architecture
         raise CheckpointError(f"{checkpoint} does not fit {architecture}: {error}") from None
 
 
-def build_mobile_sam(checkpoint: str | Path | None = None, image_size: int = 1024, fuse: bool = True) -> torch.nn.Module:
+def build_mobile_sam(
+    checkpoint: str | Path | None = None, image_size: int = 1024, fuse: bool = True
+) -> torch.nn.Module:
     """MobileSAM for inference; `fuse=False` keeps the checkpoint's module layout (batch norms apart)."""
     encoder = TinyViT(img_size=image_size, out_chans=PROMPT_DIM)
     sam = _assemble(encoder, image_size)
@@ -106,4 +108,3 @@ def build_sam_vit(variant: str, checkpoint: str | Path | None = None, image_size
     if checkpoint is not None:
         load_checkpoint(sam, checkpoint, f"SAM {variant}")
     return sam.eval()
-

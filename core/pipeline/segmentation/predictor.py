@@ -48,8 +48,9 @@ class SamSegmenter:
         self.transform = ResizeLongestSide(self.model.image_encoder.img_size)
         self.encoder_calls = 0  # how many images went through the image encoder
 
-    def segment(self, image: Image.Image, boxes: Sequence[Box],
-                points: Sequence[Sequence[PointPrompt]] | None = None) -> list[np.ndarray]:
+    def segment(
+        self, image: Image.Image, boxes: Sequence[Box], points: Sequence[Sequence[PointPrompt]] | None = None
+    ) -> list[np.ndarray]:
         if not boxes:
             return []
         prompts = valid_boxes(boxes, image.width, image.height)  # before the costly encoder
@@ -65,8 +66,9 @@ class SamSegmenter:
         return ImageEmbedding(features, tuple(resized.shape[:2]), tuple(pixels.shape[:2]))
 
     @torch.inference_mode()
-    def decode(self, embedding: ImageEmbedding, boxes: np.ndarray,
-               points: Sequence[Sequence[PointPrompt]] | None = None) -> list[np.ndarray]:
+    def decode(
+        self, embedding: ImageEmbedding, boxes: np.ndarray, points: Sequence[Sequence[PointPrompt]] | None = None
+    ) -> list[np.ndarray]:
         """Bool masks at original size, one per box (Bx4, original pixels), each the best fitting
         of the decoder's three candidates."""
         scaled = torch.as_tensor(self.transform.apply_boxes(boxes, embedding.original_size), dtype=torch.float)
@@ -75,7 +77,9 @@ class SamSegmenter:
         masks: list[np.ndarray] = []
         for start in range(0, len(boxes), DECODER_BATCH):
             end = start + DECODER_BATCH
-            prompt_points = (coords[start:end], labels[start:end]) if coords is not None and labels is not None else None
+            prompt_points = (
+                (coords[start:end], labels[start:end]) if coords is not None and labels is not None else None
+            )
             sparse, dense = self.model.prompt_encoder(points=prompt_points, boxes=on_device[start:end], masks=None)
             low_res, predicted_iou = self.model.mask_decoder(
                 image_embeddings=embedding.features,
@@ -87,13 +91,16 @@ class SamSegmenter:
             # judge the candidates on the low-resolution grid, upscale only the chosen one
             grid = self.model.image_encoder.img_size / low_res.shape[-1]
             for candidates, ious, box in zip(low_res, predicted_iou, scaled[start:end].numpy() / grid):
-                fits = [float(ious[k]) * box_fit((logits > self.model.mask_threshold).cpu().numpy(), box)
-                        for k, logits in enumerate(candidates)]
+                fits = [
+                    float(ious[k]) * box_fit((logits > self.model.mask_threshold).cpu().numpy(), box)
+                    for k, logits in enumerate(candidates)
+                ]
                 masks.append(self._upscale(candidates[int(np.argmax(fits))][None], embedding))
         return masks
 
-    def _points(self, points: Sequence[Sequence[PointPrompt]] | None, count: int, embedding: ImageEmbedding
-                ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    def _points(
+        self, points: Sequence[Sequence[PointPrompt]] | None, count: int, embedding: ImageEmbedding
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """Points as SAM takes them (B x N x 2 resized coords; labels 1 on the thing, 0 on its
         background), rows padded with SAM's 'not a point' label -1; None when no box has any."""
         if not points or not any(points):
@@ -106,8 +113,10 @@ class SamSegmenter:
                 coords[row, k] = (point.x, point.y)
                 labels[row, k] = 1 if point.positive else 0
         resized = self.transform.apply_coords(coords, embedding.original_size)
-        return (torch.as_tensor(resized, dtype=torch.float, device=self.device),
-                torch.as_tensor(labels, dtype=torch.float, device=self.device))
+        return (
+            torch.as_tensor(resized, dtype=torch.float, device=self.device),
+            torch.as_tensor(labels, dtype=torch.float, device=self.device),
+        )
 
     def _upscale(self, logits: torch.Tensor, embedding: ImageEmbedding) -> np.ndarray:
         """One low-resolution logit map (1x256x256) -> bool mask at the original size.

@@ -34,7 +34,8 @@ def sam_modeling() -> ModuleType:
         raise ModuleNotFoundError(f"{PACKAGE} is not installed: pip install segment-anything==1.0")
     folder = Path(next(iter(spec.submodule_search_locations))) / "modeling"
     modeling_spec = importlib.util.spec_from_file_location(
-        MODELING, folder / "__init__.py", submodule_search_locations=[str(folder)])
+        MODELING, folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
     if modeling_spec is None or modeling_spec.loader is None:
         raise ModuleNotFoundError(f"{PACKAGE} has no modeling package at {folder}")
     module = importlib.util.module_from_spec(modeling_spec)

@@ -124,9 +124,7 @@ class Attention(nn.Module):
         self.proj = nn.Linear(dim, dim)
         points = list(itertools.product(range(window), range(window)))
         offsets: dict[tuple[int, int], int] = {}
-        idxs = [
-            offsets.setdefault((abs(p[0] - q[0]), abs(p[1] - q[1])), len(offsets)) for p in points for q in points
-        ]
+        idxs = [offsets.setdefault((abs(p[0] - q[0]), abs(p[1] - q[1])), len(offsets)) for p in points for q in points]
         self.attention_biases = nn.Parameter(torch.zeros(num_heads, len(offsets)))
         self.register_buffer("attention_bias_idxs", torch.tensor(idxs).view(len(points), len(points)), persistent=False)
 

@@ -29,7 +29,9 @@ class ImageAnalysis:
         self._memo: dict[Hashable, Any] = {}
 
     def detect(self, detector: ObjectDetector) -> list[Detection]:
-        return self._run(("detect", detector.name, detector.version), detector.name, lambda: detector.detect(self.image))
+        return self._run(
+            ("detect", detector.name, detector.version), detector.name, lambda: detector.detect(self.image)
+        )
 
     def read(self, reader: TextReader) -> list[ImageText]:
         texts = self._run(("read", reader.name, reader.version), reader.name, lambda: reader.read(self.image))

@@ -96,8 +96,14 @@ class BlazeFaceDetector:
     name = "blazeface"
     version = "short+full"
 
-    def __init__(self, threads: int | None = None, ranges: tuple[str, ...] = ("short", "full"),
-                 score_floor: float = 0.6, nms_iou: float = 0.3, model_paths: dict[str, str] | None = None):
+    def __init__(
+        self,
+        threads: int | None = None,
+        ranges: tuple[str, ...] = ("short", "full"),
+        score_floor: float = 0.6,
+        nms_iou: float = 0.3,
+        model_paths: dict[str, str] | None = None,
+    ):
         unknown = set(ranges) - set(RANGES)
         if unknown or not ranges:
             raise ValueError(f"blazeface ranges must be among {', '.join(RANGES)}; got {', '.join(ranges) or 'none'}")
@@ -111,17 +117,20 @@ class BlazeFaceDetector:
     def detect(self, image: Image.Image) -> list[Detection]:
         return self._memo.get(image, self._detect)
 
-    def _faces(self, image: Image.Image, model: FaceModel, session: Any, anchors: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def _faces(
+        self, image: Image.Image, model: FaceModel, session: Any, anchors: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Candidate rows (x0, y0, x1, y1, keypoints) in original pixels and their scores."""
         width, height = image.size
         scale = model.size / max(width, height)
         resized = image.convert("RGB").resize(
-            (max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BILINEAR)
+            (max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BILINEAR
+        )
         pad_x, pad_y = (model.size - resized.width) // 2, (model.size - resized.height) // 2
         tensor = np.full((1, model.size, model.size, 3), -1.0, dtype=np.float32)  # padding: black
-        tensor[0, pad_y: pad_y + resized.height, pad_x: pad_x + resized.width] = (
-            np.asarray(resized, dtype=np.float32) / 127.5 - 1.0)
+        tensor[0, pad_y : pad_y + resized.height, pad_x : pad_x + resized.width] = (
+            np.asarray(resized, dtype=np.float32) / 127.5 - 1.0
+        )
         raw_boxes, raw_scores = session.run(None, {session.get_inputs()[0].name: tensor})
         logits = np.clip(raw_scores[0, :, 0], -RAW_SCORE_LIMIT, RAW_SCORE_LIMIT)
         scores = 1.0 / (1.0 + np.exp(-logits))
@@ -144,14 +153,22 @@ class BlazeFaceDetector:
         scores = np.concatenate([f[1] for f in found])
         faces = []
         for row, score in weighted_nms(rows, scores, self.nms_iou):
-            box = (float(np.clip(row[0], 0, width)), float(np.clip(row[1], 0, height)),
-                   float(np.clip(row[2], 0, width)), float(np.clip(row[3], 0, height)))
+            box = (
+                float(np.clip(row[0], 0, width)),
+                float(np.clip(row[1], 0, height)),
+                float(np.clip(row[2], 0, width)),
+                float(np.clip(row[3], 0, height)),
+            )
             points = tuple((float(x), float(y)) for x, y in row[4:].reshape(KEYPOINTS, 2))
             faces.append(Detection("face", box, score, points))
         return faces
 
 
 @register_analyser("blazeface")
-def create_blazeface(threads: int | None = None, ranges: tuple[str, ...] = ("short", "full"),
-                     score_floor: float = 0.6, nms_iou: float = 0.3) -> BlazeFaceDetector:
+def create_blazeface(
+    threads: int | None = None,
+    ranges: tuple[str, ...] = ("short", "full"),
+    score_floor: float = 0.6,
+    nms_iou: float = 0.3,
+) -> BlazeFaceDetector:
     return BlazeFaceDetector(threads, tuple(ranges), score_floor, nms_iou)

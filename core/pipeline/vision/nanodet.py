@@ -25,15 +25,86 @@ from groundlens.core.pipeline.vision.registry import register_analyser
 from groundlens.core.pipeline.vision.types import Detection
 
 COCO_CLASSES = (
-    "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
-    "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog", "horse", "sheep", "cow",
-    "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella", "handbag", "tie", "suitcase", "frisbee",
-    "skis", "snowboard", "sports ball", "kite", "baseball bat", "baseball glove", "skateboard", "surfboard",
-    "tennis racket", "bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple",
-    "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch",
-    "potted plant", "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote", "keyboard",
-    "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase",
-    "scissors", "teddy bear", "hair drier", "toothbrush",
+    "person",
+    "bicycle",
+    "car",
+    "motorcycle",
+    "airplane",
+    "bus",
+    "train",
+    "truck",
+    "boat",
+    "traffic light",
+    "fire hydrant",
+    "stop sign",
+    "parking meter",
+    "bench",
+    "bird",
+    "cat",
+    "dog",
+    "horse",
+    "sheep",
+    "cow",
+    "elephant",
+    "bear",
+    "zebra",
+    "giraffe",
+    "backpack",
+    "umbrella",
+    "handbag",
+    "tie",
+    "suitcase",
+    "frisbee",
+    "skis",
+    "snowboard",
+    "sports ball",
+    "kite",
+    "baseball bat",
+    "baseball glove",
+    "skateboard",
+    "surfboard",
+    "tennis racket",
+    "bottle",
+    "wine glass",
+    "cup",
+    "fork",
+    "knife",
+    "spoon",
+    "bowl",
+    "banana",
+    "apple",
+    "sandwich",
+    "orange",
+    "broccoli",
+    "carrot",
+    "hot dog",
+    "pizza",
+    "donut",
+    "cake",
+    "chair",
+    "couch",
+    "potted plant",
+    "bed",
+    "dining table",
+    "toilet",
+    "tv",
+    "laptop",
+    "mouse",
+    "remote",
+    "keyboard",
+    "cell phone",
+    "microwave",
+    "oven",
+    "toaster",
+    "sink",
+    "refrigerator",
+    "book",
+    "clock",
+    "vase",
+    "scissors",
+    "teddy bear",
+    "hair drier",
+    "toothbrush",
 )
 INPUT_SIZE = 416
 STRIDES = (8, 16, 32)
@@ -54,8 +125,14 @@ class NanoDetDetector:
     name = "nanodet"
     version = "m-416"
 
-    def __init__(self, threads: int | None = None, score_floor: float = 0.3, nms_iou: float = 0.6,
-                 max_detections: int = 100, model_path: str | os.PathLike[str] | None = None):
+    def __init__(
+        self,
+        threads: int | None = None,
+        score_floor: float = 0.3,
+        nms_iou: float = 0.6,
+        max_detections: int = 100,
+        model_path: str | os.PathLike[str] | None = None,
+    ):
         self.score_floor = score_floor
         self.nms_iou = nms_iou
         self.max_detections = max_detections
@@ -76,7 +153,8 @@ class NanoDetDetector:
         width, height = image.size
         scale = INPUT_SIZE / max(width, height)
         resized = image.convert("RGB").resize(
-            (max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BILINEAR)
+            (max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BILINEAR
+        )
         bgr = np.asarray(resized, dtype=np.float32)[:, :, ::-1]
         tensor = np.zeros((1, 3, INPUT_SIZE, INPUT_SIZE), dtype=np.float32)  # padding = the mean colour
         tensor[0, :, : bgr.shape[0], : bgr.shape[1]] = ((bgr - MEAN_BGR) / STD_BGR).transpose(2, 0, 1)
@@ -106,13 +184,20 @@ class NanoDetDetector:
         for label in np.unique(all_classes):
             members = np.nonzero(all_classes == label)[0]
             kept = nms([tuple(b) for b in all_boxes[members]], all_scores[members].tolist(), self.nms_iou)
-            found += [Detection(COCO_CLASSES[label], as_box(all_boxes[members[k]]),
-                                float(all_scores[members[k]])) for k in kept]
+            found += [
+                Detection(COCO_CLASSES[label], as_box(all_boxes[members[k]]), float(all_scores[members[k]]))
+                for k in kept
+            ]
         found.sort(key=lambda d: (-d.score, d.label, d.box))
         return found[: self.max_detections]
 
 
 @register_analyser("nanodet")
-def create_nanodet(threads: int | None = None, score_floor: float = 0.3, nms_iou: float = 0.6,
-                   max_detections: int = 100, model_path: str | None = None) -> NanoDetDetector:
+def create_nanodet(
+    threads: int | None = None,
+    score_floor: float = 0.3,
+    nms_iou: float = 0.6,
+    max_detections: int = 100,
+    model_path: str | None = None,
+) -> NanoDetDetector:
     return NanoDetDetector(threads, score_floor, nms_iou, max_detections, model_path)

@@ -55,15 +55,18 @@ class RapidOcrReader:
 
         self.score_floor = score_floor
         params: dict[str, Any] = {
-            f"{stage}.model_path": str(verified_model_path(model)) for stage, model in MODELS.items()}
+            f"{stage}.model_path": str(verified_model_path(model)) for stage, model in MODELS.items()
+        }
         threads = int(threads or default_threads())
-        params.update({
-            "EngineConfig.onnxruntime.intra_op_num_threads": threads,
-            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-            "Global.text_score": score_floor,
-            "Global.max_side_len": MAX_SIDE,
-            "Global.log_level": "error",
-        })
+        params.update(
+            {
+                "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                "Global.text_score": score_floor,
+                "Global.max_side_len": MAX_SIDE,
+                "Global.log_level": "error",
+            }
+        )
         self.engine = RapidOCR(params=params)
         self._lock = threading.Lock()  # rapidocr keeps per-call settings on the engine
         self._memo: LastImageMemo[ImageText] = LastImageMemo()
