@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtGui import QFont, QKeySequence, QTextCursor
+from PySide6.QtGui import QKeySequence, QTextCursor
 from PySide6.QtWidgets import QApplication, QTextBrowser
 
 from groundlens.core.config import resolve_paths
@@ -116,9 +116,9 @@ def test_entity_text_chips_and_regions_highlight_each_other(qtbot, window):
     assert rows["Grace Hopper"].grounding == "in image"
     assert rows["COBOL"].grounding == "not in image"  # shown as a dashed "not in image" chip
     canvas = inspector.canvas
-    assert bold_entities(inspector.text) == set()
+    assert focused_entities(inspector.text) == set()
     canvas.entity_hovered.emit("p0")  # hovering Grace Hopper's region puts her name in bold
-    assert bold_entities(inspector.text) == {"p0"}
+    assert focused_entities(inspector.text) == {"p0"}
     canvas.set_layer_visible("boxes", False)  # with boxes off, a box shows only for the entity in focus
     inspector.text.entity_hovered.emit("p0")
     assert canvas.visible_keys("boxes") == ["p0"]
@@ -128,14 +128,15 @@ def test_entity_text_chips_and_regions_highlight_each_other(qtbot, window):
     assert canvas.visible_keys("boxes") == ["p0"] and inspector.entities.currentRow() == 0
 
 
-def bold_entities(text: QTextBrowser) -> set[str]:
-    """Links (entity anchors) of the rendered post text drawn semi-bold, the weight of the entity in focus."""
+def focused_entities(text: QTextBrowser) -> set[str]:
+    """Links (entity anchors) of the rendered post text drawn underlined, as the entity in focus is (not bold:
+    a bolder word would reflow the text under the pointer)."""
     document, found = text.document(), set()
     cursor = QTextCursor(document)
     for position in range(1, document.characterCount()):
         cursor.setPosition(position)  # charFormat: of the character before the cursor
         character = cursor.charFormat()
-        if character.isAnchor() and character.fontWeight() == QFont.Weight.DemiBold.value:
+        if character.isAnchor() and character.fontUnderline():
             found.add(character.anchorHref().rpartition(":")[2])
     return found
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -31,3 +33,8 @@ class RecordTable(QTableView):
 
     def set_records(self, records: list) -> None:
         self.records.set_records(records)
+
+    def selected_record(self) -> Any:
+        """The record of the current row (the Corrections page reverts it), or None."""
+        index = self.currentIndex()
+        return self.records.record(index.row()) if index.isValid() else None
