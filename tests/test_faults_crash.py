@@ -240,6 +240,9 @@ def test_a_worker_failure_is_in_the_data_folders_log_with_its_traceback(tmp_path
     state = JobRunner(paths, Settings(pipeline=config)).start().wait(60)
     assert state.state == "failed" and state.message == "RuntimeError: the model file is truncated"
     log = (paths.data_dir / "logs" / "groundlens.log").read_text(encoding="utf-8")
-    assert "pipeline worker started" in log and "ERROR groundlens.core.jobs.worker [MainThread] pipeline worker failed" in log
+    assert (
+        "pipeline worker started" in log
+        and "ERROR groundlens.core.jobs.worker [MainThread] pipeline worker failed" in log
+    )
     assert "Traceback (most recent call last)" in log and "in poisoned_ner" in log
     assert "RuntimeError: the model file is truncated" in log
