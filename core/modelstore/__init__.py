@@ -1,7 +1,7 @@
 """The model store: a catalogue of model files, where each comes from, install and presence checks.
 
 Backends call `require(name)` for the path of an installed model; `models list` and
-`models install` (core/cli/model_commands.py) are the user's side of the same catalogue.
+`models install` (cli/model_commands.py) are the user's side of the same catalogue.
 """
 
 from groundlens.core.modelstore.catalog import CATALOG, ModelEntry, Source, UnknownModelError, defaults, get

@@ -1,6 +1,6 @@
 """Values that flow between pipeline stages.
 
-Evidence, ImageText and ImageObject are the store's records (storage/records.py), reused
+Evidence, ImageText and ImageObject are the store's records (records/), reused
 as they are so a verdict's evidence reaches the inspector unchanged.
 
 A stage sees only these, never the store, so the same pipeline serves the job queue
