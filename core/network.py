@@ -7,13 +7,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from groundlens.core.palette import type_hex
 from groundlens.core.safe_output import atomic_output
 from groundlens.storage import Store
 from groundlens.storage.export import chosen_ids
+
+if TYPE_CHECKING:  # networkx is imported where a graph is built: 285 modules the app need not load at start
+    import networkx as nx
 
 DEFAULT_NODES = 40
 LAYOUT_SEED = 7
@@ -32,6 +34,8 @@ class NodePlace:
 def build_graph(store: Store, query: str | None, ids: list[int] | None = None, nodes: int = DEFAULT_NODES) -> nx.Graph:
     """The `nodes` entities mentioned in the most posts of the search (or selection), and the posts each
     pair shares. Node attributes: label, type, posts, viz colour; edge attribute: weight."""
+    import networkx as nx
+
     summary = store.summarize_posts(chosen_ids(store, query, ids), top=nodes)
     graph = nx.Graph(query=query or "", posts=summary.posts)
     for entity in summary.entities:
@@ -52,6 +56,8 @@ def layout(graph: nx.Graph) -> list[NodePlace]:
     """Positions in [-1, 1]: each group of connected entities laid out on its own (a spring layout with a
     fixed seed) and the groups set side by side in rows, largest first, so unconnected groups neither fly
     apart nor pile up. Nodes are sorted first, so the same graph always gives the same picture."""
+    import networkx as nx
+
     ordered = nx.Graph()
     ordered.add_nodes_from(sorted(graph.nodes(data=True)))
     ordered.add_edges_from(sorted(graph.edges(data=True)))
@@ -79,5 +85,7 @@ def layout(graph: nx.Graph) -> list[NodePlace]:
 
 def write_gexf(graph: nx.Graph, out: Path) -> None:
     """The graph for Gephi, written whole or not at all."""
+    import networkx as nx
+
     with atomic_output(out, "wb") as handle:
         nx.write_gexf(graph, handle)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-import jinja2
-
 from groundlens.core.config import RESOURCES_DIR
 from groundlens.core.palette import TYPE_COLORS, TYPE_NAMES
 from groundlens.core.report.charts import top_bar_svg, trend_svg
@@ -30,6 +28,8 @@ def plural(count: int, noun: str, nouns: str) -> str:
 
 
 def render(data: ReportData) -> str:
+    import jinja2  # here, not at the top: the app imports this module at start and needs jinja2 only to write
+
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True, undefined=jinja2.StrictUndefined
     )

@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import (
@@ -40,6 +40,9 @@ from groundlens.gui.theme import MUTED, type_color
 from groundlens.gui.widgets.common import label
 from groundlens.gui.workers import Latest, run_in_pool
 from groundlens.storage import Store
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 NODE_SPACE = 80.0  # scene units per sqrt(node): the layout's [-1, 1] grows with the graph, the nodes do not
 NORM_ROLE = 0  # QGraphicsItem.data key holding a node's entity norm
