@@ -15,6 +15,7 @@ from rich.table import Table
 from groundlens.cli.extras import require_extra
 from groundlens.cli.output import check_output, writing
 from groundlens.cli.pipeline_commands import build_engine, progress_bar, stage_options
+from groundlens.cli.training_commands import extra_data_option
 from groundlens.core.config import AppPaths
 from groundlens.core.datasets.gmner import GmnerFormatError, GmnerPost, dataset_paths, read_split
 from groundlens.core.evaluation.masks import read_gold_masks
@@ -220,14 +221,7 @@ def _predict(
     help="logistic: hashed-feature regression, numpy only, seconds to fit. encoder: fine-tuned MiniLM "
     "blended with it (needs torch; about an hour on 2 CPU cores).",
 )
-@click.option(
-    "--extra",
-    "extra",
-    multiple=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Another folder in the Twitter-GMNER layout (e.g. exported corrected posts) whose train split is "
-    "added to the training posts; dev still chooses the model. Repeatable.",
-)
+@extra_data_option
 def train_prior_command(data_dir: Path, out_dir: Path, seed: int, kind: str, extra: tuple[Path, ...]) -> None:
     """Fit the text-only groundability prior on train, choose it on dev, write it with its model card."""
     require_extra("scipy", "sklearn")

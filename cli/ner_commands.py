@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from groundlens.cli.training_commands import extra_data_option
+
 
 def parse_seeds(value: str) -> tuple[int, ...]:
     try:
@@ -60,13 +62,7 @@ def parse_seeds(value: str) -> tuple[int, ...]:
     type=click.IntRange(min=1),
     help="CPU threads; results are reproducible for the same seeds and thread count.",
 )
-@click.option(
-    "--extra",
-    multiple=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Another folder in the Twitter-GMNER layout (e.g. exported corrected posts) whose train split is "
-    "added to the training posts; dev still chooses the model. Repeatable.",
-)
+@extra_data_option
 def train_ner(
     data: Path,
     out: Path,

@@ -8,6 +8,16 @@ import click
 
 from groundlens.cli.store_access import opened_store
 
+# `train-ner --extra` and `train-prior --extra`: the folders `export-training` writes, among others
+extra_data_option = click.option(
+    "--extra",
+    "extra",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Another folder in the Twitter-GMNER layout (e.g. exported corrected posts) whose train split is "
+    "added to the training posts; dev still chooses the model. Repeatable.",
+)
+
 
 @click.command("export-training")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))

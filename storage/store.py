@@ -78,14 +78,19 @@ def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
         raise damaged(path, "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else ""))
 
 
+def _refresh_corrected(conn: sqlite3.Connection, post_ids: list[int]) -> None:
+    """Rebuild these posts' corrected view and their retweets' copies of it, after their corrections changed."""
+    entity_rows.rematerialise(conn, post_ids)
+    reposts.refresh_copies(conn, post_ids)
+
+
 def _recomputing(conn: sqlite3.Connection, correction: Draft | Correction, change: Callable[[], int]) -> int:
     """Make the change to the corrections (returning a correction id) and bring the views it alters in step:
     the post's corrected view and its retweets' copies of it, or the names of every mention a merge or
     split renames (those it touches are found before the change)."""
     if correction.post_id is not None:
         correction_id = change()
-        entity_rows.rematerialise(conn, [correction.post_id])
-        reposts.refresh_copies(conn, [correction.post_id])
+        _refresh_corrected(conn, [correction.post_id])
         return correction_id
     named = corrections.alias_scope(conn, correction.target["norm"])
     correction_id = change()
@@ -548,9 +553,7 @@ class Store:
             found = bulk_corrections.drafts(conn, batch, name, confirm)
             for draft in found:
                 corrections.insert(conn, draft, author)
-            touched = sorted({draft.post_id for draft in found if draft.post_id is not None})
-            entity_rows.rematerialise(conn, touched)  # as _recomputing does, once for the batch
-            reposts.refresh_copies(conn, touched)
+            _refresh_corrected(conn, sorted({draft.post_id for draft in found if draft.post_id is not None}))
             return len(found)
 
         return self._in_batches(post_ids, batch_size, work)
