@@ -38,6 +38,15 @@ def print_figures(report: EvalReport) -> None:
     g = report.grounding
     print(f"box hits      {_rate(g.box_hit_rate):>7}  ({g.box_hits} of {g.groundable_found} found groundable entities)")
     print(
+        f"  missed: {g.missed_not_pictured} judged not in the image, {g.missed_unlocated} judged in it but not located, "
+        f"{g.missed_off_target} boxed off target (IoU < 0.5)"
+    )
+    print(
+        f"  hits on the others {_rate(g.placed_hit_rate)}  ({g.box_hits - g.unplaced_hits} of "
+        f"{g.groundable_found - g.unplaced_people}; {g.unplaced_people} found people are named in posts that "
+        "do not say who is who)"
+    )
+    print(
         f"false boxes   {_rate(g.false_box_rate):>7}  ({g.false_boxes} of {g.ungroundable_found} found ungroundable entities)"
     )
     print(

@@ -202,3 +202,50 @@ def test_names_on_the_right_people(two_people: Path, tmp_path: Path):
 def test_a_box_over_both_people_is_not_a_wrong_name(two_people: Path, tmp_path: Path):
     figures, _ = score_grounding(two_people, tmp_path, [ent("Grace Hopper", "PER", [0, 0, 600, 400], True)], [])
     assert (figures["box_hits"], figures["person_boxes"], figures["wrong_name_boxes"]) == (0, 1, 0)
+
+
+UNTOLD_CONLL = """IMGID:q1
+Happy\tO
+birthday\tO
+Grace\tB-PER
+Hopper\tI-PER
+!\tO
+Eileen\tB-PER
+Collins\tI-PER
+sent\tO
+a\tO
+video\tO
+with\tO
+Falcon\tB-OTHER
+9\tI-OTHER
+"""
+
+
+def test_misses_are_split_by_cause_and_people_the_text_does_not_place_are_counted_apart(tmp_path: Path):
+    """Two pictured people named without saying who is who: leaving them unlocated is the rule,
+    so eval counts them apart and gives the hit rate on the other entities."""
+    people = voc(("Eileen Collins", COLLINS), ("Grace Hopper", HOPPER), ("Falcon 9", ROCKET))
+    dataset = write_dataset(tmp_path / "set", UNTOLD_CONLL, {"q1": people})
+    figures, output = score_grounding(
+        dataset,
+        tmp_path,
+        [
+            ent("Grace Hopper", "PER", None, True),  # judged pictured, not located
+            ent("Eileen Collins", "PER", None, False),  # judged not pictured
+            ent("Falcon 9", "OTHER", ROCKET, True),
+        ],
+        [],
+    )
+    assert (figures["groundable_found"], figures["box_hits"]) == (3, 1)
+    assert (figures["missed_not_pictured"], figures["missed_unlocated"], figures["missed_off_target"]) == (1, 1, 0)
+    assert (figures["unplaced_people"], figures["unplaced_hits"], figures["placed_hit_rate"]) == (2, 0, 1.0)
+    assert (figures["gold_unplaced_people"], figures["gold_groundable"]) == (2, 3)
+    rows = {line.split("│")[1].strip(): line.split("│")[2:5] for line in output.splitlines() if line.count("│") == 5}
+    assert [cell.strip() for cell in rows["people the text does not tell apart"]] == ["66.7%", "2", "3"]
+    assert [cell.strip() for cell in rows["box hits on the others"]] == ["100.0%", "1", "1"]
+    assert "2 of 3 gold groundable entities" in " ".join(output.split())
+
+
+def test_a_box_off_target_is_its_own_miss(two_people: Path, tmp_path: Path):
+    figures, _ = score_grounding(two_people, tmp_path, [ent("Grace Hopper", "PER", COLLINS, True)], [])
+    assert (figures["box_hits"], figures["missed_off_target"], figures["unplaced_people"]) == (0, 1, 0)

@@ -13,6 +13,7 @@ from groundlens.core.pipeline.evidence.people import (
     face_to_person,
     find_people,
     list_cue_names,
+    placed_by_caption,
     slot_cue,
 )
 from groundlens.core.pipeline.evidence.text_match import find_name, tokens
@@ -358,3 +359,18 @@ def test_a_product_is_boxed_on_its_object_and_a_maker_only_moves_the_verdict():
     )
     assert civic.score > 0.5 and honda.score > 0.5 and civic.evidence[-1].detail == "a car detected, 0.80"
     assert grounded.per_mention[0].box == car.box and grounded.per_mention[1].box is None
+
+
+@pytest.mark.parametrize(
+    "text, placed",
+    [
+        ("Grace Hopper ( left ) and Eileen Collins ( right ) in 1984", {"Grace Hopper", "Eileen Collins"}),
+        ("Happy birthday Grace Hopper ! Eileen Collins sent a video", set()),  # text order only
+        ("Eileen Collins and Grace Hopper at the gala", {"Eileen Collins", "Grace Hopper"}),  # a caption list
+        ("L-R : Eileen Collins with NASA and Grace Hopper", {"Eileen Collins", "Grace Hopper"}),
+        ("Grace Hopper ( left ) met Eileen Collins", {"Grace Hopper"}),  # one cue places one name
+    ],
+)
+def test_the_text_places_names_only_by_a_position_cue_or_a_caption_list(text, placed):
+    mentions = sorted(mentions_in(text, ("Grace Hopper", "PER"), ("Eileen Collins", "PER")), key=lambda m: m.start)
+    assert {mentions[i].text for i in placed_by_caption(text, mentions)} == placed

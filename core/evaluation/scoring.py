@@ -230,7 +230,7 @@ def evaluate(gold_posts: list[GmnerPost], predictions: PredictionFile, masks: Go
         gmner = max_matching(gold, predicted, lambda g, p: _same_typed_span(g, p) and region_correct(g.boxes, p.region))
         report.gmner.add(len(gmner), len(predicted), len(gold))
         _score_groundability(report.groundability, gold, predicted, found_pairs)
-        report.grounding.add_post(gold, predicted, found_pairs)
+        report.grounding.add_post(post.text, gold, predicted, found_pairs)
         if masks is not None and report.smner is not None and post.image_id in masks.by_post:
             gold_masks = [masks.for_entity(post.image_id, g.text) for g in gold]
             _score_masks(report.smner, gold_masks, gold, predicted, found_pairs)

@@ -208,6 +208,20 @@ def listed_names(text: str, mentions: Sequence[Mention]) -> list[list[int]]:
     return [run for run in runs if len(run) >= 2]
 
 
+def placed_by_caption(text: str, mentions: Sequence[Mention]) -> set[int]:
+    """Indices of the PER mentions whose place in the photo the text itself gives (rules 2 and 3
+    of `assign`): a position cue after the name, or a list, marked "L-R" or written as names
+    listed together. Any other named person can be placed only by a name tag or by being the
+    only person and the only name."""
+    placed = {i for i, m in enumerate(mentions) if m.type == "PER" and slot_cue(text, m) is not None}
+    cued = list_cue_names(text, mentions)
+    if cued is not None:
+        placed.update(cued[1])
+    for run in listed_names(text, mentions):
+        placed.update(run)
+    return placed
+
+
 LONE_PERSON_DETAIL = (
     "the only person in the photo, face frontal and clear, and the only name in the post; "
     "identity not verified (GroundLens does not recognise faces): the name is the post's word"
