@@ -77,7 +77,7 @@ class GroundingFigures:
     ) -> None:
         """`text`: the post (gold offsets index it); `found` pairs (gold index, predicted index)
         matched by text and type."""
-        unplaced = unplaced_people(text, gold)
+        unplaced = unplaced_pictured_people(text, gold)
         self.gold_groundable += sum(g.groundable for g in gold)
         self.gold_unplaced_people += len(unplaced)
         for g, p in found:
@@ -111,7 +111,7 @@ class GroundingFigures:
         }
 
 
-def unplaced_people(text: str, gold: Sequence[GoldEntity]) -> set[int]:
+def unplaced_pictured_people(text: str, gold: Sequence[GoldEntity]) -> set[int]:
     """Gold indices of the pictured people of a post that names two or more of them without
     saying who is who (no position cue after the name, not in a caption list)."""
     pictured = {i for i, g in enumerate(gold) if g.type == "PER" and g.groundable}
