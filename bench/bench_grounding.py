@@ -42,8 +42,8 @@ def print_figures(report: EvalReport) -> None:
         f"{g.missed_off_target} boxed off target (IoU < 0.5)"
     )
     print(
-        f"  hits on the others {_rate(g.placed_hit_rate)}  ({g.box_hits - g.unplaced_hits} of "
-        f"{g.groundable_found - g.unplaced_people}; {g.unplaced_people} found people are named in posts that "
+        f"  hits on the others {_rate(g.placed_hit_rate)}  ({g.placed_hits} of "
+        f"{g.placed_found}; {g.unplaced_people} found people are named in posts that "
         "do not say who is who)"
     )
     print(

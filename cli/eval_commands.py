@@ -85,7 +85,7 @@ def _render_grounding(report: EvalReport, console: Console) -> None:
         ("  missed: judged in it, not located", g.missed_unlocated, g.groundable_found),
         ("  missed: boxed off target (IoU < 0.5)", g.missed_off_target, g.groundable_found),
         ("  people the text does not tell apart", g.unplaced_people, g.groundable_found),
-        ("box hits on the others", g.box_hits - g.unplaced_hits, g.groundable_found - g.unplaced_people),
+        ("box hits on the others", g.placed_hits, g.placed_found),
         ("false boxes (ungroundable, boxed)", g.false_boxes, g.ungroundable_found),
         ("wrong-name person boxes", g.wrong_name_boxes, g.person_boxes),
     ]

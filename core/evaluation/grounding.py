@@ -64,9 +64,17 @@ class GroundingFigures:
         return _share(self.wrong_name_boxes, self.person_boxes)
 
     @property
+    def placed_found(self) -> int:
+        """Found groundable entities other than the people the text does not place."""
+        return self.groundable_found - self.unplaced_people
+
+    @property
+    def placed_hits(self) -> int:
+        return self.box_hits - self.unplaced_hits
+
+    @property
     def placed_hit_rate(self) -> float | None:
-        """Box hits on the found groundable entities other than the unplaced people."""
-        return _share(self.box_hits - self.unplaced_hits, self.groundable_found - self.unplaced_people)
+        return _share(self.placed_hits, self.placed_found)
 
     def add_post(
         self,
